@@ -1,0 +1,47 @@
+# ResNet Lab: `make run` serves the app, `make test` runs every check (lint, unit, page, browser).
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test lint browser clean
+
+run: $(VENV)/.runtime-installed
+	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
+
+test: $(VENV)/.dev-installed browser
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "ResNet Lab needs Python 3.11 or newer (found $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Stamps: reinstall only when a requirements file changes, so `make run` works offline once installed.
+$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $(VENV)/.runtime-installed $@
+
+# Browser tests drive Debian's chromium (never a downloaded browser). Install it when missing and we
+# are root; otherwise the browser tests skip with a reason (and fail under CI=true).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "chromium is missing and we are not root: browser tests will be skipped"; \
+		fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

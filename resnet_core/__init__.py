@@ -1,0 +1,18 @@
+"""ResNet Lab's library: build residual and plain nets, train them, look inside, explain them.
+
+    import resnet_core as rc
+    net = rc.build_net(rc.NetSpec(depth=56, skip=True))
+    rc.count_params(net), rc.count_flops(net, input_size=(3, 32, 32))
+
+It never imports streamlit: notebooks, the CLI and the app all use it the same way.
+"""
+
+from .counting import count_flops, count_params, layer_macs
+from .net import BlockInfo, NetLayout, ResNet, StageInfo, build_net
+from .spec import ACTIVATIONS, BLOCKS, NORMS, SHORTCUTS, STEMS, NetSpec, nearest_depths, valid_depths
+
+__all__ = [
+    "ACTIVATIONS", "BLOCKS", "NORMS", "SHORTCUTS", "STEMS",
+    "BlockInfo", "NetLayout", "NetSpec", "ResNet", "StageInfo",
+    "build_net", "count_flops", "count_params", "layer_macs", "nearest_depths", "valid_depths",
+]
