@@ -8,11 +8,25 @@ It never imports streamlit: notebooks, the CLI and the app all use it the same w
 """
 
 from .counting import count_flops, count_params, layer_macs
+from .device import describe_device, pick_device
 from .net import BlockInfo, NetLayout, ResNet, StageInfo, build_net
-from .spec import ACTIVATIONS, BLOCKS, NORMS, SHORTCUTS, STEMS, NetSpec, nearest_depths, valid_depths
+from .spec import (
+    ACTIVATIONS,
+    BLOCKS,
+    NORMS,
+    SHORTCUTS,
+    STEMS,
+    NetSpec,
+    nearest_depths,
+    spec_from_params,
+    spec_to_params,
+    valid_depths,
+)
+from .summary import NetSummary, human_count, summarize
 
 __all__ = [
     "ACTIVATIONS", "BLOCKS", "NORMS", "SHORTCUTS", "STEMS",
     "BlockInfo", "NetLayout", "NetSpec", "ResNet", "StageInfo",
-    "build_net", "count_flops", "count_params", "layer_macs", "nearest_depths", "valid_depths",
+    "NetSummary", "build_net", "count_flops", "count_params", "describe_device", "human_count", "layer_macs",
+    "nearest_depths", "pick_device", "spec_from_params", "spec_to_params", "summarize", "valid_depths",
 ]

@@ -68,7 +68,7 @@ class NetSpec:
         for name in ("skip", "preact"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        self.stage_blocks  # raises ValueError for a depth this block/stem cannot have
+        _ = self.stage_blocks  # raises ValueError for a depth this block/stem cannot have
 
     # --- derived layout -------------------------------------------------------------------------
     @property
@@ -159,3 +159,38 @@ def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
 def _check_positive_int(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def spec_to_params(spec: NetSpec) -> dict[str, str]:
+    """The fields that differ from the defaults, as strings for a URL's query string."""
+    default = NetSpec()
+    params = {}
+    for field in dataclasses.fields(NetSpec):
+        value = getattr(spec, field.name)
+        if value != getattr(default, field.name):
+            params[field.name] = str(int(value)) if isinstance(value, bool) else str(value)
+    return params
+
+
+def spec_from_params(params: dict[str, str]) -> NetSpec:
+    """Inverse of `spec_to_params`; other keys are ignored. ValueError for values that do not parse."""
+    fields = {}
+    for field in dataclasses.fields(NetSpec):
+        if field.name not in params:
+            continue
+        raw = str(params[field.name]).strip()
+        if field.name in ("skip", "preact"):
+            if raw.lower() not in ("1", "0", "true", "false"):
+                raise ValueError(f"{field.name} must be 1/0 or true/false, got {raw!r}")
+            fields[field.name] = raw.lower() in ("1", "true")
+        elif field.name in ("depth", "num_classes", "in_channels", "width"):
+            if field.name == "width" and raw.lower() in ("", "none"):
+                fields[field.name] = None
+                continue
+            try:
+                fields[field.name] = int(raw)
+            except ValueError:
+                raise ValueError(f"{field.name} must be a whole number, got {raw!r}") from None
+        else:
+            fields[field.name] = raw
+    return NetSpec(**fields)

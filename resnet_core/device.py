@@ -1,0 +1,41 @@
+"""Which device to compute on: CUDA > Apple MPS > CPU, overridable. Never hard-code `.cuda()`."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def pick_device(preference: str = "auto") -> torch.device:
+    """The device for `preference` ("auto", "cpu", "cuda", "mps"); ValueError if it is unavailable."""
+    if preference not in DEVICE_CHOICES:
+        raise ValueError(f"device {preference!r} is not valid; choose one of: {', '.join(DEVICE_CHOICES)}")
+    if preference == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if preference == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was asked for but no CUDA GPU is available; use 'auto' or 'cpu'")
+    if preference == "mps" and not _mps_available():
+        raise ValueError("device 'mps' was asked for but Apple MPS is not available; use 'auto' or 'cpu'")
+    return torch.device(preference)
+
+
+def describe_device(device: torch.device | str | None = None) -> str:
+    """A human label: "NVIDIA H100 80GB HBM3 (CUDA)", "Apple GPU (MPS)" or "CPU (2 cores)"."""
+    device = pick_device() if device is None else torch.device(device)
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA)"
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    return f"CPU ({os.cpu_count() or 1} cores, {torch.get_num_threads()} threads)"
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())

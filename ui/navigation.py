@@ -1,0 +1,23 @@
+"""The app's pages in one place: the entry point builds the navigation from it and pages link with it.
+
+Paths are absolute so a page script also runs on its own (AppTest runs one page at a time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+
+# name -> (title, icon); the order is the sidebar's.
+PAGES = {
+    "home": ("Home", ":material/home:"),
+    "architecture": ("Architecture", ":material/account_tree:"),
+}
+
+
+def page(name: str) -> st.Page:
+    title, icon = PAGES[name]
+    return st.Page(PAGES_DIR / f"{name}.py", title=title, icon=icon, default=name == "home",
+                   url_path="" if name == "home" else name)

@@ -1,0 +1,87 @@
+"""The chosen net, remembered across pages (session state) and in the URL (query parameters), and the
+widgets that edit it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import resnet_core as rc
+
+SPEC_KEY = "net_spec"
+
+BLOCK_LABELS = {"basic": "basic · 3×3, 3×3", "bottleneck": "bottleneck · 1×1, 3×3, 1×1"}
+STEM_LABELS = {"cifar": "CIFAR · 32×32, 3 stages", "imagenet": "ImageNet · 224×224, 4 stages"}
+SHORTCUT_LABELS = {
+    "A": "A · identity + zero-pad",
+    "B": "B · projection on reshape",
+    "C": "C · projection always",
+}
+NORM_LABELS = {"batch": "BatchNorm", "none": "none"}
+
+
+def current_spec() -> rc.NetSpec:
+    """The spec of this session; on first use, read from the link's query parameters."""
+    if SPEC_KEY not in st.session_state:
+        try:
+            spec = rc.spec_from_params(st.query_params.to_dict())
+        except ValueError as err:
+            st.warning(f"The link's network settings are not valid ({err}). Showing the default net.")
+            spec = rc.NetSpec()
+        st.session_state[SPEC_KEY] = spec
+    return st.session_state[SPEC_KEY]
+
+
+def remember_spec(spec: rc.NetSpec) -> None:
+    """Keep `spec` for the other pages and write it into the URL, so a link reproduces it."""
+    st.session_state[SPEC_KEY] = spec
+    params = rc.spec_to_params(spec)
+    for name in rc.NetSpec.__dataclass_fields__:
+        if name in params:
+            if st.query_params.get(name) != params[name]:
+                st.query_params[name] = params[name]
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
+def _snap(depth: int, options: list[int]) -> int:
+    return depth if depth in options else min(options, key=lambda d: (abs(d - depth), d))
+
+
+def spec_editor(spec: rc.NetSpec, key: str = "spec", max_depth: int = 1202) -> rc.NetSpec:
+    """A control for every NetSpec field; returns the spec they describe (always a valid one)."""
+    top = st.columns([4, 1.6], gap="large")
+    row = st.columns(5)
+    stem = row[0].selectbox("Stem", rc.STEMS, index=rc.STEMS.index(spec.stem),
+                            format_func=STEM_LABELS.get, key=f"{key}.stem")
+    block = row[1].selectbox("Block", rc.BLOCKS, index=rc.BLOCKS.index(spec.block),
+                             format_func=BLOCK_LABELS.get, key=f"{key}.block")
+    depths = rc.valid_depths(block, stem, max_depth=max_depth)
+    rule = {"basic": "6n+2", "bottleneck": "9n+2"}[block] if stem == "cifar" else "the paper's Table 1"
+    # The key carries block and stem: the valid depths differ, so the slider is a different widget.
+    depth = top[0].select_slider(
+        "Depth (weighted layers)", depths, value=_snap(spec.depth, depths), key=f"{key}.depth.{block}.{stem}",
+        help=f"Convolutions plus the final fully-connected layer, as the paper counts them ({rule}).",
+    )
+    skip = top[1].toggle("Skip connections", value=spec.skip, key=f"{key}.skip",
+                         help="Off: the plain twin — the same layers without shortcuts.")
+    preact = top[1].toggle("Pre-activation", value=spec.preact, key=f"{key}.preact",
+                           help="BN → ReLU → conv ordering of He et al. 2016 (Identity Mappings).")
+    shortcut = row[2].selectbox("Shortcut", rc.SHORTCUTS, index=rc.SHORTCUTS.index(spec.shortcut),
+                                format_func=SHORTCUT_LABELS.get, key=f"{key}.shortcut",
+                                help="The paper's options A, B and C (§3.3). A plain net has no shortcuts.")
+    norm = row[3].selectbox("Normalisation", rc.NORMS, index=rc.NORMS.index(spec.norm),
+                            format_func=NORM_LABELS.get, key=f"{key}.norm")
+    activation = row[4].selectbox("Activation", rc.ACTIVATIONS, index=rc.ACTIVATIONS.index(spec.activation),
+                                  key=f"{key}.activation")
+    with st.expander("Width, classes and input channels"):
+        cols = st.columns(3)
+        default_width = 16 if stem == "cifar" else 64
+        width = cols[0].number_input("Width of the first stage", 1, 512, spec.width or default_width,
+                                     key=f"{key}.width.{stem}")
+        num_classes = cols[1].number_input("Classes", 1, 1000, spec.num_classes, key=f"{key}.classes")
+        in_channels = cols[2].number_input("Input channels", 1, 16, spec.in_channels, key=f"{key}.in")
+    return rc.NetSpec(
+        depth=depth, skip=skip, block=block, shortcut=shortcut, preact=preact, stem=stem, norm=norm,
+        activation=activation, width=None if width == default_width else int(width),
+        num_classes=int(num_classes), in_channels=int(in_channels),
+    )
