@@ -4,7 +4,8 @@ import pandas as pd
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.figures import architecture_figure, net_color
+from resnet_core.diagram import architecture_figure
+from resnet_core.palette import net_color
 from ui.spec_state import current_spec, remember_spec, spec_editor
 
 

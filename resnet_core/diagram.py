@@ -1,7 +1,4 @@
-"""Plotly figure builders: pure functions, data in, `go.Figure` out (testable without Streamlit).
-
-One palette everywhere: residual nets are blue, plain nets orange, in every chart of the app.
-"""
+"""The net drawn as a diagram: a pure function, layout in, `go.Figure` out (testable without Streamlit)."""
 
 from __future__ import annotations
 
@@ -10,21 +7,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from .net import BlockInfo, NetLayout
-
-RESIDUAL_COLOR = "#2563eb"
-PLAIN_COLOR = "#ea580c"
-NEUTRAL_COLOR = "#64748b"
-FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13, color="#0f172a")
-
-
-def net_color(skip: bool) -> str:
-    """The colour of a residual (True) or plain (False) net, the same on every page."""
-    return RESIDUAL_COLOR if skip else PLAIN_COLOR
-
-
-def _tint(hex_color: str, alpha: float) -> str:
-    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
-    return f"rgba({r},{g},{b},{alpha})"
+from .palette import FONT, NEUTRAL_COLOR, net_color, tint
 
 
 @dataclass
@@ -99,7 +82,7 @@ def architecture_figure(layout: NetLayout, image_size: int | None = None, max_bl
     box_w, arc_x = 1.25, 1.25
     for i, node in enumerate(nodes):
         y0, y1 = node.y - node.height / 2, node.y + node.height / 2
-        fill = {"io": "#f1f5f9", "layer": _tint(color, 0.10), "block": _tint(color, 0.16),
+        fill = {"io": "#f1f5f9", "layer": tint(color, 0.10), "block": tint(color, 0.16),
                 "fold": "#ffffff"}[node.kind]
         fig.add_shape(type="rect", x0=-box_w, x1=box_w, y0=y0, y1=y1, fillcolor=fill,
                       line=dict(color=color if node.kind != "io" else NEUTRAL_COLOR, width=1.2,
