@@ -123,3 +123,9 @@ def screenshot(page, name: str) -> Path:
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(viewport)
     return path
+
+
+@pytest.fixture(scope="session")
+def shapes_root(tmp_path_factory):
+    """One data folder for the session: the embedded dataset is rendered once, then read from its cache."""
+    return tmp_path_factory.mktemp("data")

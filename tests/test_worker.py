@@ -1,0 +1,80 @@
+"""The real training worker through the job runner: completed, failed with its message, killed and
+resumed from its checkpoint."""
+
+import os
+import signal
+import time
+
+import pytest
+
+import resnet_core as rc
+from resnet_core.jobs import JobRunner
+from resnet_core.worker import split_config
+
+SPEC = rc.NetSpec(depth=8, width=4)
+TINY = {"epochs": 2, "batch_size": 50, "lr": 0.05, "train_size": 500, "test_size": 200, "log_every": 2,
+        "grad_norm_every": 5, "probe_batch_size": 32}
+
+
+@pytest.fixture
+def runner(tmp_path, shapes_root):
+    runner = JobRunner(tmp_path / "runs", poll_seconds=0.05)
+    yield runner
+    runner.shutdown()
+
+
+def test_a_run_completes_and_records_everything(runner, shapes_root):
+    run_id = runner.submit(SPEC, dict(TINY, data_dir=str(shapes_root)))
+    assert runner.wait_idle(timeout=240)
+    store = runner.store
+    run = store.get(run_id)
+    assert run.status == "completed", run.error
+    assert run.device.startswith("CPU")
+    epochs = store.epochs(run_id)
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    assert all(0 <= e["test_error"] <= 1 and e["images_per_second"] > 0 for e in epochs)
+    steps = store.steps(run_id)
+    assert steps["step"][-1] == 20  # 500 images / 50 per batch × 2 epochs
+    names, positions, values = store.probe(run_id, "grad_norms")
+    assert names[0] == "stem.conv" and names[-1] == "fc" and values.shape == (len(positions), len(names))
+    names, positions, _ = store.probe(run_id, "responses")
+    assert list(positions) == [1, 2] and all("conv" in n for n in names)
+    assert store.latest_checkpoint(run_id)[0] == 2
+    assert run.progress["step"] == 20
+
+
+def test_a_failing_run_stores_its_message(runner, tmp_path):
+    run_id = runner.submit(SPEC, dict(TINY, data_dir=str(tmp_path / "no-data")), dataset="cifar10")
+    assert runner.wait_idle(timeout=120)
+    run = runner.store.get(run_id)
+    assert run.status == "failed"
+    assert "DatasetUnavailable" in run.error and "shapes" in run.error
+
+
+def test_a_killed_worker_resumes_from_its_checkpoint(runner, shapes_root):
+    config = dict(TINY, epochs=4, train_size=1000, data_dir=str(shapes_root))
+    run_id = runner.submit(SPEC, config)
+    store = runner.store
+    deadline = time.monotonic() + 240
+    while store.latest_checkpoint(run_id) is None:
+        assert time.monotonic() < deadline and store.get(run_id).status in ("queued", "running")
+        time.sleep(0.05)
+    os.kill(store.get(run_id).pid, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while store.get(run_id).status != "interrupted":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    resumed_from = store.latest_checkpoint(run_id)[0]
+    runner.resume(run_id)
+    assert runner.wait_idle(timeout=240)
+    assert store.get(run_id).status == "completed"
+    epochs = store.epochs(run_id)
+    assert [e["epoch"] for e in epochs] == [1, 2, 3, 4]
+    steps = store.steps(run_id)["step"]
+    assert list(steps) == sorted(set(steps)) and steps[-1] == 80
+    assert resumed_from >= 1
+
+
+def test_unknown_config_keys_are_refused():
+    with pytest.raises(ValueError, match="unknown config keys"):
+        split_config({"epochs": 1, "learning_rate": 0.1})
