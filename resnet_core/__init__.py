@@ -22,10 +22,17 @@ from .spec import (
     spec_to_params,
     valid_depths,
 )
+from .datasets import DATASETS, DatasetUnavailable, ImageDataset, load_dataset, sample_test_images
+from .jobs import JobRunner
+from .probes import gradient_norms, layer_responses
+from .store import RunStore, runs_dir
 from .summary import NetSummary, human_count, summarize
+from .train import TrainConfig, TrainResult, train
 
 __all__ = [
-    "ACTIVATIONS", "BLOCKS", "NORMS", "SHORTCUTS", "STEMS",
+    "ACTIVATIONS", "BLOCKS", "DATASETS", "NORMS", "SHORTCUTS", "STEMS",
+    "DatasetUnavailable", "ImageDataset", "JobRunner", "RunStore", "TrainConfig", "TrainResult",
+    "gradient_norms", "layer_responses", "load_dataset", "runs_dir", "sample_test_images", "train",
     "BlockInfo", "NetLayout", "NetSpec", "ResNet", "StageInfo",
     "NetSummary", "build_net", "count_flops", "count_params", "describe_device", "human_count", "layer_macs",
     "nearest_depths", "pick_device", "spec_from_params", "spec_to_params", "summarize", "valid_depths",

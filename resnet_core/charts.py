@@ -79,7 +79,7 @@ def loss_figure(runs: Sequence[RunSeries], title: str = "Training loss") -> go.F
     for run in runs:
         window = smoothing_window(len(run.loss))
         x, y = downsample(run.steps, running_mean(run.loss, window))
-        fig.add_trace(go.Scattergl(x=x, y=y, mode="lines", name=run.label, line=dict(color=run.color, width=2)))
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=run.label, line=dict(color=run.color, width=2)))
     _axes(fig, title=title, height=380)
     fig.update_xaxes(title="iterations (batches)")
     fig.update_yaxes(title="cross-entropy loss", type="log")
@@ -103,7 +103,7 @@ def _add_error_traces(fig: go.Figure, run: RunSeries, row: int | None = None, co
     if len(run.batch_error):
         window = smoothing_window(len(run.batch_error))
         x, y = downsample(run.steps, running_mean(run.batch_error, window))
-        fig.add_trace(go.Scattergl(x=x, y=100 * y, mode="lines", name=f"{run.label} train",
+        fig.add_trace(go.Scatter(x=x, y=100 * y, mode="lines", name=f"{run.label} train",
                                    legendgroup=run.label, showlegend=legend,
                                    line=dict(color=run.color, width=1, dash="dash")), **where)
     if len(run.test_error):

@@ -1,16 +1,21 @@
-"""`JobRunner`: runs train in worker processes (spawn), at most N at once, the rest queued in order.
+"""`JobRunner`: runs train in worker processes, at most N at once, the rest queued in order.
 
 Workers talk to the rest of the world only through the `RunStore`. The runner is a thin scheduler: it
 starts queued runs when a slot is free, reaps finished workers, and records how each one ended when the
 worker itself could not (a process killed by a signal cannot write its own obituary). The app keeps
 one runner for all sessions (st.cache_resource); the CLI trains in its own process instead.
+
+Workers are fresh interpreters (`python -m resnet_core.worker ROOT RUN_ID`), not multiprocessing
+children: Streamlit runs each page as `sys.modules["__main__"]`, and a multiprocessing "spawn" child would
+re-execute that page script before doing any work.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,24 +34,21 @@ def default_parallel_runs() -> int:
     return 4 if torch.cuda.is_available() else 1
 
 
-def _default_target(root: str, run_id: str) -> None:
-    from .worker import run_worker  # imported in the child: keeps the runner light
-
-    run_worker(root, run_id)
+def worker_command(root: str, run_id: str) -> list[str]:
+    return [sys.executable, "-m", "resnet_core.worker", root, run_id]
 
 
 class JobRunner:
     """Background training for one runs folder. Thread-safe; call `shutdown()` when done (tests)."""
 
-    def __init__(self, root, max_parallel: int | None = None, target: Callable[[str, str], None] | None = None,
+    def __init__(self, root, max_parallel: int | None = None, command: Callable[[str, str], list[str]] | None = None,
                  poll_seconds: float = 0.5) -> None:
         self.store = RunStore(root)
         self.root = str(self.store.root)
         self.max_parallel = max_parallel or default_parallel_runs()
-        self._target = target or _default_target
+        self._command = command or worker_command
         self._poll = poll_seconds
-        self._ctx = mp.get_context("spawn")  # fork is unsafe with threads and CUDA
-        self._workers: dict[str, mp.Process] = {}
+        self._workers: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = threading.Event()
@@ -74,7 +76,7 @@ class JobRunner:
 
     def running(self) -> list[str]:
         with self._lock:
-            return [rid for rid, p in self._workers.items() if p.is_alive()]
+            return [rid for rid, p in self._workers.items() if p.poll() is None]
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until nothing is queued or running (for tests and scripts)."""
@@ -92,10 +94,13 @@ class JobRunner:
         if kill_workers:
             with self._lock:
                 for p in self._workers.values():
-                    if p.is_alive():
+                    if p.poll() is None:
                         p.terminate()
                 for p in self._workers.values():
-                    p.join(timeout=10)
+                    try:
+                        p.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
             self._reap()
 
     # --- the scheduler thread --------------------------------------------------------------------
@@ -111,25 +116,30 @@ class JobRunner:
 
     def _start_queued(self) -> None:
         with self._lock:
-            free = self.max_parallel - sum(p.is_alive() for p in self._workers.values())
+            free = self.max_parallel - sum(p.poll() is None for p in self._workers.values())
             for run in self.store.list(["queued"])[: max(free, 0)]:
                 if not self.store.claim(run.id, pid=os.getpid()):
                     continue  # another runner took it
-                proc = self._ctx.Process(target=self._target, args=(self.root, run.id), daemon=True,
-                                         name=f"resnet-lab-run-{run.id}")
-                proc.start()
+                log_path = self.store.run_dir(run.id) / "worker.log"
+                log_path.parent.mkdir(parents=True, exist_ok=True)
+                with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+                    proc = subprocess.Popen(self._command(self.root, run.id), stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL)
                 self.store.set_status(run.id, "running", pid=proc.pid)
                 self._workers[run.id] = proc
 
     def _reap(self) -> None:
         with self._lock:
             for run_id, proc in list(self._workers.items()):
-                if proc.is_alive():
+                if proc.poll() is None:
                     continue
-                proc.join()
                 del self._workers[run_id]
-                if self.store.get(run_id).status == "running":  # the worker could not say how it ended
-                    self._record_death(run_id, proc.exitcode)
+                try:
+                    status = self.store.get(run_id).status
+                except KeyError:  # deleted meanwhile
+                    continue
+                if status == "running":  # the worker could not say how it ended
+                    self._record_death(run_id, proc.returncode)
 
     def _record_death(self, run_id: str, exitcode: int | None) -> None:
         if exitcode is not None and exitcode < 0 and -exitcode in KILL_SIGNALS:

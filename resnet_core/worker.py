@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -138,3 +139,7 @@ def _stop_checker(store: RunStore, run_id: str) -> Callable[[], bool]:
         return state["stop"]
 
     return should_stop
+
+
+if __name__ == "__main__":  # python -m resnet_core.worker RUNS_ROOT RUN_ID (see jobs.worker_command)
+    run_worker(sys.argv[1], sys.argv[2])

@@ -40,11 +40,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory) -> str:
-    """A real Streamlit server for this test session, with its own runs and data directories."""
+def app_url(tmp_path_factory, shapes_root) -> str:
+    """A real Streamlit server for this test session, with its own runs folder."""
     port = _free_port()
     work = tmp_path_factory.mktemp("app")
-    env = dict(os.environ, RESNET_LAB_RUNS=str(work / "runs"), RESNET_LAB_DATA=str(work / "data"))
+    env = dict(os.environ, RESNET_LAB_RUNS=str(work / "runs"), RESNET_LAB_DATA=str(shapes_root))
     log = open(work / "streamlit.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

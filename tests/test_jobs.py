@@ -1,9 +1,11 @@
-"""The job runner with stand-in workers: queueing, stop, killed and crashed workers.
+"""The job runner with stand-in workers (tests/fake_worker.py): queueing, stop, killed and crashed workers.
 (tests/test_worker.py runs the real training worker.)"""
 
 import os
 import signal
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,20 +16,15 @@ from resnet_core.store import RunStore
 SPEC = rc.NetSpec(depth=8, width=4)
 
 
-def _slow_worker(root: str, run_id: str) -> None:
-    """Writes a step every 20 ms until it has 100 or is asked to stop — like a real worker, through the store."""
-    store = RunStore(root)
-    for step in range(1, 101):
-        if store.stop_requested(run_id):
-            store.set_status(run_id, "stopped", pid=os.getpid())
-            return
-        store.add_steps(run_id, [{"step": step, "loss": 1.0 / step}])
-        time.sleep(0.02)
-    store.set_status(run_id, "completed", pid=os.getpid())
+FAKE = str(Path(__file__).resolve().parent / "fake_worker.py")
 
 
-def _exit_worker(root: str, run_id: str) -> None:
-    os._exit(3)
+def slow_worker(root: str, run_id: str) -> list[str]:
+    return [sys.executable, FAKE, "slow", root, run_id]
+
+
+def exit_worker(root: str, run_id: str) -> list[str]:
+    return [sys.executable, FAKE, "exit", root, run_id]
 
 
 def wait_for(predicate, timeout=60.0):
@@ -52,7 +49,7 @@ def runner_factory(tmp_path):
 
 
 def test_runs_queue_in_order_one_at_a_time(runner_factory):
-    runner = runner_factory(max_parallel=1, target=_slow_worker)
+    runner = runner_factory(max_parallel=1, command=slow_worker)
     ids = [runner.submit(SPEC, {"epochs": 1}) for _ in range(3)]
     wait_for(lambda: runner.store.get(ids[0]).status == "running")
     assert [runner.store.get(i).status for i in ids[1:]] == ["queued", "queued"]
@@ -64,7 +61,7 @@ def test_runs_queue_in_order_one_at_a_time(runner_factory):
 
 
 def test_stop_a_running_and_a_queued_run(runner_factory):
-    runner = runner_factory(max_parallel=1, target=_slow_worker)
+    runner = runner_factory(max_parallel=1, command=slow_worker)
     first, second = runner.submit(SPEC, {}), runner.submit(SPEC, {})
     wait_for(lambda: len(runner.store.steps(first)["step"]) >= 5)
     runner.stop(second)
@@ -76,7 +73,7 @@ def test_stop_a_running_and_a_queued_run(runner_factory):
 
 
 def test_a_killed_worker_leaves_an_interrupted_run_that_can_resume(runner_factory):
-    runner = runner_factory(max_parallel=1, target=_slow_worker)
+    runner = runner_factory(max_parallel=1, command=slow_worker)
     run_id = runner.submit(SPEC, {})
     wait_for(lambda: len(runner.store.steps(run_id)["step"]) >= 3)
     os.kill(runner.store.get(run_id).pid, signal.SIGKILL)
@@ -90,7 +87,7 @@ def test_a_killed_worker_leaves_an_interrupted_run_that_can_resume(runner_factor
 
 
 def test_a_worker_that_exits_badly_fails_its_run(runner_factory):
-    runner = runner_factory(target=_exit_worker)
+    runner = runner_factory(command=exit_worker)
     run_id = runner.submit(SPEC, {})
     assert runner.wait_idle(timeout=30)
     run = runner.store.get(run_id)
@@ -101,7 +98,7 @@ def test_a_new_runner_marks_orphaned_runs_interrupted(tmp_path):
     store = RunStore(tmp_path / "runs")
     run_id = store.create(SPEC, {})
     store.set_status(run_id, "running", pid=2**22 + 12345)  # no such process
-    runner = JobRunner(tmp_path / "runs", target=_slow_worker)
+    runner = JobRunner(tmp_path / "runs", command=slow_worker)
     try:
         assert store.get(run_id).status == "interrupted"
     finally:

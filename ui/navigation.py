@@ -14,6 +14,7 @@ PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 PAGES = {
     "home": ("Home", ":material/home:"),
     "architecture": ("Architecture", ":material/account_tree:"),
+    "train": ("Train", ":material/model_training:"),
 }
 
 

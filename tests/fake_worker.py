@@ -1,0 +1,33 @@
+"""A stand-in training worker for the job runner's tests: `python fake_worker.py MODE ROOT RUN_ID`.
+
+slow: writes a step every 20 ms until it has 100 or is asked to stop, through the store like a real one.
+exit: exits with code 3 without a word.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from resnet_core.store import RunStore  # noqa: E402
+
+
+def slow(root: str, run_id: str) -> None:
+    store = RunStore(root)
+    store.set_status(run_id, "running", pid=os.getpid())
+    for step in range(1, 101):
+        if store.stop_requested(run_id):
+            store.set_status(run_id, "stopped")
+            return
+        store.add_steps(run_id, [{"step": step, "loss": 1.0 / step}])
+        time.sleep(0.02)
+    store.set_status(run_id, "completed")
+
+
+if __name__ == "__main__":
+    mode, root, run_id = sys.argv[1:4]
+    if mode == "exit":
+        os._exit(3)
+    slow(root, run_id)

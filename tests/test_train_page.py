@@ -1,0 +1,78 @@
+"""The Train page through AppTest: start twins from the form, see them run and finish, manage runs."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import resnet_core as rc
+from resnet_core.store import RunStore
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
+
+
+def wait_until_idle(store: RunStore, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while store.list(["queued", "running"]):
+        assert time.monotonic() < deadline, [(r.status, r.error) for r in store.list()]
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def env(tmp_path, shapes_root, monkeypatch):
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
+    yield tmp_path
+    from ui.runs import _runner_for
+
+    _runner_for(str((tmp_path / "runs").resolve())).shutdown()  # the page's (cached) runner
+
+
+def test_empty_page_invites_a_first_run(env):
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert "No runs yet" in at.info[0].value
+
+
+def test_train_twins_from_the_form_and_watch_them_finish(env):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["depth"] = "8"
+    at.run()
+    at.select_slider(key="train.size").set_value(1000)
+    at.number_input(key="train.epochs").set_value(1)
+    at.button(key="train.twins").click().run()
+    assert not at.exception
+    ids = at.session_state["runs"]
+    assert len(ids) == 2
+    store = RunStore(env / "runs")  # the page's runner works in the background; watch through the store
+    assert {store.get(i).spec.skip for i in ids} == {True, False}
+    wait_until_idle(store)
+    at.run()
+    assert not at.exception
+    assert sum("completed" in m.value for m in at.markdown) == 2
+    table = at.dataframe[0].value
+    assert set(table["status"]) == {"completed"} and table["test error %"].notna().all()
+    assert len(at.get("plotly_chart")) == 2
+
+    # Rename, then delete one run.
+    target = at.selectbox(key="train.manage").value
+    at.text_input(key=f"rename.{target}").set_value("my twin")
+    at.button(key="train.rename").click().run()
+    assert store.get(target).name == "my twin"
+    at.checkbox(key=f"confirm.{target}").check().run()
+    at.button(key="train.delete").click().run()
+    assert not at.exception
+    assert [r.id for r in store.list()] == [i for i in ids if i != target]
+
+
+def test_the_selection_comes_from_the_link(env):
+    store = RunStore(env / "runs")
+    run_id = store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="stopped")
+    time.sleep(0.01)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["runs"] = run_id
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="train.shown").value == [run_id]
+    assert any("stopped" in m.value for m in at.markdown)
