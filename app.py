@@ -3,7 +3,9 @@
 import streamlit as st
 
 import resnet_core as rc
+from resnet_core.reports import run_label
 from ui.navigation import PAGES, page
+from ui.runs import badge, get_runner
 
 
 def main() -> None:
@@ -11,6 +13,11 @@ def main() -> None:
     navigation = st.navigation([page(name) for name in PAGES])
     with st.sidebar:
         st.caption(f"Device: {rc.describe_device()}")
+        active = get_runner().store.list(["running", "queued"])  # also starts the runner after a restart
+        if active:
+            st.caption("Active runs")
+            for run in active:
+                st.markdown(f"{badge(run)} {run_label(run)}")
     navigation.run()
 
 

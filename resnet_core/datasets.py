@@ -1,31 +1,36 @@
-"""Image datasets for ResNet Lab: the embedded ``shapes`` set and CIFAR-10/100 through torchvision.
+"""Image datasets for ResNet Lab: the embedded ``shapes`` set, and CIFAR-10/100 through torchvision.
 
 Every dataset comes back as one :class:`ImageDataset`: whole uint8 tensors ``(N, 3, 32, 32)`` on the
-CPU plus integer labels, the class names and the per-channel mean/std of the training images. Keeping
-the raw uint8 pixels (not a ``DataLoader``) lets the trainer move the whole set to the device once and
+CPU, int64 labels, the class names and the per-channel mean/std of the training images. Raw uint8
+pixels rather than a ``DataLoader`` let the trainer move the whole set to the device once and
 normalise and augment whole batches there (the airbench approach, see STYLE.md).
 
 ``shapes`` is ours: 10 classes of geometric shapes and textures rendered from a seed, so the app works
-offline (CIFAR cannot be downloaded on our machines). Colour, size, position and rotation are drawn
-from the same distributions for every class, so only *shape* tells the classes apart; clutter strokes,
-blobs and pixel noise keep it from being trivial. The knobs that set the difficulty are the module
-constants below ``# Difficulty knobs``.
+offline (CIFAR cannot be downloaded on our machines). Colour, size, position and rotation come from
+the same distributions for every class, so only *shape* tells the classes apart; clutter strokes and
+blobs, which belong to no class, and pixel noise keep it from being trivial. The knobs that set the
+difficulty are the module constants under ``# Difficulty knobs``. The rendered set is cached as an
+uncompressed ``.npz`` (about 185 MB) at ``data_root()/shapes/shapes-v{version}-seed{seed}-{train}-{test}.npz``.
 
-    >>> ds = load_dataset("shapes")                     # generated once (a few seconds), then cached
+    >>> ds = load_dataset("shapes")                     # rendered once (seconds), then read from cache
     >>> ds.train_images.shape, ds.num_classes
     (torch.Size([50000, 3, 32, 32]), 10)
-    >>> small = load_dataset("shapes", train_size=5000)  # class-balanced subset, same test set
+    >>> small = load_dataset("shapes", train_size=5000)  # class-balanced subset, the same test set
 """
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
+import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import Tensor
 
 DATASETS = ("shapes", "cifar10", "cifar100")
 
@@ -33,30 +38,31 @@ SHAPES_CLASSES = (
     "circle", "square", "triangle", "cross", "star",
     "ring", "ellipse", "stripes", "checkerboard", "dots",
 )  # fmt: skip
-SHAPES_TRAIN_SIZE = 50_000  # the same split sizes as CIFAR, so epochs mean the same amount of work
+SHAPES_TRAIN_SIZE = 50_000  # CIFAR's split sizes, so an epoch means the same amount of work
 SHAPES_TEST_SIZE = 10_000
-SHAPES_FORMAT_VERSION = 1  # bump whenever the renderer or a knob changes: it names the cache file
+SHAPES_FORMAT_VERSION = 1  # bump when the renderer or a knob changes: it is part of the cache file name
 
-# Difficulty knobs. Sizes are in units of half the image width (1.0 = 16 px), unless named *_PX.
-# Every knob is drawn identically for every class, so none of them carries the label by itself.
-SCALE_RANGE = (0.38, 0.8)  # object half-size; overlapping ranges make size useless as a cue
-POSITION_SLACK = 0.15  # how far (beyond fitting) an object's centre may stray: objects may be clipped
-STRETCH_MAX = 1.15  # random area-preserving aspect stretch of every shape (keeps circle != ellipse)
-ELLIPSE_AXES = (0.42, 0.62)  # minor/major axis ratio of the ellipse class
-STAR_SHARPNESS = (2.3, 3.3)  # 5-point star: 2 = pentagon-like, 5 = spiky
+# Difficulty knobs. Lengths are in units of half the image width (1.0 = 16 px) unless named *_PX.
+# Each is drawn from the same range for every class, so none of them gives the label away.
+SCALE_RANGE = (0.38, 0.8)  # object half-size; one range for all classes, so size is no cue
+POSITION_SLACK = 0.15  # how far past "fully in view" an object's centre may stray (it gets clipped)
+STRETCH_MAX = 1.08  # random area-preserving aspect stretch of every object; keep circle != ellipse
+ELLIPSE_AXES = (0.42, 0.6)  # minor/major axis ratio of the ellipse class
+STAR_SHARPNESS = (2.3, 3.3)  # 5-point star: 2 = nearly a pentagon, 5 = thin spikes
 RING_THICKNESS = (0.28, 0.5)  # ring width in object units (the outer radius is 0.9)
-TEXTURE_PERIOD_PX = (3.5, 6.5)  # period of stripes / checkerboard / dots, in pixels
-MIN_CONTRAST = 0.35  # least RGB distance between object and background colour (0..sqrt(3))
+TEXTURE_PERIOD_PX = (3.5, 6.5)  # period of stripes / checkerboard / dots; below ~3 px it aliases
+MIN_CONTRAST = 0.35  # least RGB distance between object and mean background colour (max sqrt(3))
 BG_GRADIENT = 0.25  # std of the colour change across the background gradient
 MAX_STROKES = 3  # clutter: thin line segments that belong to no class
-STROKE_WIDTH_PX = (0.6, 1.3)  # thin enough never to read as a cross arm or a ring
-STROKE_ON_TOP = 0.3  # probability that a stroke is drawn over the object (mild occlusion)
+STROKE_WIDTH_PX = (0.6, 1.3)  # thin enough never to pass for a cross arm or a stripe patch
+STROKE_ON_TOP = 0.3  # chance that a stroke is drawn over the object (mild occlusion)
 MAX_BLOBS = 2  # clutter: small discs, smaller than any circle or ring of the classes
 BLOB_RADIUS_PX = (1.0, 2.2)
 NOISE_STD = (0.0, 0.08)  # per-image std of Gaussian pixel noise, on the [0, 1] scale
 
 _SIZE = 32  # image side in pixels
-_CHUNK = 2000  # images rendered per vectorised batch: bounds memory, and fixes the random streams
+_HALF = _SIZE / 2  # pixels per object unit at scale 1
+_CHUNK = 500  # images per vectorised batch: small enough to stay in cache; fixes the random streams
 _AA_PX = 1.0  # width of the anti-aliasing ramp across an edge, in pixels
 
 
@@ -66,16 +72,16 @@ class DatasetUnavailable(FileNotFoundError):
 
 @dataclass(frozen=True, eq=False)
 class ImageDataset:
-    """A whole image-classification dataset in memory, as uint8 tensors ``(N, C, H, W)`` on the CPU."""
+    """A whole image-classification dataset in memory: uint8 ``(N, C, H, W)`` tensors on the CPU."""
 
     name: str
     classes: tuple[str, ...]
-    train_images: torch.Tensor = field(repr=False)  # (N, 3, H, W) uint8
+    train_images: torch.Tensor = field(repr=False)  # (N, C, H, W) uint8
     train_labels: torch.Tensor = field(repr=False)  # (N,) int64
-    test_images: torch.Tensor = field(repr=False)  # (M, 3, H, W) uint8
+    test_images: torch.Tensor = field(repr=False)  # (M, C, H, W) uint8
     test_labels: torch.Tensor = field(repr=False)  # (M,) int64
     mean: tuple[float, float, float] = (0.0, 0.0, 0.0)  # per channel, of the train images, on [0, 1]
-    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)  # population std, same scale
 
     def __post_init__(self) -> None:
         for split in ("train", "test"):
@@ -118,357 +124,396 @@ def load_dataset(
 ) -> ImageDataset:
     """Load a dataset by name (one of ``DATASETS``) as an :class:`ImageDataset`.
 
-    ``train_size`` / ``test_size`` take a class-balanced subset chosen by ``seed`` (None: everything).
-    For ``shapes`` the seed also picks the generated images; ``download`` applies to CIFAR only.
-    Raises ``ValueError`` for an unknown name or size, :class:`DatasetUnavailable` for missing files.
+    ``train_size`` / ``test_size`` keep a class-balanced subset drawn with ``seed`` (None: all of it).
+    For ``shapes`` the seed also picks the rendered images; ``download`` applies to CIFAR only.
+    Raises ``ValueError`` for an unknown name or a bad size, :class:`DatasetUnavailable` for missing files.
     """
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     if name == "shapes":
         classes = SHAPES_CLASSES
-        arrays = _load_shapes(data_root(root), seed, SHAPES_TRAIN_SIZE, SHAPES_TEST_SIZE)
+        train_x, train_y, test_x, test_y = _load_shapes(data_root(root), seed)
     else:
-        classes, arrays = _load_cifar(name, data_root(root), download)
-    train_x, train_y, test_x, test_y = arrays
-    rng = np.random.default_rng([seed, 7])  # subsets draw from their own stream, not the renderer's
-    train_keep = _balanced_subset(train_y, train_size, len(classes), rng, "train_size")
-    test_keep = _balanced_subset(test_y, test_size, len(classes), rng, "test_size")
-    train_x, train_y = train_x[train_keep], train_y[train_keep]
-    test_x, test_y = test_x[test_keep], test_y[test_keep]
+        classes, (train_x, train_y, test_x, test_y) = _load_cifar(name, data_root(root), download)
+    # Each subset has its own random stream, so the test subset does not change with train_size.
+    train_keep = _balanced_subset(train_y, train_size, len(classes), _generator(seed, 7, 0), "train_size")
+    test_keep = _balanced_subset(test_y, test_size, len(classes), _generator(seed, 7, 1), "test_size")
+    if train_keep is not None:
+        train_x, train_y = train_x[train_keep], train_y[train_keep]
+    if test_keep is not None:
+        test_x, test_y = test_x[test_keep], test_y[test_keep]
     mean, std = channel_stats(train_x)
-    return ImageDataset(
-        name=name,
-        classes=tuple(classes),
-        train_images=torch.from_numpy(np.ascontiguousarray(train_x)),
-        train_labels=torch.from_numpy(train_y.astype(np.int64)),
-        test_images=torch.from_numpy(np.ascontiguousarray(test_x)),
-        test_labels=torch.from_numpy(test_y.astype(np.int64)),
-        mean=mean,
-        std=std,
-    )
+    return ImageDataset(name, tuple(classes), train_x.contiguous(), train_y, test_x.contiguous(), test_y,
+                        mean, std)  # fmt: skip
 
 
 def sample_test_images(ds: ImageDataset, n: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n`` test images ``(n, C, H, W)`` uint8 and their labels: one per class first, then any others.
+    """``n`` test images ``(n, C, H, W)`` uint8 and their labels: one per class first, then others.
 
-    The per-class picks come first, sorted by class, so a page showing a few images shows variety.
+    The one-per-class picks come first, in class order, so a page that shows a few images shows variety.
     """
     m = len(ds.test_labels)
     if not 1 <= n <= m:
         raise ValueError(f"n must be between 1 and {m} (the test-set size), got {n}")
-    order = np.random.default_rng([seed, 11]).permutation(m)
-    labels = ds.test_labels.numpy()[order]
-    _, first = np.unique(labels, return_index=True)  # first position of each class in the shuffle
-    first = first[np.argsort(labels[first], kind="stable")][:n]
-    rest = np.setdiff1d(np.arange(m), first)[: n - len(first)]
-    rest = np.sort(rest)  # keep the shuffle's order for the fill-ins
-    picks = np.concatenate([order[first], order[rest]])
-    return ds.test_images[picks].clone(), ds.test_labels[picks].clone()
+    order = torch.randperm(m, generator=_generator(seed, 11))
+    labels = ds.test_labels[order].numpy()
+    _, first = np.unique(labels, return_index=True)  # first place of each class in the shuffle
+    first = first[:n]  # np.unique sorts by class
+    rest = np.setdiff1d(np.arange(m), first)[: n - len(first)]  # sorted: keeps the shuffle's order
+    picks = order[torch.from_numpy(np.concatenate([first, rest]))]
+    return ds.test_images[picks], ds.test_labels[picks]
 
 
-def channel_stats(images: np.ndarray | torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Per-channel mean and (population) std of uint8 images ``(N, C, H, W)``, on the [0, 1] scale.
+def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and population std of uint8 images ``(N, C, H, W)``, on the [0, 1] scale.
 
-    Counting the 256 possible values per channel is exact in float64 and never materialises a float
-    copy of the images (1.2 GB for CIFAR's 50,000 training images).
+    A histogram of the 256 values per channel is exact in float64 and never makes a float copy of
+    the images (that would be 1.2 GB for CIFAR's 50,000 training images).
     """
-    x = torch.as_tensor(images)
-    channels = x.shape[1]
-    counts = torch.stack([torch.bincount(x[:, c].reshape(-1), minlength=256) for c in range(channels)])
-    values = torch.arange(256, dtype=torch.float64) / 255.0
-    total = counts.sum(dim=1).to(torch.float64)
-    mean = (counts.double() * values).sum(dim=1) / total
-    var = (counts.double() * values.square()).sum(dim=1) / total - mean.square()
+    counts = torch.stack([torch.bincount(images[:, c].reshape(-1), minlength=256)
+                          for c in range(images.shape[1])]).double()  # fmt: skip
+    values = torch.arange(256, dtype=torch.float64) / 255
+    total = counts.sum(dim=1)
+    mean = (counts * values).sum(dim=1) / total
+    var = (counts * values.square()).sum(dim=1) / total - mean.square()
     return tuple(mean.tolist()), tuple(var.clamp_min(0).sqrt().tolist())
 
 
-def _balanced_subset(labels: np.ndarray, size: int | None, num_classes: int, rng, what: str) -> np.ndarray:
-    """Indices of a class-balanced random subset of ``size`` items (per-class counts differ by <= 1).
+def _generator(*key: int) -> torch.Generator:
+    """A torch generator for one named random stream; SeedSequence mixes the key into a good seed."""
+    state = np.random.SeedSequence(list(key)).generate_state(1, np.uint64)[0]
+    return torch.Generator().manual_seed(int(state))
 
-    The indices come back sorted, so the subset keeps the (already shuffled) order of the full set.
+
+def _balanced_subset(labels: torch.Tensor, size: int | None, num_classes: int, g: torch.Generator,
+                     what: str) -> torch.Tensor | None:  # fmt: skip
+    """Sorted indices of a class-balanced random subset of ``size`` items (None: keep everything).
+
+    Per-class counts differ by at most one; sorting keeps the full set's (already shuffled) order.
     """
     n = len(labels)
     if size is None:
-        return np.arange(n)
+        return None
     if not 1 <= size <= n:
         raise ValueError(f"{what} must be between 1 and {n}, got {size}")
-    per_class = np.full(num_classes, size // num_classes)
-    per_class[rng.permutation(num_classes)[: size % num_classes]] += 1  # spread the remainder fairly
+    per_class = torch.full((num_classes,), size // num_classes)
+    per_class[torch.randperm(num_classes, generator=g)[: size % num_classes]] += 1  # a fair remainder
     keep = []
     for c in range(num_classes):
-        pool = np.flatnonzero(labels == c)
+        pool = torch.nonzero(labels == c).flatten()
         if per_class[c] > len(pool):
-            raise ValueError(f"{what}={size} needs {per_class[c]} images of class {c}, only {len(pool)} exist")
-        keep.append(rng.choice(pool, per_class[c], replace=False))
-    return np.sort(np.concatenate(keep))
+            raise ValueError(f"{what}={size} needs {int(per_class[c])} images of class {c}; "
+                             f"only {len(pool)} exist")  # fmt: skip
+        keep.append(pool[torch.randperm(len(pool), generator=g)[: per_class[c]]])
+    return torch.cat(keep).sort().values
 
 
 # ----------------------------------------------------------------------------------------- shapes
 
 
-def _load_shapes(root: Path, seed: int, n_train: int, n_test: int) -> tuple[np.ndarray, ...]:
-    """Read the rendered ``shapes`` set from its cache file, rendering and caching it on a miss."""
+def _load_shapes(root: Path, seed: int) -> tuple[torch.Tensor, ...]:
+    """The rendered ``shapes`` set from its cache file; rendered and cached on a miss."""
+    n_train, n_test = SHAPES_TRAIN_SIZE, SHAPES_TEST_SIZE
     path = root / "shapes" / f"shapes-v{SHAPES_FORMAT_VERSION}-seed{seed}-{n_train}-{n_test}.npz"
+    keys = ("train_images", "train_labels", "test_images", "test_labels")
     if path.is_file():
-        with np.load(path, allow_pickle=False) as f:
-            return f["train_images"], f["train_labels"], f["test_images"], f["test_labels"]
-    train_x, train_y = make_shapes(n_train, seed=seed, split="train")
-    test_x, test_y = make_shapes(n_test, seed=seed, split="test")
-    _atomic_savez(path, train_images=train_x, train_labels=train_y, test_images=test_x, test_labels=test_y)
-    return train_x, train_y, test_x, test_y
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return tuple(torch.from_numpy(f[k]) for k in keys)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            pass  # an unreadable cache (say, half copied by hand) is simply rendered again
+    arrays = (*make_shapes(n_train, seed, "train"), *make_shapes(n_test, seed, "test"))
+    _atomic_savez(path, **{k: a.numpy() for k, a in zip(keys, arrays, strict=True)})
+    return arrays
 
 
 def _atomic_savez(path: Path, **arrays: np.ndarray) -> None:
-    """Write an uncompressed .npz so that readers see either no file or the whole file, never a part."""
+    """Write an uncompressed .npz so that readers see no file or the whole file, never a part of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)  # uncompressed: pixel noise compresses badly and loading stays fast
+            np.savez(f, **arrays)  # uncompressed: pixel noise compresses badly, and loads stay fast
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; a cache is fine to share
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def make_shapes(n: int, seed: int = 0, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+def make_shapes(n: int, seed: int = 0, split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     """Render ``n`` shapes images: uint8 ``(n, 3, 32, 32)`` and int64 labels, exactly class-balanced.
 
-    Deterministic in ``(seed, split, n)``; train and test come from independent random streams, so the
-    test set does not depend on the train-set size. Rendered in vectorised chunks of ``_CHUNK`` images.
+    Bit-identical for the same ``(n, seed, split)``. Train and test use independent random streams,
+    so the test set does not depend on the train-set size. Renders in vectorised chunks of ``_CHUNK``.
     """
-    split_id = {"train": 0, "test": 1}[split]
-    num_classes = len(SHAPES_CLASSES)
-    labels = np.random.default_rng([seed, split_id]).permutation(np.arange(n) % num_classes)
-    images = np.empty((n, 3, _SIZE, _SIZE), dtype=np.uint8)
-    for i, start in enumerate(range(0, n, _CHUNK)):
-        rng = np.random.default_rng([seed, split_id, i + 1])
-        images[start : start + _CHUNK] = _render(labels[start : start + _CHUNK], rng)
-    return images, labels.astype(np.int64)
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    split_id = 0 if split == "train" else 1
+    labels = torch.arange(n) % len(SHAPES_CLASSES)
+    labels = labels[torch.randperm(n, generator=_generator(seed, split_id))]  # balanced, shuffled
+    images = torch.empty((n, 3, _SIZE, _SIZE), dtype=torch.uint8)
+    with _one_thread():
+        for i, start in enumerate(range(0, n, _CHUNK)):
+            chunk = slice(start, start + _CHUNK)
+            images[chunk] = _render(labels[chunk], _generator(seed, split_id, i + 1))
+    return images, labels
 
 
-def _uniform(rng: np.random.Generator, bounds: tuple[float, float], n: int) -> np.ndarray:
-    return rng.uniform(bounds[0], bounds[1], n).astype(np.float32)[:, None, None]  # (n, 1, 1)
+@contextmanager
+def _one_thread():
+    """Run torch single-threaded inside the block (the setting is per process; restored on exit).
+
+    The renderer's many small ops gain little from threads, and while the CPU is busy (a training run
+    beside us) the thread pool's barriers made rendering 7x slower in our measurements; one thread
+    stayed fast.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
-def _coverage(sdf_px: np.ndarray) -> np.ndarray:
-    """Anti-aliased coverage from a signed distance in pixels (negative inside): a smooth step."""
-    t = np.clip(0.5 - sdf_px / _AA_PX, 0.0, 1.0)
-    return t * t * (3.0 - 2.0 * t)
+def _uniform(g: torch.Generator, bounds: tuple[float, float], *shape: int) -> torch.Tensor:
+    lo, hi = bounds
+    return lo + (hi - lo) * torch.rand(shape, generator=g)
 
 
-def _paint(img: np.ndarray, alpha: np.ndarray, colour: np.ndarray) -> None:
+def _coverage(sdf_px: torch.Tensor) -> torch.Tensor:
+    """Anti-aliased coverage in [0, 1] from a signed distance in pixels (negative inside): a smooth step."""
+    t = sdf_px.mul(-1.0 / _AA_PX).add_(0.5).clamp_(0.0, 1.0)
+    return t.mul(-2.0).add_(3.0).mul_(t).mul_(t)  # 3t^2 - 2t^3, in place: this is the hot loop
+
+
+def _paint(img: torch.Tensor, alpha: torch.Tensor, colour: torch.Tensor) -> None:
     """Composite ``colour`` (B, 3) over ``img`` (B, 3, H, W) with coverage ``alpha`` (B, H, W), in place."""
-    a = alpha[:, None]
-    img *= 1.0 - a
-    img += a * colour[:, :, None, None]
+    img.lerp_(colour[:, :, None, None].expand_as(img), alpha[:, None])
 
 
-def _render(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Render one chunk: uint8 (B, 3, 32, 32) images of the given labels."""
+def _render(labels: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    """Render one chunk: uint8 ``(B, 3, 32, 32)`` images of the given labels."""
     b = len(labels)
-    half = _SIZE / 2
-    coords = (np.arange(_SIZE, dtype=np.float32) + 0.5) / half - 1.0  # pixel centres on [-1, 1]
-    gx, gy = coords[None, None, :], coords[None, :, None]  # (1, 1, W), (1, H, 1)
+    coords = (torch.arange(_SIZE, dtype=torch.float32) + 0.5) / _HALF - 1.0  # pixel centres on [-1, 1]
+    gx, gy = coords.view(1, 1, _SIZE), coords.view(1, _SIZE, 1)
 
     # Background: a linear gradient between two nearby random colours, in a random direction.
-    c0 = rng.uniform(0, 1, (b, 3)).astype(np.float32)
-    c1 = np.clip(c0 + rng.normal(0, BG_GRADIENT, (b, 3)), 0, 1).astype(np.float32)
-    phi = _uniform(rng, (0, 2 * np.pi), b)
-    t = np.clip((gx * np.cos(phi) + gy * np.sin(phi)) * 0.5 + 0.5, 0, 1)  # (B, H, W)
-    img = c0[:, :, None, None] + (c1 - c0)[:, :, None, None] * t[:, None]
+    c0 = torch.rand(b, 3, generator=g)
+    c1 = (c0 + BG_GRADIENT * torch.randn(b, 3, generator=g)).clamp(0, 1)
+    phi = _uniform(g, (0, 2 * math.pi), b, 1, 1)
+    t = ((gx * phi.cos() + gy * phi.sin()) * 0.5 + 0.5).clamp(0, 1)  # (B, H, W)
+    img = torch.lerp(c0[:, :, None, None], c1[:, :, None, None], t[:, None])  # (B, 3, H, W)
 
-    # The object's colour: random, but at least MIN_CONTRAST from the background's mean colour.
-    candidates = rng.uniform(0, 1, (b, 8, 3)).astype(np.float32)
-    dist = np.linalg.norm(candidates - ((c0 + c1) / 2)[:, None], axis=-1)  # (B, 8)
+    # The object's colour: random, but the first of 8 candidates at least MIN_CONTRAST from the
+    # background's mean colour (or the furthest one), so every object stays visible.
+    candidates = torch.rand(b, 8, 3, generator=g)
+    dist = (candidates - ((c0 + c1) / 2)[:, None]).norm(dim=-1)  # (B, 8)
     ok = dist >= MIN_CONTRAST
-    pick = np.where(ok.any(axis=1), ok.argmax(axis=1), dist.argmax(axis=1))
-    fg = candidates[np.arange(b), pick]
+    pick = torch.where(ok.any(dim=1), ok.int().argmax(dim=1), dist.argmax(dim=1))
+    fg = candidates[torch.arange(b), pick]
 
-    strokes = _strokes(rng, b, gx, gy)
-    on_top = rng.uniform(0, 1, (b, MAX_STROKES)) < STROKE_ON_TOP
+    strokes = _strokes(g, b, gx, gy)
+    on_top = torch.rand(b, MAX_STROKES, 1, 1, generator=g) < STROKE_ON_TOP
     for k, (alpha, colour) in enumerate(strokes):
-        _paint(img, alpha * ~on_top[:, k, None, None], colour)
-    for alpha, colour in _blobs(rng, b, gx, gy):
+        _paint(img, alpha * ~on_top[:, k], colour)
+    for alpha, colour in _blobs(g, b, gx, gy):
         _paint(img, alpha, colour)
-
-    _paint(img, _object_alpha(labels, rng, gx, gy), fg)
+    _paint(img, _object_alpha(labels, g, gx, gy), fg)
     for k, (alpha, colour) in enumerate(strokes):
-        _paint(img, alpha * on_top[:, k, None, None], colour)
+        _paint(img, alpha * on_top[:, k], colour)
 
-    img += rng.standard_normal(img.shape, dtype=np.float32) * _uniform(rng, NOISE_STD, b)[:, None]
-    return np.clip(np.rint(img * 255.0), 0, 255).astype(np.uint8)
+    img += torch.randn(img.shape, generator=g) * _uniform(g, NOISE_STD, b, 1, 1, 1)
+    return img.mul_(255).round_().clamp_(0, 255).to(torch.uint8)
 
 
-def _strokes(rng, b, gx, gy) -> list[tuple[np.ndarray, np.ndarray]]:
+def _strokes(g: torch.Generator, b: int, gx: Tensor, gy: Tensor) -> list[tuple[Tensor, Tensor]]:
     """Clutter: up to MAX_STROKES thin segments per image, as (coverage, colour) layers."""
+    count = torch.randint(0, MAX_STROKES + 1, (b, 1, 1), generator=g)
     layers = []
-    count = rng.integers(0, MAX_STROKES + 1, b)
     for k in range(MAX_STROKES):
-        p = rng.uniform(-1.1, 1.1, (b, 2)).astype(np.float32)
-        q = p + rng.normal(0, 0.7, (b, 2)).astype(np.float32)  # a segment of random length and angle
-        width = _uniform(rng, STROKE_WIDTH_PX, b)
-        colour = rng.uniform(0, 1, (b, 3)).astype(np.float32)
-        ax, ay = gx - p[:, 0, None, None], gy - p[:, 1, None, None]
-        dx, dy = (q - p)[:, 0, None, None], (q - p)[:, 1, None, None]
-        h = np.clip((ax * dx + ay * dy) / (dx * dx + dy * dy + 1e-6), 0, 1)  # nearest point on segment
-        d_px = np.hypot(ax - h * dx, ay - h * dy) * (_SIZE / 2) - width / 2
-        layers.append((_coverage(d_px) * (k < count)[:, None, None], colour))
+        p = _uniform(g, (-1.1, 1.1), 2, b, 1, 1)
+        d = 0.7 * torch.randn(2, b, 1, 1, generator=g)  # segment direction and length
+        width = _uniform(g, STROKE_WIDTH_PX, b, 1, 1)
+        colour = torch.rand(b, 3, generator=g)
+        ax, ay = gx - p[0], gy - p[1]
+        h = ((ax * d[0] + ay * d[1]) / (d[0].square() + d[1].square() + 1e-6)).clamp_(0, 1)  # nearest point
+        d_px = torch.hypot(ax - h * d[0], ay - h * d[1]) * _HALF - width / 2
+        layers.append((_coverage(d_px) * (k < count), colour))
     return layers
 
 
-def _blobs(rng, b, gx, gy) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Clutter: up to MAX_BLOBS small discs per image, smaller than any class's circle."""
+def _blobs(g: torch.Generator, b: int, gx: Tensor, gy: Tensor) -> list[tuple[Tensor, Tensor]]:
+    """Clutter: up to MAX_BLOBS small discs per image, smaller than any class's circle or ring."""
+    count = torch.randint(0, MAX_BLOBS + 1, (b, 1, 1), generator=g)
     layers = []
-    count = rng.integers(0, MAX_BLOBS + 1, b)
     for k in range(MAX_BLOBS):
-        centre = rng.uniform(-1, 1, (b, 2)).astype(np.float32)
-        radius = _uniform(rng, BLOB_RADIUS_PX, b)
-        colour = rng.uniform(0, 1, (b, 3)).astype(np.float32)
-        r_px = np.hypot(gx - centre[:, 0, None, None], gy - centre[:, 1, None, None]) * (_SIZE / 2)
-        layers.append((_coverage(r_px - radius) * (k < count)[:, None, None], colour))
+        centre = _uniform(g, (-1, 1), 2, b, 1, 1)
+        radius = _uniform(g, BLOB_RADIUS_PX, b, 1, 1)
+        colour = torch.rand(b, 3, generator=g)
+        r_px = torch.hypot(gx - centre[0], gy - centre[1]) * _HALF
+        layers.append((_coverage(r_px - radius) * (k < count), colour))
     return layers
 
 
-def _object_alpha(labels, rng, gx, gy) -> np.ndarray:
-    """Coverage (B, H, W) of each image's labelled object, posed at a random place, size and angle."""
+def _object_alpha(labels: Tensor, g: torch.Generator, gx: Tensor, gy: Tensor) -> Tensor:
+    """Coverage ``(B, H, W)`` of each image's labelled object, at a random place, size and angle."""
     b = len(labels)
-    scale = _uniform(rng, SCALE_RANGE, b)
-    reach = np.maximum(1.0 - scale, 0.0) + POSITION_SLACK  # centre range that keeps most of it in view
-    cx, cy = (rng.uniform(-1, 1, (2, b, 1, 1)) * reach).astype(np.float32)
-    theta = _uniform(rng, (0, 2 * np.pi), b)
-    stretch = (STRETCH_MAX ** rng.uniform(-1, 1, (b, 1, 1))).astype(np.float32)
+    scale = _uniform(g, SCALE_RANGE, b, 1, 1)
+    reach = (1.0 - scale).clamp_min(0) + POSITION_SLACK  # centres that keep most of the object in view
+    cx, cy = _uniform(g, (-1, 1), 2, b, 1, 1) * reach
+    theta = _uniform(g, (0, 2 * math.pi), b, 1, 1)
+    stretch = STRETCH_MAX ** _uniform(g, (-1, 1), b, 1, 1)
     x, y = gx - cx, gy - cy
-    u = (x * np.cos(theta) + y * np.sin(theta)) / scale  # object frame: rotated, unit-sized
-    v = (-x * np.sin(theta) + y * np.cos(theta)) / scale
-    u, v = u / stretch, v * stretch
-    # Per-class shape parameters, drawn for every image (cheap) so the random streams stay aligned.
-    shape_param = {
-        "ellipse": _uniform(rng, ELLIPSE_AXES, b),
-        "star": _uniform(rng, STAR_SHARPNESS, b),
-        "ring": _uniform(rng, RING_THICKNESS, b),
-        "period": _uniform(rng, TEXTURE_PERIOD_PX, b),
-        "phase": rng.uniform(0, 1, (2, b, 1, 1)).astype(np.float32),
-        "region": rng.uniform(0, 1, (b, 1, 1)) < 0.5,  # texture patch outline: disc or square
+    u = (x * theta.cos() + y * theta.sin()) / (scale * stretch)  # object frame: rotated, unit-sized
+    v = (y * theta.cos() - x * theta.sin()) * stretch / scale
+    # Every image draws every class's parameters (cheap), so the random streams do not depend on labels.
+    params = {
+        "ellipse": _uniform(g, ELLIPSE_AXES, b, 1, 1),
+        "star": _uniform(g, STAR_SHARPNESS, b, 1, 1),
+        "ring": _uniform(g, RING_THICKNESS, b, 1, 1),
+        "period": _uniform(g, TEXTURE_PERIOD_PX, b, 1, 1),
+        "phase_u": torch.rand(b, 1, 1, generator=g),
+        "phase_v": torch.rand(b, 1, 1, generator=g),
+        "disc": torch.rand(b, 1, 1, generator=g) < 0.5,  # a texture patch's outline: disc or square
     }
-    alpha = np.empty((b, _SIZE, _SIZE), dtype=np.float32)
+    alpha = torch.empty(b, _SIZE, _SIZE)
     for c, name in enumerate(SHAPES_CLASSES):
         m = labels == c
-        if m.any():
-            params = {k: (p[:, m] if k == "phase" else p[m]) for k, p in shape_param.items()}
-            alpha[m] = _SHAPE_ALPHA[name](u[m], v[m], scale[m], params)
+        if not m.any():
+            continue
+        um, vm, px_per_unit, pm = u[m], v[m], scale[m] * _HALF, {k: p[m] for k, p in params.items()}
+        # An object-unit distance times scale * 16 is a pixel distance (up to the mild stretch).
+        alpha[m] = _coverage(_SHAPE_SDF[name](um, vm, pm) * px_per_unit)
+        if name in _TEXTURES:
+            alpha[m] *= _TEXTURES[name](um * px_per_unit, vm * px_per_unit, pm)
     return alpha
 
 
-# Signed distances of unit-sized shapes in the object frame (negative inside). A distance in object
-# units times scale * 16 is (up to the mild stretch) a distance in pixels, which sets the AA ramp.
-
-
-def _solid(sdf: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    return _coverage(sdf * scale * (_SIZE / 2))
+# Signed distances of unit-sized shapes in the object frame (negative inside; Inigo Quilez's 2D
+# distance functions). Half-plane maxima are exact near edges, which is all the anti-aliasing needs.
 
 
 def _box(u, v, a, b):
-    return np.maximum(np.abs(u) - a, np.abs(v) - b)
+    return torch.maximum(u.abs() - a, v.abs() - b)
 
 
-def _circle(u, v, scale, p):
-    return _solid(np.hypot(u, v) - 0.9, scale)
+def _circle(u, v, p):
+    return torch.hypot(u, v) - 0.9
 
 
-def _square(u, v, scale, p):
-    return _solid(_box(u, v, 0.8, 0.8), scale)
+def _square(u, v, p):
+    return _box(u, v, 0.8, 0.8)
 
 
-def _triangle(u, v, scale, p):
-    # Equilateral: the furthest of three edge half-planes; apothem 0.55 (circumradius 1.1).
-    d = np.maximum.reduce([u * np.cos(a) + v * np.sin(a) for a in np.pi / 2 + np.arange(3) * 2 * np.pi / 3])
-    return _solid(d - 0.55, scale)
+def _triangle(u, v, p):
+    # Equilateral: the furthest of three edge half-planes, apothem 0.55 (circumradius 1.1).
+    edges = [u * math.cos(a) + v * math.sin(a) for a in (math.pi / 2, 7 * math.pi / 6, 11 * math.pi / 6)]
+    return torch.maximum(torch.maximum(edges[0], edges[1]), edges[2]) - 0.55
 
 
-def _cross(u, v, scale, p):
-    return _solid(np.minimum(_box(u, v, 0.95, 0.3), _box(u, v, 0.3, 0.95)), scale)
+def _cross(u, v, p):
+    return torch.minimum(_box(u, v, 0.95, 0.3), _box(u, v, 0.3, 0.95))
 
 
-def _star(u, v, scale, p):
-    # Inigo Quilez's exact n-point star distance (n = 5, sharpness m in [2, n]), outer radius 1.
-    n, r, m = 5, 1.0, p["star"]
-    an, en = np.pi / n, np.pi / m
-    acs = np.array([np.cos(an), np.sin(an)], dtype=np.float32)
-    ecx, ecy = np.cos(en), np.sin(en)
-    ang = np.mod(np.arctan2(np.abs(u), v), 2 * an) - an  # fold into one sector
-    rad = np.hypot(u, v)
-    px, py = rad * np.cos(ang) - r * acs[0], rad * np.abs(np.sin(ang)) - r * acs[1]
-    h = np.clip(-(px * ecx + py * ecy), 0.0, r * acs[1] / ecy)
+def _star(u, v, p):
+    # Exact distance to a 5-point star of outer radius 1; sharpness m in [2, 5].
+    n, m = 5, p["star"]
+    an, en = math.pi / n, math.pi / m
+    ecx, ecy = en.cos(), en.sin()
+    ang = torch.remainder(torch.atan2(u.abs(), v), 2 * an) - an  # fold into one sector
+    rad = torch.hypot(u, v)
+    px, py = rad * ang.cos() - math.cos(an), rad * ang.sin().abs() - math.sin(an)
+    h = torch.minimum((-(px * ecx + py * ecy)).clamp_min(0), math.sin(an) / ecy)
     px, py = px + ecx * h, py + ecy * h
-    return _solid(np.hypot(px, py) * np.sign(px), scale)
+    return torch.hypot(px, py) * px.sign()
 
 
-def _ring(u, v, scale, p):
+def _ring(u, v, p):
     thickness = p["ring"]
-    return _solid(np.abs(np.hypot(u, v) - (0.9 - thickness / 2)) - thickness / 2, scale)
+    return (torch.hypot(u, v) - (0.9 - thickness / 2)).abs() - thickness / 2
 
 
-def _ellipse(u, v, scale, p):
-    # Approximate distance to an ellipse with semi-axes (1, k): exact on the axes, close elsewhere.
+def _ellipse(u, v, p):
+    # Semi-axes (1, k); the k0 * (k0 - 1) / k1 approximation is exact on the axes, close elsewhere.
     k = p["ellipse"]
-    k0 = np.hypot(u, v / k)
-    k1 = np.hypot(u, v / (k * k))
-    return _solid(k0 * (k0 - 1.0) / np.maximum(k1, 1e-6), scale)
+    k0 = torch.hypot(u, v / k)
+    k1 = torch.hypot(u, v / (k * k))
+    return k0 * (k0 - 1.0) / k1.clamp_min(1e-6)
 
 
-def _texture(pattern):
-    """A texture class: a disc- or square-shaped patch filled with ``pattern`` (a coverage function)."""
+def _patch(u, v, p):
+    """The outline of a texture class: a disc or a square (so the outline says nothing)."""
+    return torch.where(p["disc"], torch.hypot(u, v) - 0.9, _box(u, v, 0.8, 0.8))
 
-    def alpha(u, v, scale, p):
-        region = np.where(p["region"], np.hypot(u, v) - 0.9, _box(u, v, 0.8, 0.8))
-        # The pattern is laid in pixels (not object units) so that its period never drops below
-        # TEXTURE_PERIOD_PX, which would alias into mush; it shares the object's rotation.
-        period = p["period"]
-        su = u * scale * (_SIZE / 2) / period + p["phase"][0]
-        sv = v * scale * (_SIZE / 2) / period + p["phase"][1]
-        return _solid(region, scale) * pattern(su, sv, period)
 
-    return alpha
+# Texture fills, in pixels rather than object units, so that their period never drops below
+# TEXTURE_PERIOD_PX (finer patterns alias into mush); they share the object's rotation.
 
 
 def _stripe(s, period):
-    return _coverage((np.abs(s - np.floor(s) - 0.5) - 0.25) * period)  # half of each period inked
+    return _coverage(((s - s.floor() - 0.5).abs() - 0.25) * period)  # ink half of every period
 
 
-def _stripes(su, sv, period):
+def _texture_coords(u_px, v_px, p):
+    period = p["period"]
+    return u_px / period + p["phase_u"], v_px / period + p["phase_v"], period
+
+
+def _stripes(u_px, v_px, p):
+    su, _, period = _texture_coords(u_px, v_px, p)
     return _stripe(su, period)
 
 
-def _checkerboard(su, sv, period):
+def _checkerboard(u_px, v_px, p):
+    su, sv, period = _texture_coords(u_px, v_px, p)
     a, b = _stripe(su, period), _stripe(sv, period)
     return a + b - 2 * a * b  # a smooth XOR of two stripe patterns
 
 
-def _dots(su, sv, period):
-    fu, fv = su - np.floor(su) - 0.5, sv - np.floor(sv) - 0.5
-    return _coverage((np.hypot(fu, fv) - 0.3) * period)  # dot radius 0.3 period
+def _dots(u_px, v_px, p):
+    su, sv, period = _texture_coords(u_px, v_px, p)
+    return _coverage((torch.hypot(su - su.floor() - 0.5, sv - sv.floor() - 0.5) - 0.3) * period)
 
 
-_SHAPE_ALPHA = {
-    "circle": _circle,
-    "square": _square,
-    "triangle": _triangle,
-    "cross": _cross,
-    "star": _star,
-    "ring": _ring,
-    "ellipse": _ellipse,
-    "stripes": _texture(_stripes),
-    "checkerboard": _texture(_checkerboard),
-    "dots": _texture(_dots),
-}
-assert tuple(_SHAPE_ALPHA) == SHAPES_CLASSES
+_SHAPE_SDF = {
+    "circle": _circle, "square": _square, "triangle": _triangle, "cross": _cross, "star": _star,
+    "ring": _ring, "ellipse": _ellipse, "stripes": _patch, "checkerboard": _patch, "dots": _patch,
+}  # fmt: skip
+_TEXTURES = {"stripes": _stripes, "checkerboard": _checkerboard, "dots": _dots}
+assert tuple(_SHAPE_SDF) == SHAPES_CLASSES
 
 
 # ------------------------------------------------------------------------------------------ CIFAR
 
 
-def _load_cifar(name: str, root: Path, download: bool) -> tuple[list[str], tuple[np.ndarray, ...]]:
-    raise NotImplementedError
+def _load_cifar(name: str, root: Path, download: bool) -> tuple[list[str], tuple[torch.Tensor, ...]]:
+    """CIFAR-10/100 through torchvision, as uint8 ``(N, 3, 32, 32)`` tensors and int64 labels."""
+    from torchvision import datasets as tv  # imported here: slow to import, and only CIFAR needs it
+
+    cls = tv.CIFAR10 if name == "cifar10" else tv.CIFAR100
+    # torchvision only extracts an archive inside download(); that step finds a present archive by
+    # its checksum and never touches the network, so a hand-copied .tar.gz works offline too.
+    download = download or (root / cls.filename).is_file()
+    try:
+        splits = [cls(root=root, train=train, download=download) for train in (True, False)]
+    except (RuntimeError, OSError) as e:  # "Dataset not found or corrupted", or a failed download
+        raise DatasetUnavailable(_cifar_missing_message(name, root, cls.filename, cls.base_folder)) from e
+    arrays = []
+    for split in splits:
+        # .data is (N, 32, 32, 3) HWC; the nets want CHW.
+        arrays.append(torch.from_numpy(split.data).permute(0, 3, 1, 2).contiguous())
+        arrays.append(torch.as_tensor(split.targets, dtype=torch.int64))
+    return list(splits[0].classes), tuple(arrays)
+
+
+def _cifar_missing_message(name: str, root: Path, archive: str, folder: str) -> str:
+    return (
+        f"{name} was not found in {root} (or its files are corrupted), and it could not be downloaded. "
+        f"Put {archive} (or its extracted folder {folder}/) in {root}, or point the environment variable "
+        f"RESNET_LAB_DATA at the folder that holds it, or run load_dataset({name!r}, download=True) "
+        f"on a machine with internet access. The embedded 'shapes' dataset needs no download: "
+        f"load_dataset('shapes')."
+    )

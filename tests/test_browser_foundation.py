@@ -7,6 +7,16 @@ from conftest import screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 
+def test_a_page_opened_directly_has_the_navigation(page, app_url):
+    """Regression: the first visit of a fresh server straight to a page (a bookmark) must run the app's
+    navigation, not Streamlit's legacy one-page mode."""
+    page.goto(f"{app_url}/train")
+    wait_for_app(page)
+    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+    assert "Architecture" in nav and "Train" in nav and "app" not in nav.split()
+    assert page.get_by_text("Device:").is_visible()
+
+
 def test_home_page_shows_the_residual_idea_and_the_device(page, app_url):
     page.goto(app_url)
     wait_for_app(page)

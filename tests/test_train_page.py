@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 import resnet_core as rc
 from resnet_core.store import RunStore
 
-PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "train.py")
 
 
 def wait_until_idle(store: RunStore, timeout: float = 240) -> None:

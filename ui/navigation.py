@@ -1,6 +1,9 @@
 """The app's pages in one place: the entry point builds the navigation from it and pages link with it.
 
-Paths are absolute so a page script also runs on its own (AppTest runs one page at a time)."""
+Paths are absolute so a page script also runs on its own (AppTest runs one page at a time). The folder is
+`app_pages/`, not `pages/`: Streamlit decides at start-up whether a `pages/` folder beside the entry script
+means the legacy multipage mode, and then a first visit straight to e.g. /train runs that page alone,
+without the navigation, until someone opens the home page."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent.parent / "app_pages"
 
 # name -> (title, icon); the order is the sidebar's.
 PAGES = {
