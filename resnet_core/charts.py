@@ -66,9 +66,9 @@ def smoothing_window(n: int) -> int:
     return int(max(1, min(100, n // 50)))
 
 
-def _axes(fig: go.Figure, **kwargs) -> None:
+def _axes(fig: go.Figure, hovermode: str = "x unified", **kwargs) -> None:
     fig.update_layout(font=FONT, plot_bgcolor="white", paper_bgcolor="white", margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode="x unified", **kwargs)
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode=hovermode, **kwargs)
     fig.update_xaxes(showgrid=True, gridcolor="#e2e8f0", zeroline=False)
     fig.update_yaxes(showgrid=True, gridcolor="#e2e8f0", zeroline=False)
 
@@ -123,6 +123,74 @@ def degradation_figure(plain: Sequence[RunSeries], residual: Sequence[RunSeries]
     _axes(fig, height=430)
     fig.update_xaxes(title="iterations (batches)")
     fig.update_yaxes(title="error (%)", rangemode="tozero", row=1, col=1)
+    for annotation in fig.layout.annotations:
+        annotation.font = dict(FONT, color=NEUTRAL_COLOR)
+    return fig
+
+
+# ------------------------------------------------------------------------------------ inside the net
+
+
+@dataclass
+class LayerSeries:
+    """One net's value per layer, e.g. gradient norms or response stds."""
+
+    label: str
+    color: str
+    names: Sequence[str]  # module names, input to output
+    values: np.ndarray
+    dash: str = "solid"
+
+
+def layer_profile_figure(series: Sequence[LayerSeries], title: str, y_title: str, log_y: bool = True,
+                         height: int = 400) -> go.Figure:
+    """A value per layer against the layer's index (1 = input side), one line per net."""
+    fig = go.Figure()
+    for s in series:
+        x = np.arange(1, len(s.values) + 1)
+        fig.add_trace(go.Scatter(x=x, y=s.values, mode="lines+markers" if len(x) <= 60 else "lines", name=s.label,
+                                 line=dict(color=s.color, width=2, dash=s.dash), marker=dict(size=4),
+                                 customdata=np.asarray(s.names, dtype=object),
+                                 hovertemplate="layer %{x}: %{customdata}<br>%{y:.3g}<extra>" + s.label + "</extra>"))
+    _axes(fig, title=title, height=height, hovermode="closest")
+    fig.update_xaxes(title="layer index (1 = first conv, input side)")
+    fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
+    return fig
+
+
+def gradient_heatmap_figure(grid: np.ndarray, steps: np.ndarray, layer_starts: np.ndarray, names: Sequence[str],
+                            zrange: tuple[float, float], title: str) -> go.Figure:
+    """Layers (rows, input at the bottom) × training steps (columns), colour = log10 of the gradient norm."""
+    fig = go.Figure(go.Heatmap(
+        z=grid, x=steps, y=layer_starts + 1, zmin=zrange[0], zmax=zrange[1], colorscale="Viridis",
+        colorbar=dict(title=dict(text="log₁₀ ‖∇W‖", side="right")),
+        customdata=np.asarray([[names[i]] * grid.shape[1] for i in layer_starts], dtype=object),
+        hovertemplate="step %{x}<br>layer %{y}: %{customdata}<br>log₁₀ ‖∇W‖ = %{z:.2f}<extra></extra>",
+    ))
+    _axes(fig, title=title, height=420, hovermode="closest")
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="layer index")
+    return fig
+
+
+def responses_figure(series: Sequence[LayerSeries]) -> go.Figure:
+    """The paper's Fig. 7: response std of each 3×3 layer by its index (top) and sorted by magnitude
+    (bottom)."""
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.14,
+                        subplot_titles=("by layer index (input → output)", "sorted by magnitude"))
+    for s in series:
+        x = np.arange(1, len(s.values) + 1)
+        common = dict(mode="lines", name=s.label, legendgroup=s.label, line=dict(color=s.color, width=2, dash=s.dash))
+        fig.add_trace(go.Scatter(x=x, y=s.values, customdata=np.asarray(s.names, dtype=object),
+                                 hovertemplate="layer %{x}: %{customdata}<br>std %{y:.3f}<extra>" + s.label +
+                                 "</extra>", **common), row=1, col=1)
+        fig.add_trace(go.Scatter(x=x, y=np.sort(s.values)[::-1], showlegend=False,
+                                 hovertemplate="rank %{x}: std %{y:.3f}<extra>" + s.label + "</extra>", **common),
+                      row=2, col=1)
+    _axes(fig, height=620, hovermode="closest")
+    fig.update_xaxes(title="layer index", row=1, col=1)
+    fig.update_xaxes(title="layer rank (largest response first)", row=2, col=1)
+    fig.update_yaxes(title="std of response", rangemode="tozero")
     for annotation in fig.layout.annotations:
         annotation.font = dict(FONT, color=NEUTRAL_COLOR)
     return fig

@@ -105,6 +105,9 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
         recorder = StoreRecorder(store, run_id, steps_per_epoch * config.epochs, extra_listener)
         result = train(run.spec, data, config, recorder, net=net, start_epoch=start_epoch,
                        optimizer_state=optimizer_state, should_stop=_stop_checker(store, run_id))
+    except KeyboardInterrupt:
+        store.set_status(run_id, "interrupted", error="interrupted (Ctrl-C) — resume to continue")
+        raise
     except BaseException as err:
         message = f"{type(err).__name__}: {err}"
         store.set_status(run_id, "failed", error=message[:2000])

@@ -18,6 +18,8 @@ PAGES = {
     "home": ("Home", ":material/home:"),
     "architecture": ("Architecture", ":material/account_tree:"),
     "train": ("Train", ":material/model_training:"),
+    "gradients": ("Gradients", ":material/gradient:"),
+    "responses": ("Responses", ":material/equalizer:"),
 }
 
 

@@ -1,0 +1,116 @@
+"""Gradients: per-layer gradient norms at initialisation (plain vs residual) and during training runs."""
+
+import numpy as np
+import streamlit as st
+
+import resnet_core as rc
+from resnet_core.charts import LayerSeries, gradient_heatmap_figure, layer_profile_figure
+from resnet_core.explorer import aggregate_grid, describe_ratio, init_gradient_profile, probe_batch
+from resnet_core.palette import PLAIN_COLOR, RESIDUAL_COLOR
+from resnet_core.reports import run_label
+from ui.data import shapes
+from ui.navigation import page
+from ui.runs import get_runner
+
+st.title("Gradients")
+st.markdown(
+    "How large is each layer's gradient? If gradients *vanished* toward the input, the first layers could not "
+    "learn. The paper's point (§4.1) is subtle: with BatchNorm they do **not** vanish, even in deep plain nets — "
+    "and yet those nets train worse."
+)
+at_init, during = st.tabs(["At initialisation", "During training"])
+
+
+@st.cache_data(max_entries=32, show_spinner="Computing gradients of a fresh net…")
+def profiles(depth: int, norm: str, activation: str, preact: bool, batch_size: int) -> list:
+    images, labels = probe_batch(shapes(), batch_size)
+    spec = rc.NetSpec(depth=depth, norm=norm, activation=activation, preact=preact)
+    return [init_gradient_profile(spec.replace(skip=skip), images, labels) for skip in (True, False)]
+
+
+def ratio_text(ratio: float) -> str:
+    return "≈ 0 (underflow)" if ratio == 0 else f"{ratio:.3g}"
+
+
+with at_init:
+    cols = st.columns([3, 1.3, 1.3, 1.2, 1.2])
+    depth = cols[0].select_slider("Depth", rc.valid_depths("basic", "cifar", 1202), value=56, key="grad.depth")
+    norm = cols[1].selectbox("Normalisation", rc.NORMS, format_func={"batch": "BatchNorm", "none": "none"}.get,
+                             key="grad.norm")
+    activation = cols[2].selectbox("Activation", rc.ACTIVATIONS, key="grad.activation")
+    batch_size = cols[3].selectbox("Batch size", [16, 32, 64, 128], index=2, key="grad.batch")
+    preact = cols[4].toggle("Pre-activation", key="grad.preact",
+                            help="He et al. 2016: BN and activation before each conv, nothing after the addition, "
+                            "so the shortcut path is a clean identity from block to block.")
+    residual, plain = profiles(depth, norm, activation, preact, batch_size)
+    chart, text = st.columns([3, 1.2], gap="large")
+    chart.plotly_chart(layer_profile_figure(
+        [LayerSeries(f"ResNet-{depth}", RESIDUAL_COLOR, residual.names, residual.norms),
+         LayerSeries(f"plain-{depth}", PLAIN_COLOR, plain.names, plain.norms)],
+        title=f"Gradient norm per layer at initialisation ({norm} norm, {activation})",
+        y_title="‖∇W‖ (L2 norm of the weight gradient)"), width="stretch", key="grad.init.chart")
+    chart.caption(f"One batch of {batch_size} images from the embedded dataset; mean cross-entropy loss; "
+                  "BN in training mode, as in the first training step. Log scale.")
+    with text:
+        st.metric("ResNet: first ÷ last layer", ratio_text(residual.first_last_ratio),
+                  help="‖∇W‖ of the first conv divided by that of the final fc layer.")
+        st.metric("plain: first ÷ last layer", ratio_text(plain.first_last_ratio))
+        st.markdown(f"Here the ResNet's gradients {describe_ratio(residual.first_last_ratio)}; the plain net's "
+                    f"{describe_ratio(plain.first_last_ratio)}.")
+        if norm == "none" and activation == "sigmoid":
+            st.markdown("**Why they vanish:** a sigmoid's derivative is at most 0.25, so every layer without "
+                        "normalisation shrinks the gradient." + (
+                            "" if preact else " In the original ResNet the sigmoid comes *after* the addition, so "
+                            "the shortcut path passes through one in every block too — turn on pre-activation for "
+                            "a clean identity path."))
+        elif norm == "batch":
+            st.markdown("**With BatchNorm nothing vanishes**, not even in the plain net (at initialisation a deep "
+                        "plain BN net's gradients can even *grow* toward the input). So why do deep plain nets "
+                        "still end with a *higher training error*? The paper (§4.1) calls it an optimisation "
+                        "difficulty — degradation.")
+            st.page_link(page("train"), label="See degradation on the Train page", icon=":material/model_training:")
+
+with during:
+    store = get_runner().store
+    runs = [r for r in store.list() if store.probe(r.id, "grad_norms")[1].size]
+    if not runs:
+        st.info("No run has recorded gradients yet. Start one on the Train page; the trainer records every "
+                "layer's gradient norm every few steps.")
+        st.stop()
+    by_id = {r.id: r for r in runs}
+    labels = {r.id: f"{run_label(r)} · {r.status} · {r.id}" for r in runs}
+    ids = list(reversed(by_id))
+    first = st.selectbox("Run", ids, format_func=labels.get, key="grad.run")
+    twin = next((r.id for r in runs if r.spec == by_id[first].spec.replace(skip=not by_id[first].spec.skip)
+                 and r.dataset == by_id[first].dataset), None)
+    options = [None] + [i for i in ids if i != first]
+    second = st.selectbox("Compare with", options, index=options.index(twin) if twin else 0,
+                          format_func=lambda i: "—" if i is None else labels[i], key=f"grad.compare.{first}",
+                          help="Defaults to the run's twin (same net, skip connections toggled) when there is one.")
+    shown = [i for i in (first, second) if i]
+    data = {}
+    for run_id in shown:
+        names, positions, values = store.probe(run_id, "grad_norms")
+        keep = [i for i, n in enumerate(names) if ".shortcut." not in n]  # the weighted layers, as `depth` counts
+        data[run_id] = ([names[i] for i in keep], positions, values[:, keep])
+    grids = {i: aggregate_grid(v) for i, (_, _, v) in data.items()}
+    lo = min(float(g[0].min()) for g in grids.values())
+    hi = max(float(g[0].max()) for g in grids.values())
+    st.markdown("**Gradient norm of every layer over training** — one shared colour scale, so colours compare "
+                "across the two runs. Long runs and deep nets are averaged into at most 300 × 300 cells.")
+    for col, run_id in zip(st.columns(len(shown)), shown):
+        names, positions, _ = data[run_id]
+        grid, col_starts, row_starts = grids[run_id]
+        col.plotly_chart(gradient_heatmap_figure(grid, positions[col_starts], row_starts, names, (lo, hi),
+                                                 run_label(by_id[run_id])), width="stretch", key=f"heat.{run_id}")
+    steps = sorted(set(np.concatenate([data[i][1] for i in shown]).tolist()))
+    step = st.select_slider("Step", steps, value=steps[0], key=f"grad.step.{first}.{second}")
+    series = []
+    for run_id in shown:
+        names, positions, values = data[run_id]
+        row = int(np.argmin(np.abs(positions - step)))
+        color = RESIDUAL_COLOR if by_id[run_id].spec.skip else PLAIN_COLOR
+        series.append(LayerSeries(f"{run_label(by_id[run_id])} @ step {positions[row]}", color, names, values[row]))
+    st.plotly_chart(layer_profile_figure(series, f"Per-layer gradient norm near step {step}",
+                                         "‖∇W‖ (L2 norm of the weight gradient)"), width="stretch", key="grad.step")
+    st.caption("Norms of each training step's own mini-batch gradient (before weight decay), recorded by the trainer.")

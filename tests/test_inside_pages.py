@@ -1,0 +1,95 @@
+"""The Gradients and Responses pages through AppTest, on runs trained in-process by the real worker code."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import resnet_core as rc
+from resnet_core.explorer import aggregate_grid, describe_ratio, fig7_findings
+from resnet_core.store import RunStore
+from resnet_core.worker import execute_run
+
+PAGES = Path(__file__).resolve().parent.parent / "app_pages"
+TINY = {"epochs": 2, "batch_size": 50, "train_size": 300, "test_size": 100, "log_every": 2, "grad_norm_every": 2,
+        "probe_batch_size": 32}
+
+
+@pytest.fixture(scope="module")
+def trained_runs(tmp_path_factory, shapes_root):
+    """plain-8, ResNet-8 and ResNet-14, two epochs each on a small subset."""
+    root = tmp_path_factory.mktemp("inside") / "runs"
+    store = RunStore(root)
+    ids = []
+    for spec in (rc.NetSpec(depth=8, width=4, skip=False), rc.NetSpec(depth=8, width=4), rc.NetSpec(depth=14, width=4)):
+        run_id = store.create(spec, dict(TINY, data_dir=str(shapes_root)), status="running")
+        assert execute_run(store, run_id) == "completed"
+        ids.append(run_id)
+    return root, ids
+
+
+def run_page(name: str, runs_root, monkeypatch, shapes_root) -> AppTest:
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(runs_root))
+    monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
+    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=180).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_gradients_at_initialisation_respond_to_the_controls(tmp_path, monkeypatch, shapes_root):
+    at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root)
+    before = [m.value for m in at.metric]
+    assert len(before) == 2 and len(at.get("plotly_chart")) == 1
+    assert "No run has recorded gradients" in at.info[0].value
+    at.selectbox(key="grad.norm").set_value("none")
+    at.selectbox(key="grad.activation").set_value("sigmoid")
+    at.select_slider(key="grad.depth").set_value(20).run()
+    assert not at.exception
+    after = [m.value for m in at.metric]
+    assert after != before
+    text = " ".join(m.value for m in at.markdown)
+    assert "vanish" in text and "0.25" in text
+
+
+def test_gradients_during_training_show_heatmaps_of_twins(trained_runs, monkeypatch, shapes_root):
+    root, (plain, residual, _) = trained_runs
+    at = run_page("gradients", root, monkeypatch, shapes_root)
+    at.selectbox(key="grad.run").set_value(residual).run()
+    assert not at.exception
+    assert at.selectbox(key=f"grad.compare.{residual}").value == plain  # the twin is found
+    assert len(at.get("plotly_chart")) == 1 + 2 + 1  # init profile, two heatmaps, the step profile
+
+
+def test_responses_compare_runs_with_the_paper(trained_runs, monkeypatch, shapes_root):
+    root, ids = trained_runs
+    at = run_page("responses", root, monkeypatch, shapes_root)
+    assert set(at.multiselect(key="resp.runs").value) == set(ids)
+    assert len(at.get("plotly_chart")) == 1
+    verdicts = [e.value for e in (*at.success, *at.warning)]
+    assert len(verdicts) == 2  # plain-8 vs ResNet-8, and ResNet-8 vs ResNet-14
+    assert all("Agrees" in v or "Does not agree" in v for v in verdicts)
+    at.slider(key="resp.epoch").set_value(1).run()
+    assert not at.exception
+
+
+def test_responses_without_runs_explain_what_to_do(tmp_path, monkeypatch, shapes_root):
+    at = run_page("responses", tmp_path / "runs", monkeypatch, shapes_root)
+    assert "Train a few nets" in at.info[0].value
+
+
+def test_fig7_findings_and_ratio_words():
+    r20, p20, r56 = rc.NetSpec(depth=20), rc.NetSpec(depth=20, skip=False), rc.NetSpec(depth=56)
+    findings = fig7_findings({r20: 0.5, p20: 0.8, r56: 0.6})
+    assert [agrees for agrees, _ in findings] == [True, False]
+    assert "ResNet-56: 0.600 vs ResNet-20: 0.500" in findings[1][1]
+    assert "vanish" in describe_ratio(1e-5) and "grow" in describe_ratio(1e3) and "underflows" in describe_ratio(0.0)
+
+
+def test_aggregate_grid_averages_logs_in_buckets():
+    values = np.full((1000, 1202), 10.0)
+    values[:, 0] = 1000.0
+    grid, cols, rows = aggregate_grid(values, max_rows=300, max_cols=200)
+    assert grid.shape == (300, 200) and cols[0] == 0 and rows[0] == 0
+    np.testing.assert_allclose(grid[1:], 1.0)
+    assert grid[0, 0] == pytest.approx((3 + 3 * 1) / 4)  # first row bucket holds layers 0..3
