@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 import resnet_core as rc
-from ui.navigation import page
+from ui.navigation import PAGES, page
 
 st.title("ResNet Lab")
 st.markdown(
@@ -34,7 +34,17 @@ with right:
              caption="A residual block (after He et al. 2015, Fig. 2).")
 
 st.subheader("Where to go next")
-st.page_link(page("architecture"), label="Architecture — build a net, see its blocks, size and cost",
-             icon=":material/account_tree:")
+NEXT = {
+    "architecture": "build a net of any depth; see its blocks, size and cost beside its plain twin",
+    "train": "train nets in the background and watch their curves live",
+    "degradation": "the paper's Fig. 6 in one click: deeper plain nets train worse, ResNets don't",
+    "gradients": "gradient norms layer by layer — do they vanish? (with BatchNorm: no)",
+    "responses": "how strongly each layer responds in trained nets (Fig. 7)",
+    "explain": "upload an image and see what a trained net looks at (Captum attributions)",
+}
+for name, text in NEXT.items():
+    if name in PAGES:
+        title, icon = PAGES[name]
+        st.page_link(page(name), label=f"**{title}** — {text}", icon=icon)
 
 st.caption(f"Computing on: **{rc.describe_device()}**")

@@ -21,6 +21,7 @@ from .train import TrainConfig, train
 
 # Keys of a run's config that choose its data rather than how it trains.
 DATA_KEYS = ("train_size", "test_size", "data_dir", "data_seed")
+META_KEYS = ("experiment",)  # bookkeeping the trainer ignores (e.g. which experiment a run belongs to)
 FLUSH_SECONDS = 0.5  # write buffered step metrics at most this often (short write transactions)
 STOP_CHECK_SECONDS = 0.5  # how often the hot loop asks the store whether to stop
 
@@ -28,7 +29,7 @@ STOP_CHECK_SECONDS = 0.5  # how often the hot loop asks the store whether to sto
 def split_config(config: dict) -> tuple[TrainConfig, dict]:
     """A run's stored config -> (TrainConfig, dataset options)."""
     fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    unknown = sorted(set(config) - fields - set(DATA_KEYS))
+    unknown = sorted(set(config) - fields - set(DATA_KEYS) - set(META_KEYS))
     if unknown:
         raise ValueError(f"unknown config keys {unknown}")
     train_config = TrainConfig(**{k: v for k, v in config.items() if k in fields})

@@ -18,6 +18,7 @@ PAGES = {
     "home": ("Home", ":material/home:"),
     "architecture": ("Architecture", ":material/account_tree:"),
     "train": ("Train", ":material/model_training:"),
+    "degradation": ("Degradation", ":material/stacked_line_chart:"),
     "gradients": ("Gradients", ":material/gradient:"),
     "responses": ("Responses", ":material/equalizer:"),
 }

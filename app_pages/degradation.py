@@ -1,0 +1,103 @@
+"""Degradation: the paper's Fig. 6 in one click — plain and residual nets at several depths."""
+
+import pandas as pd
+import streamlit as st
+
+import resnet_core as rc
+from resnet_core.charts import degradation_figure
+from resnet_core.datasets import DatasetUnavailable, load_dataset
+from resnet_core.experiments import (
+    EXPERIMENT_KEY,
+    default_preset,
+    degradation_findings,
+    depth_table,
+    experiment_runs,
+    experiment_specs,
+    experiments,
+    new_experiment_id,
+)
+from resnet_core.reports import series_for
+from ui.runs import badge, get_runner
+
+EXPERIMENT_PARAM = "exp"
+
+runner = get_runner()
+store = runner.store
+
+st.title("Degradation")
+st.markdown(
+    "The paper's central surprise (He et al. 2015, Fig. 6): stack more layers on a *plain* net and its **training** "
+    "error goes *up* — a deeper net could copy the shallower one and set its extra layers to identity, so this is "
+    "not overfitting but an optimisation difficulty. With shortcuts, the deeper net is no worse. One click trains "
+    "both kinds at several depths, the same way."
+)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cifar_available() -> bool:
+    try:
+        load_dataset("cifar10", test_size=10)
+        return True
+    except (DatasetUnavailable, ValueError):
+        return False
+
+
+device = rc.pick_device()
+preset = default_preset(device.type, device.type == "cuda" and cifar_available())
+with st.expander("Start the experiment", expanded=not experiments(store)):
+    st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
+    cfg = preset.config
+    depths = st.multiselect("Depths", [20, 32, 44, 56, 110], default=list(preset.depths), key="deg.depths")
+    st.caption(f"{cfg['epochs']} epochs · batch {cfg['batch_size']} · lr {cfg['lr']} ÷10 at 50% and 75% · "
+               f"{cfg.get('train_size', 'all')} training images · {2 * len(depths)} runs, one after another on "
+               f"{rc.describe_device(device)}.")
+    if st.button("Run the degradation experiment", type="primary", disabled=not depths, key="deg.start"):
+        experiment = new_experiment_id()
+        config = dict(cfg, **{EXPERIMENT_KEY: experiment})
+        for spec in experiment_specs(depths):
+            runner.submit(spec, config, dataset=preset.dataset, name=f"{spec.name} · {experiment}")
+        st.query_params[EXPERIMENT_PARAM] = experiment
+        st.rerun()
+
+known = experiments(store)
+if not known:
+    st.info("No experiment yet: press the button above. Results appear here while the nets train.")
+    st.stop()
+wanted = st.query_params.get(EXPERIMENT_PARAM)
+experiment = st.selectbox("Experiment", known, index=known.index(wanted) if wanted in known else 0, key="deg.exp")
+if st.query_params.get(EXPERIMENT_PARAM) != experiment:
+    st.query_params[EXPERIMENT_PARAM] = experiment
+
+
+def results() -> None:
+    runs = experiment_runs(store, experiment)
+    active = any(r.active for r in runs)
+    st.markdown(" ".join(f"{badge(r)} {r.spec.name}" for r in sorted(runs, key=lambda r: (r.spec.depth,
+                                                                                       r.spec.skip))))
+    series = series_for(store, runs)
+    plain = [s for s in series if not s.skip]
+    residual = [s for s in series if s.skip]
+    st.plotly_chart(degradation_figure(plain, residual), width="stretch", key="deg.chart")
+    st.caption("Thin dashed: training error (running mean over recent batches); bold: test error after each "
+               "epoch. Darker = deeper. As in Fig. 6, compare the dashed curves: that is the training error.")
+    rows = depth_table(store, runs)
+    pct = lambda v: None if v is None else round(100 * v, 2)  # noqa: E731
+    st.dataframe(pd.DataFrame([{"depth": r.depth, "plain train error %": pct(r.plain_train),
+                                "plain test error %": pct(r.plain_test),
+                                "ResNet train error %": pct(r.residual_train),
+                                "ResNet test error %": pct(r.residual_test)} for r in rows]),
+                 hide_index=True, width="stretch")
+    findings = degradation_findings(rows)
+    if active:
+        st.caption("Final numbers when every run has finished; the table shows each run's latest epoch.")
+    else:
+        for agrees, sentence in findings:
+            (st.success if agrees else st.warning)(sentence)
+    if active != st.session_state.get("deg.was_active", False):
+        st.session_state["deg.was_active"] = active
+        st.rerun()
+
+
+polling = any(r.active for r in experiment_runs(store, experiment))
+st.session_state["deg.was_active"] = polling
+st.fragment(results, run_every=2.0 if polling else None)()

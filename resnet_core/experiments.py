@@ -1,0 +1,125 @@
+"""The degradation experiment (He et al. 2015, Fig. 6): plain and residual nets at several depths, trained
+the same way, compared by their final training and test error.
+
+What it must show: deeper *plain* nets end with a higher *training* error (so it is not overfitting),
+and deeper ResNets are no worse than shallower ones. The CPU preset is small enough to finish in about
+ten minutes on two cores with the embedded dataset; on a GPU with CIFAR-10 present it uses the paper's
+schedule (§4.2: batch 128, lr 0.1 ÷10 at 32k and 48k iterations, stop at 64k ≈ 164 epochs on 50k images).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .spec import NetSpec
+from .store import Run, RunStore
+from .train import TrainConfig
+
+EXPERIMENT_KEY = "experiment"  # a run's config key naming the experiment it belongs to
+PAPER_DEPTHS = (20, 32, 44, 56)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str  # shown to the user
+    dataset: str
+    depths: tuple[int, ...]
+    config: dict = field(default_factory=dict)  # TrainConfig fields + data keys (train_size, test_size)
+    note: str = ""
+
+
+def cpu_preset() -> Preset:
+    """About ten minutes on a 2-core CPU: the embedded dataset, a subset, a short step schedule."""
+    config = TrainConfig(epochs=6, batch_size=128, lr=0.1, schedule="step", grad_norm_every=10).to_dict()
+    config.update(train_size=5000, test_size=1000)
+    return Preset("CPU preset (about 10 minutes)", "shapes", (20, 56), config,
+                  "Two depths on 5,000 embedded images for 6 epochs: enough to see plain-56 fall behind plain-20 "
+                  "in training error. Add 32 and 44 for the paper's full set of depths (about twice as long).")
+
+
+def paper_preset(dataset: str = "cifar10") -> Preset:
+    """The paper's CIFAR-10 schedule, for a GPU: 64k iterations of 128 ≈ 164 epochs of 50k images."""
+    config = TrainConfig(epochs=164, batch_size=128, lr=0.1, schedule="step").to_dict()
+    return Preset("The paper's schedule (GPU)", dataset, PAPER_DEPTHS, config,
+                  "He et al. 2015 §4.2: lr 0.1, ÷10 at 50% and 75% of training, weight decay 1e-4, momentum 0.9.")
+
+
+def gpu_shapes_preset() -> Preset:
+    config = TrainConfig(epochs=30, batch_size=128, lr=0.1, schedule="step").to_dict()
+    return Preset("GPU preset on the embedded dataset", "shapes", PAPER_DEPTHS, config,
+                  "CIFAR-10 is not available here; the embedded dataset with a 30-epoch step schedule.")
+
+
+def default_preset(device_type: str, cifar_available: bool) -> Preset:
+    if device_type == "cuda":
+        return paper_preset() if cifar_available else gpu_shapes_preset()
+    return cpu_preset()
+
+
+def experiment_specs(depths, base: NetSpec | None = None) -> list[NetSpec]:
+    """Plain and residual twins at every depth (plain first), otherwise the same net."""
+    base = base or NetSpec()
+    return [base.replace(depth=d, skip=skip) for d in sorted(depths) for skip in (False, True)]
+
+
+def new_experiment_id() -> str:
+    return "degradation-" + time.strftime("%Y%m%d-%H%M%S")
+
+
+def experiment_runs(store: RunStore, experiment: str) -> list[Run]:
+    return [r for r in store.list() if r.config.get(EXPERIMENT_KEY) == experiment]
+
+
+def experiments(store: RunStore) -> list[str]:
+    """Experiment ids in the store, newest first."""
+    seen = dict.fromkeys(r.config[EXPERIMENT_KEY] for r in store.list() if r.config.get(EXPERIMENT_KEY))
+    return list(reversed(seen))
+
+
+@dataclass(frozen=True)
+class DepthRow:
+    depth: int
+    plain_train: float | None  # final training error (fraction), None until an epoch finished
+    plain_test: float | None
+    residual_train: float | None
+    residual_test: float | None
+
+
+def depth_table(store: RunStore, runs: list[Run]) -> list[DepthRow]:
+    """Final (latest epoch's) train and test error of the plain and residual net at each depth."""
+    final: dict[tuple[int, bool], dict] = {}
+    for run in runs:
+        epochs = store.epochs(run.id)
+        if epochs:
+            final[(run.spec.depth, run.spec.skip)] = epochs[-1]
+    depths = sorted({r.spec.depth for r in runs})
+
+    def get(depth, skip, key):
+        row = final.get((depth, skip))
+        return None if row is None else row[key]
+
+    return [DepthRow(d, get(d, False, "train_error"), get(d, False, "test_error"), get(d, True, "train_error"),
+                     get(d, True, "test_error")) for d in depths]
+
+
+# A deeper ResNet counts as "no worse" within this many points of training error: two runs of the same
+# net differ by about this much from the seed alone on the small CPU preset.
+SAME_WITHIN = 0.01
+
+
+def degradation_findings(rows: list[DepthRow]) -> list[tuple[bool, str]]:
+    """(agrees with the paper, sentence) for the shallowest vs the deepest net of each kind."""
+    done = [r for r in rows if r.plain_train is not None and r.residual_train is not None]
+    if len(done) < 2:
+        return []
+    shallow, deep = done[0], done[-1]
+    plain_ok = deep.plain_train > shallow.plain_train
+    res_ok = deep.residual_train <= shallow.residual_train + SAME_WITHIN
+    return [
+        (plain_ok, f"plain-{deep.depth} ends with {'a higher' if plain_ok else 'no higher'} training error than "
+                   f"plain-{shallow.depth} ({100 * deep.plain_train:.1f}% vs {100 * shallow.plain_train:.1f}%)"
+                   + (": degradation." if plain_ok else ".")),
+        (res_ok, f"ResNet-{deep.depth} is {'no worse than' if res_ok else 'worse than'} ResNet-{shallow.depth} in "
+                 f"training error ({100 * deep.residual_train:.1f}% vs {100 * shallow.residual_train:.1f}%)."),
+    ]
