@@ -7,7 +7,7 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.charts import error_figure, loss_figure
-from resnet_core.datasets import DATASETS
+from resnet_core.datasets import DATASETS, num_classes
 from resnet_core.reports import metrics_csv, run_label, run_row, series_for
 from ui.runs import badge, get_runner, selected_ids, set_selected
 from ui.spec_state import current_spec, remember_spec, spec_editor
@@ -38,6 +38,7 @@ with st.expander("Start a run", expanded=not store.list()):
                               help="The paper's 0.1, divided by 10 at 50% and 75% of training.")
     config = rc.TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr)).to_dict()
     config.update(train_size=int(train_size), test_size=min(2000, int(train_size)))
+    spec = spec.replace(num_classes=num_classes(dataset))  # the classifier must match the dataset
     buttons = st.columns([1, 2, 4])
     twins = [spec.replace(skip=True), spec.replace(skip=False)]
     if buttons[0].button("Train", type="primary", key="train.one"):

@@ -54,9 +54,9 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from .datasets import SHAPES_CLASSES
+    from .datasets import num_classes
 
-    classes = {"shapes": len(SHAPES_CLASSES), "cifar10": 10, "cifar100": 100}[args.dataset]
+    classes = num_classes(args.dataset)
     spec = NetSpec(depth=args.depth, skip=not args.plain, block=args.block, shortcut=args.shortcut,
                    preact=args.preact, stem=args.stem, norm=args.norm, activation=args.activation, width=args.width,
                    num_classes=args.num_classes or classes, in_channels=args.in_channels)

@@ -106,6 +106,14 @@ class ImageDataset:
         return self.train_images.shape[-1]
 
 
+def num_classes(name: str) -> int:
+    """How many classes a dataset has, without loading it (a net's `num_classes` must match)."""
+    counts = {"shapes": len(SHAPES_CLASSES), "cifar10": 10, "cifar100": 100}
+    if name not in counts:
+        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    return counts[name]
+
+
 def data_root(root: str | os.PathLike | None = None) -> Path:
     """Where datasets live: ``root``, else env ``RESNET_LAB_DATA``, else ``~/.cache/resnet-lab/data``."""
     if root is None:
