@@ -8,8 +8,12 @@ It never imports streamlit: notebooks, the CLI and the app all use it the same w
 """
 
 from .counting import count_flops, count_params, layer_macs
+from .datasets import DATASETS, DatasetUnavailable, ImageDataset, load_dataset, sample_test_images
 from .device import describe_device, pick_device
+from .jobs import JobRunner
+from .loader import DeviceLoader
 from .net import BlockInfo, NetLayout, ResNet, StageInfo, build_net
+from .probes import gradient_norms, layer_responses
 from .spec import (
     ACTIVATIONS,
     BLOCKS,
@@ -21,19 +25,34 @@ from .spec import (
     spec_from_params,
     spec_to_params,
     valid_depths,
-)
-from .datasets import DATASETS, DatasetUnavailable, ImageDataset, load_dataset, sample_test_images
-from .jobs import JobRunner
-from .probes import gradient_norms, layer_responses
+)  # fmt: skip
 from .store import RunStore, runs_dir
 from .summary import NetSummary, human_count, summarize
-from .train import TrainConfig, TrainResult, train
+from .train import (
+    CheckpointEvent,
+    DivergedEvent,
+    EndEvent,
+    EpochEvent,
+    GradNormsEvent,
+    ResponsesEvent,
+    StepEvent,
+    TrainConfig,
+    TrainResult,
+    learning_rate,
+    train,
+)  # fmt: skip
 
 __all__ = [
-    "ACTIVATIONS", "BLOCKS", "DATASETS", "NORMS", "SHORTCUTS", "STEMS",
-    "DatasetUnavailable", "ImageDataset", "JobRunner", "RunStore", "TrainConfig", "TrainResult",
-    "gradient_norms", "layer_responses", "load_dataset", "runs_dir", "sample_test_images", "train",
-    "BlockInfo", "NetLayout", "NetSpec", "ResNet", "StageInfo",
-    "NetSummary", "build_net", "count_flops", "count_params", "describe_device", "human_count", "layer_macs",
-    "nearest_depths", "pick_device", "spec_from_params", "spec_to_params", "summarize", "valid_depths",
-]
+    # the net
+    "ACTIVATIONS", "BLOCKS", "NORMS", "SHORTCUTS", "STEMS", "BlockInfo", "NetLayout", "NetSpec", "NetSummary",
+    "ResNet", "StageInfo", "build_net", "count_flops", "count_params", "human_count", "layer_macs",
+    "nearest_depths", "spec_from_params", "spec_to_params", "summarize", "valid_depths",
+    # data, device, training
+    "DATASETS", "DatasetUnavailable", "DeviceLoader", "ImageDataset", "load_dataset", "sample_test_images",
+    "describe_device", "pick_device", "TrainConfig", "TrainResult", "learning_rate", "train",
+    "CheckpointEvent", "DivergedEvent", "EndEvent", "EpochEvent", "GradNormsEvent", "ResponsesEvent", "StepEvent",
+    # runs
+    "JobRunner", "RunStore", "runs_dir",
+    # looking inside, explaining
+    "gradient_norms", "layer_responses",
+]  # fmt: skip
