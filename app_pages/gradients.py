@@ -42,11 +42,15 @@ with at_init:
     preact = cols[4].toggle("Pre-activation", key="grad.preact",
                             help="He et al. 2016: BN and activation before each conv, nothing after the addition, "
                             "so the shortcut path is a clean identity from block to block.")
+    shown = st.segmented_control("Nets shown", ["residual", "plain"], selection_mode="multi",
+                                 default=["residual", "plain"], key="grad.shown",
+                                 help="Skip connections on (residual), off (plain), or both overlaid.") or []
     residual, plain = profiles(depth, norm, activation, preact, batch_size)
+    lines = {"residual": LayerSeries(f"ResNet-{depth}", RESIDUAL_COLOR, residual.names, residual.norms),
+             "plain": LayerSeries(f"plain-{depth}", PLAIN_COLOR, plain.names, plain.norms)}
     chart, text = st.columns([3, 1.2], gap="large")
     chart.plotly_chart(layer_profile_figure(
-        [LayerSeries(f"ResNet-{depth}", RESIDUAL_COLOR, residual.names, residual.norms),
-         LayerSeries(f"plain-{depth}", PLAIN_COLOR, plain.names, plain.norms)],
+        [lines[k] for k in ("residual", "plain") if k in shown],
         title=f"Gradient norm per layer at initialisation ({norm} norm, {activation})",
         y_title="‖∇W‖ (L2 norm of the weight gradient)"), width="stretch", key="grad.init.chart")
     chart.caption(f"One batch of {batch_size} images from the embedded dataset; mean cross-entropy loss; "

@@ -122,9 +122,13 @@ class JobRunner:
                     continue  # another runner took it
                 log_path = self.store.run_dir(run.id) / "worker.log"
                 log_path.parent.mkdir(parents=True, exist_ok=True)
-                with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-                    proc = subprocess.Popen(self._command(self.root, run.id), stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL)
+                try:
+                    with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+                        proc = subprocess.Popen(self._command(self.root, run.id), stdout=log,
+                                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                except OSError as err:
+                    self.store.set_status(run.id, "failed", error=f"could not start a worker: {err}")
+                    continue
                 self.store.set_status(run.id, "running", pid=proc.pid)
                 self._workers[run.id] = proc
 

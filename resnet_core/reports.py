@@ -48,12 +48,16 @@ def run_row(store: RunStore, run: Run) -> dict:
         "id": run.id, "name": run.name, "status": run.status, "net": run.spec.name,
         "skip": run.spec.skip, "depth": run.spec.depth, "dataset": run.dataset,
         "epochs": f"{len(epochs)}/{total}" if total else str(len(epochs)),
-        "train error %": None if not last else round(100 * last["train_error"], 2),
-        "test error %": None if not last else round(100 * last["test_error"], 2),
+        "train error %": _percent(last.get("train_error")),
+        "test error %": _percent(last.get("test_error")),
         "minutes": round(sum(e["seconds"] or 0.0 for e in epochs) / 60, 2),
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at)),
         "error": run.error or "",
     }
+
+
+def _percent(fraction: float | None) -> float | None:
+    return None if fraction is None or fraction != fraction else round(100 * fraction, 2)  # None or NaN: no value
 
 
 def run_json(store: RunStore, run: Run) -> dict:

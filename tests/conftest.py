@@ -40,11 +40,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory, shapes_root) -> str:
+def app_runs_dir(tmp_path_factory) -> Path:
+    """The runs folder of the test server: tests may record runs here for the app to show."""
+    return tmp_path_factory.mktemp("app-runs") / "runs"
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, shapes_root, app_runs_dir) -> str:
     """A real Streamlit server for this test session, with its own runs folder."""
     port = _free_port()
     work = tmp_path_factory.mktemp("app")
-    env = dict(os.environ, RESNET_LAB_RUNS=str(work / "runs"), RESNET_LAB_DATA=str(shapes_root))
+    env = dict(os.environ, RESNET_LAB_RUNS=str(app_runs_dir), RESNET_LAB_DATA=str(shapes_root))
     log = open(work / "streamlit.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

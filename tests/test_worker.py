@@ -75,6 +75,14 @@ def test_a_killed_worker_resumes_from_its_checkpoint(runner, shapes_root):
     assert resumed_from >= 1
 
 
+def test_a_diverging_run_ends_diverged_with_the_step(runner, shapes_root):
+    run_id = runner.submit(SPEC, dict(TINY, lr=1e6, epochs=1, data_dir=str(shapes_root)))
+    assert runner.wait_idle(timeout=120)
+    run = runner.store.get(run_id)
+    assert run.status == "diverged"
+    assert "at step" in run.error and "smaller learning rate" in run.error
+
+
 def test_unknown_config_keys_are_refused():
     with pytest.raises(ValueError, match="unknown config keys"):
         split_config({"epochs": 1, "learning_rate": 0.1})
