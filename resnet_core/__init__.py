@@ -7,6 +7,7 @@
 It never imports streamlit: notebooks, the CLI and the app all use it the same way.
 """
 
+from .attributions import explain
 from .counting import count_flops, count_params, layer_macs
 from .datasets import DATASETS, DatasetUnavailable, ImageDataset, load_dataset, sample_test_images
 from .device import describe_device, pick_device
@@ -54,5 +55,5 @@ __all__ = [
     # runs
     "JobRunner", "RunStore", "runs_dir",
     # looking inside, explaining
-    "gradient_norms", "layer_responses",
+    "explain", "gradient_norms", "layer_responses",
 ]  # fmt: skip

@@ -21,6 +21,7 @@ PAGES = {
     "degradation": ("Degradation", ":material/stacked_line_chart:"),
     "gradients": ("Gradients", ":material/gradient:"),
     "responses": ("Responses", ":material/equalizer:"),
+    "explain": ("Explain", ":material/image_search:"),
 }
 
 

@@ -1,0 +1,176 @@
+"""The Explain page through AppTest: trained runs and their twins, every method, the upload matrix
+through the real file uploader, ImageNet models offline and cached, no runs at all."""
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+from test_attributions import make_run
+from test_images import encode, malformed_uploads, photo
+
+import resnet_core as rc
+from resnet_core import pretrained as pt
+from resnet_core.store import RunStore
+from resnet_core.train import TrainConfig
+from resnet_core.worker import execute_run
+
+PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "explain.py")
+SPEC = rc.NetSpec(depth=8, width=8)
+
+
+def _shutdown_runner(root: Path) -> None:
+    from ui.runs import _runner_for
+
+    _runner_for(str(root.resolve())).shutdown()  # the page's (cached) runner
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, shapes_root):
+    """A runs folder with a ResNet-8 and its plain twin, each really trained for one epoch."""
+    root = tmp_path_factory.mktemp("explain") / "runs"
+    store = RunStore(root)
+    config = TrainConfig(epochs=1, batch_size=100, device="cpu").to_dict()
+    config.update(train_size=500, test_size=100, data_dir=str(shapes_root))
+    ids = []
+    for skip in (True, False):
+        ids.append(store.create(SPEC.replace(skip=skip), config, dataset="shapes", status="queued"))
+        assert execute_run(store, ids[-1]) == "completed"
+    yield root, ids
+    _shutdown_runner(root)
+
+
+@pytest.fixture
+def env(tmp_path, shapes_root, monkeypatch):
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    yield tmp_path
+    _shutdown_runner(tmp_path / "runs")
+
+
+@pytest.fixture
+def with_runs(trained, env, monkeypatch):
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(trained[0]))
+    return trained
+
+
+def open_page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def image_tiles(at: AppTest) -> int:
+    """Image traces in the attribution figure (the last chart): rows × (input + methods)."""
+    return sum(t.get("type") == "image" for t in charts(at)[-1]["data"])
+
+
+def test_no_runs_invites_training_and_the_imagenet_download_fails_cleanly(env, monkeypatch):
+    at = open_page()
+    assert "Train" in at.info[0].value and "No trained net yet" in at.info[0].value
+    model = at.selectbox(key="explain.model")
+    assert model.options == [pt.label(name) + " — not downloaded" for name in pt.PRETRAINED]
+    assert "not on this machine" in at.warning[0].value
+    with socket.socket() as s:  # a port nobody listens on: offline, quickly
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(pt, "weights_url", lambda name: f"http://127.0.0.1:{port}/resnet18-f37072fd.pth")
+    at.button(key="explain.download").click().run()
+    assert not at.exception
+    assert "Could not download" in at.error[0].value
+
+
+def test_a_trained_run_is_explained_beside_its_twin(with_runs):
+    root, (residual_id, plain_id) = with_runs
+    at = open_page()
+    assert at.selectbox(key="explain.model").value == plain_id  # the newest completed run
+    text = " ".join(m.value for m in at.markdown)
+    assert "plain-8" in text and "final test error" in text
+    assert at.radio(key="explain.source.False").value == "Test image"
+    figures = charts(at)
+    assert len(figures) == 4  # input, two top-5 bar charts, the maps
+    bars = [f for f in figures if f["data"][0].get("type") == "bar"]
+    assert [b["data"][0]["marker"]["color"] for b in bars] == [rc.palette.PLAIN_COLOR, rc.palette.RESIDUAL_COLOR]
+    assert all(len(b["data"][0]["y"]) == 5 for b in bars)
+    assert image_tiles(at) == 2 * (1 + 3)  # plain and residual rows × (input + IG, Grad-CAM, saliency)
+    assert "What the nets look at" in figures[-1]["layout"]["title"]["text"]
+    assert any("convergence error" in c.value for c in at.caption)
+    assert at.get("download_button")[0].proto.label == "Download the figure (PNG)"
+
+
+def test_every_method_and_display_option(with_runs):
+    at = open_page()
+    at.multiselect(key="explain.methods.False").set_value(list(rc.attributions.METHODS)).run()
+    at.slider(key="explain.steps").set_value(10)
+    at.slider(key="explain.samples").set_value(5)
+    at.radio(key="explain.sign").set_value("all")
+    at.slider(key="explain.opacity").set_value(0.3)
+    at.selectbox(key=f"explain.class.{at.selectbox(key='explain.model').value}").set_value("star")
+    at.run()
+    assert not at.exception and not at.warning
+    assert image_tiles(at) == 2 * (1 + 6)
+    assert "“star”" in charts(at)[-1]["layout"]["title"]["text"]
+
+
+@pytest.mark.parametrize("name", list(malformed_uploads()))
+def test_malformed_uploads_through_the_file_uploader(with_runs, name):
+    data, words = malformed_uploads()[name]
+    at = open_page()
+    at.radio(key="explain.source.False").set_value("Upload").run()
+    at.file_uploader(key="explain.upload").upload(name, data, "application/octet-stream").run()
+    assert not at.exception
+    assert name in at.error[0].value and words in at.error[0].value
+    assert not at.get("plotly_chart")
+
+
+def test_a_good_upload_and_a_sample(with_runs):
+    at = open_page()
+    at.radio(key="explain.source.False").set_value("Upload").run()
+    assert "Upload an image" in at.info[0].value
+    at.file_uploader(key="explain.upload").upload("photo.webp", encode(photo(300, 200), "WEBP"), "image/webp").run()
+    assert not at.exception and not at.error
+    assert charts(at)[0]["layout"]["title"]["text"] == "As the net sees it: 32×32"
+    tiny = encode(Image.new("RGB", (1, 1), (200, 40, 40)))  # 1×1 is a valid image: upscaled
+    at.file_uploader(key="explain.upload").set_value(("dot.png", tiny, "image/png")).run()
+    assert not at.exception and not at.error and image_tiles(at) == 8
+    at.radio(key="explain.source.False").set_value("Sample").run()
+    at.selectbox(key="explain.sample").select_index(0).run()
+    assert not at.exception and image_tiles(at) == 8
+
+
+def test_a_run_without_twin_says_how_to_train_one(env, shapes_root):
+    store = RunStore(env / "runs")
+    make_run(store, SPEC.replace(activation="sigmoid"), shapes_root)
+    at = open_page()
+    assert any("Train plain + residual twins" in i.value for i in at.info)
+    assert image_tiles(at) == 1 + 3
+    at.multiselect(key="explain.methods.False").set_value(["guided_backprop", "saliency"]).run()
+    assert not at.exception
+    assert "ReLU nets only" in at.warning[0].value  # guided backprop on a sigmoid net: said, not raised
+    assert image_tiles(at) == 1 + 1
+    at.button(key="explain.twin").click().run()  # sets up the plain twin for the Train page
+    assert not at.exception
+    assert at.session_state["net_spec"] == SPEC.replace(activation="sigmoid", skip=False)
+
+
+def test_imagenet_model_with_cached_weights(env):
+    import torchvision
+
+    hub = env / "torch" / "hub" / "checkpoints"
+    hub.mkdir(parents=True)
+    torch.save(torchvision.models.resnet18().state_dict(), hub / "resnet18-f37072fd.pth")  # random weights
+    at = open_page()
+    model = at.selectbox(key="explain.model")
+    assert model.options[0] == pt.label("resnet18")
+    assert any("top-1 accuracy" in c.value for c in at.caption)
+    assert at.radio(key="explain.source.True").value == "Sample"
+    assert charts(at)[0]["layout"]["title"]["text"] == "As the net sees it: 224×224"
+    assert image_tiles(at) == 1 + 2  # Grad-CAM and saliency by default on 224×224 images
