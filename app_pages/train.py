@@ -1,6 +1,5 @@
 """Train: start runs in the background, watch their curves live, compare residual and plain nets."""
 
-import time
 
 import pandas as pd
 import streamlit as st
@@ -13,6 +12,12 @@ from ui.runs import badge, get_runner, selected_ids, set_selected
 from ui.spec_state import current_spec, remember_spec, spec_editor
 
 TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
+SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
+
+
+def show(run_ids: list[str]) -> None:
+    """Add runs to "Runs shown" (applied before the widget is drawn: its state cannot change after)."""
+    st.session_state[PENDING] = run_ids + st.session_state.get(PENDING, [])
 DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 
 runner = get_runner()
@@ -42,10 +47,10 @@ with st.expander("Start a run", expanded=not store.list()):
     buttons = st.columns([1, 2, 4])
     twins = [spec.replace(skip=True), spec.replace(skip=False)]
     if buttons[0].button("Train", type="primary", key="train.one"):
-        set_selected([runner.submit(spec, config, dataset=dataset)] + selected_ids())
+        show([runner.submit(spec, config, dataset=dataset)])
         st.toast(f"{spec.name} queued")
     if buttons[1].button("Train plain + residual twins", key="train.twins"):
-        set_selected([runner.submit(s, config, dataset=dataset) for s in twins] + selected_ids())
+        show([runner.submit(s, config, dataset=dataset) for s in twins])
         st.toast(f"{twins[0].name} and {twins[1].name} queued")
 
 all_runs = store.list()
@@ -54,10 +59,10 @@ if not all_runs:
     st.stop()
 
 by_id = {r.id: r for r in all_runs}
-chosen = st.multiselect(
-    "Runs shown", list(reversed(by_id)), default=[i for i in selected_ids() if i in by_id],
-    format_func=lambda i: f"{run_label(by_id[i])} · {by_id[i].status} · {i}", key="train.shown",
-)
+current = st.session_state[SHOWN] if SHOWN in st.session_state else selected_ids()  # else: from the link
+st.session_state[SHOWN] = [i for i in dict.fromkeys(st.session_state.pop(PENDING, []) + current) if i in by_id]
+chosen = st.multiselect("Runs shown", list(reversed(by_id)), key=SHOWN,
+                        format_func=lambda i: f"{run_label(by_id[i])} · {by_id[i].status} · {i}")
 set_selected(chosen)
 
 
@@ -115,7 +120,7 @@ with st.expander("Rename, delete or download a run"):
         st.rerun()
     if run.status in ("stopped", "interrupted") and cols[2].button("Resume", key="train.resume"):
         runner.resume(target)
-        set_selected([target] + chosen)
+        show([target])
         st.rerun()
     cols[3].download_button("Metrics (CSV)", metrics_csv(store, target), file_name=f"{target}.csv",
                             mime="text/csv", key="train.csv")
@@ -127,6 +132,4 @@ with st.expander("Rename, delete or download a run"):
     if st.button("Delete", disabled=not confirm or run.active, key="train.delete",
                  help="Stop a running run before deleting it."):
         store.delete(target)
-        set_selected([i for i in chosen if i != target])
-        time.sleep(0.1)
-        st.rerun()
+        st.rerun()  # "Runs shown" drops ids that no longer exist

@@ -135,3 +135,19 @@ def screenshot(page, name: str) -> Path:
 def shapes_root(tmp_path_factory):
     """One data folder for the session: the embedded dataset is rendered once, then read from its cache."""
     return tmp_path_factory.mktemp("data")
+
+
+def start_run_from_train_page(page, app_url: str, epochs: int) -> None:
+    """Start ResNet-8 on 1,000 embedded images for `epochs` epochs through the Train page's form, as a user."""
+    page.goto(f"{app_url}/train?depth=8")
+    wait_for_app(page)
+    form = page.locator("[data-testid='stExpander']", has_text="Start a run")
+    if not form.get_by_text("Training images").is_visible():
+        form.locator("summary").first.click()  # collapsed once runs exist
+    form.locator("[data-testid='stSlider']", has_text="Training images").get_by_role("slider").press("Home")
+    wait_for_app(page)
+    field = form.get_by_label("Epochs")
+    field.fill(str(epochs))
+    field.press("Enter")
+    wait_for_app(page)
+    page.get_by_role("button", name="Train", exact=True).click()

@@ -4,7 +4,7 @@ uploaded photo and a file that is not an image."""
 import pytest
 from test_images import encode, photo
 
-from conftest import screenshot, wait_for_app
+from conftest import screenshot, start_run_from_train_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -13,18 +13,7 @@ MAPS = "[data-testid='stPlotlyChart'] .js-plotly-plot"
 
 def train_a_tiny_run(page, app_url) -> None:
     """ResNet-8, one epoch on 1,000 shapes images, through the Train page's form; wait for 'completed'."""
-    page.goto(f"{app_url}/train?depth=8")
-    wait_for_app(page)
-    form = page.locator("[data-testid='stExpander']", has_text="Start a run")
-    if not form.get_by_text("Training images").is_visible():
-        form.locator("summary").click()
-    form.locator("[data-testid='stSlider']", has_text="Training images").get_by_role("slider").press("Home")
-    wait_for_app(page)
-    epochs = form.get_by_label("Epochs")
-    epochs.fill("1")
-    epochs.press("Enter")
-    wait_for_app(page)
-    page.get_by_role("button", name="Train", exact=True).click()
+    start_run_from_train_page(page, app_url, epochs=1)
     page.locator("[data-testid='stMarkdown']", has_text="completed").first.wait_for(timeout=240_000)
 
 

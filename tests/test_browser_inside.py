@@ -13,42 +13,45 @@ TINY = {"epochs": 1, "batch_size": 50, "train_size": 300, "test_size": 100, "log
         "probe_batch_size": 32}
 
 
-def chart_paths(page) -> list[str]:
-    """The drawn line paths of every plotly chart on the page (what a user sees change)."""
-    return page.eval_on_selector_all(".js-plotly-plot .scatterlayer path.js-line",
-                                     "ps => ps.map(p => p.getAttribute('d'))")
+def chart_paths(root) -> list[str]:
+    """The drawn line paths of the plotly charts inside `root` (a page or a locator): what a user sees change."""
+    return root.locator(".js-plotly-plot .scatterlayer path.js-line").evaluate_all(
+        "ps => ps.map(p => p.getAttribute('d'))")
 
 
 def test_gradients_page_reacts_to_depth_and_skip(page, app_url):
     page.goto(f"{app_url}/gradients")
     wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot .scatterlayer path.js-line")
-    before = chart_paths(page)
+    first_tab = page.locator("[role='tabpanel']").first
+    before = chart_paths(first_tab)
     assert len(before) == 2  # residual and plain overlaid
     slider = page.locator("[data-testid='stSlider']", has_text="Depth").get_by_role("slider")
     slider.press("End")  # 1202 layers
     wait_for_app(page)
-    after_depth = chart_paths(page)
+    after_depth = chart_paths(first_tab)
     assert after_depth != before
     assert page.get_by_text("ResNet-1202").first.is_visible()
     screenshot(page, "gradients-1202")
     page.get_by_role("button", name="plain").click()  # skip only: the residual net alone
     wait_for_app(page)
-    assert len(chart_paths(page)) == 1
+    assert len(chart_paths(first_tab)) == 1
 
 
 def test_responses_page_shows_fig7_for_recorded_runs(page, app_url, app_runs_dir, shapes_root):
-    store = RunStore(app_runs_dir)
+    store = RunStore(app_runs_dir)  # shared with other browser tests: select our runs through the link
+    ids = []
     for spec in (rc.NetSpec(depth=8, width=4, skip=False), rc.NetSpec(depth=8, width=4), rc.NetSpec(depth=14, width=4)):
         run_id = store.create(spec, dict(TINY, data_dir=str(shapes_root)), status="running")
         assert execute_run(store, run_id) == "completed"
-    page.goto(f"{app_url}/responses")
+        ids.append(run_id)
+    page.goto(f"{app_url}/responses?runs={','.join(ids)}")
     wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot .scatterlayer path.js-line")
     assert len(chart_paths(page)) == 2 * 3  # by index and sorted, for three runs
     assert page.get_by_text("What the paper found").is_visible()
     screenshot(page, "responses")
     # Dropping a run from the selection redraws the chart without it.
-    page.locator("[data-testid='stMultiSelect'] [role='button'][aria-label*='Remove']").first.click()
+    page.locator("[data-testid='stMultiSelect'] button[aria-label^='Remove']:visible").first.click()
     wait_for_app(page)
     assert len(chart_paths(page)) == 2 * 2

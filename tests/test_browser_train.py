@@ -4,24 +4,13 @@ import re
 
 import pytest
 
-from conftest import screenshot, wait_for_app
+from conftest import screenshot, start_run_from_train_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 
 def test_start_watch_refresh_and_stop_a_run(page, app_url):
-    page.goto(f"{app_url}/train?depth=8")
-    wait_for_app(page)
-    form = page.locator("[data-testid='stExpander']", has_text="Start a run")
-    if not form.get_by_text("Training images").is_visible():
-        form.locator("summary").click()
-    form.locator("[data-testid='stSlider']", has_text="Training images").get_by_role("slider").press("Home")
-    wait_for_app(page)
-    epochs = form.get_by_label("Epochs")
-    epochs.fill("40")
-    epochs.press("Enter")
-    wait_for_app(page)
-    page.get_by_role("button", name="Train", exact=True).click()
+    start_run_from_train_page(page, app_url, epochs=40)
 
     # The run is queued, starts, and its first curve points arrive through the polling fragment.
     page.get_by_text("images/s").first.wait_for(timeout=120_000)
