@@ -29,11 +29,13 @@ def profiles(depth: int, norm: str, activation: str, preact: bool, batch_size: i
 
 
 def ratio_text(ratio: float) -> str:
+    if not np.isfinite(ratio):
+        return "∞ (overflow)"
     return "≈ 0 (underflow)" if ratio == 0 else f"{ratio:.3g}"
 
 
 with at_init:
-    cols = st.columns([3, 1.3, 1.3, 1.2, 1.2])
+    cols = st.columns([3, 1.3, 1.3, 1.1, 1.6])
     depth = cols[0].select_slider("Depth", rc.valid_depths("basic", "cifar", 1202), value=56, key="grad.depth")
     norm = cols[1].selectbox("Normalisation", rc.NORMS, format_func={"batch": "BatchNorm", "none": "none"}.get,
                              key="grad.norm")
@@ -72,7 +74,7 @@ with at_init:
                         "plain BN net's gradients can even *grow* toward the input). So why do deep plain nets "
                         "still end with a *higher training error*? The paper (§4.1) calls it an optimisation "
                         "difficulty — degradation.")
-            st.page_link(page("train"), label="See degradation on the Train page", icon=":material/model_training:")
+            st.page_link(page("degradation"), label="See degradation happen", icon=":material/stacked_line_chart:")
 
 with during:
     store = get_runner().store

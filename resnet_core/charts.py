@@ -67,8 +67,9 @@ def smoothing_window(n: int) -> int:
 
 
 def _axes(fig: go.Figure, hovermode: str = "x unified", **kwargs) -> None:
-    fig.update_layout(font=FONT, plot_bgcolor="white", paper_bgcolor="white", margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), hovermode=hovermode, **kwargs)
+    # The legend goes under the x-axis title: above the plot it collides with the chart's title.
+    fig.update_layout(font=FONT, plot_bgcolor="white", paper_bgcolor="white", margin=dict(l=10, r=10, t=50, b=20),
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), hovermode=hovermode, **kwargs)
     fig.update_xaxes(showgrid=True, gridcolor="#e2e8f0", zeroline=False)
     fig.update_yaxes(showgrid=True, gridcolor="#e2e8f0", zeroline=False)
 
@@ -154,7 +155,7 @@ def layer_profile_figure(series: Sequence[LayerSeries], title: str, y_title: str
                                  hovertemplate="layer %{x}: %{customdata}<br>%{y:.3g}<extra>" + s.label + "</extra>"))
     _axes(fig, title=title, height=height, hovermode="closest")
     fig.update_xaxes(title="layer index (1 = first conv, input side)")
-    fig.update_yaxes(title=y_title, type="log" if log_y else "linear")
+    fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power")
     return fig
 
 

@@ -93,6 +93,8 @@ def fig7_findings(mean_std: dict[NetSpec, float]) -> list[tuple[bool, str]]:
 
 def describe_ratio(ratio: float) -> str:
     """Words for a first-layer ÷ last-layer gradient ratio, honest about both directions."""
+    if not np.isfinite(ratio):  # inf, or nan from inf/inf: float32 overflowed on the way to the input
+        return "explode toward the input: the first layers' gradients overflow float32 (they are infinite)"
     if ratio == 0.0:
         return "vanish completely toward the input (the first layer's gradient underflows to 0)"
     if ratio < 1e-2:
