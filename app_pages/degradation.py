@@ -47,7 +47,8 @@ preset = default_preset(device.type, device.type == "cuda" and cifar_available()
 with st.expander("Start the experiment", expanded=not experiments(store)):
     st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
     cfg = preset.config
-    depths = st.multiselect("Depths", [20, 32, 44, 56, 110], default=list(preset.depths), key="deg.depths")
+    options = sorted({20, 32, 44, 56, 110} | set(preset.depths))
+    depths = st.multiselect("Depths", options, default=list(preset.depths), key="deg.depths")
     st.caption(f"{cfg['epochs']} epochs · batch {cfg['batch_size']} · lr {cfg['lr']} ÷10 at 50% and 75% · "
                f"{cfg.get('train_size', 'all')} training images · {2 * len(depths)} runs, one after another on "
                f"{rc.describe_device(device)}.")
