@@ -37,12 +37,23 @@ def add_bench(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="textbook DataLoader workers (default: 2)")
     p.add_argument("--compile", action="store_true", help="torch.compile the trainer's and raw loop's net")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
+    p.add_argument("--pages", action="store_true", help="instead: the interactive pages' speed targets "
+                   "(gradient profile, attributions, run-store reads)")
     p.set_defaults(handler=run_bench)
 
 
 def run_bench(args: argparse.Namespace) -> int:
     from . import bench  # imported here: `python -m resnet_core runs` should not pay for torchvision
 
+    if args.pages:
+        from .bench_pages import run_page_benchmarks
+        from .datasets import load_dataset
+
+        log = (lambda line: print(line, file=sys.stderr)) if args.json else print
+        report = run_page_benchmarks(load_dataset("shapes"), log=log)
+        if args.json:
+            print(json.dumps(report, indent=2))
+        return 0
     config = bench.BenchConfig.quick() if args.quick else bench.BenchConfig()
     changes = {"models": args.models, "steps": args.steps, "repeats": args.repeats,
                "batch_size": args.batch_size, "workers": args.workers}  # fmt: skip

@@ -1,0 +1,78 @@
+"""Speed targets of the interactive pages, measured (never asserted in tests): `python -m resnet_core bench --pages`.
+
+- Gradients page: the per-layer gradient profile of a fresh 110-layer net, residual and plain (target < 2 s).
+- Explain page: integrated gradients (50 steps) + Grad-CAM + saliency on one 32×32 image, ResNet-56 (< 2 s).
+- Live pages: reading a run's metrics from a store holding 100 runs × 10,000 steps (all, and "since step k").
+Medians over repeats, one untimed warm-up each.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+
+import torch
+
+from .datasets import ImageDataset
+from .explorer import init_gradient_profile, probe_batch
+from .spec import NetSpec
+from .store import RunStore
+
+METHODS = ("integrated_gradients", "gradcam", "saliency", "occlusion", "smoothgrad")
+
+
+def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def gradient_profile_seconds(data: ImageDataset, depth: int = 110, batch_size: int = 64, repeats: int = 5) -> float:
+    """What the Gradients page computes on a cache miss: both twins' init profiles on one batch."""
+    images, labels = probe_batch(data, batch_size)
+    spec = NetSpec(depth=depth)
+    return _median_seconds(lambda: [init_gradient_profile(spec.replace(skip=s), images, labels) for s in (True, False)],
+                           repeats)
+
+
+def store_read_seconds(runs: int = 100, steps: int = 10_000, repeats: int = 20) -> dict[str, float]:
+    """A store with `runs` × `steps` step rows; the live view's reads of one run."""
+    with tempfile.TemporaryDirectory() as root:
+        store = RunStore(root)
+        ids = []
+        for _ in range(runs):
+            run_id = store.create(NetSpec(), {})
+            store.add_steps(run_id, [{"step": s, "epoch": s / 391, "loss": 1.0, "error": 0.5, "lr": 0.1,
+                                      "images_per_second": 700.0} for s in range(1, steps + 1)])
+            ids.append(run_id)
+        target = ids[runs // 2]
+        result = {
+            "all_steps_of_one_run": _median_seconds(lambda: store.steps(target), repeats),
+            "last_100_steps_of_one_run": _median_seconds(lambda: store.steps(target, since_step=steps - 100), repeats),
+            "list_runs": _median_seconds(store.list, repeats),
+        }
+        store.close()
+        return result
+
+
+def run_page_benchmarks(data: ImageDataset, log=print) -> dict:
+    from .attributions import bench_explain
+
+    log(f"torch threads: {torch.get_num_threads()}")
+    report = {"gradient_profile_110_seconds": gradient_profile_seconds(data)}
+    log(f"Gradients page, 110 layers, residual + plain at init: {report['gradient_profile_110_seconds']:.2f} s "
+        "(target < 2 s)")
+    explain = bench_explain(depth=56)
+    report["explain"] = explain
+    log(f"Explain page, ResNet-56, IG(50) + Grad-CAM + saliency: {explain['total']:.2f} s (target < 2 s); "
+        "per method: " + ", ".join(f"{k} {explain[k]:.3f} s" for k in METHODS))
+    reads = store_read_seconds()
+    report["store_reads"] = reads
+    log("Run store with 100 runs × 10,000 steps: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in reads.items()))
+    return report
