@@ -52,6 +52,15 @@ def test_gradients_at_initialisation_respond_to_the_controls(tmp_path, monkeypat
     assert "vanish" in text and "0.25" in text
 
 
+def test_gradients_of_a_1202_layer_net(tmp_path, monkeypatch, shapes_root):
+    at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root)
+    at.selectbox(key="grad.batch").set_value(16)
+    at.select_slider(key="grad.depth").set_value(1202).run()
+    assert not at.exception
+    assert all(m.value for m in at.metric)
+    assert "1202" in at.get("plotly_chart")[0].proto.spec
+
+
 def test_gradients_during_training_show_heatmaps_of_twins(trained_runs, monkeypatch, shapes_root):
     root, (plain, residual, _) = trained_runs
     at = run_page("gradients", root, monkeypatch, shapes_root)
