@@ -177,7 +177,7 @@ def gradient_heatmap_figure(grid: np.ndarray, steps: np.ndarray, layer_starts: n
 def responses_figure(series: Sequence[LayerSeries]) -> go.Figure:
     """The paper's Fig. 7: response std of each 3×3 layer by its index (top) and sorted by magnitude
     (bottom)."""
-    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.14,
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.2,
                         subplot_titles=("by layer index (input → output)", "sorted by magnitude"))
     for s in series:
         x = np.arange(1, len(s.values) + 1)
