@@ -2,6 +2,7 @@
 uploaded photo and a file that is not an image."""
 
 import pytest
+from playwright.sync_api import expect
 from test_images import encode, photo
 
 from conftest import screenshot, start_run_from_train_page, wait_for_app
@@ -53,5 +54,6 @@ def test_explain_a_trained_run_an_upload_and_a_bad_file(page, app_url, tmp_path)
     error = page.get_by_test_id("stAlert").filter(has_text="notes.jpg")
     error.wait_for()
     assert "not an image" in error.inner_text()
-    assert page.locator(MAPS).count() == 0
+    # The rerun that shows the error also removes the previous image's charts; wait for it to finish.
+    expect(page.locator(MAPS)).to_have_count(0, timeout=60_000)
     screenshot(page, "explain-bad-upload")
