@@ -1,6 +1,7 @@
 """The Gradients and Responses pages in a real browser: change depth and skip, see the charts change."""
 
 import pytest
+from playwright.sync_api import expect
 
 import resnet_core as rc
 from conftest import screenshot, wait_for_app
@@ -13,10 +14,17 @@ TINY = {"epochs": 1, "batch_size": 50, "train_size": 300, "test_size": 100, "log
         "probe_batch_size": 32}
 
 
+LINES = ".js-plotly-plot .scatterlayer path.js-line"
+
+
 def chart_paths(root) -> list[str]:
     """The drawn line paths of the plotly charts inside `root` (a page or a locator): what a user sees change."""
-    return root.locator(".js-plotly-plot .scatterlayer path.js-line").evaluate_all(
-        "ps => ps.map(p => p.getAttribute('d'))")
+    return root.locator(LINES).evaluate_all("ps => ps.map(p => p.getAttribute('d'))")
+
+
+def expect_lines(root, count: int) -> None:
+    """Retry until `count` lines are drawn: a rerun removes the previous run's elements only as it ends."""
+    expect(root.locator(LINES)).to_have_count(count, timeout=60_000)
 
 
 def test_gradients_page_reacts_to_depth_and_skip(page, app_url):
@@ -24,18 +32,18 @@ def test_gradients_page_reacts_to_depth_and_skip(page, app_url):
     wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot .scatterlayer path.js-line")
     first_tab = page.locator("[role='tabpanel']").first
+    expect_lines(first_tab, 2)  # residual and plain overlaid
     before = chart_paths(first_tab)
-    assert len(before) == 2  # residual and plain overlaid
     slider = page.locator("[data-testid='stSlider']", has_text="Depth").get_by_role("slider")
     slider.press("Home")  # 8 layers (1202 is covered by the page test; here the browser's part matters)
     wait_for_app(page)
-    after_depth = chart_paths(first_tab)
-    assert after_depth != before
-    assert page.get_by_text("ResNet-8", exact=True).first.is_visible()
+    expect(first_tab.get_by_text("ResNet-8", exact=True).first).to_be_visible(timeout=60_000)  # the new legend
+    expect_lines(first_tab, 2)
+    assert chart_paths(first_tab) != before
     screenshot(page, "gradients")
     page.get_by_role("button", name="plain").click()  # skip only: the residual net alone
     wait_for_app(page)
-    assert len(chart_paths(first_tab)) == 1
+    expect_lines(first_tab, 1)
 
 
 def test_responses_page_shows_fig7_for_recorded_runs(page, app_url, app_runs_dir, shapes_root):
@@ -48,10 +56,10 @@ def test_responses_page_shows_fig7_for_recorded_runs(page, app_url, app_runs_dir
     page.goto(f"{app_url}/responses?runs={','.join(ids)}")
     wait_for_app(page)
     page.wait_for_selector(".js-plotly-plot .scatterlayer path.js-line")
-    assert len(chart_paths(page)) == 2 * 3  # by index and sorted, for three runs
+    expect_lines(page, 2 * 3)  # by index and sorted, for three runs
     assert page.get_by_text("What the paper found").is_visible()
     screenshot(page, "responses")
     # Dropping a run from the selection redraws the chart without it.
     page.locator("[data-testid='stMultiSelect'] button[aria-label^='Remove']:visible").first.click()
     wait_for_app(page)
-    assert len(chart_paths(page)) == 2 * 2
+    expect_lines(page, 2 * 2)
