@@ -78,7 +78,8 @@ with at_init:
 
 with during:
     store = get_runner().store
-    runs = [r for r in store.list() if store.probe(r.id, "grad_norms")[1].size]
+    recorded = store.runs_with_probe("grad_norms")
+    runs = [r for r in store.list() if r.id in recorded]
     if not runs:
         st.info("No run has recorded gradients yet. Start one on the Train page; the trainer records every "
                 "layer's gradient norm every few steps.")

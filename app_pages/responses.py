@@ -16,7 +16,8 @@ st.markdown(
     "layer's output — after BN, before the ReLU or the addition — on the test set."
 )
 store = get_runner().store
-runs = [r for r in store.list() if store.probe(r.id, "responses")[1].size]
+recorded = store.runs_with_probe("responses")
+runs = [r for r in store.list() if r.id in recorded]
 if not runs:
     st.info("No run has finished an epoch yet. Train a few nets on the Train page — e.g. plain and residual "
             "twins at 20 and 56 layers — and come back: the trainer measures responses after every epoch.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from .datasets import DATASETS
@@ -197,11 +196,9 @@ def _train_here(store: RunStore, run_id: str) -> int:
                        f"{100 * event.train_error:.2f}%, test error {100 * event.test_error:.2f}% "
                        f"({event.seconds:.1f} s, {event.images_per_second:.0f} images/s)", file=sys.stderr)
 
-    store.set_status(run_id, "running", pid=os.getpid())
     try:
-        status = execute_run(store, run_id, extra_listener=progress)
+        status = execute_run(store, run_id, extra_listener=progress)  # it records the status, Ctrl-C included
     except KeyboardInterrupt:
-        store.set_status(run_id, "interrupted", error="interrupted from the keyboard")
         print(f"\nrun {run_id}: interrupted — `python -m resnet_core resume {run_id}` continues it", file=sys.stderr)
         return 130
     except Exception:

@@ -302,6 +302,11 @@ class RunStore:
             np.zeros((0, len(names)), dtype=np.float32)
         return names, positions, values
 
+    def runs_with_probe(self, kind: str) -> set[str]:
+        """Ids of the runs that recorded at least one probe of `kind` (its layer names are stored with the first)."""
+        rows = self._connect().execute("SELECT run_id FROM probe_layers WHERE kind = ?", (kind,)).fetchall()
+        return {r[0] for r in rows}
+
     def truncate_after(self, run_id: str, step: int, epoch: int) -> None:
         """Forget what was recorded after a checkpoint, before a run resumes from it."""
         with self._write() as db:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from .datasets import load_dataset
 from .device import describe_device, pick_device
+from .loader import batches_per_epoch
 from .net import build_net
 from .store import RunStore
 from .train import TrainConfig, train
@@ -85,7 +86,6 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
     Returns the final status. Any exception ends the run `failed` with the message stored, and is
     re-raised for the caller's log.
     """
-    store.set_status(run_id, "running", pid=os.getpid())
     try:
         run = store.get(run_id)
         config, data_options = split_config(run.config)
@@ -102,8 +102,8 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
             net.load_state_dict(model_state)
             start_epoch, start_step = meta["epoch"], meta["step"]
         store.truncate_after(run_id, step=start_step, epoch=start_epoch)  # forget a partial epoch
-        steps_per_epoch = -(-len(data.train_labels) // config.batch_size)
-        recorder = StoreRecorder(store, run_id, steps_per_epoch * config.epochs, extra_listener)
+        total_steps = batches_per_epoch(len(data.train_labels), config.batch_size) * config.epochs
+        recorder = StoreRecorder(store, run_id, total_steps, extra_listener)
         result = train(run.spec, data, config, recorder, net=net, start_epoch=start_epoch,
                        optimizer_state=optimizer_state, should_stop=_stop_checker(store, run_id))
     except KeyboardInterrupt:

@@ -66,6 +66,7 @@ def test_metrics_and_probes_round_trip(store):
         store.add_probe(run_id, "grad_norms", step, {"stem.conv": 0.1 * step, "fc": 2.0})
     names, positions, values = store.probe(run_id, "grad_norms")
     assert names == ["stem.conv", "fc"] and list(positions) == [10, 20]
+    assert store.runs_with_probe("grad_norms") == {run_id} and store.runs_with_probe("responses") == set()
     np.testing.assert_allclose(values, [[1.0, 2.0], [2.0, 2.0]])
     store.truncate_after(run_id, step=10, epoch=0)
     assert store.steps(run_id)["step"].max() == 10 and store.epochs(run_id) == []
