@@ -5,12 +5,13 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.charts import degradation_figure
-from resnet_core.datasets import DatasetUnavailable, load_dataset
 from resnet_core.experiments import (
     EXPERIMENT_KEY,
+    cifar_available,
     default_preset,
     degradation_findings,
     depth_table,
+    describe_recipe,
     experiment_runs,
     experiment_specs,
     experiments,
@@ -34,23 +35,18 @@ st.markdown(
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def cifar_available() -> bool:
-    try:
-        load_dataset("cifar10", test_size=10)
-        return True
-    except (DatasetUnavailable, ValueError):
-        return False
+def cifar_here() -> bool:
+    return cifar_available()
 
 
 device = rc.pick_device()
-preset = default_preset(device.type, device.type == "cuda" and cifar_available())
+preset = default_preset(device.type, device.type == "cuda" and cifar_here())
 with st.expander("Start the experiment", expanded=not experiments(store)):
     st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
     cfg = preset.config
     options = sorted({20, 32, 44, 56, 110} | set(preset.depths))
     depths = st.multiselect("Depths", options, default=list(preset.depths), key="deg.depths")
-    st.caption(f"{cfg['epochs']} epochs · batch {cfg['batch_size']} · lr {cfg['lr']} ÷10 at 50% and 75% · "
-               f"{cfg.get('train_size', 'all')} training images · {2 * len(depths)} runs, one after another on "
+    st.caption(f"{describe_recipe(cfg)} · {2 * len(depths)} runs, one after another on "
                f"{rc.describe_device(device)}.")
     if st.button("Run the degradation experiment", type="primary", disabled=not depths, key="deg.start"):
         experiment = new_experiment_id()

@@ -2,6 +2,7 @@
 
     python -m resnet_core train --depth 56 [--plain] [--epochs 10] [--train-size 5000] ...
     python -m resnet_core runs [--json] | resume RUN | stop RUN | delete RUN
+    python -m resnet_core degradation [--depths 20,56] [--device cpu]
     python -m resnet_core bench [--quick] [--device cpu] [--models 20,56] [--steps 25] [--json]
 
 Each command is a pair of functions: `add_<name>(subparsers)` declares its flags and sets `handler`,
@@ -17,7 +18,9 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from .cli_degradation import add_degradation
 from .cli_runs import COMMANDS as RUN_COMMANDS
+from .cli_runs import depths_arg
 from .device import DEVICE_CHOICES
 
 
@@ -28,7 +31,7 @@ def add_bench(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("--quick", action="store_true", help="a smoke run with tiny step counts (for tests)")
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    p.add_argument("--models", type=_depths, default=None, metavar="DEPTHS",
+    p.add_argument("--models", type=depths_arg, default=None, metavar="DEPTHS",
                    help="comma-separated CIFAR ResNet depths (default: 20,56)")  # fmt: skip
     p.add_argument("--steps", type=_positive, default=None, help="timed steps per variant and repeat "
                    "(default: 16 on a CPU, 200 on a GPU)")  # fmt: skip
@@ -65,7 +68,7 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [*RUN_COMMANDS, add_bench]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [*RUN_COMMANDS, add_degradation, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,13 +93,6 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
-
-
-def _depths(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected depths like 20,56, got {text!r}") from None
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def run_train(args: argparse.Namespace) -> int:
     store = RunStore(args.runs_dir)
     run_id = store.create(spec, config, dataset=args.dataset, name=args.name, status="running")
     print(f"run {run_id}: {spec.name} on {args.dataset}, {args.epochs} epochs (runs dir: {store.root})")
-    return _train_here(store, run_id)
+    return train_here(store, run_id)
 
 
 def add_resume(subparsers: argparse._SubParsersAction) -> None:
@@ -88,7 +88,7 @@ def run_resume(args: argparse.Namespace) -> int:
     found = store.latest_checkpoint(run.id)
     where = f"epoch {found[0]}" if found else "the start (no checkpoint yet)"
     print(f"run {run.id}: resuming {run.spec.name} from {where}")
-    return _train_here(store, run.id)
+    return train_here(store, run.id)
 
 
 def add_runs(subparsers: argparse._SubParsersAction) -> None:
@@ -169,11 +169,19 @@ def _find(store: RunStore, prefix: str):
         raise ValueError(err.args[0]) from None
 
 
+def depths_arg(text: str) -> tuple[int, ...]:
+    """argparse type for "20,56": a tuple of depths (NetSpec judges each one later)."""
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected depths like 20,56, got {text!r}") from None
+
+
 def _cell(value) -> str:
     return "–" if value is None or value == "" else str(value)
 
 
-def _train_here(store: RunStore, run_id: str) -> int:
+def train_here(store: RunStore, run_id: str) -> int:
     """Train in this process with a progress bar; Ctrl-C leaves the run `interrupted` (resumable)."""
     from tqdm import tqdm
 

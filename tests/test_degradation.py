@@ -13,6 +13,7 @@ from resnet_core.experiments import (
     Preset,
     degradation_findings,
     depth_table,
+    describe_recipe,
     experiment_runs,
     experiment_specs,
 )
@@ -45,6 +46,15 @@ def test_depth_table_reads_each_runs_last_epoch(tmp_path):
     store.create(rc.NetSpec(depth=56), {"experiment": "e1"})  # no epoch yet
     rows = depth_table(store, experiment_runs(store, "e1"))
     assert rows == [DepthRow(20, 0.3, 0.31, 0.25, 0.26), DepthRow(56, 0.5, 0.51, None, None)]
+
+
+def test_recipe_line_names_the_schedule_actually_used():
+    cosine = rc.TrainConfig(epochs=6, batch_size=64, lr=0.02, schedule="cosine", augment=False).to_dict()
+    assert describe_recipe(dict(cosine, train_size=10000)) == (
+        "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · 10,000 training images")
+    paper = rc.TrainConfig(epochs=164, warmup_epochs=1).to_dict()
+    assert describe_recipe(paper) == ("164 epochs · batch 128 · lr 0.1, ÷10 at 50% and 75% · 1 epoch(s) of warm-up "
+                                      "at lr 0.01 · crop + flip augmentation · all training images")
 
 
 @pytest.fixture
@@ -82,3 +92,35 @@ def test_the_page_runs_the_experiment_and_judges_it(tiny_preset):
     assert len(verdicts) == 2
     assert any(v.startswith("plain-14 ends with") for v in verdicts)
     assert any(v.startswith("ResNet-14 is") for v in verdicts)
+
+
+def test_the_cli_trains_the_preset_and_prints_the_table_and_verdict(tiny_preset, monkeypatch, capsys):
+    import resnet_core.cli_degradation as cli_degradation
+    from resnet_core.__main__ import main
+
+    # The command took its own reference to default_preset at import; point it at the tiny preset too.
+    monkeypatch.setattr(cli_degradation, "default_preset", experiments.default_preset)
+    assert main(["degradation", "--device", "cpu", "--runs-dir", str(tiny_preset)]) == 0
+    out = capsys.readouterr().out
+    store = RunStore(tiny_preset)
+    runs = store.list()
+    assert sorted((r.spec.depth, r.spec.skip) for r in runs) == [(8, False), (8, True), (14, False), (14, True)]
+    assert {r.status for r in runs} == {"completed"} and len({r.config["experiment"] for r in runs}) == 1
+    table = out[out.index("depth  plain train %"):].splitlines()
+    rows = depth_table(store, runs)
+    assert table[1].split() == ["8", *(f"{100 * v:.1f}" for v in (rows[0].plain_train, rows[0].plain_test,
+                                                                  rows[0].residual_train, rows[0].residual_test))]
+    assert table[2].split()[0] == "14" and len(table) == 5
+    assert "plain-14 ends with" in table[3] and "ResNet-14 is" in table[4]
+
+
+@pytest.mark.parametrize("depths, message", [("20", "at least two depths"), ("20,21", "depth 21 is not 6n+2")])
+def test_the_cli_rejects_bad_depths_with_a_message(depths, message, tmp_path, capsys):
+    from resnet_core.__main__ import main
+
+    try:
+        status = main(["degradation", "--depths", depths, "--runs-dir", str(tmp_path / "runs")])
+    except SystemExit as exit_:  # argparse's own errors
+        status = exit_.code
+    assert status == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or RunStore(tmp_path / "runs").list() == []

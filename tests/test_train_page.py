@@ -39,14 +39,21 @@ def test_train_twins_from_the_form_and_watch_them_finish(env):
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["depth"] = "8"
     at.run()
+    # On this CPU the form starts from the tuned CPU recipe; what the user sets is what the run gets.
+    assert at.number_input(key="train.lr").value == 0.02 and at.selectbox(key="train.schedule").value == "cosine"
+    assert at.checkbox(key="train.augment").value is False
     at.select_slider(key="train.size").set_value(1000)
     at.number_input(key="train.epochs").set_value(1)
+    at.selectbox(key="train.schedule").set_value("step")
+    at.checkbox(key="train.augment").check()
     at.button(key="train.twins").click().run()
     assert not at.exception
     ids = at.session_state["runs"]
     assert len(ids) == 2
     store = RunStore(env / "runs")  # the page's runner works in the background; watch through the store
     assert {store.get(i).spec.skip for i in ids} == {True, False}
+    config = store.get(ids[0]).config
+    assert (config["schedule"], config["augment"], config["lr"], config["epochs"]) == ("step", True, 0.02, 1)
     wait_until_idle(store)
     at.run()
     assert not at.exception
