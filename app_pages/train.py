@@ -38,7 +38,7 @@ with st.expander("Start a run", expanded=not store.list()):
     remember_spec(spec)
     cols = st.columns(5)
     dataset = cols[0].selectbox("Dataset", DATASETS, format_func=DATASET_LABELS.get, key="train.dataset")
-    epochs = cols[1].number_input("Epochs", 1, 500, 3, key="train.epochs")
+    epochs = cols[1].number_input("Epochs", 1, 500, 5, key="train.epochs")
     train_size = cols[2].select_slider("Training images", TRAIN_SIZES, value=5000, key="train.size",
                                        help="A class-balanced subset: smaller trains faster on a CPU.")
     batch_size = cols[3].select_slider("Batch size", [32, 64, 128, 256, 512], value=recipe["batch_size"],
