@@ -6,7 +6,7 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.charts import error_figure, loss_figure
 from resnet_core.datasets import DATASETS, num_classes
-from resnet_core.experiments import quick_recipe
+from resnet_core.experiments import describe_recipe, quick_recipe
 from resnet_core.reports import metrics_csv, run_label, run_row, series_for
 from ui.runs import badge, get_runner, selected_ids, set_selected
 from ui.spec_state import current_spec, remember_spec, spec_editor
@@ -54,9 +54,10 @@ with st.expander("Start a run", expanded=not store.list()):
                                value=recipe["augment"], key="train.augment",
                                help="Better test error, slower-falling training error.")
     config = rc.TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr), schedule=schedule,
-                            augment=augment).to_dict()
+                            augment=augment, head_init_scale=recipe["head_init_scale"]).to_dict()
     config.update(train_size=int(train_size), test_size=min(2000, int(train_size)))
     spec = spec.replace(num_classes=num_classes(dataset))  # the classifier must match the dataset
+    st.caption(f"Recipe: {describe_recipe(config)}. SGD with momentum 0.9 and weight decay 1e-4 (§4.2).")
     buttons = st.columns([1, 2, 4])
     twins = [spec.replace(skip=True), spec.replace(skip=False)]
     if buttons[0].button("Train", type="primary", key="train.one"):

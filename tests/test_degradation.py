@@ -49,9 +49,11 @@ def test_depth_table_reads_each_runs_last_epoch(tmp_path):
 
 
 def test_recipe_line_names_the_schedule_actually_used():
-    cosine = rc.TrainConfig(epochs=6, batch_size=64, lr=0.02, schedule="cosine", augment=False).to_dict()
+    cosine = rc.TrainConfig(epochs=6, batch_size=64, lr=0.02, schedule="cosine", augment=False,
+                            head_init_scale=0.1).to_dict()
     assert describe_recipe(dict(cosine, train_size=10000)) == (
-        "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · 10,000 training images")
+        "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · classifier initialised at 0.1× "
+        "(every net starts near chance loss) · 10,000 training images")
     paper = rc.TrainConfig(epochs=164, warmup_epochs=1).to_dict()
     assert describe_recipe(paper) == ("164 epochs · batch 128 · lr 0.1, ÷10 at 50% and 75% · 1 epoch(s) of warm-up "
                                       "at lr 0.01 · crop + flip augmentation · all training images")

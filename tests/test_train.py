@@ -241,3 +241,14 @@ def test_resuming_from_a_checkpoint_matches_an_uninterrupted_run():
     assert [e.epoch for e in resumed.history] == [2, 3]
     for key, value in straight.net.state_dict().items():
         torch.testing.assert_close(resumed.net.state_dict()[key], value)
+
+
+def test_head_init_scale_multiplies_the_fresh_classifier_and_nothing_else():
+    # lr 0 and no momentum/decay: the weights after "training" are the initial ones, so they can be compared.
+    spec, config = NetSpec(depth=8, width=4), TrainConfig(epochs=1, lr=0.0, weight_decay=0.0, batch_size=48, **FAST)
+    plain = train(spec, random_data(), config).net.state_dict()
+    scaled = train(spec, random_data(), config.replace(head_init_scale=0.1)).net.state_dict()
+    assert torch.allclose(scaled["fc.weight"], 0.1 * plain["fc.weight"])
+    assert all(torch.equal(scaled[k], plain[k]) for k in plain if k != "fc.weight" and "running" not in k)
+    with pytest.raises(ValueError, match="head_init_scale"):
+        TrainConfig(head_init_scale=-1.0)
