@@ -71,7 +71,7 @@ def results() -> None:
     active = any(r.active for r in runs)
     st.markdown(" ".join(f"{badge(r)} {r.spec.name}" for r in sorted(runs, key=lambda r: (r.spec.depth,
                                                                                        r.spec.skip))))
-    series = series_for(store, runs)
+    series = series_for(store, runs, label=lambda run: run.spec.name)  # the experiment is named above
     plain = [s for s in series if not s.skip]
     residual = [s for s in series if s.skip]
     st.plotly_chart(degradation_figure(plain, residual), width="stretch", key="deg.chart")

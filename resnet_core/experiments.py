@@ -171,6 +171,13 @@ def degradation_findings(rows: list[DepthRow]) -> list[tuple[bool, str]]:
         (plain_ok, f"plain-{deep.depth} ends with {'a higher' if plain_ok else 'no higher'} training error than "
                    f"plain-{shallow.depth} ({100 * deep.plain_train:.1f}% vs {100 * shallow.plain_train:.1f}%)"
                    + (": degradation." if plain_ok else ".")),
-        (res_ok, f"ResNet-{deep.depth} is {'no worse than' if res_ok else 'worse than'} ResNet-{shallow.depth} in "
-                 f"training error ({100 * deep.residual_train:.1f}% vs {100 * shallow.residual_train:.1f}%)."),
+        (res_ok, f"ResNet-{deep.depth} is {_compare(deep.residual_train, shallow.residual_train)} "
+                 f"ResNet-{shallow.depth} in training error ({100 * deep.residual_train:.1f}% vs "
+                 f"{100 * shallow.residual_train:.1f}%)."),
     ]
+
+
+def _compare(deep: float, shallow: float) -> str:
+    if deep < shallow - SAME_WITHIN:
+        return "better than"
+    return "no worse than" if deep <= shallow + SAME_WITHIN else "worse than"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -15,15 +16,16 @@ from .store import Run, RunStore
 
 def run_label(run: Run) -> str:
     """Legend text: the net as the paper names it, and the run's own name when it says more."""
-    default = f"{run.spec.name} · {run.dataset}"
-    return run.spec.name if run.name == default else f"{run.spec.name} · {run.name}"
+    if run.name == f"{run.spec.name} · {run.dataset}":
+        return run.spec.name
+    return run.name if run.name.startswith(run.spec.name) else f"{run.spec.name} · {run.name}"
 
 
-def run_series(store: RunStore, run: Run, color: str | None = None) -> RunSeries:
+def run_series(store: RunStore, run: Run, color: str | None = None, label: str | None = None) -> RunSeries:
     steps = store.steps(run.id)
     epochs = store.epochs(run.id)
     return RunSeries(
-        label=run_label(run), skip=run.spec.skip, color=color or shade(run.spec.skip, 3, 6),
+        label=label or run_label(run), skip=run.spec.skip, color=color or shade(run.spec.skip, 3, 6),
         steps=steps["step"], loss=steps["loss"], batch_error=steps["error"],
         epoch_steps=np.array([e["step"] for e in epochs], dtype=float),
         train_error=np.array([e["train_error"] for e in epochs], dtype=float),
@@ -31,12 +33,12 @@ def run_series(store: RunStore, run: Run, color: str | None = None) -> RunSeries
     )
 
 
-def series_for(store: RunStore, runs: list[Run]) -> list[RunSeries]:
+def series_for(store: RunStore, runs: list[Run], label: Callable[[Run], str] = run_label) -> list[RunSeries]:
     """Series with colours by kind: residual runs in blues, plain runs in oranges, deeper = darker."""
     out = []
     for skip in (False, True):
         group = sorted((r for r in runs if r.spec.skip == skip), key=lambda r: (r.spec.depth, r.created_at))
-        out += [run_series(store, r, shade(skip, i, len(group))) for i, r in enumerate(group)]
+        out += [run_series(store, r, shade(skip, i, len(group)), label(r)) for i, r in enumerate(group)]
     return out
 
 

@@ -32,6 +32,8 @@ def test_findings_follow_the_numbers():
     (plain_ok, plain_text), (res_ok, res_text) = degradation_findings(rows)
     assert plain_ok and "plain-56 ends with a higher training error than plain-20 (20.0% vs 10.0%)" in plain_text
     assert res_ok and "ResNet-56 is no worse than ResNet-20" in res_text
+    rows[1] = DepthRow(56, 0.20, 0.22, 0.04, 0.10)
+    assert "ResNet-56 is better than ResNet-20 in training error (4.0% vs 9.0%)" in degradation_findings(rows)[1][1]
     rows[1] = DepthRow(56, 0.05, 0.1, 0.30, 0.3)
     assert [ok for ok, _ in degradation_findings(rows)] == [False, False]
     assert degradation_findings(rows[:1]) == []
@@ -126,3 +128,16 @@ def test_the_cli_rejects_bad_depths_with_a_message(depths, message, tmp_path, ca
         status = exit_.code
     assert status == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists() or RunStore(tmp_path / "runs").list() == []
+
+
+def test_legends_name_the_net_once(tmp_path):
+    from resnet_core.reports import run_label, series_for
+
+    store = RunStore(tmp_path / "runs")
+    named = store.get(store.create(rc.NetSpec(depth=20), {}, name="ResNet-20 · degradation-1"))
+    default = store.get(store.create(rc.NetSpec(depth=20, skip=False), {}))
+    custom = store.get(store.create(rc.NetSpec(depth=56), {}, name="my long run"))
+    assert [run_label(r) for r in (named, default, custom)] == ["ResNet-20 · degradation-1", "plain-20",
+                                                                "ResNet-56 · my long run"]
+    assert [s.label for s in series_for(store, [named, custom], label=lambda r: r.spec.name)] == [
+        "ResNet-20", "ResNet-56"]
