@@ -142,7 +142,7 @@ def start_run_from_train_page(page, app_url: str, epochs: int) -> None:
     page.goto(f"{app_url}/train?depth=8")
     wait_for_app(page)
     form = page.locator("[data-testid='stExpander']", has_text="Start a run")
-    if not form.get_by_text("Training images").is_visible():
+    if not form.get_by_text("Training images", exact=True).is_visible():
         form.locator("summary").first.click()  # collapsed once runs exist
     form.locator("[data-testid='stSlider']", has_text="Training images").get_by_role("slider").press("Home")
     wait_for_app(page)
