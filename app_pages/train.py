@@ -107,8 +107,9 @@ def live_view() -> None:
     left.plotly_chart(error_figure(series, "Error: thin dashed = training, bold = test"), width="stretch",
                       key="chart.error")
     right.plotly_chart(loss_figure(series), width="stretch", key="chart.loss")
-    st.caption("Training error and loss are running means over recent batches (augmented images, weights "
-               "still moving); test error is measured on the whole test set after each epoch.")
+    st.caption("Training error and loss are running means over recent batches (weights still moving; the "
+               "augmented images when augmentation is on); test error is measured on the whole test set after "
+               "each epoch.")
     if any(r.active for r in runs) != st.session_state.get("train.was_active", False):
         st.session_state["train.was_active"] = any(r.active for r in runs)
         st.rerun()  # start or stop polling: the fragment's interval is set when the page runs
