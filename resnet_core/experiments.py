@@ -43,7 +43,7 @@ def cpu_preset() -> Preset:
 
     The classifier starts at 0.1× its usual initial weights, for every net alike. A post-activation
     ResNet's stream adds one unit-variance branch per block, so at the usual init ResNet-56's logits are
-    ~2.5× ResNet-20's and its first loss ~3.5 instead of ~2.6 (plain nets: 2.3); it spent its first epochs
+    ~2× ResNet-20's and its first loss ~3.5 instead of ~2.6 (plain nets: 2.3); it spent its first epochs
     undoing that, and ended within noise of ResNet-20 (14.5 vs 13.9 %, 8.4 vs 7.3 %). The paper's
     64k iterations absorb such a start; ten CPU minutes do not.
     """
