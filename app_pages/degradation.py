@@ -6,16 +6,14 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.charts import degradation_figure
 from resnet_core.experiments import (
-    EXPERIMENT_KEY,
     cifar_available,
     default_preset,
     degradation_findings,
     depth_table,
     describe_recipe,
     experiment_runs,
-    experiment_specs,
     experiments,
-    new_experiment_id,
+    plan_experiment,
 )
 from resnet_core.reports import series_for
 from ui.runs import badge, get_runner
@@ -49,10 +47,9 @@ with st.expander("Start the experiment", expanded=not experiments(store)):
     st.caption(f"{describe_recipe(cfg)} · {2 * len(depths)} runs, one after another on "
                f"{rc.describe_device(device)}.")
     if st.button("Run the degradation experiment", type="primary", disabled=not depths, key="deg.start"):
-        experiment = new_experiment_id()
-        config = dict(cfg, **{EXPERIMENT_KEY: experiment})
-        for spec in experiment_specs(depths):
-            runner.submit(spec, config, dataset=preset.dataset, name=f"{spec.name} · {experiment}")
+        experiment, runs = plan_experiment(preset, depths)
+        for spec, config, name in runs:
+            runner.submit(spec, config, dataset=preset.dataset, name=name)
         st.query_params[EXPERIMENT_PARAM] = experiment
         st.rerun()
 

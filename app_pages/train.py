@@ -6,14 +6,13 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.charts import error_figure, loss_figure
 from resnet_core.datasets import DATASETS, num_classes
-from resnet_core.experiments import describe_recipe, quick_recipe
+from resnet_core.experiments import SCHEDULE_WORDS, describe_recipe, quick_recipe
 from resnet_core.reports import metrics_csv, run_label, run_row, series_for
 from ui.runs import badge, get_runner, selected_ids, set_selected
 from ui.spec_state import current_spec, remember_spec, spec_editor
 
 TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
 SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
-SCHEDULE_LABELS = {"step": "÷10 at 50% and 75% (the paper)", "cosine": "cosine decay to 0", "constant": "constant"}
 DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 
 
@@ -47,9 +46,9 @@ with st.expander("Start a run", expanded=not store.list()):
                               key="train.lr", help="The paper uses 0.1 at batch 128 on a GPU. On a CPU the start "
                               "is 0.02: at 0.1 deep nets sit at chance for hundreds of steps on the embedded data.")
     cols = st.columns([2, 3])
-    schedule = cols[0].selectbox("Learning-rate schedule", list(SCHEDULE_LABELS), key="train.schedule",
-                                 index=list(SCHEDULE_LABELS).index(recipe["schedule"]),
-                                 format_func=SCHEDULE_LABELS.get)
+    schedule = cols[0].selectbox("Learning-rate schedule", list(SCHEDULE_WORDS), key="train.schedule",
+                                 index=list(SCHEDULE_WORDS).index(recipe["schedule"]), format_func=SCHEDULE_WORDS.get,
+                                 help="The paper divides the lr by 10 at 50% and 75% of training (§4.2).")
     augment = cols[1].checkbox("Augment: random crop (pad 4) + horizontal flip, as in the paper",
                                value=recipe["augment"], key="train.augment",
                                help="Better test error, slower-falling training error.")

@@ -13,15 +13,13 @@ import argparse
 from .cli_runs import depths_arg, train_here
 from .device import DEVICE_CHOICES, describe_device, pick_device
 from .experiments import (
-    EXPERIMENT_KEY,
     cifar_available,
     default_preset,
     degradation_findings,
     depth_table,
     describe_recipe,
     experiment_runs,
-    experiment_specs,
-    new_experiment_id,
+    plan_experiment,
 )
 from .store import RunStore
 
@@ -43,19 +41,16 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
 def run_degradation(args: argparse.Namespace) -> int:
     device = pick_device(args.device)  # ValueError (exit 2) for a device this machine lacks
     preset = default_preset(device.type, device.type == "cuda" and cifar_available(args.data_dir))
-    experiment = new_experiment_id()
-    config = dict(preset.config, device=args.device, **{EXPERIMENT_KEY: experiment})
-    if args.data_dir:
-        config["data_dir"] = args.data_dir
-    specs = experiment_specs(args.depths or preset.depths)  # NetSpec checks each depth (ValueError → exit 2)
+    data_dir = {"data_dir": args.data_dir} if args.data_dir else {}
+    # NetSpec checks each depth here, before anything is stored (ValueError → exit 2).
+    experiment, runs = plan_experiment(preset, args.depths or preset.depths, device=args.device, **data_dir)
     store = RunStore(args.runs_dir)
-    print(f"{preset.name}, {preset.dataset}, {describe_device(device)}: {describe_recipe(config)}")
-    print(f"experiment {experiment}: {len(specs)} runs, one after another (runs dir: {store.root})")
+    print(f"{preset.name}, {preset.dataset}, {describe_device(device)}: {describe_recipe(runs[0][1])}")
+    print(f"experiment {experiment}: {len(runs)} runs, one after another (runs dir: {store.root})")
     failed = False
-    for spec in specs:
-        run_id = store.create(
-            spec, config, dataset=preset.dataset, name=f"{spec.name} · {experiment}", status="running"
-        )  # never "queued": the app's runner would take it too
+    for spec, config, name in runs:
+        # Created "running", never "queued": the app's runner would take a queued run too.
+        run_id = store.create(spec, config, dataset=preset.dataset, name=name, status="running")
         print(f"\n{spec.name}: run {run_id}")
         status = train_here(store, run_id)
         if status == 130:  # Ctrl-C: stop the whole experiment

@@ -55,11 +55,13 @@ def cpu_preset() -> Preset:
                   "depths (about twice as long). Compare the training errors: that is what Fig. 6 is about.")
 
 
+SCHEDULE_WORDS = {"step": "÷10 at 50% and 75%", "cosine": "cosine decay to 0", "constant": "constant"}
+
+
 def describe_recipe(config: dict) -> str:
     """One line a learner can read: "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · …"."""
-    schedule = {"step": "÷10 at 50% and 75%", "cosine": "cosine decay to 0", "constant": "constant"}
     parts = [f"{config['epochs']} epochs", f"batch {config['batch_size']}",
-             f"lr {config['lr']:g}, {schedule[config.get('schedule', 'step')]}"]
+             f"lr {config['lr']:g}, {SCHEDULE_WORDS[config.get('schedule', 'step')]}"]
     if config.get("warmup_epochs"):
         parts.append(f"{config['warmup_epochs']:g} epoch(s) of warm-up at lr {config['lr'] / 10:g}")
     parts.append("crop + flip augmentation" if config.get("augment", True) else "no augmentation")
@@ -116,6 +118,14 @@ def experiment_specs(depths, base: NetSpec | None = None) -> list[NetSpec]:
 
 def new_experiment_id() -> str:
     return "degradation-" + time.strftime("%Y%m%d-%H%M%S")
+
+
+def plan_experiment(preset: Preset, depths, **config_changes) -> tuple[str, list[tuple[NetSpec, dict, str]]]:
+    """A new experiment id and its runs as (spec, config, name): the preset's config tagged with the id,
+    named "<net> · <id>". The page and the CLI both start experiments from this, so theirs look the same."""
+    experiment = new_experiment_id()
+    config = dict(preset.config, **config_changes, **{EXPERIMENT_KEY: experiment})
+    return experiment, [(spec, config, f"{spec.name} · {experiment}") for spec in experiment_specs(depths)]
 
 
 def experiment_runs(store: RunStore, experiment: str) -> list[Run]:
