@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# The exact versions the suite last passed with (README: how to refresh them). `CONSTRAINTS=` installs
+# the newest versions requirements*.txt allow instead.
+CONSTRAINTS ?= constraints.txt
+PIN := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: run test lint browser clean
+.PHONY: run test lint browser clean constraints
 
 run: $(VENV)/.runtime-installed
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
@@ -23,13 +27,18 @@ $(VENV)/bin/python:
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Stamps: reinstall only when a requirements file changes, so `make run` works offline once installed.
-$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt
+$(VENV)/.runtime-installed: requirements.txt $(CONSTRAINTS) | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt $(PIN)
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(CONSTRAINTS) | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt $(PIN)
 	touch $(VENV)/.runtime-installed $@
+
+# Pin what is installed now (after `make test` passed) as the tested versions.
+constraints: $(VENV)/.dev-installed
+	{ echo "# Exact versions \`make test\` last passed with (written by \`make constraints\`; see the README)."; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v -i -E '^(resnet-lab|vulture)=='; } > constraints.txt
 
 # Browser tests drive Debian's chromium (never a downloaded browser). Install it when missing and we
 # are root; otherwise the browser tests skip with a reason (and fail under CI=true).

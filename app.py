@@ -3,12 +3,13 @@
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.reports import run_label
-from ui.navigation import PAGES, page
+from resnet_core.presentation.reports import run_label
+from ui.navigation import PAGES, leave_pages_directory_mode, page
 from ui.runs import badge, get_runner
 
 
 def main() -> None:
+    leave_pages_directory_mode()
     st.set_page_config(page_title="ResNet Lab", page_icon=":material/hub:", layout="wide")
     navigation = st.navigation([page(name) for name in PAGES])
     with st.sidebar:

@@ -7,15 +7,13 @@
 It never imports streamlit: notebooks, the CLI and the app all use it the same way.
 """
 
-from .attributions import explain
-from .counting import count_flops, count_params, layer_macs
-from .datasets import DATASETS, DatasetUnavailable, ImageDataset, load_dataset, sample_test_images
-from .device import describe_device, pick_device
-from .jobs import JobRunner
-from .loader import DeviceLoader
-from .net import BlockInfo, NetLayout, ResNet, StageInfo, build_net
-from .probes import gradient_norms, layer_responses
-from .spec import (
+from .analysis.attributions import explain
+from .analysis.probes import gradient_norms, layer_responses
+from .data.datasets import DATASETS, DatasetUnavailable, ImageDataset, load_dataset, sample_test_images
+from .data.loader import DeviceLoader
+from .model.counting import count_flops, count_params, layer_macs
+from .model.net import BlockInfo, NetLayout, ResNet, StageInfo, build_net
+from .model.spec import (
     ACTIVATIONS,
     BLOCKS,
     NORMS,
@@ -27,9 +25,12 @@ from .spec import (
     spec_to_params,
     valid_depths,
 )  # fmt: skip
-from .store import RunStore, runs_dir
-from .summary import NetSummary, human_count, summarize
-from .train import (
+from .model.summary import NetSummary, human_count, summarize
+from .runs.config import RunConfig
+from .runs.jobs import JobRunner
+from .runs.store import RunStore, runs_dir
+from .training.device import describe_device, pick_device
+from .training.train import (
     CheckpointEvent,
     DivergedEvent,
     EndEvent,
@@ -53,7 +54,7 @@ __all__ = [
     "describe_device", "pick_device", "TrainConfig", "TrainResult", "learning_rate", "train",
     "CheckpointEvent", "DivergedEvent", "EndEvent", "EpochEvent", "GradNormsEvent", "ResponsesEvent", "StepEvent",
     # runs
-    "JobRunner", "RunStore", "runs_dir",
+    "JobRunner", "RunConfig", "RunStore", "runs_dir",
     # looking inside, explaining
     "explain", "gradient_norms", "layer_responses",
 ]  # fmt: skip

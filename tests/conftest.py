@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,13 +47,12 @@ def app_runs_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("app-runs") / "runs"
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory, shapes_root, app_runs_dir) -> str:
-    """A real Streamlit server for this test session, with its own runs folder."""
+@contextmanager
+def serve_app(runs: Path, data: Path, log_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free port until the block ends; yields its URL once healthy."""
     port = _free_port()
-    work = tmp_path_factory.mktemp("app")
-    env = dict(os.environ, RESNET_LAB_RUNS=str(app_runs_dir), RESNET_LAB_DATA=str(shapes_root))
-    log = open(work / "streamlit.log", "w")  # noqa: SIM115 - closed below
+    env = dict(os.environ, RESNET_LAB_RUNS=str(runs), RESNET_LAB_DATA=str(data))
+    log = open(log_path, "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true",
@@ -69,7 +70,7 @@ def app_url(tmp_path_factory, shapes_root, app_runs_dir) -> str:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{(work / 'streamlit.log').read_text()}")
+                raise RuntimeError(f"streamlit did not start:\n{log_path.read_text()}")
             time.sleep(0.3)
         yield url
     finally:
@@ -79,6 +80,13 @@ def app_url(tmp_path_factory, shapes_root, app_runs_dir) -> str:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, shapes_root, app_runs_dir) -> Iterator[str]:
+    """A real Streamlit server for this test session, with its own runs folder."""
+    with serve_app(app_runs_dir, shapes_root, tmp_path_factory.mktemp("app") / "streamlit.log") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +119,9 @@ def wait_for_app(page) -> None:
     page.wait_for_selector("[data-test-script-state='notRunning']", state="attached")
     page.wait_for_timeout(300)
     page.wait_for_selector("[data-test-script-state='notRunning']", state="attached")
+    # A widget's code loads on its first use in a browser: until then it is drawn as a skeleton, for a
+    # second or two after the script has finished (seen on a fresh server's first page).
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stSkeleton]').length === 0")
     assert page.locator("[data-testid='stException']").count() == 0, page.locator(
         "[data-testid='stException']").first.inner_text()
 

@@ -11,20 +11,19 @@ from PIL import Image
 from torch import nn
 
 import resnet_core as rc
-from resnet_core import pretrained as pt
-from resnet_core.attributions import (
+from resnet_core.analysis import pretrained as pt
+from resnet_core.analysis.attributions import (
     METHODS,
     Attribution,
-    bench_explain,
     default_layer,
     eval_copy,
     layer_choices,
     predict,
-    to_display,
-    to_input,
     top_k,
 )
-from resnet_core.explain_figures import (
+from resnet_core.cli.bench_pages import bench_explain
+from resnet_core.data.pixels import to_display, to_input
+from resnet_core.presentation.explain_figures import (
     MapRow,
     attribution_figure,
     attribution_png,
@@ -33,6 +32,8 @@ from resnet_core.explain_figures import (
     overlay,
     top_k_figure,
 )
+from resnet_core.presentation.palette import PLAIN_COLOR, RESIDUAL_COLOR
+from resnet_core.runs import loading
 
 
 @pytest.fixture(scope="module")
@@ -259,17 +260,17 @@ def test_overlay_is_transparent_where_the_map_is_zero():
 def test_attribution_figures_and_png():
     image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
     heat = np.random.default_rng(1).random((32, 32))
-    rows = [MapRow("plain-8", rc.palette.PLAIN_COLOR, {"Saliency": heat, "Grad-CAM": heat}),
-            MapRow("ResNet-8", rc.palette.RESIDUAL_COLOR, {"Saliency": heat, "Grad-CAM": heat})]
+    rows = [MapRow("plain-8", PLAIN_COLOR, {"Saliency": heat, "Grad-CAM": heat}),
+            MapRow("ResNet-8", RESIDUAL_COLOR, {"Saliency": heat, "Grad-CAM": heat})]
     fig = attribution_figure(image, rows, "absolute", 0.7, "What the nets look at")
     assert sum(t.type == "image" for t in fig.data) == 6  # 2 rows × (input + 2 methods)
     assert fig.layout.title.text == "What the nets look at"
-    assert fig.layout.yaxis.title.font.color == rc.palette.PLAIN_COLOR
+    assert fig.layout.yaxis.title.font.color == PLAIN_COLOR
     png = attribution_png(image, rows, "all", 0.7, "What the nets look at")
     decoded = Image.open(io.BytesIO(png))
     assert decoded.format == "PNG" and decoded.width > 3 * 192 and decoded.height > 2 * 192
-    bars = top_k_figure([("circle", 0.7), ("ring", 0.2)], rc.palette.RESIDUAL_COLOR, "Top-5")
-    assert list(bars.data[0].y) == ["ring", "circle"] and bars.data[0].marker.color == rc.palette.RESIDUAL_COLOR
+    bars = top_k_figure([("circle", 0.7), ("ring", 0.2)], RESIDUAL_COLOR, "Top-5")
+    assert list(bars.data[0].y) == ["ring", "circle"] and bars.data[0].marker.color == RESIDUAL_COLOR
     assert "probability" in bars.layout.xaxis.title.text
     assert image_figure(image, "As the net sees it").data[0].type == "image"
 
@@ -337,16 +338,16 @@ def test_runs_load_as_classifiers_and_find_their_twins(tmp_path, shapes_root):
     store = rc.RunStore(tmp_path / "runs")
     spec = rc.NetSpec(depth=8, width=8)
     residual = make_run(store, spec, shapes_root)
-    assert pt.find_twin(store, residual) is None
+    assert loading.find_twin(store, residual) is None
     make_run(store, spec.replace(depth=14, skip=False), shapes_root)  # another depth: not a twin
     plain = make_run(store, spec.replace(skip=False), shapes_root, test_error=0.7)
-    assert pt.find_twin(store, residual).id == plain.id
-    assert pt.find_twin(store, plain).id == residual.id
-    assert pt.final_test_error(store, plain) == 0.7
+    assert loading.find_twin(store, residual).id == plain.id
+    assert loading.find_twin(store, plain).id == residual.id
+    assert loading.final_test_error(store, plain) == 0.7
 
-    data = pt.run_dataset(residual)
+    data = loading.run_dataset(residual)
     assert len(data.train_labels) == 500 and data.classes[0] == "circle"
-    clf = pt.classifier_from_run(store, residual, data)
+    clf = loading.classifier_from_run(store, residual, data)
     assert clf.input_size == 32 and clf.skip and clf.spec == spec and clf.mean == data.mean
     assert not clf.net.training
     x = to_input(data.test_images[:2], clf.mean, clf.std)

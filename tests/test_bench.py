@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from resnet_core import __main__ as cli
-from resnet_core import bench
+from resnet_core.cli import bench
+from resnet_core.cli import main as cli
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
 """A smoke run of the page benchmarks' code paths (tiny sizes; benchmarks are never timed tests)."""
 
-from resnet_core.bench_pages import gradient_profile_seconds, store_read_seconds
-from resnet_core.datasets import load_dataset
+from resnet_core.cli.bench_pages import gradient_profile_seconds, store_read_seconds
+from resnet_core.data.datasets import load_dataset
 
 
 def test_page_benchmarks_return_positive_medians(shapes_root):

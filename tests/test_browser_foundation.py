@@ -2,19 +2,38 @@
 
 import pytest
 
-from conftest import screenshot, wait_for_app
+from conftest import screenshot, serve_app, wait_for_app
+from ui.navigation import PAGES
 
 pytestmark = pytest.mark.browser
 
 
-def test_a_page_opened_directly_has_the_navigation(page, app_url):
-    """Regression: the first visit of a fresh server straight to a page (a bookmark) must run the app's
-    navigation, not Streamlit's legacy one-page mode."""
-    page.goto(f"{app_url}/train")
-    wait_for_app(page)
-    nav = page.locator("[data-testid='stSidebarNav']").inner_text()
-    assert "Architecture" in nav and "Train" in nav and "app" not in nav.split()
-    assert page.get_by_text("Device:").is_visible()
+# Each page's URL, and a heading it shows, as a user would type or bookmark them.
+PAGE_HEADINGS = {"": "ResNet Lab", "architecture": "Architecture", "train": "Train",
+                 "degradation": "Degradation", "gradients": "Gradients", "responses": "Responses",
+                 "explain": "Explain"}
+
+
+@pytest.mark.parametrize("path", list(PAGE_HEADINGS))
+def test_every_page_url_works_as_a_fresh_servers_first_request(browser, tmp_path, shapes_root, path):
+    """A bookmark opened on a freshly started server (its very first request) must run the app's
+    navigation and sidebar, not Streamlit's pages-directory mode, which would run the page alone."""
+    assert set(PAGE_HEADINGS) == {"" if name == "home" else name for name in PAGES}
+    with serve_app(tmp_path / "runs", shapes_root, tmp_path / "streamlit.log") as url:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(f"{url}/{path}")
+            wait_for_app(page)
+            nav = page.locator("[data-testid='stSidebarNav']").inner_text()
+            assert all(title in nav for title, _ in PAGES.values()), nav
+            assert not {"app", "architecture", "degradation"} & set(nav.split()), nav  # legacy mode: file names
+            assert page.get_by_text("Device:").is_visible()
+            assert page.get_by_role("heading", name=PAGE_HEADINGS[path]).first.is_visible()
+            assert page.url.rstrip("/") == f"{url}/{path}".rstrip("/")
+        finally:
+            context.close()
 
 
 def test_home_page_shows_the_residual_idea_and_the_device(page, app_url):

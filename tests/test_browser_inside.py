@@ -5,8 +5,8 @@ from playwright.sync_api import expect
 
 import resnet_core as rc
 from conftest import screenshot, wait_for_app
-from resnet_core.store import RunStore
-from resnet_core.worker import execute_run
+from resnet_core.runs.store import RunStore
+from resnet_core.runs.worker import execute_run
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""Tests for resnet_core.datasets: the rendered ``shapes`` set, CIFAR loading and subsets.
+"""Tests for resnet_core.data.datasets: the rendered ``shapes`` set, CIFAR loading and subsets.
 
 CIFAR cannot be downloaded here, so the CIFAR tests write a tiny fake copy in the real on-disk format
 (pickled batches of uint8 rows: 1024 red, then 1024 green, then 1024 blue values, each row-major).
@@ -16,17 +16,16 @@ import torch
 import torchvision.datasets.cifar
 import torchvision.datasets.utils
 
-from resnet_core import datasets
-from resnet_core.datasets import (
+from resnet_core.data import datasets
+from resnet_core.data.datasets import (
     DATASETS,
-    SHAPES_CLASSES,
     DatasetUnavailable,
     ImageDataset,
     data_root,
     load_dataset,
-    make_shapes,
     sample_test_images,
 )
+from resnet_core.data.shapes import SHAPES_CLASSES, make_shapes
 
 
 @pytest.fixture
@@ -87,7 +86,7 @@ def test_an_unreadable_cache_is_rendered_again(small_shapes):
 
 
 def test_many_chunks_and_a_short_last_one_stay_balanced():
-    # Rendering goes in chunks of datasets._CHUNK images; 5,010 spans ten of them plus a short tail.
+    # Rendering goes in chunks of shapes._CHUNK images; 5,010 spans ten of them plus a short tail.
     # (The full 50,000 render takes ~3 s on an idle 2-core machine but far longer under load.)
     x, y = make_shapes(5010)
     assert x.shape == (5010, 3, 32, 32)

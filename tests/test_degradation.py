@@ -7,8 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
-import resnet_core.experiments as experiments
-from resnet_core.experiments import (
+import resnet_core.runs.experiments as experiments
+from resnet_core.runs.experiments import (
     DepthRow,
     Preset,
     degradation_findings,
@@ -17,9 +17,9 @@ from resnet_core.experiments import (
     experiment_runs,
     experiment_specs,
 )
-from resnet_core.store import RunStore
+from resnet_core.runs.store import RunStore
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "degradation.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "degradation.py")
 
 
 def test_specs_pair_plain_and_residual_at_every_depth():
@@ -63,8 +63,8 @@ def test_recipe_line_names_the_schedule_actually_used():
 
 @pytest.fixture
 def tiny_preset(monkeypatch, shapes_root, tmp_path):
-    config = rc.TrainConfig(epochs=1, batch_size=50, log_every=2).to_dict()
-    config.update(train_size=200, test_size=100, data_dir=str(shapes_root))
+    config = rc.RunConfig(rc.TrainConfig(epochs=1, batch_size=50, log_every=2), train_size=200, test_size=100,
+                          data_dir=str(shapes_root))
     monkeypatch.setattr(experiments, "default_preset", lambda *a: Preset("tiny", "shapes", (8, 14), config, "test"))
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
     yield tmp_path / "runs"
@@ -99,8 +99,8 @@ def test_the_page_runs_the_experiment_and_judges_it(tiny_preset):
 
 
 def test_the_cli_trains_the_preset_and_prints_the_table_and_verdict(tiny_preset, monkeypatch, capsys):
-    import resnet_core.cli_degradation as cli_degradation
-    from resnet_core.__main__ import main
+    import resnet_core.cli.degradation as cli_degradation
+    from resnet_core.cli.main import main
 
     # The command took its own reference to default_preset at import; point it at the tiny preset too.
     monkeypatch.setattr(cli_degradation, "default_preset", experiments.default_preset)
@@ -109,7 +109,7 @@ def test_the_cli_trains_the_preset_and_prints_the_table_and_verdict(tiny_preset,
     store = RunStore(tiny_preset)
     runs = store.list()
     assert sorted((r.spec.depth, r.spec.skip) for r in runs) == [(8, False), (8, True), (14, False), (14, True)]
-    assert {r.status for r in runs} == {"completed"} and len({r.config["experiment"] for r in runs}) == 1
+    assert {r.status for r in runs} == {"completed"} and len({r.config.experiment for r in runs}) == 1
     table = out[out.index("depth  plain train %"):].splitlines()
     rows = depth_table(store, runs)
     assert table[1].split() == ["8", *(f"{100 * v:.1f}" for v in (rows[0].plain_train, rows[0].plain_test,
@@ -120,7 +120,7 @@ def test_the_cli_trains_the_preset_and_prints_the_table_and_verdict(tiny_preset,
 
 @pytest.mark.parametrize("depths, message", [("20", "at least two depths"), ("20,21", "depth 21 is not 6n+2")])
 def test_the_cli_rejects_bad_depths_with_a_message(depths, message, tmp_path, capsys):
-    from resnet_core.__main__ import main
+    from resnet_core.cli.main import main
 
     try:
         status = main(["degradation", "--depths", depths, "--runs-dir", str(tmp_path / "runs")])
@@ -131,7 +131,7 @@ def test_the_cli_rejects_bad_depths_with_a_message(depths, message, tmp_path, ca
 
 
 def test_legends_name_the_net_once(tmp_path):
-    from resnet_core.reports import run_label, series_for
+    from resnet_core.presentation.reports import run_label, series_for
 
     store = RunStore(tmp_path / "runs")
     named = store.get(store.create(rc.NetSpec(depth=20), {}, name="ResNet-20 · degradation-1"))

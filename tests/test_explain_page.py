@@ -13,12 +13,14 @@ from test_attributions import make_run
 from test_images import encode, malformed_uploads, photo
 
 import resnet_core as rc
-from resnet_core import pretrained as pt
-from resnet_core.store import RunStore
-from resnet_core.train import TrainConfig
-from resnet_core.worker import execute_run
+from resnet_core.analysis import pretrained as pt
+from resnet_core.analysis.attributions import METHODS
+from resnet_core.presentation.palette import PLAIN_COLOR, RESIDUAL_COLOR
+from resnet_core.runs.store import RunStore
+from resnet_core.runs.worker import execute_run
+from resnet_core.training.train import TrainConfig
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "explain.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "explain.py")
 SPEC = rc.NetSpec(depth=8, width=8)
 
 
@@ -98,7 +100,7 @@ def test_a_trained_run_is_explained_beside_its_twin(with_runs):
     figures = charts(at)
     assert len(figures) == 4  # input, two top-5 bar charts, the maps
     bars = [f for f in figures if f["data"][0].get("type") == "bar"]
-    assert [b["data"][0]["marker"]["color"] for b in bars] == [rc.palette.PLAIN_COLOR, rc.palette.RESIDUAL_COLOR]
+    assert [b["data"][0]["marker"]["color"] for b in bars] == [PLAIN_COLOR, RESIDUAL_COLOR]
     assert all(len(b["data"][0]["y"]) == 5 for b in bars)
     assert image_tiles(at) == 2 * (1 + 3)  # plain and residual rows × (input + IG, Grad-CAM, saliency)
     assert "What the nets look at" in figures[-1]["layout"]["title"]["text"]
@@ -108,7 +110,7 @@ def test_a_trained_run_is_explained_beside_its_twin(with_runs):
 
 def test_every_method_and_display_option(with_runs):
     at = open_page()
-    at.multiselect(key="explain.methods.False").set_value(list(rc.attributions.METHODS)).run()
+    at.multiselect(key="explain.methods.False").set_value(list(METHODS)).run()
     at.slider(key="explain.steps").set_value(10)
     at.slider(key="explain.samples").set_value(5)
     at.radio(key="explain.sign").set_value("all")

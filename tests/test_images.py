@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from resnet_core.images import BACKGROUND, ImageError, fit_square, open_image, to_rgb, to_uint8_tensor
+from resnet_core.data.images import BACKGROUND, ImageError, fit_square, open_image, to_rgb, to_uint8_tensor
 
 
 def encode(img: Image.Image, fmt: str = "PNG", **kwargs) -> bytes:

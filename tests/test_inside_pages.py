@@ -7,11 +7,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
-from resnet_core.explorer import aggregate_grid, describe_ratio, fig7_findings
-from resnet_core.store import RunStore
-from resnet_core.worker import execute_run
+from resnet_core.analysis.explorer import aggregate_grid, describe_ratio, fig7_findings
+from resnet_core.runs.store import RunStore
+from resnet_core.runs.worker import execute_run
 
-PAGES = Path(__file__).resolve().parent.parent / "app_pages"
+PAGES = Path(__file__).resolve().parent.parent / "pages"
 TINY = {"epochs": 2, "batch_size": 50, "train_size": 300, "test_size": 100, "log_every": 2, "grad_norm_every": 2,
         "probe_batch_size": 32}
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import resnet_core as rc
-from resnet_core.jobs import JobRunner
-from resnet_core.store import RunStore
+from resnet_core.runs.jobs import JobRunner
+from resnet_core.runs.store import RunStore
 
 SPEC = rc.NetSpec(depth=8, width=4)
 

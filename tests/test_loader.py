@@ -5,15 +5,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from resnet_core.loader import (
+from resnet_core.data.loader import (
     DeviceLoader,
     batches_per_epoch,
     gather_crops,
-    normalize,
-    normalizer,
     pad_images,
     random_offsets,
 )
+from resnet_core.data.pixels import normalize, normalizer
 
 MEAN, STD = (0.5, 0.4, 0.3), (0.2, 0.25, 0.3)
 CPU = torch.device("cpu")

@@ -7,15 +7,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from resnet_core.net import build_net
-from resnet_core.probes import (
+from resnet_core.analysis.probes import (
     WeightGradNorms,
     gradient_norms,
     layer_responses,
     response_modules,
     weight_modules,
 )
-from resnet_core.spec import NetSpec
+from resnet_core.model.net import build_net
+from resnet_core.model.spec import NetSpec
 
 SPECS = {
     "residual": NetSpec(depth=8, width=4),

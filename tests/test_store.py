@@ -8,8 +8,9 @@ import pytest
 import torch
 
 import resnet_core as rc
-from resnet_core.checkpoints import load_checkpoint, save_checkpoint, write_atomically
-from resnet_core.store import RunStore, runs_dir
+from resnet_core.atomic import write_atomically
+from resnet_core.runs.store import RunStore, runs_dir
+from resnet_core.training.checkpoints import load_checkpoint, save_checkpoint
 
 SPEC = rc.NetSpec(depth=8, width=4)
 CONFIG = {"epochs": 2, "batch_size": 32, "lr": 0.1}
@@ -23,7 +24,7 @@ def store(tmp_path):
 def test_runs_round_trip(store):
     run_id = store.create(SPEC, CONFIG, dataset="shapes", device="cpu")
     run = store.get(run_id)
-    assert (run.spec, run.config, run.dataset, run.status) == (SPEC, CONFIG, "shapes", "queued")
+    assert (run.spec, run.config, run.dataset, run.status) == (SPEC, rc.RunConfig.of(CONFIG), "shapes", "queued")
     assert run.name == "ResNet-8 · shapes"
     assert store.find(run_id[:-2]).id == run_id
     store.set_status(run_id, "running", pid=os.getpid())
@@ -165,3 +166,17 @@ def test_runs_dir_from_env(monkeypatch, tmp_path):
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "elsewhere"))
     assert runs_dir() == tmp_path / "elsewhere"
     assert runs_dir(tmp_path / "given") == tmp_path / "given"
+
+
+def test_run_config_round_trips_and_reads_rows_of_earlier_versions(store):
+    config = rc.RunConfig(rc.TrainConfig(epochs=3, lr=0.05), train_size=500, experiment="degradation-x")
+    assert rc.RunConfig.from_dict(config.to_dict()) == config
+    assert config.epochs == 3 and config.replace(epochs=4, test_size=100).train.epochs == 4
+    # A row written before RunConfig existed: a flat dict, some TrainConfig fields missing.
+    old = {"epochs": 2, "batch_size": 64, "lr": 0.02, "schedule": "cosine", "train_size": 1000, "test_size": 200}
+    run = store.get(store.create(SPEC, old))
+    assert (run.config.train.epochs, run.config.train.schedule, run.config.train_size) == (2, "cosine", 1000)
+    assert run.config.train.momentum == 0.9 and run.config.experiment is None
+    assert run.config.data_options() == {"train_size": 1000, "test_size": 200, "seed": 0}
+    with pytest.raises(ValueError, match="train_size"):
+        rc.RunConfig(train_size=0)

@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from resnet_core.datasets import ImageDataset, load_dataset
-from resnet_core.net import build_net
-from resnet_core.spec import NetSpec
-from resnet_core.train import (
+from resnet_core.data.datasets import ImageDataset, load_dataset
+from resnet_core.model.net import build_net
+from resnet_core.model.spec import NetSpec
+from resnet_core.training.train import (
     CheckpointEvent,
     EndEvent,
     EpochEvent,

@@ -7,9 +7,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
-from resnet_core.store import RunStore
+from resnet_core.runs.store import RunStore
 
-PAGE = str(Path(__file__).resolve().parent.parent / "app_pages" / "train.py")
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
 
 
 def wait_until_idle(store: RunStore, timeout: float = 240) -> None:
@@ -53,8 +53,8 @@ def test_train_twins_from_the_form_and_watch_them_finish(env):
     store = RunStore(env / "runs")  # the page's runner works in the background; watch through the store
     assert {store.get(i).spec.skip for i in ids} == {True, False}
     config = store.get(ids[0]).config
-    assert (config["schedule"], config["augment"], config["lr"], config["epochs"]) == ("step", True, 0.02, 1)
-    assert config["head_init_scale"] == 0.1  # the CPU recipe's, shown in the form's caption
+    assert (config.schedule, config.augment, config.lr, config.epochs) == ("step", True, 0.02, 1)
+    assert config.head_init_scale == 0.1  # the CPU recipe's, shown in the form's caption
     assert any("classifier initialised at 0.1×" in c.value for c in at.caption)
     wait_until_idle(store)
     at.run()

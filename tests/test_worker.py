@@ -8,8 +8,8 @@ import time
 import pytest
 
 import resnet_core as rc
-from resnet_core.jobs import JobRunner
-from resnet_core.worker import split_config
+from resnet_core.runs.config import RunConfig
+from resnet_core.runs.jobs import JobRunner
 
 SPEC = rc.NetSpec(depth=8, width=4)
 TINY = {"epochs": 2, "batch_size": 50, "lr": 0.05, "train_size": 500, "test_size": 200, "log_every": 2,
@@ -84,5 +84,5 @@ def test_a_diverging_run_ends_diverged_with_the_step(runner, shapes_root):
 
 
 def test_unknown_config_keys_are_refused():
-    with pytest.raises(ValueError, match="unknown config keys"):
-        split_config({"epochs": 1, "learning_rate": 0.1})
+    with pytest.raises(ValueError, match="unknown run config keys"):
+        RunConfig.from_dict({"epochs": 1, "learning_rate": 0.1})

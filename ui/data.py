@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from resnet_core.datasets import ImageDataset, load_dataset
+from resnet_core.data.datasets import ImageDataset, load_dataset
 
 
 @st.cache_resource(show_spinner="Loading the embedded dataset…")

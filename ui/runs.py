@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from resnet_core.jobs import JobRunner
-from resnet_core.store import Run, runs_dir
+from resnet_core.runs.jobs import JobRunner
+from resnet_core.runs.store import Run, runs_dir
 
 SELECTED_KEY = "runs"  # query parameter and session key: comma-separated run ids
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from resnet_core.datasets import SHAPES_CLASSES, make_shapes
+from resnet_core.data.shapes import SHAPES_CLASSES, make_shapes
 
 HERE = Path(__file__).resolve().parent
 # class -> which of its images (in the rendered order) to keep: picked by eye for a clear, whole object

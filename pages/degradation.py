@@ -1,0 +1,97 @@
+"""Degradation: the paper's Fig. 6 in one click — plain and residual nets at several depths."""
+
+import pandas as pd
+import streamlit as st
+
+import resnet_core as rc
+from resnet_core.presentation.charts import degradation_figure
+from resnet_core.presentation.reports import series_for
+from resnet_core.runs.experiments import (
+    cifar_available,
+    default_preset,
+    degradation_findings,
+    depth_table,
+    describe_recipe,
+    experiment_runs,
+    experiments,
+    plan_experiment,
+)
+from ui.live import live_fragment, polling_changed
+from ui.navigation import leave_pages_directory_mode
+from ui.runs import badge, get_runner
+
+leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+
+EXPERIMENT_PARAM = "exp"
+
+runner = get_runner()
+store = runner.store
+
+st.title("Degradation")
+st.markdown(
+    "The paper's central surprise (He et al. 2015, Fig. 6): stack more layers on a *plain* net and its **training** "
+    "error goes *up* — a deeper net could copy the shallower one and set its extra layers to identity, so this is "
+    "not overfitting but an optimisation difficulty. With shortcuts, the deeper net is no worse. One click trains "
+    "both kinds at several depths, the same way."
+)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def cifar_here() -> bool:
+    return cifar_available()
+
+
+device = rc.pick_device()
+preset = default_preset(device.type, device.type == "cuda" and cifar_here())
+with st.expander("Start the experiment", expanded=not experiments(store)):
+    st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
+    cfg = preset.config
+    options = sorted({20, 32, 44, 56, 110} | set(preset.depths))
+    depths = st.multiselect("Depths", options, default=list(preset.depths), key="deg.depths")
+    st.caption(f"{describe_recipe(cfg)} · {2 * len(depths)} runs, one after another on "
+               f"{rc.describe_device(device)}.")
+    if st.button("Run the degradation experiment", type="primary", disabled=not depths, key="deg.start"):
+        experiment, runs = plan_experiment(preset, depths)
+        for spec, config, name in runs:
+            runner.submit(spec, config, dataset=preset.dataset, name=name)
+        st.query_params[EXPERIMENT_PARAM] = experiment
+        st.rerun()
+
+known = experiments(store)
+if not known:
+    st.info("No experiment yet: press the button above. Results appear here while the nets train.")
+    st.stop()
+wanted = st.query_params.get(EXPERIMENT_PARAM)
+experiment = st.selectbox("Experiment", known, index=known.index(wanted) if wanted in known else 0, key="deg.exp")
+if st.query_params.get(EXPERIMENT_PARAM) != experiment:
+    st.query_params[EXPERIMENT_PARAM] = experiment
+
+
+def results() -> None:
+    runs = experiment_runs(store, experiment)
+    active = any(r.active for r in runs)
+    st.markdown(" ".join(f"{badge(r)} {r.spec.name}" for r in sorted(runs, key=lambda r: (r.spec.depth,
+                                                                                       r.spec.skip))))
+    series = series_for(store, runs, label=lambda run: run.spec.name)  # the experiment is named above
+    plain = [s for s in series if not s.skip]
+    residual = [s for s in series if s.skip]
+    st.plotly_chart(degradation_figure(plain, residual), width="stretch", key="deg.chart")
+    st.caption("Thin dashed: training error (running mean over recent batches); bold: test error after each "
+               "epoch. Darker = deeper. As in Fig. 6, compare the dashed curves: that is the training error.")
+    rows = depth_table(store, runs)
+    pct = lambda v: None if v is None else round(100 * v, 2)  # noqa: E731
+    st.dataframe(pd.DataFrame([{"depth": r.depth, "plain train error %": pct(r.plain_train),
+                                "plain test error %": pct(r.plain_test),
+                                "ResNet train error %": pct(r.residual_train),
+                                "ResNet test error %": pct(r.residual_test)} for r in rows]),
+                 hide_index=True, width="stretch")
+    findings = degradation_findings(rows)
+    if active:
+        st.caption("Final numbers when every run has finished; the table shows each run's latest epoch.")
+    else:
+        for agrees, sentence in findings:
+            (st.success if agrees else st.warning)(sentence)
+    polling_changed("deg", active)
+
+
+live_fragment(results, "deg", any(r.active for r in experiment_runs(store, experiment)), every=2.0)

@@ -1,0 +1,52 @@
+"""Home: what ResNet Lab is for, the residual idea, the device, where to go next."""
+
+from pathlib import Path
+
+import streamlit as st
+
+import resnet_core as rc
+from ui.navigation import PAGES, leave_pages_directory_mode, page
+
+leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+
+st.title("ResNet Lab")
+st.markdown(
+    "See **why residual networks can be so deep**. Build residual or plain nets of any depth, "
+    "look at their structure and cost, and compare a net with its *plain twin* — the same layers "
+    "without skip connections."
+)
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("The residual idea")
+    st.markdown(
+        "A stack of layers in a plain net must learn the whole mapping **H(x)** it is meant to compute. "
+        "In a residual block the layers learn only the *residual* **F(x) = H(x) − x**, and a shortcut adds "
+        "the input back: the block outputs **F(x) + x**. If the best thing a block can do is nothing, it "
+        "only has to push F towards zero — much easier than fitting an identity with a stack of "
+        "nonlinear layers (He et al. 2015, §3.1)."
+    )
+    st.markdown(
+        "The paper's surprise was **degradation**: deeper *plain* nets reach a *higher training error* "
+        "than shallower ones (Fig. 1 and 6), so it is not overfitting. With shortcuts, deeper is better. "
+        "And with BatchNorm, the plain nets' gradients do not vanish: the trouble is optimisation."
+    )
+with right:
+    st.image(str(Path(__file__).parent.parent / "assets" / "residual_block.svg"),
+             caption="A residual block (after He et al. 2015, Fig. 2).")
+
+st.subheader("Where to go next")
+NEXT = {
+    "architecture": "build a net of any depth; see its blocks, size and cost beside its plain twin",
+    "train": "train nets in the background and watch their curves live",
+    "degradation": "the paper's Fig. 6 in one click: deeper plain nets train worse, ResNets don't",
+    "gradients": "gradient norms layer by layer — do they vanish? (with BatchNorm: no)",
+    "responses": "how strongly each layer responds in trained nets (Fig. 7)",
+    "explain": "upload an image and see what a trained net looks at (Captum attributions)",
+}
+for name, text in NEXT.items():
+    if name in PAGES:
+        title, icon = PAGES[name]
+        st.page_link(page(name), label=f"**{title}** — {text}", icon=icon)
+
+st.caption(f"Computing on: **{rc.describe_device()}**")

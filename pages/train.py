@@ -1,0 +1,150 @@
+"""Train: start runs in the background, watch their curves live, compare residual and plain nets."""
+
+import pandas as pd
+import streamlit as st
+
+import resnet_core as rc
+from resnet_core.data.datasets import DATASETS, num_classes
+from resnet_core.presentation.charts import error_figure, loss_figure
+from resnet_core.presentation.reports import metrics_csv, run_label, run_row, series_for
+from resnet_core.runs.experiments import SCHEDULE_WORDS, describe_recipe, quick_recipe
+from ui.live import live_fragment, polling_changed
+from ui.navigation import leave_pages_directory_mode
+from ui.runs import badge, get_runner, selected_ids, set_selected
+from ui.spec_state import current_spec, remember_spec, spec_editor
+
+leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+
+TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
+SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
+DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+
+
+def show(run_ids: list[str]) -> None:
+    """Add runs to "Runs shown" (applied before the widget is drawn: its state cannot change after)."""
+    st.session_state[PENDING] = run_ids + st.session_state.get(PENDING, [])
+
+
+runner = get_runner()
+recipe = quick_recipe(rc.pick_device().type)
+store = runner.store
+
+st.title("Train")
+st.markdown(
+    "Train a net in the background and watch it learn. Start a *residual* net and its *plain twin* together "
+    "to see the paper's finding: at depth, the plain net's **training** error stays higher (degradation). "
+    "Runs keep going when you close the tab; everything is saved."
+)
+
+with st.expander("Start a run", expanded=not store.list()):
+    spec = spec_editor(current_spec(), key="train", max_depth=110)
+    remember_spec(spec)
+    cols = st.columns(5)
+    dataset = cols[0].selectbox("Dataset", DATASETS, format_func=DATASET_LABELS.get, key="train.dataset")
+    epochs = cols[1].number_input("Epochs", 1, 500, 5, key="train.epochs")
+    train_size = cols[2].select_slider("Training images", TRAIN_SIZES, value=5000, key="train.size",
+                                       help="A class-balanced subset: smaller trains faster on a CPU.")
+    batch_size = cols[3].select_slider("Batch size", [32, 64, 128, 256, 512], value=recipe["batch_size"],
+                                       key="train.batch")
+    lr = cols[4].number_input("Learning rate", 0.0001, 2.0, recipe["lr"], step=0.01, format="%.4f",
+                              key="train.lr", help="The paper uses 0.1 at batch 128 on a GPU. On a CPU the start "
+                              "is 0.02: at 0.1 deep nets sit at chance for hundreds of steps on the embedded data.")
+    cols = st.columns([2, 3])
+    schedule = cols[0].selectbox("Learning-rate schedule", list(SCHEDULE_WORDS), key="train.schedule",
+                                 index=list(SCHEDULE_WORDS).index(recipe["schedule"]), format_func=SCHEDULE_WORDS.get,
+                                 help="The paper divides the lr by 10 at 50% and 75% of training (§4.2).")
+    augment = cols[1].checkbox("Augment: random crop (pad 4) + horizontal flip, as in the paper",
+                               value=recipe["augment"], key="train.augment",
+                               help="Better test error, slower-falling training error.")
+    config = rc.RunConfig(rc.TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
+                                         schedule=schedule, augment=augment,
+                                         head_init_scale=recipe["head_init_scale"]),
+                          train_size=int(train_size), test_size=min(2000, int(train_size)))
+    spec = spec.replace(num_classes=num_classes(dataset))  # the classifier must match the dataset
+    st.caption(f"Recipe: {describe_recipe(config)}. SGD with momentum 0.9 and weight decay 1e-4 (§4.2).")
+    buttons = st.columns([1, 2, 4])
+    twins = [spec.replace(skip=True), spec.replace(skip=False)]
+    if buttons[0].button("Train", type="primary", key="train.one"):
+        show([runner.submit(spec, config, dataset=dataset)])
+        st.toast(f"{spec.name} queued")
+    if buttons[1].button("Train plain + residual twins", key="train.twins"):
+        show([runner.submit(s, config, dataset=dataset) for s in twins])
+        st.toast(f"{twins[0].name} and {twins[1].name} queued")
+
+all_runs = store.list()
+if not all_runs:
+    st.info("No runs yet. Pick a net above and press **Train**.")
+    st.stop()
+
+by_id = {r.id: r for r in all_runs}
+current = st.session_state[SHOWN] if SHOWN in st.session_state else selected_ids()  # else: from the link
+st.session_state[SHOWN] = [i for i in dict.fromkeys(st.session_state.pop(PENDING, []) + current) if i in by_id]
+chosen = st.multiselect("Runs shown", list(reversed(by_id)), key=SHOWN,
+                        format_func=lambda i: f"{run_label(by_id[i])} · {by_id[i].status} · {i}")
+set_selected(chosen)
+
+
+def live_view() -> None:
+    runs = [store.get(i) for i in chosen if i in by_id]
+    for run in runs:
+        row = st.columns([2.2, 5, 1])
+        row[0].markdown(f"{badge(run)} **{run_label(run)}**")
+        if run.status == "running":
+            p = run.progress
+            total, step = p.get("total_steps") or 1, p.get("step", 0)
+            ips = p.get("images_per_second") or 0.0
+            eta = (total - step) * run.config.batch_size / ips if ips else None
+            text = (f"epoch {p.get('epoch', 0):.1f}/{run.config.epochs} · step {step}/{total} · "
+                    f"{ips:,.0f} images/s" + (f" · about {eta / 60:.1f} min left" if eta else ""))
+            row[1].progress(min(step / total, 1.0), text=text)
+        elif run.status == "queued":
+            row[1].caption("waiting for a free worker")
+        elif run.error:
+            row[1].caption(run.error)
+        if run.active and row[2].button("Stop", key=f"stop.{run.id}", icon=":material/stop:"):
+            runner.stop(run.id)
+    if not runs:
+        st.info("Choose runs to show above.")
+        return
+    series = series_for(store, runs)
+    left, right = st.columns(2)
+    left.plotly_chart(error_figure(series, "Error: thin dashed = training, bold = test"), width="stretch",
+                      key="chart.error")
+    right.plotly_chart(loss_figure(series), width="stretch", key="chart.loss")
+    st.caption("Training error and loss are running means over recent batches (weights still moving; the "
+               "augmented images when augmentation is on); test error is measured on the whole test set after "
+               "each epoch.")
+    polling_changed("train", any(r.active for r in runs))
+
+
+live_fragment(live_view, "train", any(by_id[i].active for i in chosen), every=1.0)
+
+st.subheader("All runs")
+table = pd.DataFrame([run_row(store, r) for r in reversed(all_runs)])
+st.dataframe(table.drop(columns=["skip"]), hide_index=True, width="stretch",
+             column_config={"error": st.column_config.TextColumn("message", width="medium")})
+
+with st.expander("Rename, delete or download a run"):
+    target = st.selectbox("Run", list(reversed(by_id)), format_func=lambda i: f"{by_id[i].name} · {i}",
+                          key="train.manage")
+    run = by_id[target]
+    cols = st.columns([3, 1, 1, 1.4, 1.4])
+    new_name = cols[0].text_input("Name", run.name, key=f"rename.{target}")
+    if cols[1].button("Rename", key="train.rename") and new_name.strip() and new_name != run.name:
+        store.rename(target, new_name)
+        st.rerun()
+    if run.resumable and cols[2].button("Resume", key="train.resume"):
+        runner.resume(target)
+        show([target])
+        st.rerun()
+    cols[3].download_button("Metrics (CSV)", metrics_csv(store, target), file_name=f"{target}.csv",
+                            mime="text/csv", key="train.csv")
+    checkpoint = store.latest_checkpoint(target)
+    if checkpoint is not None:
+        cols[4].download_button("Checkpoint", checkpoint[2].read_bytes(), file_name=f"{target}.safetensors",
+                                key="train.ckpt", help=f"Weights after epoch {checkpoint[0]} (safetensors).")
+    confirm = st.checkbox("Yes, delete this run and its files", key=f"confirm.{target}")
+    if st.button("Delete", disabled=not confirm or run.active, key="train.delete",
+                 help="Stop a running run before deleting it."):
+        store.delete(target)
+        st.rerun()  # "Runs shown" drops ids that no longer exist

@@ -1,0 +1,108 @@
+"""What the Gradients and Responses pages compute: gradient profiles at initialisation, and the
+aggregation that keeps 1202-layer × 10,000-step views small.
+
+The science, as the paper tells it (He et al. 2015, §4.1): without normalisation (and with sigmoid)
+gradients vanish toward the input — each sigmoid derivative is at most 0.25; *with* BN even the plain nets
+keep healthy gradient norms, "so the optimization difficulty is unlikely to be caused by vanishing
+gradients". Deep plain nets still train worse (degradation): that is shown on the Train page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..data.datasets import ImageDataset
+from ..data.pixels import normalize, normalizer
+from ..model.net import build_net
+from ..model.spec import NetSpec
+from .probes import gradient_norms
+
+
+@dataclass(frozen=True)
+class GradientProfile:
+    spec: NetSpec
+    names: tuple[str, ...]  # the weighted layers (net.layout.layers: convs + fc, no projections), input first
+    norms: np.ndarray  # (depth,) L2 norm of each layer's weight gradient
+
+    @property
+    def indices(self) -> list[int]:
+        return list(range(1, len(self.names) + 1))  # names are all of net.layout.layers, in order
+
+    @property
+    def first_last_ratio(self) -> float:
+        """|∇W| of the first layer over that of the last: ≪ 1 means gradients vanish toward the input."""
+        return float(self.norms[0] / self.norms[-1]) if self.norms[-1] > 0 else float("inf")
+
+
+def probe_batch(data: ImageDataset, batch_size: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed, class-mixed batch of training images in the net's input space (normalised floats)."""
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(data.train_labels), generator=g)[:batch_size]
+    scale, shift = normalizer(data.mean, data.std, torch.device("cpu"))
+    return normalize(data.train_images[idx], scale, shift), data.train_labels[idx]
+
+
+def init_gradient_profile(spec: NetSpec, images: torch.Tensor, labels: torch.Tensor, seed: int = 0) -> GradientProfile:
+    """Per-layer gradient norms of a freshly initialised net (train mode: BN uses the batch's statistics,
+    as in the first training step), on one batch."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        net = build_net(spec)
+    net.train()
+    norms = gradient_norms(net, images, labels)
+    names = net.layout.weighted_layers
+    return GradientProfile(spec, names, np.array([norms[n] for n in names], dtype=np.float64))
+
+
+def aggregate_grid(values: np.ndarray, max_rows: int = 300, max_cols: int = 300) -> tuple[np.ndarray, np.ndarray,
+                                                                                          np.ndarray]:
+    """Shrink a (positions, layers) array of positive values to at most max_cols × max_rows cells by
+    averaging log10 values in buckets. Returns (grid (rows=layers, cols=positions), the first position
+    index of each column, the first layer index of each row)."""
+    logs = np.log10(np.clip(values.astype(np.float64), 1e-30, None))  # (P, L)
+    P, L = logs.shape
+    col_edges = np.linspace(0, P, min(P, max_cols) + 1).astype(int)
+    row_edges = np.linspace(0, L, min(L, max_rows) + 1).astype(int)
+    cols = np.add.reduceat(logs, col_edges[:-1], axis=0) / np.diff(col_edges)[:, None]  # (C, L)
+    grid = np.add.reduceat(cols, row_edges[:-1], axis=1) / np.diff(row_edges)[None, :]  # (C, R)
+    return grid.T, col_edges[:-1], row_edges[:-1]
+
+
+def fig7_findings(mean_std: dict[NetSpec, float]) -> list[tuple[bool, str]]:
+    """Check the user's runs against the paper's Fig. 7 (§4.2): "ResNets have generally smaller responses
+    than their plain counterparts" and "the deeper ResNet has smaller magnitudes of responses".
+
+    `mean_std`: the mean over layers of each run's response std. Returns (agrees, sentence) per comparison
+    that the runs allow: each plain/residual pair of the same net, and each pair of ResNets of different
+    depth that differ in nothing else.
+    """
+    findings = []
+    for spec, value in mean_std.items():
+        twin = spec.replace(skip=True)
+        if not spec.skip and twin in mean_std:
+            res = mean_std[twin]
+            findings.append((res < value, f"{twin.name}: {res:.3f} vs {spec.name}: {value:.3f} — the ResNet's "
+                             f"responses are {'smaller' if res < value else 'not smaller'}"))
+    residual = sorted((s for s in mean_std if s.skip), key=lambda s: s.depth)
+    for shallow, deep in zip(residual, residual[1:]):
+        if deep.replace(depth=shallow.depth) == shallow:
+            a, b = mean_std[shallow], mean_std[deep]
+            findings.append((b < a, f"{deep.name}: {b:.3f} vs {shallow.name}: {a:.3f} — the deeper ResNet's "
+                             f"responses are {'smaller' if b < a else 'not smaller'}"))
+    return findings
+
+
+def describe_ratio(ratio: float) -> str:
+    """Words for a first-layer ÷ last-layer gradient ratio, honest about both directions."""
+    if not np.isfinite(ratio):  # inf, or nan from inf/inf: float32 overflowed on the way to the input
+        return "explode toward the input: the first layers' gradients overflow float32 (they are infinite)"
+    if ratio == 0.0:
+        return "vanish completely toward the input (the first layer's gradient underflows to 0)"
+    if ratio < 1e-2:
+        return f"vanish toward the input: the first layer's gradient is {ratio:.1e} × the last layer's"
+    if ratio > 1e2:
+        return f"grow toward the input: the first layer's gradient is {ratio:.3g} × the last layer's"
+    return f"stay within two orders of magnitude from input to output (first ÷ last = {ratio:.3g})"

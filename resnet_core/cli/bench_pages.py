@@ -1,0 +1,123 @@
+"""Speed targets of the interactive pages, measured (never asserted in tests): `python -m resnet_core bench --pages`.
+
+- Gradients page: the per-layer gradient profile of a fresh 110-layer net, residual and plain (target < 2 s).
+- Explain page: integrated gradients (50 steps) + Grad-CAM + saliency on one 32×32 image, ResNet-56 (< 2 s).
+- Live pages: reading a run's metrics from a store holding 100 runs × 10,000 steps (all, and "since step k").
+Medians over repeats, one untimed warm-up each.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+
+import torch
+
+from ..analysis.attributions import explain
+from ..analysis.explorer import init_gradient_profile, probe_batch
+from ..data.datasets import ImageDataset
+from ..model.net import build_net
+from ..model.spec import NetSpec
+from ..runs.store import RunStore
+
+METHODS = ("integrated_gradients", "gradcam", "saliency", "occlusion", "smoothgrad")
+
+
+def _median_seconds(fn: Callable[[], object], repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def gradient_profile_seconds(data: ImageDataset, depth: int = 110, batch_size: int = 64, repeats: int = 5) -> float:
+    """What the Gradients page computes on a cache miss: both twins' init profiles on one batch."""
+    images, labels = probe_batch(data, batch_size)
+    spec = NetSpec(depth=depth)
+    return _median_seconds(lambda: [init_gradient_profile(spec.replace(skip=s), images, labels) for s in (True, False)],
+                           repeats)
+
+
+def store_read_seconds(runs: int = 100, steps: int = 10_000, repeats: int = 20) -> dict[str, float]:
+    """A store with `runs` × `steps` step rows; the live view's reads of one run."""
+    with tempfile.TemporaryDirectory() as root:
+        store = RunStore(root)
+        ids = []
+        for _ in range(runs):
+            run_id = store.create(NetSpec(), {})
+            store.add_steps(run_id, [{"step": s, "epoch": s / 391, "loss": 1.0, "error": 0.5, "lr": 0.1,
+                                      "images_per_second": 700.0} for s in range(1, steps + 1)])
+            ids.append(run_id)
+        target = ids[runs // 2]
+        result = {
+            "all_steps_of_one_run": _median_seconds(lambda: store.steps(target), repeats),
+            "last_100_steps_of_one_run": _median_seconds(lambda: store.steps(target, since_step=steps - 100), repeats),
+            "list_runs": _median_seconds(store.list, repeats),
+        }
+        store.close()
+        return result
+
+
+def run_page_benchmarks(data: ImageDataset, log=print) -> dict:
+
+    log(f"torch threads: {torch.get_num_threads()}")
+    report = {"gradient_profile_110_seconds": gradient_profile_seconds(data)}
+    log(f"Gradients page, 110 layers, residual + plain at init: {report['gradient_profile_110_seconds']:.2f} s "
+        "(target < 2 s)")
+    explain = bench_explain(depth=56)
+    report["explain"] = explain
+    log(f"Explain page, ResNet-56, IG(50) + Grad-CAM + saliency: {explain['total']:.2f} s (target < 2 s); "
+        "per method: " + ", ".join(f"{k} {explain[k]:.3f} s" for k in METHODS))
+    reads = store_read_seconds()
+    report["store_reads"] = reads
+    log("Run store with 100 runs × 10,000 steps: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in reads.items()))
+    return report
+
+
+def bench_explain(depth: int = 56, repeats: int = 5, image_size: int = 32, device: str = "cpu",
+                  threads: int | None = None) -> dict:
+    """Median seconds of integrated gradients (50 steps), Grad-CAM and saliency on one 32×32 image with a
+    ResNet-`depth` (random weights: the cost does not depend on them), and their total per repeat; plus
+    occlusion (default window) and SmoothGrad (25 samples) on their own. One untimed warm-up.
+
+    `threads`: torch's intra-op threads for the measurement (restored after); None keeps the current
+    setting. On a CPU shared with a training run, 1 thread was 2-3x faster than 2 in our measurements.
+    """
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        return _bench_explain(depth, repeats, image_size, device)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _bench_explain(depth: int, repeats: int, image_size: int, device: str) -> dict:
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        net = build_net(NetSpec(depth=depth)).to(device)
+        x = torch.randn(1, 3, image_size, image_size, device=device)
+    core = ("integrated_gradients", "gradcam", "saliency")
+    extra = ("occlusion", "smoothgrad")
+    times: dict[str, list[float]] = {m: [] for m in core + extra}
+    totals = []
+    for repeat in range(repeats + 1):
+        total = 0.0
+        for method in core + extra:
+            start = time.perf_counter()
+            explain(net, x, method, target=0)
+            seconds = time.perf_counter() - start
+            if repeat:  # the first round warms up (allocator, kernels, Captum's imports)
+                times[method].append(seconds)
+                total += seconds if method in core else 0.0
+        if repeat:
+            totals.append(total)
+    result = {m: statistics.median(t) for m, t in times.items()}
+    result.update(total=statistics.median(totals), depth=depth, repeats=repeats, image_size=image_size,
+                  device=str(device), threads=torch.get_num_threads())
+    return result

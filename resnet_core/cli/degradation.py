@@ -1,0 +1,81 @@
+"""`python -m resnet_core degradation`: the paper's Fig. 6 experiment from the shell.
+
+It trains the device's preset (experiments.default_preset) here, one run after another, recording every
+run in the same store the app reads — the Degradation page shows the experiment too — and ends with the
+table of final errors by depth and the verdict the page gives. This is how BENCHMARKS.md's degradation
+numbers are made, so anyone can reproduce them.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..runs.experiments import (
+    cifar_available,
+    default_preset,
+    degradation_findings,
+    depth_table,
+    describe_recipe,
+    experiment_runs,
+    plan_experiment,
+)
+from ..runs.store import RunStore
+from ..training.device import DEVICE_CHOICES, describe_device, pick_device
+from .runs import depths_arg, train_here
+
+
+def add_degradation(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "degradation", help="the paper's Fig. 6: plain and residual nets at several depths, trained here",
+        description="Train plain and residual nets at several depths the same way (the device's preset) and "
+                    "print their final training and test errors by depth.",
+    )  # fmt: skip
+    p.add_argument("--depths", type=_depths, default=None, metavar="DEPTHS",
+                   help="comma-separated depths, 6n+2 (default: the preset's — 20,56 on a CPU)")  # fmt: skip
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
+    p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
+    p.set_defaults(handler=run_degradation)
+
+
+def run_degradation(args: argparse.Namespace) -> int:
+    device = pick_device(args.device)  # ValueError (exit 2) for a device this machine lacks
+    preset = default_preset(device.type, device.type == "cuda" and cifar_available(args.data_dir))
+    data_dir = {"data_dir": args.data_dir} if args.data_dir else {}
+    # NetSpec checks each depth here, before anything is stored (ValueError → exit 2).
+    experiment, runs = plan_experiment(preset, args.depths or preset.depths, device=args.device, **data_dir)
+    store = RunStore(args.runs_dir)
+    print(f"{preset.name}, {preset.dataset}, {describe_device(device)}: {describe_recipe(runs[0][1])}")
+    print(f"experiment {experiment}: {len(runs)} runs, one after another (runs dir: {store.root})")
+    failed = False
+    for spec, config, name in runs:
+        # Created "running", never "queued": the app's runner would take a queued run too.
+        run_id = store.create(spec, config, dataset=preset.dataset, name=name, status="running")
+        print(f"\n{spec.name}: run {run_id}")
+        status = train_here(store, run_id)
+        if status == 130:  # Ctrl-C: stop the whole experiment
+            return status
+        failed |= status != 0
+    print("\n" + format_table(store, experiment))
+    return 1 if failed else 0
+
+
+def format_table(store: RunStore, experiment: str) -> str:
+    """The final errors by depth, as the Degradation page's table, then its verdict."""
+    rows = depth_table(store, experiment_runs(store, experiment))
+    pct = lambda v: "–" if v is None else f"{100 * v:.1f}"  # noqa: E731
+    lines = ["depth  plain train %  plain test %  ResNet train %  ResNet test %"]
+    lines += [f"{r.depth:>5}  {pct(r.plain_train):>13}  {pct(r.plain_test):>12}  {pct(r.residual_train):>14}  "
+              f"{pct(r.residual_test):>13}" for r in rows]  # fmt: skip
+    lines += [
+        ("as in the paper: " if agrees else "NOT as in the paper: ") + sentence
+        for agrees, sentence in degradation_findings(rows)
+    ]
+    return "\n".join(lines)
+
+
+def _depths(text: str) -> tuple[int, ...]:
+    depths = depths_arg(text)
+    if len(depths) < 2:
+        raise argparse.ArgumentTypeError("give at least two depths to compare, like 20,56")
+    return depths

@@ -1,0 +1,223 @@
+"""The run commands of `python -m resnet_core`: train, runs, resume, stop, delete.
+
+`train` and `resume` train in this process (no worker), recording into the same store the app reads, so
+runs made here show up in the app and vice versa. Bad arguments exit 2 with a message naming the valid
+values; a run that fails exits 1 with its stored message — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..data.datasets import DATASETS
+from ..model.spec import ACTIVATIONS, BLOCKS, NORMS, SHORTCUTS, STEMS, NetSpec
+from ..runs.config import RunConfig
+from ..runs.store import RunStore
+from ..training.device import DEVICE_CHOICES
+from ..training.train import SCHEDULES, TrainConfig
+
+
+def add_train(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("train", help="train a net here, recording it in the runs store",
+                              description="Train a residual (or, with --plain, a plain) net; see NetSpec.")
+    net = p.add_argument_group("the net (NetSpec)")
+    net.add_argument("--depth", type=int, default=20, help="weighted layers: 6n+2 (basic), 9n+2 (bottleneck), or "
+                     "18/34/50/101/152 with --stem imagenet (default: 20)")
+    net.add_argument("--plain", action="store_true", help="the plain twin: no shortcuts (skip=False)")
+    net.add_argument("--block", choices=BLOCKS, default="basic")
+    net.add_argument("--shortcut", choices=SHORTCUTS, default="A")
+    net.add_argument("--preact", action="store_true", help="pre-activation ordering (He et al. 2016)")
+    net.add_argument("--stem", choices=STEMS, default="cifar")
+    net.add_argument("--norm", choices=NORMS, default="batch")
+    net.add_argument("--activation", choices=ACTIVATIONS, default="relu")
+    net.add_argument("--width", type=int, default=None, help="channels of the first stage (default: 16 or 64)")
+    net.add_argument("--num-classes", type=int, default=None, help="default: the dataset's")
+    net.add_argument("--in-channels", type=int, default=3)
+    data = p.add_argument_group("data")
+    data.add_argument("--dataset", choices=DATASETS, default="shapes")
+    data.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
+    data.add_argument("--train-size", type=int, default=None, help="a class-balanced subset for quick runs")
+    data.add_argument("--test-size", type=int, default=None)
+    opt = p.add_argument_group("training")
+    opt.add_argument("--epochs", type=int, default=10)
+    opt.add_argument("--batch-size", type=int, default=128)
+    opt.add_argument("--lr", type=float, default=0.1)
+    opt.add_argument("--schedule", choices=SCHEDULES, default="step")
+    opt.add_argument("--warmup-epochs", type=float, default=0.0)
+    opt.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    opt.add_argument("--seed", type=int, default=0)
+    p.add_argument("--name", default=None, help="a name for the run (default: the net and dataset)")
+    _add_runs_dir(p)
+    p.set_defaults(handler=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from ..data.datasets import num_classes
+
+    classes = num_classes(args.dataset)
+    spec = NetSpec(depth=args.depth, skip=not args.plain, block=args.block, shortcut=args.shortcut,
+                   preact=args.preact, stem=args.stem, norm=args.norm, activation=args.activation, width=args.width,
+                   num_classes=args.num_classes or classes, in_channels=args.in_channels)
+    for key in ("train_size", "test_size"):
+        if getattr(args, key) is not None and getattr(args, key) < 1:
+            raise ValueError(f"--{key.replace('_', '-')} must be a positive integer")
+    config = RunConfig(TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule,
+                                   warmup_epochs=args.warmup_epochs, device=args.device, seed=args.seed),
+                       train_size=args.train_size, test_size=args.test_size, data_dir=args.data_dir)
+    store = RunStore(args.runs_dir)
+    run_id = store.create(spec, config, dataset=args.dataset, name=args.name, status="running")
+    print(f"run {run_id}: {spec.name} on {args.dataset}, {args.epochs} epochs (runs dir: {store.root})")
+    return train_here(store, run_id)
+
+
+def add_resume(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("resume", help="continue a stopped or interrupted run from its last checkpoint")
+    p.add_argument("run", help="run id (or a unique prefix)")
+    _add_runs_dir(p)
+    p.set_defaults(handler=run_resume)
+
+
+def run_resume(args: argparse.Namespace) -> int:
+    store = RunStore(args.runs_dir)
+    run = _find(store, args.run)
+    run.require_resumable()
+    found = store.latest_checkpoint(run.id)
+    where = f"epoch {found[0]}" if found else "the start (no checkpoint yet)"
+    print(f"run {run.id}: resuming {run.spec.name} from {where}")
+    return train_here(store, run.id)
+
+
+def add_runs(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("runs", help="list the runs in the store")
+    p.add_argument("--json", action="store_true", help="a JSON list, one object per run")
+    _add_runs_dir(p)
+    p.set_defaults(handler=run_runs)
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    from ..presentation.reports import run_json, run_row
+
+    store = RunStore(args.runs_dir)
+    runs = store.list()
+    if args.json:
+        print(json.dumps([run_json(store, r) for r in runs], indent=2))
+        return 0
+    if not runs:
+        print(f"no runs in {store.root}")
+        return 0
+    rows = [run_row(store, r) for r in runs]
+    columns = ("id", "status", "net", "dataset", "epochs", "train error %", "test error %", "name")
+    widths = {c: max(len(c), *(len(_cell(r[c])) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        print("  ".join(_cell(r[c]).ljust(widths[c]) for c in columns))
+    return 0
+
+
+def add_stop(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("stop", help="ask a running run to stop (it ends `stopped`)")
+    p.add_argument("run")
+    _add_runs_dir(p)
+    p.set_defaults(handler=run_stop)
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    store = RunStore(args.runs_dir)
+    run = _find(store, args.run)
+    if not run.active:
+        raise ValueError(f"run {run.id} is {run.status}, not queued or running")
+    store.request_stop(run.id)
+    print(f"run {run.id}: stop requested")
+    return 0
+
+
+def add_delete(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("delete", help="delete a run, its metrics and its checkpoints")
+    p.add_argument("run")
+    _add_runs_dir(p)
+    p.set_defaults(handler=run_delete)
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    store = RunStore(args.runs_dir)
+    run = _find(store, args.run)
+    if run.active:
+        raise ValueError(f"run {run.id} is {run.status}: stop it first (python -m resnet_core stop {run.id})")
+    store.delete(run.id)
+    print(f"run {run.id}: deleted")
+    return 0
+
+
+COMMANDS = [add_train, add_runs, add_resume, add_stop, add_delete]
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _add_runs_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
+
+
+def _find(store: RunStore, prefix: str):
+    try:
+        return store.find(prefix)
+    except KeyError as err:
+        raise ValueError(err.args[0]) from None
+
+
+def depths_arg(text: str) -> tuple[int, ...]:
+    """argparse type for "20,56": a tuple of depths (NetSpec judges each one later)."""
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected depths like 20,56, got {text!r}") from None
+
+
+def _cell(value) -> str:
+    return "–" if value is None or value == "" else str(value)
+
+
+def train_here(store: RunStore, run_id: str) -> int:
+    """Train in this process with a progress bar; Ctrl-C leaves the run `interrupted` (resumable)."""
+    from tqdm import tqdm
+
+    from ..runs.worker import execute_run
+
+    bar = None
+
+    def progress(event) -> None:
+        nonlocal bar
+        if event.kind == "step":
+            if bar is None:
+                run = store.get(run_id)
+                bar = tqdm(total=run.progress.get("total_steps") or None, unit="step", dynamic_ncols=True,
+                           initial=event.step, file=sys.stderr)
+            bar.update(event.step - bar.n)
+            bar.set_postfix(loss=f"{event.loss:.3f}", err=f"{100 * event.error:.1f}%",
+                            ips=f"{event.images_per_second:.0f}/s")
+        elif event.kind == "epoch":
+            tqdm.write(f"epoch {event.epoch}: train loss {event.train_loss:.3f}, train error "
+                       f"{100 * event.train_error:.2f}%, test error {100 * event.test_error:.2f}% "
+                       f"({event.seconds:.1f} s, {event.images_per_second:.0f} images/s)", file=sys.stderr)
+
+    try:
+        status = execute_run(store, run_id, extra_listener=progress)  # it records the status, Ctrl-C included
+    except KeyboardInterrupt:
+        print(f"\nrun {run_id}: interrupted — `python -m resnet_core resume {run_id}` continues it", file=sys.stderr)
+        return 130
+    except Exception:
+        run = store.get(run_id)
+        print(f"\nrun {run_id} failed: {run.error}", file=sys.stderr)
+        return 1
+    finally:
+        if bar is not None:
+            bar.close()
+    run = store.get(run_id)
+    epochs = store.epochs(run_id)
+    final = epochs[-1] if epochs else None
+    summary = (f"train error {100 * final['train_error']:.2f}%, test error {100 * final['test_error']:.2f}% "
+               f"after {final['epoch']} epochs") if final else "no finished epoch"
+    print(f"run {run_id}: {status} — {summary}" + (f" ({run.error})" if run.error else ""))
+    return 0 if status in ("completed", "stopped") else 1

@@ -1,0 +1,241 @@
+"""Image datasets for ResNet Lab: the embedded ``shapes`` set, and CIFAR-10/100 through torchvision.
+
+Every dataset comes back as one :class:`ImageDataset`: whole uint8 tensors ``(N, 3, 32, 32)`` on the
+CPU, int64 labels, the class names and the per-channel mean/std of the training images. Raw uint8
+pixels rather than a ``DataLoader`` let the trainer move the whole set to the device once and
+normalise and augment whole batches there (the airbench approach: no DataLoader, no workers).
+
+``shapes`` is ours: 10 classes of geometric shapes and textures rendered from a seed (shapes.py), so the
+app works offline (CIFAR cannot be downloaded on our machines). The rendered set is cached as an
+uncompressed ``.npz`` (about 185 MB) at ``data_root()/shapes/shapes-v{version}-seed{seed}-{train}-{test}.npz``.
+
+    >>> ds = load_dataset("shapes")                     # rendered once (seconds), then read from cache
+    >>> ds.train_images.shape, ds.num_classes
+    (torch.Size([50000, 3, 32, 32]), 10)
+    >>> small = load_dataset("shapes", train_size=5000)  # class-balanced subset, the same test set
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..atomic import atomic_file
+from .shapes import SHAPES_CLASSES, SHAPES_FORMAT_VERSION, make_shapes, seeded_generator
+
+DATASETS = ("shapes", "cifar10", "cifar100")
+
+SHAPES_TRAIN_SIZE = 50_000  # CIFAR's split sizes, so an epoch means the same amount of work
+SHAPES_TEST_SIZE = 10_000
+
+
+class DatasetUnavailable(FileNotFoundError):
+    """A dataset's files are missing (and could not be downloaded); the message says what to do."""
+
+
+@dataclass(frozen=True, eq=False)
+class ImageDataset:
+    """A whole image-classification dataset in memory: uint8 ``(N, C, H, W)`` tensors on the CPU."""
+
+    name: str
+    classes: tuple[str, ...]
+    train_images: torch.Tensor = field(repr=False)  # (N, C, H, W) uint8
+    train_labels: torch.Tensor = field(repr=False)  # (N,) int64
+    test_images: torch.Tensor = field(repr=False)  # (M, C, H, W) uint8
+    test_labels: torch.Tensor = field(repr=False)  # (M,) int64
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)  # per channel, of the train images, on [0, 1]
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)  # population std, same scale
+
+    def __post_init__(self) -> None:
+        for split in ("train", "test"):
+            images, labels = getattr(self, f"{split}_images"), getattr(self, f"{split}_labels")
+            if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[-1] != images.shape[-2]:
+                raise ValueError(f"{split}_images must be uint8 (N, C, S, S), got {images.dtype} "
+                                 f"{tuple(images.shape)}")  # fmt: skip
+            if labels.dtype != torch.int64 or labels.shape != images.shape[:1]:
+                raise ValueError(f"{split}_labels must be int64 ({images.shape[0]},), got {labels.dtype} "
+                                 f"{tuple(labels.shape)}")  # fmt: skip
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def in_channels(self) -> int:
+        return self.train_images.shape[1]
+
+    @property
+    def image_size(self) -> int:
+        return self.train_images.shape[-1]
+
+
+def num_classes(name: str) -> int:
+    """How many classes a dataset has, without loading it (a net's `num_classes` must match)."""
+    counts = {"shapes": len(SHAPES_CLASSES), "cifar10": 10, "cifar100": 100}
+    if name not in counts:
+        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    return counts[name]
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """Where datasets live: ``root``, else env ``RESNET_LAB_DATA``, else ``~/.cache/resnet-lab/data``."""
+    if root is None:
+        root = os.environ.get("RESNET_LAB_DATA") or Path.home() / ".cache" / "resnet-lab" / "data"
+    return Path(root).expanduser()
+
+
+def load_dataset(
+    name: str = "shapes",
+    root: str | os.PathLike | None = None,
+    download: bool = False,
+    *,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    seed: int = 0,
+) -> ImageDataset:
+    """Load a dataset by name (one of ``DATASETS``) as an :class:`ImageDataset`.
+
+    ``train_size`` / ``test_size`` keep a class-balanced subset drawn with ``seed`` (None: all of it).
+    For ``shapes`` the seed also picks the rendered images; ``download`` applies to CIFAR only.
+    Raises ``ValueError`` for an unknown name or a bad size, :class:`DatasetUnavailable` for missing files.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    if name == "shapes":
+        classes = SHAPES_CLASSES
+        train_x, train_y, test_x, test_y = _load_shapes(data_root(root), seed)
+    else:
+        classes, (train_x, train_y, test_x, test_y) = _load_cifar(name, data_root(root), download)
+    # Each subset has its own random stream, so the test subset does not change with train_size.
+    train_keep = _balanced_subset(train_y, train_size, len(classes), seeded_generator(seed, 7, 0), "train_size")
+    test_keep = _balanced_subset(test_y, test_size, len(classes), seeded_generator(seed, 7, 1), "test_size")
+    if train_keep is not None:
+        train_x, train_y = train_x[train_keep], train_y[train_keep]
+    if test_keep is not None:
+        test_x, test_y = test_x[test_keep], test_y[test_keep]
+    mean, std = channel_stats(train_x)
+    return ImageDataset(name, tuple(classes), train_x.contiguous(), train_y, test_x.contiguous(), test_y,
+                        mean, std)  # fmt: skip
+
+
+def sample_test_images(ds: ImageDataset, n: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` test images ``(n, C, H, W)`` uint8 and their labels: one per class first, then others.
+
+    The one-per-class picks come first, in class order, so a page that shows a few images shows variety.
+    """
+    m = len(ds.test_labels)
+    if not 1 <= n <= m:
+        raise ValueError(f"n must be between 1 and {m} (the test-set size), got {n}")
+    order = torch.randperm(m, generator=seeded_generator(seed, 11))
+    labels = ds.test_labels[order].numpy()
+    _, first = np.unique(labels, return_index=True)  # first place of each class in the shuffle
+    first = first[:n]  # np.unique sorts by class
+    rest = np.setdiff1d(np.arange(m), first)[: n - len(first)]  # sorted: keeps the shuffle's order
+    picks = order[torch.from_numpy(np.concatenate([first, rest]))]
+    return ds.test_images[picks], ds.test_labels[picks]
+
+
+def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-channel mean and population std of uint8 images ``(N, C, H, W)``, on the [0, 1] scale.
+
+    A histogram of the 256 values per channel is exact in float64 and never makes a float copy of
+    the images (that would be 1.2 GB for CIFAR's 50,000 training images).
+    """
+    counts = torch.stack([torch.bincount(images[:, c].reshape(-1), minlength=256)
+                          for c in range(images.shape[1])]).double()  # fmt: skip
+    values = torch.arange(256, dtype=torch.float64) / 255
+    total = counts.sum(dim=1)
+    mean = (counts * values).sum(dim=1) / total
+    var = (counts * values.square()).sum(dim=1) / total - mean.square()
+    return tuple(mean.tolist()), tuple(var.clamp_min(0).sqrt().tolist())
+
+
+def _balanced_subset(labels: torch.Tensor, size: int | None, num_classes: int, g: torch.Generator,
+                     what: str) -> torch.Tensor | None:  # fmt: skip
+    """Sorted indices of a class-balanced random subset of ``size`` items (None: keep everything).
+
+    Per-class counts differ by at most one; sorting keeps the full set's (already shuffled) order.
+    """
+    n = len(labels)
+    if size is None:
+        return None
+    if not 1 <= size <= n:
+        raise ValueError(f"{what} must be between 1 and {n}, got {size}")
+    per_class = torch.full((num_classes,), size // num_classes)
+    per_class[torch.randperm(num_classes, generator=g)[: size % num_classes]] += 1  # a fair remainder
+    keep = []
+    for c in range(num_classes):
+        pool = torch.nonzero(labels == c).flatten()
+        if per_class[c] > len(pool):
+            raise ValueError(f"{what}={size} needs {int(per_class[c])} images of class {c}; "
+                             f"only {len(pool)} exist")  # fmt: skip
+        keep.append(pool[torch.randperm(len(pool), generator=g)[: per_class[c]]])
+    return torch.cat(keep).sort().values
+
+
+# ----------------------------------------------------------------------------------------- shapes
+
+
+def _load_shapes(root: Path, seed: int) -> tuple[torch.Tensor, ...]:
+    """The rendered ``shapes`` set from its cache file; rendered and cached on a miss."""
+    n_train, n_test = SHAPES_TRAIN_SIZE, SHAPES_TEST_SIZE
+    path = root / "shapes" / f"shapes-v{SHAPES_FORMAT_VERSION}-seed{seed}-{n_train}-{n_test}.npz"
+    keys = ("train_images", "train_labels", "test_images", "test_labels")
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return tuple(torch.from_numpy(f[k]) for k in keys)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            pass  # an unreadable cache (say, half copied by hand) is simply rendered again
+    arrays = (*make_shapes(n_train, seed, "train"), *make_shapes(n_test, seed, "test"))
+    with atomic_file(path) as f:  # uncompressed: pixel noise compresses badly, and loads stay fast
+        np.savez(f, **{k: a.numpy() for k, a in zip(keys, arrays, strict=True)})
+    return arrays
+
+
+# Signed distances of unit-sized shapes in the object frame (negative inside; Inigo Quilez's 2D
+# distance functions). Half-plane maxima are exact near edges, which is all the anti-aliasing needs.
+
+
+# Texture fills, in pixels rather than object units, so that their period never drops below
+# TEXTURE_PERIOD_PX (finer patterns alias into mush); they share the object's rotation.
+
+
+
+
+# ------------------------------------------------------------------------------------------ CIFAR
+
+
+def _load_cifar(name: str, root: Path, download: bool) -> tuple[list[str], tuple[torch.Tensor, ...]]:
+    """CIFAR-10/100 through torchvision, as uint8 ``(N, 3, 32, 32)`` tensors and int64 labels."""
+    from torchvision import datasets as tv  # imported here: slow to import, and only CIFAR needs it
+
+    cls = tv.CIFAR10 if name == "cifar10" else tv.CIFAR100
+    # torchvision only extracts an archive inside download(); that step finds a present archive by
+    # its checksum and never touches the network, so a hand-copied .tar.gz works offline too.
+    download = download or (root / cls.filename).is_file()
+    try:
+        splits = [cls(root=root, train=train, download=download) for train in (True, False)]
+    except (RuntimeError, OSError) as e:  # "Dataset not found or corrupted", or a failed download
+        raise DatasetUnavailable(_cifar_missing_message(name, root, cls.filename, cls.base_folder)) from e
+    arrays = []
+    for split in splits:
+        # .data is (N, 32, 32, 3) HWC; the nets want CHW.
+        arrays.append(torch.from_numpy(split.data).permute(0, 3, 1, 2).contiguous())
+        arrays.append(torch.as_tensor(split.targets, dtype=torch.int64))
+    return list(splits[0].classes), tuple(arrays)
+
+
+def _cifar_missing_message(name: str, root: Path, archive: str, folder: str) -> str:
+    return (
+        f"{name} was not found in {root} (or its files are corrupted), and it could not be downloaded. "
+        f"Put {archive} (or its extracted folder {folder}/) in {root}, or point the environment variable "
+        f"RESNET_LAB_DATA at the folder that holds it, or run load_dataset({name!r}, download=True) "
+        f"on a machine with internet access. The embedded 'shapes' dataset needs no download: "
+        f"load_dataset('shapes')."
+    )

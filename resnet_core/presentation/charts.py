@@ -1,0 +1,198 @@
+"""Training charts as pure functions: series in, `go.Figure` out (testable without Streamlit).
+
+Curves follow the paper's Fig. 6: error (%) against iterations, thin dashed = training error, bold =
+test error; residual nets blue, plain nets orange. What is drawn is downsampled (min/max per bucket, so
+spikes survive) to a few thousand points per trace, so 10,000-step runs stay smooth in the browser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .palette import FONT, NEUTRAL_COLOR
+
+MAX_POINTS = 2000
+
+
+@dataclass
+class RunSeries:
+    """What a chart needs of one run. Errors are fractions (0..1); charts show percent."""
+
+    label: str  # legend text, e.g. "ResNet-56 · 20251123-…"
+    skip: bool
+    color: str
+    steps: np.ndarray = field(default_factory=lambda: np.zeros(0))  # iteration of each step record
+    loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # training loss of that batch
+    batch_error: np.ndarray = field(default_factory=lambda: np.zeros(0))  # training error of that batch
+    epoch_steps: np.ndarray = field(default_factory=lambda: np.zeros(0))  # iteration at each epoch's end
+    train_error: np.ndarray = field(default_factory=lambda: np.zeros(0))  # mean over the epoch's batches
+    test_error: np.ndarray = field(default_factory=lambda: np.zeros(0))  # on the whole test set
+
+
+def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most `max_points` points: the min and the max of each bucket, in x order."""
+    n = len(x)
+    if n <= max_points:
+        return x, y
+    buckets = max_points // 2
+    edges = np.linspace(0, n, buckets + 1).astype(int)
+    keep = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        if hi <= lo:
+            continue
+        seg = y[lo:hi]
+        a, b = lo + int(np.nanargmin(seg)), lo + int(np.nanargmax(seg))
+        keep.extend(sorted({a, b}))
+    idx = np.array(keep)
+    return x[idx], y[idx]
+
+
+def running_mean(y: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last `window` values at each point (fewer at the start): smooths batch noise honestly."""
+    if len(y) == 0 or window <= 1:
+        return y
+    c = np.cumsum(np.insert(y.astype(np.float64), 0, 0.0))
+    idx = np.arange(1, len(y) + 1)
+    lo = np.maximum(idx - window, 0)
+    return (c[idx] - c[lo]) / (idx - lo)
+
+
+def smoothing_window(n: int) -> int:
+    return int(max(1, min(100, n // 50)))
+
+
+def _axes(fig: go.Figure, hovermode: str = "x unified", **kwargs) -> None:
+    # The legend goes under the x-axis title: above the plot it collides with the chart's title.
+    fig.update_layout(font=FONT, plot_bgcolor="white", paper_bgcolor="white", margin=dict(l=10, r=10, t=50, b=20),
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), hovermode=hovermode, **kwargs)
+    fig.update_xaxes(showgrid=True, gridcolor="#e2e8f0", zeroline=False)
+    fig.update_yaxes(showgrid=True, gridcolor="#e2e8f0", zeroline=False)
+
+
+def loss_figure(runs: Sequence[RunSeries], title: str = "Training loss") -> go.Figure:
+    """Training loss per iteration (running mean over a window that grows with the run)."""
+    fig = go.Figure()
+    for run in runs:
+        window = smoothing_window(len(run.loss))
+        x, y = downsample(run.steps, running_mean(run.loss, window))
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=run.label, line=dict(color=run.color, width=2)))
+    _axes(fig, title=title, height=380)
+    fig.update_xaxes(title="iterations (batches)")
+    fig.update_yaxes(title="cross-entropy loss", type="log")
+    return fig
+
+
+def error_figure(runs: Sequence[RunSeries], title: str = "Error") -> go.Figure:
+    """Training error (thin dashed: running mean of batch errors) and test error (bold, per epoch) in %."""
+    fig = go.Figure()
+    for run in runs:
+        _add_error_traces(fig, run)
+    _axes(fig, title=title, height=380)
+    fig.update_xaxes(title="iterations (batches)")
+    fig.update_yaxes(title="error (%)", rangemode="tozero")
+    return fig
+
+
+def _add_error_traces(fig: go.Figure, run: RunSeries, row: int | None = None, col: int | None = None,
+                      legend: bool = True) -> None:
+    where = {} if row is None else {"row": row, "col": col}
+    if len(run.batch_error):
+        window = smoothing_window(len(run.batch_error))
+        x, y = downsample(run.steps, running_mean(run.batch_error, window))
+        fig.add_trace(go.Scatter(x=x, y=100 * y, mode="lines", name=f"{run.label} train",
+                                   legendgroup=run.label, showlegend=legend,
+                                   line=dict(color=run.color, width=1, dash="dash")), **where)
+    if len(run.test_error):
+        fig.add_trace(go.Scatter(x=run.epoch_steps, y=100 * run.test_error, mode="lines+markers",
+                                 name=f"{run.label} test", legendgroup=run.label, showlegend=legend,
+                                 line=dict(color=run.color, width=3), marker=dict(size=5)), **where)
+
+
+def degradation_figure(plain: Sequence[RunSeries], residual: Sequence[RunSeries]) -> go.Figure:
+    """The paper's Fig. 6: plain nets on the left, ResNets on the right, the same error axis."""
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
+                        subplot_titles=("plain nets", "ResNets"))
+    for run in plain:
+        _add_error_traces(fig, run, 1, 1)
+    for run in residual:
+        _add_error_traces(fig, run, 1, 2)
+    _axes(fig, height=430)
+    fig.update_xaxes(title="iterations (batches)")
+    fig.update_yaxes(title="error (%)", rangemode="tozero", row=1, col=1)
+    for annotation in fig.layout.annotations:
+        annotation.font = dict(FONT, color=NEUTRAL_COLOR)
+    return fig
+
+
+# ------------------------------------------------------------------------------------ inside the net
+
+
+@dataclass
+class LayerSeries:
+    """One net's value per layer, e.g. gradient norms or response stds."""
+
+    label: str
+    color: str
+    names: Sequence[str]  # module names, input to output
+    values: np.ndarray
+    indices: Sequence[int]  # each one's index in `net.layout.layers` (1 … depth): the x axis
+    dash: str = "solid"
+
+
+def layer_profile_figure(series: Sequence[LayerSeries], title: str, y_title: str, log_y: bool = True,
+                         height: int = 400) -> go.Figure:
+    """A value per layer against the layer's index (1 = input side), one line per net."""
+    fig = go.Figure()
+    for s in series:
+        x = np.asarray(s.indices)
+        fig.add_trace(go.Scatter(x=x, y=s.values, mode="lines+markers" if len(x) <= 60 else "lines", name=s.label,
+                                 line=dict(color=s.color, width=2, dash=s.dash), marker=dict(size=4),
+                                 customdata=np.asarray(s.names, dtype=object),
+                                 hovertemplate="layer %{x}: %{customdata}<br>%{y:.3g}<extra>" + s.label + "</extra>"))
+    _axes(fig, title=title, height=height, hovermode="closest")
+    fig.update_xaxes(title="layer (1 = first conv, input side; the diagram's numbers)")
+    fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power")
+    return fig
+
+
+def gradient_heatmap_figure(grid: np.ndarray, steps: np.ndarray, layer_starts: np.ndarray, names: Sequence[str],
+                            zrange: tuple[float, float], title: str) -> go.Figure:
+    """Layers (rows, input at the bottom) × training steps (columns), colour = log10 of the gradient norm."""
+    fig = go.Figure(go.Heatmap(
+        z=grid, x=steps, y=layer_starts + 1, zmin=zrange[0], zmax=zrange[1], colorscale="Viridis",
+        colorbar=dict(title=dict(text="log₁₀ ‖∇W‖", side="right")),
+        customdata=np.asarray([[names[i]] * grid.shape[1] for i in layer_starts], dtype=object),
+        hovertemplate="step %{x}<br>layer %{y}: %{customdata}<br>log₁₀ ‖∇W‖ = %{z:.2f}<extra></extra>",
+    ))
+    _axes(fig, title=title, height=420, hovermode="closest")
+    fig.update_xaxes(title="training step")
+    fig.update_yaxes(title="layer index")
+    return fig
+
+
+def responses_figure(series: Sequence[LayerSeries]) -> go.Figure:
+    """The paper's Fig. 7: response std of each 3×3 layer by its layer index (top; for bottleneck nets the
+    1×1 layers between are skipped) and sorted by magnitude (bottom)."""
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.2,
+                        subplot_titles=("by layer index (input → output)", "sorted by magnitude"))
+    for s in series:
+        x = np.asarray(s.indices)
+        common = dict(mode="lines", name=s.label, legendgroup=s.label, line=dict(color=s.color, width=2, dash=s.dash))
+        fig.add_trace(go.Scatter(x=x, y=s.values, customdata=np.asarray(s.names, dtype=object),
+                                 hovertemplate="layer %{x}: %{customdata}<br>std %{y:.3f}<extra>" + s.label +
+                                 "</extra>", **common), row=1, col=1)
+        fig.add_trace(go.Scatter(x=np.arange(1, len(x) + 1), y=np.sort(s.values)[::-1], showlegend=False,
+                                 hovertemplate="rank %{x}: std %{y:.3f}<extra>" + s.label + "</extra>", **common),
+                      row=2, col=1)
+    _axes(fig, height=620, hovermode="closest")
+    fig.update_xaxes(title="layer (the diagram's numbers; only the 3×3 convs have a response)", row=1, col=1)
+    fig.update_xaxes(title="layer rank (largest response first)", row=2, col=1)
+    fig.update_yaxes(title="std of response", rangemode="tozero")
+    for annotation in fig.layout.annotations:
+        annotation.font = dict(FONT, color=NEUTRAL_COLOR)
+    return fig

@@ -1,0 +1,149 @@
+"""The net drawn as a diagram: a pure function, layout in, `go.Figure` out (testable without Streamlit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from ..model.net import BlockInfo, NetLayout
+from .palette import FONT, NEUTRAL_COLOR, net_color, tint
+
+
+@dataclass
+class _Node:
+    label: str  # text in the box (<br> for lines)
+    hover: str
+    y: float  # centre
+    height: float
+    kind: str  # "io", "layer", "block", "fold"
+    block: BlockInfo | None = None
+    folded: int = 0  # blocks hidden in a fold node
+    layers: tuple[int, ...] = ()  # the paper's layer indices (net.layout.layers) drawn in this box
+
+
+def _block_label(block: BlockInfo, spec_block: str, width: int) -> str:
+    stride = " /2" if block.stride == 2 else ""
+    if spec_block == "basic":
+        return f"3×3 conv, {width}{stride}<br>3×3 conv, {width}"
+    return f"1×1 conv, {width}{stride}<br>3×3 conv, {width}<br>1×1 conv, {block.out_channels}"
+
+
+def _span(indices: tuple[int, ...]) -> str:
+    """ "3–4", or "17" for one layer."""
+    return f"{indices[0]}–{indices[-1]}" if len(indices) > 1 else str(indices[0])
+
+
+def architecture_figure(layout: NetLayout, image_size: int | None = None, max_blocks_shown: int = 4,
+                        title: str | None = None) -> go.Figure:
+    """The net drawn top to bottom like the paper's Fig. 3: stem, stages of blocks with their shortcut
+    arcs (solid: identity; dotted: zero-padded identity, option A; thick: 1×1 projection), pool and fc.
+    Each box carries the numbers of its layers in `layout.layers` (the index every chart's x axis shows),
+    and its hover text names them.
+
+    Stages with more than `max_blocks_shown` blocks are folded ("⋮ 196 more blocks"), so a 1202-layer
+    net stays readable and draws as fast as a 20-layer one.
+    """
+    spec = layout.spec
+    color = net_color(spec.skip)
+    size = image_size or spec.input_size
+    sizes = layout.feature_sizes(size)
+    block_layers: dict[str | None, list] = {}
+    for info in layout.layers:
+        block_layers.setdefault(info.block, []).append(info)
+    stem_layers = tuple(i for i in block_layers[None] if i.kind == "conv")
+    projection = {info.block: info for info in layout.projections}
+    fc_layer = layout.layers[-1]
+    gap, line_h = 0.35, 0.42
+    nodes: list[_Node] = []
+    stage_spans: list[tuple[str, float, float]] = []
+    y = 0.0
+
+    def add(label: str, hover: str, kind: str, lines: int = 1, **extra) -> None:
+        nonlocal y
+        height = 0.3 + line_h * lines
+        nodes.append(_Node(label, hover, y - height / 2, height, kind, **extra))
+        y -= height + gap
+
+    add(f"image {spec.in_channels}×{size}×{size}", "input", "io")
+    stem_text = f"{'7×7' if spec.stem == 'imagenet' else '3×3'} conv, {spec.stage_widths[0]}"
+    stem_text += " /2<br>3×3 max-pool /2" if spec.stem == "imagenet" else ""
+    add(stem_text, "<br>".join(i.label for i in stem_layers) + f" → {sizes['stem']}×{sizes['stem']}", "layer",
+        lines=2 if spec.stem == "imagenet" else 1, layers=tuple(i.index for i in stem_layers))
+    lines_per_block = 2 if spec.block == "basic" else 3
+    for stage in layout.stages:
+        top = y + gap / 2
+        blocks = list(stage.blocks)
+        if len(blocks) > max_blocks_shown:
+            hidden = len(blocks) - (max_blocks_shown - 1)
+            shown = blocks[: max_blocks_shown - 2] + [None] + blocks[-1:]
+        else:
+            hidden, shown = 0, blocks
+        for block in shown:
+            if block is None:
+                folded = blocks[max_blocks_shown - 2: -1]
+                indices = tuple(i.index for b in folded for i in block_layers[b.name])
+                add(f"⋮ {hidden} more blocks like these", f"{hidden} identical blocks folded: layers {_span(indices)}",
+                    "fold", folded=hidden, layers=indices)
+                continue
+            infos = block_layers[block.name]
+            shortcut = projection[block.name].label if block.name in projection else block.shortcut or "none (plain)"
+            add(_block_label(block, spec.block, stage.width),
+                f"{block.name}<br>{block.in_channels}→{block.out_channels} channels, stride {block.stride}<br>"
+                + "<br>".join(i.label for i in infos) + f"<br>shortcut: {shortcut}", "block", lines=lines_per_block,
+                block=block, layers=tuple(i.index for i in infos))
+        stage_spans.append((stage.name, top, y + gap / 2))
+    add(f"global avg pool<br>fc, {spec.num_classes}", f"pool → {fc_layer.label}", "layer", lines=2,
+        layers=(fc_layer.index,))
+
+    fig = go.Figure()
+    box_w, arc_x = 1.25, 1.25
+    for i, node in enumerate(nodes):
+        y0, y1 = node.y - node.height / 2, node.y + node.height / 2
+        fill = {"io": "#f1f5f9", "layer": tint(color, 0.10), "block": tint(color, 0.16),
+                "fold": "#ffffff"}[node.kind]
+        fig.add_shape(type="rect", x0=-box_w, x1=box_w, y0=y0, y1=y1, fillcolor=fill,
+                      line=dict(color=color if node.kind != "io" else NEUTRAL_COLOR, width=1.2,
+                                dash="dot" if node.kind == "fold" else "solid"), layer="above")
+        fig.add_annotation(x=0, y=node.y, text=node.label, showarrow=False, font=dict(FONT, size=12))
+        if node.layers:  # the layer numbers every chart uses, at the box's left edge
+            fig.add_annotation(x=-box_w + 0.06, y=node.y, text=_span(node.layers), showarrow=False, xanchor="left",
+                               font=dict(FONT, size=10, color=NEUTRAL_COLOR))
+        if i + 1 < len(nodes):  # arrow to the next node
+            nxt = nodes[i + 1]
+            fig.add_annotation(x=0, y=nxt.y + nxt.height / 2, ax=0, ay=y0, xref="x", yref="y", axref="x",
+                               ayref="y", showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=1.2,
+                               arrowcolor=NEUTRAL_COLOR, text="")
+        if spec.skip and node.kind in ("block", "fold"):
+            kind = node.block.shortcut if node.block else "identity"
+            dash = {"identity": "solid", "zero-pad": "dot", "projection": "solid"}[kind]
+            width = 3.5 if kind == "projection" else 1.6
+            bulge = arc_x + 0.9
+            fig.add_shape(type="path", path=f"M {arc_x},{y1 - 0.08} C {bulge},{y1 + 0.1} {bulge},{y0 - 0.1} "
+                          f"{arc_x},{y0 + 0.08}", line=dict(color=color, width=width, dash=dash))
+            note = {"projection": "1×1 proj", "zero-pad": "pad", "identity": "x"}[kind]
+            if node.folded:
+                note = f"×{node.folded}"
+            fig.add_annotation(x=bulge + 0.05, y=node.y, text=note, showarrow=False, xanchor="left",
+                               font=dict(FONT, size=11, color=color))
+    for name, top, bottom in stage_spans:
+        fig.add_shape(type="rect", x0=-box_w - 0.25, x1=box_w + 1.75, y0=bottom, y1=top, layer="below",
+                      fillcolor="rgba(148,163,184,0.08)", line=dict(color="rgba(148,163,184,0.5)", width=1))
+        stage = next(s for s in layout.stages if s.name == name)
+        side = sizes[name]
+        fig.add_annotation(x=-box_w - 0.35, y=(top + bottom) / 2, xanchor="right", showarrow=False,
+                           text=f"<b>{name.replace('stage', 'stage ')}</b><br>{side}×{side}<br>"
+                                f"{stage.out_channels} ch<br>{len(stage.blocks)} blocks",
+                           font=dict(FONT, size=11, color=NEUTRAL_COLOR))
+    fig.add_trace(go.Scatter(x=[0] * len(nodes), y=[n.y for n in nodes], mode="markers",
+                             marker=dict(size=28, opacity=0), hovertext=[n.hover for n in nodes],
+                             hoverinfo="text", showlegend=False))
+    total = -y
+    fig.update_layout(
+        title=dict(text=title or spec.name, font=dict(FONT, size=16, color=color), x=0.5),
+        height=int(90 + 52 * total), margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white",
+        paper_bgcolor="white", font=FONT, showlegend=False, dragmode=False,
+        xaxis=dict(visible=False, range=[-3.3, 3.1], fixedrange=True),
+        yaxis=dict(visible=False, range=[y, 0.3], fixedrange=True),
+    )
+    return fig

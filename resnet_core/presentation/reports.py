@@ -1,0 +1,86 @@
+"""Reading runs back for people: chart series, table rows, CSV and JSON (the app and the CLI share these)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from ..runs.store import Run, RunStore
+from .charts import RunSeries
+from .palette import shade
+
+
+def run_label(run: Run) -> str:
+    """Legend text: the net as the paper names it, and the run's own name when it says more."""
+    if run.name == f"{run.spec.name} · {run.dataset}":
+        return run.spec.name
+    return run.name if run.name.startswith(run.spec.name) else f"{run.spec.name} · {run.name}"
+
+
+def run_series(store: RunStore, run: Run, color: str | None = None, label: str | None = None) -> RunSeries:
+    steps = store.steps(run.id)
+    epochs = store.epochs(run.id)
+    return RunSeries(
+        label=label or run_label(run), skip=run.spec.skip, color=color or shade(run.spec.skip, 3, 6),
+        steps=steps["step"], loss=steps["loss"], batch_error=steps["error"],
+        epoch_steps=np.array([e["step"] for e in epochs], dtype=float),
+        train_error=np.array([e["train_error"] for e in epochs], dtype=float),
+        test_error=np.array([e["test_error"] for e in epochs], dtype=float),
+    )
+
+
+def series_for(store: RunStore, runs: list[Run], label: Callable[[Run], str] = run_label) -> list[RunSeries]:
+    """Series with colours by kind: residual runs in blues, plain runs in oranges, deeper = darker."""
+    out = []
+    for skip in (False, True):
+        group = sorted((r for r in runs if r.spec.skip == skip), key=lambda r: (r.spec.depth, r.created_at))
+        out += [run_series(store, r, shade(skip, i, len(group)), label(r)) for i, r in enumerate(group)]
+    return out
+
+
+def run_row(store: RunStore, run: Run) -> dict:
+    epochs = store.epochs(run.id)
+    last = epochs[-1] if epochs else {}
+    total = run.config.epochs
+    return {
+        "id": run.id, "name": run.name, "status": run.status, "net": run.spec.name,
+        "skip": run.spec.skip, "depth": run.spec.depth, "dataset": run.dataset,
+        "epochs": f"{len(epochs)}/{total}" if total else str(len(epochs)),
+        "train error %": _percent(last.get("train_error")),
+        "test error %": _percent(last.get("test_error")),
+        "minutes": round(sum(e["seconds"] or 0.0 for e in epochs) / 60, 2),
+        "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at)),
+        "error": run.error or "",
+    }
+
+
+def _percent(fraction: float | None) -> float | None:
+    return None if fraction is None or fraction != fraction else round(100 * fraction, 2)  # None or NaN: no value
+
+
+def run_json(store: RunStore, run: Run) -> dict:
+    """The CLI's `runs --json` object for one run."""
+    fields = ("epoch", "train_loss", "train_error", "test_loss", "test_error", "seconds", "images_per_second")
+    data = run.to_dict()
+    data["epochs"] = [{k: e[k] for k in fields} for e in store.epochs(run.id)]
+    return data
+
+
+def metrics_csv(store: RunStore, run_id: str) -> str:
+    """Every per-epoch and per-step record of a run, one CSV (a `record` column tells them apart)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["record", "step", "epoch", "loss", "error", "lr", "images_per_second", "train_loss",
+                     "train_error", "test_loss", "test_error", "seconds"])
+    for e in store.epochs(run_id):
+        writer.writerow(["epoch", e["step"], e["epoch"], "", "", "", e["images_per_second"], e["train_loss"],
+                         e["train_error"], e["test_loss"], e["test_error"], e["seconds"]])
+    steps = store.steps(run_id)
+    for i in range(len(steps["step"])):
+        writer.writerow(["step", int(steps["step"][i]), steps["epoch"][i], steps["loss"][i], steps["error"][i],
+                         steps["lr"][i], steps["images_per_second"][i], "", "", "", "", ""])
+    return out.getvalue()

@@ -1,0 +1,193 @@
+"""The degradation experiment (He et al. 2015, Fig. 6): plain and residual nets at several depths, trained
+the same way, compared by their final training and test error.
+
+What it must show: deeper *plain* nets end with a higher *training* error (so it is not overfitting),
+and deeper ResNets are no worse than shallower ones. The CPU preset is small enough to finish in about
+ten minutes on two cores with the embedded dataset; on a GPU with CIFAR-10 present it uses the paper's
+schedule (§4.2: batch 128, lr 0.1 ÷10 at 32k and 48k iterations, stop at 64k ≈ 164 epochs on 50k images).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..data.datasets import DatasetUnavailable, load_dataset
+from ..model.spec import NetSpec
+from .config import RunConfig
+from .store import Run, RunStore
+from ..training.train import TrainConfig
+
+PAPER_DEPTHS = (20, 32, 44, 56)
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str  # shown to the user
+    dataset: str
+    depths: tuple[int, ...]
+    config: RunConfig = field(default_factory=RunConfig)
+    note: str = ""
+
+
+def cpu_preset() -> Preset:
+    """About ten minutes on a 2-core CPU; tuned by measurement (BENCHMARKS.md, "Degradation preset").
+
+    lr 0.02 with a cosine decay: at lr 0.05 ResNet-56 sat at chance for its first ~400 steps on the
+    embedded dataset (lr 0.1 for longer still; the paper saw the same at 0.1 with ResNet-110, §4.2),
+    while 0.02 starts every net at once. Batch 64 doubles the steps the budget buys. 4,500 images for
+    14 epochs rather than 10,000 for 6: about the same compute, but the ResNets get close enough to
+    convergence for depth to show — ResNet-56 starts slower and overtakes ResNet-20 in the last epochs
+    (3,000 × 20 overfitted without separating them). No augmentation: degradation is about *training*
+    error, and augmentation only slows it down here.
+
+    The classifier starts at 0.1× its usual initial weights, for every net alike. A post-activation
+    ResNet's stream adds one unit-variance branch per block, so at the usual init ResNet-56's logits are
+    ~2× ResNet-20's and its first loss ~3.5 instead of ~2.6 (plain nets: 2.3); it spent its first epochs
+    undoing that, and ended within noise of ResNet-20 (14.5 vs 13.9 %, 8.4 vs 7.3 %). The paper's
+    64k iterations absorb such a start; ten CPU minutes do not.
+    """
+    config = RunConfig(TrainConfig(epochs=14, batch_size=64, lr=0.02, schedule="cosine", augment=False,
+                                   head_init_scale=0.1, grad_norm_every=10), train_size=4500, test_size=1000)
+    return Preset("CPU preset (about 10 minutes)", "shapes", (20, 56), config,
+                  "Two depths, 20 and 56 layers, on 4,500 embedded images. Add 32 and 44 for the paper's four "
+                  "depths (about twice as long). Compare the training errors: that is what Fig. 6 is about.")
+
+
+SCHEDULE_WORDS = {"step": "÷10 at 50% and 75%", "cosine": "cosine decay to 0", "constant": "constant"}
+
+
+def describe_recipe(config: RunConfig | TrainConfig | dict) -> str:
+    """One line a learner can read: "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · …"."""
+    config = RunConfig.of(config)
+    parts = [f"{config.epochs} epochs", f"batch {config.batch_size}",
+             f"lr {config.lr:g}, {SCHEDULE_WORDS[config.schedule]}"]
+    if config.warmup_epochs:
+        parts.append(f"{config.warmup_epochs:g} epoch(s) of warm-up at lr {config.lr / 10:g}")
+    parts.append("crop + flip augmentation" if config.augment else "no augmentation")
+    if config.head_init_scale != 1.0:
+        parts.append(f"classifier initialised at {config.head_init_scale:g}× (every net starts near chance loss)")
+    size = config.train_size
+    parts.append(f"{size:,} training images" if size else "all training images")
+    return " · ".join(parts)
+
+
+def quick_recipe(device_type: str) -> dict:
+    """Starting values for a single run (the Train page): the paper's recipe on a GPU; on a CPU the one
+    the CPU preset was tuned with, which gets even a 56-layer net off the embedded dataset's initial
+    plateau in its first epochs (lr 0.1 kept it at chance for hundreds of steps there)."""
+    keys = ("lr", "batch_size", "schedule", "augment", "head_init_scale")
+    if device_type == "cuda":
+        return {k: getattr(TrainConfig(), k) for k in keys}
+    return {k: getattr(cpu_preset().config.train, k) for k in keys}
+
+
+def paper_preset(dataset: str = "cifar10") -> Preset:
+    """The paper's CIFAR-10 schedule, for a GPU: 64k iterations of 128 ≈ 164 epochs of 50k images."""
+    config = RunConfig(TrainConfig(epochs=164, batch_size=128, lr=0.1, schedule="step"))
+    return Preset("The paper's schedule (GPU)", dataset, PAPER_DEPTHS, config,
+                  "He et al. 2015 §4.2: lr 0.1, ÷10 at 50% and 75% of training, weight decay 1e-4, momentum 0.9.")
+
+
+def gpu_shapes_preset() -> Preset:
+    config = RunConfig(TrainConfig(epochs=30, batch_size=128, lr=0.1, schedule="step"))
+    return Preset("GPU preset on the embedded dataset", "shapes", PAPER_DEPTHS, config,
+                  "CIFAR-10 is not available here; the embedded dataset with a 30-epoch step schedule.")
+
+
+def cifar_available(root=None) -> bool:
+    """Whether CIFAR-10 can be loaded here (present on disk; nothing is downloaded)."""
+    try:
+        load_dataset("cifar10", root, test_size=10)
+        return True
+    except (DatasetUnavailable, ValueError):
+        return False
+
+
+def default_preset(device_type: str, cifar_available: bool) -> Preset:
+    if device_type == "cuda":
+        return paper_preset() if cifar_available else gpu_shapes_preset()
+    return cpu_preset()
+
+
+def experiment_specs(depths, base: NetSpec | None = None) -> list[NetSpec]:
+    """Plain and residual twins at every depth (plain first), otherwise the same net."""
+    base = base or NetSpec()
+    return [base.replace(depth=d, skip=skip) for d in sorted(depths) for skip in (False, True)]
+
+
+def new_experiment_id() -> str:
+    return "degradation-" + time.strftime("%Y%m%d-%H%M%S")
+
+
+def plan_experiment(preset: Preset, depths, **config_changes) -> tuple[str, list[tuple[NetSpec, RunConfig, str]]]:
+    """A new experiment id and its runs as (spec, config, name): the preset's config tagged with the id,
+    named "<net> · <id>". The page and the CLI both start experiments from this, so theirs look the same."""
+    experiment = new_experiment_id()
+    config = preset.config.replace(**config_changes, experiment=experiment)
+    return experiment, [(spec, config, f"{spec.name} · {experiment}") for spec in experiment_specs(depths)]
+
+
+def experiment_runs(store: RunStore, experiment: str) -> list[Run]:
+    return [r for r in store.list() if r.config.experiment == experiment]
+
+
+def experiments(store: RunStore) -> list[str]:
+    """Experiment ids in the store, newest first."""
+    seen = dict.fromkeys(r.config.experiment for r in store.list() if r.config.experiment)
+    return list(reversed(seen))
+
+
+@dataclass(frozen=True)
+class DepthRow:
+    depth: int
+    plain_train: float | None  # final training error (fraction), None until an epoch finished
+    plain_test: float | None
+    residual_train: float | None
+    residual_test: float | None
+
+
+def depth_table(store: RunStore, runs: list[Run]) -> list[DepthRow]:
+    """Final (latest epoch's) train and test error of the plain and residual net at each depth."""
+    final: dict[tuple[int, bool], dict] = {}
+    for run in runs:
+        epochs = store.epochs(run.id)
+        if epochs:
+            final[(run.spec.depth, run.spec.skip)] = epochs[-1]
+    depths = sorted({r.spec.depth for r in runs})
+
+    def get(depth, skip, key):
+        row = final.get((depth, skip))
+        return None if row is None else row[key]
+
+    return [DepthRow(d, get(d, False, "train_error"), get(d, False, "test_error"), get(d, True, "train_error"),
+                     get(d, True, "test_error")) for d in depths]
+
+
+# A deeper ResNet counts as "no worse" within this margin of training error (one point), for run-to-run
+# noise. It is a judgement, not a measured bound.
+SAME_WITHIN = 0.01
+
+
+def degradation_findings(rows: list[DepthRow]) -> list[tuple[bool, str]]:
+    """(agrees with the paper, sentence) for the shallowest vs the deepest net of each kind."""
+    done = [r for r in rows if r.plain_train is not None and r.residual_train is not None]
+    if len(done) < 2:
+        return []
+    shallow, deep = done[0], done[-1]
+    plain_ok = deep.plain_train > shallow.plain_train
+    res_ok = deep.residual_train <= shallow.residual_train + SAME_WITHIN
+    return [
+        (plain_ok, f"plain-{deep.depth} ends with {'a higher' if plain_ok else 'no higher'} training error than "
+                   f"plain-{shallow.depth} ({100 * deep.plain_train:.1f}% vs {100 * shallow.plain_train:.1f}%)"
+                   + (": degradation." if plain_ok else ".")),
+        (res_ok, f"ResNet-{deep.depth} is {_compare(deep.residual_train, shallow.residual_train)} "
+                 f"ResNet-{shallow.depth} in training error ({100 * deep.residual_train:.1f}% vs "
+                 f"{100 * shallow.residual_train:.1f}%)."),
+    ]
+
+
+def _compare(deep: float, shallow: float) -> str:
+    if deep < shallow - SAME_WITHIN:
+        return "better than"
+    return "no worse than" if deep <= shallow + SAME_WITHIN else "worse than"

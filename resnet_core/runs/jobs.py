@@ -1,0 +1,160 @@
+"""`JobRunner`: runs train in worker processes, at most N at once, the rest queued in order.
+
+Workers talk to the rest of the world only through the `RunStore`. The runner is a thin scheduler: it
+starts queued runs when a slot is free, reaps finished workers, and records how each one ended when the
+worker itself could not (a process killed by a signal cannot write its own obituary). The app keeps
+one runner for all sessions (st.cache_resource); the CLI trains in its own process instead.
+
+Workers are fresh interpreters (`python -m resnet_core.runs.worker ROOT RUN_ID`), not multiprocessing
+children: Streamlit runs each page as `sys.modules["__main__"]`, and a multiprocessing "spawn" child would
+re-execute that page script before doing any work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+import torch
+
+from ..model.spec import NetSpec
+from ..training.train import TrainConfig
+from .config import RunConfig
+from .store import RESUMABLE, RunStore
+
+log = logging.getLogger(__name__)
+
+# Signals that mean "someone stopped this process" rather than "it crashed": the run can resume.
+KILL_SIGNALS = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+
+
+def default_parallel_runs() -> int:
+    """One run at a time on a CPU (two cores are already busy with one), four on a CUDA GPU."""
+    return 4 if torch.cuda.is_available() else 1
+
+
+def worker_command(root: str, run_id: str) -> list[str]:
+    return [sys.executable, "-m", "resnet_core.runs.worker", root, run_id]
+
+
+class JobRunner:
+    """Background training for one runs folder. Thread-safe; call `shutdown()` when done (tests)."""
+
+    def __init__(self, root, max_parallel: int | None = None, command: Callable[[str, str], list[str]] | None = None,
+                 poll_seconds: float = 0.5) -> None:
+        self.store = RunStore(root)
+        self.root = str(self.store.root)
+        self.max_parallel = max_parallel or default_parallel_runs()
+        self._command = command or worker_command
+        self._poll = poll_seconds
+        self._workers: dict[str, subprocess.Popen] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = threading.Event()
+        self.store.mark_interrupted()  # runs left `running` by a process that no longer exists
+        self._thread = threading.Thread(target=self._loop, name="resnet-lab-jobs", daemon=True)
+        self._thread.start()
+
+    # --- what pages and the CLI call -------------------------------------------------------------
+    def submit(self, spec: NetSpec, config: RunConfig | TrainConfig | dict, dataset: str = "shapes",
+               name: str | None = None) -> str:
+        run_id = self.store.create(spec, config, dataset=dataset, name=name)
+        self._wake.set()
+        return run_id
+
+    def stop(self, run_id: str) -> None:
+        """The worker checkpoints and ends `stopped` at its next step; a queued run stops at once."""
+        self.store.request_stop(run_id)
+        self._wake.set()
+
+    def resume(self, run_id: str) -> None:
+        self.store.get(run_id).require_resumable()
+        self.store.set_status(run_id, "queued")
+        self._wake.set()
+
+    def running(self) -> list[str]:
+        with self._lock:
+            return [rid for rid, p in self._workers.items() if p.poll() is None]
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until nothing is queued or running (for tests and scripts)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.store.list(["queued", "running"]) or self.running():
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
+    def shutdown(self, kill_workers: bool = True) -> None:
+        self._closed.set()
+        self._wake.set()
+        self._thread.join(timeout=5)
+        if kill_workers:
+            with self._lock:
+                for p in self._workers.values():
+                    if p.poll() is None:
+                        p.terminate()
+                for p in self._workers.values():
+                    try:
+                        p.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        p.kill()
+            self._reap()
+
+    # --- the scheduler thread --------------------------------------------------------------------
+    def _loop(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self._reap()
+                self._start_queued()
+            except Exception:  # a locked database or a full disk must not kill the scheduler: say so, go on
+                log.exception("the job scheduler for %s could not start or reap runs; retrying", self.root)
+            self._wake.wait(self._poll)
+            self._wake.clear()
+
+    def _start_queued(self) -> None:
+        with self._lock:
+            free = self.max_parallel - sum(p.poll() is None for p in self._workers.values())
+            for run in self.store.list(["queued"])[: max(free, 0)]:
+                if not self.store.claim(run.id, pid=os.getpid()):
+                    continue  # another runner took it
+                log_path = self.store.run_dir(run.id) / "worker.log"
+                log_path.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+                        proc = subprocess.Popen(self._command(self.root, run.id), stdout=log,
+                                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                except OSError as err:
+                    self.store.set_status(run.id, "failed", error=f"could not start a worker: {err}")
+                    continue
+                self.store.set_status(run.id, "running", pid=proc.pid)
+                self._workers[run.id] = proc
+
+    def _reap(self) -> None:
+        with self._lock:
+            for run_id, proc in list(self._workers.items()):
+                if proc.poll() is None:
+                    continue
+                del self._workers[run_id]
+                try:
+                    status = self.store.get(run_id).status
+                except KeyError:  # deleted meanwhile
+                    continue
+                if status == "running":  # the worker could not say how it ended
+                    self._record_death(run_id, proc.returncode)
+
+    def _record_death(self, run_id: str, exitcode: int | None) -> None:
+        if exitcode is not None and exitcode < 0 and -exitcode in KILL_SIGNALS:
+            name = signal.Signals(-exitcode).name
+            self.store.set_status(run_id, "interrupted", error=f"the worker was killed ({name}; out of memory?)"
+                                  " — resume to continue from the last checkpoint")
+        elif exitcode is not None and exitcode < 0:
+            self.store.set_status(run_id, "failed", error=f"the worker crashed ({signal.Signals(-exitcode).name})")
+        else:
+            self.store.set_status(run_id, "failed", error=f"the worker exited with code {exitcode}")

@@ -1,0 +1,45 @@
+"""A stored run's trained net and data, for the pages that look at finished runs (Explain, the "why"
+experiments): the run's dataset with its exact subset, its newest checkpoint as a `Classifier`, its twin."""
+
+from __future__ import annotations
+
+from ..analysis.classifier import Classifier
+from ..data.datasets import ImageDataset, load_dataset
+from ..model.net import build_net
+from .store import Run, RunStore
+
+
+def run_dataset(run: Run) -> ImageDataset:
+    """The dataset a run was trained on, with the same subset (so the same mean and std)."""
+    return load_dataset(run.dataset, **run.config.data_options())
+
+
+def classifier_from_run(store: RunStore, run: Run, data: ImageDataset | None = None) -> Classifier:
+    """The run's net with its newest checkpoint's weights (safetensors via the store), in eval mode.
+
+    `data` is the run's dataset (`run_dataset(run)`), for the class names and the normalisation.
+    """
+    data = data or run_dataset(run)
+    state, _, _ = store.load_checkpoint(run.id)
+    net = build_net(run.spec)
+    net.load_state_dict(state)
+    net.eval()
+    return Classifier(net, f"{run.spec.name} · {run.dataset}", tuple(data.classes), tuple(data.mean),
+                      tuple(data.std), data.image_size, None, run.spec.skip, run.spec, run.id)
+
+
+def find_twin(store: RunStore, run: Run) -> Run | None:
+    """A completed run of the same net with skip connections toggled, on the same dataset: the newest
+    with the same training config if there is one, else the newest of any config."""
+    twin_spec = run.spec.replace(skip=not run.spec.skip)
+    twins = [r for r in store.list(["completed"]) if r.spec == twin_spec and r.dataset == run.dataset]
+    if not twins:
+        return None
+    same = [r for r in twins if r.config == run.config]
+    return (same or twins)[-1]
+
+
+def final_test_error(store: RunStore, run: Run) -> float | None:
+    """Test error (a fraction) after the run's last epoch, or None."""
+    epochs = store.epochs(run.id)
+    return epochs[-1]["test_error"] if epochs else None

@@ -1,0 +1,412 @@
+"""`RunStore`: every run, its metrics, probes and checkpoints — the only channel between the UI and
+training (DESIGN.md, "How data flows").
+
+SQLite in WAL mode (readers never block the writer), a busy timeout, `BEGIN IMMEDIATE` for short write
+transactions, and one connection per thread and process. Checkpoints are safetensors files next to the
+database, written atomically. A page refresh, a second tab or a server restart loses nothing written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..training.checkpoints import load_checkpoint, save_checkpoint
+from ..model.spec import NetSpec
+from ..training.train import TrainConfig
+from .config import RunConfig
+
+STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
+ACTIVE = ("queued", "running")
+RESUMABLE = ("stopped", "interrupted")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- queue order
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,                      -- JSON of NetSpec
+    config TEXT NOT NULL,                    -- JSON of the training config
+    dataset TEXT NOT NULL,
+    device TEXT,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    error TEXT,
+    pid INTEGER,                             -- the process training it while running
+    progress TEXT,                           -- JSON: epoch, step, total_steps, images_per_second
+    stop_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch REAL, loss REAL, error REAL, lr REAL,
+    images_per_second REAL,
+    PRIMARY KEY (run_id, step)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS epochs (
+    run_id TEXT NOT NULL, epoch INTEGER NOT NULL, step INTEGER, train_loss REAL, train_error REAL,
+    test_loss REAL, test_error REAL, seconds REAL, images_per_second REAL,
+    PRIMARY KEY (run_id, epoch)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS probes (            -- per-layer values as float32 blobs
+    run_id TEXT NOT NULL, kind TEXT NOT NULL, position INTEGER NOT NULL, vals BLOB NOT NULL,
+    PRIMARY KEY (run_id, kind, position)        -- kind 'grad_norms': position = step; 'responses': epoch
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS probe_layers (
+    run_id TEXT NOT NULL, kind TEXT NOT NULL, names TEXT NOT NULL,
+    PRIMARY KEY (run_id, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    run_id TEXT NOT NULL, epoch INTEGER NOT NULL, step INTEGER NOT NULL, path TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (run_id, epoch)
+) WITHOUT ROWID;
+"""
+
+STEP_FIELDS = ("step", "epoch", "loss", "error", "lr", "images_per_second")
+EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "seconds",
+                "images_per_second")
+
+
+def runs_dir(path: str | os.PathLike | None = None) -> Path:
+    """The argument, else env RESNET_LAB_RUNS, else ./runs."""
+    return Path(path or os.environ.get("RESNET_LAB_RUNS") or "runs")
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    name: str
+    spec: NetSpec
+    config: RunConfig
+    dataset: str
+    device: str | None
+    status: str
+    created_at: float
+    updated_at: float
+    error: str | None = None
+    pid: int | None = None
+    progress: dict = field(default_factory=dict)
+    stop_requested: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in RESUMABLE
+
+    def require_resumable(self) -> None:
+        """ValueError, in words for the user, unless the run can resume."""
+        if not self.resumable:
+            raise ValueError(f"run {self.id} is {self.status}; only {' or '.join(RESUMABLE)} runs can resume")
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "status": self.status, "spec": self.spec.to_dict(),
+                "config": self.config.to_dict(), "dataset": self.dataset, "device": self.device,
+                "created_at": self.created_at, "updated_at": self.updated_at, "error": self.error}
+
+
+class RunStore:
+    """Runs under one folder: `runs.sqlite` and `<run id>/epoch-NNNN.safetensors` checkpoints."""
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.root = runs_dir(path)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.db_path = self.root / "runs.sqlite"
+        self._local = threading.local()
+        self._connect()  # creates the schema
+
+    # --- connections ------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        """One connection per thread and per process (a forked child must not reuse its parent's)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        conn = sqlite3.connect(self.db_path, timeout=30, isolation_level=None, check_same_thread=True)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode; durable at checkpoints
+        conn.executescript(SCHEMA)
+        conn.row_factory = sqlite3.Row
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A short write transaction, taking the write lock up front so it never deadlocks on upgrade."""
+        db = self._connect()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            conn.close()
+        self._local.conn = None
+
+    # --- runs -------------------------------------------------------------------------------------
+    def create(self, spec: NetSpec, config: RunConfig | TrainConfig | dict, dataset: str = "shapes", name: str | None = None,
+               device: str | None = None, status: str = "queued") -> str:
+        """A new run (queued unless told otherwise); returns its id. `config` may be a RunConfig, a bare
+        TrainConfig or the stored dict form (ValueError for unknown keys or invalid values)."""
+        _check_status(status)
+        config = RunConfig.of(config)
+        run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
+        now = time.time()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO runs (id, name, spec, config, dataset, device, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, name or f"{spec.name} · {dataset}", json.dumps(spec.to_dict()),
+                 json.dumps(config.to_dict()), dataset, device, status, now, now),
+            )
+        return run_id
+
+    def get(self, run_id: str) -> Run:
+        row = self._connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no run {run_id!r} in {self.root}")
+        return _run_from_row(row)
+
+    def find(self, prefix: str) -> Run:
+        """A run by its id or a unique prefix of it (for the command line)."""
+        rows = self._connect().execute(
+            "SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY seq", (prefix, prefix + "%")
+        ).fetchall()
+        exact = [r for r in rows if r["id"] == prefix]
+        if exact or len(rows) == 1:
+            return _run_from_row((exact or rows)[0])
+        if not rows:
+            raise KeyError(f"no run {prefix!r} in {self.root}")
+        raise KeyError(f"{prefix!r} matches {len(rows)} runs; give more of the id")
+
+    def list(self, statuses: Sequence[str] | None = None) -> list[Run]:
+        """Runs in the order they were created (the queue order)."""
+        sql, args = "SELECT * FROM runs", ()
+        if statuses:
+            sql += f" WHERE status IN ({','.join('?' * len(statuses))})"
+            args = tuple(statuses)
+        return [_run_from_row(r) for r in self._connect().execute(sql + " ORDER BY seq", args)]
+
+    def set_status(self, run_id: str, status: str, error: str | None = None, pid: int | None = None,
+                   device: str | None = None) -> None:
+        _check_status(status)
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE runs SET status = ?, error = ?, pid = ?, device = COALESCE(?, device), updated_at = ?,"
+                " stop_requested = CASE WHEN ? IN ('queued', 'running') THEN stop_requested ELSE 0 END"
+                " WHERE id = ?",
+                (status, error, pid, device, time.time(), status, run_id),
+            )
+            if cur.rowcount == 0:
+                raise KeyError(f"no run {run_id!r}")
+
+    def claim(self, run_id: str, pid: int) -> bool:
+        """Atomically move a queued run to running for process `pid`; False if it is no longer queued."""
+        with self._write() as db:
+            cur = db.execute("UPDATE runs SET status = 'running', pid = ?, error = NULL, updated_at = ?"
+                             " WHERE id = ? AND status = 'queued'", (pid, time.time(), run_id))
+            return cur.rowcount == 1
+
+    def set_progress(self, run_id: str, **progress) -> None:
+        with self._write() as db:
+            db.execute("UPDATE runs SET progress = ?, updated_at = ? WHERE id = ?",
+                       (json.dumps(progress), time.time(), run_id))
+
+    def request_stop(self, run_id: str) -> None:
+        """Ask the worker to stop at its next step (it checkpoints and ends `stopped`); a queued run
+        is simply marked stopped."""
+        with self._write() as db:
+            db.execute("UPDATE runs SET stop_requested = 1, updated_at = ? WHERE id = ?", (time.time(), run_id))
+            db.execute("UPDATE runs SET status = 'stopped' WHERE id = ? AND status = 'queued'", (run_id,))
+
+    def stop_requested(self, run_id: str) -> bool:
+        row = self._connect().execute("SELECT stop_requested FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return bool(row and row[0])
+
+    def rename(self, run_id: str, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise ValueError("a run's name cannot be empty")
+        with self._write() as db:
+            if db.execute("UPDATE runs SET name = ?, updated_at = ? WHERE id = ?",
+                          (name, time.time(), run_id)).rowcount == 0:
+                raise KeyError(f"no run {run_id!r}")
+
+    def delete(self, run_id: str) -> None:
+        """The run, its metrics and its checkpoint files."""
+        with self._write() as db:
+            for table in ("steps", "epochs", "probes", "probe_layers", "checkpoints"):
+                db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+            if db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 0:
+                raise KeyError(f"no run {run_id!r}")
+        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+
+    def mark_interrupted(self, is_alive=None) -> list[str]:
+        """Runs left `running` by a process that no longer exists become `interrupted`."""
+        is_alive = is_alive or pid_alive
+        lost = [r.id for r in self.list(["running"]) if r.pid is None or not is_alive(r.pid)]
+        for run_id in lost:
+            self.set_status(run_id, "interrupted", error="the process training this run ended unexpectedly")
+        return lost
+
+    # --- metrics ----------------------------------------------------------------------------------
+    def add_steps(self, run_id: str, rows: Iterable[dict]) -> None:
+        values = [(run_id, *(r.get(f) for f in STEP_FIELDS)) for r in rows]
+        with self._write() as db:
+            db.executemany("INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)", values)
+
+    def add_epoch(self, run_id: str, row: dict) -> None:
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (run_id, *(row.get(f) for f in EPOCH_FIELDS)))
+
+    def steps(self, run_id: str, since_step: int = -1) -> dict[str, np.ndarray]:
+        """Per-step metrics with step > since_step, as columns (a live view asks only for what is new)."""
+        rows = self._connect().execute(
+            f"SELECT {', '.join(STEP_FIELDS)} FROM steps WHERE run_id = ? AND step > ? ORDER BY step",
+            (run_id, since_step),
+        ).fetchall()
+        return _columns(rows, STEP_FIELDS)
+
+    def epochs(self, run_id: str) -> list[dict]:
+        rows = self._connect().execute(
+            f"SELECT {', '.join(EPOCH_FIELDS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,)
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def add_probe(self, run_id: str, kind: str, position: int, values: dict[str, float]) -> None:
+        """Per-layer values (gradient norms at a step, or responses at an epoch), names stored once."""
+        names = json.dumps(list(values))
+        blob = np.asarray(list(values.values()), dtype=np.float32).tobytes()
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO probe_layers VALUES (?, ?, ?)", (run_id, kind, names))
+            db.execute("INSERT OR REPLACE INTO probes VALUES (?, ?, ?, ?)", (run_id, kind, position, blob))
+
+    def probe(self, run_id: str, kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """(layer names, positions (P,), values (P, layers)) of one kind of probe."""
+        db = self._connect()
+        row = db.execute("SELECT names FROM probe_layers WHERE run_id = ? AND kind = ?", (run_id, kind)).fetchone()
+        if row is None:
+            return [], np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+        names = json.loads(row[0])
+        rows = db.execute("SELECT position, vals FROM probes WHERE run_id = ? AND kind = ? ORDER BY position",
+                          (run_id, kind)).fetchall()
+        positions = np.array([r[0] for r in rows], dtype=np.int64)
+        values = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]) if rows else \
+            np.zeros((0, len(names)), dtype=np.float32)
+        return names, positions, values
+
+    def runs_with_probe(self, kind: str) -> set[str]:
+        """Ids of the runs that recorded at least one probe of `kind` (its layer names are stored with the first)."""
+        rows = self._connect().execute("SELECT run_id FROM probe_layers WHERE kind = ?", (kind,)).fetchall()
+        return {r[0] for r in rows}
+
+    def truncate_after(self, run_id: str, step: int, epoch: int) -> None:
+        """Forget what was recorded after a checkpoint, before a run resumes from it."""
+        with self._write() as db:
+            db.execute("DELETE FROM steps WHERE run_id = ? AND step > ?", (run_id, step))
+            db.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", (run_id, epoch))
+            db.execute("DELETE FROM probes WHERE run_id = ? AND kind = 'grad_norms' AND position > ?",
+                       (run_id, step))
+            db.execute("DELETE FROM probes WHERE run_id = ? AND kind = 'responses' AND position > ?",
+                       (run_id, epoch))
+
+    # --- checkpoints ------------------------------------------------------------------------------
+    def run_dir(self, run_id: str) -> Path:
+        return self.root / run_id
+
+    def save_checkpoint(self, run_id: str, epoch: int, step: int, model_state: dict[str, torch.Tensor],
+                        optimizer_state: dict | None = None, keep_last: int = 2) -> Path:
+        """Write epoch `epoch`'s checkpoint atomically and keep only the newest `keep_last` files."""
+        path = self.run_dir(run_id) / f"epoch-{epoch:04d}.safetensors"
+        save_checkpoint(path, model_state, optimizer_state, {"run_id": run_id, "epoch": epoch, "step": step})
+        with self._write() as db:
+            db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
+                       (run_id, epoch, step, str(path.relative_to(self.root)), time.time()))
+            old = db.execute("SELECT epoch, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC"
+                             " LIMIT -1 OFFSET ?", (run_id, keep_last)).fetchall()
+            db.executemany("DELETE FROM checkpoints WHERE run_id = ? AND epoch = ?",
+                           [(run_id, r[0]) for r in old])
+        for r in old:
+            (self.root / r[1]).unlink(missing_ok=True)
+        return path
+
+    def latest_checkpoint(self, run_id: str) -> tuple[int, int, Path] | None:
+        """(epoch, step, path) of the newest checkpoint, or None."""
+        row = self._connect().execute(
+            "SELECT epoch, step, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT 1", (run_id,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1], self.root / row[2])
+
+    def load_checkpoint(self, run_id: str, epoch: int | None = None):
+        """(model state_dict, optimizer state or None, meta) of the newest (or a given epoch's) checkpoint."""
+        if epoch is None:
+            found = self.latest_checkpoint(run_id)
+            if found is None:
+                raise FileNotFoundError(f"run {run_id} has no checkpoint yet")
+            path = found[2]
+        else:
+            row = self._connect().execute("SELECT path FROM checkpoints WHERE run_id = ? AND epoch = ?",
+                                          (run_id, epoch)).fetchone()
+            if row is None:
+                raise FileNotFoundError(f"run {run_id} has no checkpoint for epoch {epoch}")
+            path = self.root / row[0]
+        return load_checkpoint(path)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped) still answers kill(0): look at its state where /proc exists.
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.exists():
+        try:
+            return stat.read_text().split(") ")[-1][:1] != "Z"
+        except OSError:
+            return False
+    return True
+
+
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"status {status!r} is not valid; choose one of: {', '.join(STATUSES)}")
+
+
+def _run_from_row(row: sqlite3.Row) -> Run:
+    return Run(
+        id=row["id"], name=row["name"], spec=NetSpec.from_dict(json.loads(row["spec"])),
+        config=RunConfig.from_dict(json.loads(row["config"])), dataset=row["dataset"], device=row["device"], status=row["status"],
+        created_at=row["created_at"], updated_at=row["updated_at"], error=row["error"], pid=row["pid"],
+        progress=json.loads(row["progress"]) if row["progress"] else {},
+        stop_requested=bool(row["stop_requested"]),
+    )
+
+
+def _columns(rows: list, names: Sequence[str]) -> dict[str, np.ndarray]:
+    if not rows:
+        return {n: np.zeros(0) for n in names}
+    data = np.array([tuple(r) for r in rows], dtype=np.float64)
+    return {n: data[:, i] for i, n in enumerate(names)}

@@ -1,0 +1,134 @@
+"""Run one stored run to its end: load its data, resume from its checkpoint, train, record every event.
+
+`execute_run` is shared by the background worker process (`run_worker`, started by the JobRunner) and
+the command line's `train`/`resume`, so a run made anywhere looks the same everywhere.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+
+from ..data.datasets import load_dataset
+from ..training.device import describe_device, pick_device
+from ..data.loader import batches_per_epoch
+from ..model.net import build_net
+from .store import RunStore
+from ..training.train import train
+
+FLUSH_SECONDS = 0.5  # write buffered step metrics at most this often (short write transactions)
+STOP_CHECK_SECONDS = 0.5  # how often the hot loop asks the store whether to stop
+
+
+class StoreRecorder:
+    """`on_event` for train(): events -> the store, step rows buffered into short transactions."""
+
+    def __init__(self, store: RunStore, run_id: str, total_steps: int, extra: Callable | None = None) -> None:
+        self.store, self.run_id, self.total_steps, self.extra = store, run_id, total_steps, extra
+        self.pending: list[dict] = []
+        self.last_flush = time.monotonic()
+        self.progress: dict = {"epoch": 0, "step": 0, "total_steps": total_steps}
+        self.diverged: dict | None = None
+
+    def __call__(self, event) -> None:
+        kind = event.kind
+        if kind == "step":
+            self.pending.append({"step": event.step, "epoch": event.epoch, "loss": event.loss, "error": event.error,
+                                 "lr": event.lr, "images_per_second": event.images_per_second})
+            self.progress.update(step=event.step, epoch=event.epoch, images_per_second=event.images_per_second)
+            if time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+                self.flush()
+        elif kind == "grad_norms":
+            self.store.add_probe(self.run_id, "grad_norms", event.step, event.norms)
+        elif kind == "epoch":
+            self.flush()
+            self.store.add_epoch(self.run_id, event.to_dict())
+        elif kind == "responses":
+            self.store.add_probe(self.run_id, "responses", event.epoch, event.responses)
+        elif kind == "checkpoint":
+            self.store.save_checkpoint(self.run_id, event.epoch, event.step, event.model_state,
+                                       event.optimizer_state)
+        elif kind == "diverged":
+            self.diverged = {"step": event.step, "loss": event.loss}
+        elif kind == "end":
+            self.flush()
+        if self.extra is not None:
+            self.extra(event)
+
+    def flush(self) -> None:
+        if self.pending:
+            self.store.add_steps(self.run_id, self.pending)
+            self.pending = []
+        self.store.set_progress(self.run_id, **self.progress)
+        self.last_flush = time.monotonic()
+
+
+def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = None) -> str:
+    """Train a stored run (resuming from its newest checkpoint) and record its final status.
+
+    Returns the final status. Any exception ends the run `failed` with the message stored, and is
+    re-raised for the caller's log.
+    """
+    try:
+        run = store.get(run_id)
+        config = run.config.train
+        device = pick_device(config.device)
+        store.set_status(run_id, "running", pid=os.getpid(), device=describe_device(device))
+        data = load_dataset(run.dataset, **run.config.data_options())
+        net, start_epoch, optimizer_state, start_step = None, 0, None, 0
+        found = store.latest_checkpoint(run_id)
+        if found is not None:
+            model_state, optimizer_state, meta = store.load_checkpoint(run_id)
+            net = build_net(run.spec)
+            net.load_state_dict(model_state)
+            start_epoch, start_step = meta["epoch"], meta["step"]
+        store.truncate_after(run_id, step=start_step, epoch=start_epoch)  # forget a partial epoch
+        total_steps = batches_per_epoch(len(data.train_labels), config.batch_size) * config.epochs
+        recorder = StoreRecorder(store, run_id, total_steps, extra_listener)
+        result = train(run.spec, data, config, recorder, net=net, start_epoch=start_epoch,
+                       optimizer_state=optimizer_state, should_stop=_stop_checker(store, run_id))
+    except KeyboardInterrupt:
+        store.set_status(run_id, "interrupted", error="interrupted (Ctrl-C) — resume to continue")
+        raise
+    except BaseException as err:
+        message = f"{type(err).__name__}: {err}"
+        store.set_status(run_id, "failed", error=message[:2000])
+        raise
+    error = None
+    if result.status == "diverged":
+        d = recorder.diverged or {"step": result.diverged_step, "loss": float("nan")}
+        error = f"the training loss became {d['loss']} at step {d['step']}: try a smaller learning rate"
+    store.set_status(run_id, result.status, error=error)
+    return result.status
+
+
+def run_worker(root: str, run_id: str) -> None:
+    """Entry point of a worker process (see jobs.JobRunner)."""
+    store = RunStore(root)
+    try:
+        execute_run(store, run_id)
+    except BaseException:
+        traceback.print_exc()  # the message is in the store; the traceback goes to the server's log
+        raise SystemExit(1) from None
+
+
+def _stop_checker(store: RunStore, run_id: str) -> Callable[[], bool]:
+    """should_stop() for train(): asks the store at most every STOP_CHECK_SECONDS (it runs every step)."""
+    state = {"checked": 0.0, "stop": False}
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if not state["stop"] and now - state["checked"] >= STOP_CHECK_SECONDS:
+            state["checked"] = now
+            state["stop"] = store.stop_requested(run_id)
+        return state["stop"]
+
+    return should_stop
+
+
+if __name__ == "__main__":  # python -m resnet_core.runs.worker RUNS_ROOT RUN_ID (see jobs.worker_command)
+    run_worker(sys.argv[1], sys.argv[2])

@@ -1,0 +1,1 @@
+"""Training: the loop (`train`), its events, atomic safetensors checkpoints, and the device choice."""

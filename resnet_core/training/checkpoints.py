@@ -1,0 +1,74 @@
+"""Checkpoints as safetensors, written atomically: a torn write never replaces a good file.
+
+Never unpickle: tensors go into safetensors, everything else (optimizer hyper-parameters, epoch, step)
+into its JSON metadata. Loading uses `safetensors` only — no `torch.load`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load as load_bytes
+from safetensors.torch import save as save_bytes
+
+from ..atomic import write_atomically
+
+MODEL_PREFIX = "model."
+OPTIMIZER_PREFIX = "optimizer."
+
+
+def save_checkpoint(path: Path, model_state: dict[str, torch.Tensor], optimizer_state: dict | None = None,
+                    meta: dict | None = None) -> None:
+    """Model weights and buffers, the optimizer's tensors and JSON-able facts, in one safetensors file."""
+    tensors = {MODEL_PREFIX + k: v.detach().to("cpu").contiguous() for k, v in model_state.items()}
+    opt_meta = None
+    if optimizer_state is not None:
+        opt_tensors, opt_meta = _split_optimizer_state(optimizer_state)
+        tensors.update({OPTIMIZER_PREFIX + k: v for k, v in opt_tensors.items()})
+    metadata = {"meta": json.dumps(meta or {}), "optimizer": json.dumps(opt_meta)}
+    write_atomically(Path(path), save_bytes(tensors, metadata=metadata))
+
+
+def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict | None, dict]:
+    """(model state_dict, optimizer state_dict or None, meta) from a file written by `save_checkpoint`."""
+    data = Path(path).read_bytes()
+    tensors = load_bytes(data)
+    metadata = _read_metadata(data)
+    model = {k[len(MODEL_PREFIX):]: v for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}
+    opt_meta = json.loads(metadata.get("optimizer", "null"))
+    optimizer = None
+    if opt_meta is not None:
+        opt_tensors = {k[len(OPTIMIZER_PREFIX):]: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)}
+        optimizer = _join_optimizer_state(opt_tensors, opt_meta)
+    return model, optimizer, json.loads(metadata.get("meta", "{}"))
+
+
+def _read_metadata(data: bytes) -> dict[str, str]:
+    header_len = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + header_len])
+    return header.get("__metadata__", {})
+
+
+def _split_optimizer_state(state: dict) -> tuple[dict[str, torch.Tensor], dict]:
+    """torch optimizer state_dict -> flat tensors + a JSON skeleton naming where each tensor goes."""
+    tensors, skeleton = {}, {"param_groups": state["param_groups"], "state": {}}
+    for index, entries in state["state"].items():
+        skeleton["state"][str(index)] = {}
+        for name, value in entries.items():
+            if isinstance(value, torch.Tensor):
+                key = f"{index}.{name}"
+                tensors[key] = value.detach().to("cpu").contiguous()
+                skeleton["state"][str(index)][name] = {"tensor": key}
+            else:
+                skeleton["state"][str(index)][name] = {"value": value}
+    return tensors, skeleton
+
+
+def _join_optimizer_state(tensors: dict[str, torch.Tensor], skeleton: dict) -> dict:
+    state = {
+        int(index): {name: tensors[v["tensor"]] if "tensor" in v else v["value"] for name, v in entries.items()}
+        for index, entries in skeleton["state"].items()
+    }
+    return {"state": state, "param_groups": skeleton["param_groups"]}
