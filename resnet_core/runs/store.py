@@ -187,16 +187,21 @@ class RunStore:
         return _run_from_row(row)
 
     def find(self, prefix: str) -> Run:
-        """A run by its id or a unique prefix of it (for the command line)."""
+        """A run by its id or a unique prefix of it (for the command line). The prefix is literal text
+        (no LIKE: `%` or `_` would match any id) and never empty (it would match every run)."""
+        prefix = prefix.strip()
+        if not prefix:
+            raise KeyError("give a run id (or the start of one); see `python -m resnet_core runs`")
         rows = self._connect().execute(
-            "SELECT * FROM runs WHERE id = ? OR id LIKE ? ORDER BY seq", (prefix, prefix + "%")
+            "SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY seq", (len(prefix), prefix)
         ).fetchall()
         exact = [r for r in rows if r["id"] == prefix]
         if exact or len(rows) == 1:
             return _run_from_row((exact or rows)[0])
         if not rows:
             raise KeyError(f"no run {prefix!r} in {self.root}")
-        raise KeyError(f"{prefix!r} matches {len(rows)} runs; give more of the id")
+        shown = ", ".join(r["id"] for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+        raise KeyError(f"{prefix!r} matches {len(rows)} runs ({shown}); give more of the id")
 
     def list(self, statuses: Sequence[str] | None = None) -> list[Run]:
         """Runs in the order they were created (the queue order)."""
@@ -258,7 +263,9 @@ class RunStore:
                 db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
             if db.execute("DELETE FROM runs WHERE id = ?", (run_id,)).rowcount == 0:
                 raise KeyError(f"no run {run_id!r}")
-        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+        folder = self.run_dir(run_id)
+        if _inside(folder, self.root):  # an id is only trusted as a folder name below the root
+            shutil.rmtree(folder, ignore_errors=True)
 
     def mark_interrupted(self, is_alive=None) -> list[str]:
         """Runs left `running` by a process that no longer exists become `interrupted`."""
@@ -388,6 +395,12 @@ def pid_alive(pid: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether `path` is a folder directly below `root` (an id such as "", "." or "../x" is not)."""
+    path, root = path.resolve(), root.resolve()
+    return path.parent == root and path != root
 
 
 def _check_status(status: str) -> None:
