@@ -22,18 +22,28 @@ OPTIMIZER_PREFIX = "optimizer."
 def save_checkpoint(path: Path, model_state: dict[str, torch.Tensor], optimizer_state: dict | None = None,
                     meta: dict | None = None) -> None:
     """Model weights and buffers, the optimizer's tensors and JSON-able facts, in one safetensors file."""
+    write_atomically(Path(path), checkpoint_bytes(model_state, optimizer_state, meta))
+
+
+def checkpoint_bytes(model_state: dict[str, torch.Tensor], optimizer_state: dict | None = None,
+                     meta: dict | None = None) -> bytes:
+    """What `save_checkpoint` writes, as bytes (a Ray task sends its checkpoints to the driver this way)."""
     tensors = {MODEL_PREFIX + k: v.detach().to("cpu").contiguous() for k, v in model_state.items()}
     opt_meta = None
     if optimizer_state is not None:
         opt_tensors, opt_meta = _split_optimizer_state(optimizer_state)
         tensors.update({OPTIMIZER_PREFIX + k: v for k, v in opt_tensors.items()})
     metadata = {"meta": json.dumps(meta or {}), "optimizer": json.dumps(opt_meta)}
-    write_atomically(Path(path), save_bytes(tensors, metadata=metadata))
+    return save_bytes(tensors, metadata=metadata)
 
 
 def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict | None, dict]:
     """(model state_dict, optimizer state_dict or None, meta) from a file written by `save_checkpoint`."""
-    data = Path(path).read_bytes()
+    return read_checkpoint_bytes(Path(path).read_bytes())
+
+
+def read_checkpoint_bytes(data: bytes) -> tuple[dict[str, torch.Tensor], dict | None, dict]:
+    """`load_checkpoint` of a checkpoint held in memory (`checkpoint_bytes`, or a checkpoint file's bytes)."""
     tensors = load_bytes(data)
     metadata = _read_metadata(data)
     model = {k[len(MODEL_PREFIX):]: v for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}
