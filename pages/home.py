@@ -36,17 +36,20 @@ with right:
              caption="A residual block (after He et al. 2015, Fig. 2).")
 
 st.subheader("Where to go next")
-NEXT = {
-    "architecture": "build a net of any depth; see its blocks, size and cost beside its plain twin",
-    "train": "train nets in the background and watch their curves live",
-    "degradation": "the paper's Fig. 6 in one click: deeper plain nets train worse, ResNets don't",
-    "gradients": "gradient norms layer by layer — do they vanish? (with BatchNorm: no)",
-    "responses": "how strongly each layer responds in trained nets (Fig. 7)",
-    "explain": "upload an image and see what a trained net looks at (Captum attributions)",
-}
-for name, text in NEXT.items():
-    if name in PAGES:
-        title, icon = PAGES[name]
-        st.page_link(page(name), label=f"**{title}** — {text}", icon=icon)
+NEXT = [  # (page, what the link says, one line on what is there)
+    ("architecture", None, "build a net of any depth; see its blocks, size and cost beside its plain twin"),
+    ("train", None, "train nets in the background and watch their curves live"),
+    ("degradation", None, "the paper's Fig. 6 in one click: deeper plain nets train worse, ResNets don't"),
+    ("gradients", None, "gradient norms layer by layer — do they vanish? (with BatchNorm: no)"),
+    ("responses", None, "how strongly each layer responds in trained nets (Fig. 7)"),
+    ("explain", None, "upload an image and see what a trained net looks at (Captum attributions)"),
+    ("why", "Lesion study", "delete a block of a trained net: a ResNet shrugs, a plain net collapses"),
+    ("why", "Loss landscape", "the loss around the trained weights: smooth with shortcuts, chaotic without"),
+    ("why", "Shattered gradients", "gradients between nearby inputs: structured in a ResNet, white noise in a "
+     "deep plain net"),
+]
+for name, title, text in NEXT:
+    page_title, icon = PAGES[name]
+    st.page_link(page(name), label=f"**{title or page_title}** — {text}", icon=icon)
 
 st.caption(f"Computing on: **{rc.describe_device()}**")

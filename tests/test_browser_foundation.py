@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 # Each page's URL, and a heading it shows, as a user would type or bookmark them.
 PAGE_HEADINGS = {"": "ResNet Lab", "architecture": "Architecture", "train": "Train",
                  "degradation": "Degradation", "gradients": "Gradients", "responses": "Responses",
-                 "explain": "Explain"}
+                 "explain": "Explain", "why": "Why residual nets train"}
 
 
 @pytest.mark.parametrize("path", list(PAGE_HEADINGS))

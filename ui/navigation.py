@@ -29,6 +29,7 @@ PAGES = {
     "gradients": ("Gradients", ":material/gradient:"),
     "responses": ("Responses", ":material/equalizer:"),
     "explain": ("Explain", ":material/image_search:"),
+    "why": ("Why it works", ":material/psychology:"),
 }
 
 

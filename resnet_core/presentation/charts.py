@@ -66,7 +66,7 @@ def smoothing_window(n: int) -> int:
     return int(max(1, min(100, n // 50)))
 
 
-def _axes(fig: go.Figure, hovermode: str = "x unified", **kwargs) -> None:
+def style_axes(fig: go.Figure, hovermode: str = "x unified", **kwargs) -> None:
     # The legend goes under the x-axis title: above the plot it collides with the chart's title.
     fig.update_layout(font=FONT, plot_bgcolor="white", paper_bgcolor="white", margin=dict(l=10, r=10, t=50, b=20),
                       legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), hovermode=hovermode, **kwargs)
@@ -81,7 +81,7 @@ def loss_figure(runs: Sequence[RunSeries], title: str = "Training loss") -> go.F
         window = smoothing_window(len(run.loss))
         x, y = downsample(run.steps, running_mean(run.loss, window))
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=run.label, line=dict(color=run.color, width=2)))
-    _axes(fig, title=title, height=380)
+    style_axes(fig, title=title, height=380)
     fig.update_xaxes(title="iterations (batches)")
     fig.update_yaxes(title="cross-entropy loss", type="log")
     return fig
@@ -92,7 +92,7 @@ def error_figure(runs: Sequence[RunSeries], title: str = "Error") -> go.Figure:
     fig = go.Figure()
     for run in runs:
         _add_error_traces(fig, run)
-    _axes(fig, title=title, height=380)
+    style_axes(fig, title=title, height=380)
     fig.update_xaxes(title="iterations (batches)")
     fig.update_yaxes(title="error (%)", rangemode="tozero")
     return fig
@@ -121,7 +121,7 @@ def degradation_figure(plain: Sequence[RunSeries], residual: Sequence[RunSeries]
         _add_error_traces(fig, run, 1, 1)
     for run in residual:
         _add_error_traces(fig, run, 1, 2)
-    _axes(fig, height=430)
+    style_axes(fig, height=430)
     fig.update_xaxes(title="iterations (batches)")
     fig.update_yaxes(title="error (%)", rangemode="tozero", row=1, col=1)
     for annotation in fig.layout.annotations:
@@ -154,7 +154,7 @@ def layer_profile_figure(series: Sequence[LayerSeries], title: str, y_title: str
                                  line=dict(color=s.color, width=2, dash=s.dash), marker=dict(size=4),
                                  customdata=np.asarray(s.names, dtype=object),
                                  hovertemplate="layer %{x}: %{customdata}<br>%{y:.3g}<extra>" + s.label + "</extra>"))
-    _axes(fig, title=title, height=height, hovermode="closest")
+    style_axes(fig, title=title, height=height, hovermode="closest")
     fig.update_xaxes(title="layer (1 = first conv, input side; the diagram's numbers)")
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power")
     return fig
@@ -169,7 +169,7 @@ def gradient_heatmap_figure(grid: np.ndarray, steps: np.ndarray, layer_starts: n
         customdata=np.asarray([[names[i]] * grid.shape[1] for i in layer_starts], dtype=object),
         hovertemplate="step %{x}<br>layer %{y}: %{customdata}<br>log₁₀ ‖∇W‖ = %{z:.2f}<extra></extra>",
     ))
-    _axes(fig, title=title, height=420, hovermode="closest")
+    style_axes(fig, title=title, height=420, hovermode="closest")
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title="layer index")
     return fig
@@ -189,7 +189,7 @@ def responses_figure(series: Sequence[LayerSeries]) -> go.Figure:
         fig.add_trace(go.Scatter(x=np.arange(1, len(x) + 1), y=np.sort(s.values)[::-1], showlegend=False,
                                  hovertemplate="rank %{x}: std %{y:.3f}<extra>" + s.label + "</extra>", **common),
                       row=2, col=1)
-    _axes(fig, height=620, hovermode="closest")
+    style_axes(fig, height=620, hovermode="closest")
     fig.update_xaxes(title="layer (the diagram's numbers; only the 3×3 convs have a response)", row=1, col=1)
     fig.update_xaxes(title="layer rank (largest response first)", row=2, col=1)
     fig.update_yaxes(title="std of response", rangemode="tozero")

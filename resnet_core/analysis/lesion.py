@@ -1,0 +1,242 @@
+"""Lesion study: delete residual blocks of a trained net at test time and measure the damage.
+
+Veit, Wilber & Belongie 2016, "Residual Networks Behave Like Ensembles of Relatively Shallow Networks", §4:
+deleting a single block of a trained ResNet barely changes its test error (Fig. 3), deleting several
+blocks at once raises the error smoothly with their number (Fig. 5a), whereas removing a single layer of
+a plain (VGG-like) net destroys it. Their reading: a ResNet is a collection of many paths of different
+lengths that do not strongly depend on each other, not one deep chain.
+
+What "deleting a block" means here. A block computes `out = F(x) + shortcut(x)` (post-activation
+blocks then apply one more activation, pre-activation blocks do not); deleting it removes its residual
+branch F, so the block computes
+
+- post-activation: `act(shortcut(x))`; pre-activation: `shortcut(x)`.
+
+For a ResNet the shortcut is the block's own module: identity, option A's zero-pad or its *trained*
+projection (options B/C). For the paper's ReLU nets with identity or zero-pad shortcuts this is exactly
+"the block's output becomes its shortcut's output": a post-activation block's input is itself a ReLU
+output, so `relu(shortcut(x)) == shortcut(x)`. Keeping the activation is what makes a block whose branch
+is zero unchanged by deletion, under every shortcut option and activation.
+
+A plain twin has no shortcut. Its deleted block uses the mapping the spec's option A would give, without
+parameters: the identity where the block keeps the shape, option A's subsample-and-zero-pad
+(`ZeroPadShortcut`) where it changes (first block of stages 2+). That is the only parameter-free way to
+pass the signal on, so a plain net and its option-A ResNet twin lose their blocks the same way, and the
+comparison is about what the *other* layers learned (a trained plain net was never taught to work
+without that layer; a ResNet's later blocks always saw the identity path).
+
+Everything runs on a deep copy in eval mode (BN uses its running statistics), under `torch.inference_mode`:
+the caller's net — parameters, buffers, train/eval flags, hooks, `.grad` — is never touched. Deletion is a
+forward hook on the copy's block that returns the replacement output; hooks are removed in a `finally`.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..model.layers import ZeroPadShortcut, make_activation
+
+Metrics = dict[str, float]  # {"loss": mean cross-entropy, "error": top-1 error in percent}
+
+
+def analysis_copy(net: nn.Module) -> nn.Module:
+    """A deep copy of `net` in eval mode, with no hooks, no `.grad` and frozen parameters.
+
+    The analyses mutate (hooks, perturbed weights) or differentiate only this copy. Hooks the caller had
+    installed are dropped from the copy so that their side effects (recording activations, say) do not
+    fire for thousands of analysis passes.
+    """
+    model = copy.deepcopy(net)
+    model.eval()
+    for p in model.parameters():
+        p.grad = None
+        p.requires_grad_(False)  # no weight gradients: input gradients (shattered.py) still flow
+    for m in model.modules():
+        for name in ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                     "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_backward_hooks",
+                     "_backward_pre_hooks"):
+            hooks = getattr(m, name, None)
+            if hooks is not None:
+                hooks.clear()
+    return model
+
+
+def device_of(net: nn.Module) -> torch.device:
+    param = next(net.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")
+
+
+def evaluate(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> Metrics:
+    """Mean cross-entropy and top-1 error (percent) of `net` as it is (mode, hooks) on (images, labels).
+
+    Sums stay on the device until the end: one host sync per evaluation.
+    """
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"need as many labels as images, and at least one; got {len(images)} and {len(labels)}")
+    device = device_of(net)
+    with torch.inference_mode():
+        loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+        wrong = torch.zeros((), dtype=torch.int64, device=device)
+        for start in range(0, len(images), batch_size):
+            x = images[start : start + batch_size].to(device=device, dtype=torch.float32)
+            y = labels[start : start + batch_size].to(device=device, dtype=torch.long)
+            logits = net(x).float()
+            loss_sum += F.cross_entropy(logits, y, reduction="sum").double()
+            wrong += (logits.argmax(dim=1) != y).sum()
+    n = len(images)
+    return {"loss": float(loss_sum) / n, "error": 100.0 * int(wrong) / n}
+
+
+def deleted_block_mapping(net: nn.Module, name: str) -> nn.Module:
+    """What block `name` computes once deleted (see the module docstring): its shortcut — or, in a plain
+    net, identity / option-A zero-pad — followed, in a post-activation net, by the block's activation."""
+    info = _block_infos(net)[name]
+    spec = net.layout.spec
+    if info.shortcut is not None:
+        mapping = net.get_submodule(name).shortcut
+    elif info.stride != 1 or info.in_channels != info.out_channels:
+        mapping = ZeroPadShortcut(info.in_channels, info.out_channels, info.stride)
+    else:
+        mapping = nn.Identity()
+    if spec.preact:
+        return mapping
+    return nn.Sequential(mapping, make_activation(spec.activation))
+
+
+@contextmanager
+def deleted(net: nn.Module, names: Iterable[str]) -> Iterator[nn.Module]:
+    """Inside the `with` statement the blocks `names` of `net` are deleted (forward hooks that replace their
+    output); the hooks are removed on exit, even on an error. Use it on an `analysis_copy`: it adds hooks
+    to the net it is given."""
+    handles = []
+    try:
+        for name in names:
+            mapping = deleted_block_mapping(net, name)
+            # A forward hook that returns a value replaces the module's output; args[0] is the block's input.
+            handles.append(net.get_submodule(name).register_forward_hook(
+                lambda module, args, output, mapping=mapping: mapping(args[0])
+            ))
+        yield net
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def lesion(
+    net: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    blocks: Sequence[str] | None = None,
+    batch_size: int = 500,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Metrics]:
+    """Delete each residual block in turn and evaluate (Veit et al. 2016, §4, Fig. 3).
+
+    `net`: a net from `build_net` (it needs `net.layout`), trained or not; `images` in its input space
+    (normalised floats, N×C×H×W) and `labels` (N,). `blocks`: module names such as "stage2.block1"
+    (default: every block). `on_progress(done, total)` is called after each evaluation (total = blocks + 1).
+
+    Returns `{"intact": {"loss", "error"}, "stage1.block1": {...}, ...}`: the intact net first, then one
+    entry per deleted block in forward order; `loss` is the mean cross-entropy, `error` the top-1 error in
+    percent (0–100). The net is left exactly as it was (the work happens on a deep copy).
+    """
+    names = _select_blocks(net, blocks)
+    model = analysis_copy(net)
+    results = {"intact": evaluate(model, images, labels, batch_size)}
+    _report(on_progress, 1, len(names) + 1)
+    for done, name in enumerate(names, start=2):
+        with deleted(model, [name]):
+            results[name] = evaluate(model, images, labels, batch_size)
+        _report(on_progress, done, len(names) + 1)
+    return results
+
+
+def lesion_random(
+    net: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    k_values: Iterable[int] | None = None,
+    *,
+    draws: int = 5,
+    seed: int = 0,
+    blocks: Sequence[str] | None = None,
+    batch_size: int = 500,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    """Delete k randomly chosen blocks at once, `draws` times for each k (Veit et al. 2016, §4, Fig. 5a:
+    the error grows smoothly with k in a ResNet).
+
+    `k_values`: how many blocks to delete at once (default 1, 2, …, all). Blocks are drawn without
+    replacement from `blocks` (default: all) by a `random.Random(seed)`, so the result depends on the seed
+    only, not on global RNG state. `on_progress(done, total)` is called after each evaluation (total =
+    1 + draws × len(k_values)). Returns, as JSON-ready parallel lists:
+
+        {"intact": {"loss", "error"}, "k": [k, ...],
+         "error": [[error of each draw] for each k],   # percent
+         "loss":  [[mean cross-entropy of each draw] for each k],
+         "deleted": [[[block names of each draw]] for each k],
+         "draws": draws, "seed": seed}
+    """
+    names = _select_blocks(net, blocks)
+    ks = list(range(1, len(names) + 1)) if k_values is None else [int(k) for k in k_values]
+    bad = [k for k in ks if not 1 <= k <= len(names)]
+    if bad:
+        raise ValueError(f"k must be between 1 and {len(names)} (the number of blocks); got {bad}")
+    if draws < 1:
+        raise ValueError(f"draws must be at least 1, got {draws}")
+    rng = random.Random(seed)
+    order = {name: i for i, name in enumerate(names)}
+    model = analysis_copy(net)
+    result: dict = {"intact": evaluate(model, images, labels, batch_size), "k": ks, "error": [], "loss": [],
+                    "deleted": [], "draws": draws, "seed": seed}
+    done, total = 1, 1 + draws * len(ks)
+    _report(on_progress, done, total)
+    for k in ks:
+        errors, losses, chosen = [], [], []
+        for _ in range(draws):
+            subset = sorted(rng.sample(names, k), key=order.__getitem__)
+            with deleted(model, subset):
+                metrics = evaluate(model, images, labels, batch_size)
+            errors.append(metrics["error"])
+            losses.append(metrics["loss"])
+            chosen.append(subset)
+            done += 1
+            _report(on_progress, done, total)
+        result["error"].append(errors)
+        result["loss"].append(losses)
+        result["deleted"].append(chosen)
+    return result
+
+
+def _report(on_progress: Callable[[int, int], None] | None, done: int, total: int) -> None:
+    if on_progress is not None:
+        on_progress(done, total)
+
+
+def _block_infos(net: nn.Module) -> dict:
+    layout = getattr(net, "layout", None)
+    if layout is None:
+        raise TypeError("lesion needs a net from resnet_core.build_net (it reads net.layout.blocks)")
+    return {b.name: b for b in layout.blocks}
+
+
+def _select_blocks(net: nn.Module, blocks: Sequence[str] | None) -> list[str]:
+    """The requested block names (default all), deduplicated, in forward order."""
+    infos = _block_infos(net)
+    if blocks is None:
+        return list(infos)
+    if isinstance(blocks, str):
+        blocks = [blocks]
+    unknown = [b for b in blocks if b not in infos]
+    if unknown:
+        raise ValueError(f"unknown blocks {unknown}; this net's blocks are {list(infos)}")
+    wanted = set(blocks)
+    return [name for name in infos if name in wanted]

@@ -1,0 +1,217 @@
+"""Background analyses of stored runs — the loss landscape (Li et al. 2018) — kept in the run store.
+
+A landscape is hundreds of evaluations of the whole net: about a minute for ResNet-20 on a laptop CPU,
+longer for deeper nets. So, like training, it runs in a worker process and talks to the pages only
+through the run store's database: a row per analysis (its run, kind, parameters, status, progress, and
+the result as JSON once done). A page starts it, shows its progress, can stop it, and finds the result
+again on the next visit (the same run and parameters are never computed twice).
+
+    analyses = Analyses(store)
+    ids = [analyses.create(run.id, "landscape", {"steps": 11, "span": 1.0, "seed": 0, "images": 256})]
+    start_worker(store.root, ids)              # python -m resnet_core.runs.analyses ROOT ID ...
+    analyses.get(ids[0]).status, .progress, .result
+
+A worker that dies (killed, out of memory) leaves a row `running` with a pid that is gone; `get` and `list`
+report it `interrupted`, so the page offers to compute it again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .store import RunStore, pid_alive
+
+KINDS = ("landscape",)
+STATUSES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS analyses (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    params TEXT NOT NULL,                    -- JSON, keys sorted: the same request finds the same row
+    status TEXT NOT NULL,
+    progress REAL NOT NULL DEFAULT 0,        -- fraction done, 0..1
+    result TEXT,                             -- JSON, once completed (or the rows done when stopped)
+    error TEXT,
+    pid INTEGER,
+    stop_requested INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class Analysis:
+    id: str
+    run_id: str
+    kind: str
+    params: dict
+    status: str
+    progress: float
+    result: dict | None
+    error: str | None
+    pid: int | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running")
+
+
+class Analyses:
+    """The `analyses` table of a run store's database. It uses the store's own connections and short write
+    transactions (same package): one database file, one connection per thread and process."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+        store._connect().executescript(SCHEMA)
+
+    def create(self, run_id: str, kind: str, params: dict) -> str:
+        if kind not in KINDS:
+            raise ValueError(f"analysis kind {kind!r} is not valid; choose one of: {', '.join(KINDS)}")
+        self.store.get(run_id)  # KeyError for an unknown run
+        analysis_id = f"{kind}-{secrets.token_hex(4)}"
+        now = time.time()
+        with self.store._write() as db:
+            db.execute("INSERT INTO analyses (id, run_id, kind, params, status, created_at, updated_at)"
+                       " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                       (analysis_id, run_id, kind, _params_json(params), now, now))
+        return analysis_id
+
+    def get(self, analysis_id: str) -> Analysis:
+        row = self.store._connect().execute("SELECT * FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no analysis {analysis_id!r}")
+        return _from_row(row)
+
+    def find(self, run_id: str, kind: str, params: dict) -> Analysis | None:
+        """The newest analysis of this run with exactly these parameters, or None."""
+        row = self.store._connect().execute(
+            "SELECT * FROM analyses WHERE run_id = ? AND kind = ? AND params = ? ORDER BY created_at DESC LIMIT 1",
+            (run_id, kind, _params_json(params))).fetchone()
+        return None if row is None else _from_row(row)
+
+    def set_status(self, analysis_id: str, status: str, *, error: str | None = None, pid: int | None = None,
+                   result: dict | None = None) -> None:
+        if status not in STATUSES:
+            raise ValueError(f"status {status!r} is not valid; choose one of: {', '.join(STATUSES)}")
+        with self.store._write() as db:
+            db.execute("UPDATE analyses SET status = ?, error = ?, pid = COALESCE(?, pid), "
+                       "result = COALESCE(?, result), updated_at = ? WHERE id = ?",
+                       (status, error, pid, None if result is None else json.dumps(result), time.time(),
+                        analysis_id))
+
+    def set_progress(self, analysis_id: str, fraction: float) -> None:
+        with self.store._write() as db:
+            db.execute("UPDATE analyses SET progress = ?, updated_at = ? WHERE id = ?",
+                       (float(fraction), time.time(), analysis_id))
+
+    def request_stop(self, analysis_id: str) -> None:
+        with self.store._write() as db:
+            db.execute("UPDATE analyses SET stop_requested = 1 WHERE id = ?", (analysis_id,))
+            # A queued analysis has no worker to notice: it stops at once.
+            db.execute("UPDATE analyses SET status = 'stopped' WHERE id = ? AND status = 'queued'", (analysis_id,))
+
+    def stop_requested(self, analysis_id: str) -> bool:
+        row = self.store._connect().execute(
+            "SELECT stop_requested FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
+        return bool(row and row[0])
+
+
+def _params_json(params: dict) -> str:
+    return json.dumps(params, sort_keys=True)
+
+
+def _from_row(row) -> Analysis:
+    status = row["status"]
+    if status == "running" and row["pid"] and not pid_alive(row["pid"]):
+        status = "interrupted"  # its worker is gone: it can never finish
+    return Analysis(row["id"], row["run_id"], row["kind"], json.loads(row["params"]), status, row["progress"],
+                    json.loads(row["result"]) if row["result"] else None, row["error"], row["pid"])
+
+
+# ------------------------------------------------------------------------------------------ the worker
+
+
+def landscape_batch(store: RunStore, run_id: str, n_images: int) -> tuple[torch.nn.Module, torch.Tensor,
+                                                                         torch.Tensor]:
+    """The run's trained net and its first `n_images` test images (a fixed batch, as Li et al. use)."""
+    from ..data.pixels import to_input
+    from .loading import classifier_from_run, run_dataset
+
+    run = store.get(run_id)
+    data = run_dataset(run)
+    clf = classifier_from_run(store, run, data)
+    images = to_input(data.test_images[:n_images], data.mean, data.std)
+    return clf.net, images, data.test_labels[:n_images]
+
+
+def compute(store: RunStore, analysis_id: str) -> str:
+    """Run one analysis to its end in this process; returns its final status."""
+    from ..analysis.landscape import loss_landscape
+
+    analyses = Analyses(store)
+    analysis = analyses.get(analysis_id)
+    if analysis.status not in ("queued", "interrupted"):
+        return analysis.status
+    analyses.set_status(analysis_id, "running", pid=os.getpid())
+    try:
+        p = analysis.params
+        net, images, labels = landscape_batch(store, analysis.run_id, int(p["images"]))
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            if time.monotonic() - last[0] > 0.5 or done == total:  # short, rare write transactions
+                analyses.set_progress(analysis_id, done / total)
+                last[0] = time.monotonic()
+
+        result = loss_landscape(net, images, labels, steps=int(p["steps"]), span=float(p["span"]),
+                                seed=int(p["seed"]), on_progress=progress,
+                                should_stop=lambda: analyses.stop_requested(analysis_id))
+        status = "completed" if result["complete"] else "stopped"
+        analyses.set_status(analysis_id, status, result=result)
+        return status
+    except BaseException as err:
+        analyses.set_status(analysis_id, "failed", error=f"{type(err).__name__}: {err}"[:2000])
+        raise
+
+
+def worker_command(root, analysis_ids: Sequence[str]) -> list[str]:
+    return [sys.executable, "-m", "resnet_core.runs.analyses", str(root), *analysis_ids]
+
+
+def start_worker(root, analysis_ids: Sequence[str]) -> subprocess.Popen:
+    """One background process computing the analyses one after another (a fresh interpreter, like the
+    training workers: nothing of the server's state leaks in). Its output goes to analyses.log."""
+    log_path = RunStore(root).root / "analyses.log"
+    with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(worker_command(root, analysis_ids), stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def main(argv: Sequence[str]) -> int:
+    root, *ids = argv
+    # Below the server and training in CPU priority: a person's clicks come first.
+    os.nice(5)
+    store = RunStore(root)
+    for analysis_id in ids:
+        try:
+            compute(store, analysis_id)
+        except Exception:
+            traceback.print_exc()  # recorded as `failed` in the store; the log keeps the traceback
+    return 0
+
+
+if __name__ == "__main__":  # python -m resnet_core.runs.analyses RUNS_ROOT ID ...
+    sys.exit(main(sys.argv[1:]))
