@@ -8,6 +8,8 @@ It never imports streamlit: notebooks, the CLI and the app all use it the same w
 """
 
 from .analysis.attributions import explain
+from .analysis.landscape import loss_landscape
+from .analysis.lesion import lesion
 from .analysis.probes import gradient_norms, layer_responses
 from .data.datasets import DATASETS, DatasetUnavailable, ImageDataset, load_dataset, sample_test_images
 from .data.loader import DeviceLoader
@@ -55,6 +57,6 @@ __all__ = [
     "CheckpointEvent", "DivergedEvent", "EndEvent", "EpochEvent", "GradNormsEvent", "ResponsesEvent", "StepEvent",
     # runs
     "JobRunner", "RunConfig", "RunStore", "runs_dir",
-    # looking inside, explaining
-    "explain", "gradient_norms", "layer_responses",
+    # looking inside, explaining, why residual nets train
+    "explain", "gradient_norms", "layer_responses", "lesion", "loss_landscape",
 ]  # fmt: skip
