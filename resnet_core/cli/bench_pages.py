@@ -3,7 +3,10 @@
 - Gradients page: the per-layer gradient profile of a fresh 110-layer net, residual and plain (target < 2 s).
 - Explain page: integrated gradients (50 steps) + Grad-CAM + saliency on one 32×32 image, ResNet-56 (< 2 s).
 - Live pages: reading a run's metrics from a store holding 100 runs × 10,000 steps (all, and "since step k").
-Medians over repeats, one untimed warm-up each.
+- Why page: the lesion study of ResNet-56 over its 27 blocks on 1,000 test images (target < 15 s), the default
+  landscape of ResNet-20 (11 × 11 points on 256 images, < 90 s) and the shattered-gradients toy at depth 50,
+  residual and plain (< 2 s). The cost does not depend on the weights, so fresh nets stand in for trained ones.
+Medians over repeats, one untimed warm-up each (the landscape, a minute long, once).
 """
 
 from __future__ import annotations
@@ -17,7 +20,11 @@ import torch
 
 from ..analysis.attributions import explain
 from ..analysis.explorer import init_gradient_profile, probe_batch
+from ..analysis.landscape import loss_landscape
+from ..analysis.lesion import lesion
+from ..analysis.shattered import toy_shattered
 from ..data.datasets import ImageDataset
+from ..data.pixels import to_input
 from ..model.net import build_net
 from ..model.spec import NetSpec
 from ..runs.store import RunStore
@@ -63,6 +70,26 @@ def store_read_seconds(runs: int = 100, steps: int = 10_000, repeats: int = 20) 
         return result
 
 
+def why_seconds(data: ImageDataset, lesion_depth: int = 56, landscape_depth: int = 20, lesion_images: int = 1000,
+                landscape_steps: int = 11, landscape_images: int = 256, toy_depth: int = 50,
+                repeats: int = 3) -> dict[str, float]:
+    """The Why page's three computations on the page's default sizes (fresh nets of the same shape)."""
+    n = min(lesion_images, len(data.test_labels))
+    images = to_input(data.test_images[:n], data.mean, data.std)
+    labels = data.test_labels[:n]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        deep, shallow = build_net(NetSpec(depth=lesion_depth)).eval(), build_net(NetSpec(depth=landscape_depth))
+    start = time.perf_counter()
+    loss_landscape(shallow.eval(), images[:landscape_images], labels[:landscape_images], steps=landscape_steps)
+    landscape = time.perf_counter() - start
+    return {
+        "lesion_seconds": _median_seconds(lambda: lesion(deep, images, labels), repeats),
+        "landscape_seconds": landscape,
+        "shattered_toy_seconds": _median_seconds(lambda: [toy_shattered(toy_depth, s) for s in (True, False)], repeats),
+    }
+
+
 def run_page_benchmarks(data: ImageDataset, log=print) -> dict:
 
     log(f"torch threads: {torch.get_num_threads()}")
@@ -76,6 +103,11 @@ def run_page_benchmarks(data: ImageDataset, log=print) -> dict:
     reads = store_read_seconds()
     report["store_reads"] = reads
     log("Run store with 100 runs × 10,000 steps: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in reads.items()))
+    why = why_seconds(data)
+    report["why"] = why
+    log(f"Why page: lesion of ResNet-56 (27 blocks, 1,000 images) {why['lesion_seconds']:.1f} s (target < 15 s); "
+        f"landscape of ResNet-20 (11 × 11, 256 images) {why['landscape_seconds']:.1f} s (< 90 s); "
+        f"shattered toy at depth 50 {why['shattered_toy_seconds']:.2f} s (< 2 s)")
     return report
 
 
