@@ -45,7 +45,7 @@ def test_runs_round_trip(store):
 def test_queue_order_and_claim(store):
     ids = [store.create(SPEC, CONFIG) for _ in range(3)]
     assert [r.id for r in store.list(["queued"])] == ids
-    assert store.claim(ids[0], pid=123)
+    assert store.claim(ids[0], pid=os.getpid())  # a live process: a dead one would be settled as interrupted
     assert not store.claim(ids[0], pid=456)  # already taken
     store.request_stop(ids[1])  # a queued run is stopped at once
     assert store.get(ids[1]).status == "stopped"

@@ -53,7 +53,7 @@ def run_degradation(args: argparse.Namespace) -> int:
         run_id = store.create(spec, config, dataset=preset.dataset, name=name, status="running")
         print(f"\n{spec.name}: run {run_id}")
         status = train_here(store, run_id)
-        if status == 130:  # Ctrl-C: stop the whole experiment
+        if status in (129, 130, 143):  # Ctrl-C or a termination signal: stop the whole experiment
             return status
         failed |= status != 0
     print("\n" + format_table(store, experiment))

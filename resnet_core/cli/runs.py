@@ -183,8 +183,9 @@ def train_here(store: RunStore, run_id: str) -> int:
     """Train in this process with a progress bar; Ctrl-C leaves the run `interrupted` (resumable)."""
     from tqdm import tqdm
 
-    from ..runs.worker import execute_run
+    from ..runs.worker import execute_run, interrupt_on_signals
 
+    interrupt_on_signals()  # `kill` (SIGTERM) or a closed terminal (SIGHUP) end the run like Ctrl-C
     bar = None
 
     def progress(event) -> None:
@@ -204,9 +205,10 @@ def train_here(store: RunStore, run_id: str) -> int:
 
     try:
         status = execute_run(store, run_id, extra_listener=progress)  # it records the status, Ctrl-C included
-    except KeyboardInterrupt:
-        print(f"\nrun {run_id}: interrupted — `python -m resnet_core resume {run_id}` continues it", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        print(f"\nrun {run_id}: interrupted{f' ({err})' if str(err) else ''} — `python -m resnet_core resume "
+              f"{run_id}` continues it", file=sys.stderr)
+        return 143 if "SIGTERM" in str(err) else 129 if "SIGHUP" in str(err) else 130  # 128 + the signal
     except Exception:
         run = store.get(run_id)
         print(f"\nrun {run_id} failed: {run.error}", file=sys.stderr)

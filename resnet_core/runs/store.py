@@ -31,6 +31,8 @@ from .config import RunConfig
 STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
 ACTIVE = ("queued", "running")
 RESUMABLE = ("stopped", "interrupted")
+# The message of a run found `running` with its process gone (JobRunner refines it for its own workers).
+GONE = "the process training this run ended unexpectedly"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -46,8 +48,11 @@ CREATE TABLE IF NOT EXISTS runs (
     updated_at REAL NOT NULL,
     error TEXT,
     pid INTEGER,                             -- the process training it while running
+    pid_started INTEGER,                     -- that process's start time (tells a reused pid apart)
     progress TEXT,                           -- JSON: epoch, step, total_steps, images_per_second
-    stop_requested INTEGER NOT NULL DEFAULT 0
+    stop_requested INTEGER NOT NULL DEFAULT 0,
+    executor TEXT,                           -- where it trains: "local" or "ray" (NULL: not started yet,
+    node TEXT                                --   or recorded by an older version); node: its host
 );
 CREATE TABLE IF NOT EXISTS steps (
     run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch REAL, loss REAL, error REAL, lr REAL,
@@ -75,6 +80,8 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 """
 
 STEP_FIELDS = ("step", "epoch", "loss", "error", "lr", "images_per_second")
+# Columns added after the first release: (name, type); old stores get them on first open.
+ADDED_COLUMNS = (("runs", "pid_started", "INTEGER"), ("runs", "executor", "TEXT"), ("runs", "node", "TEXT"))
 EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "seconds",
                 "images_per_second")
 
@@ -99,6 +106,8 @@ class Run:
     pid: int | None = None
     progress: dict = field(default_factory=dict)
     stop_requested: bool = False
+    executor: str | None = None  # "local" or "ray" once it started (runs/executors.py)
+    node: str | None = None  # the host it trains on (Ray: "host (ip)")
 
     @property
     def active(self) -> bool:
@@ -116,7 +125,8 @@ class Run:
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "status": self.status, "spec": self.spec.to_dict(),
                 "config": self.config.to_dict(), "dataset": self.dataset, "device": self.device,
-                "created_at": self.created_at, "updated_at": self.updated_at, "error": self.error}
+                "created_at": self.created_at, "updated_at": self.updated_at, "error": self.error,
+                "executor": self.executor, "node": self.node}
 
 
 class RunStore:
@@ -140,6 +150,7 @@ class RunStore:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode; durable at checkpoints
         conn.executescript(SCHEMA)
+        _add_columns(conn)
         conn.row_factory = sqlite3.Row
         self._local.conn, self._local.pid = conn, os.getpid()
         return conn
@@ -171,12 +182,13 @@ class RunStore:
         config = RunConfig.of(config)
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
         now = time.time()
+        pid = os.getpid() if status == "running" else None  # created running: this process trains it (CLI)
         with self._write() as db:
             db.execute(
-                "INSERT INTO runs (id, name, spec, config, dataset, device, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs (id, name, spec, config, dataset, device, status, created_at, updated_at,"
+                " pid, pid_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, name or f"{spec.name} · {dataset}", json.dumps(spec.to_dict()),
-                 json.dumps(config.to_dict()), dataset, device, status, now, now),
+                 json.dumps(config.to_dict()), dataset, device, status, now, now, pid, process_start(pid)),
             )
         return run_id
 
@@ -184,7 +196,7 @@ class RunStore:
         row = self._connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise KeyError(f"no run {run_id!r} in {self.root}")
-        return _run_from_row(row)
+        return _run_from_row(self._settle([row])[0])
 
     def find(self, prefix: str) -> Run:
         """A run by its id or a unique prefix of it (for the command line). The prefix is literal text
@@ -197,7 +209,7 @@ class RunStore:
         ).fetchall()
         exact = [r for r in rows if r["id"] == prefix]
         if exact or len(rows) == 1:
-            return _run_from_row((exact or rows)[0])
+            return _run_from_row(self._settle([(exact or rows)[0]])[0])
         if not rows:
             raise KeyError(f"no run {prefix!r} in {self.root}")
         shown = ", ".join(r["id"] for r in rows[:5]) + (", …" if len(rows) > 5 else "")
@@ -209,17 +221,37 @@ class RunStore:
         if statuses:
             sql += f" WHERE status IN ({','.join('?' * len(statuses))})"
             args = tuple(statuses)
-        return [_run_from_row(r) for r in self._connect().execute(sql + " ORDER BY seq", args)]
+        rows = self._settle(self._connect().execute(sql + " ORDER BY seq", args).fetchall())
+        return [_run_from_row(r) for r in rows if not statuses or r["status"] in statuses]
+
+    def _settle(self, rows: list[sqlite3.Row]) -> list[sqlite3.Row]:
+        """The rows, with every `running` run whose process is gone marked `interrupted` first.
+
+        A process killed outright (SIGKILL, a killed server's orphaned worker killed later) cannot write
+        its own status; whoever reads the run next does, so it can resume, stop or be deleted at once."""
+        lost = [r for r in rows if r["status"] == "running" and r["pid"] is not None
+                and not process_alive(r["pid"], r["pid_started"]) and not _our_zombie(r["pid"])]
+        if not lost:
+            return rows
+        with self._write() as db:
+            for r in lost:  # only if nothing changed meanwhile (a resumed run has a new pid)
+                db.execute("UPDATE runs SET status = 'interrupted', error = ?, pid = NULL, stop_requested = 0,"
+                           " updated_at = ? WHERE id = ? AND status = 'running' AND pid = ?",
+                           (f"{GONE} (pid {r['pid']}) — resume to continue from the last checkpoint", time.time(),
+                            r["id"], r["pid"]))
+        fresh = {r["id"]: r for r in self._connect().execute(
+            f"SELECT * FROM runs WHERE id IN ({','.join('?' * len(lost))})", [r["id"] for r in lost])}
+        return [fresh.get(r["id"], r) for r in rows]
 
     def set_status(self, run_id: str, status: str, error: str | None = None, pid: int | None = None,
                    device: str | None = None) -> None:
         _check_status(status)
         with self._write() as db:
             cur = db.execute(
-                "UPDATE runs SET status = ?, error = ?, pid = ?, device = COALESCE(?, device), updated_at = ?,"
-                " stop_requested = CASE WHEN ? IN ('queued', 'running') THEN stop_requested ELSE 0 END"
-                " WHERE id = ?",
-                (status, error, pid, device, time.time(), status, run_id),
+                "UPDATE runs SET status = ?, error = ?, pid = ?, pid_started = ?, device = COALESCE(?, device),"
+                " updated_at = ?, stop_requested = CASE WHEN ? IN ('queued', 'running') THEN stop_requested ELSE 0"
+                " END WHERE id = ?",
+                (status, error, pid, process_start(pid), device, time.time(), status, run_id),
             )
             if cur.rowcount == 0:
                 raise KeyError(f"no run {run_id!r}")
@@ -227,14 +259,21 @@ class RunStore:
     def claim(self, run_id: str, pid: int) -> bool:
         """Atomically move a queued run to running for process `pid`; False if it is no longer queued."""
         with self._write() as db:
-            cur = db.execute("UPDATE runs SET status = 'running', pid = ?, error = NULL, updated_at = ?"
-                             " WHERE id = ? AND status = 'queued'", (pid, time.time(), run_id))
+            cur = db.execute("UPDATE runs SET status = 'running', pid = ?, pid_started = ?, error = NULL,"
+                             " updated_at = ? WHERE id = ? AND status = 'queued'",
+                             (pid, process_start(pid), time.time(), run_id))
             return cur.rowcount == 1
 
     def set_progress(self, run_id: str, **progress) -> None:
         with self._write() as db:
             db.execute("UPDATE runs SET progress = ?, updated_at = ? WHERE id = ?",
                        (json.dumps(progress), time.time(), run_id))
+
+    def set_placement(self, run_id: str, executor: str, node: str | None) -> None:
+        """Record where a run trains: its executor ("local", "ray") and host."""
+        with self._write() as db:
+            db.execute("UPDATE runs SET executor = ?, node = ?, updated_at = ? WHERE id = ?",
+                       (executor, node, time.time(), run_id))
 
     def request_stop(self, run_id: str) -> None:
         """Ask the worker to stop at its next step (it checkpoints and ends `stopped`); a queued run
@@ -268,11 +307,13 @@ class RunStore:
             shutil.rmtree(folder, ignore_errors=True)
 
     def mark_interrupted(self, is_alive=None) -> list[str]:
-        """Runs left `running` by a process that no longer exists become `interrupted`."""
-        is_alive = is_alive or pid_alive
-        lost = [r.id for r in self.list(["running"]) if r.pid is None or not is_alive(r.pid)]
+        """Runs left `running` by a process that no longer exists become `interrupted` (at a runner's start,
+        also those `running` without a pid: claimed by a server that is gone)."""
+        alive = process_alive if is_alive is None else (lambda pid, started: is_alive(pid))
+        rows = self._connect().execute("SELECT id, pid, pid_started FROM runs WHERE status = 'running'").fetchall()
+        lost = [r["id"] for r in rows if r["pid"] is None or not alive(r["pid"], r["pid_started"])]
         for run_id in lost:
-            self.set_status(run_id, "interrupted", error="the process training this run ended unexpectedly")
+            self.set_status(run_id, "interrupted", error=f"{GONE} — resume to continue from the last checkpoint")
         return lost
 
     # --- metrics ----------------------------------------------------------------------------------
@@ -380,6 +421,55 @@ class RunStore:
         return load_checkpoint(path)
 
 
+def process_start(pid: int | None) -> int | None:
+    """When process `pid` started (clock ticks since boot: /proc/<pid>/stat field 22), or None where that
+    cannot be read (no such process, no /proc). With the pid, it names one process: pids get reused."""
+    fields = _proc_stat(pid)
+    try:
+        return int(fields[19])  # field 22 (fields[0] is field 3)
+    except (IndexError, ValueError, TypeError):
+        return None
+
+
+def _our_zombie(pid: int) -> bool:
+    """A child of this process that has exited but is not reaped yet: our JobRunner reaps it within a
+    poll and records how it ended (its exit code says more than "gone")."""
+    fields = _proc_stat(pid)
+    return bool(fields) and fields[0] == "Z" and fields[1] == str(os.getpid())  # fields 3 (state), 4 (ppid)
+
+
+def _proc_stat(pid: int | None) -> list[str] | None:
+    """The fields of /proc/<pid>/stat from field 3 on, or None (no such process, no /proc)."""
+    if pid is None:
+        return None
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()  # after "pid (comm)": comm may hold spaces and parentheses
+
+
+def process_alive(pid: int, started: int | None) -> bool:
+    """Whether the process that had `pid` and start time `started` still runs (a pid reused by a newer
+    process does not count; where start times are unknown, the pid alone decides)."""
+    if not pid_alive(pid):
+        return False
+    now = process_start(pid)
+    return started is None or now is None or now == started
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Bring a store made by an earlier version up to date (ADDED_COLUMNS), once per connection."""
+    for table, column, kind in ADDED_COLUMNS:
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in have:
+            try:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            except sqlite3.OperationalError as err:  # another process added it just now
+                if "duplicate column" not in str(err):
+                    raise
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -414,7 +504,7 @@ def _run_from_row(row: sqlite3.Row) -> Run:
         config=RunConfig.from_dict(json.loads(row["config"])), dataset=row["dataset"], device=row["device"], status=row["status"],
         created_at=row["created_at"], updated_at=row["updated_at"], error=row["error"], pid=row["pid"],
         progress=json.loads(row["progress"]) if row["progress"] else {},
-        stop_requested=bool(row["stop_requested"]),
+        stop_requested=bool(row["stop_requested"]), executor=row["executor"], node=row["node"],
     )
 
 

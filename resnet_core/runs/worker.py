@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
+import socket
 import sys
 import time
 import traceback
@@ -78,6 +80,7 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
         config = run.config.train
         device = pick_device(config.device)
         store.set_status(run_id, "running", pid=os.getpid(), device=describe_device(device))
+        store.set_placement(run_id, "local", socket.gethostname())
         data = load_dataset(run.dataset, **run.config.data_options())
         net, start_epoch, optimizer_state, start_step = None, 0, None, 0
         found = store.latest_checkpoint(run_id)
@@ -91,8 +94,8 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
         recorder = StoreRecorder(store, run_id, total_steps, extra_listener)
         result = train(run.spec, data, config, recorder, net=net, start_epoch=start_epoch,
                        optimizer_state=optimizer_state, should_stop=_stop_checker(store, run_id))
-    except KeyboardInterrupt:
-        store.set_status(run_id, "interrupted", error="interrupted (Ctrl-C) — resume to continue")
+    except KeyboardInterrupt as err:  # Ctrl-C, or a termination signal (see `interrupt_on_signals`)
+        store.set_status(run_id, "interrupted", error=f"interrupted ({err or 'Ctrl-C'}) — resume to continue")
         raise
     except BaseException as err:
         message = f"{type(err).__name__}: {err}"
@@ -106,8 +109,21 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
     return result.status
 
 
+def interrupt_on_signals(signals=(signal.SIGTERM, signal.SIGHUP)) -> None:
+    """Handle these signals like Ctrl-C: `execute_run` then ends the run `interrupted` (resumable) with the
+    signal's name, instead of dying `running` with no one left to say so. Signals set to be ignored
+    (nohup) stay ignored; call from the main thread."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+    for sig in signals:
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, interrupt)
+
+
 def run_worker(root: str, run_id: str) -> None:
     """Entry point of a worker process (see jobs.JobRunner)."""
+    interrupt_on_signals()  # the runner's shutdown, or a `kill` of an orphaned worker
     store = RunStore(root)
     try:
         execute_run(store, run_id)

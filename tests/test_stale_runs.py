@@ -1,0 +1,99 @@
+"""Runs left `running` by a process that is gone become `interrupted` for whoever reads them next (not only
+at a server's start), a reused pid is told apart by its start time, and the CLI's `train` treats SIGTERM
+like Ctrl-C."""
+
+import json
+import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import resnet_core as rc
+from resnet_core.runs.store import RunStore, process_start
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = rc.NetSpec(depth=8, width=4)
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "runs")
+
+
+def dead_pid() -> int:
+    proc = mp.get_context("spawn").Process(target=int)
+    proc.start()
+    proc.join()
+    return proc.pid
+
+
+def test_every_reader_sees_a_dead_process_as_interrupted(store):
+    for read in (store.get, store.find, lambda i: next(r for r in store.list() if r.id == i)):
+        run_id = store.create(SPEC, {})
+        store.set_status(run_id, "running", pid=dead_pid())
+        run = read(run_id)
+        assert run.status == "interrupted" and run.resumable, run
+        assert "resume" in run.error
+        assert store.get(run_id).status == "interrupted"  # stored, not only shown
+
+
+def test_a_live_process_keeps_its_run_running(store):
+    run_id = store.create(SPEC, {})
+    store.set_status(run_id, "running", pid=os.getpid())
+    assert store.get(run_id).status == "running" and store.list(["running"])[0].id == run_id
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process start times come from /proc")
+def test_a_reused_pid_is_told_apart_by_its_start_time(store):
+    run_id = store.create(SPEC, {})
+    store.set_status(run_id, "running", pid=os.getpid())
+    assert process_start(os.getpid()) is not None
+    # As if our pid had belonged to an earlier process that trained this run and died.
+    store._connect().execute("UPDATE runs SET pid_started = pid_started - 1 WHERE id = ?", (run_id,))
+    assert store.get(run_id).status == "interrupted"
+
+
+def cli(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "resnet_core", *args], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+def start_training(runs: Path, data: Path) -> tuple[subprocess.Popen, str]:
+    proc = cli("train", "--depth", "8", "--width", "4", "--epochs", "200", "--train-size", "300", "--test-size",
+               "100", "--batch-size", "50", "--data-dir", str(data), "--runs-dir", str(runs))
+    store = RunStore(runs)
+    deadline = time.monotonic() + 240
+    while not (store.list() and len(store.steps(store.list()[0].id)["step"]) >= 2):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.2)
+    return proc, store.list()[0].id
+
+
+def test_a_killed_cli_run_can_be_resumed_stopped_or_deleted(tmp_path, shapes_root):
+    runs = tmp_path / "runs"
+    proc, run_id = start_training(runs, shapes_root)
+    proc.kill()
+    proc.communicate()
+    listing = subprocess.run([sys.executable, "-m", "resnet_core", "runs", "--json", "--runs-dir", str(runs)],
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert json.loads(listing.stdout)[0]["status"] == "interrupted"
+    delete = subprocess.run([sys.executable, "-m", "resnet_core", "delete", run_id, "--runs-dir", str(runs)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert delete.returncode == 0, delete.stderr
+    assert RunStore(runs).list() == []
+
+
+def test_sigterm_ends_a_cli_run_interrupted_and_resumable(tmp_path, shapes_root):
+    runs = tmp_path / "runs"
+    proc, run_id = start_training(runs, shapes_root)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143 and "Traceback" not in err, err
+    assert f"resume {run_id}" in err
+    run = RunStore(runs).get(run_id)
+    assert run.status == "interrupted" and "SIGTERM" in run.error and run.resumable
