@@ -15,6 +15,7 @@ from resnet_core.runs.experiments import (
     experiment_runs,
     experiments,
     plan_experiment,
+    verdict_missing,
 )
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode
@@ -86,8 +87,13 @@ def results() -> None:
                                 "ResNet test error %": pct(r.residual_test)} for r in rows]),
                  hide_index=True, width="stretch")
     findings = degradation_findings(rows)
+    missing = verdict_missing(rows)
     if active:
         st.caption("Final numbers when every run has finished; the table shows each run's latest epoch.")
+    elif missing:
+        st.info("No verdict: a comparison needs every run to complete the same recipe, and these did not — "
+                + "; ".join(missing) + ". The table shows each run's latest epoch; resume the unfinished runs "
+                "on the Train page to get a verdict.")
     else:
         for agrees, sentence in findings:
             (st.success if agrees else st.warning)(sentence)

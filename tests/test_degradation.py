@@ -1,6 +1,7 @@
 """The degradation experiment: specs, the depth table, the verdict, and the page end to end (tiny preset)."""
 
 import time
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from resnet_core.runs.experiments import (
     describe_recipe,
     experiment_runs,
     experiment_specs,
+    verdict_missing,
 )
 from resnet_core.runs.store import RunStore
 
@@ -47,7 +49,7 @@ def test_depth_table_reads_each_runs_last_epoch(tmp_path):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": e, "test_error": e + 0.01})
     store.create(rc.NetSpec(depth=56), {"experiment": "e1"})  # no epoch yet
     rows = depth_table(store, experiment_runs(store, "e1"))
-    assert rows == [DepthRow(20, 0.3, 0.31, 0.25, 0.26), DepthRow(56, 0.5, 0.51, None, None)]
+    assert [r[:5] for r in map(astuple, rows)] == [(20, 0.3, 0.31, 0.25, 0.26), (56, 0.5, 0.51, None, None)]
 
 
 def test_recipe_line_names_the_schedule_actually_used():
@@ -141,3 +143,45 @@ def test_legends_name_the_net_once(tmp_path):
                                                                 "ResNet-56 · my long run"]
     assert [s.label for s in series_for(store, [named, custom], label=lambda r: r.spec.name)] == [
         "ResNet-20", "ResNet-56"]
+
+
+def test_no_verdict_from_unfinished_runs(tmp_path):
+    """Issue 15: plain-56 stopped at 3/14 epochs and ResNet-56 at 1/14 got a green "degradation" and a yellow
+    "ResNet-56 is worse than ResNet-20": no verdict until every run completed the same recipe."""
+    store = RunStore(tmp_path / "runs")
+    cfg = {"experiment": "e1", "epochs": 14}
+    for depth, skip, done, status, err in ((20, False, 14, "completed", 0.10), (20, True, 14, "completed", 0.141),
+                                           (56, False, 3, "stopped", 0.5), (56, True, 1, "stopped", 0.872)):
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), cfg)
+        for epoch in range(1, done + 1):
+            store.add_epoch(run_id, {"epoch": epoch, "train_error": err, "test_error": err})
+        store.set_status(run_id, status)
+    rows = depth_table(store, experiment_runs(store, "e1"))
+    assert degradation_findings(rows) == []
+    assert verdict_missing(rows) == ["plain-56: 3 of 14 epochs, stopped", "ResNet-56: 1 of 14 epochs, stopped"]
+
+
+def test_no_verdict_across_recipes(tmp_path):
+    store = RunStore(tmp_path / "runs")
+    for depth, skip, epochs in ((20, False, 2), (20, True, 2), (56, False, 2), (56, True, 1)):
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": epochs})
+        for epoch in range(1, epochs + 1):
+            store.add_epoch(run_id, {"epoch": epoch, "train_error": 0.2, "test_error": 0.2})
+        store.set_status(run_id, "completed")
+    rows = depth_table(store, experiment_runs(store, "e1"))
+    assert degradation_findings(rows) == []
+    (gap,) = verdict_missing(rows)
+    assert gap.startswith("ResNet-56: trained with another recipe (1 epoch ·")
+
+
+def test_the_page_gives_no_verdict_on_stopped_runs(tiny_preset):
+    store = RunStore(tiny_preset)
+    for depth, skip, done in ((20, False, 14), (20, True, 14), (56, False, 3), (56, True, 1)):
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": 14})
+        for epoch in range(1, done + 1):
+            store.add_epoch(run_id, {"epoch": epoch, "train_error": 0.1, "test_error": 0.1})
+        store.set_status(run_id, "completed" if done == 14 else "stopped")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert not at.success and not at.warning
+    assert "plain-56: 3 of 14 epochs, stopped; ResNet-56: 1 of 14 epochs, stopped" in at.info[0].value

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 from ..data.datasets import DatasetUnavailable, load_dataset
 from ..model.spec import NetSpec
+from ..training.train import TrainConfig
 from .config import RunConfig
 from .store import Run, RunStore
-from ..training.train import TrainConfig
 
 PAPER_DEPTHS = (20, 32, 44, 56)
 
@@ -60,7 +60,7 @@ SCHEDULE_WORDS = {"step": "÷10 at 50% and 75%", "cosine": "cosine decay to 0", 
 def describe_recipe(config: RunConfig | TrainConfig | dict) -> str:
     """One line a learner can read: "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · …"."""
     config = RunConfig.of(config)
-    parts = [f"{config.epochs} epochs", f"batch {config.batch_size}",
+    parts = [f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}", f"batch {config.batch_size}",
              f"lr {config.lr:g}, {SCHEDULE_WORDS[config.schedule]}"]
     if config.warmup_epochs:
         parts.append(f"{config.warmup_epochs:g} epoch(s) of warm-up at lr {config.lr / 10:g}")
@@ -145,23 +145,58 @@ class DepthRow:
     plain_test: float | None
     residual_train: float | None
     residual_test: float | None
+    # Why these numbers cannot be judged yet, one phrase per run ("plain-56: 3 of 14 epochs, stopped");
+    # empty when both runs completed the experiment's recipe.
+    unfinished: tuple[str, ...] = ()
+
+
+def _recipe(run: Run) -> dict:
+    """What "trained the same way" compares: the run's config without its experiment tag."""
+    return {k: v for k, v in run.config.to_dict().items() if k != "experiment"}
 
 
 def depth_table(store: RunStore, runs: list[Run]) -> list[DepthRow]:
-    """Final (latest epoch's) train and test error of the plain and residual net at each depth."""
+    """Final (latest epoch's) train and test error of the plain and residual net at each depth, and for
+    each depth what keeps it from a verdict: a run that did not complete all its epochs, a missing run,
+    or a run trained with another recipe than the rest of the experiment."""
     final: dict[tuple[int, bool], dict] = {}
+    by_net: dict[tuple[int, bool], Run] = {}
     for run in runs:
         epochs = store.epochs(run.id)
+        by_net[(run.spec.depth, run.spec.skip)] = run
         if epochs:
             final[(run.spec.depth, run.spec.skip)] = epochs[-1]
     depths = sorted({r.spec.depth for r in runs})
+    recipes = [_recipe(r) for r in runs]
+    common = max(recipes, key=recipes.count) if recipes else None
 
     def get(depth, skip, key):
         row = final.get((depth, skip))
         return None if row is None else row[key]
 
+    def gaps(depth) -> tuple[str, ...]:
+        out = []
+        for skip in (False, True):
+            name = f"{'ResNet' if skip else 'plain'}-{depth}"
+            run = by_net.get((depth, skip))
+            if run is None:
+                out.append(f"{name}: no run")
+                continue
+            done = final[(depth, skip)]["epoch"] if (depth, skip) in final else 0
+            planned = run.config.epochs
+            if run.status != "completed" or done < planned:
+                out.append(f"{name}: {done} of {planned} epoch{'' if planned == 1 else 's'}, {run.status}")
+            elif _recipe(run) != common:
+                out.append(f"{name}: trained with another recipe ({describe_recipe(run.config)})")
+        return tuple(out)
+
     return [DepthRow(d, get(d, False, "train_error"), get(d, False, "test_error"), get(d, True, "train_error"),
-                     get(d, True, "test_error")) for d in depths]
+                     get(d, True, "test_error"), gaps(d)) for d in depths]
+
+
+def verdict_missing(rows: list[DepthRow]) -> list[str]:
+    """What a verdict still waits for, one phrase per run; empty when every run completed the same recipe."""
+    return [gap for row in rows for gap in row.unfinished]
 
 
 # A deeper ResNet counts as "no worse" within this margin of training error (one point), for run-to-run
@@ -170,7 +205,10 @@ SAME_WITHIN = 0.01
 
 
 def degradation_findings(rows: list[DepthRow]) -> list[tuple[bool, str]]:
-    """(agrees with the paper, sentence) for the shallowest vs the deepest net of each kind."""
+    """(agrees with the paper, sentence) for the shallowest vs the deepest net of each kind; none while a
+    run is unfinished or trained another way (`verdict_missing` says what is missing)."""
+    if verdict_missing(rows):
+        return []
     done = [r for r in rows if r.plain_train is not None and r.residual_train is not None]
     if len(done) < 2:
         return []
