@@ -5,7 +5,7 @@ a person can act on (the page shows it with `st.error`; never a traceback).
     >>> small = fit_square(img, 32)                  # centre square, resized to the net's input size
     >>> pixels = to_uint8_tensor(small)              # (3, 32, 32) uint8, like the datasets' images
 
-The rules (DESIGN.md, "Uploads"): a format allow-list, a decompression-bomb guard that reads only the
+The rules (ARCHITECTURE.md, "Rules"): a format allow-list, a decompression-bomb guard that reads only the
 header's width × height before any pixel is decoded, EXIF orientation applied, every mode converted to
 RGB (transparency composited over a neutral grey, 16-bit and float images scaled, not clipped), and all
 of it in memory — nothing is written to disk.
