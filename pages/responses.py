@@ -51,7 +51,7 @@ for skip in (False, True):
         label = f"{run_label(by_id[run_id])} (epoch {epochs[row]})"
         series.append(LayerSeries(label, shade(skip, k, len(group)), names, values[row],
                                   layout_of(by_id[run_id].spec).layer_indices(names), dash="solid" if skip else "dash"))
-        means[by_id[run_id].spec] = float(values[row].mean())
+        means[by_id[run_id].spec] = values[row]  # per layer: the verdicts resample the layers
 
 st.plotly_chart(responses_figure(series), width="stretch", key="resp.chart")
 shown = sorted({(by_id[i].spec.depth, len(records[i][0])) for i in chosen})
@@ -68,5 +68,8 @@ findings = fig7_findings(means)
 if not findings:
     st.info("To compare, show a plain net with its residual twin, or two ResNets that differ only in depth.")
 for agrees, sentence in findings:
-    (st.success if agrees else st.warning)(("Agrees: " if agrees else "Does not agree: ") + sentence +
-                                           " (mean std over layers).")
+    if agrees is None:
+        st.info("Too close to call: " + sentence.replace(" — too close to call:", " —", 1) + " (mean std over layers).")
+    else:
+        (st.success if agrees else st.warning)(("Agrees: " if agrees else "Does not agree: ") + sentence +
+                                               " (mean std over layers).")
