@@ -4,7 +4,15 @@ import numpy as np
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.analysis.explorer import aggregate_grid, describe_ratio, init_gradient_profile, probe_batch
+from resnet_core.analysis.explorer import (
+    NORM_WORDS,
+    aggregate_grid,
+    compare_scales,
+    describe_profile,
+    explain_init_profiles,
+    init_gradient_profile,
+    probe_batch,
+)
 from resnet_core.model.net import layout_of
 from resnet_core.presentation.charts import LayerSeries, gradient_heatmap_figure, layer_profile_figure
 from resnet_core.presentation.palette import net_color
@@ -57,27 +65,18 @@ with at_init:
     chart, text = st.columns([3, 1.2], gap="large")
     chart.plotly_chart(layer_profile_figure(
         [lines[k] for k in ("residual", "plain") if k in shown],
-        title=f"Gradient norm per layer at initialisation ({norm} norm, {activation})",
+        title=f"Gradient norm per layer at initialisation ({NORM_WORDS[norm]}, {activation})",
         y_title="‖∇W‖ (L2 norm of the weight gradient)"), width="stretch", key="grad.init.chart")
     chart.caption(f"One batch of {batch_size} images from the embedded dataset; mean cross-entropy loss; "
-                  "BN in training mode, as in the first training step. Log scale.")
+                  + ("BatchNorm in training mode (the batch's statistics), as in the first training step. "
+                     if norm == "batch" else "no normalisation layers. ") + "Log scale.")
     with text:
         st.metric("ResNet: first ÷ last layer", ratio_text(residual.first_last_ratio),
                   help="‖∇W‖ of the first conv divided by that of the final fc layer.")
         st.metric("plain: first ÷ last layer", ratio_text(plain.first_last_ratio))
-        st.markdown(f"Here the ResNet's gradients {describe_ratio(residual.first_last_ratio)}; the plain net's "
-                    f"{describe_ratio(plain.first_last_ratio)}.")
-        if norm == "none" and activation == "sigmoid":
-            st.markdown("**Why they vanish:** a sigmoid's derivative is at most 0.25, so every layer without "
-                        "normalisation shrinks the gradient." + (
-                            "" if preact else " In the original ResNet the sigmoid comes *after* the addition, so "
-                            "the shortcut path passes through one in every block too — turn on pre-activation for "
-                            "a clean identity path."))
-        elif norm == "batch":
-            st.markdown("**With BatchNorm nothing vanishes**, not even in the plain net (at initialisation a deep "
-                        "plain BN net's gradients can even *grow* toward the input). So why do deep plain nets "
-                        "still end with a *higher training error*? The paper (§4.1) calls it an optimisation "
-                        "difficulty — degradation.")
+        for paragraph in explain_init_profiles(residual, plain):
+            st.markdown(paragraph)
+        if norm == "batch":
             st.page_link(page("degradation"), label="See degradation happen", icon=":material/stacked_line_chart:")
 
 with during:
@@ -127,3 +126,6 @@ with during:
     st.plotly_chart(layer_profile_figure(series, f"Per-layer gradient norm near step {step}",
                                          "‖∇W‖ (L2 norm of the weight gradient)"), width="stretch", key="grad.step")
     st.caption("Norms of each training step's own mini-batch gradient (before weight decay), recorded by the trainer.")
+    drawn = [(s.label, by_id[i].spec, s.values) for s, i in zip(series, shown)]
+    st.markdown(" ".join([describe_profile(label, values) for label, _, values in drawn]
+                         + [compare_scales(drawn) or ""]))

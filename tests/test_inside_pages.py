@@ -115,3 +115,34 @@ def test_fig7_a_small_gap_within_the_spread_is_too_close_to_call():
     assert agrees is None and "too close to call" in sentence and "95% bootstrap CI" in sentence
     ((agrees, sentence),) = fig7_findings({r20: plain - 0.2, p20: plain})  # consistently smaller, per layer
     assert agrees is True and "smaller" in sentence
+
+
+def test_gradient_text_follows_what_is_drawn():
+    """Issue 15: no normalisation + ReLU gave ResNet norms ~1e8 and plain ~1e-4, and the text only said both
+    "stay within two orders of magnitude"; BatchNorm + sigmoid said they vanish and then "nothing vanishes"."""
+    from resnet_core.analysis.explorer import GradientProfile, explain_init_profiles
+
+    def profile(norm, activation, skip, norms):
+        spec = rc.NetSpec(depth=len(norms), norm=norm, activation=activation, skip=skip)
+        return GradientProfile(spec, tuple(f"l{i}" for i in range(len(norms))), np.array(norms, dtype=float))
+
+    flat = np.full(20, 1.0)
+    text = " ".join(explain_init_profiles(profile("none", "relu", True, flat * 3e8),
+                                          profile("none", "relu", False, flat * 2e-4)))
+    assert "residual stream's scale explodes" in text and "~1e8" in text and "~1e-4" in text
+    assert "ResNet-20's norms (~1e8) are 12 orders of magnitude above plain-20's" in text
+    vanish = np.geomspace(1e-4, 1.0, 20)
+    text = " ".join(explain_init_profiles(profile("batch", "sigmoid", True, vanish),
+                                          profile("batch", "sigmoid", False, vanish)))
+    assert "vanish toward the input" in text and "nothing vanishes" not in text
+    text = " ".join(explain_init_profiles(profile("batch", "relu", True, flat), profile("batch", "relu", False, flat)))
+    assert "nothing vanishes" in text and "explodes" not in text
+
+
+def test_gradient_title_and_caption_name_the_settings(tmp_path, monkeypatch, shapes_root):
+    at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root)
+    at.selectbox(key="grad.norm").set_value("none").run()
+    assert not at.exception
+    assert "(no normalisation, relu)" in at.get("plotly_chart")[0].proto.spec
+    caption = " ".join(c.value for c in at.caption)
+    assert "no normalisation layers" in caption and "BN" not in caption and "BatchNorm" not in caption

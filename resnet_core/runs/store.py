@@ -9,6 +9,7 @@ database, written atomically. A page refresh, a second tab or a server restart l
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -23,10 +24,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..training.checkpoints import load_checkpoint, save_checkpoint
+from ..training.checkpoints import CheckpointCorrupt, load_checkpoint, save_checkpoint
 from ..model.spec import NetSpec
 from ..training.train import TrainConfig
 from .config import RunConfig
+
+log = logging.getLogger(__name__)
 
 STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
 ACTIVE = ("queued", "running")
@@ -395,12 +398,13 @@ class RunStore:
         return None if row is None else (row[0], row[1], self.root / row[2])
 
     def load_checkpoint(self, run_id: str, epoch: int | None = None):
-        """(model state_dict, optimizer state or None, meta) of the newest (or a given epoch's) checkpoint."""
+        """(model state_dict, optimizer state or None, meta) of the newest checkpoint that loads (a damaged
+        newer one is skipped, and logged), or of a given epoch's."""
         if epoch is None:
-            found = self.latest_checkpoint(run_id)
-            if found is None:
-                raise FileNotFoundError(f"run {run_id} has no checkpoint yet")
-            path = found[2]
+            model, optimizer, meta, skipped = self.newest_good_checkpoint(run_id)
+            for note in skipped:
+                log.warning("run %s: %s; using epoch %s's", run_id, note, meta.get("epoch"))
+            return model, optimizer, meta
         else:
             row = self._connect().execute("SELECT path FROM checkpoints WHERE run_id = ? AND epoch = ?",
                                           (run_id, epoch)).fetchone()
@@ -408,6 +412,35 @@ class RunStore:
                 raise FileNotFoundError(f"run {run_id} has no checkpoint for epoch {epoch}")
             path = self.root / row[0]
         return load_checkpoint(path)
+
+    def newest_good_checkpoint(self, run_id: str, set_aside: bool = False):
+        """(model state, optimizer state or None, meta, skipped) of the newest checkpoint that loads, where
+        `skipped` says which newer ones did not and why. With `set_aside`, a damaged file is renamed
+        `<name>.corrupt` (kept for a look, never loaded or overwritten by the resumed run) and forgotten.
+        FileNotFoundError if the run has no checkpoint; CheckpointCorrupt if none of them loads."""
+        rows = self._connect().execute("SELECT epoch, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC",
+                                       (run_id,)).fetchall()
+        if not rows:
+            raise FileNotFoundError(f"run {run_id} has no checkpoint yet")
+        skipped = []
+        for epoch, rel in rows:
+            path = self.root / rel
+            try:
+                model, optimizer, meta = load_checkpoint(path)
+            except (CheckpointCorrupt, FileNotFoundError) as err:
+                log.warning("run %s: cannot load the checkpoint of epoch %s: %s", run_id, epoch, err)
+                kept = path.with_name(path.name + ".corrupt")
+                missing = isinstance(err, FileNotFoundError)
+                if set_aside:
+                    if not missing:
+                        os.replace(path, kept)
+                    with self._write() as db:
+                        db.execute("DELETE FROM checkpoints WHERE run_id = ? AND epoch = ?", (run_id, epoch))
+                damaged = f"damaged ({_short(err)})" + (f", kept as {kept.name}" if set_aside else "")
+                skipped.append(f"the checkpoint of epoch {epoch} is {'missing' if missing else damaged}")
+                continue
+            return model, optimizer, meta, skipped
+        raise CheckpointCorrupt(f"run {run_id}: no checkpoint loads: " + "; ".join(skipped))
 
 
 def process_start(pid: int | None) -> int | None:
@@ -474,6 +507,11 @@ def pid_alive(pid: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _short(err: Exception, limit: int = 160) -> str:
+    text = str(err).split(": ", 1)[-1]  # without the path, which the caller names
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _inside(path: Path, root: Path) -> bool:

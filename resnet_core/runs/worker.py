@@ -81,12 +81,17 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
         store.set_status(run_id, "running", pid=os.getpid(), device=describe_device(device))
         data = load_dataset(run.dataset, **run.config.data_options())
         net, start_epoch, optimizer_state, start_step = None, 0, None, 0
-        found = store.latest_checkpoint(run_id)
-        if found is not None:
-            model_state, optimizer_state, meta = store.load_checkpoint(run_id)
+        note = None  # what the run's message says besides how it ended
+        if store.latest_checkpoint(run_id) is not None:
+            # The newest checkpoint that loads: a damaged newer one is set aside and named, not fatal.
+            model_state, optimizer_state, meta, skipped = store.newest_good_checkpoint(run_id, set_aside=True)
             net = build_net(run.spec)
             net.load_state_dict(model_state)
             start_epoch, start_step = meta["epoch"], meta["step"]
+            if skipped:
+                note = f"resumed from epoch {start_epoch}: " + "; ".join(skipped)
+                print(f"run {run_id}: {note}", file=sys.stderr)  # the worker's log, or the CLI's terminal
+                store.set_status(run_id, "running", error=note, pid=os.getpid())
         store.truncate_after(run_id, step=start_step, epoch=start_epoch)  # forget a partial epoch
         total_steps = batches_per_epoch(len(data.train_labels), config.batch_size) * config.epochs
         recorder = StoreRecorder(store, run_id, total_steps, extra_listener)
@@ -99,10 +104,11 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
         message = f"{type(err).__name__}: {err}"
         store.set_status(run_id, "failed", error=message[:2000])
         raise
-    error = None
+    error = note
     if result.status == "diverged":
         d = recorder.diverged or {"step": result.diverged_step, "loss": float("nan")}
-        error = f"the training loss became {d['loss']} at step {d['step']}: try a smaller learning rate"
+        error = f"the training loss became {d['loss']} at step {d['step']}: try a smaller learning rate" + (
+            f" ({note})" if note else "")
     store.set_status(run_id, result.status, error=error)
     return result.status
 

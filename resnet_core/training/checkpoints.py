@@ -2,10 +2,15 @@
 
 Never unpickle: tensors go into safetensors, everything else (optimizer hyper-parameters, epoch, step)
 into its JSON metadata. Loading uses `safetensors` only — no `torch.load`.
+
+Each file carries the SHA-256 of its tensors in its metadata: a file damaged after it was written (a bad
+disk, a copy cut short, bytes changed by hand) raises `CheckpointCorrupt` instead of loading wrong weights.
+Files written before the checksum existed load unchecked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -17,6 +22,10 @@ from ..atomic import write_atomically
 
 MODEL_PREFIX = "model."
 OPTIMIZER_PREFIX = "optimizer."
+
+
+class CheckpointCorrupt(ValueError):
+    """A checkpoint that cannot be trusted: truncated, not safetensors, or its checksum does not match."""
 
 
 def save_checkpoint(path: Path, model_state: dict[str, torch.Tensor], optimizer_state: dict | None = None,
@@ -33,26 +42,47 @@ def checkpoint_bytes(model_state: dict[str, torch.Tensor], optimizer_state: dict
     if optimizer_state is not None:
         opt_tensors, opt_meta = _split_optimizer_state(optimizer_state)
         tensors.update({OPTIMIZER_PREFIX + k: v for k, v in opt_tensors.items()})
-    metadata = {"meta": json.dumps(meta or {}), "optimizer": json.dumps(opt_meta)}
+    metadata = {"meta": json.dumps(meta or {}), "optimizer": json.dumps(opt_meta), "sha256": tensors_sha256(tensors)}
     return save_bytes(tensors, metadata=metadata)
 
 
 def load_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict | None, dict]:
-    """(model state_dict, optimizer state_dict or None, meta) from a file written by `save_checkpoint`."""
-    return read_checkpoint_bytes(Path(path).read_bytes())
+    """(model state_dict, optimizer state_dict or None, meta) from a file written by `save_checkpoint`;
+    `CheckpointCorrupt`, naming the file, if it is damaged."""
+    try:
+        return read_checkpoint_bytes(Path(path).read_bytes())
+    except CheckpointCorrupt as err:
+        raise CheckpointCorrupt(f"{path}: {err}") from None
 
 
 def read_checkpoint_bytes(data: bytes) -> tuple[dict[str, torch.Tensor], dict | None, dict]:
     """`load_checkpoint` of a checkpoint held in memory (`checkpoint_bytes`, or a checkpoint file's bytes)."""
-    tensors = load_bytes(data)
-    metadata = _read_metadata(data)
-    model = {k[len(MODEL_PREFIX):]: v for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}
-    opt_meta = json.loads(metadata.get("optimizer", "null"))
-    optimizer = None
-    if opt_meta is not None:
-        opt_tensors = {k[len(OPTIMIZER_PREFIX):]: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)}
-        optimizer = _join_optimizer_state(opt_tensors, opt_meta)
-    return model, optimizer, json.loads(metadata.get("meta", "{}"))
+    try:
+        tensors = load_bytes(data)
+        metadata = _read_metadata(data)
+        if "sha256" in metadata and metadata["sha256"] != tensors_sha256(tensors):
+            raise CheckpointCorrupt("its tensors do not match their checksum (the file was changed or damaged)")
+        model = {k[len(MODEL_PREFIX):]: v for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}
+        opt_meta = json.loads(metadata.get("optimizer", "null"))
+        optimizer = None
+        if opt_meta is not None:
+            opt_tensors = {k[len(OPTIMIZER_PREFIX):]: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)}
+            optimizer = _join_optimizer_state(opt_tensors, opt_meta)
+        return model, optimizer, json.loads(metadata.get("meta", "{}"))
+    except CheckpointCorrupt:
+        raise
+    except Exception as err:  # safetensors' own error, a cut-off header, a skeleton naming missing tensors
+        raise CheckpointCorrupt(f"not a whole checkpoint ({type(err).__name__}: {err})") from err
+
+
+def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 over every tensor's name, dtype, shape and bytes, in name order (what the file must hold)."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().to("cpu").contiguous()
+        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        digest.update(t.reshape(-1).view(torch.uint8).numpy())  # the bytes as they are: no copy
+    return digest.hexdigest()
 
 
 def _read_metadata(data: bytes) -> dict[str, str]:
