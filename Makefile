@@ -31,8 +31,9 @@ $(VENV)/.runtime-installed: requirements.txt $(CONSTRAINTS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt $(PIN)
 	touch $@
 
-$(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(CONSTRAINTS) | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt $(PIN)
+# The dev install includes Ray (requirements-ray.txt, the `ray` extra), so the tests cover the ray executor.
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-ray.txt $(CONSTRAINTS) | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -r requirements-ray.txt $(PIN)
 	touch $(VENV)/.runtime-installed $@
 
 # Pin what is installed now (after `make test` passed) as the tested versions.

@@ -15,7 +15,7 @@ def test_the_wheel_holds_the_library_and_works_outside_the_repo(tmp_path):
     # this venv's setuptools (requirements-dev.txt, --no-build-isolation), so no network is needed.
     source = tmp_path / "source"
     shutil.copytree(ROOT / "resnet_core", source / "resnet_core", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pyproject.toml", "README.md", "requirements.txt", "requirements-dev.txt"):
+    for name in ("pyproject.toml", "README.md", "requirements.txt", "requirements-dev.txt", "requirements-ray.txt"):
         shutil.copy(ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
                     "--quiet", "-w", str(tmp_path / "dist")], check=True, cwd=tmp_path)
@@ -32,6 +32,8 @@ def test_the_wheel_holds_the_library_and_works_outside_the_repo(tmp_path):
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     for dependency in ("torch", "torchvision", "safetensors", "captum", "streamlit"):
         assert any(line.split()[1].startswith(dependency) for line in requires), dependency
+    assert "Provides-Extra: ray" in metadata  # `pip install resnet-lab[ray]`: the ray executor
+    assert any(line.startswith("Requires-Dist: ray") and 'extra == "ray"' in line for line in requires)
     assert "resnet-lab = resnet_core.cli.main:console" in entry_points
 
     # Installed on its own (dependencies from this venv), it works from a folder that is not the repo.

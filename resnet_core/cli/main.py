@@ -3,6 +3,7 @@
     python -m resnet_core train --depth 56 [--plain] [--epochs 10] [--train-size 5000] ...
     python -m resnet_core runs [--json] | resume RUN | stop RUN | delete RUN
     python -m resnet_core degradation [--depths 20,56] [--device cpu]
+    python -m resnet_core sweep --depths 20,56 --twins --seeds 3 [--executor ray [--address ADDR]]
     python -m resnet_core bench [--quick] [--device cpu] [--models 20,56] [--steps 25] [--json]
 
 Each command is a pair of functions: `add_<name>(subparsers)` declares its flags and sets `handler`,
@@ -22,6 +23,7 @@ from ..training.device import DEVICE_CHOICES
 from .degradation import add_degradation
 from .runs import COMMANDS as RUN_COMMANDS
 from .runs import depths_arg
+from .sweep import add_sweep
 
 
 def add_bench(subparsers: argparse._SubParsersAction) -> None:
@@ -68,7 +70,7 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [*RUN_COMMANDS, add_degradation, add_bench]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [*RUN_COMMANDS, add_degradation, add_sweep, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -54,8 +54,14 @@ def run_row(store: RunStore, run: Run) -> dict:
         "test error %": _percent(last.get("test_error")),
         "minutes": round(sum(e["seconds"] or 0.0 for e in epochs) / 60, 2),
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at)),
+        "where": run_where(run),
         "error": run.error or "",
     }
+
+
+def run_where(run: Run) -> str:
+    """Where a run trains or trained: "ray · node (10.0.0.2)", "local · host", or "" before it started."""
+    return " · ".join(part for part in (run.executor, run.node) if part)
 
 
 def _percent(fraction: float | None) -> float | None:

@@ -8,6 +8,10 @@ one runner for all sessions (st.cache_resource); the CLI trains in its own proce
 Workers are fresh interpreters (`python -m resnet_core.runs.worker ROOT RUN_ID`), not multiprocessing
 children: Streamlit runs each page as `sys.modules["__main__"]`, and a multiprocessing "spawn" child would
 re-execute that page script before doing any work.
+
+With the `ray` executor (executors.py: `executor="ray"`, env RESNET_LAB_EXECUTOR=ray, or RAY_ADDRESS set)
+the runner hands claimed runs to a RayExecutor instead of spawning workers: Ray tasks train them on a
+cluster and their events come back here, where the executor writes them to the store.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import torch
 from ..model.spec import NetSpec
 from ..training.train import TrainConfig
 from .config import RunConfig
-from .store import GONE, RESUMABLE, RunStore
+from .executors import RemoteExecutor, default_executor, remote_executor
+from .store import GONE, Run, RunStore
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +52,21 @@ class JobRunner:
     """Background training for one runs folder. Thread-safe; call `shutdown()` when done (tests)."""
 
     def __init__(self, root, max_parallel: int | None = None, command: Callable[[str, str], list[str]] | None = None,
-                 poll_seconds: float = 0.5) -> None:
+                 poll_seconds: float = 0.5, executor: str | RemoteExecutor | None = None,
+                 only: Callable[[Run], bool] | None = None) -> None:
+        """`executor`: "local", "ray", a RayExecutor (with its address and resources per run), or None:
+        executors.default_executor(). `only`: take only the queued runs it accepts (a CLI sweep's own)."""
         self.store = RunStore(root)
         self.root = str(self.store.root)
-        self.max_parallel = max_parallel or default_parallel_runs()
+        if executor is None or isinstance(executor, str):
+            executor = remote_executor(executor or ("local" if command else default_executor()))
+        self.remote = executor  # None: this runner's own worker processes
+        if self.remote is not None:
+            self.remote.attach(self.store)
+        self.executor = self.remote.name if self.remote is not None else "local"
+        self._only = only
+        # Ray: None until needed, then what the cluster fits (RayExecutor.capacity)
+        self.max_parallel = max_parallel or (default_parallel_runs() if self.remote is None else None)
         self._command = command or worker_command
         self._poll = poll_seconds
         self._workers: dict[str, subprocess.Popen] = {}
@@ -79,8 +95,9 @@ class JobRunner:
         self._wake.set()
 
     def running(self) -> list[str]:
+        remote = self.remote.running() if self.remote is not None else []
         with self._lock:
-            return [rid for rid, p in self._workers.items() if p.poll() is None]
+            return [rid for rid, p in self._workers.items() if p.poll() is None] + remote
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until nothing is queued or running (for tests and scripts)."""
@@ -106,12 +123,16 @@ class JobRunner:
                     except subprocess.TimeoutExpired:
                         p.kill()
             self._reap()
+        if self.remote is not None:
+            self.remote.shutdown(kill=kill_workers)
+            self._reap_remote()
 
     # --- the scheduler thread --------------------------------------------------------------------
     def _loop(self) -> None:
         while not self._closed.is_set():
             try:
                 self._reap()
+                self._reap_remote()
                 self._start_queued()
             except Exception:  # a locked database or a full disk must not kill the scheduler: say so, go on
                 log.exception("the job scheduler for %s could not start or reap runs; retrying", self.root)
@@ -119,9 +140,13 @@ class JobRunner:
             self._wake.clear()
 
     def _start_queued(self) -> None:
+        queued = [r for r in self.store.list(["queued"]) if self._only is None or self._only(r)]
+        if self.remote is not None:
+            self._start_remote(queued)
+            return
         with self._lock:
             free = self.max_parallel - sum(p.poll() is None for p in self._workers.values())
-            for run in self.store.list(["queued"])[: max(free, 0)]:
+            for run in queued[: max(free, 0)]:
                 if not self.store.claim(run.id, pid=os.getpid()):
                     continue  # another runner took it
                 log_path = self.store.run_dir(run.id) / "worker.log"
@@ -135,6 +160,41 @@ class JobRunner:
                     continue
                 self.store.set_status(run.id, "running", pid=proc.pid)
                 self._workers[run.id] = proc
+
+    def _start_remote(self, queued: list[Run]) -> None:
+        if not queued:
+            return
+        try:
+            free = (self.max_parallel or self.remote.capacity()) - len(self.remote.running())
+        except Exception as err:  # Ray missing, or no cluster at RAY_ADDRESS: the runs say so, not a log loop
+            log.exception("could not reach the %s executor", self.executor)
+            free, failure = len(queued), err
+        else:
+            failure = None
+        for run in queued[: max(free, 0)]:
+            if not self.store.claim(run.id, pid=os.getpid()):  # this process records the run: its pid
+                continue  # another runner took it
+            try:
+                if failure is not None:
+                    raise failure
+                self.remote.start(run)
+            except Exception as err:
+                log.exception("could not start run %s on %s", run.id, self.executor)
+                self.store.set_status(run.id, "failed", error=f"could not start it on {self.executor}: {err}")
+
+    def _reap_remote(self) -> None:
+        """Relay stop requests (made here or by another process) and record runs the executor lost."""
+        if self.remote is None:
+            return
+        for run_id in self.remote.running():
+            if self.store.stop_requested(run_id):
+                self.remote.request_stop(run_id)
+        for run_id, status, error in self.remote.finished():
+            try:
+                if self.store.get(run_id).status == "running":
+                    self.store.set_status(run_id, status, error=error)
+            except KeyError:  # deleted meanwhile
+                continue
 
     def _reap(self) -> None:
         with self._lock:

@@ -53,7 +53,9 @@ CREATE TABLE IF NOT EXISTS runs (
     pid INTEGER,                             -- the process training it while running
     pid_started INTEGER,                     -- that process's start time (tells a reused pid apart)
     progress TEXT,                           -- JSON: epoch, step, total_steps, images_per_second
-    stop_requested INTEGER NOT NULL DEFAULT 0
+    stop_requested INTEGER NOT NULL DEFAULT 0,
+    executor TEXT,                           -- where it trains: "local" or "ray" (NULL: not started yet,
+    node TEXT                                --   or recorded by an older version); node: its host
 );
 CREATE TABLE IF NOT EXISTS steps (
     run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch REAL, loss REAL, error REAL, lr REAL,
@@ -82,7 +84,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 
 STEP_FIELDS = ("step", "epoch", "loss", "error", "lr", "images_per_second")
 # Columns added after the first release: (name, type); old stores get them on first open.
-ADDED_COLUMNS = (("runs", "pid_started", "INTEGER"),)
+ADDED_COLUMNS = (("runs", "pid_started", "INTEGER"), ("runs", "executor", "TEXT"), ("runs", "node", "TEXT"))
 EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "seconds",
                 "images_per_second")
 
@@ -107,6 +109,8 @@ class Run:
     pid: int | None = None
     progress: dict = field(default_factory=dict)
     stop_requested: bool = False
+    executor: str | None = None  # "local" or "ray" once it started (runs/executors.py)
+    node: str | None = None  # the host it trains on (Ray: "host (ip)")
 
     @property
     def active(self) -> bool:
@@ -124,7 +128,8 @@ class Run:
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "status": self.status, "spec": self.spec.to_dict(),
                 "config": self.config.to_dict(), "dataset": self.dataset, "device": self.device,
-                "created_at": self.created_at, "updated_at": self.updated_at, "error": self.error}
+                "created_at": self.created_at, "updated_at": self.updated_at, "error": self.error,
+                "executor": self.executor, "node": self.node}
 
 
 class RunStore:
@@ -266,6 +271,12 @@ class RunStore:
         with self._write() as db:
             db.execute("UPDATE runs SET progress = ?, updated_at = ? WHERE id = ?",
                        (json.dumps(progress), time.time(), run_id))
+
+    def set_placement(self, run_id: str, executor: str, node: str | None) -> None:
+        """Record where a run trains: its executor ("local", "ray") and host."""
+        with self._write() as db:
+            db.execute("UPDATE runs SET executor = ?, node = ?, updated_at = ? WHERE id = ?",
+                       (executor, node, time.time(), run_id))
 
     def request_stop(self, run_id: str) -> None:
         """Ask the worker to stop at its next step (it checkpoints and ends `stopped`); a queued run
@@ -531,7 +542,7 @@ def _run_from_row(row: sqlite3.Row) -> Run:
         config=RunConfig.from_dict(json.loads(row["config"])), dataset=row["dataset"], device=row["device"], status=row["status"],
         created_at=row["created_at"], updated_at=row["updated_at"], error=row["error"], pid=row["pid"],
         progress=json.loads(row["progress"]) if row["progress"] else {},
-        stop_requested=bool(row["stop_requested"]),
+        stop_requested=bool(row["stop_requested"]), executor=row["executor"], node=row["node"],
     )
 
 

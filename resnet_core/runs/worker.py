@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -79,6 +80,7 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
         config = run.config.train
         device = pick_device(config.device)
         store.set_status(run_id, "running", pid=os.getpid(), device=describe_device(device))
+        store.set_placement(run_id, "local", socket.gethostname())
         data = load_dataset(run.dataset, **run.config.data_options())
         net, start_epoch, optimizer_state, start_step = None, 0, None, 0
         note = None  # what the run's message says besides how it ended

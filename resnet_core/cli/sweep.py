@@ -1,0 +1,207 @@
+"""`python -m resnet_core sweep`: a grid of runs (depths × twins × seeds) on this machine or a Ray cluster.
+
+    python -m resnet_core sweep --depths 20,32,44,56,110 --twins --seeds 3 --executor ray [--address ADDR]
+
+It queues every run of the grid in the store the app reads (tagged with a sweep id, like an experiment),
+drives them with a JobRunner on the chosen executor — `local` worker processes, or `ray` tasks whose
+events this process writes to the store — shows one progress bar over all of them and a line per run as
+its status changes, and ends with the depth table: mean ± std over seeds of the final errors (Table 6 /
+Fig. 6). Runs a lost node or a killed task leaves `interrupted` resume from their last checkpoint, up to
+`--retries` times. Ctrl-C ends the sweep's runs `interrupted` (each can be resumed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ..data.datasets import DATASETS
+from ..training.device import DEVICE_CHOICES
+from .runs import depths_arg
+
+TABLE6_DEPTHS = (20, 32, 44, 56, 110)
+POLL_SECONDS = 0.5
+
+
+def add_sweep(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "sweep", help="train a grid of depths × twins × seeds, here or on a Ray cluster, then the depth table",
+        description="Queue every run of a grid (depths, plain twins, seeds), train them on the local machine or "
+                    "a Ray cluster, and print mean ± std over seeds of the final errors by depth.",
+    )  # fmt: skip
+    p.add_argument("--depths", type=depths_arg, default=TABLE6_DEPTHS, metavar="DEPTHS",
+                   help="comma-separated depths, 6n+2 (default: 20,32,44,56,110)")
+    p.add_argument("--twins", action="store_true", help="train the plain twin of every depth too")
+    p.add_argument("--seeds", type=_positive_int, default=1, help="seeds per net: 0…N-1 (default: 1)")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="default: the device preset's")
+    p.add_argument("--train-size", type=_positive_int, default=None, help="default: the device preset's")
+    p.add_argument("--test-size", type=_positive_int, default=None, help="default: the device preset's")
+    p.add_argument("--width", type=_positive_int, default=None, help="channels of the first stage (default: 16)")
+    p.add_argument("--dataset", choices=DATASETS, default=None, help="default: the preset's (shapes on a CPU)")
+    p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data "
+                   "(with ray: on each node)")
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="with ray: chosen on each node")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: worker processes here (default); ray: tasks on a Ray cluster")
+    p.add_argument("--address", default=None, help="the Ray cluster (default: env RAY_ADDRESS, else a local "
+                   "cluster started here); only with --executor ray")
+    p.add_argument("--cpus-per-run", type=_positive_float, default=None, help="Ray CPUs per run (default: 1)")
+    p.add_argument("--gpus-per-run", type=_non_negative_float, default=None,
+                   help="Ray GPUs per run, e.g. 0.25: four runs share a GPU (default: 0)")
+    p.add_argument("--parallel", type=_positive_int, default=None, help="runs at once (default: local 1 on a CPU, "
+                   "4 on a GPU; ray: as many as the cluster's resources fit)")
+    p.add_argument("--retries", type=_non_negative_int, default=2,
+                   help="resume a run a lost node or killed task interrupted, up to this many times (default: 2)")
+    p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
+    p.set_defaults(handler=run_sweep)
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from ..data.datasets import num_classes
+    from ..model.spec import NetSpec
+    from ..runs.experiments import cifar_available, default_preset, describe_recipe
+    from ..runs.jobs import JobRunner
+    from ..runs.store import RunStore
+    from ..runs.sweeps import format_sweep_table, plan_sweep, sweep_table
+    from ..training.device import describe_device, pick_device
+
+    ray = args.executor == "ray"
+    if not ray:
+        for flag in ("address", "cpus_per_run", "gpus_per_run"):
+            if getattr(args, flag) is not None:
+                raise ValueError(f"--{flag.replace('_', '-')} needs --executor ray")
+    # The recipe: the preset of the device the runs will use (with ray, chosen on the nodes: a GPU preset
+    # when runs get GPUs or --device cuda asks for one).
+    if ray:
+        device_type = "cuda" if (args.gpus_per_run or args.device == "cuda") else "cpu"
+        where = "a Ray cluster"
+    else:
+        device = pick_device(args.device)  # ValueError (exit 2) for a device this machine lacks
+        device_type, where = device.type, describe_device(device)
+    preset = default_preset(device_type, device_type == "cuda" and cifar_available(args.data_dir))
+    dataset = args.dataset or preset.dataset
+    changes = {"epochs": args.epochs, "train_size": args.train_size, "test_size": args.test_size,
+               "data_dir": args.data_dir}
+    config = preset.config.replace(device=args.device, **{k: v for k, v in changes.items() if v is not None})
+    base = NetSpec(width=args.width, num_classes=num_classes(dataset))
+    # NetSpec checks every depth here, before anything is stored (ValueError → exit 2).
+    sweep, plan = plan_sweep(args.depths, config, seeds=args.seeds, twins=args.twins, base=base)
+
+    executor = "local"
+    if ray:
+        from ..runs.ray_executor import RayExecutor
+
+        executor = RayExecutor(args.address, cpus_per_run=args.cpus_per_run or 1, gpus_per_run=args.gpus_per_run or 0)
+        executor.connect()  # here, in the main thread: no cluster is a message (exit 2), before runs are queued
+    store = RunStore(args.runs_dir)
+    ids = [store.create(spec, run_config, dataset=dataset, name=name) for spec, run_config, name in plan]
+    print(f"{preset.name}, {dataset}, {where}: {describe_recipe(config)}")
+    print(f"sweep {sweep}: {len(ids)} runs ({len(args.depths)} depths{' × 2 twins' if args.twins else ''}"
+          f" × {args.seeds} seeds) on the {args.executor} executor (runs dir: {store.root})")
+    runner = JobRunner(store.root, max_parallel=args.parallel, executor=executor, poll_seconds=0.2,
+                       only=lambda run: run.config.experiment == sweep)
+    try:
+        ok = follow(store, runner, ids, config.epochs, args.retries)
+    except KeyboardInterrupt:
+        runner.shutdown(kill_workers=True)  # local workers and Ray tasks end; their runs `interrupted`
+        print(f"\nsweep {sweep}: interrupted — `python -m resnet_core resume RUN` continues a run "
+              "(`runs` lists them)", file=sys.stderr)
+        return 130
+    runner.shutdown()
+    runs = [store.get(i) for i in ids]
+    print(f"\nsweep {sweep}: final error by depth, mean ± std over {args.seeds} seed(s) (completed runs only)")
+    print(format_sweep_table(sweep_table(store, runs)))
+    return 0 if ok else 1
+
+
+def follow(store, runner, ids: list[str], epochs: int, retries: int) -> bool:
+    """Show the sweep until every run has ended: one bar (epochs over all runs) and a line per run each time
+    its status changes; resume interrupted runs up to `retries` times. True if every run completed (or was
+    stopped on purpose)."""
+    from tqdm import tqdm
+
+    seen: dict[str, tuple] = {}
+    resumed = dict.fromkeys(ids, 0)
+    width = len(str(len(ids)))
+    bar = tqdm(total=len(ids) * epochs, unit="epoch", dynamic_ncols=True, file=sys.stderr,
+               bar_format="{l_bar}{bar}| {n:.1f}/{total} epochs [{elapsed}<{remaining}]")
+    try:
+        while True:
+            runs = [store.get(i) for i in ids]
+            done = 0.0
+            for number, run in enumerate(runs, 1):
+                finished = len(store.epochs(run.id))
+                step, total = run.progress.get("step", 0), run.progress.get("total_steps")
+                partial = step / total * epochs if run.active and total else 0.0
+                done += max(finished, min(partial, epochs))
+                state = (run.status, run.node)
+                if seen.get(run.id) != state:
+                    seen[run.id] = state
+                    tqdm.write(f"[{number:>{width}}/{len(ids)}] {run.name}: {describe(store, run)}", file=sys.stderr)
+                if run.status == "interrupted" and resumed[run.id] < retries:
+                    resumed[run.id] += 1
+                    tqdm.write(f"[{number:>{width}}/{len(ids)}] {run.name}: resuming from its last checkpoint "
+                               f"(retry {resumed[run.id]} of {retries})", file=sys.stderr)
+                    runner.resume(run.id)
+            bar.n = round(done, 2)
+            bar.refresh()
+            if not any(store.get(i).active for i in ids):
+                return all(store.get(i).status in ("completed", "stopped") for i in ids)
+            time.sleep(POLL_SECONDS)
+    finally:
+        bar.close()
+
+
+def describe(store, run) -> str:
+    """"running on ray, vm (10.0.0.2), CPU (…)" / "completed — train error 12.3%, test error 14.5%"."""
+    if run.status == "running":
+        if run.executor and not run.node:
+            return f"sent to {run.executor}, waiting for a worker"
+        where = f" on {run.executor}, {run.node}" if run.executor else ""
+        return f"running{where}" + (f", {run.device}" if run.device else "")
+    if run.status == "queued":
+        return "queued"
+    epochs = store.epochs(run.id)
+    text = run.status
+    if epochs:
+        last = epochs[-1]
+        text += (f" — train error {100 * last['train_error']:.1f}%, test error {100 * last['test_error']:.1f}% "
+                 f"after {last['epoch']} epoch(s)")
+    return text + (f" ({run.error})" if run.error else "")
+
+
+def _positive_int(text: str) -> int:
+    value = _number(text, int)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _number(text, int)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _number(text, float)
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _number(text, float)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def _number(text: str, kind):
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
