@@ -226,7 +226,12 @@ if rows:
     st.download_button("Download the figure (PNG)", attribution_png(shown, rows, sign, opacity, title),
                        file_name=f"explain-{image_name}.png", mime="image/png", key="explain.png")
 
-if run is not None and twin is None:
+pending = loading.find_twin(store, run, statuses=("queued", "running")) if run is not None and twin is None else None
+if pending is not None:
+    kind = "residual" if not run.spec.skip else "plain"
+    st.info(f"The {kind} twin ({pending.name}, {pending.id}) is {pending.status}: it appears here side by side "
+            "once it completes.")
+elif run is not None and twin is None:
     kind = "residual" if not run.spec.skip else "plain"
     st.info(f"To compare with the {kind} twin on the same image, train it: on the **Train** page pick the same "
             f"net and dataset ({run.dataset}) and press **Train plain + residual twins** (or toggle *Skip "

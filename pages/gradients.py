@@ -17,6 +17,7 @@ from resnet_core.model.net import layout_of
 from resnet_core.presentation.charts import LayerSeries, gradient_heatmap_figure, layer_profile_figure
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
+from resnet_core.runs.loading import find_twin
 from ui.data import shapes
 from ui.navigation import leave_pages_directory_mode, page
 from ui.runs import get_runner
@@ -91,12 +92,12 @@ with during:
     labels = {r.id: f"{run_label(r)} · {r.status} · {r.id}" for r in runs}
     ids = list(reversed(by_id))
     first = st.selectbox("Run", ids, format_func=labels.get, key="grad.run")
-    twin = next((r.id for r in runs if r.spec == by_id[first].spec.replace(skip=not by_id[first].spec.skip)
-                 and r.dataset == by_id[first].dataset), None)
+    twin = getattr(find_twin(store, by_id[first], statuses=None, among=runs), "id", None)
     options = [None] + [i for i in ids if i != first]
     second = st.selectbox("Compare with", options, index=options.index(twin) if twin else 0,
                           format_func=lambda i: "—" if i is None else labels[i], key=f"grad.compare.{first}",
-                          help="Defaults to the run's twin (same net, skip connections toggled) when there is one.")
+                          help="Defaults to the run's twin (same net, skip connections toggled, created together "
+                          "with it or trained the same way) when there is one.")
     shown = [i for i in (first, second) if i]
     data = {}
     for run_id in shown:

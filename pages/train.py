@@ -7,7 +7,7 @@ import resnet_core as rc
 from resnet_core.data.datasets import DATASETS, num_classes
 from resnet_core.presentation.charts import error_figure, loss_figure
 from resnet_core.presentation.reports import metrics_csv, run_label, run_row, run_where, series_for
-from resnet_core.runs.experiments import SCHEDULE_WORDS, describe_recipe, quick_recipe
+from resnet_core.runs.experiments import SCHEDULE_WORDS, describe_recipe, new_twins_id, quick_recipe
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode
 from ui.runs import badge, get_runner, selected_ids, set_selected
@@ -68,7 +68,8 @@ with st.expander("Start a run", expanded=not store.list()):
         show([runner.submit(spec, config, dataset=dataset)])
         st.toast(f"{spec.name} queued")
     if buttons[1].button("Train plain + residual twins", key="train.twins"):
-        show([runner.submit(s, config, dataset=dataset) for s in twins])
+        pair = config.replace(experiment=new_twins_id())  # created together: find_twin pairs them by this
+        show([runner.submit(s, pair, dataset=dataset) for s in twins])
         st.toast(f"{twins[0].name} and {twins[1].name} queued")
 
 all_runs = store.list()

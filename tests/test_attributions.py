@@ -352,3 +352,23 @@ def test_runs_load_as_classifiers_and_find_their_twins(tmp_path, shapes_root):
     assert not clf.net.training
     x = to_input(data.test_images[:2], clf.mean, clf.std)
     assert rc.explain(clf.net, x, "gradcam").maps.shape == (2, 1, 32, 32)
+
+
+def test_twins_are_the_runs_created_together_or_trained_the_same_way(tmp_path, shapes_root):
+    """Issue 15: twins were found by guesswork (any run of the toggled net); Explain suggested training a twin
+    that was already queued."""
+    store = rc.RunStore(tmp_path / "runs")
+    spec = rc.NetSpec(depth=8, width=8)
+    base = {"epochs": 1, "train_size": 500, "test_size": 100, "data_dir": str(shapes_root)}
+    residual = make_run(store, spec, shapes_root, config=dict(base, experiment="twins-a"))
+    make_run(store, spec.replace(skip=False), shapes_root, config=dict(base, epochs=2))  # another recipe
+    assert loading.find_twin(store, residual) is None
+    same = make_run(store, spec.replace(skip=False), shapes_root, config=base)  # same recipe, not tagged
+    assert loading.find_twin(store, residual).id == same.id
+    together = make_run(store, spec.replace(skip=False), shapes_root, config=dict(base, experiment="twins-a"))
+    make_run(store, spec.replace(skip=False), shapes_root, config=dict(base, experiment="twins-b"))  # newer
+    assert loading.find_twin(store, residual).id == together.id
+    lone = make_run(store, spec.replace(depth=14), shapes_root, config=base)
+    queued = store.get(store.create(spec.replace(depth=14, skip=False), base, dataset="shapes"))
+    assert loading.find_twin(store, lone) is None
+    assert loading.find_twin(store, lone, statuses=("queued", "running")).id == queued.id

@@ -176,3 +176,18 @@ def test_imagenet_model_with_cached_weights(env):
     assert at.radio(key="explain.source.True").value == "Sample"
     assert charts(at)[0]["layout"]["title"]["text"] == "As the net sees it: 224×224"
     assert image_tiles(at) == 1 + 2  # Grad-CAM and saliency by default on 224×224 images
+
+
+def test_a_twin_in_training_is_not_suggested_again(env, shapes_root):
+    """Issue 15: Explain suggested training a twin that was already queued or running."""
+    import os
+
+    store = RunStore(env / "runs")
+    run = make_run(store, SPEC.replace(activation="sigmoid"), shapes_root)
+    twin = store.create(SPEC.replace(activation="sigmoid", skip=False), run.config, dataset="shapes")
+    store.set_status(twin, "running", pid=os.getpid())  # a live process: not taken for a lost worker
+    at = open_page()
+    text = " ".join(i.value for i in at.info)
+    assert twin in text and "is running" in text
+    assert "Train plain + residual twins" not in text
+    assert not [b for b in at.button if b.key == "explain.twin"]

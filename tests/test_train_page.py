@@ -55,6 +55,8 @@ def test_train_twins_from_the_form_and_watch_them_finish(env):
     config = store.get(ids[0]).config
     assert (config.schedule, config.augment, config.lr, config.epochs) == ("step", True, 0.02, 1)
     assert config.head_init_scale == 0.1  # the CPU recipe's, shown in the form's caption
+    pair = {store.get(i).config.experiment for i in ids}  # created together: one pair id (find_twin)
+    assert len(pair) == 1 and pair.pop().startswith("twins-")
     assert any("classifier initialised at 0.1×" in c.value for c in at.caption)
     wait_until_idle(store)
     at.run()

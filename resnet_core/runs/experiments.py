@@ -9,6 +9,7 @@ schedule (§4.2: batch 128, lr 0.1 ÷10 at 32k and 48k iterations, stop at 64k �
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -120,6 +121,14 @@ def new_experiment_id() -> str:
     return "degradation-" + time.strftime("%Y%m%d-%H%M%S")
 
 
+TWINS_PREFIX = "twins-"
+
+
+def new_twins_id() -> str:
+    """The experiment tag both runs of a "Train plain + residual twins" pair share (runs/loading.find_twin)."""
+    return TWINS_PREFIX + time.strftime("%Y%m%d-%H%M%S-") + os.urandom(3).hex()
+
+
 def plan_experiment(preset: Preset, depths, **config_changes) -> tuple[str, list[tuple[NetSpec, RunConfig, str]]]:
     """A new experiment id and its runs as (spec, config, name): the preset's config tagged with the id,
     named "<net> · <id>". The page and the CLI both start experiments from this, so theirs look the same."""
@@ -133,8 +142,9 @@ def experiment_runs(store: RunStore, experiment: str) -> list[Run]:
 
 
 def experiments(store: RunStore) -> list[str]:
-    """Experiment ids in the store, newest first."""
-    seen = dict.fromkeys(r.config.experiment for r in store.list() if r.config.experiment)
+    """Experiment ids in the store, newest first (not the pair ids of twins trained together)."""
+    seen = dict.fromkeys(r.config.experiment for r in store.list()
+                         if r.config.experiment and not r.config.experiment.startswith(TWINS_PREFIX))
     return list(reversed(seen))
 
 

@@ -28,15 +28,19 @@ def classifier_from_run(store: RunStore, run: Run, data: ImageDataset | None = N
                       tuple(data.std), data.image_size, None, run.spec.skip, run.spec, run.id)
 
 
-def find_twin(store: RunStore, run: Run) -> Run | None:
-    """A completed run of the same net with skip connections toggled, on the same dataset: the newest
-    with the same training config if there is one, else the newest of any config."""
+def find_twin(store: RunStore, run: Run, statuses=("completed",), among: list[Run] | None = None) -> Run | None:
+    """The run's twin: the same net with skip connections toggled, on the same dataset, created together
+    with it — the same `config.experiment` (the degradation experiment, or the pair id that "Train plain +
+    residual twins" gives both runs) — else one trained the same way (RunConfig equal but for the
+    experiment tag). Never a guess across recipes. The newest such run with one of `statuses` (None: any),
+    from `among` if given (else the store)."""
     twin_spec = run.spec.replace(skip=not run.spec.skip)
-    twins = [r for r in store.list(["completed"]) if r.spec == twin_spec and r.dataset == run.dataset]
-    if not twins:
-        return None
-    same = [r for r in twins if r.config == run.config]
-    return (same or twins)[-1]
+    pool = among if among is not None else store.list(list(statuses) if statuses else None)
+    twins = [r for r in pool if r.id != run.id and r.spec == twin_spec and r.dataset == run.dataset
+             and (statuses is None or r.status in statuses)]
+    together = [r for r in twins if run.config.experiment and r.config.experiment == run.config.experiment]
+    same_recipe = [r for r in twins if r.config.replace(experiment=None) == run.config.replace(experiment=None)]
+    return (together or same_recipe or [None])[-1]
 
 
 def final_test_error(store: RunStore, run: Run) -> float | None:
