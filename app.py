@@ -3,9 +3,9 @@
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.presentation.reports import run_label
 from ui.navigation import PAGES, leave_pages_directory_mode, page
-from ui.runs import badge, get_runner
+from ui.runs import get_runner
+from ui.sidebar import active_runs
 
 
 def main() -> None:
@@ -14,11 +14,7 @@ def main() -> None:
     navigation = st.navigation([page(name) for name in PAGES])
     with st.sidebar:
         st.caption(f"Device: {rc.describe_device()}")
-        active = get_runner().store.list(["running", "queued"])  # also starts the runner after a restart
-        if active:
-            st.caption("Active runs")
-            for run in active:
-                st.markdown(f"{badge(run)} {run_label(run)}")
+        active_runs(get_runner().store.list(["running", "queued"]))  # also starts the runner after a restart
     navigation.run()
 
 

@@ -78,7 +78,10 @@ if not all_runs:
     st.stop()
 
 by_id = {r.id: r for r in all_runs}
-current = st.session_state[SHOWN] if SHOWN in st.session_state else selected_ids()  # else: from the link
+if SHOWN in st.session_state:
+    current = st.session_state[SHOWN]
+else:  # from the link; without one, the active runs and the most recent one
+    current = selected_ids() or [r.id for r in all_runs if r.active] + [all_runs[-1].id]
 st.session_state[SHOWN] = [i for i in dict.fromkeys(st.session_state.pop(PENDING, []) + current) if i in by_id]
 chosen = st.multiselect("Runs shown", list(reversed(by_id)), key=SHOWN,
                         format_func=lambda i: f"{run_label(by_id[i])} · {by_id[i].status} · {i}")

@@ -98,3 +98,39 @@ def test_the_selection_comes_from_the_link(env):
     assert not at.exception
     assert at.multiselect(key="train.shown").value == [run_id]
     assert any("stopped" in m.value for m in at.markdown)
+
+
+def test_without_a_link_the_page_shows_the_active_and_the_latest_runs(env):
+    """Issue 15: /train without ?runs= said "Choose runs to show above" while runs trained."""
+    import os
+
+    store = RunStore(env / "runs")
+    old = store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="completed")
+    running = store.create(rc.NetSpec(depth=8, skip=False), {"epochs": 1})
+    store.set_status(running, "running", pid=os.getpid())  # a live process: not taken for a lost worker
+    latest = store.create(rc.NetSpec(depth=14), {"epochs": 1}, status="stopped")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert at.multiselect(key="train.shown").value == [running, latest] and old not in at.query_params["runs"][0]
+    assert not any("Choose runs" in i.value for i in at.info)
+
+
+def test_sidebar_links_active_runs_to_the_train_page_with_names_as_text():
+    from ui.sidebar import markdown_text
+
+    def sidebar():
+        import resnet_core as rc
+        from resnet_core.runs.config import RunConfig
+        from resnet_core.runs.store import Run
+        from ui.sidebar import active_runs
+
+        run = Run("abc123", "**bold** [x](http://e.vil) :red[hi]", rc.NetSpec(depth=8), RunConfig(), "shapes",
+                  None, "running", 0.0, 0.0)
+        active_runs([run])
+
+    at = AppTest.from_function(sidebar).run()
+    assert not at.exception, at.exception
+    (link,) = at.get("page_link")
+    assert link.proto.page.endswith("train") and "runs=abc123" in link.proto.query_string
+    assert link.proto.label == markdown_text("ResNet-8 · **bold** [x](http://e.vil) :red[hi] · running")
+    assert markdown_text("a*b_[c]") == "a\\*b\\_\\[c\\]"
