@@ -17,6 +17,7 @@ leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 
 TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
 SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
+MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 
 
@@ -130,6 +131,8 @@ st.dataframe(table.drop(columns=["skip"]), hide_index=True, width="stretch",
              column_config={"error": st.column_config.TextColumn("message", width="medium")})
 
 with st.expander("Rename, delete or download a run"):
+    if MANAGE_RENAMED in st.session_state:  # a run was renamed: send the picker its new label (see below)
+        st.session_state["train.manage"] = st.session_state.pop(MANAGE_RENAMED)
     target = st.selectbox("Run", list(reversed(by_id)), format_func=lambda i: f"{by_id[i].name} · {i}",
                           key="train.manage")
     run = by_id[target]
@@ -137,6 +140,9 @@ with st.expander("Rename, delete or download a run"):
     new_name = cols[0].text_input("Name", run.name, key=f"rename.{target}")
     if cols[1].button("Rename", key="train.rename") and new_name.strip() and new_name != run.name:
         store.rename(target, new_name)
+        # The browser keeps a selectbox's chosen *label*; unless the value is set again it goes on showing
+        # the old name (Streamlit sends the selection only when it is set from the script).
+        st.session_state[MANAGE_RENAMED] = target
         st.rerun()
     if run.resumable and cols[2].button("Resume", key="train.resume"):
         runner.resume(target)

@@ -134,3 +134,17 @@ def test_sidebar_links_active_runs_to_the_train_page_with_names_as_text():
     assert link.proto.page.endswith("train") and "runs=abc123" in link.proto.query_string
     assert link.proto.label == markdown_text("ResNet-8 · **bold** [x](http://e.vil) :red[hi] · running")
     assert markdown_text("a*b_[c]") == "a\\*b\\_\\[c\\]"
+
+
+def test_rename_updates_the_label_in_the_manage_picker(env):
+    """Issue 15: after a rename the rename/delete panel's picker still showed the old name (the browser keeps
+    the chosen label until the script sets the selection again)."""
+    store = RunStore(env / "runs")
+    run_id = store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="completed", name="old name")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.text_input(key=f"rename.{run_id}").set_value("new name")
+    at.button(key="train.rename").click().run()
+    assert not at.exception and store.get(run_id).name == "new name"
+    picker = at.selectbox(key="train.manage")
+    assert picker.proto.set_value and picker.proto.raw_value == f"new name · {run_id}"
+    assert picker.value == run_id
