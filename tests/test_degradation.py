@@ -185,3 +185,34 @@ def test_the_page_gives_no_verdict_on_stopped_runs(tiny_preset):
     assert not at.exception
     assert not at.success and not at.warning
     assert "plain-56: 3 of 14 epochs, stopped; ResNet-56: 1 of 14 epochs, stopped" in at.info[0].value
+
+
+def test_degradation_chart_before_data_and_while_running():
+    """Issue 15: a blank panel with no axes before data; the two panels used different x ranges; the dashed
+    training curves spiked at every epoch boundary (a 1-batch leftover row weighed like a 10-batch one)."""
+    import numpy as np
+
+    from resnet_core.presentation.charts import RunSeries, degradation_figure, running_mean
+
+    def series(skip, steps, errors):
+        steps = np.asarray(steps, dtype=float)
+        return RunSeries(label="r", skip=skip, color="#000", steps=steps, loss=np.asarray(errors) * 0,
+                         batch_error=np.asarray(errors, dtype=float), epoch_steps=np.array([]),
+                         train_error=np.array([]), test_error=np.array([]))
+
+    fig = degradation_figure([series(False, [], [])], [series(True, [], [])])
+    assert [a.text for a in fig.layout.annotations].count("no steps yet") == 2
+    assert tuple(fig.layout.yaxis.range) == (0, 100) and fig.layout.xaxis.showline
+    # Epochs of 71 batches logged every 10: rows at 10…70, then a 1-batch row at 71. The leftover batch
+    # is noisier (here: far higher); the curve must not jump by its full weight.
+    steps, errors = [], []
+    for epoch in range(14):  # 112 rows: the chart smooths over 2
+        steps += [epoch * 71 + s for s in (*range(10, 71, 10), 71)]
+        errors += [0.30] * 7 + [0.90]
+    fig = degradation_figure([series(False, steps, errors)], [series(True, steps[:8], errors[:8])])
+    assert not [a for a in fig.layout.annotations if a.text == "no steps yet"]
+    assert fig.layout.xaxis2.matches == "x"
+    smoothed = running_mean(np.array(errors), 2, np.diff(np.array(steps, dtype=float), prepend=0))
+    assert smoothed.max() < 0.36  # unweighted: (0.3 + 0.9) / 2 = 0.6 at every boundary
+    y = fig.data[0].y / 100
+    assert y.max() < 0.36

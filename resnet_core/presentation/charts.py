@@ -52,14 +52,28 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int = MAX_POINTS) -> tu
     return x[idx], y[idx]
 
 
-def running_mean(y: np.ndarray, window: int) -> np.ndarray:
-    """Mean of the last `window` values at each point (fewer at the start): smooths batch noise honestly."""
+def running_mean(y: np.ndarray, window: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Mean of the last `window` values at each point (fewer at the start): smooths batch noise honestly.
+
+    `weights`: how many batches each value stands for. A "step" row is the mean over the batches since the
+    previous one — `log_every` of them, but only the leftover one or two at the end of an epoch; counted
+    as equals, those few-batch rows made the smoothed curve spike at every epoch boundary."""
     if len(y) == 0 or window <= 1:
         return y
-    c = np.cumsum(np.insert(y.astype(np.float64), 0, 0.0))
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
+    c = np.cumsum(np.insert(w * y.astype(np.float64), 0, 0.0))
+    cw = np.cumsum(np.insert(w, 0, 0.0))
     idx = np.arange(1, len(y) + 1)
     lo = np.maximum(idx - window, 0)
-    return (c[idx] - c[lo]) / (idx - lo)
+    return (c[idx] - c[lo]) / np.maximum(cw[idx] - cw[lo], 1e-12)
+
+
+def batches_per_row(steps: np.ndarray) -> np.ndarray:
+    """How many batches each logged step row covers: the step difference to the previous row (≥ 1)."""
+    steps = np.asarray(steps, dtype=np.float64)
+    if len(steps) == 0:
+        return steps
+    return np.maximum(np.diff(steps, prepend=steps[0] - min(steps[0], np.diff(steps).max(initial=1))), 1)
 
 
 def smoothing_window(n: int) -> int:
@@ -103,7 +117,7 @@ def _add_error_traces(fig: go.Figure, run: RunSeries, row: int | None = None, co
     where = {} if row is None else {"row": row, "col": col}
     if len(run.batch_error):
         window = smoothing_window(len(run.batch_error))
-        x, y = downsample(run.steps, running_mean(run.batch_error, window))
+        x, y = downsample(run.steps, running_mean(run.batch_error, window, batches_per_row(run.steps)))
         fig.add_trace(go.Scatter(x=x, y=100 * y, mode="lines", name=f"{run.label} train",
                                    legendgroup=run.label, showlegend=legend,
                                    line=dict(color=run.color, width=1, dash="dash")), **where)
@@ -122,8 +136,21 @@ def degradation_figure(plain: Sequence[RunSeries], residual: Sequence[RunSeries]
     for run in residual:
         _add_error_traces(fig, run, 1, 2)
     style_axes(fig, height=430)
-    fig.update_xaxes(title="iterations (batches)")
+    # One x range for both panels (the runs of a kind may be further along than the other kind's), and
+    # axes drawn before there is data, with a word where a panel is empty.
+    fig.update_xaxes(title="iterations (batches)", matches="x", rangemode="tozero", showline=True,
+                     linecolor=NEUTRAL_COLOR)
     fig.update_yaxes(title="error (%)", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(showline=True, linecolor=NEUTRAL_COLOR)
+    empty = [col for col, runs in ((1, plain), (2, residual)) if not any(len(r.steps) or len(r.test_error)
+                                                                         for r in runs)]
+    for col in empty:
+        fig.add_annotation(text="no steps yet", showarrow=False, x=0.5, y=0.5,
+                           xref=f"x{'' if col == 1 else col} domain", yref=f"y{'' if col == 1 else col} domain",
+                           font=dict(FONT, color=NEUTRAL_COLOR))
+    if len(empty) == 2:
+        fig.update_xaxes(range=[0, 100])
+        fig.update_yaxes(range=[0, 100])
     for annotation in fig.layout.annotations:
         annotation.font = dict(FONT, color=NEUTRAL_COLOR)
     return fig
