@@ -12,6 +12,7 @@ from resnet_core.runs.experiments import (
     degradation_findings,
     depth_table,
     describe_recipe,
+    experiment_progress,
     experiment_runs,
     experiments,
     plan_experiment,
@@ -51,6 +52,10 @@ with st.expander("Start the experiment", expanded=not experiments(store)):
     depths = st.multiselect("Depths", options, default=list(preset.depths), key="deg.depths")
     st.caption(f"{describe_recipe(cfg)} · {2 * len(depths)} runs, one after another on "
                f"{rc.describe_device(device)}.")
+    busy = store.list(["queued", "running"])
+    if busy:
+        st.warning(f"{len(busy)} run{'' if len(busy) == 1 else 's'} already queued or running: the experiment "
+                   "starts after them, so it takes longer than the preset's estimate.")
     if st.button("Run the degradation experiment", type="primary", disabled=not depths, key="deg.start"):
         experiment, runs = plan_experiment(preset, depths)
         for spec, config, name in runs:
@@ -73,6 +78,9 @@ def results() -> None:
     active = any(r.active for r in runs)
     st.markdown(" ".join(f"{badge(r)} {r.spec.name}" for r in sorted(runs, key=lambda r: (r.spec.depth,
                                                                                        r.spec.skip))))
+    if active:
+        progress = experiment_progress(store, runs)
+        st.progress(progress.epochs_done / max(progress.epochs_total, 1), text=progress.describe())
     series = series_for(store, runs, label=lambda run: run.spec.name)  # the experiment is named above
     plain = [s for s in series if not s.skip]
     residual = [s for s in series if s.skip]

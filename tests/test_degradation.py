@@ -216,3 +216,25 @@ def test_degradation_chart_before_data_and_while_running():
     assert smoothed.max() < 0.36  # unweighted: (0.3 + 0.9) / 2 = 0.6 at every boundary
     y = fig.data[0].y / 100
     assert y.max() < 0.36
+
+
+def test_experiment_progress_counts_epochs_runs_ahead_and_time_left(tmp_path):
+    """Issue 15: the experiment queued silently behind earlier runs while the page said "about 10 minutes"."""
+    import os
+
+    from resnet_core.runs.experiments import experiment_progress
+
+    store = RunStore(tmp_path / "runs")
+    other = store.create(rc.NetSpec(depth=110), {"epochs": 5})  # an earlier run, still training
+    store.set_status(other, "running", pid=os.getpid())
+    ids = [store.create(rc.NetSpec(depth=d, skip=s), {"experiment": "e1", "epochs": 4})
+           for d in (20, 56) for s in (False, True)]
+    for epoch in (1, 2):
+        store.add_epoch(ids[0], {"epoch": epoch, "train_error": 0.3, "test_error": 0.3, "seconds": 20.0})
+    store.set_status(ids[0], "stopped")
+    progress = experiment_progress(store, experiment_runs(store, "e1"))
+    assert (progress.epochs_done, progress.epochs_total, progress.runs_ahead) == (2, 16, 1)
+    # 1 s per epoch and layer: ResNet-20 4 epochs × 20 s, plain/ResNet-56 4 × 56 s each (plain-20 is stopped)
+    assert progress.eta_seconds == pytest.approx(4 * 20 + 2 * 4 * 56)
+    assert progress.describe() == ("2 of 16 epochs · about 9 min left once the runs ahead finish · "
+                                   "queued behind 1 other run")

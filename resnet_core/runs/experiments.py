@@ -239,3 +239,56 @@ def _compare(deep: float, shallow: float) -> str:
     if deep < shallow - SAME_WITHIN:
         return "better than"
     return "no worse than" if deep <= shallow + SAME_WITHIN else "worse than"
+
+
+@dataclass(frozen=True)
+class ExperimentProgress:
+    epochs_done: int
+    epochs_total: int
+    runs_ahead: int  # active runs of other experiments before this one's first waiting run, in queue order
+    eta_seconds: float | None  # for this experiment's remaining epochs; None until an epoch was timed
+
+    def describe(self) -> str:
+        """"12 of 56 epochs · about 7 min left · queued behind 2 other runs"."""
+        parts = [f"{self.epochs_done} of {self.epochs_total} epoch{'' if self.epochs_total == 1 else 's'}"]
+        if self.epochs_done < self.epochs_total:
+            if self.eta_seconds is not None:
+                parts.append(f"about {max(1, round(self.eta_seconds / 60))} min left"
+                             + (" once the runs ahead finish" if self.runs_ahead else ""))
+            else:
+                parts.append("time left: known after the first epoch")
+        if self.runs_ahead:
+            parts.append(f"queued behind {self.runs_ahead} other run{'' if self.runs_ahead == 1 else 's'}")
+        return " · ".join(parts)
+
+
+def experiment_progress(store: RunStore, runs: list[Run]) -> ExperimentProgress:
+    """Where an experiment stands: epochs done of planned, the runs it waits behind (the runner trains one
+    run at a time, in the order they were created), and the time its own remaining epochs should take —
+    each run at its measured seconds per epoch, a run not yet started at the experiment's measured seconds
+    per epoch and layer times its depth (training time grows about linearly with depth)."""
+    ids = {r.id for r in runs}
+    done, total, per_epoch, per_layer = 0, 0, {}, []
+    for run in runs:
+        epochs = store.epochs(run.id)
+        done += min(len(epochs), run.config.epochs)
+        total += run.config.epochs
+        seconds = [e["seconds"] for e in epochs if e.get("seconds")]
+        if seconds:
+            per_epoch[run.id] = sum(seconds) / len(seconds)
+            per_layer.append(per_epoch[run.id] / run.spec.depth)
+    waiting = [r for r in runs if r.status == "queued"]
+    ahead = 0
+    if waiting:
+        queue = store.list(["queued", "running"])
+        first = next((i for i, r in enumerate(queue) if r.id in ids), len(queue))
+        ahead = sum(1 for r in queue[:first] if r.id not in ids)
+    eta = None
+    if per_layer:
+        rate = sum(per_layer) / len(per_layer)
+        eta = 0.0
+        for run in runs:
+            if run.active:
+                left = run.config.epochs - min(len(store.epochs(run.id)), run.config.epochs)
+                eta += left * per_epoch.get(run.id, rate * run.spec.depth)
+    return ExperimentProgress(done, total, ahead, eta)
