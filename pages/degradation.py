@@ -92,7 +92,8 @@ def results() -> None:
     st.dataframe(pd.DataFrame([{"depth": r.depth, "plain train error %": pct(r.plain_train),
                                 "plain test error %": pct(r.plain_test),
                                 "ResNet train error %": pct(r.residual_train),
-                                "ResNet test error %": pct(r.residual_test)} for r in rows]),
+                                "ResNet test error %": pct(r.residual_test)} for r in rows])
+                 .style.format(precision=2, na_rep="—"),  # a run without a finished epoch: a dash, not "None"
                  hide_index=True, width="stretch")
     findings = degradation_findings(rows)
     missing = verdict_missing(rows)

@@ -176,7 +176,7 @@ def test_no_verdict_across_recipes(tmp_path):
 
 def test_the_page_gives_no_verdict_on_stopped_runs(tiny_preset):
     store = RunStore(tiny_preset)
-    for depth, skip, done in ((20, False, 14), (20, True, 14), (56, False, 3), (56, True, 1)):
+    for depth, skip, done in ((20, False, 14), (20, True, 14), (32, False, 0), (56, False, 3), (56, True, 1)):
         run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": 14})
         for epoch in range(1, done + 1):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": 0.1, "test_error": 0.1})
@@ -185,6 +185,8 @@ def test_the_page_gives_no_verdict_on_stopped_runs(tiny_preset):
     assert not at.exception
     assert not at.success and not at.warning
     assert "plain-56: 3 of 14 epochs, stopped; ResNet-56: 1 of 14 epochs, stopped" in at.info[0].value
+    shown = at.dataframe[0].proto.arrow_data.styler.display_values  # what the cells show, as Arrow IPC
+    assert "—".encode() in shown and b"None" not in shown  # depth 32: no finished epoch
 
 
 def test_degradation_chart_before_data_and_while_running():
@@ -238,3 +240,14 @@ def test_experiment_progress_counts_epochs_runs_ahead_and_time_left(tmp_path):
     assert progress.eta_seconds == pytest.approx(4 * 20 + 2 * 4 * 56)
     assert progress.describe() == ("2 of 16 epochs · about 9 min left once the runs ahead finish · "
                                    "queued behind 1 other run")
+
+
+def test_metrics_csv_says_errors_are_fractions(tmp_path):
+    from resnet_core.presentation.reports import metrics_csv
+
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(rc.NetSpec(depth=8), {"epochs": 1})
+    store.add_epoch(run_id, {"epoch": 1, "step": 5, "train_error": 0.25, "test_error": 0.3})
+    header, row = metrics_csv(store, run_id).splitlines()[:2]
+    assert "train_error_fraction" in header.split(",") and "test_error_fraction" in header.split(",")
+    assert "0.25" in row.split(",")

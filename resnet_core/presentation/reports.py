@@ -77,11 +77,12 @@ def run_json(store: RunStore, run: Run) -> dict:
 
 
 def metrics_csv(store: RunStore, run_id: str) -> str:
-    """Every per-epoch and per-step record of a run, one CSV (a `record` column tells them apart)."""
+    """Every per-epoch and per-step record of a run, one CSV (a `record` column tells them apart). Errors
+    are fractions (0.25 = 25 %), and their column names say so."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["record", "step", "epoch", "loss", "error", "lr", "images_per_second", "train_loss",
-                     "train_error", "test_loss", "test_error", "seconds"])
+    writer.writerow(["record", "step", "epoch", "loss", "error_fraction", "lr", "images_per_second", "train_loss",
+                     "train_error_fraction", "test_loss", "test_error_fraction", "seconds"])
     for e in store.epochs(run_id):
         writer.writerow(["epoch", e["step"], e["epoch"], "", "", "", e["images_per_second"], e["train_loss"],
                          e["train_error"], e["test_loss"], e["test_error"], e["seconds"]])
