@@ -7,7 +7,13 @@ import resnet_core as rc
 from resnet_core.data.datasets import DATASETS, num_classes
 from resnet_core.presentation.charts import error_figure, loss_figure
 from resnet_core.presentation.reports import metrics_csv, run_label, run_row, run_where, series_for
-from resnet_core.runs.experiments import SCHEDULE_WORDS, describe_recipe, new_twins_id, quick_recipe
+from resnet_core.runs.experiments import (
+    SCHEDULE_WORDS,
+    dataset_problem,
+    describe_recipe,
+    new_twins_id,
+    quick_recipe,
+)
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode
 from ui.runs import badge, get_runner, selected_ids, set_selected
@@ -19,6 +25,11 @@ TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
 SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def dataset_problem_here(name: str) -> str | None:
+    return dataset_problem(name)  # checks the files on disk (CIFAR: loads it once); nothing is downloaded
 
 
 def show(run_ids: list[str]) -> None:
@@ -41,7 +52,10 @@ with st.expander("Start a run", expanded=not store.list()):
     spec = spec_editor(current_spec(), key="train", max_depth=110)
     remember_spec(spec)
     cols = st.columns(5)
-    dataset = cols[0].selectbox("Dataset", DATASETS, format_func=DATASET_LABELS.get, key="train.dataset")
+    problems = {name: dataset_problem_here(name) for name in DATASETS if name != "shapes"}
+    dataset = cols[0].selectbox("Dataset", DATASETS, key="train.dataset",
+                                format_func=lambda d: DATASET_LABELS[d] + (" (not available here)"
+                                                                           if problems.get(d) else ""))
     epochs = cols[1].number_input("Epochs", 1, 500, 5, key="train.epochs")
     train_size = cols[2].select_slider("Training images", TRAIN_SIZES, value=5000, key="train.size",
                                        help="A class-balanced subset: smaller trains faster on a CPU.")
@@ -63,12 +77,14 @@ with st.expander("Start a run", expanded=not store.list()):
                           train_size=int(train_size), test_size=min(2000, int(train_size)))
     spec = spec.replace(num_classes=num_classes(dataset))  # the classifier must match the dataset
     st.caption(f"Recipe: {describe_recipe(config)}. SGD with momentum 0.9 and weight decay 1e-4 (§4.2).")
+    if problems.get(dataset):
+        st.warning(f"{DATASET_LABELS[dataset]} is not available here. {problems[dataset]}", icon=":material/cloud_off:")
     buttons = st.columns([1, 2, 4])
     twins = [spec.replace(skip=True), spec.replace(skip=False)]
-    if buttons[0].button("Train", type="primary", key="train.one"):
+    if buttons[0].button("Train", type="primary", key="train.one", disabled=bool(problems.get(dataset))):
         show([runner.submit(spec, config, dataset=dataset)])
         st.toast(f"{spec.name} queued")
-    if buttons[1].button("Train plain + residual twins", key="train.twins"):
+    if buttons[1].button("Train plain + residual twins", key="train.twins", disabled=bool(problems.get(dataset))):
         pair = config.replace(experiment=new_twins_id())  # created together: find_twin pairs them by this
         show([runner.submit(s, pair, dataset=dataset) for s in twins])
         st.toast(f"{twins[0].name} and {twins[1].name} queued")

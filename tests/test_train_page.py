@@ -148,3 +148,14 @@ def test_rename_updates_the_label_in_the_manage_picker(env):
     picker = at.selectbox(key="train.manage")
     assert picker.proto.set_value and picker.proto.raw_value == f"new name · {run_id}"
     assert picker.value == run_id
+
+
+def test_cifar_without_its_files_is_marked_unavailable_with_where_to_put_them(env):
+    """Issue 15: CIFAR-10/100 were offered offline without a word (the run then failed in the worker)."""
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    picker = at.selectbox(key="train.dataset")
+    assert "CIFAR-10 (not available here)" in picker.options and "shapes (embedded, offline)" in picker.options
+    picker.set_value("cifar10").run()
+    assert not at.exception
+    assert "cifar-10-python.tar.gz" in at.warning[0].value and "RESNET_LAB_DATA" in at.warning[0].value
+    assert at.button(key="train.one").disabled and at.button(key="train.twins").disabled

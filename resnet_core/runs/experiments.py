@@ -98,11 +98,17 @@ def gpu_shapes_preset() -> Preset:
 
 def cifar_available(root=None) -> bool:
     """Whether CIFAR-10 can be loaded here (present on disk; nothing is downloaded)."""
+    return dataset_problem("cifar10", root) is None
+
+
+def dataset_problem(name: str, root=None) -> str | None:
+    """None if the dataset can be loaded here (present on disk; nothing is downloaded), else why not and
+    where to put its files, in words for the user."""
     try:
-        load_dataset("cifar10", root, test_size=10)
-        return True
-    except (DatasetUnavailable, ValueError):
-        return False
+        load_dataset(name, root, test_size=10)
+        return None
+    except (DatasetUnavailable, ValueError) as err:
+        return str(err)
 
 
 def default_preset(device_type: str, cifar_available: bool) -> Preset:
