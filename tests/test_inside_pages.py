@@ -68,6 +68,8 @@ def test_gradients_during_training_show_heatmaps_of_twins(trained_runs, monkeypa
     assert not at.exception
     assert at.selectbox(key=f"grad.compare.{residual}").value == plain  # the twin is found
     assert len(at.get("plotly_chart")) == 1 + 2 + 1  # init profile, two heatmaps, the step profile
+    text = " ".join(m.value for m in at.markdown)  # the step profile is described from what it draws
+    assert "ResNet-8" in text and "plain-8" in text and "median over its 8 layers" in text
 
 
 def test_responses_compare_runs_with_the_paper(trained_runs, monkeypatch, shapes_root):
