@@ -143,7 +143,8 @@ live_fragment(live_view, "train", any(by_id[i].active for i in chosen), every=1.
 
 st.subheader("All runs")
 table = pd.DataFrame([run_row(store, r) for r in reversed(all_runs)])
-st.dataframe(table.drop(columns=["skip"]), hide_index=True, width="stretch",
+st.dataframe(table.drop(columns=["skip"]).style.format(precision=2, na_rep="—"),  # no epoch yet: "—", not "None"
+             hide_index=True, width="stretch",
              column_config={"error": st.column_config.TextColumn("message", width="medium")})
 
 with st.expander("Rename, delete or download a run"):

@@ -159,3 +159,12 @@ def test_cifar_without_its_files_is_marked_unavailable_with_where_to_put_them(en
     assert not at.exception
     assert "cifar-10-python.tar.gz" in at.warning[0].value and "RESNET_LAB_DATA" in at.warning[0].value
     assert at.button(key="train.one").disabled and at.button(key="train.twins").disabled
+
+
+def test_runs_table_shows_a_dash_for_a_run_without_an_epoch(env):
+    store = RunStore(env / "runs")
+    store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="stopped")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    shown = at.dataframe[0].proto.arrow_data.styler.display_values  # what the cells show, as Arrow IPC
+    assert "—".encode() in shown and b"None" not in shown
