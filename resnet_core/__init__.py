@@ -5,46 +5,35 @@
     rc.count_params(net), rc.count_flops(net, input_size=(3, 32, 32))
 
 It never imports streamlit: notebooks, the CLI and the app all use it the same way.
+
+The public names below are imported on first use (a module `__getattr__`, PEP 562): `import resnet_core`
+costs nothing, so `python -m resnet_core runs` lists runs without loading torch and Captum.
 """
 
-from .analysis.attributions import explain
-from .analysis.landscape import loss_landscape
-from .analysis.lesion import lesion
-from .analysis.probes import gradient_norms, layer_responses
-from .data.datasets import DATASETS, DatasetUnavailable, ImageDataset, load_dataset, sample_test_images
-from .data.loader import DeviceLoader
-from .model.counting import count_flops, count_params, layer_macs
-from .model.net import BlockInfo, NetLayout, ResNet, StageInfo, build_net
-from .model.spec import (
-    ACTIVATIONS,
-    BLOCKS,
-    NORMS,
-    SHORTCUTS,
-    STEMS,
-    NetSpec,
-    nearest_depths,
-    spec_from_params,
-    spec_to_params,
-    valid_depths,
-)  # fmt: skip
-from .model.summary import NetSummary, human_count, summarize
-from .runs.config import RunConfig
-from .runs.jobs import JobRunner
-from .runs.store import RunStore, runs_dir
-from .training.device import describe_device, pick_device
-from .training.train import (
-    CheckpointEvent,
-    DivergedEvent,
-    EndEvent,
-    EpochEvent,
-    GradNormsEvent,
-    ResponsesEvent,
-    StepEvent,
-    TrainConfig,
-    TrainResult,
-    learning_rate,
-    train,
-)  # fmt: skip
+from __future__ import annotations
+
+from importlib import import_module
+
+_HOMES = {  # module -> the public names it provides
+    ".analysis.attributions": ("explain",),
+    ".analysis.landscape": ("loss_landscape",),
+    ".analysis.lesion": ("lesion",),
+    ".analysis.probes": ("gradient_norms", "layer_responses"),
+    ".data.datasets": ("DATASETS", "DatasetUnavailable", "ImageDataset", "load_dataset", "sample_test_images"),
+    ".data.loader": ("DeviceLoader",),
+    ".model.counting": ("count_flops", "count_params", "layer_macs"),
+    ".model.net": ("BlockInfo", "NetLayout", "ResNet", "StageInfo", "build_net"),
+    ".model.spec": ("ACTIVATIONS", "BLOCKS", "NORMS", "SHORTCUTS", "STEMS", "NetSpec", "nearest_depths",
+                    "spec_from_params", "spec_to_params", "valid_depths"),
+    ".model.summary": ("NetSummary", "human_count", "summarize"),
+    ".runs.config": ("RunConfig",),
+    ".runs.jobs": ("JobRunner",),
+    ".runs.store": ("RunStore", "runs_dir"),
+    ".training.device": ("describe_device", "pick_device"),
+    ".training.train": ("CheckpointEvent", "DivergedEvent", "EndEvent", "EpochEvent", "GradNormsEvent",
+                        "ResponsesEvent", "StepEvent", "TrainConfig", "TrainResult", "learning_rate", "train"),
+}  # fmt: skip
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
     # the net
@@ -60,3 +49,15 @@ __all__ = [
     # looking inside, explaining, why residual nets train
     "explain", "gradient_norms", "layer_responses", "lesion", "loss_landscape",
 ]  # fmt: skip
+
+
+def __getattr__(name: str):
+    if name not in _HOME_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_HOME_OF[name], __name__), name)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

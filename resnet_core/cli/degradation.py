@@ -10,15 +10,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..runs.experiments import (
-    cifar_available,
-    default_preset,
-    degradation_findings,
-    depth_table,
-    describe_recipe,
-    experiment_runs,
-    plan_experiment,
-)
 from ..runs.store import RunStore
 from ..training.device import DEVICE_CHOICES, describe_device, pick_device
 from .runs import depths_arg, train_here
@@ -39,6 +30,8 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_degradation(args: argparse.Namespace) -> int:
+    from ..runs.experiments import cifar_available, default_preset, describe_recipe, plan_experiment
+
     device = pick_device(args.device)  # ValueError (exit 2) for a device this machine lacks
     preset = default_preset(device.type, device.type == "cuda" and cifar_available(args.data_dir))
     data_dir = {"data_dir": args.data_dir} if args.data_dir else {}
@@ -62,6 +55,8 @@ def run_degradation(args: argparse.Namespace) -> int:
 
 def format_table(store: RunStore, experiment: str) -> str:
     """The final errors by depth, as the Degradation page's table, then its verdict."""
+    from ..runs.experiments import degradation_findings, depth_table, experiment_runs  # torch: not at start-up
+
     rows = depth_table(store, experiment_runs(store, experiment))
     pct = lambda v: "–" if v is None else f"{100 * v:.1f}"  # noqa: E731
     lines = ["depth  plain train %  plain test %  ResNet train %  ResNet test %"]

@@ -11,12 +11,12 @@ import argparse
 import json
 import sys
 
-from ..data.datasets import DATASETS
+from ..data.catalog import DATASETS, facts
 from ..model.spec import ACTIVATIONS, BLOCKS, NORMS, SHORTCUTS, STEMS, NetSpec
 from ..runs.config import RunConfig
 from ..runs.store import RunStore
-from ..training.device import DEVICE_CHOICES
-from ..training.train import SCHEDULES, TrainConfig
+from ..training.config import SCHEDULES, TrainConfig
+from ..training.device import DEVICE_CHOICES, pick_device
 
 
 def add_train(subparsers: argparse._SubParsersAction) -> None:
@@ -54,15 +54,12 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from ..data.datasets import num_classes
-
-    classes = num_classes(args.dataset)
+    data = facts(args.dataset)
+    check_request(args)  # a request that can never train makes no run (it would only be left `failed`)
     spec = NetSpec(depth=args.depth, skip=not args.plain, block=args.block, shortcut=args.shortcut,
                    preact=args.preact, stem=args.stem, norm=args.norm, activation=args.activation, width=args.width,
-                   num_classes=args.num_classes or classes, in_channels=args.in_channels)
-    for key in ("train_size", "test_size"):
-        if getattr(args, key) is not None and getattr(args, key) < 1:
-            raise ValueError(f"--{key.replace('_', '-')} must be a positive integer")
+                   num_classes=data.num_classes if args.num_classes is None else args.num_classes,
+                   in_channels=args.in_channels)
     config = RunConfig(TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule,
                                    warmup_epochs=args.warmup_epochs, device=args.device, seed=args.seed),
                        train_size=args.train_size, test_size=args.test_size, data_dir=args.data_dir)
@@ -70,6 +67,23 @@ def run_train(args: argparse.Namespace) -> int:
     run_id = store.create(spec, config, dataset=args.dataset, name=args.name, status="running")
     print(f"run {run_id}: {spec.name} on {args.dataset}, {args.epochs} epochs (runs dir: {store.root})")
     return train_here(store, run_id)
+
+
+def check_request(args: argparse.Namespace) -> None:
+    """ValueError (exit 2), before anything is stored, for what training would refuse or cannot do: a net
+    that does not fit the dataset, more images than it has, a device this machine lacks."""
+    data = facts(args.dataset)
+    if args.num_classes is not None and args.num_classes != data.num_classes:
+        raise ValueError(f"--num-classes {args.num_classes}: {data.name} has {data.num_classes} classes and the "
+                         f"net's classifier must match them (leave --num-classes out)")
+    if args.in_channels != data.in_channels:
+        raise ValueError(f"--in-channels {args.in_channels}: {data.name} images have {data.in_channels} channels")
+    for key, most in (("train_size", data.train_size), ("test_size", data.test_size)):
+        value = getattr(args, key)
+        if value is not None and not 1 <= value <= most:
+            raise ValueError(f"--{key.replace('_', '-')} must be between 1 and {most} (the whole {data.name} "
+                             f"{key.split('_')[0]} set), got {value}")
+    pick_device(args.device)  # ValueError naming the choices for a device this machine lacks
 
 
 def add_resume(subparsers: argparse._SubParsersAction) -> None:

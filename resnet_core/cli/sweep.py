@@ -16,7 +16,7 @@ import argparse
 import sys
 import time
 
-from ..data.datasets import DATASETS
+from ..data.catalog import DATASETS
 from ..training.device import DEVICE_CHOICES
 from .runs import depths_arg
 

@@ -25,9 +25,8 @@ from collections.abc import Iterator, Sequence
 import torch
 import torch.nn.functional as F
 
+from .catalog import PAD_MODES  # noqa: F401 (kept with the other torch-free choices; re-exported)
 from .pixels import normalize, normalizer
-
-PAD_MODES = ("zeros", "reflect")
 
 
 def pad_images(images: torch.Tensor, pad: int, mode: str = "zeros") -> torch.Tensor:

@@ -6,12 +6,15 @@ import csv
 import io
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..runs.store import Run, RunStore
-from .charts import RunSeries
 from .palette import shade
+
+if TYPE_CHECKING:
+    from .charts import RunSeries  # imported where used: plotly is not needed to list runs
 
 
 def run_label(run: Run) -> str:
@@ -22,6 +25,8 @@ def run_label(run: Run) -> str:
 
 
 def run_series(store: RunStore, run: Run, color: str | None = None, label: str | None = None) -> RunSeries:
+    from .charts import RunSeries
+
     steps = store.steps(run.id)
     epochs = store.epochs(run.id)
     return RunSeries(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..training.train import TrainConfig
+from ..training.config import TrainConfig
 
 TRAIN_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 

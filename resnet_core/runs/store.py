@@ -20,14 +20,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from ..training.checkpoints import CheckpointCorrupt, load_checkpoint, save_checkpoint
 from ..model.spec import NetSpec
-from ..training.train import TrainConfig
+from ..training.config import TrainConfig
 from .config import RunConfig
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -389,7 +391,8 @@ class RunStore:
                         optimizer_state: dict | None = None, keep_last: int = 2) -> Path:
         """Write epoch `epoch`'s checkpoint atomically and keep only the newest `keep_last` files."""
         path = self.run_dir(run_id) / f"epoch-{epoch:04d}.safetensors"
-        save_checkpoint(path, model_state, optimizer_state, {"run_id": run_id, "epoch": epoch, "step": step})
+        _checkpoints().save_checkpoint(path, model_state, optimizer_state,
+                                       {"run_id": run_id, "epoch": epoch, "step": step})
         with self._write() as db:
             db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
                        (run_id, epoch, step, str(path.relative_to(self.root)), time.time()))
@@ -422,7 +425,7 @@ class RunStore:
             if row is None:
                 raise FileNotFoundError(f"run {run_id} has no checkpoint for epoch {epoch}")
             path = self.root / row[0]
-        return load_checkpoint(path)
+        return _checkpoints().load_checkpoint(path)
 
     def newest_good_checkpoint(self, run_id: str, set_aside: bool = False):
         """(model state, optimizer state or None, meta, skipped) of the newest checkpoint that loads, where
@@ -437,8 +440,8 @@ class RunStore:
         for epoch, rel in rows:
             path = self.root / rel
             try:
-                model, optimizer, meta = load_checkpoint(path)
-            except (CheckpointCorrupt, FileNotFoundError) as err:
+                model, optimizer, meta = _checkpoints().load_checkpoint(path)
+            except (_checkpoints().CheckpointCorrupt, FileNotFoundError) as err:
                 log.warning("run %s: cannot load the checkpoint of epoch %s: %s", run_id, epoch, err)
                 kept = path.with_name(path.name + ".corrupt")
                 missing = isinstance(err, FileNotFoundError)
@@ -518,6 +521,13 @@ def pid_alive(pid: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _checkpoints():
+    """training.checkpoints, imported on first use: it loads torch, which listing runs does not need."""
+    from ..training import checkpoints
+
+    return checkpoints
 
 
 def _short(err: Exception, limit: int = 160) -> str:

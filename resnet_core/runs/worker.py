@@ -109,7 +109,7 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
     error = note
     if result.status == "diverged":
         d = recorder.diverged or {"step": result.diverged_step, "loss": float("nan")}
-        error = f"the training loss became {d['loss']} at step {d['step']}: try a smaller learning rate" + (
+        error = f"the training loss became {d['loss']:.3g} at step {d['step']}: try a smaller learning rate" + (
             f" ({note})" if note else "")
     store.set_status(run_id, result.status, error=error)
     return result.status

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
+# torch is imported inside the functions: the command line reads DEVICE_CHOICES without loading it.
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
 
 def pick_device(preference: str = "auto") -> torch.device:
     """The device for `preference` ("auto", "cpu", "cuda", "mps"); ValueError if it is unavailable."""
+    import torch
+
     if preference not in DEVICE_CHOICES:
         raise ValueError(f"device {preference!r} is not valid; choose one of: {', '.join(DEVICE_CHOICES)}")
     if preference == "auto":
@@ -28,6 +33,8 @@ def pick_device(preference: str = "auto") -> torch.device:
 
 def describe_device(device: torch.device | str | None = None) -> str:
     """A human label: "NVIDIA H100 80GB HBM3 (CUDA)", "Apple GPU (MPS)" or "CPU (2 cores)"."""
+    import torch
+
     device = pick_device() if device is None else torch.device(device)
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA)"
@@ -37,5 +44,7 @@ def describe_device(device: torch.device | str | None = None) -> str:
 
 
 def _mps_available() -> bool:
+    import torch
+
     backend = getattr(torch.backends, "mps", None)
     return bool(backend and backend.is_available())

@@ -12,7 +12,7 @@ flip augmentation) and reports what happens through `on_event`, one small frozen
                                                      test_error, lr, seconds, images_per_second
     "responses"   end of each epoch (after "epoch")  epoch, step, responses {3×3 conv: float}
     "checkpoint"  every `checkpoint_every` epochs    epoch, step, model_state, optimizer_state (CPU copies)
-    "diverged"    first non-finite loss              step, epoch, loss
+    "diverged"    first non-finite or exploded loss  step, epoch, loss
     "end"         always, last                       status, epoch, step, seconds
 
 Conventions: errors are *fractions* in [0, 1] (a UI shows percent); `step` counts optimizer steps done
@@ -22,9 +22,10 @@ in the whole run (the first step is step 1); `epoch` is 1-based and counts finis
 
 The hot loop never waits for the device between logging points: losses and error counts stay on the
 device until a "step" event copies them over in one go (every `log_every` steps), gradient norms are one
-fused op copied every `grad_norm_every` steps. A NaN/Inf loss is therefore noticed at the next logging
-point; the run then ends with status "diverged", reporting the exact step it first happened at (the few
-steps in between cannot un-NaN the weights).
+fused op copied every `grad_norm_every` steps. A NaN/Inf loss — or one that exploded by orders of
+magnitude (`Divergence`) — is therefore noticed at the next logging point; the run then ends with status
+"diverged", reporting the exact step it first happened at (the few steps in between cannot un-NaN the
+weights).
 
 Resuming: pass `net=` (with the checkpoint's weights loaded), `optimizer_state=` and `start_epoch=` (the
 checkpoint's epoch). Batches are seeded per epoch, so the resumed run sees the same data it would have.
@@ -47,66 +48,14 @@ from torch import nn
 
 from ..analysis.probes import WeightGradNorms, layer_responses
 from ..data.datasets import ImageDataset
-from ..data.loader import PAD_MODES, DeviceLoader
+from ..data.loader import DeviceLoader
 from ..data.pixels import normalize
 from ..model.net import build_net
 from ..model.spec import NetSpec
+from .config import PRECISIONS, SCHEDULES, TrainConfig  # noqa: F401 (their home was here: re-exported)
 from .device import pick_device
 
-SCHEDULES = ("step", "cosine", "constant")
-PRECISIONS = ("auto", "fp32", "bf16")
 STATUSES = ("completed", "stopped", "diverged")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train. Defaults are the paper's CIFAR-10 recipe (He et al. 2015, §4.2)."""
-
-    epochs: int = 10  # passes over the training set (the paper: 64k steps of 128 = 164 epochs)
-    batch_size: int = 128  # images per SGD step (§4.2: mini-batch size 128)
-    lr: float = 0.1  # learning rate at the start, per step of `batch_size` images (§4.2: 0.1)
-    momentum: float = 0.9  # SGD momentum (§4.2)
-    weight_decay: float = 1e-4  # L2 penalty on every parameter, BN's included, as in Caffe (§4.2)
-    schedule: str = "step"  # "step": lr ÷10 at 50% and 75% of the steps (§4.2: 32k, 48k of 64k);
-    #                         "cosine": half a cosine from lr to 0; "constant"
-    warmup_epochs: float = 0.0  # first run at lr/10 for this many epochs: §4.2's ResNet-110 trick (0.01
-    #                             "until the training error is below 80% (about 400 iterations)"), as a
-    #                             fixed length — 400 iterations of 128 on CIFAR-10 ≈ 1 epoch
-    seed: int = 0  # weight init, batch order and augmentation
-    device: str = "auto"  # "auto" (CUDA > MPS > CPU), "cpu", "cuda", "mps"
-    augment: bool = True  # pad 4, random 32×32 crop, horizontal flip (§4.2); False: the raw images
-    pad_mode: str = "zeros"  # "zeros" (black, like torchvision's RandomCrop(padding=4)) or "reflect"
-    log_every: int = 10  # steps per "step" event; each is one host-device sync, so not every step
-    grad_norm_every: int = 25  # steps between "grad_norms" events (the first step always has one); 0: off
-    probe_batch_size: int = 256  # fixed test images (the first ones) for the "responses" probe; 0: off
-    eval_batch_size: int = 1000  # images per forward in the test pass (memory only, same results)
-    checkpoint_every: int = 1  # epochs between "checkpoint" events (the last epoch always has one); 0: off
-    compile: bool = False  # torch.compile the net: slow first steps, faster long CUDA runs
-    precision: str = "auto"  # "auto": bf16 autocast on CUDA, fp32 elsewhere; or "fp32", "bf16"
-    channels_last: bool | None = None  # NHWC tensors; None: on CUDA and CPU (faster on both here)
-    head_init_scale: float = 1.0  # multiplies the classifier's initial weights (fresh nets only); < 1 starts
-    #                               every net near chance loss: a post-activation ResNet's stream grows with
-    #                               depth, so at 1.0 ResNet-56 starts at loss ~3.5 vs ~2.6 for ResNet-20
-
-    def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "log_every", "eval_batch_size"):
-            _check_int(name, getattr(self, name), minimum=1)
-        for name in ("grad_norm_every", "probe_batch_size", "checkpoint_every", "seed"):
-            _check_int(name, getattr(self, name), minimum=0)
-        for name, choices in (("schedule", SCHEDULES), ("precision", PRECISIONS), ("pad_mode", PAD_MODES)):
-            value = getattr(self, name)
-            if value not in choices:
-                raise ValueError(f"{name} {value!r} is not valid; choose one of: {', '.join(choices)}")
-        for name in ("lr", "momentum", "weight_decay", "warmup_epochs", "head_init_scale"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-
-    def replace(self, **changes) -> TrainConfig:
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 # ------------------------------------------------------------------------------------------ events
@@ -314,6 +263,7 @@ def train(
     step = start_epoch * steps_per_epoch
     lr = learning_rate(step, total_steps, config.lr, config.schedule, warmup_steps)
     status, epoch, history, diverged_step = "completed", start_epoch, [], None
+    divergence = Divergence(spec.num_classes)
 
     for epoch_index in range(start_epoch, config.epochs):
         net.train()
@@ -337,7 +287,7 @@ def train(
             step += 1
             meter.add(loss, logits, labels)  # device tensors: no sync
             if step % config.log_every == 0 or step % steps_per_epoch == 0:
-                diverged_step = _log_steps(meter, step, steps_per_epoch, lr, emit)
+                diverged_step = _log_steps(meter, step, steps_per_epoch, lr, emit, divergence)
                 if diverged_step is not None:
                     break
         else:  # the epoch ran to its end
@@ -357,7 +307,7 @@ def train(
             continue
         # Stopped or diverged in the middle of an epoch: log what is pending, then end.
         if diverged_step is None:
-            diverged_step = _log_steps(meter, step, steps_per_epoch, lr, emit)
+            diverged_step = _log_steps(meter, step, steps_per_epoch, lr, emit, divergence)
         if diverged_step is not None:
             status = "diverged"
             emit(DivergedEvent(diverged_step, diverged_step / steps_per_epoch, meter.bad_loss))
@@ -396,15 +346,34 @@ class _Meter:
         return losses, wrong, sizes, seconds
 
 
-def _log_steps(meter: _Meter, step: int, steps_per_epoch: int, lr: float, emit: Callable) -> int | None:
+class Divergence:
+    """When a training loss means the run has diverged: not finite, or exploded by orders of magnitude —
+    above both 1000 × the first loss this call logged and 100 × ln(classes) (chance level is ln(classes)).
+    NaN is not the only way out: at lr 1000 a BatchNorm net's loss climbs to ~1e20 and stays finite, and
+    SGD does not come back from there."""
+
+    def __init__(self, num_classes: int, factor: float = 1e3, chance_factor: float = 100.0) -> None:
+        self.factor, self.floor = factor, chance_factor * math.log(max(num_classes, 2))
+        self.first: float | None = None
+
+    def __call__(self, loss: float) -> bool:
+        if not math.isfinite(loss):
+            return True
+        if self.first is None:
+            self.first = loss
+        return loss > max(self.floor, self.factor * self.first)
+
+
+def _log_steps(meter: _Meter, step: int, steps_per_epoch: int, lr: float, emit: Callable,
+               diverged: Callable[[float], bool] = lambda loss: not math.isfinite(loss)) -> int | None:
     """Flush the meter and emit a "step" event for the pending steps (the last of which is `step`).
-    Returns the first step with a non-finite loss instead, if there was one (no event then)."""
+    Returns the first step whose loss `diverged` instead, if there was one (no event then)."""
     if not meter.sizes:
         return None
     losses, wrong, sizes, seconds = meter.flush()
     first = step - len(losses) + 1
     for i, value in enumerate(losses):
-        if not math.isfinite(value):
+        if diverged(value):
             meter.bad_loss = value
             return first + i
     images = sum(sizes)
@@ -461,7 +430,3 @@ def _check_fit(spec: NetSpec, data: ImageDataset) -> None:
         raise ValueError(f"the net has in_channels={spec.in_channels} but {data.name} images have "
                          f"{data.in_channels} channels")  # fmt: skip
 
-
-def _check_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
