@@ -251,3 +251,20 @@ def test_metrics_csv_says_errors_are_fractions(tmp_path):
     header, row = metrics_csv(store, run_id).splitlines()[:2]
     assert "train_error_fraction" in header.split(",") and "test_error_fraction" in header.split(",")
     assert "0.25" in row.split(",")
+
+
+def test_the_cli_table_gives_no_verdict_on_unfinished_runs(tmp_path):
+    from resnet_core.cli.degradation import format_table
+    from resnet_core.runs.store import RunStore
+
+    store = RunStore(tmp_path / "runs")
+    config = rc.RunConfig(rc.TrainConfig(epochs=3), experiment="degradation-x")
+    for depth in (8, 14):
+        for skip in (False, True):
+            run_id = store.create(rc.NetSpec(depth=depth, skip=skip), config)
+            store.add_epoch(run_id, {"epoch": 1, "step": 10, "train_loss": 1.0, "train_error": 0.5,
+                                     "test_loss": 1.0, "test_error": 0.5, "seconds": 1.0, "images_per_second": 1.0})
+            store.set_status(run_id, "stopped")
+    text = format_table(store, "degradation-x")
+    assert "no verdict yet: " in text and "1 of 3 epochs" in text
+    assert "as in the paper" not in text

@@ -55,13 +55,21 @@ def run_degradation(args: argparse.Namespace) -> int:
 
 def format_table(store: RunStore, experiment: str) -> str:
     """The final errors by depth, as the Degradation page's table, then its verdict."""
-    from ..runs.experiments import degradation_findings, depth_table, experiment_runs  # torch: not at start-up
+    from ..runs.experiments import (  # torch: not at start-up
+        degradation_findings,
+        depth_table,
+        experiment_runs,
+        verdict_missing,
+    )
 
     rows = depth_table(store, experiment_runs(store, experiment))
     pct = lambda v: "–" if v is None else f"{100 * v:.1f}"  # noqa: E731
     lines = ["depth  plain train %  plain test %  ResNet train %  ResNet test %"]
     lines += [f"{r.depth:>5}  {pct(r.plain_train):>13}  {pct(r.plain_test):>12}  {pct(r.residual_train):>14}  "
               f"{pct(r.residual_test):>13}" for r in rows]  # fmt: skip
+    missing = verdict_missing(rows)
+    if missing:  # the same rule as the page: a verdict only on runs that completed the same recipe
+        lines.append("no verdict yet: " + "; ".join(missing))
     lines += [
         ("as in the paper: " if agrees else "NOT as in the paper: ") + sentence
         for agrees, sentence in degradation_findings(rows)
