@@ -195,6 +195,7 @@ class _Remote:
     thread: threading.Thread
     info: dict = field(default_factory=dict)  # what the task said when it started: host, ip, pid, device
     stop_sent: bool = False
+    note: str | None = None  # what the run's message says besides how it ended (a skipped checkpoint)
 
 
 def runtime_env() -> dict:
@@ -267,12 +268,19 @@ class RayExecutor:
     def start(self, run: Run) -> None:
         """Send a claimed run (status `running`, pid = this process) to the cluster."""
         self.connect()
+        from ..training.checkpoints import checkpoint_bytes
+
         store = self.store
-        checkpoint, start_epoch, start_step = None, 0, 0
-        found = store.latest_checkpoint(run.id)
-        if found is not None:
-            start_epoch, start_step, path = found
-            checkpoint = path.read_bytes()  # the file is safetensors already: sent as it is
+        checkpoint, start_epoch, start_step, note = None, 0, 0, None
+        if store.latest_checkpoint(run.id) is not None:
+            # As execute_run: the newest checkpoint that loads (a damaged newer one is set aside and named),
+            # sent to the task as safetensors bytes with its checksum.
+            model_state, optimizer_state, meta, skipped = store.newest_good_checkpoint(run.id, set_aside=True)
+            checkpoint = checkpoint_bytes(model_state, optimizer_state, meta)
+            start_epoch, start_step = meta["epoch"], meta["step"]
+            if skipped:
+                note = f"resumed from epoch {start_epoch}: " + "; ".join(skipped)
+                store.set_status(run.id, "running", error=note, pid=os.getpid())
         store.truncate_after(run.id, step=start_step, epoch=start_epoch)  # forget a partial epoch
         store.set_placement(run.id, self.name, None)
         token = f"{run.id}:{secrets.token_hex(4)}"
@@ -284,7 +292,7 @@ class RayExecutor:
         generator = task.remote(payload, self._control)
         thread = threading.Thread(target=self._pump, args=(run.id,), name=f"resnet-lab-ray-{run.id}", daemon=True)
         with self._lock:
-            self._runs[run.id] = _Remote(token, generator, thread)
+            self._runs[run.id] = _Remote(token, generator, thread, note=note)
         thread.start()
 
     def running(self) -> list[str]:
@@ -320,7 +328,11 @@ class RayExecutor:
             import_ray().cancel(remote.generator, force=True)
 
     def shutdown(self, kill: bool = True) -> None:
-        """Cancel every task (a Ray task cannot outlive its driver anyway): their runs end `interrupted`."""
+        """Cancel every task (a Ray task cannot outlive its driver anyway): their runs end `interrupted`; and
+        leave a cluster this executor started. With kill=False, nothing: running tasks go on being recorded
+        while this process lives, and the executor can serve another runner."""
+        if not kill:
+            return
         with self._lock:
             remotes = list(self._runs.items())
         for run_id, _ in remotes:
@@ -350,7 +362,8 @@ class RayExecutor:
                     for item in ray.get(ref):
                         if item["kind"] == "started":
                             remote.info = {k: v for k, v in item.items() if k != "kind"}
-                            store.set_status(run_id, "running", pid=os.getpid(), device=item["device"])
+                            store.set_status(run_id, "running", pid=os.getpid(), device=item["device"],
+                                             error=remote.note)
                             store.set_placement(run_id, self.name, f"{item['host']} ({item['ip']})")
                             recorder = StoreRecorder(store, run_id, item["total_steps"])
                             continue
@@ -360,7 +373,7 @@ class RayExecutor:
                             end = event
                 if end is None:
                     raise RuntimeError("the Ray task ended without reporting how")
-                status, error = end.status, _end_error(end, recorder.diverged)
+                status, error = end.status, _end_error(end, recorder.diverged, remote.note)
             except ray.exceptions.RayTaskError as err:  # the training itself raised: as a local worker would
                 cause = getattr(err, "cause", None) or err
                 status, error = "failed", f"{type(cause).__name__}: {cause}"[:2000]
@@ -391,12 +404,13 @@ class RayExecutor:
                 pass
 
 
-def _end_error(end: EndEvent, diverged: dict | None) -> str | None:
-    """The stored message of a run that ended `end` (worker.execute_run words a diverged run the same way)."""
+def _end_error(end: EndEvent, diverged: dict | None, note: str | None) -> str | None:
+    """The stored message of a run that ended `end` (worker.execute_run words it the same way)."""
     if end.status != "diverged":
-        return None
+        return note
     d = diverged or {"step": end.step, "loss": float("nan")}
-    return f"the training loss became {d['loss']} at step {d['step']}: try a smaller learning rate"
+    return f"the training loss became {d['loss']} at step {d['step']}: try a smaller learning rate" + (
+        f" ({note})" if note else "")
 
 
 _REMOTE: dict = {}
