@@ -15,7 +15,7 @@ from resnet_core.runs.config import RunConfig
 from resnet_core.runs.executors import default_executor
 from resnet_core.runs.ray_executor import decode_event, encode_event
 from resnet_core.runs.store import RunStore
-from resnet_core.runs.sweeps import Stat, format_sweep_table, plan_sweep, sweep_table
+from resnet_core.runs.sweeps import Stat, SweepRow, format_sweep_table, plan_sweep, sweep_table
 from resnet_core.training.train import CheckpointEvent, EpochEvent, StepEvent, TrainConfig
 
 
@@ -84,6 +84,10 @@ def test_the_depth_table_is_mean_and_std_over_completed_seeds(tmp_path):
     assert row.plain_train.percent() == "35.0 ± 7.1" and row.residual_train.percent() == "10.0"
     assert Stat(()).percent() == "–"
     assert "35.0 ± 7.1" in format_sweep_table([row])
+    chance = SweepRow(20, Stat((0.9,)), Stat((0.9,)), Stat((0.89,)), Stat((0.9,)))
+    learned = SweepRow(8, Stat((0.3,)), Stat((0.3,)), Stat((0.1,)), Stat((0.2,)))
+    assert "no verdict" in format_sweep_table([learned, chance])  # nets at chance: their order is noise
+    assert "degradation" in format_sweep_table([learned, SweepRow(20, *(Stat((v,)) for v in (0.4, 0.4, 0.1, 0.2)))])
 
 
 def test_the_default_executor_follows_the_environment(monkeypatch):
