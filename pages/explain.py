@@ -23,6 +23,7 @@ from resnet_core.presentation.explain_figures import (
 )
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
+from resnet_core.presentation.text import markdown_text, plot_text
 from resnet_core.runs import loading
 from ui.navigation import leave_pages_directory_mode, page
 from ui.runs import get_runner
@@ -100,14 +101,15 @@ else:
     try:
         clf, test_images, test_labels = load_run(str(store.root.resolve()), run.id)
     except Exception as err:  # a missing checkpoint or dataset: say so, keep the page alive
-        st.error(f"This run cannot be loaded: {type(err).__name__}: {err}")
+        st.error(f"This run cannot be loaded: {type(err).__name__}: {markdown_text(err)}")
         st.stop()
     spec, error = run.spec, loading.final_test_error(store, run)
     epochs = len(store.epochs(run.id))
     error_text = f" · final test error **{100 * error:.1f}%**" if error is not None else ""
     st.markdown(f"<span style='color:{net_color(spec.skip)}'>**{spec.name}**</span> · "
                 f"{'residual' if spec.skip else 'plain'} · trained {epochs} epoch{'s' if epochs != 1 else ''} on "
-                f"{run.config.train_size or 'all'} {run.dataset} images{error_text}", unsafe_allow_html=True)
+                f"{run.config.train_size or 'all'} {markdown_text(run.dataset)} images{error_text}",
+                unsafe_allow_html=True)  # the markup is ours; the stored dataset name is escaped
     st.caption(f"{spec.block} blocks · shortcut {spec.shortcut if spec.skip else 'none'} · norm {spec.norm} · "
                f"{spec.activation} · width {spec.stage_widths[0]} · {'pre-activation · ' if spec.preact else ''}"
                f"run {run.id}")
@@ -125,7 +127,7 @@ if source == "Upload":
     try:
         image, image_name = open_image(upload.getvalue()), Path(upload.name).stem
     except ImageError as err:
-        st.error(f"**{upload.name}**: {err}")
+        st.error(f"**{markdown_text(upload.name)}**: {markdown_text(err)}")  # a file's name is text
         st.stop()
 elif source == "Test image":
     index = st.selectbox("Test image", range(len(test_labels)), key="explain.test",
@@ -152,16 +154,16 @@ if twin is not None:
         nets.append((twin.id, load_run(str(store.root.resolve()), twin.id)[0]))
         nets.sort(key=lambda n: n[1].skip)  # plain first, as in the paper's figures
     except Exception as err:
-        st.warning(f"The twin run {twin.id} cannot be loaded: {type(err).__name__}: {err}")
+        st.warning(f"The twin run {twin.id} cannot be loaded: {type(err).__name__}: {markdown_text(err)}")
 nets_probs = [(k, c, probs if k == key else predict(c.net, to_input(to_uint8_tensor(fitted), c.mean, c.std))[0])
               for k, c in nets]
 
 cols = st.columns([1] + [1.3] * len(nets), gap="medium")
 seen = f"As the net sees it: {clf.input_size}×{clf.input_size}"
-seen += f"<br><sup>true class: {true_class}</sup>" if true_class else ""
+seen += f"<br><sup>true class: {plot_text(true_class)}</sup>" if true_class else ""
 cols[0].plotly_chart(image_figure(shown, seen), width="stretch", config={"displayModeBar": False}, key="explain.input")
 for col, (k, c, p) in zip(cols[1:], nets_probs):
-    col.plotly_chart(top_k_figure(top_k(p, c.classes), net_color(c.skip), f"Top-5 predictions · {c.name}"),
+    col.plotly_chart(top_k_figure(top_k(p, c.classes), net_color(c.skip), f"Top-5 predictions · {plot_text(c.name)}"),
                      width="stretch", config={"displayModeBar": False}, key=f"explain.top5.{k}")
 st.caption("Left: the image resized (and centre-cropped) to the net's input size. Right: the net's five most "
            "probable classes, in percent (softmax of its output).")
@@ -205,11 +207,11 @@ with st.spinner("Computing attributions…"):
             try:
                 a = attribution(f"{store.root}/{k}", net_clf, pixels, method, target, options.get(method, {}))
             except ValueError as err:
-                st.warning(f"{METHODS[method].label} on {net_clf.name}: {err}")
+                st.warning(f"{METHODS[method].label} on {markdown_text(net_clf.name)}: {markdown_text(err)}")
                 continue
             row.maps[METHODS[method].label] = a.heatmaps(sign)[0]
             if a.delta is not None:
-                notes.append(f"{net_clf.name} {abs(float(a.delta[0])):.1e}")
+                notes.append(f"{markdown_text(net_clf.name)} {abs(float(a.delta[0])):.1e}")
         rows.append(row)
 rows = [r for r in rows if r.maps]
 if rows:
@@ -229,7 +231,8 @@ if rows:
 pending = loading.find_twin(store, run, statuses=("queued", "running")) if run is not None and twin is None else None
 if pending is not None:
     kind = "residual" if not run.spec.skip else "plain"
-    st.info(f"The {kind} twin ({pending.name}, {pending.id}) is {pending.status}: it appears here side by side "
+    st.info(f"The {kind} twin ({markdown_text(pending.name)}, {pending.id}) is {pending.status}: it appears here "
+            "side by side "
             "once it completes.")
 elif run is not None and twin is None:
     kind = "residual" if not run.spec.skip else "plain"

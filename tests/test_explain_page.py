@@ -16,6 +16,7 @@ import resnet_core as rc
 from resnet_core.analysis import pretrained as pt
 from resnet_core.analysis.attributions import METHODS
 from resnet_core.presentation.palette import PLAIN_COLOR, RESIDUAL_COLOR
+from resnet_core.presentation.text import markdown_text
 from resnet_core.runs.store import RunStore
 from resnet_core.runs.worker import execute_run
 from resnet_core.training.train import TrainConfig
@@ -129,7 +130,7 @@ def test_malformed_uploads_through_the_file_uploader(with_runs, name):
     at.radio(key="explain.source.False").set_value("Upload").run()
     at.file_uploader(key="explain.upload").upload(name, data, "application/octet-stream").run()
     assert not at.exception
-    assert name in at.error[0].value and words in at.error[0].value
+    assert markdown_text(name) in at.error[0].value and words in at.error[0].value  # the name shown as text
     assert not at.get("plotly_chart")
 
 

@@ -1,20 +1,14 @@
 """The sidebar's list of active runs (app.py): each a link to the Train page showing that run."""
 
-import string
-
 import streamlit as st
 
 from resnet_core.presentation.reports import run_label
+from resnet_core.presentation.text import markdown_text
 from resnet_core.runs.store import Run
 from ui.navigation import page
 from ui.runs import SELECTED_KEY
 
 ICONS = {"running": ":material/play_circle:", "queued": ":material/schedule:"}
-
-
-def markdown_text(text: str) -> str:
-    """`text` shown as itself where Streamlit reads Markdown: every ASCII punctuation mark backslash-escaped."""
-    return "".join("\\" + c if c in string.punctuation else c for c in text)
 
 
 def active_runs(runs: list[Run]) -> None:

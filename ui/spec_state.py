@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import resnet_core as rc
+from resnet_core.presentation.text import markdown_text
 
 SPEC_KEY = "net_spec"
 
@@ -17,6 +18,10 @@ SHORTCUT_LABELS = {
     "C": "C · projection always",
 }
 NORM_LABELS = {"batch": "BatchNorm", "none": "none"}
+# The widgets' ranges (NetSpec itself takes any positive number): a link asking for more is clamped, with a
+# warning — a widget given a value beyond its range raises instead.
+LIMITS = {"width": 512, "num_classes": 1000, "in_channels": 16}
+LIMIT_WORDS = {"width": "width of the first stage", "num_classes": "classes", "in_channels": "input channels"}
 
 
 def current_spec() -> rc.NetSpec:
@@ -25,7 +30,7 @@ def current_spec() -> rc.NetSpec:
         try:
             spec = rc.spec_from_params(st.query_params.to_dict())
         except ValueError as err:
-            st.warning(f"The link's network settings are not valid ({err}). Showing the default net.")
+            st.warning(f"The link's network settings are not valid ({markdown_text(err)}). Showing the default net.")
             spec = rc.NetSpec()
         st.session_state[SPEC_KEY] = spec
     return st.session_state[SPEC_KEY]
@@ -73,13 +78,21 @@ def spec_editor(spec: rc.NetSpec, key: str = "spec", max_depth: int = 1202) -> r
                             format_func=NORM_LABELS.get, key=f"{key}.norm")
     activation = row[4].selectbox("Activation", rc.ACTIVATIONS, index=rc.ACTIVATIONS.index(spec.activation),
                                   key=f"{key}.activation")
+    default_width = 16 if stem == "cifar" else 64
+    asked = {"width": spec.width or default_width, "num_classes": spec.num_classes, "in_channels": spec.in_channels}
+    start = {name: min(value, LIMITS[name]) for name, value in asked.items()}
+    over = [f"{LIMIT_WORDS[name]} {value:,} (this page goes up to {LIMITS[name]:,})"
+            for name, value in asked.items() if value > LIMITS[name]]
+    if over:
+        st.warning(f"The link asks for {'; '.join(over)}: showing the largest instead.")
     with st.expander("Width, classes and input channels"):
         cols = st.columns(3)
-        default_width = 16 if stem == "cifar" else 64
-        width = cols[0].number_input("Width of the first stage", 1, 512, spec.width or default_width,
+        width = cols[0].number_input("Width of the first stage", 1, LIMITS["width"], start["width"],
                                      key=f"{key}.width.{stem}")
-        num_classes = cols[1].number_input("Classes", 1, 1000, spec.num_classes, key=f"{key}.classes")
-        in_channels = cols[2].number_input("Input channels", 1, 16, spec.in_channels, key=f"{key}.in")
+        num_classes = cols[1].number_input("Classes", 1, LIMITS["num_classes"], start["num_classes"],
+                                           key=f"{key}.classes")
+        in_channels = cols[2].number_input("Input channels", 1, LIMITS["in_channels"], start["in_channels"],
+                                           key=f"{key}.in")
     return rc.NetSpec(
         depth=depth, skip=skip, block=block, shortcut=shortcut, preact=preact, stem=stem, norm=norm,
         activation=activation, width=None if width == default_width else int(width),

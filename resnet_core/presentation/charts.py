@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .palette import FONT, NEUTRAL_COLOR
+from .text import plot_text
 
 MAX_POINTS = 2000
 
@@ -23,7 +24,7 @@ MAX_POINTS = 2000
 class RunSeries:
     """What a chart needs of one run. Errors are fractions (0..1); charts show percent."""
 
-    label: str  # legend text, e.g. "ResNet-56 · 20251123-…"
+    label: str  # legend text, e.g. "ResNet-56 · 20251123-…"; plain text (a run's name may be in it)
     skip: bool
     color: str
     steps: np.ndarray = field(default_factory=lambda: np.zeros(0))  # iteration of each step record
@@ -94,8 +95,9 @@ def loss_figure(runs: Sequence[RunSeries], title: str = "Training loss") -> go.F
     for run in runs:
         window = smoothing_window(len(run.loss))
         x, y = downsample(run.steps, running_mean(run.loss, window))
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=run.label, line=dict(color=run.color, width=2)))
-    style_axes(fig, title=title, height=380)
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=plot_text(run.label),
+                                 line=dict(color=run.color, width=2)))
+    style_axes(fig, title=plot_text(title), height=380)
     fig.update_xaxes(title="iterations (batches)")
     fig.update_yaxes(title="cross-entropy loss", type="log")
     return fig
@@ -106,7 +108,7 @@ def error_figure(runs: Sequence[RunSeries], title: str = "Error") -> go.Figure:
     fig = go.Figure()
     for run in runs:
         _add_error_traces(fig, run)
-    style_axes(fig, title=title, height=380)
+    style_axes(fig, title=plot_text(title), height=380)
     fig.update_xaxes(title="iterations (batches)")
     fig.update_yaxes(title="error (%)", rangemode="tozero")
     return fig
@@ -118,12 +120,12 @@ def _add_error_traces(fig: go.Figure, run: RunSeries, row: int | None = None, co
     if len(run.batch_error):
         window = smoothing_window(len(run.batch_error))
         x, y = downsample(run.steps, running_mean(run.batch_error, window, batches_per_row(run.steps)))
-        fig.add_trace(go.Scatter(x=x, y=100 * y, mode="lines", name=f"{run.label} train",
+        fig.add_trace(go.Scatter(x=x, y=100 * y, mode="lines", name=plot_text(f"{run.label} train"),
                                    legendgroup=run.label, showlegend=legend,
                                    line=dict(color=run.color, width=1, dash="dash")), **where)
     if len(run.test_error):
         fig.add_trace(go.Scatter(x=run.epoch_steps, y=100 * run.test_error, mode="lines+markers",
-                                 name=f"{run.label} test", legendgroup=run.label, showlegend=legend,
+                                 name=plot_text(f"{run.label} test"), legendgroup=run.label, showlegend=legend,
                                  line=dict(color=run.color, width=3), marker=dict(size=5)), **where)
 
 
@@ -163,7 +165,7 @@ def degradation_figure(plain: Sequence[RunSeries], residual: Sequence[RunSeries]
 class LayerSeries:
     """One net's value per layer, e.g. gradient norms or response stds."""
 
-    label: str
+    label: str  # plain text (a run's name may be in it)
     color: str
     names: Sequence[str]  # module names, input to output
     values: np.ndarray
@@ -177,11 +179,12 @@ def layer_profile_figure(series: Sequence[LayerSeries], title: str, y_title: str
     fig = go.Figure()
     for s in series:
         x = np.asarray(s.indices)
-        fig.add_trace(go.Scatter(x=x, y=s.values, mode="lines+markers" if len(x) <= 60 else "lines", name=s.label,
+        fig.add_trace(go.Scatter(x=x, y=s.values, mode="lines+markers" if len(x) <= 60 else "lines",
+                                 name=plot_text(s.label),
                                  line=dict(color=s.color, width=2, dash=s.dash), marker=dict(size=4),
                                  customdata=np.asarray(s.names, dtype=object),
-                                 hovertemplate="layer %{x}: %{customdata}<br>%{y:.3g}<extra>" + s.label + "</extra>"))
-    style_axes(fig, title=title, height=height, hovermode="closest")
+                                 hovertemplate="layer %{x}: %{customdata}<br>%{y:.3g}<extra>%{fullData.name}</extra>"))
+    style_axes(fig, title=plot_text(title), height=height, hovermode="closest")
     fig.update_xaxes(title="layer (1 = first conv, input side; the diagram's numbers)")
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power")
     return fig
@@ -196,7 +199,7 @@ def gradient_heatmap_figure(grid: np.ndarray, steps: np.ndarray, layer_starts: n
         customdata=np.asarray([[names[i]] * grid.shape[1] for i in layer_starts], dtype=object),
         hovertemplate="step %{x}<br>layer %{y}: %{customdata}<br>log₁₀ ‖∇W‖ = %{z:.2f}<extra></extra>",
     ))
-    style_axes(fig, title=title, height=420, hovermode="closest")
+    style_axes(fig, title=plot_text(title), height=420, hovermode="closest")  # e.g. a run's label
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title="layer index")
     return fig
@@ -209,12 +212,13 @@ def responses_figure(series: Sequence[LayerSeries]) -> go.Figure:
                         subplot_titles=("by layer index (input → output)", "sorted by magnitude"))
     for s in series:
         x = np.asarray(s.indices)
-        common = dict(mode="lines", name=s.label, legendgroup=s.label, line=dict(color=s.color, width=2, dash=s.dash))
+        common = dict(mode="lines", name=plot_text(s.label), legendgroup=s.label,
+                      line=dict(color=s.color, width=2, dash=s.dash))
         fig.add_trace(go.Scatter(x=x, y=s.values, customdata=np.asarray(s.names, dtype=object),
-                                 hovertemplate="layer %{x}: %{customdata}<br>std %{y:.3f}<extra>" + s.label +
+                                 hovertemplate="layer %{x}: %{customdata}<br>std %{y:.3f}<extra>%{fullData.name}"
                                  "</extra>", **common), row=1, col=1)
         fig.add_trace(go.Scatter(x=np.arange(1, len(x) + 1), y=np.sort(s.values)[::-1], showlegend=False,
-                                 hovertemplate="rank %{x}: std %{y:.3f}<extra>" + s.label + "</extra>", **common),
+                                 hovertemplate="rank %{x}: std %{y:.3f}<extra>%{fullData.name}</extra>", **common),
                       row=2, col=1)
     style_axes(fig, height=620, hovermode="closest")
     fig.update_xaxes(title="layer (the diagram's numbers; only the 3×3 convs have a response)", row=1, col=1)

@@ -20,6 +20,7 @@ from plotly.subplots import make_subplots
 
 from ..data.images import encode_png
 from .palette import FONT, NEUTRAL_COLOR
+from .text import plot_text
 
 # (position on [0, 1], (r, g, b), alpha). Magnitude: transparent -> purple -> pink -> yellow (plasma-like);
 # signed: magenta (lowers the score) <- transparent -> green (raises it), as PiYG.
@@ -36,7 +37,7 @@ SIGN_LABELS = {"positive": "positive (raises the score)", "absolute": "absolute 
 class MapRow:
     """One net's row of the grid: its name, colour and one heat map (H, W) per method title."""
 
-    label: str  # the net's name; a second line (after "\n") may name the class explained
+    label: str  # the net's name; a second line (after "\n") may name the class explained; plain text
     color: str
     maps: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -128,7 +129,8 @@ def attribution_figure(image: np.ndarray, rows: Sequence[MapRow], sign: str, opa
         for c, method in enumerate(methods, start=2):
             fig.add_trace(_image_trace(overlay(image, row.maps[method], signed, opacity), size, method),
                           row=r, col=c)
-        label = "<br>".join(f"<b>{line}</b>" if i == 0 else line for i, line in enumerate(row.label.split("\n")))
+        lines = [plot_text(line) for line in row.label.split("\n")]
+        label = "<br>".join(f"<b>{line}</b>" if i == 0 else line for i, line in enumerate(lines))
         fig.update_yaxes(title=dict(text=label, font=dict(color=row.color, size=13)), row=r, col=1)
     fig.update_xaxes(showgrid=False, zeroline=False, showticklabels=False)
     fig.update_yaxes(showgrid=False, zeroline=False, showticklabels=False)
