@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import streamlit as st
+
+from resnet_core.runs.store import StoreCorrupt
+from ui.runs import damaged_store
 
 
 def live_fragment(view: Callable[[], None], key: str, active: bool, every: float) -> None:
@@ -14,7 +18,20 @@ def live_fragment(view: Callable[[], None], key: str, active: bool, every: float
     (`polling_changed`), the whole page reruns once to start or stop polling (no `while True`, and no
     polling at all when nothing runs)."""
     st.session_state[f"{key}.was_active"] = active
-    st.fragment(view, run_every=every if active else None)()
+    st.fragment(_naming_damage(view), run_every=every if active else None)()
+
+
+def _naming_damage(view: Callable[[], None]) -> Callable[[], None]:
+    """The view, saying what to do where the run store turns out damaged (never a traceback)."""
+
+    @functools.wraps(view)  # the fragment keeps the view's identity
+    def guarded() -> None:
+        try:
+            view()
+        except StoreCorrupt as err:
+            damaged_store(err)
+
+    return guarded
 
 
 def polling_changed(key: str, active: bool) -> None:

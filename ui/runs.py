@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from resnet_core.runs.jobs import JobRunner
-from resnet_core.runs.store import Run, runs_dir
+from resnet_core.runs.store import Run, StoreCorrupt, move_aside, runs_dir
+
+MOVED = "store.moved"  # session key: where a damaged store was moved, to say so once
 
 SELECTED_KEY = "runs"  # query parameter and session key: comma-separated run ids
 
@@ -25,9 +27,40 @@ def _runner_for(root: str) -> JobRunner:
     return JobRunner(root)
 
 
-def get_runner() -> JobRunner:
-    """One runner per runs folder for the whole server, shared by every session and tab."""
+def shared_runner() -> JobRunner:
+    """One runner per runs folder for the whole server, shared by every session and tab (StoreCorrupt if
+    its run store is damaged)."""
     return _runner_for(str(runs_dir().resolve()))
+
+
+def get_runner() -> JobRunner:
+    """The shared runner, for a page that needs the run store: if the store is damaged, the page says so,
+    offers to move it aside (`damaged_store`) and stops here."""
+    try:
+        runner = shared_runner()
+    except StoreCorrupt as err:
+        damaged_store(err)
+        st.stop()
+    if MOVED in st.session_state:
+        st.success(f"The damaged run store was kept as `{st.session_state.pop(MOVED)}`; this is a new, empty one.")
+    return runner
+
+
+def damaged_store(err: StoreCorrupt) -> None:
+    """What a damaged run store means, and a button that moves it aside (kept, renamed) for a new one."""
+    path = str(err.path).replace("`", "'")
+    st.error(f"**The run store `{path}` is damaged** and cannot be read. Nothing was changed. Move it aside to "
+             "start a new, empty store: the file is kept under a new name, and the run folders and their "
+             "checkpoints stay. Or put back a copy you trust, then reload the page.", icon=":material/error:")
+    st.caption(f"SQLite says: {err.detail}")
+    if st.button("Move it aside and start a new run store", key="store.new", type="primary"):
+        try:
+            _runner_for(str(err.path.parent.resolve())).shutdown(kill_workers=False)  # if one was running
+        except StoreCorrupt:
+            pass
+        _runner_for.clear()
+        st.session_state[MOVED] = str(move_aside(err.path))
+        st.rerun()
 
 
 def selected_ids() -> list[str]:

@@ -19,10 +19,11 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
+from ..runs.store import StoreCorrupt
 from ..training.device import DEVICE_CHOICES
 from .degradation import add_degradation
 from .runs import COMMANDS as RUN_COMMANDS
-from .runs import depths_arg
+from .runs import damaged_store_advice, depths_arg
 from .sweep import add_sweep
 
 
@@ -88,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:  # invalid choices the library reports (bad depth, unavailable device)
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except StoreCorrupt as error:  # runs.sqlite damaged: name it and say what to do, no traceback
+        print(damaged_store_advice(error), file=sys.stderr)
+        return 1
 
 
 def _positive(text: str) -> int:

@@ -14,7 +14,7 @@ import sys
 from ..data.catalog import DATASETS, facts
 from ..model.spec import ACTIVATIONS, BLOCKS, NORMS, SHORTCUTS, STEMS, NetSpec
 from ..runs.config import RunConfig
-from ..runs.store import RunStore
+from ..runs.store import RunStore, StoreCorrupt, move_aside, runs_dir
 from ..training.config import SCHEDULES, TrainConfig
 from ..training.device import DEVICE_CHOICES, pick_device
 
@@ -164,7 +164,35 @@ def run_delete(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = [add_train, add_runs, add_resume, add_stop, add_delete]
+def add_new_store(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("new-store", help="move a damaged runs.sqlite aside (renamed, kept) and start an "
+                              "empty run store; run folders and checkpoints stay")
+    _add_runs_dir(p)
+    p.set_defaults(handler=run_new_store)
+
+
+def run_new_store(args: argparse.Namespace) -> int:
+    db = runs_dir(args.runs_dir) / "runs.sqlite"
+    if not db.exists():
+        raise ValueError(f"there is no run store at {db}")
+    try:
+        RunStore(db.parent).check()
+    except StoreCorrupt:
+        kept = move_aside(db)
+        RunStore(db.parent)
+        print(f"moved the damaged run store to {kept} (kept, not deleted); {db} is a new, empty store")
+        return 0
+    raise ValueError(f"the run store {db} is not damaged: nothing moved")
+
+
+def damaged_store_advice(err: StoreCorrupt) -> str:
+    """What a user can do about a damaged store, from the shell."""
+    return (f"error: {err}. Nothing was changed. `python -m resnet_core new-store --runs-dir {err.path.parent}` "
+            f"renames it to {err.path.name}.damaged-<time> (kept) and starts an empty store; the run folders "
+            f"and their checkpoints stay. Or put back a copy of {err.path.name} you trust.")
+
+
+COMMANDS = [add_train, add_runs, add_resume, add_stop, add_delete, add_new_store]
 
 
 # --------------------------------------------------------------------------------------------- helpers

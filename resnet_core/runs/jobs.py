@@ -73,6 +73,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = threading.Event()
+        self.store.check()  # a damaged store: StoreCorrupt now (the app says what to do), not a failing loop
         self.store.mark_interrupted()  # runs left `running` by a process that no longer exists
         self._thread = threading.Thread(target=self._loop, name="resnet-lab-jobs", daemon=True)
         self._thread.start()
@@ -129,13 +130,21 @@ class JobRunner:
 
     # --- the scheduler thread --------------------------------------------------------------------
     def _loop(self) -> None:
+        failing = None  # the failure last logged: a lasting one is logged once, not at every poll
         while not self._closed.is_set():
             try:
                 self._reap()
                 self._reap_remote()
                 self._start_queued()
-            except Exception:  # a locked database or a full disk must not kill the scheduler: say so, go on
-                log.exception("the job scheduler for %s could not start or reap runs; retrying", self.root)
+            except Exception as err:  # a locked database or a full disk must not kill the scheduler: say so, go on
+                if f"{type(err).__name__}: {err}" != failing:
+                    failing = f"{type(err).__name__}: {err}"
+                    log.exception("the job scheduler for %s could not start or reap runs (%s); retrying every "
+                                  "%.1f s", self.root, failing, self._poll)
+            else:
+                if failing is not None:
+                    log.warning("the job scheduler for %s works again (after: %s)", self.root, failing)
+                    failing = None
             self._wake.wait(self._poll)
             self._wake.clear()
 
@@ -156,6 +165,7 @@ class JobRunner:
                         proc = subprocess.Popen(self._command(self.root, run.id), stdout=log,
                                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
                 except OSError as err:
+                    log.error("could not start a worker for run %s: %s", run.id, err)
                     self.store.set_status(run.id, "failed", error=f"could not start a worker: {err}")
                     continue
                 self.store.set_status(run.id, "running", pid=proc.pid)

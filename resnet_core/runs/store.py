@@ -8,6 +8,7 @@ database, written atomically. A page refresh, a second tab or a server restart l
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -91,6 +92,28 @@ EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test
                 "images_per_second")
 
 
+class StoreCorrupt(RuntimeError):
+    """The SQLite file of a run store is damaged (a header overwritten, pages garbled). Nothing was changed;
+    `move_aside` keeps the file under another name so that a new, empty store can start."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        self.path, self.detail = Path(path), detail
+        super().__init__(f"the run store {self.path} is damaged ({detail})")
+
+
+def move_aside(db_path: str | os.PathLike) -> Path:
+    """Rename a damaged store's database (and its -wal, -shm files) to `runs.sqlite.damaged-<time>`, so
+    that the next RunStore starts an empty one. Nothing is deleted: run folders and checkpoints stay.
+    Returns the database's new name."""
+    db_path = Path(db_path)
+    kept = db_path.with_name(f"{db_path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{db_path}{suffix}").exists():
+            os.replace(f"{db_path}{suffix}", f"{kept}{suffix}")
+    log.warning("moved the damaged run store %s aside to %s", db_path, kept)
+    return kept
+
+
 def runs_dir(path: str | os.PathLike | None = None) -> Path:
     """The argument, else env RESNET_LAB_RUNS, else ./runs."""
     return Path(path or os.environ.get("RESNET_LAB_RUNS") or "runs")
@@ -171,6 +194,13 @@ class RunStore:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+    def check(self) -> None:
+        """StoreCorrupt unless SQLite's quick check finds the file whole. It reads every page, so a runner
+        does it once when it starts; queries that meet a damaged page raise StoreCorrupt anyway."""
+        problems = [r[0] for r in self._connect().execute("PRAGMA quick_check(5)").fetchall()]
+        if problems != ["ok"]:
+            raise StoreCorrupt(self.db_path, "; ".join(problems))
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
@@ -309,7 +339,7 @@ class RunStore:
                 raise KeyError(f"no run {run_id!r}")
         folder = self.run_dir(run_id)
         if _inside(folder, self.root):  # an id is only trusted as a folder name below the root
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(folder, onerror=lambda _f, path, err: log.warning("could not remove %s: %s", path, err[1]))
 
     def mark_interrupted(self, is_alive=None) -> list[str]:
         """Runs left `running` by a process that no longer exists become `interrupted` (at a runner's start,
@@ -521,6 +551,28 @@ def pid_alive(pid: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _naming_damage(method):
+    """`method`, raising StoreCorrupt (which names the file) where SQLite reports a damaged database."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as err:
+            code = getattr(err, "sqlite_errorcode", 0) & 0xFF
+            if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in str(err):
+                raise StoreCorrupt(self.db_path, str(err)) from err
+            raise
+
+    return wrapper
+
+
+# Every public method (and opening the store) names a damaged file instead of raising sqlite3's bare error.
+for _name, _method in list(vars(RunStore).items()):
+    if callable(_method) and (_name == "__init__" or not _name.startswith("_")):
+        setattr(RunStore, _name, _naming_damage(_method))
 
 
 def _checkpoints():
