@@ -1,5 +1,5 @@
 """`RunStore`: every run, its metrics, probes and checkpoints — the only channel between the UI and
-training (DESIGN.md, "How data flows").
+training (ARCHITECTURE.md, "How data flows").
 
 SQLite in WAL mode (readers never block the writer), a busy timeout, `BEGIN IMMEDIATE` for short write
 transactions, and one connection per thread and process. Checkpoints are safetensors files next to the
