@@ -2,6 +2,8 @@
 
 import multiprocessing as mp
 import os
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -135,9 +137,12 @@ def _writer(root, run_id, offset, count):
         store.set_progress(run_id, step=start)
 
 
-def test_two_processes_writing_at_once_lose_nothing(store):
+def test_two_processes_writing_at_once_lose_nothing(store, monkeypatch):
     run_id = store.create(SPEC, CONFIG)
     other = store.create(SPEC, CONFIG)
+    # A spawned child re-runs the parent's __main__ file; after an AppTest that is the last page script
+    # run in this process (it crashed the child when it was the Gradients page). Give it nothing to re-run.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     ctx = mp.get_context("spawn")
     procs = [ctx.Process(target=_writer, args=(store.root, rid, off, 400))
              for rid, off in ((run_id, 0), (run_id, 400), (other, 0))]
