@@ -83,8 +83,9 @@ def architecture_figure(layout: NetLayout, image_size: int | None = None, max_bl
             if block is None:
                 folded = blocks[max_blocks_shown - 2: -1]
                 indices = tuple(i.index for b in folded for i in block_layers[b.name])
-                add(f"⋮ {hidden} more blocks like these", f"{hidden} identical blocks folded: layers {_span(indices)}",
-                    "fold", folded=hidden, layers=indices)
+                # The span goes into the text: at the box's left edge it would run into "⋮ 6 more blocks".
+                add(f"⋮ {hidden} more blocks like these (layers {_span(indices)})",
+                    f"{hidden} identical blocks folded: layers {_span(indices)}", "fold", folded=hidden)
                 continue
             infos = block_layers[block.name]
             shortcut = projection[block.name].label if block.name in projection else block.shortcut or "none (plain)"
