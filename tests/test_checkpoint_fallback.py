@@ -6,6 +6,7 @@ import torch
 
 import resnet_core as rc
 from resnet_core.runs.store import RunStore
+from resnet_core.runs import worker
 from resnet_core.runs.worker import execute_run
 from resnet_core.training.checkpoints import CheckpointCorrupt, load_checkpoint, save_checkpoint
 
@@ -49,7 +50,10 @@ def test_the_store_falls_back_to_the_newest_checkpoint_that_loads(tmp_path, dama
     assert meta["epoch"] == 1 and torch.equal(model["w"], state(1.0)["w"])
 
 
-def test_a_run_resumes_past_a_truncated_newest_checkpoint(tmp_path, shapes_root):
+def test_a_run_resumes_past_a_truncated_newest_checkpoint(tmp_path, shapes_root, monkeypatch):
+    # The worker asks the store about stops at most every STOP_CHECK_SECONDS; on a fast machine epoch 3 of this
+    # tiny run ends inside that window (CI saw 'completed'), so ask at every step here.
+    monkeypatch.setattr(worker, "STOP_CHECK_SECONDS", 0.0)
     store = RunStore(tmp_path / "runs")
     config = {"epochs": 3, "batch_size": 50, "lr": 0.05, "train_size": 200, "test_size": 100, "log_every": 2,
               "grad_norm_every": 0, "probe_batch_size": 0, "data_dir": str(shapes_root)}
