@@ -5,8 +5,8 @@ import pytest
 import torch
 
 import resnet_core as rc
-from resnet_core.runs.store import RunStore
 from resnet_core.runs import worker
+from resnet_core.runs.store import RunStore
 from resnet_core.runs.worker import execute_run
 from resnet_core.training.checkpoints import CheckpointCorrupt, load_checkpoint, save_checkpoint
 
