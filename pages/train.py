@@ -15,9 +15,9 @@ from resnet_core.runs.experiments import (
     new_twins_id,
     quick_recipe,
 )
-from ui.live import live_fragment, polling_changed
+from ui.live import figure_board, live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode
-from ui.runs import badge, get_runner, selected_ids, set_selected
+from ui.runs import badge, get_runner, live_reader, selected_ids, set_selected
 from ui.spec_state import current_spec, remember_spec, spec_editor
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
@@ -25,12 +25,20 @@ leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
 SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
+CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
 DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def dataset_problem_here(name: str) -> str | None:
     return dataset_problem(name)  # checks the files on disk (CIFAR: loads it once); nothing is downloaded
+
+
+def newest_checkpoint_bytes(run_id: str) -> bytes:
+    """The run's newest checkpoint file, read when its download is asked for (a newer one may exist by then,
+    and the older ones are deleted as new ones come)."""
+    found = store.latest_checkpoint(run_id)
+    return found[2].read_bytes() if found is not None else b""
 
 
 def show(run_ids: list[str]) -> None:
@@ -107,7 +115,13 @@ set_selected(chosen)
 
 
 def live_view() -> None:
-    runs = [store.get(i) for i in chosen if i in by_id]
+    reader = live_reader()  # shared with every tab: one read of each run a second, only the new rows
+    runs = []
+    for run_id in (i for i in chosen if i in by_id):
+        try:
+            runs.append(reader.get(run_id))
+        except KeyError:  # deleted in another tab meanwhile
+            continue
     for run in runs:
         row = st.columns([2.2, 5, 1])
         row[0].markdown(f"{badge(run)} **{markdown_text(run_label(run))}**")  # a name is text, not Markdown
@@ -129,11 +143,17 @@ def live_view() -> None:
     if not runs:
         st.info("Choose runs to show above.")
         return
-    series = series_for(store, runs)
+    def charts() -> list:
+        series = series_for(reader, runs)
+        return [error_figure(series, "Error: thin dashed = training, bold = test"), loss_figure(series)]
+
+    # One build for every tab, redrawn at most every CHART_SECONDS while runs train (the progress bars above
+    # move every second); at once when they end.
+    errors, losses = figure_board().get(("train", *(r.id for r in runs)), tuple(reader.version(r.id) for r in runs),
+                                        charts, every=CHART_SECONDS if any(r.active for r in runs) else 0.0)
     left, right = st.columns(2)
-    left.plotly_chart(error_figure(series, "Error: thin dashed = training, bold = test"), width="stretch",
-                      key="chart.error")
-    right.plotly_chart(loss_figure(series), width="stretch", key="chart.loss")
+    left.plotly_chart(errors, width="stretch", key="chart.error")
+    right.plotly_chart(losses, width="stretch", key="chart.loss")
     st.caption("Training error and loss are running means over recent batches (weights still moving; the "
                "augmented images when augmentation is on); test error is measured on the whole test set after "
                "each epoch.")
@@ -166,11 +186,13 @@ with st.expander("Rename, delete or download a run"):
         runner.resume(target)
         show([target])
         st.rerun()
-    cols[3].download_button("Metrics (CSV)", metrics_csv(store, target), file_name=f"{target}.csv",
-                            mime="text/csv", key="train.csv")
+    # Both files are made when the button is pressed, not at every rerun (a checkpoint can be 80 MB).
+    cols[3].download_button("Metrics (CSV)", lambda run_id=target: metrics_csv(store, run_id),
+                            file_name=f"{target}.csv", mime="text/csv", key="train.csv")
     checkpoint = store.latest_checkpoint(target)
     if checkpoint is not None:
-        cols[4].download_button("Checkpoint", checkpoint[2].read_bytes(), file_name=f"{target}.safetensors",
+        cols[4].download_button("Checkpoint", lambda run_id=target: newest_checkpoint_bytes(run_id),
+                                file_name=f"{target}.safetensors", mime="application/octet-stream",
                                 key="train.ckpt", help=f"Weights after epoch {checkpoint[0]} (safetensors).")
     confirm = st.checkbox("Yes, delete this run and its files", key=f"confirm.{target}")
     if st.button("Delete", disabled=not confirm or run.active, key="train.delete",

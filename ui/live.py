@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 
 import streamlit as st
 
@@ -19,6 +22,40 @@ def live_fragment(view: Callable[[], None], key: str, active: bool, every: float
     polling at all when nothing runs)."""
     st.session_state[f"{key}.was_active"] = active
     st.fragment(_naming_damage(view), run_every=every if active else None)()
+
+
+class FigureBoard:
+    """The charts of live views, shared by every session and tab: built once per change of what they show
+    (`LiveReader.version` of their runs) and, while runs train, at most every `every` seconds. An unchanged
+    chart is the same figure, so the same element for the browser, which then does not draw it again —
+    Streamlit keys a plotly chart by its data, so each new one is drawn from scratch, ~0.1 s of a browser's
+    CPU (BENCHMARKS.md, "Ten viewers")."""
+
+    def __init__(self, max_sets: int = 64) -> None:
+        self._lock = threading.Lock()
+        self._sets: OrderedDict[Hashable, tuple[Hashable, float, list]] = OrderedDict()  # name -> version, when
+        self.max_sets = max_sets
+
+    def get(self, name: Hashable, version: Hashable, build: Callable[[], list], every: float = 0.0) -> list:
+        now = time.monotonic()
+        with self._lock:
+            held = self._sets.get(name)
+            if held is not None and (held[0] == version or now - held[1] < every):
+                self._sets.move_to_end(name)
+                return held[2]
+        figures = build()  # outside the lock: another chart set need not wait for this one
+        with self._lock:
+            self._sets[name] = (version, now, figures)
+            self._sets.move_to_end(name)
+            while len(self._sets) > self.max_sets:
+                self._sets.popitem(last=False)
+        return figures
+
+
+@st.cache_resource(show_spinner=False)
+def figure_board() -> FigureBoard:
+    """The server's one FigureBoard."""
+    return FigureBoard()
 
 
 def _naming_damage(view: Callable[[], None]) -> Callable[[], None]:

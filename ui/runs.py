@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from resnet_core.runs.jobs import JobRunner
+from resnet_core.runs.reader import LiveReader
 from resnet_core.runs.store import Run, StoreCorrupt, move_aside, runs_dir
 
 MOVED = "store.moved"  # session key: where a damaged store was moved, to say so once
@@ -25,6 +26,17 @@ BADGES = {  # status -> (colour, icon)
 @st.cache_resource(show_spinner=False)
 def _runner_for(root: str) -> JobRunner:
     return JobRunner(root)
+
+
+@st.cache_resource(show_spinner=False)
+def _reader_for(root: str) -> LiveReader:
+    return LiveReader(_runner_for(root).store)
+
+
+def live_reader() -> LiveReader:
+    """The server's one LiveReader: the live views of every session and tab share its reads of a run (one
+    small query a second, however many watch). StoreCorrupt like `shared_runner`."""
+    return _reader_for(str(runs_dir().resolve()))
 
 
 def shared_runner() -> JobRunner:
@@ -59,6 +71,7 @@ def damaged_store(err: StoreCorrupt) -> None:
         except StoreCorrupt:
             pass
         _runner_for.clear()
+        _reader_for.clear()
         st.session_state[MOVED] = str(move_aside(err.path))
         st.rerun()
 

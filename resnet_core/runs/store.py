@@ -370,6 +370,12 @@ class RunStore:
         ).fetchall()
         return _columns(rows, STEP_FIELDS)
 
+    def count_steps(self, run_id: str, up_to_step: int) -> int:
+        """How many step rows a run has at or before `up_to_step` (a live reader's check that the rows it
+        holds were not rewritten since)."""
+        return self._connect().execute("SELECT COUNT(*) FROM steps WHERE run_id = ? AND step <= ?",
+                                       (run_id, up_to_step)).fetchone()[0]
+
     def epochs(self, run_id: str) -> list[dict]:
         rows = self._connect().execute(
             f"SELECT {', '.join(EPOCH_FIELDS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,)

@@ -1,0 +1,147 @@
+"""Ten viewers of one training run: how long the last Train tab takes to load, and how fast the run trains
+with the tabs open compared with none. A measuring script for BENCHMARKS.md, not a test.
+
+    .venv/bin/python scripts/bench_viewers.py [--tabs 10] [--repeats 3] [--seconds 30]
+
+Each repeat serves the real app (`streamlit run app.py`, as tests/conftest.py's `serve_app` does) on a fresh
+runs folder with one queued ResNet-8 run on 5,000 embedded images, which the server's runner starts. Then:
+1. no tabs: one tab starts the runner and closes; after a warm-up, the run's training speed over `--seconds`;
+2. `--tabs` tabs on /train?runs=ID (one chromium, Debian's, headless), opened one after another, each timed
+   from navigation until its two live charts are drawn; then the training speed over `--seconds` with all of
+   them open and polling.
+Training speed: the run's own images/s (the median of its "step" rows in the window: training steps only)
+and its progress (steps × batch / wall time, which also counts the per-epoch test pass). Medians over
+repeats are printed at the end, with every repeat's numbers. The browser runs on the same machine, so its
+rendering competes with the server and the worker for the same cores — as for a user on a laptop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import resnet_core as rc  # noqa: E402
+from conftest import CHROMIUM_FLAGS, serve_app  # noqa: E402
+from resnet_core.runs.store import RunStore  # noqa: E402
+
+BATCH = 128
+
+
+def speed(store: RunStore, run_id: str, seconds: float) -> dict:
+    """The run's training speed over the next `seconds`."""
+    start, t0 = store.get(run_id).progress.get("step", 0), time.monotonic()
+    time.sleep(seconds)
+    run = store.get(run_id)
+    elapsed = time.monotonic() - t0
+    end = run.progress.get("step", 0)
+    rows = store.steps(run_id, since_step=start)
+    rates = [r for s, r in zip(rows["step"], rows["images_per_second"]) if s <= end]
+    return {"steps_images_per_s": round(statistics.median(rates), 1) if rates else None,
+            "progress_images_per_s": round((end - start) * BATCH / elapsed, 1), "status": run.status}
+
+
+def load_tab(context, url: str, limit: float) -> tuple[object, float | None]:
+    """A new tab on `url` and the seconds until its two live charts are drawn (None: not within `limit`)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page = context.new_page()
+    page.set_default_timeout(limit * 1000)
+    t0 = time.monotonic()
+    try:
+        page.goto(url)
+        page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length >= 2")
+    except PlaywrightTimeout:
+        return page, None
+    return page, time.monotonic() - t0
+
+
+def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log) -> dict:
+    work = Path(tempfile.mkdtemp(prefix="bench-viewers-"))
+    try:
+        store = RunStore(work / "runs")
+        config = {"epochs": 500, "batch_size": BATCH, "lr": 0.02, "train_size": 5000, "test_size": 1000,
+                  "data_dir": str(data), "device": "cpu"}
+        run_id = store.create(rc.NetSpec(depth=8), config, dataset="shapes", name="bench viewers")
+        with serve_app(work / "runs", data, work / "streamlit.log") as url:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.set_default_timeout(180_000)
+            page.goto(f"{url}/train?runs={run_id}")  # the first request starts the server's runner
+            deadline = time.monotonic() + 300
+            while store.get(run_id).progress.get("step", 0) < 40:  # past start-up and the first epoch
+                assert time.monotonic() < deadline and store.get(run_id).status in ("queued", "running")
+                time.sleep(1)
+            page.close()
+            time.sleep(10)  # warm: nothing polls
+            alone = speed(store, run_id, seconds)
+            log(f"  no tabs: {alone}")
+            pages, loads = [], []
+            for i in range(tabs):
+                page, seconds_to_load = load_tab(context, f"{url}/train?runs={run_id}", limit)
+                pages.append(page)
+                loads.append(None if seconds_to_load is None else round(seconds_to_load, 2))
+                log(f"  tab {i + 1}: " + (f"loaded in {seconds_to_load:.1f} s" if seconds_to_load is not None
+                                          else f"not loaded within {limit:.0f} s"))
+            time.sleep(5)
+            watched = speed(store, run_id, seconds)
+            log(f"  {tabs} tabs: {watched}")
+            context.close()
+        return {"tab_load_seconds": loads, "alone": alone, "watched": watched,
+                "load_average": os.getloadavg()}
+    finally:
+        pid = RunStore(work / "runs").get(run_id).pid  # the server is gone; its worker is not
+        if pid:
+            try:
+                os.kill(pid, signal.SIGTERM)  # it ends `interrupted`
+                time.sleep(3)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tabs", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--limit", type=float, default=300.0, help="give up on a tab after this many seconds")
+    parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "resnet-lab-bench-data"))
+    parser.add_argument("--json", default=None, help="also write the results here")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    data = Path(args.data_dir)
+    rc.load_dataset("shapes", root=data)  # render the embedded dataset once, before any timing
+    results = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_FLAGS)
+        for r in range(args.repeats):
+            print(f"repeat {r + 1}/{args.repeats}", flush=True)
+            results.append(one_repeat(browser, data, args.tabs, args.seconds, args.limit,
+                                      lambda s: print(s, flush=True)))
+        browser.close()
+    last = [r["tab_load_seconds"][-1] or float("inf") for r in results]
+    ratio = [(r["watched"]["steps_images_per_s"] or 0.0) / r["alone"]["steps_images_per_s"] for r in results]
+    progress = [r["watched"]["progress_images_per_s"] / r["alone"]["progress_images_per_s"] for r in results]
+    summary = {"tabs": args.tabs, "repeats": args.repeats, "last_tab_load_s_median": statistics.median(last),
+               "images_per_s_ratio_median": round(statistics.median(ratio), 3),
+               "progress_ratio_median": round(statistics.median(progress), 3), "cpus": os.cpu_count(),
+               "results": results}
+    print(json.dumps(summary, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
