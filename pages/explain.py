@@ -33,6 +33,10 @@ leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 IMAGENET = "imagenet:"  # prefix of the ImageNet models' keys in the model picker
+# The page stops early while it waits for an upload (or cannot read one). The browser then drops the controls
+# below, forgetting their values, while the server kept them: back, they showed their defaults while the
+# figure used the kept values (issue 15.9). "page" keeps each value and tells the browser to show it.
+KEEP = "page"
 
 
 @st.cache_resource(max_entries=6, show_spinner="Loading the trained net and its dataset…")
@@ -116,7 +120,7 @@ else:
 
 # --- the image --------------------------------------------------------------------------------------
 sources = ["Sample", "Upload"] if run is None else ["Test image", "Sample", "Upload"]
-source = st.radio("Image", sources, horizontal=True, key=f"explain.source.{run is None}")
+source = st.radio("Image", sources, horizontal=True, key=f"explain.source.{run is None}", persist_state=KEEP)
 true_class = None  # known for the dataset's test images
 if source == "Upload":
     upload = st.file_uploader(f"An image: {FORMAT_NAMES} (a GIF's first frame), up to 10 MB",
@@ -130,14 +134,15 @@ if source == "Upload":
         st.error(f"**{markdown_text(upload.name)}**: {markdown_text(err)}")  # a file's name is text
         st.stop()
 elif source == "Test image":
-    index = st.selectbox("Test image", range(len(test_labels)), key="explain.test",
+    index = st.selectbox("Test image", range(len(test_labels)), key="explain.test", persist_state=KEEP,
                          format_func=lambda i: f"{clf.classes[test_labels[i]]} (test image {i + 1})")
     image = Image.fromarray(test_images[index].permute(1, 2, 0).numpy())
     image_name = f"test-{index + 1}-{clf.classes[test_labels[index]]}"
     true_class = clf.classes[test_labels[index]]
 else:
     files = sorted(SAMPLES.glob("*.png"))
-    path = st.selectbox("Sample", files, format_func=lambda p: p.stem.replace("-", ": ", 1), key="explain.sample")
+    path = st.selectbox("Sample", files, format_func=lambda p: p.stem.replace("-", ": ", 1), key="explain.sample",
+                        persist_state=KEEP)
     image, image_name = open_image(path.read_bytes()), path.stem
 
 fitted = fit_square(image, clf.input_size, clf.resize_size)
@@ -171,28 +176,32 @@ st.caption("Left: the image resized (and centre-cropped) to the net's input size
 # --- methods and display ------------------------------------------------------------------------------
 default = ["integrated_gradients", "gradcam", "saliency"] if run is not None else ["gradcam", "saliency"]
 methods = st.multiselect("Methods", list(METHODS), default=default, format_func=lambda m: METHODS[m].label,
-                         key=f"explain.methods.{run is None}")
+                         key=f"explain.methods.{run is None}", persist_state=KEEP)
 with st.expander("Method settings"):
     c = st.columns(4)  # one column per method with settings
     options = {
         "integrated_gradients": {"n_steps": c[0].slider("Integrated gradients: steps", 10, 200, 50, 10,
-                                                        key="explain.steps")},
-        "smoothgrad": {"nt_samples": c[1].slider("SmoothGrad: noisy samples", 5, 50, 25, 5, key="explain.samples"),
+                                                        key="explain.steps", persist_state=KEEP)},
+        "smoothgrad": {"nt_samples": c[1].slider("SmoothGrad: noisy samples", 5, 50, 25, 5, key="explain.samples",
+                                                 persist_state=KEEP),
                        "noise_level": c[1].slider("SmoothGrad: noise (fraction of the range)", 0.05, 0.5, 0.15,
-                                                  0.05, key="explain.noise")},
-        "gradcam": {"layer": c[2].selectbox("Grad-CAM layer", layer_choices(clf.net), key=f"explain.layer.{key}")},
+                                                  0.05, key="explain.noise", persist_state=KEEP)},
+        "gradcam": {"layer": c[2].selectbox("Grad-CAM layer", layer_choices(clf.net), key=f"explain.layer.{key}",
+                                            persist_state=KEEP)},
         "occlusion": {"window": c[3].slider("Occlusion: window (pixels)", 2, clf.input_size // 2,
-                                            max(2, clf.input_size // 4), key=f"explain.window.{clf.input_size}")},
+                                            max(2, clf.input_size // 4), key=f"explain.window.{clf.input_size}",
+                                            persist_state=KEEP)},
     }
     if clf.input_size > 64:
         st.caption("On a CPU, integrated gradients, SmoothGrad and occlusion take several seconds on a 224×224 "
                    "image; Grad-CAM and saliency are fast.")
 controls = st.columns([2, 3, 3])
 explain_class = controls[0].selectbox("Explain the class", ["predicted"] + list(clf.classes),
-                                      key=f"explain.class.{key}",
+                                      key=f"explain.class.{key}", persist_state=KEEP,
                                       format_func=lambda n: "the predicted class" if n == "predicted" else n)
-sign = controls[1].radio("Sign", SIGNS, index=1, horizontal=True, format_func=SIGN_LABELS.get, key="explain.sign")
-opacity = controls[2].slider("Map opacity", 0.0, 1.0, 0.7, 0.05, key="explain.opacity")
+sign = controls[1].radio("Sign", SIGNS, index=1, horizontal=True, format_func=SIGN_LABELS.get, key="explain.sign",
+                         persist_state=KEEP)
+opacity = controls[2].slider("Map opacity", 0.0, 1.0, 0.7, 0.05, key="explain.opacity", persist_state=KEEP)
 if not methods:
     st.info("Choose at least one method.")
     st.stop()

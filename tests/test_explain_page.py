@@ -15,6 +15,7 @@ from test_images import encode, malformed_uploads, photo
 import resnet_core as rc
 from resnet_core.analysis import pretrained as pt
 from resnet_core.analysis.attributions import METHODS
+from resnet_core.presentation.explain_figures import SIGN_LABELS
 from resnet_core.presentation.palette import PLAIN_COLOR, RESIDUAL_COLOR
 from resnet_core.presentation.text import markdown_text
 from resnet_core.runs.store import RunStore
@@ -192,3 +193,49 @@ def test_a_twin_in_training_is_not_suggested_again(env, shapes_root):
     assert twin in text and "is running" in text
     assert "Train plain + residual twins" not in text
     assert not [b for b in at.button if b.key == "explain.twin"]
+
+
+
+def shown(widget) -> list[str]:
+    """What the browser shows in a widget it mounts afresh, read from the element the server sent, as the frontend
+    does: the value the server sets (`set_value`) or else the widget's default. A widget the page stopped before
+    is removed from the browser, which forgets its value; when it comes back, this is what the user sees."""
+    proto, kind = widget.proto, type(widget.proto).__name__
+    if kind == "Slider":
+        return [str(float(v)) for v in (proto.value if proto.set_value else proto.default)]
+    if kind == "MultiSelect":
+        return list(proto.raw_values) if proto.set_value else [proto.options[i] for i in proto.default]
+    return [proto.raw_value] if proto.set_value else [proto.options[proto.default]]  # Radio, Selectbox
+
+
+def test_controls_survive_a_new_upload(with_runs):
+    """Issue 15.9: after choosing all six methods and 'all' signs, switching to Upload (the page stops until a
+    file comes) and uploading an image showed the widgets at their defaults while the figure showed six signed
+    maps: the server kept the values, the browser had forgotten them. Both now keep them, and agree."""
+    at = open_page()
+    model = at.selectbox(key="explain.model").value
+    at.multiselect(key="explain.methods.False").set_value(list(METHODS)).run()
+    at.slider(key="explain.steps").set_value(10)
+    at.slider(key="explain.samples").set_value(5)
+    at.radio(key="explain.sign").set_value("all")
+    at.slider(key="explain.opacity").set_value(0.3)
+    at.selectbox(key=f"explain.class.{model}").set_value("star")
+    at.run()
+    at.radio(key="explain.source.False").set_value("Upload").run()  # no file yet: the page waits for one
+    for name, color in (("first.png", (200, 40, 40)), ("second.png", (40, 40, 200))):
+        assert "Upload an image" in at.info[0].value and not at.multiselect  # the controls left the browser
+        upload = encode(Image.new("RGB", (40, 40), color))
+        at.file_uploader(key="explain.upload").set_value((name, upload, "image/png")).run()  # they come back
+        assert not at.exception and not at.error
+        methods = at.multiselect(key="explain.methods.False")
+        assert methods.value == list(METHODS)  # the server's value: what the figure is drawn from
+        assert shown(methods) == [METHODS[m].label for m in METHODS]  # the browser's
+        assert at.radio(key="explain.sign").value == "all"
+        assert shown(at.radio(key="explain.sign")) == [SIGN_LABELS["all"]]
+        for key, value in (("explain.opacity", 0.3), ("explain.steps", 10), ("explain.samples", 5)):
+            assert at.slider(key=key).value == value
+            assert float(shown(at.slider(key=key))[0]) == value, key
+        assert shown(at.selectbox(key=f"explain.class.{model}")) == ["star"]
+        assert image_tiles(at) == 2 * (1 + 6)  # the figure says what the controls say
+        assert "“star”" in charts(at)[-1]["layout"]["title"]["text"]
+        at.file_uploader(key="explain.upload").set_value(None).run()  # removed, as when a second file replaces it
