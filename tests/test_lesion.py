@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import resnet_core as rc
-from resnet_core.analysis.lesion import analysis_copy, deleted, evaluate, lesion, lesion_random
+from resnet_core.analysis.lesion import analysis_copy, deleted, evaluate, evaluate_deletions, lesion, lesion_random
 from resnet_core.model.layers import ZeroPadShortcut
 
 RESIDUAL_SPECS = {
@@ -267,3 +267,46 @@ def test_evaluate_rejects_mismatched_labels():
     net = make_net(RESIDUAL_SPECS["C"])
     with pytest.raises(ValueError):
         evaluate(net, torch.randn(3, 3, 32, 32), torch.zeros(2, dtype=torch.long))
+
+
+@pytest.mark.parametrize("kind", [*RESIDUAL_SPECS, "plain", "imagenet"])
+def test_restarting_from_the_first_deleted_block_gives_what_the_whole_net_gives(kind):
+    """evaluate_deletions runs each deletion from the cached input of its first deleted block; the direct
+    computation runs the whole hooked net. Several chunks of images (batch_size 7 of 20) and deletions of
+    one, two and all blocks."""
+    spec = {"plain": rc.NetSpec(depth=14, width=4, skip=False),
+            "imagenet": rc.NetSpec(depth=18, width=4, stem="imagenet")}.get(kind) \
+        or RESIDUAL_SPECS[kind]
+    net = make_net(spec)
+    images, labels = batch(20)
+    if kind == "imagenet":
+        images = torch.nn.functional.interpolate(images, size=64)
+    model = analysis_copy(net)
+    names = [b.name for b in net.layout.blocks]
+    sets = [[names[0]], [names[-1]], [names[1], names[-2]], names]
+    progress = []
+    fast = evaluate_deletions(model, images, labels, sets, batch_size=7,
+                              on_progress=lambda done, total: progress.append((done, total)))
+    direct = [evaluate(model, images, labels)]
+    for names_deleted in sets:
+        with deleted(model, names_deleted):
+            direct.append(evaluate(model, images, labels))
+    for got, want in zip(fast, direct, strict=True):
+        assert got["error"] == want["error"]
+        assert got["loss"] == pytest.approx(want["loss"], rel=1e-5)
+    assert progress == [(i, 5 * 3) for i in range(1, 16)]  # 5 evaluations × 3 chunks
+    assert not any(m._forward_hooks for m in model.modules())
+
+
+def test_nets_whose_stages_are_not_plain_sequences_are_evaluated_whole(monkeypatch):
+    import resnet_core.analysis.lesion as lesion_module
+
+    net = make_net(RESIDUAL_SPECS["A"])
+    images, labels = batch(10)
+    shared = lesion(net, images, labels)
+    monkeypatch.setattr(lesion_module, "_block_sequence", lambda model: None)
+    whole = lesion(net, images, labels)
+    assert shared.keys() == whole.keys()
+    for name in shared:
+        assert shared[name]["error"] == whole[name]["error"]
+        assert shared[name]["loss"] == pytest.approx(whole[name]["loss"], rel=1e-5)

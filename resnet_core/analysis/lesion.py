@@ -146,21 +146,17 @@ def lesion(
 
     `net`: a net from `build_net` (it needs `net.layout`), trained or not; `images` in its input space
     (normalised floats, N×C×H×W) and `labels` (N,). `blocks`: module names such as "stage2.block1"
-    (default: every block). `on_progress(done, total)` is called after each evaluation (total = blocks + 1).
+    (default: every block). `on_progress(done, total)`: see `evaluate_deletions` (with at most `batch_size`
+    images, after each evaluation, total = blocks + 1).
 
     Returns `{"intact": {"loss", "error"}, "stage1.block1": {...}, ...}`: the intact net first, then one
     entry per deleted block in forward order; `loss` is the mean cross-entropy, `error` the top-1 error in
     percent (0–100). The net is left exactly as it was (the work happens on a deep copy).
     """
     names = _select_blocks(net, blocks)
-    model = analysis_copy(net)
-    results = {"intact": evaluate(model, images, labels, batch_size)}
-    _report(on_progress, 1, len(names) + 1)
-    for done, name in enumerate(names, start=2):
-        with deleted(model, [name]):
-            results[name] = evaluate(model, images, labels, batch_size)
-        _report(on_progress, done, len(names) + 1)
-    return results
+    metrics = evaluate_deletions(analysis_copy(net), images, labels, [[name] for name in names], batch_size,
+                                 on_progress)
+    return {"intact": metrics[0], **dict(zip(names, metrics[1:]))}
 
 
 def lesion_random(
@@ -180,8 +176,9 @@ def lesion_random(
 
     `k_values`: how many blocks to delete at once (default 1, 2, …, all). Blocks are drawn without
     replacement from `blocks` (default: all) by a `random.Random(seed)`, so the result depends on the seed
-    only, not on global RNG state. `on_progress(done, total)` is called after each evaluation (total =
-    1 + draws × len(k_values)). Returns, as JSON-ready parallel lists:
+    only, not on global RNG state. `on_progress(done, total)`: see `evaluate_deletions` (with at most
+    `batch_size` images, after each evaluation, total = 1 + draws × len(k_values)). Returns, as JSON-ready
+    parallel lists:
 
         {"intact": {"loss", "error"}, "k": [k, ...],
          "error": [[error of each draw] for each k],   # percent
@@ -198,26 +195,110 @@ def lesion_random(
         raise ValueError(f"draws must be at least 1, got {draws}")
     rng = random.Random(seed)
     order = {name: i for i, name in enumerate(names)}
-    model = analysis_copy(net)
-    result: dict = {"intact": evaluate(model, images, labels, batch_size), "k": ks, "error": [], "loss": [],
-                    "deleted": [], "draws": draws, "seed": seed}
-    done, total = 1, 1 + draws * len(ks)
-    _report(on_progress, done, total)
-    for k in ks:
-        errors, losses, chosen = [], [], []
-        for _ in range(draws):
-            subset = sorted(rng.sample(names, k), key=order.__getitem__)
-            with deleted(model, subset):
-                metrics = evaluate(model, images, labels, batch_size)
-            errors.append(metrics["error"])
-            losses.append(metrics["loss"])
-            chosen.append(subset)
-            done += 1
-            _report(on_progress, done, total)
-        result["error"].append(errors)
-        result["loss"].append(losses)
-        result["deleted"].append(chosen)
+    subsets = [[sorted(rng.sample(names, k), key=order.__getitem__) for _ in range(draws)] for k in ks]
+    metrics = evaluate_deletions(analysis_copy(net), images, labels, [s for per_k in subsets for s in per_k],
+                                 batch_size, on_progress)
+    result: dict = {"intact": metrics[0], "k": ks, "error": [], "loss": [], "deleted": subsets, "draws": draws,
+                    "seed": seed}
+    for i in range(len(ks)):
+        chosen = metrics[1 + i * draws : 1 + (i + 1) * draws]
+        result["error"].append([m["error"] for m in chosen])
+        result["loss"].append([m["loss"] for m in chosen])
     return result
+
+
+CACHE_BYTES = 1 << 30  # at most this much of cached block inputs at a time (ResNet-56, 500 images: ~0.5 GB)
+
+
+def evaluate_deletions(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+                       deletions: Sequence[Sequence[str]], batch_size: int = 500,
+                       on_progress: Callable[[int, int], None] | None = None) -> list[Metrics]:
+    """Metrics of `model` intact, then with each set of blocks in `deletions` deleted (names in forward order).
+
+    A deletion leaves every block before the first deleted one unchanged, so each chunk of images goes
+    through the intact net once, keeping each block's input, and each deletion restarts from the input of its
+    first deleted block: deleting each of n blocks in turn costs about n/2 passes instead of n (27 blocks of
+    ResNet-56: 15 passes instead of 28). Nets whose stages are not plain sequences of their blocks are
+    evaluated whole, one deletion at a time (`deleted`). `model`: an `analysis_copy`. `on_progress(done,
+    total)` is called after each evaluation of a chunk of up to `batch_size` images (total = (deletions + 1) ×
+    chunks): with one chunk, after each evaluation.
+    """
+    if len(images) != len(labels) or len(images) == 0:
+        raise ValueError(f"need as many labels as images, and at least one; got {len(images)} and {len(labels)}")
+    blocks = _block_sequence(model)
+    if blocks is None:
+        metrics = [evaluate(model, images, labels, batch_size)]
+        _report(on_progress, 1, len(deletions) + 1)
+        for done, names in enumerate(deletions, start=2):
+            with deleted(model, names):
+                metrics.append(evaluate(model, images, labels, batch_size))
+            _report(on_progress, done, len(deletions) + 1)
+        return metrics
+    position = {name: i for i, (name, _) in enumerate(blocks)}
+    starts = [min(position[name] for name in names) for names in deletions]
+    device = device_of(model)
+    chunk = _chunk_size(model, blocks, images[:1], batch_size)
+    chunks = range(0, len(images), chunk)
+    loss_sums = torch.zeros(len(deletions) + 1, dtype=torch.float64, device=device)
+    wrong = torch.zeros(len(deletions) + 1, dtype=torch.int64, device=device)
+    done, total = 0, (len(deletions) + 1) * len(chunks)
+    with torch.inference_mode():
+        for start in chunks:
+            x = images[start : start + chunk].to(device=device, dtype=torch.float32,
+                                                 memory_format=torch.channels_last)
+            y = labels[start : start + chunk].to(device=device, dtype=torch.long)
+            inputs = []  # inputs[i]: the input of block i in the intact net
+            h = model.stem(x)
+            for _, block in blocks:
+                inputs.append(h)
+                h = block(h)
+            for i, logits in enumerate([_tail(model, h)] + [None] * len(deletions)):
+                if i > 0:
+                    with deleted(model, deletions[i - 1]):
+                        h = inputs[starts[i - 1]]
+                        for _, block in blocks[starts[i - 1]:]:
+                            h = block(h)
+                        logits = _tail(model, h)
+                logits = logits.float()
+                loss_sums[i] += F.cross_entropy(logits, y, reduction="sum").double()
+                wrong[i] += (logits.argmax(dim=1) != y).sum()
+                done += 1
+                _report(on_progress, done, total)
+    n = len(images)
+    return [{"loss": loss / n, "error": 100.0 * w / n} for loss, w in zip(loss_sums.tolist(), wrong.tolist())]
+
+
+def _block_sequence(model: nn.Module) -> list[tuple[str, nn.Module]] | None:
+    """The net's blocks in forward order when its forward is exactly stem → blocks → `_tail` (a net from
+    `build_net` whose stages are nn.Sequential of its blocks); None otherwise."""
+    stage_names = getattr(model, "stage_names", None)
+    if stage_names is None or not all(hasattr(model, part) for part in ("stem", "head", "pool", "flatten", "fc")):
+        return None
+    blocks = []
+    for stage_name in stage_names:
+        stage = model.get_submodule(stage_name)
+        if type(stage) is not nn.Sequential:
+            return None
+        blocks += [(f"{stage_name}.{child}", module) for child, module in stage.named_children()]
+    if [name for name, _ in blocks] != [b.name for b in model.layout.blocks]:
+        return None
+    return blocks
+
+
+def _tail(model: nn.Module, h: torch.Tensor) -> torch.Tensor:
+    """What ResNet.forward does after the last block."""
+    return model.fc(model.flatten(model.pool(model.head(h))))
+
+
+def _chunk_size(model: nn.Module, blocks: list[tuple[str, nn.Module]], one: torch.Tensor, batch_size: int) -> int:
+    """Images per chunk: `batch_size`, or fewer where the cached block inputs would pass CACHE_BYTES."""
+    with torch.inference_mode():
+        h = model.stem(one.to(device=device_of(model), dtype=torch.float32, memory_format=torch.channels_last))
+        per_image = 0
+        for _, block in blocks:
+            per_image += h.numel() * h.element_size()
+            h = block(h)
+    return max(1, min(batch_size, CACHE_BYTES // max(per_image, 1)))
 
 
 def _report(on_progress: Callable[[int, int], None] | None, done: int, total: int) -> None:
