@@ -6,7 +6,7 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.data.datasets import DATASETS, num_classes
 from resnet_core.presentation.charts import error_figure, loss_figure
-from resnet_core.presentation.reports import metrics_csv, run_label, run_row, run_where, series_for
+from resnet_core.presentation.reports import metrics_csv, progress_line, run_label, run_row, run_where, series_for
 from resnet_core.presentation.text import markdown_text
 from resnet_core.runs.experiments import (
     SCHEDULE_WORDS,
@@ -126,14 +126,9 @@ def live_view() -> None:
         row = st.columns([2.2, 5, 1])
         row[0].markdown(f"{badge(run)} **{markdown_text(run_label(run))}**")  # a name is text, not Markdown
         if run.status == "running":
-            p = run.progress
-            total, step = p.get("total_steps") or 1, p.get("step", 0)
-            ips = p.get("images_per_second") or 0.0
-            eta = (total - step) * run.config.batch_size / ips if ips else None
-            text = (f"epoch {p.get('epoch', 0):.1f}/{run.config.epochs} · step {step}/{total} · "
-                    f"{ips:,.0f} images/s" + (f" · about {eta / 60:.1f} min left" if eta else "")
-                    + (f" · on {markdown_text(run_where(run))}" if run.executor == "ray" else ""))
-            row[1].progress(min(step / total, 1.0), text=text)
+            done, text = progress_line(run)  # starting / training / evaluating on the test set
+            row[1].progress(done, text=text + (f" · on {markdown_text(run_where(run))}" if run.executor == "ray"
+                                               else ""))
         elif run.status == "queued":
             row[1].caption("waiting for a free worker")
         elif run.error:

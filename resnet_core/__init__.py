@@ -31,7 +31,8 @@ _HOMES = {  # module -> the public names it provides
     ".runs.store": ("RunStore", "runs_dir"),
     ".training.device": ("describe_device", "pick_device"),
     ".training.train": ("CheckpointEvent", "DivergedEvent", "EndEvent", "EpochEvent", "GradNormsEvent",
-                        "ResponsesEvent", "StepEvent", "TrainConfig", "TrainResult", "learning_rate", "train"),
+                        "PhaseEvent", "ResponsesEvent", "StepEvent", "TrainConfig", "TrainResult", "learning_rate",
+                        "train"),
 }  # fmt: skip
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -43,7 +44,8 @@ __all__ = [
     # data, device, training
     "DATASETS", "DatasetUnavailable", "DeviceLoader", "ImageDataset", "load_dataset", "sample_test_images",
     "describe_device", "pick_device", "TrainConfig", "TrainResult", "learning_rate", "train",
-    "CheckpointEvent", "DivergedEvent", "EndEvent", "EpochEvent", "GradNormsEvent", "ResponsesEvent", "StepEvent",
+    "CheckpointEvent", "DivergedEvent", "EndEvent", "EpochEvent", "GradNormsEvent", "PhaseEvent", "ResponsesEvent",
+    "StepEvent",
     # runs
     "JobRunner", "RunConfig", "RunStore", "runs_dir",
     # looking inside, explaining, why residual nets train

@@ -15,6 +15,7 @@ from resnet_core.training.train import (
     EndEvent,
     EpochEvent,
     GradNormsEvent,
+    PhaseEvent,
     ResponsesEvent,
     StepEvent,
     TrainConfig,
@@ -124,6 +125,7 @@ def test_events_come_in_order_with_their_documented_fields(shapes_run):
         ResponsesEvent: ["epoch", "step", "responses", "kind"],
         CheckpointEvent: ["epoch", "step", "model_state", "optimizer_state", "kind"],
         EndEvent: ["status", "epoch", "step", "seconds", "kind"],
+        PhaseEvent: ["phase", "step", "epoch", "kind"],
     }
     for event in events:
         assert list(event.to_dict()) == fields[type(event)]

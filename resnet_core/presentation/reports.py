@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -67,6 +68,37 @@ def run_row(store: RunStore, run: Run) -> dict:
 def run_where(run: Run) -> str:
     """Where a run trains or trained: "ray · node (10.0.0.2)", "local · host", or "" before it started."""
     return " · ".join(part for part in (run.executor, run.node) if part)
+
+
+def planned_steps(run: Run) -> int | None:
+    """Optimizer steps the run's recipe plans (batches per epoch × epochs), known before its worker starts;
+    None for a dataset this version does not know."""
+    from ..data.catalog import CATALOG
+
+    images = run.config.train_size or (CATALOG[run.dataset].train_size if run.dataset in CATALOG else None)
+    return math.ceil(images / run.config.batch_size) * run.config.epochs if images else None
+
+
+def progress_line(run: Run) -> tuple[float, str]:
+    """(fraction done, text) of a running run: what it does now — starting, training or evaluating on the
+    test set (written by the worker: train()'s "phase" events) — its step of the planned steps, speed and
+    time left. A run its runner has claimed but whose worker has written nothing yet is starting."""
+    p = run.progress
+    total = p.get("total_steps") or planned_steps(run) or 0
+    step, ips = p.get("step", 0), p.get("images_per_second") or 0.0
+    phase = p.get("phase") or ("training" if ips else "starting")  # rows of older versions have no phase
+    epochs = run.config.epochs
+    steps = f"step {step:,}/{total:,}" if total else f"step {step:,}"
+    if phase == "starting":
+        data = "rendering data" if run.dataset == "shapes" else "loading data"
+        text = f"starting ({data} / building the net) · {steps}"
+    elif phase == "evaluating":
+        text = f"epoch {round(p.get('epoch', 0))}/{epochs} done · evaluating on the test set · {steps}"
+    else:
+        eta = (total - step) * run.config.batch_size / ips if ips and total else None
+        text = (f"epoch {p.get('epoch', 0):.1f}/{epochs} · {steps} · {ips:,.0f} images/s"
+                + (f" · about {eta / 60:.1f} min left" if eta else ""))
+    return (min(step / total, 1.0) if total else 0.0), text
 
 
 def _percent(fraction: float | None) -> float | None:

@@ -40,6 +40,7 @@ from ..training.train import (
     EndEvent,
     EpochEvent,
     GradNormsEvent,
+    PhaseEvent,
     ResponsesEvent,
     StepEvent,
 )
@@ -52,7 +53,7 @@ CONTROL_ACTOR = "resnet-lab-run-control"  # one per driver process (named in the
 PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)  # resnet_core, shipped to the nodes
 
 EVENT_TYPES = {cls.kind: cls for cls in (StepEvent, GradNormsEvent, EpochEvent, ResponsesEvent, CheckpointEvent,
-                                         DivergedEvent, EndEvent)}  # fmt: skip
+                                         DivergedEvent, EndEvent, PhaseEvent)}  # fmt: skip
 _DONE = object()
 
 

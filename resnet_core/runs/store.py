@@ -292,11 +292,20 @@ class RunStore:
                 raise KeyError(f"no run {run_id!r}")
 
     def claim(self, run_id: str, pid: int) -> bool:
-        """Atomically move a queued run to running for process `pid`; False if it is no longer queued."""
+        """Atomically move a queued run to running for process `pid`; False if it is no longer queued.
+
+        Its progress says "starting" from here until the worker's first phase event: a new process imports
+        torch and renders or loads the data first, 20-30 s on a busy CPU, and a resumed run's old speed no
+        longer holds."""
         with self._write() as db:
+            row = db.execute("SELECT progress FROM runs WHERE id = ? AND status = 'queued'", (run_id,)).fetchone()
+            if row is None:
+                return False
+            old = json.loads(row["progress"]) if row["progress"] else {}
+            progress = {k: old[k] for k in ("step", "epoch", "total_steps") if k in old} | {"phase": "starting"}
             cur = db.execute("UPDATE runs SET status = 'running', pid = ?, pid_started = ?, error = NULL,"
-                             " updated_at = ? WHERE id = ? AND status = 'queued'",
-                             (pid, process_start(pid), time.time(), run_id))
+                             " progress = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
+                             (pid, process_start(pid), json.dumps(progress), time.time(), run_id))
             return cur.rowcount == 1
 
     def set_progress(self, run_id: str, **progress) -> None:

@@ -56,6 +56,9 @@ class StoreRecorder:
                                        event.optimizer_state)
         elif kind == "diverged":
             self.diverged = {"step": event.step, "loss": event.loss}
+        elif kind == "phase":  # starting, training, evaluating: written at once, as pages show it
+            self.progress.update(phase=event.phase, step=event.step, epoch=event.epoch)
+            self.flush()
         elif kind == "end":
             self.flush()
         if self.extra is not None:

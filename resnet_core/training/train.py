@@ -14,11 +14,17 @@ flip augmentation) and reports what happens through `on_event`, one small frozen
     "checkpoint"  every `checkpoint_every` epochs    epoch, step, model_state, optimizer_state (CPU copies)
     "diverged"    first non-finite or exploded loss  step, epoch, loss
     "end"         always, last                       status, epoch, step, seconds
+    "phase"       "starting" first (net, data on the     phase, step, epoch
+                  device); "training" as each epoch
+                  starts; "evaluating" before each
+                  end-of-epoch test pass
 
 Conventions: errors are *fractions* in [0, 1] (a UI shows percent); `step` counts optimizer steps done
 in the whole run (the first step is step 1); `epoch` is 1-based and counts finished epochs in "epoch",
 "responses" and "checkpoint" events, and is fractional progress (step / steps per epoch) in "step",
-"grad_norms" and "diverged" events, for x-axes. Losses are mean cross-entropy per image.
+"grad_norms", "diverged" and "phase" events, for x-axes. "phase" events say what the run does between
+"step" events — seconds with no step while the net is built or the test set is evaluated — so a progress
+display never looks frozen. Losses are mean cross-entropy per image.
 
 The hot loop never waits for the device between logging points: losses and error counts stay on the
 device until a "step" event copies them over in one go (every `log_every` steps), gradient norms are one
@@ -48,7 +54,7 @@ from torch import nn
 
 from ..analysis.probes import WeightGradNorms, layer_responses
 from ..data.datasets import ImageDataset
-from ..data.loader import DeviceLoader
+from ..data.loader import DeviceLoader, batches_per_epoch
 from ..data.pixels import normalize
 from ..model.net import build_net
 from ..model.spec import NetSpec
@@ -56,6 +62,7 @@ from .config import PRECISIONS, SCHEDULES, TrainConfig  # noqa: F401 (their home
 from .device import pick_device
 
 STATUSES = ("completed", "stopped", "diverged")
+PHASES = ("starting", "training", "evaluating")  # PhaseEvent.phase, in the order a run goes through them
 
 
 # ------------------------------------------------------------------------------------------ events
@@ -134,7 +141,16 @@ class EndEvent(_Event):
     kind: str = field(default="end", init=False)
 
 
-Event = StepEvent | GradNormsEvent | EpochEvent | ResponsesEvent | CheckpointEvent | DivergedEvent | EndEvent
+@dataclass(frozen=True)
+class PhaseEvent(_Event):
+    phase: str  # one of PHASES: "evaluating" covers the test pass, the responses probe and the checkpoint
+    step: int  # optimizer steps done so far
+    epoch: float  # progress in epochs
+    kind: str = field(default="phase", init=False)
+
+
+Event = (StepEvent | GradNormsEvent | EpochEvent | ResponsesEvent | CheckpointEvent | DivergedEvent | EndEvent
+         | PhaseEvent)
 
 
 @dataclass
@@ -224,6 +240,8 @@ def train(
     if not 0 <= start_epoch <= config.epochs:
         raise ValueError(f"start_epoch must be between 0 and epochs={config.epochs}, got {start_epoch}")
     started = time.perf_counter()
+    first_step = start_epoch * batches_per_epoch(len(data.train_labels), config.batch_size)
+    emit(PhaseEvent("starting", first_step, float(start_epoch)))  # building the net, data to the device
     device = pick_device(config.device)
     precision = resolve_precision(config.precision, device)
     channels_last = resolve_channels_last(config.channels_last, device)
@@ -266,6 +284,7 @@ def train(
     divergence = Divergence(spec.num_classes)
 
     for epoch_index in range(start_epoch, config.epochs):
+        emit(PhaseEvent("training", step, step / steps_per_epoch))
         net.train()
         meter = _Meter()
         for images, labels in train_loader.batches(epoch_index):
@@ -293,6 +312,7 @@ def train(
         else:  # the epoch ran to its end
             epoch = epoch_index + 1
             seconds = time.perf_counter() - meter.epoch_started
+            emit(PhaseEvent("evaluating", step, float(epoch)))  # the test pass takes seconds with no step event
             test_loss, test_error = evaluate(model, test_loader, device, precision)
             event = EpochEvent(
                 epoch, step, meter.loss_sum / meter.images, meter.wrong / meter.images, test_loss, test_error,
