@@ -6,6 +6,7 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.presentation.charts import degradation_figure
 from resnet_core.presentation.reports import series_for
+from resnet_core.runs import reference
 from resnet_core.runs.experiments import (
     cifar_available,
     default_preset,
@@ -20,14 +21,17 @@ from resnet_core.runs.experiments import (
 )
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode
+from ui.reference import reference_note, runs_view
 from ui.runs import badge, get_runner
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 
 EXPERIMENT_PARAM = "exp"
+REFERENCE = reference.EXPERIMENT  # the reference runs' experiment tag
 
 runner = get_runner()
-store = runner.store
+view = runs_view()  # the user's runs and, unless hidden in the sidebar, the reference runs shipped with the app
+store = runner.store  # where new runs go
 
 st.title("Degradation")
 st.markdown(
@@ -45,7 +49,7 @@ def cifar_here() -> bool:
 
 device = rc.pick_device()
 preset = default_preset(device.type, device.type == "cuda" and cifar_here())
-with st.expander("Start the experiment", expanded=not experiments(store)):
+with st.expander("Start the experiment", expanded=not experiments(store)):  # collapsed once you ran one
     st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
     cfg = preset.config
     options = sorted({20, 32, 44, 56, 110} | set(preset.depths))
@@ -63,31 +67,33 @@ with st.expander("Start the experiment", expanded=not experiments(store)):
         st.query_params[EXPERIMENT_PARAM] = experiment
         st.rerun()
 
-known = experiments(store)
+known = experiments(view)
 if not known:
     st.info("No experiment yet: press the button above. Results appear here while the nets train.")
     st.stop()
 wanted = st.query_params.get(EXPERIMENT_PARAM)
-experiment = st.selectbox("Experiment", known, index=known.index(wanted) if wanted in known else 0, key="deg.exp")
+experiment = st.selectbox("Experiment", known, index=known.index(wanted) if wanted in known else 0, key="deg.exp",
+                          format_func=lambda e: "reference runs (shipped with the app)" if e == REFERENCE else e)
 if st.query_params.get(EXPERIMENT_PARAM) != experiment:
     st.query_params[EXPERIMENT_PARAM] = experiment
 
 
 def results() -> None:
-    runs = experiment_runs(store, experiment)
+    runs = experiment_runs(view, experiment)
     active = any(r.active for r in runs)
+    reference_note(view, runs)
     st.markdown(" ".join(f"{badge(r)} {r.spec.name}" for r in sorted(runs, key=lambda r: (r.spec.depth,
                                                                                        r.spec.skip))))
     if active:
         progress = experiment_progress(store, runs)
         st.progress(progress.epochs_done / max(progress.epochs_total, 1), text=progress.describe())
-    series = series_for(store, runs, label=lambda run: run.spec.name)  # the experiment is named above
+    series = series_for(view, runs, label=lambda run: run.spec.name)  # the experiment is named above
     plain = [s for s in series if not s.skip]
     residual = [s for s in series if s.skip]
     st.plotly_chart(degradation_figure(plain, residual), width="stretch", key="deg.chart")
     st.caption("Thin dashed: training error (running mean over recent batches); bold: test error after each "
                "epoch. Darker = deeper. As in Fig. 6, compare the dashed curves: that is the training error.")
-    rows = depth_table(store, runs)
+    rows = depth_table(view, runs)
     pct = lambda v: None if v is None else round(100 * v, 2)  # noqa: E731
     st.dataframe(pd.DataFrame([{"depth": r.depth, "plain train error %": pct(r.plain_train),
                                 "plain test error %": pct(r.plain_test),
@@ -109,4 +115,4 @@ def results() -> None:
     polling_changed("deg", active)
 
 
-live_fragment(results, "deg", any(r.active for r in experiment_runs(store, experiment)), every=2.0)
+live_fragment(results, "deg", any(r.active for r in experiment_runs(view, experiment)), every=2.0)

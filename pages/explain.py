@@ -25,8 +25,9 @@ from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.text import markdown_text, plot_text
 from resnet_core.runs import loading
+from resnet_core.runs.reference import is_reference
 from ui.navigation import leave_pages_directory_mode, page
-from ui.runs import get_runner
+from ui.reference import reference_note, runs_view
 from ui.spec_state import remember_spec
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
@@ -40,9 +41,10 @@ KEEP = "page"
 
 
 @st.cache_resource(max_entries=6, show_spinner="Loading the trained net and its dataset…")
-def load_run(root: str, run_id: str):
-    """(Classifier, a few test images (n, 3, S, S) uint8, their labels) of a completed run."""
-    store = get_runner().store
+def load_run(root: str, run_id: str, _store):
+    """(Classifier, a few test images (n, 3, S, S) uint8, their labels) of a completed run of the store
+    `_store` (the user's or the reference runs'), whose folder is `root`."""
+    store = _store
     run = store.get(run_id)
     data = loading.run_dataset(run)
     images, labels = sample_test_images(data, n=min(20, len(data.test_labels)))
@@ -64,7 +66,7 @@ st.title("Explain")
 st.markdown("Pick a trained net and an image, and see **which pixels its prediction depends on**. Each method "
             "below answers that question differently; where they agree, you can trust the answer more.")
 
-store = get_runner().store
+store = runs_view()  # the user's runs and, unless hidden in the sidebar, the reference runs
 runs = {r.id: r for r in reversed(store.list(["completed"]))}
 if not runs:
     st.info("No trained net yet. Train one on the **Train** page (a ResNet-8 on 1,000 *shapes* images takes "
@@ -103,7 +105,8 @@ if key.startswith(IMAGENET):
 else:
     run = runs[key]
     try:
-        clf, test_images, test_labels = load_run(str(store.root.resolve()), run.id)
+        home = store.store_of(run)
+        clf, test_images, test_labels = load_run(str(home.root.resolve()), run.id, home)
     except Exception as err:  # a missing checkpoint or dataset: say so, keep the page alive
         st.error(f"This run cannot be loaded: {type(err).__name__}: {markdown_text(err)}")
         st.stop()
@@ -117,6 +120,7 @@ else:
     st.caption(f"{spec.block} blocks · shortcut {spec.shortcut if spec.skip else 'none'} · norm {spec.norm} · "
                f"{spec.activation} · width {spec.stage_widths[0]} · {'pre-activation · ' if spec.preact else ''}"
                f"run {run.id}")
+    reference_note(store, [run])
 
 # --- the image --------------------------------------------------------------------------------------
 sources = ["Sample", "Upload"] if run is None else ["Test image", "Sample", "Upload"]
@@ -153,10 +157,14 @@ probs = predict(clf.net, x)[0]
 
 # --- twins: the same image on the plain and the residual net ---------------------------------------
 nets = [(key, clf)]
-twin = loading.find_twin(store, run) if run is not None else None
+# A reference run's twin is a reference run, a user run's twin the user's (each pair trained together).
+twin = None
+if run is not None:
+    twin = loading.find_twin(store, run, among=[r for r in store.list(["completed"])
+                                                if is_reference(r) == is_reference(run)])
 if twin is not None:
     try:
-        nets.append((twin.id, load_run(str(store.root.resolve()), twin.id)[0]))
+        nets.append((twin.id, load_run(str(store.store_of(twin).root.resolve()), twin.id, store.store_of(twin))[0]))
         nets.sort(key=lambda n: n[1].skip)  # plain first, as in the paper's figures
     except Exception as err:
         st.warning(f"The twin run {twin.id} cannot be loaded: {type(err).__name__}: {markdown_text(err)}")

@@ -18,9 +18,10 @@ from resnet_core.presentation.charts import LayerSeries, gradient_heatmap_figure
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
 from resnet_core.runs.loading import find_twin
+from resnet_core.runs.reference import is_reference
 from ui.data import shapes
 from ui.navigation import leave_pages_directory_mode, page
-from ui.runs import get_runner
+from ui.reference import reference_note, runs_view
 from ui.spec_state import NORM_LABELS
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
@@ -81,7 +82,7 @@ with at_init:
             st.page_link(page("degradation"), label="See degradation happen", icon=":material/stacked_line_chart:")
 
 with during:
-    store = get_runner().store
+    store = runs_view()  # the user's runs and, unless hidden in the sidebar, the reference runs
     recorded = store.runs_with_probe("grad_norms")
     runs = [r for r in store.list() if r.id in recorded]
     if not runs:
@@ -92,13 +93,15 @@ with during:
     labels = {r.id: f"{run_label(r)} · {r.status} · {r.id}" for r in runs}
     ids = list(reversed(by_id))
     first = st.selectbox("Run", ids, format_func=labels.get, key="grad.run")
-    twin = getattr(find_twin(store, by_id[first], statuses=None, among=runs), "id", None)
+    same_source = [r for r in runs if is_reference(r) == is_reference(by_id[first])]  # reference twins reference
+    twin = getattr(find_twin(store, by_id[first], statuses=None, among=same_source), "id", None)
     options = [None] + [i for i in ids if i != first]
     second = st.selectbox("Compare with", options, index=options.index(twin) if twin else 0,
                           format_func=lambda i: "—" if i is None else labels[i], key=f"grad.compare.{first}",
                           help="Defaults to the run's twin (same net, skip connections toggled, created together "
                           "with it or trained the same way) when there is one.")
     shown = [i for i in (first, second) if i]
+    reference_note(store, [by_id[i] for i in shown])
     data = {}
     for run_id in shown:
         names, positions, values = store.probe(run_id, "grad_norms")

@@ -9,7 +9,8 @@ from resnet_core.presentation.charts import LayerSeries, responses_figure
 from resnet_core.presentation.palette import shade
 from resnet_core.presentation.reports import run_label
 from ui.navigation import leave_pages_directory_mode
-from ui.runs import get_runner, selected_ids
+from ui.reference import reference_note, runs_view
+from ui.runs import selected_ids
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 
@@ -19,7 +20,7 @@ st.markdown(
     "its layers should respond weakly. The paper measured this (Fig. 7): the standard deviation of each 3×3 "
     "layer's output — after BN, before the ReLU or the addition — on the test set."
 )
-store = get_runner().store
+store = runs_view()  # the user's runs and, unless hidden in the sidebar, the reference runs
 recorded = store.runs_with_probe("responses")
 runs = [r for r in store.list() if r.id in recorded]
 if not runs:
@@ -35,6 +36,7 @@ if not chosen:
     st.info("Choose one or more runs above.")
     st.stop()
 
+reference_note(store, [by_id[i] for i in chosen])
 records = {i: store.probe(i, "responses") for i in chosen}  # (names, epochs, values (E, layers))
 last_epoch = max(int(r[1].max()) for r in records.values())
 epoch = last_epoch if last_epoch == 1 else st.slider(

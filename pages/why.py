@@ -22,20 +22,24 @@ from resnet_core.presentation.why_figures import (
 )
 from resnet_core.runs.analyses import Analyses, start_worker
 from resnet_core.runs.loading import classifier_from_run, final_test_error, find_twin, run_dataset
+from resnet_core.runs.reference import LANDSCAPE_PARAMS, is_reference
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode, page
-from ui.runs import get_runner
+from ui.reference import reference_note, runs_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 
 LESION_IMAGES = 1000  # test images per evaluation (Veit et al. use the whole CIFAR-10 test set)
-LANDSCAPE_IMAGES = 256  # one fixed batch, as Li et al. evaluate their surfaces on
+# One fixed batch, as Li et al. evaluate their surfaces on; the CPU defaults below are those the reference
+# bundle precomputes (runs/reference.LANDSCAPE_PARAMS), so its landscapes show at once.
+LANDSCAPE_IMAGES = LANDSCAPE_PARAMS["images"]
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the trained nets and their test images…")
-def load_pair(root: str, run_ids: tuple[str, ...]):
-    """For each run: (its Classifier, test images in its input space, labels)."""
-    store = get_runner().store
+def load_pair(root: str, run_ids: tuple[str, ...], _store):
+    """For each run of `_store` (the user's or the reference runs', in folder `root`): (its Classifier,
+    test images in its input space, labels)."""
+    store = _store
     out = []
     for run_id in run_ids:
         run = store.get(run_id)
@@ -47,9 +51,9 @@ def load_pair(root: str, run_ids: tuple[str, ...]):
 
 
 @st.cache_data(max_entries=16, show_spinner="Deleting blocks one at a time…")
-def lesion_results(root: str, run_ids: tuple[str, ...]) -> list[tuple[dict, dict]]:
+def lesion_results(root: str, run_ids: tuple[str, ...], _store) -> list[tuple[dict, dict]]:
     results = []
-    for clf, images, labels in load_pair(root, run_ids):
+    for clf, images, labels in load_pair(root, run_ids, _store):
         n = len(clf.net.layout.blocks)
         ks = sorted({1, 2, 3, *range(4, n + 1, max(1, n // 8)), n})
         results.append((lesion(clf.net, images, labels), lesion_random(clf.net, images, labels, ks, draws=3, seed=0)))
@@ -57,10 +61,10 @@ def lesion_results(root: str, run_ids: tuple[str, ...]) -> list[tuple[dict, dict
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing input gradients…")
-def shattered_pair(root: str, run_ids: tuple[str, ...], points: int) -> list[tuple[dict, dict]]:
+def shattered_pair(root: str, run_ids: tuple[str, ...], points: int, _store) -> list[tuple[dict, dict]]:
     """(trained, at initialisation) gradients along the line between two test images, for each run."""
     out = []
-    for clf, images, _ in load_pair(root, run_ids):
+    for clf, images, _ in load_pair(root, run_ids, _store):
         a, b = images[0], images[1]
         trained = input_gradients_along_line(clf.net, a, b, points)
         with torch.random.fork_rng(devices=[]):
@@ -86,12 +90,12 @@ st.markdown(
     "inputs."
 )
 
-store = get_runner().store
+store = runs_view()  # the user's runs and, unless hidden in the sidebar, the reference runs
 completed = [r for r in reversed(store.list(["completed"]))]
 pairs = {}
 for run in completed:
-    if run.spec.skip:
-        twin = find_twin(store, run)
+    if run.spec.skip:  # a reference ResNet's twin is a reference run, a user's ResNet's the user's
+        twin = find_twin(store, run, among=[r for r in reversed(completed) if is_reference(r) == is_reference(run)])
         if twin is not None:
             pairs[run.id] = twin
 if not pairs:
@@ -112,8 +116,11 @@ def describe(run_id: str) -> str:
 
 
 chosen = st.selectbox("Trained twins", list(pairs), format_func=describe, key="why.pair") if pairs else None
-root = str(store.root.resolve())
+home = store.store_of(chosen) if chosen else store.user  # the store holding the pair (reference or the user's)
+root = str(home.root.resolve())
 run_ids = (chosen, pairs[chosen].id) if chosen else ()
+if chosen:
+    reference_note(store, [by_id[chosen], pairs[chosen]])
 lesion_tab, landscape_tab, shattered_tab = st.tabs(["Lesion study", "Loss landscape", "Shattered gradients"])
 
 with lesion_tab:
@@ -128,7 +135,7 @@ with lesion_tab:
         st.caption("Train a pair of twins to run the lesion study.")
     else:
         try:
-            results = lesion_results(root, run_ids)
+            results = lesion_results(root, run_ids, home)
         except Exception as err:  # a missing checkpoint or dataset: say so, keep the page alive
             st.error(f"These runs cannot be loaded: {type(err).__name__}: {err}")
             st.stop()
@@ -141,7 +148,7 @@ with lesion_tab:
         worst = {name: max(errors) for name, errors in deleted.items()}
         median = {name: statistics.median(errors) for name, errors in deleted.items()}
         st.caption(
-            "Each point: the test error on " + f"{len(load_pair(root, run_ids)[0][2]):,}"
+            "Each point: the test error on " + f"{len(load_pair(root, run_ids, home)[0][2]):,}"
             + " test images with that one block deleted. Typical (median) block: "
             + "; ".join(f"{name} {median[name]:.1f}% (worst {worst[name]:.1f}%)" for name in median)
             + f". Chance is {chance:.0f}%."
@@ -163,17 +170,19 @@ with landscape_tab:
     device_type = rc.pick_device().type
     cols = st.columns(3)
     steps = cols[0].select_slider("Grid (points per side)", [5, 7, 9, 11, 15, 21, 25, 31, 41, 51],
-                                  value=11 if device_type == "cpu" else 31, key="why.steps",
+                                  value=LANDSCAPE_PARAMS["steps"] if device_type == "cpu" else 31, key="why.steps",
                                   help="Each point is one evaluation of the net on a fixed batch: 11 × 11 = 121 "
                                        "evaluations, about a minute for ResNet-20 on a laptop CPU.")
-    span = cols[1].select_slider("Span (±)", [0.25, 0.5, 1.0, 1.5, 2.0], value=1.0, key="why.span",
+    span = cols[1].select_slider("Span (±)", [0.25, 0.5, 1.0, 1.5, 2.0], value=LANDSCAPE_PARAMS["span"],
+                                 key="why.span",
                                  help="How far along each direction, in units of the weights' own filter norms.")
     surface = cols[2].toggle("3-D surface", key="why.surface")
     if not run_ids:
         st.caption("Train a pair of twins to compute their landscapes.")
     else:
-        analyses = Analyses(store)
-        params = {"steps": int(steps), "span": float(span), "seed": 0, "images": LANDSCAPE_IMAGES}
+        analyses = Analyses(home)
+        params = {"steps": int(steps), "span": float(span), "seed": LANDSCAPE_PARAMS["seed"],
+                  "images": LANDSCAPE_IMAGES}
 
         def landscape_view() -> None:
             found = [analyses.find(run_id, "landscape", params) for run_id in run_ids]
@@ -196,7 +205,7 @@ with landscape_tab:
                 if st.button(label, type="primary", key="why.landscape.start"):
                     ids = [analyses.create(run_id, "landscape", params) for run_id, a in zip(run_ids, found)
                            if a is None or a.status != "completed"]
-                    start_worker(store.root, ids)
+                    start_worker(home.root, ids)
                     st.rerun()
                 st.caption(f"{steps} × {steps} points per net, on {LANDSCAPE_IMAGES} test images, in the "
                            "background: leave the page and come back, the result is kept.")
@@ -246,7 +255,7 @@ with shattered_tab:
     if not run_ids:
         st.caption("Train a pair of twins to see their gradients.")
     else:
-        pair = shattered_pair(root, run_ids, 256)
+        pair = shattered_pair(root, run_ids, 256, home)
         nets = [by_id[chosen], pairs[chosen]]
         when = st.radio("Weights", ["trained", "at initialisation"], horizontal=True, key="why.shattered.when")
         chosen_results = [NetResult(f"{r.spec.name} ({when})", r.spec.skip, res[0 if when == "trained" else 1])

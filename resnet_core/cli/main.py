@@ -3,6 +3,7 @@
     python -m resnet_core train --depth 56 [--plain] [--epochs 10] [--train-size 5000] ...
     python -m resnet_core runs [--json] | resume RUN | stop RUN | delete RUN
     python -m resnet_core degradation [--depths 20,56] [--device cpu]
+    python -m resnet_core reference [--out DIR] [--depths 8,14 --epochs 1 --train-size 200]  (the app's reference runs)
     python -m resnet_core sweep --depths 20,56 --twins --seeds 3 [--executor ray [--address ADDR]]
     python -m resnet_core bench [--quick] [--device cpu] [--models 20,56] [--steps 25] [--json]
 
@@ -22,6 +23,7 @@ from collections.abc import Callable, Sequence
 from ..runs.store import StoreCorrupt
 from ..training.device import DEVICE_CHOICES
 from .degradation import add_degradation
+from .reference import add_reference
 from .runs import COMMANDS as RUN_COMMANDS
 from .runs import damaged_store_advice, depths_arg
 from .sweep import add_sweep
@@ -71,7 +73,8 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [*RUN_COMMANDS, add_degradation, add_sweep, add_bench]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [*RUN_COMMANDS, add_degradation, add_reference,
+                                                                add_sweep, add_bench]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,106 @@
+"""`python -m resnet_core reference`: train the CPU degradation preset and write the app's reference bundle.
+
+The bundle (runs/reference.py) is what the Degradation, Responses, Gradients, Explain and "why" pages show
+before the user has trained anything. The runs train here, one after another, in a scratch run store (a
+temporary folder, never the user's runs folder); then the completed runs are exported with their
+metrics, probes, final weights (fp16 where that keeps the recorded test error) and precomputed loss
+landscapes, and provenance.json says how and where it was made. The flags make a smaller bundle (tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ..runs.store import RunStore, runs_dir
+from .runs import depths_arg, train_here
+
+
+def add_reference(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "reference", help="train the CPU degradation preset and write the app's reference runs (assets/reference)",
+        description="Train the CPU preset of the degradation experiment here and write the reference bundle the "
+                    "app shows before any training: the runs with their metrics, gradient norms, responses, final "
+                    "weights and loss landscapes, plus provenance. The flags make a smaller bundle.",
+    )  # fmt: skip
+    p.add_argument("--out", default=None, help="the bundle's folder, replaced (default: assets/reference)")
+    p.add_argument("--depths", type=_depths, default=None, metavar="DEPTHS",
+                   help="comma-separated depths, 6n+2 (default: the CPU preset's)")  # fmt: skip
+    p.add_argument("--epochs", type=_positive, default=None, help="default: the CPU preset's")
+    p.add_argument("--train-size", type=_positive, default=None, help="default: the CPU preset's")
+    p.add_argument("--test-size", type=_positive, default=None, help="default: the CPU preset's")
+    p.add_argument("--landscape-steps", type=int, default=None, metavar="N",
+                   help="points per side of each run's precomputed loss landscape (default: the Why page's CPU "
+                        "default; 0: none)")  # fmt: skip
+    p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
+    p.set_defaults(handler=run_reference)
+
+
+def run_reference(args: argparse.Namespace) -> int:
+    from ..runs.experiments import cpu_preset, describe_recipe, experiment_runs, plan_experiment
+    from ..runs.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, export_bundle, provenance
+    from .degradation import format_table
+
+    started, load_before = time.time(), os.getloadavg()
+    out = Path(args.out) if args.out else DEFAULT_BUNDLE
+    if out.resolve() == runs_dir().resolve():
+        raise ValueError(f"{out} is your runs folder: the reference bundle never goes there; give another --out")
+    preset = cpu_preset()
+    changes = {k: v for k, v in (("epochs", args.epochs), ("train_size", args.train_size),
+                                 ("test_size", args.test_size), ("data_dir", args.data_dir)) if v is not None}
+    # NetSpec checks each depth here, before anything is trained (ValueError → exit 2).
+    experiment, planned = plan_experiment(preset, args.depths or preset.depths, device="cpu", **changes)
+    steps = LANDSCAPE_PARAMS["steps"] if args.landscape_steps is None else args.landscape_steps
+    landscape = {**LANDSCAPE_PARAMS, "steps": steps} if steps > 0 else None
+    work = Path(tempfile.mkdtemp(prefix="resnet-lab-reference-"))
+    try:
+        store = RunStore(work)
+        print(f"{preset.name}, {preset.dataset}, CPU: {describe_recipe(planned[0][1])}")
+        print(f"{len(planned)} runs, one after another, in a scratch store ({work}); the bundle goes to {out}")
+        for spec, config, name in planned:
+            run_id = store.create(spec, config, dataset=preset.dataset, name=name, status="running")
+            print(f"\n{spec.name}: run {run_id}")
+            status = train_here(store, run_id)
+            if status:
+                print(f"{spec.name} did not complete: no bundle written", file=sys.stderr)
+                return status
+        trained = time.time()
+        print("\n" + format_table(store, experiment) + "\n")
+        command = ["python -m resnet_core reference"] + [
+            f"--{flag.replace('_', '-')} {','.join(map(str, value)) if isinstance(value, tuple) else value}"
+            for flag, value in vars(args).items()
+            if flag in ("depths", "epochs", "train_size", "test_size", "landscape_steps") and value is not None]
+
+        def made() -> dict:  # called when the bundle is complete: the wall time is the whole command's
+            info = provenance(command, preset.name, describe_recipe(planned[0][1]), started, time.time() - started,
+                              load_before, os.getloadavg())
+            return {**info, "train_wall_seconds": round(trained - started, 1)}
+
+        path = export_bundle(store, experiment_runs(store, experiment), out, made, landscape)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    print(f"\nreference bundle: {path} ({size / 1e6:.1f} MB), in {(time.time() - started) / 60:.1f} min")
+    return 0
+
+
+def _depths(text: str) -> tuple[int, ...]:
+    depths = depths_arg(text)
+    if len(depths) < 2:
+        raise argparse.ArgumentTypeError("give at least two depths to compare, like 20,56")
+    return depths
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value

@@ -1,0 +1,330 @@
+"""Reference runs: a small run store shipped with the app (assets/reference/), so the pages that look at
+trained nets show real results on a fresh install, before the user has trained anything.
+
+The bundle *is* a run store — `runs.sqlite` plus a folder per run with its final checkpoint — so the pages
+read reference runs through the same code as the user's own (one source of truth), plus `provenance.json`
+(the command, commit, machine, date, torch version, wall time). It is made by `python -m resnet_core
+reference` (cli/reference.py), which trains the CPU degradation preset in a scratch store and exports it
+with `export_bundle`: the runs' metrics, gradient norms and responses as recorded, the final weights in
+fp16 where fp16 weights give the recorded test error (else fp32), and the loss landscapes the "why" page
+draws by default, computed on the shipped weights.
+
+The app never writes into the bundle nor into the user's runs folder: `open_reference` copies the bundle
+into a cache folder (keyed by its content) and opens the copy, where a landscape the user computes on a
+reference run is kept. Reference run ids start with `ref-` (user run ids start with a date): that prefix
+is the one marker, and `RunView` routes every read of a run to the store that holds it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from .store import Run, RunStore
+
+PREFIX = "ref-"  # every reference run id starts with it; ids made by RunStore.create start with a date
+EXPERIMENT = "reference"  # the experiment tag of the bundle's runs (Degradation lists it as one experiment)
+PROVENANCE = "provenance.json"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_BUNDLE = REPO_ROOT / "assets" / "reference"
+ENV = "RESNET_LAB_REFERENCE"  # another bundle folder, or "off" for none
+OFF = ("", "0", "off", "none", "no", "false")
+# The landscape the "why" page asks for by default on a CPU (pages/why.py reads these): precomputed for the
+# bundle's runs, so the page shows it at once.
+LANDSCAPE_PARAMS = {"steps": 11, "span": 1.0, "seed": 0, "images": 256}
+# A shipped checkpoint must give the recorded final test error within this (a fraction: 0.1 point); the
+# bundle's test checks it too.
+TEST_ERROR_TOLERANCE = 0.001
+
+
+def is_reference(run: Run | str) -> bool:
+    return (run if isinstance(run, str) else run.id).startswith(PREFIX)
+
+
+def bundle_dir() -> Path | None:
+    """The bundle the app shows: env RESNET_LAB_REFERENCE (a folder, or "off"), else assets/reference/."""
+    value = os.environ.get(ENV)
+    if value is None:
+        return DEFAULT_BUNDLE
+    if value.strip().lower() in OFF:
+        return None
+    return Path(value).expanduser()
+
+
+def cache_root() -> Path:
+    """Where opened bundles are copied: $XDG_CACHE_HOME/resnet-lab/reference, else ~/.cache/resnet-lab/reference."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "resnet-lab" / "reference"
+
+
+def read_provenance(folder: str | os.PathLike) -> dict:
+    """The bundle's provenance.json ({} if missing or unreadable)."""
+    try:
+        return json.loads((Path(folder) / PROVENANCE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _digest(bundle: Path) -> str:
+    """Names one version of a bundle: its database and provenance (a regenerated bundle gets a new copy)."""
+    h = hashlib.sha256()
+    for name in ("runs.sqlite", PROVENANCE):
+        path = bundle / name
+        h.update(path.read_bytes() if path.is_file() else b"")
+    return h.hexdigest()[:16]
+
+
+def open_reference(bundle: str | os.PathLike | None = None, cache: str | os.PathLike | None = None) -> RunStore | None:
+    """The reference runs as a RunStore, or None when there is no bundle (or it is turned off).
+
+    Opening a store writes to its folder (WAL files, the schema), so the bundle itself is never opened:
+    it is copied once into the cache (into a temporary folder, then renamed, so two servers starting at
+    once do not see half a copy) and the copy is opened."""
+    bundle = Path(bundle) if bundle is not None else bundle_dir()
+    if bundle is None or not (bundle / "runs.sqlite").is_file():
+        return None
+    target = Path(cache) if cache is not None else cache_root()
+    target = target / _digest(bundle)
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f"{target.name}.partial-{os.getpid()}-{time.monotonic_ns()}")
+        shutil.copytree(bundle, partial)
+        try:
+            os.replace(partial, target)
+        except OSError:  # another process put its copy there first: use that one
+            shutil.rmtree(partial, ignore_errors=True)
+    return RunStore(target)
+
+
+class RunView:
+    """What the pages read: the user's runs and, unless hidden, the reference runs, behind the read
+    methods of a RunStore (list, get, epochs, steps, probe, checkpoints). Each call about one run goes to
+    the store that holds it, so `series_for`, `depth_table`, `find_twin`, `classifier_from_run`, … work
+    on it unchanged. Writes (new runs, stops, analyses) go to a real store: `user`, or `store_of(run)`."""
+
+    def __init__(self, user: RunStore, reference: RunStore | None = None) -> None:
+        self.user, self.reference = user, reference
+
+    @property
+    def root(self) -> Path:
+        return self.user.root
+
+    def store_of(self, run: Run | str) -> RunStore:
+        return self.reference if self.reference is not None and is_reference(run) else self.user
+
+    def list(self, statuses: Sequence[str] | None = None) -> list[Run]:
+        """The reference runs first (they were made before any of the user's), then the user's in queue order."""
+        ref = self.reference.list(statuses) if self.reference is not None else []
+        return ref + self.user.list(statuses)
+
+    def runs_with_probe(self, kind: str) -> set[str]:
+        ref = self.reference.runs_with_probe(kind) if self.reference is not None else set()
+        return ref | self.user.runs_with_probe(kind)
+
+    def get(self, run_id: str) -> Run:
+        return self.store_of(run_id).get(run_id)
+
+    def epochs(self, run_id: str) -> list[dict]:
+        return self.store_of(run_id).epochs(run_id)
+
+    def steps(self, run_id: str, since_step: int = -1):
+        return self.store_of(run_id).steps(run_id, since_step)
+
+    def probe(self, run_id: str, kind: str):
+        return self.store_of(run_id).probe(run_id, kind)
+
+    def latest_checkpoint(self, run_id: str):
+        return self.store_of(run_id).latest_checkpoint(run_id)
+
+    def load_checkpoint(self, run_id: str, epoch: int | None = None):
+        return self.store_of(run_id).load_checkpoint(run_id, epoch)
+
+
+# ---------------------------------------------------------------------------------------- making a bundle
+
+
+def reference_id(run: Run, taken: set[str]) -> str:
+    """"ref-resnet-20", "ref-plain-56" (a suffix if the preset has two runs of one net)."""
+    base = PREFIX + run.spec.name.lower().replace(" ", "-").replace("(", "").replace(")", "")
+    new, n = base, 2
+    while new in taken:
+        new, n = f"{base}-{n}", n + 1
+    return new
+
+
+def export_bundle(source: RunStore, runs: Sequence[Run], out: str | os.PathLike,
+                  provenance: dict | Callable[[], dict], landscape: dict | None = None,
+                  log: Callable[[str], None] = print) -> Path:
+    """Write `runs` of `source` (completed) as a bundle in `out` (replaced if it exists): a run store with
+    the runs under `ref-` ids, their steps, epochs, probes and final checkpoint, and `provenance.json`
+(`provenance`, or what it returns when called once the rest is written: so it can hold the wall time).
+
+    Each final checkpoint is stored in fp16 if the fp16 weights give the recorded final test error within
+    TEST_ERROR_TOLERANCE on the run's own test set, else in fp32 (the numbers shown must be what the
+    weights do). With `landscape` (the analysis parameters), each run's loss landscape is computed on the
+    shipped weights and kept in the bundle's analyses table."""
+    out = Path(out)
+    unfinished = [r.id for r in runs if r.status != "completed"]
+    if unfinished:
+        raise ValueError(f"only completed runs go into a reference bundle; not completed: {', '.join(unfinished)}")
+    staging = out.with_name(out.name + ".new")
+    shutil.rmtree(staging, ignore_errors=True)
+    bundle = RunStore(staging)
+    taken: set[str] = set()
+    entries = []
+    for run in runs:
+        new_id = reference_id(run, taken)
+        taken.add(new_id)
+        config = run.config.replace(experiment=EXPERIMENT, data_dir=None)  # no path of the machine it came from
+        with bundle._write() as db:  # the store's own write transaction (same package); ids are ours
+            db.execute(
+                "INSERT INTO runs (id, name, spec, config, dataset, device, status, created_at, updated_at,"
+                " executor, node) VALUES (?, ?, ?, ?, ?, ?, 'completed', ?, ?, ?, NULL)",
+                (new_id, f"{run.spec.name} · reference", json.dumps(run.spec.to_dict()),
+                 json.dumps(config.to_dict()), run.dataset, run.device, run.created_at, run.updated_at,
+                 run.executor))
+        steps = source.steps(run.id)
+        bundle.add_steps(new_id, [dict(zip(steps, values)) for values in zip(*steps.values())])
+        epochs = source.epochs(run.id)
+        for row in epochs:
+            bundle.add_epoch(new_id, row)
+        for kind in ("grad_norms", "responses"):
+            names, positions, values = source.probe(run.id, kind)
+            for position, row in zip(positions.tolist(), values):
+                bundle.add_probe(new_id, kind, int(position), dict(zip(names, row.tolist())))
+        state, _, meta = source.load_checkpoint(run.id)
+        recorded = epochs[-1]["test_error"]
+        half = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        bundle.save_checkpoint(new_id, meta["epoch"], meta["step"], half, None, keep_last=1)
+        measured = checkpoint_test_error(bundle, bundle.get(new_id))
+        weights = "fp16"
+        if abs(measured - recorded) > TEST_ERROR_TOLERANCE:  # fp16 rounding moved a prediction: keep fp32
+            bundle.save_checkpoint(new_id, meta["epoch"], meta["step"], state, None, keep_last=1)
+            measured, weights = checkpoint_test_error(bundle, bundle.get(new_id)), "fp32"
+        if abs(measured - recorded) > TEST_ERROR_TOLERANCE:
+            raise RuntimeError(f"{run.spec.name}: its final checkpoint gives {100 * measured:.2f}% test error, "
+                               f"but {100 * recorded:.2f}% was recorded")
+        log(f"{new_id}: final test error {100 * recorded:.2f}% recorded, {100 * measured:.2f}% from the shipped "
+            f"{weights} weights")
+        entries.append({"id": new_id, "net": run.spec.name, "source_run": run.id, "weights": weights,
+                        "epochs": len(epochs), "train_error": epochs[-1]["train_error"], "test_error": recorded,
+                        "test_error_of_shipped_weights": measured,
+                        "train_seconds": sum(e["seconds"] or 0.0 for e in epochs)})
+    if landscape:
+        from .analyses import Analyses, compute
+
+        analyses = Analyses(bundle)
+        for entry in entries:
+            started = time.perf_counter()
+            status = compute(bundle, analyses.create(entry["id"], "landscape", dict(landscape)))
+            entry["landscape_seconds"] = round(time.perf_counter() - started, 1)
+            log(f"{entry['id']}: loss landscape {landscape['steps']}×{landscape['steps']} {status} "
+                f"({entry['landscape_seconds']} s)")
+            if status != "completed":
+                raise RuntimeError(f"{entry['id']}: the loss landscape ended {status}")
+    _compact(bundle)
+    info = provenance() if callable(provenance) else provenance
+    (staging / PROVENANCE).write_text(json.dumps({**info, "runs": entries,
+                                                  "landscape": landscape or None}, indent=2) + "\n")
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(staging, out)
+    return out
+
+
+def _compact(store: RunStore) -> None:
+    """One self-contained, small database file: the WAL folded in, rollback journal mode, vacuumed."""
+    store.close()
+    db = sqlite3.connect(store.db_path, isolation_level=None)
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("PRAGMA journal_mode = DELETE")
+        db.execute("VACUUM")
+    finally:
+        db.close()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{store.db_path}{suffix}").unlink(missing_ok=True)
+
+
+def checkpoint_test_error(store: RunStore | RunView, run: Run, batch_size: int = 500) -> float:
+    """The error fraction of the run's newest checkpoint on the run's own test set (its dataset, subset and
+    normalisation), in eval mode, as the trainer evaluates it after each epoch."""
+    import torch
+
+    from ..data.pixels import to_input
+    from .loading import classifier_from_run, run_dataset
+
+    data = run_dataset(run)
+    net = classifier_from_run(store, run, data).net
+    wrong = 0
+    with torch.no_grad():
+        for start in range(0, len(data.test_labels), batch_size):
+            images = to_input(data.test_images[start:start + batch_size], data.mean, data.std)
+            wrong += int((net(images).argmax(dim=1) != data.test_labels[start:start + batch_size]).sum())
+    return wrong / len(data.test_labels)
+
+
+def provenance(command: Sequence[str], preset_name: str, recipe: str, started: float, wall_seconds: float,
+               load_before: tuple[float, ...], load_after: tuple[float, ...]) -> dict:
+    """Where and how a bundle was made: command, commit, machine, date, versions, wall time, load."""
+    import numpy
+    import torch
+
+    return {
+        "command": " ".join(command),
+        "preset": preset_name,
+        "recipe": recipe,
+        "git_commit": _git("rev-parse", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "date": datetime.datetime.fromtimestamp(started, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "python": platform.python_version(),
+        "wall_seconds": round(wall_seconds, 1),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+    }
+
+
+def machine() -> str:
+    """"Intel(R) Xeon(R) Processor, 2 cores, KVM guest, Linux-6.1-x86_64" (what /proc/cpuinfo says)."""
+    model, virtual = platform.processor() or platform.machine(), False
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+        model = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                      if line.startswith("model name")), model)
+        virtual = " hypervisor" in info
+    except OSError:
+        pass
+    parts = [model, f"{os.cpu_count()} cores"] + (["virtual machine"] if virtual else [])
+    return ", ".join(parts + [f"{platform.system()} {platform.release()}"])
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def describe(prov: dict) -> str:
+    """One line naming where the reference runs came from, for the pages' captions."""
+    if not prov:
+        return "made by `python -m resnet_core reference`"
+    commit = (prov.get("git_commit") or "")[:7]
+    minutes = prov.get("wall_seconds", 0) / 60
+    return (f"made by `{prov.get('command', 'python -m resnet_core reference')}` ({prov.get('preset', 'CPU preset')}) "
+            f"on {prov.get('date', '?')}, on {prov.get('machine', 'an unnamed machine')}, in {minutes:.1f} min"
+            + (f" · commit {commit}" + (" with local changes" if prov.get("git_dirty") else "") if commit else "")
+            + (f" · torch {prov['torch']}" if prov.get("torch") else ""))

@@ -1,0 +1,66 @@
+"""Reference runs in the pages: the shipped bundle (resnet_core/runs/reference.py) beside the user's runs,
+a sidebar toggle that hides it (remembered for the session), and the label that says where it came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from resnet_core.runs.reference import RunView, bundle_dir, describe, is_reference, open_reference, read_provenance
+from resnet_core.runs.store import Run, RunStore
+from ui.runs import get_runner
+
+SHOW_KEY = "reference.show"  # session key: whether reference runs are shown (the toggle's own key is cleared
+TOGGLE_KEY = "reference.toggle"  # by Streamlit on pages without it, so its value is kept here too)
+BADGE = ":gray-badge[:material/verified: reference]"
+
+
+@st.cache_resource(show_spinner=False)
+def _reference_for(bundle: str) -> RunStore | None:
+    """The bundle opened (copied to the cache once per server and bundle version)."""
+    return open_reference(Path(bundle))
+
+
+def reference_store() -> RunStore | None:
+    """The reference runs' store, or None when there is no bundle (or RESNET_LAB_REFERENCE=off)."""
+    bundle = bundle_dir()
+    return _reference_for(str(bundle.resolve())) if bundle is not None else None
+
+
+def shown() -> bool:
+    return bool(st.session_state.get(SHOW_KEY, True))
+
+
+def _remember() -> None:
+    st.session_state[SHOW_KEY] = st.session_state[TOGGLE_KEY]
+
+
+def runs_view() -> RunView:
+    """The runs a page shows: the user's, and the reference runs unless hidden. Draws the sidebar toggle
+    that hides them (when there is a bundle); stops the page like `get_runner` if the user's store is damaged."""
+    user = get_runner().store
+    reference = reference_store()
+    if reference is None:
+        return RunView(user)
+    if TOGGLE_KEY not in st.session_state:
+        st.session_state[TOGGLE_KEY] = shown()
+    st.sidebar.toggle("Show reference runs", key=TOGGLE_KEY, on_change=_remember,
+                      help="Runs shipped with the app (marked *reference*), so these pages have results before "
+                           "you train. Your own runs are shown either way.")
+    return RunView(user, reference if shown() else None)
+
+
+def provenance_line(view: RunView) -> str:
+    """Where the reference runs came from, for a caption."""
+    return describe(read_provenance(view.reference.root)) if view.reference is not None else ""
+
+
+def reference_note(view: RunView, runs: list[Run]) -> None:
+    """A badge and a caption naming where the reference runs among `runs` came from (nothing if none)."""
+    if view.reference is None or not any(is_reference(r) for r in runs):
+        return
+    st.markdown(f"{BADGE} Runs marked **reference** ship with the app, so this page has results before you "
+                "train; your own runs appear beside them. Hide them with *Show reference runs* in the sidebar.")
+    st.caption("The reference runs were " + provenance_line(view) + ".")
+
