@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.presentation.diagram import architecture_figure
+from resnet_core.presentation.diagram import architecture_figure, diagram_svg
 from resnet_core.presentation.palette import net_color
 from ui.navigation import leave_pages_directory_mode
 from ui.spec_state import current_spec, remember_spec, spec_editor
@@ -48,8 +48,14 @@ cols = st.columns(2, gap="medium")
 for col, summary in zip(cols, (chosen, other)):
     with col:
         title = f"{summary.spec.name} · {rc.human_count(summary.params)} params"
-        st.plotly_chart(architecture_figure(summary.layout, title=title), width="stretch",
-                        config={"displayModeBar": False}, key=f"diagram.{summary.spec.skip}")
+        figure, name = architecture_figure(summary.layout, title=title), f"{summary.spec.name}-diagram"
+        # The camera button is the only one: plotly draws the PNG in the browser (no export engine needed).
+        st.plotly_chart(figure, width="stretch", key=f"diagram.{summary.spec.skip}",
+                        config={"displaylogo": False, "modeBarButtons": [["toImage"]],
+                                "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}})
+        st.download_button("Download as SVG", diagram_svg(figure), file_name=f"{name}.svg", mime="image/svg+xml",
+                           key=f"diagram.svg.{summary.spec.skip}", icon=":material/download:",
+                           help="As PNG: the camera button at the diagram's top right.")
 
 st.markdown(f"**Stages of {spec.name}** — output size of each part, channels, blocks, parameters and cost "
             "for one image.")

@@ -5,7 +5,7 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.presentation.charts import degradation_figure
-from resnet_core.presentation.reports import series_for
+from resnet_core.presentation.reports import depth_table_csv, series_for
 from resnet_core.runs import reference
 from resnet_core.runs.experiments import (
     cifar_available,
@@ -101,6 +101,8 @@ def results() -> None:
                                 "ResNet test error %": pct(r.residual_test)} for r in rows])
                  .style.format(precision=2, na_rep="—"),  # a run without a finished epoch: a dash, not "None"
                  hide_index=True, width="stretch")
+    st.download_button("Download the table (CSV)", depth_table_csv(rows), file_name=f"degradation-{experiment}.csv",
+                       mime="text/csv", key="deg.csv", icon=":material/download:")
     findings = degradation_findings(rows)
     missing = verdict_missing(rows)
     if active:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 import plotly.graph_objects as go
 
@@ -148,3 +151,79 @@ def architecture_figure(layout: NetLayout, image_size: int | None = None, max_bl
         yaxis=dict(visible=False, range=[y, 0.3], fixedrange=True),
     )
     return fig
+
+
+def diagram_svg(fig: go.Figure, width: int = 640) -> str:
+    """`architecture_figure`'s drawing as a standalone SVG file, from the figure's own shapes and texts (no
+    plotly export engine such as kaleido needed): boxes, shortcut arcs, arrows, labels and the title, at
+    `width` pixels and the figure's height. The hover texts are left out (an image has no hover)."""
+    layout = fig.layout
+    height = layout.height or 600
+    margin = layout.margin
+    (x0, x1), (y0, y1) = layout.xaxis.range, layout.yaxis.range
+    left, top = margin.l or 0, margin.t or 0
+    plot_w, plot_h = width - left - (margin.r or 0), height - top - (margin.b or 0)
+
+    def px(x: float) -> float:
+        return round(left + (x - x0) / (x1 - x0) * plot_w, 2)
+
+    def py(y: float) -> float:
+        return round(top + (y1 - y) / (y1 - y0) * plot_h, 2)
+
+    def paint(color: str | None, attribute: str) -> str:
+        """An SVG fill/stroke for a plotly colour, rgba() split into colour and opacity (SVG 1.1)."""
+        if not color:
+            return f'{attribute}="none"'
+        match = re.fullmatch(r"rgba\((\d+),\s*(\d+),\s*(\d+),\s*([\d.]+)\)", color.replace(" ", ""))
+        if match:
+            r, g, b, a = match.groups()
+            return f'{attribute}="rgb({r},{g},{b})" {attribute}-opacity="{a}"'
+        return f'{attribute}="{escape(color)}"'
+
+    def stroke(line) -> str:
+        dash = {"dot": ' stroke-dasharray="2,3"', "dash": ' stroke-dasharray="6,4"'}.get(line.dash or "", "")
+        return f'{paint(line.color, "stroke")} stroke-width="{line.width or 1}"{dash}'
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="{escape(FONT["family"])}">',
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+           f'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{NEUTRAL_COLOR}"/></marker></defs>',
+           f'<rect width="{width}" height="{height}" fill="white"/>']
+    shapes = sorted(fig.layout.shapes, key=lambda s: s.layer != "below")  # stage panels under the boxes
+    for shape in shapes:
+        if shape.type == "rect":
+            xa, xb, ya, yb = px(shape.x0), px(shape.x1), py(shape.y1), py(shape.y0)
+            out.append(f'<rect x="{xa}" y="{ya}" width="{round(xb - xa, 2)}" height="{round(yb - ya, 2)}" '
+                       f'{paint(shape.fillcolor, "fill")} {stroke(shape.line)}/>')
+        elif shape.type == "path":  # "M x,y C x,y x,y x,y": every x,y pair to pixels
+            path = re.sub(r"(-?[\d.]+(?:e-?\d+)?),(-?[\d.]+(?:e-?\d+)?)",
+                          lambda m: f"{px(float(m[1]))},{py(float(m[2]))}", shape.path)
+            out.append(f'<path d="{escape(path)}" fill="none" {stroke(shape.line)}/>')
+    for note in fig.layout.annotations:
+        if note.showarrow:
+            out.append(f'<line x1="{px(note.ax)}" y1="{py(note.ay)}" x2="{px(note.x)}" y2="{py(note.y)}" '
+                       f'stroke="{escape(note.arrowcolor or NEUTRAL_COLOR)}" stroke-width="{note.arrowwidth or 1}" '
+                       'marker-end="url(#arrow)"/>')
+        if note.text:
+            out.append(_svg_text(note.text, px(note.x), py(note.y), note.xanchor or "center",
+                                 note.font.size or FONT["size"], note.font.color or FONT["color"]))
+    if layout.title.text:
+        out.append(_svg_text(layout.title.text, width / 2, 28, "center", layout.title.font.size or 16,
+                             layout.title.font.color or FONT["color"]))
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _svg_text(text: str, x: float, y: float, anchor: str, size: float, color: str) -> str:
+    """Plotly's annotation text (lines split at <br>, <b> bold, entities such as &lt; read) as SVG text centred
+    on y, as plotly does."""
+    lines = text.split("<br>")
+    step = size * 1.3
+    first = y - step * (len(lines) - 1) / 2 + size * 0.35
+    spans = []
+    for i, line in enumerate(lines):
+        weight = ' font-weight="bold"' if "<b>" in line else ""
+        plain = html.unescape(re.sub(r"</?(?:b|i|em|sup|sub|span)\b[^>]*>", "", line))  # plotly's markup: text
+        spans.append(f'<tspan x="{x}" y="{round(first + i * step, 2)}"{weight}>{escape(plain)}</tspan>')
+    align = {"left": "start", "right": "end"}.get(anchor, "middle")
+    return f'<text text-anchor="{align}" font-size="{size}" fill="{escape(color)}">{"".join(spans)}</text>'

@@ -6,7 +6,7 @@ import csv
 import io
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,6 +15,7 @@ from ..runs.store import Run, RunStore
 from .palette import shade
 
 if TYPE_CHECKING:
+    from ..runs.experiments import DepthRow
     from .charts import RunSeries  # imported where used: plotly is not needed to list runs
 
 
@@ -114,17 +115,35 @@ def run_json(store: RunStore, run: Run) -> dict:
 
 
 def metrics_csv(store: RunStore, run_id: str) -> str:
-    """Every per-epoch and per-step record of a run, one CSV (a `record` column tells them apart). Errors
-    are fractions (0.25 = 25 %), and their column names say so."""
+    """Every per-epoch and per-step record of a run, one CSV (a `record` column tells them apart), in step
+    order: an epoch's row follows its last step's. Errors are fractions (0.25 = 25 %), and their column
+    names say so."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["record", "step", "epoch", "loss", "error_fraction", "lr", "images_per_second", "train_loss",
                      "train_error_fraction", "test_loss", "test_error_fraction", "seconds"])
+    records = []  # (step, 0 for a step row / 1 for an epoch row, the row)
     for e in store.epochs(run_id):
-        writer.writerow(["epoch", e["step"], e["epoch"], "", "", "", e["images_per_second"], e["train_loss"],
-                         e["train_error"], e["test_loss"], e["test_error"], e["seconds"]])
+        records.append((e["step"] or 0, 1, ["epoch", e["step"], e["epoch"], "", "", "", e["images_per_second"],
+                                            e["train_loss"], e["train_error"], e["test_loss"], e["test_error"],
+                                            e["seconds"]]))
     steps = store.steps(run_id)
     for i in range(len(steps["step"])):
-        writer.writerow(["step", int(steps["step"][i]), steps["epoch"][i], steps["loss"][i], steps["error"][i],
-                         steps["lr"][i], steps["images_per_second"][i], "", "", "", "", ""])
+        step = int(steps["step"][i])
+        records.append((step, 0, ["step", step, steps["epoch"][i], steps["loss"][i], steps["error"][i],
+                                  steps["lr"][i], steps["images_per_second"][i], "", "", "", "", ""]))
+    writer.writerows(row for *_, row in sorted(records, key=lambda r: r[:2]))
+    return out.getvalue()
+
+
+def depth_table_csv(rows: Sequence[DepthRow]) -> str:
+    """The Degradation page's table as CSV: per depth, the plain and the residual net's latest training and
+    test error in percent (empty before a finished epoch), and what keeps that depth from a verdict."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["depth", "plain_train_error_percent", "plain_test_error_percent",
+                     "resnet_train_error_percent", "resnet_test_error_percent", "not_comparable_because"])
+    for r in rows:
+        errors = (r.plain_train, r.plain_test, r.residual_train, r.residual_test)
+        writer.writerow([r.depth, *("" if v is None else _percent(v) for v in errors), "; ".join(r.unfinished)])
     return out.getvalue()
