@@ -8,6 +8,7 @@ from resnet_core.data.datasets import DATASETS, num_classes
 from resnet_core.presentation.charts import error_figure, loss_figure
 from resnet_core.presentation.reports import metrics_csv, progress_line, run_label, run_row, run_where, series_for
 from resnet_core.presentation.text import markdown_text
+from resnet_core.runs.estimates import describe_duration, device_kind, estimate, measured_rates
 from resnet_core.runs.experiments import (
     SCHEDULE_WORDS,
     dataset_problem,
@@ -27,11 +28,23 @@ SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and 
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
 DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+WARMUPS = {"none": "none", "error": "lr ÷10 until training error < 80% (§4.2)", "epoch": "lr ÷10 for 1 epoch"}
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def dataset_problem_here(name: str) -> str | None:
     return dataset_problem(name)  # checks the files on disk (CIFAR: loads it once); nothing is downloaded
+
+
+@st.cache_data(max_entries=256, show_spinner="Measuring the net…")
+def macs_per_image(spec: rc.NetSpec) -> int:
+    return rc.summarize(spec).macs
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def device_rates(root: str) -> list[float]:
+    """This device's training speed in multiply-adds per second, from the runs stored here (runs/estimates)."""
+    return measured_rates(store, rc.describe_device(), macs_per_image)
 
 
 def newest_checkpoint_bytes(run_id: str) -> bytes:
@@ -58,7 +71,7 @@ st.markdown(
 )
 
 with st.expander("Start a run", expanded=not store.list()):
-    spec = spec_editor(current_spec(), key="train", max_depth=110)
+    spec = spec_editor(current_spec(), key="train")  # any depth the builder allows: the estimate below says how long
     remember_spec(spec)
     cols = st.columns(5)
     problems = {name: dataset_problem_here(name) for name in DATASETS if name != "shapes"}
@@ -80,12 +93,40 @@ with st.expander("Start a run", expanded=not store.list()):
     augment = cols[1].checkbox("Augment: random crop (pad 4) + horizontal flip, as in the paper",
                                value=recipe["augment"], key="train.augment",
                                help="Better test error, slower-falling training error.")
+    with st.expander("Momentum, weight decay, warm-up and seed"):
+        cols = st.columns(4)
+        momentum = cols[0].number_input("Momentum", 0.0, 0.99, 0.9, 0.05, key="train.momentum",
+                                        help="SGD momentum; the paper uses 0.9 (§4.2).")
+        weight_decay = cols[1].number_input("Weight decay", 0.0, 0.01, 1e-4, 1e-4, format="%.4f", key="train.wd",
+                                            help="L2 penalty on every parameter; the paper uses 0.0001 (§4.2).")
+        warmup = cols[2].selectbox("Warm-up", list(WARMUPS), format_func=WARMUPS.get, key="train.warmup",
+                                   help="§4.2, for ResNet-110: lr 0.01 until the training error is below 80% "
+                                   "(about 400 iterations), then 0.1 — at 0.1 it was too large to start converging.")
+        seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="train.seed",
+                                    help="Picks the initial weights, the batch order and the augmentation: the "
+                                    "same seed and settings give the same run.")
     config = rc.RunConfig(rc.TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
-                                         schedule=schedule, augment=augment,
+                                         schedule=schedule, augment=augment, momentum=float(momentum),
+                                         weight_decay=float(weight_decay), seed=int(seed),
+                                         warmup_until_error=0.8 if warmup == "error" else 0.0,
+                                         warmup_epochs=1.0 if warmup == "epoch" else 0.0,
                                          head_init_scale=recipe["head_init_scale"]),
                           train_size=int(train_size), test_size=min(2000, int(train_size)))
     spec = spec.replace(num_classes=num_classes(dataset))  # the classifier must match the dataset
-    st.caption(f"Recipe: {describe_recipe(config)}. SGD with momentum 0.9 and weight decay 1e-4 (§4.2).")
+    st.caption(f"Recipe: {describe_recipe(config)}. SGD with momentum {momentum:g} and weight decay "
+               f"{weight_decay:g}{' (§4.2)' if (momentum, weight_decay) == (0.9, 1e-4) else ''}, seed {seed}.")
+    if spec.depth >= 110 and warmup == "none" and lr >= 0.1:
+        st.caption("The paper warmed ResNet-110 up (lr 0.01 until the training error is below 80%): at lr 0.1 "
+                   "it did not start converging. See *Warm-up* above.")
+    estimated = estimate(macs_per_image(spec), int(train_size), int(epochs), device_rates(str(store.root)))
+    device_label = rc.describe_device()
+    if estimated is None:
+        st.caption(f"Time on this {device_kind(device_label)}: known once a run here has finished an epoch.")
+    else:
+        runs_word = f"{estimated.runs} earlier run{'s' if estimated.runs != 1 else ''}"
+        st.caption(f"Time on this {device_kind(device_label)}: {describe_duration(estimated.seconds)} of training "
+                   f"({spec.name}, {int(epochs)} epoch{'s' if epochs != 1 else ''} of {int(train_size):,} images; "
+                   f"from the speed of {runs_word} here).")
     if problems.get(dataset):
         st.warning(f"{DATASET_LABELS[dataset]} is not available here. {problems[dataset]}", icon=":material/cloud_off:")
     buttons = st.columns([1, 2, 4])

@@ -64,7 +64,11 @@ def describe_recipe(config: RunConfig | TrainConfig | dict) -> str:
     parts = [f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}", f"batch {config.batch_size}",
              f"lr {config.lr:g}, {SCHEDULE_WORDS[config.schedule]}"]
     if config.warmup_epochs:
-        parts.append(f"{config.warmup_epochs:g} epoch(s) of warm-up at lr {config.lr / 10:g}")
+        parts.append(f"{config.warmup_epochs:g} epoch{'' if config.warmup_epochs == 1 else 's'} of warm-up at lr "
+                     f"{config.lr / 10:g}")
+    if config.warmup_until_error:
+        parts.append(f"warm-up at lr {config.lr / 10:g} until the training error is below "
+                     f"{100 * config.warmup_until_error:g}%")
     parts.append("crop + flip augmentation" if config.augment else "no augmentation")
     if config.head_init_scale != 1.0:
         parts.append(f"classifier initialised at {config.head_init_scale:g}× (every net starts near chance loss)")

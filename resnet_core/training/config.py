@@ -27,6 +27,8 @@ class TrainConfig:
     warmup_epochs: float = 0.0  # first run at lr/10 for this many epochs: §4.2's ResNet-110 trick (0.01
     #                             "until the training error is below 80% (about 400 iterations)"), as a
     #                             fixed length — 400 iterations of 128 on CIFAR-10 ≈ 1 epoch
+    warmup_until_error: float = 0.0  # or the rule itself: lr/10 until the training error (a "step" event's
+    #                                  running mean) falls below this fraction — §4.2: 0.8; 0: off
     seed: int = 0  # weight init, batch order and augmentation
     device: str = "auto"  # "auto" (CUDA > MPS > CPU), "cpu", "cuda", "mps"
     augment: bool = True  # pad 4, random 32×32 crop, horizontal flip (§4.2); False: the raw images
@@ -52,10 +54,13 @@ class TrainConfig:
             value = getattr(self, name)
             if value not in choices:
                 raise ValueError(f"{name} {value!r} is not valid; choose one of: {', '.join(choices)}")
-        for name in ("lr", "momentum", "weight_decay", "warmup_epochs", "head_init_scale"):
+        for name in ("lr", "momentum", "weight_decay", "warmup_epochs", "warmup_until_error", "head_init_scale"):
             value = getattr(self, name)
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.warmup_until_error > 1:
+            raise ValueError(f"warmup_until_error is a fraction of the images (0.8 = 80%), got "
+                             f"{self.warmup_until_error!r}")
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)

@@ -62,6 +62,7 @@ from .config import PRECISIONS, SCHEDULES, TrainConfig  # noqa: F401 (their home
 from .device import pick_device
 
 STATUSES = ("completed", "stopped", "diverged")
+WARMED_UP = "warmed_up"  # an optimizer param_group key: the warm-up by training error has ended
 PHASES = ("starting", "training", "evaluating")  # PhaseEvent.phase, in the order a run goes through them
 
 
@@ -259,6 +260,9 @@ def train(
     optimizer = make_optimizer(net, config)
     if optimizer_state is not None:
         optimizer.load_state_dict(optimizer_state)
+    # §4.2's ResNet-110 warm-up as the paper states it: lr/10 until the training error is below 80%. Its end
+    # is kept in the optimizer's state (so in checkpoints): a resumed run does not warm up again.
+    warming = config.warmup_until_error > 0 and not optimizer.param_groups[0].get(WARMED_UP, False)
     # dynamic=False: one graph per batch shape (train, last partial batch, eval) rather than a slower
     # shape-generic graph. `model` shares `net`'s parameters; the probes hook `net` itself.
     model = torch.compile(net, dynamic=False) if config.compile else net
@@ -291,7 +295,8 @@ def train(
             if should_stop is not None and should_stop():
                 status = "stopped"
                 break
-            lr = learning_rate(step, total_steps, config.lr, config.schedule, warmup_steps)
+            lr = config.lr * 0.1 if warming else learning_rate(step, total_steps, config.lr, config.schedule,
+                                                                  warmup_steps)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             with autocast(device, precision):
@@ -309,6 +314,10 @@ def train(
                 diverged_step = _log_steps(meter, step, steps_per_epoch, lr, emit, divergence)
                 if diverged_step is not None:
                     break
+                if warming and meter.last_error < config.warmup_until_error:
+                    warming = False  # from the next step on, the schedule's rate
+                    for group in optimizer.param_groups:
+                        group[WARMED_UP] = True
         else:  # the epoch ran to its end
             epoch = epoch_index + 1
             seconds = time.perf_counter() - meter.epoch_started
@@ -348,6 +357,7 @@ class _Meter:
         self.wrong_counts: list[torch.Tensor] = []  # 0-d: misclassified images of each pending step
         self.sizes: list[int] = []  # images of each pending step (known on the host: no sync)
         self.loss_sum = self.wrong = self.images = 0.0  # epoch totals of the flushed steps
+        self.last_error = 1.0  # error fraction of the last flushed window (the last "step" event's)
         self.bad_loss = math.nan
 
     def add(self, loss: torch.Tensor, logits: torch.Tensor, labels: torch.Tensor) -> None:
@@ -401,6 +411,7 @@ def _log_steps(meter: _Meter, step: int, steps_per_epoch: int, lr: float, emit: 
     meter.loss_sum += loss_sum
     meter.wrong += sum(wrong)
     meter.images += images
+    meter.last_error = sum(wrong) / images
     emit(StepEvent(step, step / steps_per_epoch, loss_sum / images, sum(wrong) / images, lr,
                    images / max(seconds, 1e-9)))  # fmt: skip
     return None

@@ -1,0 +1,62 @@
+"""How long a run would train here, from how fast earlier runs trained on this kind of device.
+
+Training time grows with the multiply-adds per image (the paper's FLOPs, Table 1) times the images seen;
+each stored run measured its images per second in every epoch, so multiply-adds per image × images per
+second is this device's rate, whatever net it was. The estimate is that rate's median over recent runs,
+applied to the planned net — a guide (batch size and other runs sharing the CPU move it), never a cap.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..model.spec import NetSpec
+from .store import RunStore
+
+
+@dataclass(frozen=True)
+class Estimate:
+    seconds: float  # the planned run's training steps (test passes not counted)
+    runs: int  # how many earlier runs the rate comes from
+
+
+def device_kind(label: str | None) -> str:
+    """"CPU (2 cores, 2 threads)" -> "CPU"; "NVIDIA H200 (CUDA)" -> "NVIDIA H200": the device without the
+    thread count, which changes while runs share a CPU."""
+    return (label or "").split(" (")[0]
+
+
+def measured_rates(store: RunStore, device_label: str, macs_of: Callable[[NetSpec], int],
+                   limit: int = 10) -> list[float]:
+    """Multiply-adds per second of up to `limit` most recent runs with a finished epoch on this device kind
+    (`macs_of(spec)`: multiply-adds per image, e.g. from `summarize`)."""
+    rates = []
+    for run in reversed(store.list()):
+        if device_kind(run.device) != device_kind(device_label):
+            continue
+        speeds = [e["images_per_second"] for e in store.epochs(run.id) if e.get("images_per_second")]
+        if speeds:
+            rates.append(macs_of(run.spec) * statistics.fmean(speeds))
+        if len(rates) == limit:
+            break
+    return rates
+
+
+def estimate(macs_per_image: int, images: int, epochs: int, rates: list[float]) -> Estimate | None:
+    """Seconds of training for `epochs` passes over `images`, at the median measured rate; None without one."""
+    if not rates:
+        return None
+    return Estimate(macs_per_image * images * epochs / statistics.median(rates), len(rates))
+
+
+def describe_duration(seconds: float) -> str:
+    """"about 40 s", "about 12 min", "about 3.5 h", "about 2.1 days"."""
+    if seconds < 90:
+        return f"about {max(1, round(seconds))} s"
+    if seconds < 90 * 60:
+        return f"about {round(seconds / 60)} min"
+    if seconds < 48 * 3600:
+        return f"about {seconds / 3600:.1f} h"
+    return f"about {seconds / 86400:.1f} days"
