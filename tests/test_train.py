@@ -114,7 +114,7 @@ def test_events_come_in_order_with_their_documented_fields(shapes_run):
     assert kinds[-1] == "end" and kinds.count("end") == 1
     assert kinds.count("epoch") == kinds.count("responses") == 20
     assert kinds.count("checkpoint") == 2
-    assert kinds.count("step") == 40  # every 5 of 200 steps
+    assert kinds.count("step") == 44  # steps 1-4 one by one (the curve starts at once), then every 5 of 200
     assert kinds.count("grad_norms") == 4  # steps 1, 51, 101, 151
 
     fields = {
@@ -136,8 +136,8 @@ def test_events_come_in_order_with_their_documented_fields(shapes_run):
 def test_step_and_epoch_events_hold_sane_values(shapes_run):
     result, events = shapes_run
     steps = of_kind(events, "step")
-    assert [e.step for e in steps] == list(range(5, 201, 5))
-    assert steps[1].epoch == pytest.approx(1.0)  # 10 steps of 50 images per 500-image epoch
+    assert [e.step for e in steps] == [1, 2, 3, 4, *range(5, 201, 5)]  # the first ones one by one
+    assert steps[5].step == 10 and steps[5].epoch == pytest.approx(1.0)  # 10 steps of 50 images per epoch
     for e in steps:
         assert 0 <= e.error <= 1 and e.loss > 0 and e.lr == 0.1 and e.images_per_second > 0
     epochs = of_kind(events, "epoch")
@@ -147,8 +147,10 @@ def test_step_and_epoch_events_hold_sane_values(shapes_run):
     for e in epochs:
         assert 0 <= e.train_error <= 1 and 0 <= e.test_error <= 1
         assert e.seconds > 0 and e.images_per_second == pytest.approx(500 / e.seconds)
-    # The epoch's training loss is the mean of its two step windows (equal numbers of images).
-    assert epochs[0].train_loss == pytest.approx((steps[0].loss + steps[1].loss) / 2)
+    # The epoch's training loss is the mean of its step windows, weighted by their images: steps 1 to 5 one
+    # window each, steps 6-10 one window.
+    windows = [e.loss for e in steps[:5]] + [steps[5].loss] * 5
+    assert epochs[0].train_loss == pytest.approx(sum(windows) / 10)
 
 
 def test_probe_events_use_the_probe_contracts(shapes_run):
@@ -201,7 +203,7 @@ def test_a_nan_loss_ends_the_run_as_diverged_at_its_step():
     assert diverged[0].epoch == pytest.approx(7 / 6)
     end = events[-1]
     assert end.kind == "end" and end.status == "diverged" and end.epoch == 1
-    assert [e.step for e in of_kind(events, "step")] == [5, 6]  # 6: the end of epoch 1; none after
+    assert [e.step for e in of_kind(events, "step")] == [1, 2, 3, 4, 5, 6]  # 6: the end of epoch 1; none after
 
 
 def test_a_huge_learning_rate_diverges_without_raising():
