@@ -184,9 +184,12 @@ def live_view() -> None:
         return [error_figure(series, "Error: thin dashed = training, bold = test"), loss_figure(series)]
 
     # One build for every tab, redrawn at most every CHART_SECONDS while runs train (the progress bars above
-    # move every second); at once when they end.
-    errors, losses = figure_board().get(("train", *(r.id for r in runs)), tuple(reader.version(r.id) for r in runs),
-                                        charts, every=CHART_SECONDS if any(r.active for r in runs) else 0.0)
+    # move every second); at once when they end, and while a shown run has no line yet (under two steps):
+    # a new run's first points show within a poll, not up to CHART_SECONDS later (issue 12.5).
+    versions = tuple(reader.version(r.id) for r in runs)
+    starting = any(r.active and version[2] < 2 for r, version in zip(runs, versions))  # version: (.., last step, ..)
+    errors, losses = figure_board().get(("train", *(r.id for r in runs)), versions, charts,
+                                        every=CHART_SECONDS if any(r.active for r in runs) and not starting else 0.0)
     left, right = st.columns(2)
     left.plotly_chart(errors, width="stretch", key="chart.error")
     right.plotly_chart(losses, width="stretch", key="chart.loss")
