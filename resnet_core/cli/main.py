@@ -47,6 +47,8 @@ def add_bench(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
     p.add_argument("--pages", action="store_true", help="instead: the interactive pages' speed targets "
                    "(gradient profile, attributions, run-store reads)")
+    p.add_argument("--twins", action="store_true", help="instead: a plain + residual pair trained side by side "
+                   "on the CPU against one after another (cli/bench_twins.py; --models takes one depth)")
     p.set_defaults(handler=run_bench)
 
 
@@ -62,6 +64,8 @@ def run_bench(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(report, indent=2))
         return 0
+    if args.twins:
+        return run_twins_bench(args)
     config = bench.BenchConfig.quick() if args.quick else bench.BenchConfig()
     changes = {"models": args.models, "steps": args.steps, "repeats": args.repeats,
                "batch_size": args.batch_size, "workers": args.workers}  # fmt: skip
@@ -70,6 +74,21 @@ def run_bench(args: argparse.Namespace) -> int:
     log = (lambda line: print(line, file=sys.stderr)) if args.json else print
     report = bench.run_benchmark(config, log=log)
     print(json.dumps(report.to_dict(), indent=2) if args.json else "\n" + bench.format_report(report))
+    return 0
+
+
+def run_twins_bench(args: argparse.Namespace) -> int:
+    from .bench_twins import TwinsConfig, format_twins_report, run_twins_benchmark
+
+    if args.models and len(args.models) != 1:
+        raise ValueError("bench --twins trains one pair: give one depth to --models")
+    config = TwinsConfig.quick() if args.quick else TwinsConfig()
+    changes = {"depth": args.models[0] if args.models else None, "steps": args.steps, "repeats": args.repeats,
+               "batch_size": args.batch_size}
+    config = dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
+    log = (lambda line: print(line, file=sys.stderr)) if args.json else print
+    report = run_twins_benchmark(config, log=log)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else "\n" + format_twins_report(report))
     return 0
 
 

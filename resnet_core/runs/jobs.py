@@ -1,5 +1,8 @@
 """`JobRunner`: runs train in worker processes, at most N at once, the rest queued in order.
 
+N (`default_parallel_runs`): four on a GPU; on a CPU one per core, at least two, so the twins of the
+Train page train side by side, each worker with its share of the cores (worker.ThreadShare).
+
 Workers talk to the rest of the world only through the `RunStore`. The runner is a thin scheduler: it
 starts queued runs when a slot is free, reaps finished workers, and records how each one ended when the
 worker itself could not (a process killed by a signal cannot write its own obituary). The app keeps
@@ -40,8 +43,13 @@ KILL_SIGNALS = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 
 
 def default_parallel_runs() -> int:
-    """One run at a time on a CPU (two cores are already busy with one), four on a CUDA GPU."""
-    return 4 if torch.cuda.is_available() else 1
+    """Four runs at once on a CUDA GPU; on a CPU one per core, at least two (a pair of twins grows its
+    curves side by side) and at most four. The runs on a CPU split its threads between them
+    (worker.ThreadShare): a pair side by side trains as fast as one after another (BENCHMARKS.md, "Twins
+    side by side — CPU"), where a one-slot queue left the plain twin waiting."""
+    if torch.cuda.is_available():
+        return 4
+    return min(4, max(2, os.cpu_count() or 1))
 
 
 def worker_command(root: str, run_id: str) -> list[str]:

@@ -6,24 +6,70 @@ the command line's `train`/`resume`, so a run made anywhere looks the same every
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import socket
+import sqlite3
 import sys
 import time
 import traceback
 from collections.abc import Callable
 
 from ..data.datasets import load_dataset
-from ..training.device import describe_device, pick_device
 from ..data.loader import batches_per_epoch
 from ..model.net import build_net
-from .store import RunStore
+from ..training.device import describe_device, pick_device
 from ..training.train import train
+from .store import RunStore
 
 FLUSH_SECONDS = 0.5  # write buffered step metrics at most this often (short write transactions)
-STOP_CHECK_SECONDS = 0.5  # how often the hot loop asks the store whether to stop
+STOP_CHECK_SECONDS = 0.5  # how often the hot loop asks the store whether to stop (and how many share the CPU)
+
+
+class ThreadShare:
+    """This run's share of the CPU's threads while several runs train on it at once (twins, experiments).
+
+    Each CPU run of this machine gets `threads // n` torch threads (the first `threads % n` runs, in queue
+    order, one more), so side-by-side runs use the cores without oversubscribing them: two processes with
+    all the cores each were measured slower than one after another (BENCHMARKS.md, "Twins side by side —
+    CPU"). `update()` recounts the runs and resizes this process's thread pool — the run's own thread
+    calls it from the training loop — so when one twin ends, the other takes all the cores within a
+    stop-check interval. `threads`: the pool to split; by default torch's own at start (the physical
+    cores, or OMP_NUM_THREADS where set).
+    """
+
+    def __init__(self, store: RunStore, run_id: str, threads: int | None = None) -> None:
+        import torch
+
+        self.store, self.run_id = store, run_id
+        self.threads = threads or torch.get_num_threads()
+        self.host = socket.gethostname()
+        self.current: int | None = None
+
+    def _shares_this_cpu(self, run) -> bool:
+        """Trains here on the CPU (or is about to: claimed, its worker not yet placed)."""
+        return (run.executor in (None, "local") and run.node in (None, self.host)
+                and (run.device is None or run.device.startswith("CPU")))
+
+    def share(self) -> int:
+        ids = [r.id for r in self.store.list(["running"]) if r.id == self.run_id or self._shares_this_cpu(r)]
+        if self.run_id not in ids:  # not marked running (yet, or any more): count it anyway
+            ids.append(self.run_id)
+        n, rank = len(ids), ids.index(self.run_id)
+        return max(1, self.threads // n + (rank < self.threads % n))
+
+    def update(self) -> int:
+        """Set this process's torch threads to its share now; returns it."""
+        import torch
+
+        try:
+            threads = self.share()
+        except sqlite3.Error:  # a busy or locked store: keep the share for now, recount at the next check
+            return self.current or torch.get_num_threads()
+        if threads != self.current:
+            torch.set_num_threads(threads)
+            self.current = threads
+        return threads
 
 
 class StoreRecorder:
@@ -82,6 +128,9 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
         run = store.get(run_id)
         config = run.config.train
         device = pick_device(config.device)
+        share = ThreadShare(store, run_id) if device.type == "cpu" else None
+        if share is not None:
+            share.update()  # before the device's label (it names the threads) and before any torch work
         store.set_status(run_id, "running", pid=os.getpid(), device=describe_device(device))
         store.set_placement(run_id, "local", socket.gethostname())
         data = load_dataset(run.dataset, **run.config.data_options())
@@ -101,7 +150,7 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
         total_steps = batches_per_epoch(len(data.train_labels), config.batch_size) * config.epochs
         recorder = StoreRecorder(store, run_id, total_steps, extra_listener)
         result = train(run.spec, data, config, recorder, net=net, start_epoch=start_epoch,
-                       optimizer_state=optimizer_state, should_stop=_stop_checker(store, run_id))
+                       optimizer_state=optimizer_state, should_stop=_stop_checker(store, run_id, share))
     except KeyboardInterrupt as err:  # Ctrl-C, or a termination signal (see `interrupt_on_signals`)
         store.set_status(run_id, "interrupted", error=f"interrupted ({err or 'Ctrl-C'}) — resume to continue")
         raise
@@ -141,8 +190,9 @@ def run_worker(root: str, run_id: str) -> None:
         raise SystemExit(1) from None
 
 
-def _stop_checker(store: RunStore, run_id: str) -> Callable[[], bool]:
-    """should_stop() for train(): asks the store at most every STOP_CHECK_SECONDS (it runs every step)."""
+def _stop_checker(store: RunStore, run_id: str, share: ThreadShare | None = None) -> Callable[[], bool]:
+    """should_stop() for train(): asks the store at most every STOP_CHECK_SECONDS (it runs every step)
+    whether to stop, and resizes the run's thread share (`share`) as runs start and end beside it."""
     state = {"checked": 0.0, "stop": False}
 
     def should_stop() -> bool:
@@ -150,6 +200,8 @@ def _stop_checker(store: RunStore, run_id: str) -> Callable[[], bool]:
         if not state["stop"] and now - state["checked"] >= STOP_CHECK_SECONDS:
             state["checked"] = now
             state["stop"] = store.stop_requested(run_id)
+            if share is not None and not state["stop"]:
+                share.update()
         return state["stop"]
 
     return should_stop
