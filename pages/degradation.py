@@ -30,7 +30,7 @@ EXPERIMENT_PARAM = "exp"
 REFERENCE = reference.EXPERIMENT  # the reference runs' experiment tag
 
 runner = get_runner()
-view = runs_view()  # the user's runs and, unless hidden in the sidebar, the reference runs shipped with the app
+view = runs_view("degradation")  # the user's runs and, unless hidden in the sidebar, the shipped reference runs
 store = runner.store  # where new runs go
 
 st.title("Degradation")
@@ -49,7 +49,7 @@ def cifar_here() -> bool:
 
 device = rc.pick_device()
 preset = default_preset(device.type, device.type == "cuda" and cifar_here())
-with st.expander("Start the experiment", expanded=not experiments(store)):  # collapsed once you ran one
+with st.expander("Start the experiment", expanded=not experiments(view)):  # collapsed when there are results
     st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
     cfg = preset.config
     options = sorted({20, 32, 44, 56, 110} | set(preset.depths))

@@ -66,7 +66,7 @@ st.title("Explain")
 st.markdown("Pick a trained net and an image, and see **which pixels its prediction depends on**. Each method "
             "below answers that question differently; where they agree, you can trust the answer more.")
 
-store = runs_view()  # the user's runs and, unless hidden in the sidebar, the reference runs
+store = runs_view("explain")  # the user's runs and, unless hidden in the sidebar, the reference runs
 runs = {r.id: r for r in reversed(store.list(["completed"]))}
 if not runs:
     st.info("No trained net yet. Train one on the **Train** page (a ResNet-8 on 1,000 *shapes* images takes "

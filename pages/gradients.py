@@ -82,7 +82,7 @@ with at_init:
             st.page_link(page("degradation"), label="See degradation happen", icon=":material/stacked_line_chart:")
 
 with during:
-    store = runs_view()  # the user's runs and, unless hidden in the sidebar, the reference runs
+    store = runs_view("gradients")  # the user's runs and, unless hidden in the sidebar, the reference runs
     recorded = store.runs_with_probe("grad_norms")
     runs = [r for r in store.list() if r.id in recorded]
     if not runs:

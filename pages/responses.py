@@ -20,7 +20,7 @@ st.markdown(
     "its layers should respond weakly. The paper measured this (Fig. 7): the standard deviation of each 3×3 "
     "layer's output — after BN, before the ReLU or the addition — on the test set."
 )
-store = runs_view()  # the user's runs and, unless hidden in the sidebar, the reference runs
+store = runs_view("responses")  # the user's runs and, unless hidden in the sidebar, the reference runs
 recorded = store.runs_with_probe("responses")
 runs = [r for r in store.list() if r.id in recorded]
 if not runs:

@@ -90,7 +90,7 @@ st.markdown(
     "inputs."
 )
 
-store = runs_view()  # the user's runs and, unless hidden in the sidebar, the reference runs
+store = runs_view("why")  # the user's runs and, unless hidden in the sidebar, the reference runs
 completed = [r for r in reversed(store.list(["completed"]))]
 pairs = {}
 for run in completed:

@@ -11,8 +11,11 @@ from resnet_core.runs.reference import RunView, bundle_dir, describe, is_referen
 from resnet_core.runs.store import Run, RunStore
 from ui.runs import get_runner
 
-SHOW_KEY = "reference.show"  # session key: whether reference runs are shown (the toggle's own key is cleared
-TOGGLE_KEY = "reference.toggle"  # by Streamlit on pages without it, so its value is kept here too)
+# Session key: whether reference runs are shown. Each page has its own toggle widget (key TOGGLE_KEY.<page>):
+# Streamlit drops a widget's state on pages that do not draw it, and one key shared by pages showed a stale
+# value after navigating; so each toggle starts from this value and writes it back when changed.
+SHOW_KEY = "reference.show"
+TOGGLE_KEY = "reference.toggle"
 BADGE = ":gray-badge[:material/verified: reference]"
 
 
@@ -32,20 +35,20 @@ def shown() -> bool:
     return bool(st.session_state.get(SHOW_KEY, True))
 
 
-def _remember() -> None:
-    st.session_state[SHOW_KEY] = st.session_state[TOGGLE_KEY]
+def _remember(key: str) -> None:
+    st.session_state[SHOW_KEY] = st.session_state[key]
 
 
-def runs_view() -> RunView:
-    """The runs a page shows: the user's, and the reference runs unless hidden. Draws the sidebar toggle
-    that hides them (when there is a bundle); stops the page like `get_runner` if the user's store is damaged."""
+def runs_view(page: str) -> RunView:
+    """The runs page `page` shows: the user's, and the reference runs unless hidden. Draws the sidebar
+    toggle that hides them (when there is a bundle), key "reference.toggle.<page>"; stops the page like
+    `get_runner` if the user's store is damaged."""
     user = get_runner().store
     reference = reference_store()
     if reference is None:
         return RunView(user)
-    if TOGGLE_KEY not in st.session_state:
-        st.session_state[TOGGLE_KEY] = shown()
-    st.sidebar.toggle("Show reference runs", key=TOGGLE_KEY, on_change=_remember,
+    key = f"{TOGGLE_KEY}.{page}"
+    st.sidebar.toggle("Show reference runs", value=shown(), key=key, on_change=_remember, args=(key,),
                       help="Runs shipped with the app (marked *reference*), so these pages have results before "
                            "you train. Your own runs are shown either way.")
     return RunView(user, reference if shown() else None)

@@ -297,7 +297,7 @@ def provenance(command: Sequence[str], preset_name: str, recipe: str, started: f
 
 
 def machine() -> str:
-    """"Intel(R) Xeon(R) Processor, 2 cores, KVM guest, Linux-6.1-x86_64" (what /proc/cpuinfo says)."""
+    """"Intel(R) Xeon(R) Processor, 2 cores, virtual machine, Linux" (what /proc/cpuinfo says)."""
     model, virtual = platform.processor() or platform.machine(), False
     try:
         info = Path("/proc/cpuinfo").read_text()
@@ -307,7 +307,7 @@ def machine() -> str:
     except OSError:
         pass
     parts = [model, f"{os.cpu_count()} cores"] + (["virtual machine"] if virtual else [])
-    return ", ".join(parts + [f"{platform.system()} {platform.release()}"])
+    return ", ".join(parts + [platform.system()])
 
 
 def _git(*args: str) -> str:
@@ -319,12 +319,14 @@ def _git(*args: str) -> str:
 
 
 def describe(prov: dict) -> str:
-    """One line naming where the reference runs came from, for the pages' captions."""
+    """Where the reference runs came from, in a sentence for the pages' captions: "trained on 2026-11-28
+    18:20 UTC by `python -m resnet_core reference` — CPU preset, 3.9 min on Intel(R) Xeon(R) Processor,
+    2 cores, virtual machine, Linux — at commit abc1234, torch 2.14.1"."""
     if not prov:
-        return "made by `python -m resnet_core reference`"
+        return "trained by `python -m resnet_core reference`"
     commit = (prov.get("git_commit") or "")[:7]
-    minutes = prov.get("wall_seconds", 0) / 60
-    return (f"made by `{prov.get('command', 'python -m resnet_core reference')}` ({prov.get('preset', 'CPU preset')}) "
-            f"on {prov.get('date', '?')}, on {prov.get('machine', 'an unnamed machine')}, in {minutes:.1f} min"
-            + (f" · commit {commit}" + (" with local changes" if prov.get("git_dirty") else "") if commit else "")
-            + (f" · torch {prov['torch']}" if prov.get("torch") else ""))
+    minutes = prov.get("train_wall_seconds", prov.get("wall_seconds", 0)) / 60
+    return (f"trained on {prov.get('date', '?')} by `{prov.get('command', 'python -m resnet_core reference')}` "
+            f"— {prov.get('preset', 'CPU preset')}, {minutes:.1f} min on {prov.get('machine', '?')} —"
+            + (f" at commit {commit}" + (" (with local changes)" if prov.get("git_dirty") else "") if commit else "")
+            + (f", torch {prov['torch']}" if prov.get("torch") else ""))
