@@ -8,7 +8,9 @@ runs folder with one queued ResNet-8 run on 5,000 embedded images, which the ser
 1. no tabs: one tab starts the runner and closes; after a warm-up, the run's training speed over `--seconds`;
 2. `--tabs` tabs on /train?runs=ID (one chromium, Debian's, headless), opened one after another, each timed
    from navigation until its two live charts are drawn; then the training speed over `--seconds` with all of
-   them open and polling.
+   them open and polling;
+3. the tabs closed, the training speed again: the ratio compares 2 with the mean of 1 and 3, so a change in
+   the machine's load during the repeat does not count as the tabs' cost.
 Training speed: the run's own images/s (the median of its "step" rows in the window: training steps only)
 and its progress (steps × batch / wall time, which also counts the per-epoch test pass). Medians over
 repeats are printed at the end, with every repeat's numbers. The browser runs on the same machine, so its
@@ -97,7 +99,10 @@ def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log
             watched = speed(store, run_id, seconds)
             log(f"  {tabs} tabs: {watched}")
             context.close()
-        return {"tab_load_seconds": loads, "alone": alone, "watched": watched,
+            time.sleep(10)
+            after = speed(store, run_id, seconds)  # again with no tabs: the machine's drift, bracketed
+            log(f"  no tabs again: {after}")
+        return {"tab_load_seconds": loads, "alone": alone, "watched": watched, "alone_after": after,
                 "load_average": os.getloadavg()}
     finally:
         pid = RunStore(work / "runs").get(run_id).pid  # the server is gone; its worker is not
@@ -132,8 +137,13 @@ def main() -> None:
                                       lambda s: print(s, flush=True)))
         browser.close()
     last = [r["tab_load_seconds"][-1] or float("inf") for r in results]
-    ratio = [(r["watched"]["steps_images_per_s"] or 0.0) / r["alone"]["steps_images_per_s"] for r in results]
-    progress = [r["watched"]["progress_images_per_s"] / r["alone"]["progress_images_per_s"] for r in results]
+    # Watched against the mean of the tab-less windows before and after it (the load of a shared machine drifts).
+    ratio = [(r["watched"]["steps_images_per_s"] or 0.0)
+             / statistics.mean([r["alone"]["steps_images_per_s"], r["alone_after"]["steps_images_per_s"]])
+             for r in results]
+    progress = [r["watched"]["progress_images_per_s"]
+                / statistics.mean([r["alone"]["progress_images_per_s"], r["alone_after"]["progress_images_per_s"]])
+                for r in results]
     summary = {"tabs": args.tabs, "repeats": args.repeats, "last_tab_load_s_median": statistics.median(last),
                "images_per_s_ratio_median": round(statistics.median(ratio), 3),
                "progress_ratio_median": round(statistics.median(progress), 3), "cpus": os.cpu_count(),
