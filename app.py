@@ -1,5 +1,7 @@
 """ResNet Lab: the entry point builds the navigation and the sidebar; the pages do the rest."""
 
+from pathlib import Path
+
 import streamlit as st
 
 import resnet_core as rc
@@ -8,10 +10,22 @@ from ui.navigation import PAGES, leave_pages_directory_mode, page
 from ui.runs import damaged_store, shared_runner
 from ui.sidebar import active_runs
 
+FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
+# At 1024 px the wide layout's side padding (5 rem each side, beside a 300 px sidebar) left the page 564 px,
+# and labels and choices in rows of controls were cut ("A · identi", "Skip con…"): less padding below 1280 px.
+NARROW_CSS = """<style>
+@media (max-width: 1280px) {
+  [data-testid="stMainBlockContainer"] { padding-left: 1.5rem; padding-right: 1.5rem; }
+}
+</style>"""
+
 
 def main() -> None:
     leave_pages_directory_mode()
-    st.set_page_config(page_title="ResNet Lab", page_icon=":material/hub:", layout="wide")
+    # A local file: an emoji or ":material/…:" icon makes the browser fetch it from a font service (offline:
+    # no icon, and a failed request on every page).
+    st.set_page_config(page_title="ResNet Lab", page_icon=str(FAVICON), layout="wide")
+    st.html(NARROW_CSS)
     navigation = st.navigation([page(name) for name in PAGES])
     with st.sidebar:
         st.caption(f"Device: {rc.describe_device()}")

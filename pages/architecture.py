@@ -34,7 +34,7 @@ st.markdown(f"### <span style='color:{net_color(spec.skip)}'>{spec.name}</span> 
             unsafe_allow_html=True)
 metrics = st.columns(4)
 metrics[0].metric("Parameters", rc.human_count(chosen.params), help=f"{chosen.params:,} trainable numbers")
-metrics[1].metric("Multiply-adds per image", rc.human_count(chosen.macs),
+metrics[1].metric("Multiply-adds", rc.human_count(chosen.macs),
                   help=f"{chosen.macs:,} multiply-accumulates of convs and fc for one "
                   f"{chosen.image_size}×{chosen.image_size} image — what the paper calls FLOPs (Table 1).")
 metrics[2].metric("Weighted layers", spec.depth)

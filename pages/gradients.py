@@ -49,13 +49,13 @@ def ratio_text(ratio: float) -> str:
 
 
 with at_init:
-    cols = st.columns([3, 1.3, 1.3, 1.1, 1.6])
+    cols = st.columns([3, 1.4], gap="large") + st.columns(3)  # two rows: at 1024 px one cut the labels
     depth = cols[0].select_slider("Depth", rc.valid_depths("basic", "cifar", 1202), value=56, key="grad.depth")
-    norm = cols[1].selectbox("Normalisation", rc.NORMS, format_func=NORM_LABELS.get,
+    norm = cols[2].selectbox("Normalisation", rc.NORMS, format_func=NORM_LABELS.get,
                              key="grad.norm")
-    activation = cols[2].selectbox("Activation", rc.ACTIVATIONS, key="grad.activation")
-    batch_size = cols[3].selectbox("Batch size", [16, 32, 64, 128], index=2, key="grad.batch")
-    preact = cols[4].toggle("Pre-activation", key="grad.preact",
+    activation = cols[3].selectbox("Activation", rc.ACTIVATIONS, key="grad.activation")
+    batch_size = cols[4].selectbox("Batch size", [16, 32, 64, 128], index=2, key="grad.batch")
+    preact = cols[1].toggle("Pre-activation", key="grad.preact",
                             help="He et al. 2016: BN and activation before each conv, nothing after the addition, "
                             "so the shortcut path is a clean identity from block to block.")
     shown = st.segmented_control("Nets shown", ["residual", "plain"], selection_mode="multi",
@@ -64,7 +64,7 @@ with at_init:
     residual, plain = profiles(depth, norm, activation, preact, batch_size)
     lines = {kind: LayerSeries(p.spec.name, net_color(p.spec.skip), p.names, p.norms, p.indices)
              for kind, p in (("residual", residual), ("plain", plain))}
-    chart, text = st.columns([3, 1.2], gap="large")
+    chart, text = st.columns([3, 1.5], gap="large")
     chart.plotly_chart(layer_profile_figure(
         [lines[k] for k in ("residual", "plain") if k in shown],
         title=f"Gradient norm per layer at initialisation ({NORM_WORDS[norm]}, {activation})",

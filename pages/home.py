@@ -45,8 +45,7 @@ NEXT = [  # (page, what the link says, one line on what is there)
     ("explain", None, "upload an image and see what a trained net looks at (Captum attributions)"),
     ("why", "Lesion study", "delete a block of a trained net: a ResNet shrugs, a plain net collapses"),
     ("why", "Loss landscape", "the loss around the trained weights: smooth with shortcuts, chaotic without"),
-    ("why", "Shattered gradients", "gradients between nearby inputs: structured in a ResNet, white noise in a "
-     "deep plain net"),
+    ("why", "Shattered gradients", "nearby inputs' gradients: structured in a ResNet, noise in a deep plain net"),
 ]
 for name, title, text in NEXT:
     page_title, icon = PAGES[name]

@@ -28,7 +28,8 @@ SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and 
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
 DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
-WARMUPS = {"none": "none", "error": "lr ÷10 until training error < 80% (§4.2)", "epoch": "lr ÷10 for 1 epoch"}
+WARMUPS = {"none": "none", "error": "lr ÷10 until the training error is below 80% (§4.2)",
+           "epoch": "lr ÷10 for the first epoch"}
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -42,7 +43,7 @@ def macs_per_image(spec: rc.NetSpec) -> int:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def device_rates(root: str) -> list[float]:
+def device_rates(root: str) -> list[tuple[int, float]]:
     """This device's training speed in multiply-adds per second, from the runs stored here (runs/estimates)."""
     return measured_rates(store, rc.describe_device(), macs_per_image)
 
@@ -73,7 +74,7 @@ st.markdown(
 with st.expander("Start a run", expanded=not store.list()):
     spec = spec_editor(current_spec(), key="train")  # any depth the builder allows: the estimate below says how long
     remember_spec(spec)
-    cols = st.columns(5)
+    cols = st.columns([2, 1, 1.6])  # rows of three: at 1024 px a row of five cut the dataset's name
     problems = {name: dataset_problem_here(name) for name in DATASETS if name != "shapes"}
     dataset = cols[0].selectbox("Dataset", DATASETS, key="train.dataset",
                                 format_func=lambda d: DATASET_LABELS[d] + (" (not available here)"
@@ -81,30 +82,31 @@ with st.expander("Start a run", expanded=not store.list()):
     epochs = cols[1].number_input("Epochs", 1, 500, 5, key="train.epochs")
     train_size = cols[2].select_slider("Training images", TRAIN_SIZES, value=5000, key="train.size",
                                        help="A class-balanced subset: smaller trains faster on a CPU.")
-    batch_size = cols[3].select_slider("Batch size", [32, 64, 128, 256, 512], value=recipe["batch_size"],
+    cols = st.columns([1.6, 1, 2])
+    batch_size = cols[0].select_slider("Batch size", [32, 64, 128, 256, 512], value=recipe["batch_size"],
                                        key="train.batch")
-    lr = cols[4].number_input("Learning rate", 0.0001, 2.0, recipe["lr"], step=0.01, format="%.4f",
+    lr = cols[1].number_input("Learning rate", 0.0001, 2.0, recipe["lr"], step=0.01, format="%.4f",
                               key="train.lr", help="The paper uses 0.1 at batch 128 on a GPU. On a CPU the start "
                               "is 0.02: at 0.1 deep nets sit at chance for hundreds of steps on the embedded data.")
-    cols = st.columns([2, 3])
-    schedule = cols[0].selectbox("Learning-rate schedule", list(SCHEDULE_WORDS), key="train.schedule",
+    schedule = cols[2].selectbox("Learning-rate schedule", list(SCHEDULE_WORDS), key="train.schedule",
                                  index=list(SCHEDULE_WORDS).index(recipe["schedule"]), format_func=SCHEDULE_WORDS.get,
                                  help="The paper divides the lr by 10 at 50% and 75% of training (§4.2).")
-    augment = cols[1].checkbox("Augment: random crop (pad 4) + horizontal flip, as in the paper",
-                               value=recipe["augment"], key="train.augment",
-                               help="Better test error, slower-falling training error.")
+    augment = st.checkbox("Augment: crop + flip (§4.2)", value=recipe["augment"], key="train.augment",
+                          help="Random 32×32 crops of the image padded by 4 pixels, and horizontal flips, as "
+                          "in the paper: better test error, slower-falling training error.")
     with st.expander("Momentum, weight decay, warm-up and seed"):
-        cols = st.columns(4)
+        cols = st.columns(3)
         momentum = cols[0].number_input("Momentum", 0.0, 0.99, 0.9, 0.05, key="train.momentum",
                                         help="SGD momentum; the paper uses 0.9 (§4.2).")
         weight_decay = cols[1].number_input("Weight decay", 0.0, 0.01, 1e-4, 1e-4, format="%.4f", key="train.wd",
                                             help="L2 penalty on every parameter; the paper uses 0.0001 (§4.2).")
-        warmup = cols[2].selectbox("Warm-up", list(WARMUPS), format_func=WARMUPS.get, key="train.warmup",
-                                   help="§4.2, for ResNet-110: lr 0.01 until the training error is below 80% "
-                                   "(about 400 iterations), then 0.1 — at 0.1 it was too large to start converging.")
-        seed = cols[3].number_input("Seed", 0, 2**31 - 1, 0, key="train.seed",
+        seed = cols[2].number_input("Seed", 0, 2**31 - 1, 0, key="train.seed",
                                     help="Picks the initial weights, the batch order and the augmentation: the "
                                     "same seed and settings give the same run.")
+        warmup = st.columns([2, 1])[0].selectbox(
+            "Warm-up", list(WARMUPS), format_func=WARMUPS.get, key="train.warmup",
+            help="§4.2, for ResNet-110: lr 0.01 until the training error is below 80% (about 400 iterations), then "
+            "0.1 — at 0.1 it was too large to start converging.")
     config = rc.RunConfig(rc.TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
                                          schedule=schedule, augment=augment, momentum=float(momentum),
                                          weight_decay=float(weight_decay), seed=int(seed),
@@ -129,7 +131,7 @@ with st.expander("Start a run", expanded=not store.list()):
                    f"from the speed of {runs_word} here).")
     if problems.get(dataset):
         st.warning(f"{DATASET_LABELS[dataset]} is not available here. {problems[dataset]}", icon=":material/cloud_off:")
-    buttons = st.columns([1, 2, 4])
+    buttons = st.columns([1, 2.4, 3.6])
     twins = [spec.replace(skip=True), spec.replace(skip=False)]
     if buttons[0].button("Train", type="primary", key="train.one", disabled=bool(problems.get(dataset))):
         show([runner.submit(spec, config, dataset=dataset)])
@@ -213,7 +215,7 @@ with st.expander("Rename, delete or download a run"):
     target = st.selectbox("Run", list(reversed(by_id)), format_func=lambda i: f"{by_id[i].name} · {i}",
                           key="train.manage")
     run = by_id[target]
-    cols = st.columns([3, 1, 1, 1.4, 1.4])
+    cols = st.columns([2.2, 1.1, 1.1, 1.6, 1.6])  # at 1024 px narrower columns cut "Rename"
     new_name = cols[0].text_input("Name", run.name, key=f"rename.{target}")
     if cols[1].button("Rename", key="train.rename") and new_name.strip() and new_name != run.name:
         store.rename(target, new_name)

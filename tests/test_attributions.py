@@ -372,3 +372,15 @@ def test_twins_are_the_runs_created_together_or_trained_the_same_way(tmp_path, s
     queued = store.get(store.create(spec.replace(depth=14, skip=False), base, dataset="shapes"))
     assert loading.find_twin(store, lone) is None
     assert loading.find_twin(store, lone, statuses=("queued", "running")).id == queued.id
+
+
+def test_small_charts_break_long_titles_instead_of_cutting_them():
+    """Issue 15.18: beside two other charts at 1024 px, "Top-5 predictions · plain-8 · shapes" was cut at the
+    chart's edge (plotly does not wrap titles)."""
+    from resnet_core.presentation.explain_figures import fit_title, top_k_figure
+
+    figure = top_k_figure([("circle", 0.5)], "#000000", "Top-5 predictions · plain-8 · shapes")
+    assert figure.layout.title.text == "Top-5 predictions<br><sup>plain-8 · shapes</sup>"
+    assert fit_title("As the net sees it: 32×32<br><sup>true class: circle</sup>") == (
+        "As the net sees it:<br><sup>32×32</sup><br><sup>true class: circle</sup>")
+    assert fit_title("Top-5 · ResNet-8") == "Top-5 · ResNet-8"  # short titles stay on one line

@@ -96,3 +96,10 @@ def test_the_architecture_page_offers_svg_and_png(monkeypatch, tmp_path):
     for chart in at.get("plotly_chart"):
         config = json.loads(chart.proto.config)
         assert config["modeBarButtons"] == [["toImage"]] and config["toImageButtonOptions"]["format"] == "png"
+
+
+def test_a_stage_of_one_block_says_block():
+    """Issue 15.18: "1 blocks" beside a ResNet-8's stages."""
+    figure = architecture_figure(rc.summarize(rc.NetSpec(depth=8)).layout)
+    texts = [a.text for a in figure.layout.annotations]
+    assert sum(t.endswith("<br>1 block") for t in texts) == 3 and not any("1 blocks" in t for t in texts)

@@ -62,9 +62,11 @@ def test_the_estimate_comes_from_runs_measured_on_this_kind_of_device(tmp_path):
         store.add_epoch(run_id, {"epoch": 1, "images_per_second": ips})
     store.create(rc.NetSpec(depth=8), {"epochs": 1}, device="CPU (2 cores, 2 threads)")  # no epoch: no speed
     rates = measured_rates(store, "CPU (2 cores, 2 threads)", lambda spec: macs[spec.depth])
-    assert sorted(rates) == [400_000, 500_000]  # both CPU runs, whatever their threads; not the GPU's
+    assert sorted(rates) == [(1_000, 500_000), (4_000, 400_000)]  # both CPU runs, whatever their threads
     found = estimate(9_000, 1_000, 2, rates)  # median 450k multiply-adds/s
     assert found.seconds == pytest.approx(40.0) and found.runs == 2
+    found = estimate(4_000, 1_000, 2, rates, nearest=1)  # the run nearest in size: ResNet-20's 400k/s
+    assert found.seconds == pytest.approx(20.0) and found.runs == 1
     assert estimate(1, 1, 1, []) is None
     assert device_kind("NVIDIA H200 (CUDA)") == "NVIDIA H200"
     assert [describe_duration(s) for s in (40, 720, 12_600, 200_000)] == [
@@ -116,3 +118,15 @@ def test_any_depth_with_a_time_estimate_instead_of_a_cap(env):
 def test_without_runs_here_the_estimate_says_when_it_will_be_known(env):
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert any("known once a run here has finished an epoch" in c.value for c in at.caption)
+
+
+def test_the_cli_sets_the_same_recipe_and_counts_epochs_in_words(tmp_path, shapes_root):
+    from test_cli import cli
+
+    out = cli("train", "--depth", "8", "--width", "4", "--epochs", "1", "--train-size", "100", "--test-size", "50",
+              "--batch-size", "50", "--momentum", "0.8", "--weight-decay", "0", "--warmup-until-error", "0.8",
+              "--seed", "3", "--data-dir", str(shapes_root), "--runs-dir", str(tmp_path / "runs"))
+    assert ", 1 epoch (runs dir" in out.stdout and "after 1 epoch" in out.stdout  # was "1 epochs"
+    (run,) = RunStore(tmp_path / "runs").list()
+    config = run.config.train
+    assert (config.momentum, config.weight_decay, config.warmup_until_error, config.seed) == (0.8, 0.0, 0.8, 3)

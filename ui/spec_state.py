@@ -54,8 +54,9 @@ def _snap(depth: int, options: list[int]) -> int:
 
 def spec_editor(spec: rc.NetSpec, key: str = "spec", max_depth: int = 1202) -> rc.NetSpec:
     """A control for every NetSpec field; returns the spec they describe (always a valid one)."""
-    top = st.columns([4, 1.6], gap="large")
-    row = st.columns(5)
+    # Rows of two and three, not five: at 1024 px five columns cut the choices ("A · identi", "basic · 3×").
+    top = st.columns([3, 2], gap="large")
+    row = st.columns(2) + st.columns([1.5, 1, 1])
     stem = row[0].selectbox("Stem", rc.STEMS, index=rc.STEMS.index(spec.stem),
                             format_func=STEM_LABELS.get, key=f"{key}.stem")
     block = row[1].selectbox("Block", rc.BLOCKS, index=rc.BLOCKS.index(spec.block),

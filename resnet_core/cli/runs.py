@@ -13,6 +13,7 @@ import sys
 
 from ..data.catalog import DATASETS, facts
 from ..model.spec import ACTIVATIONS, BLOCKS, NORMS, SHORTCUTS, STEMS, NetSpec
+from ..presentation.text import count
 from ..runs.config import RunConfig
 from ..runs.store import RunStore, StoreCorrupt, move_aside, runs_dir
 from ..training.config import SCHEDULES, TrainConfig
@@ -45,7 +46,11 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     opt.add_argument("--batch-size", type=int, default=128)
     opt.add_argument("--lr", type=float, default=0.1)
     opt.add_argument("--schedule", choices=SCHEDULES, default="step")
-    opt.add_argument("--warmup-epochs", type=float, default=0.0)
+    opt.add_argument("--momentum", type=float, default=TrainConfig.momentum, help="SGD momentum (§4.2: 0.9)")
+    opt.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay, help="§4.2: 0.0001")
+    opt.add_argument("--warmup-epochs", type=float, default=0.0, help="this many epochs at lr/10 first")
+    opt.add_argument("--warmup-until-error", type=float, default=0.0,
+                     help="lr/10 until the training error is below this fraction (§4.2, ResNet-110: 0.8)")
     opt.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     opt.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default=None, help="a name for the run (default: the net and dataset)")
@@ -61,11 +66,13 @@ def run_train(args: argparse.Namespace) -> int:
                    num_classes=data.num_classes if args.num_classes is None else args.num_classes,
                    in_channels=args.in_channels)
     config = RunConfig(TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule,
-                                   warmup_epochs=args.warmup_epochs, device=args.device, seed=args.seed),
+                                   warmup_epochs=args.warmup_epochs, warmup_until_error=args.warmup_until_error,
+                                   momentum=args.momentum, weight_decay=args.weight_decay, device=args.device,
+                                   seed=args.seed),
                        train_size=args.train_size, test_size=args.test_size, data_dir=args.data_dir)
     store = RunStore(args.runs_dir)
     run_id = store.create(spec, config, dataset=args.dataset, name=args.name, status="running")
-    print(f"run {run_id}: {spec.name} on {args.dataset}, {args.epochs} epochs (runs dir: {store.root})")
+    print(f"run {run_id}: {spec.name} on {args.dataset}, {count(args.epochs, 'epoch')} (runs dir: {store.root})")
     return train_here(store, run_id)
 
 
@@ -262,6 +269,6 @@ def train_here(store: RunStore, run_id: str) -> int:
     epochs = store.epochs(run_id)
     final = epochs[-1] if epochs else None
     summary = (f"train error {100 * final['train_error']:.2f}%, test error {100 * final['test_error']:.2f}% "
-               f"after {final['epoch']} epochs") if final else "no finished epoch"
+               f"after {count(final['epoch'], 'epoch')}") if final else "no finished epoch"
     print(f"run {run_id}: {status} — {summary}" + (f" ({run.error})" if run.error else ""))
     return 0 if status in ("completed", "stopped") else 1

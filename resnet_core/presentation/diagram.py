@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from ..model.net import BlockInfo, NetLayout
 from .palette import FONT, NEUTRAL_COLOR, net_color, tint
+from .text import count
 
 
 @dataclass
@@ -137,14 +138,14 @@ def architecture_figure(layout: NetLayout, image_size: int | None = None, max_bl
         side = sizes[name]
         fig.add_annotation(x=-box_w - 0.35, y=(top + bottom) / 2, xanchor="right", showarrow=False,
                            text=f"<b>{name.replace('stage', 'stage ')}</b><br>{side}×{side}<br>"
-                                f"{stage.out_channels} ch<br>{len(stage.blocks)} blocks",
+                                f"{stage.out_channels} ch<br>{count(len(stage.blocks), 'block')}",
                            font=dict(FONT, size=11, color=NEUTRAL_COLOR))
     fig.add_trace(go.Scatter(x=[0] * len(nodes), y=[n.y for n in nodes], mode="markers",
                              marker=dict(size=28, opacity=0), hovertext=[n.hover for n in nodes],
                              hoverinfo="text", showlegend=False))
     total = -y
     fig.update_layout(
-        title=dict(text=title or spec.name, font=dict(FONT, size=16, color=color), x=0.5),
+        title=dict(text=title or spec.name, font=dict(FONT, size=16, color=color), x=0.5, xanchor="center"),
         height=int(90 + 52 * total), margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white",
         paper_bgcolor="white", font=FONT, showlegend=False, dragmode=False,
         xaxis=dict(visible=False, range=[-3.3, 3.1], fixedrange=True),

@@ -87,11 +87,25 @@ def _style(fig: go.Figure, title: str, height: int) -> None:
                       paper_bgcolor="white", plot_bgcolor="white", margin=dict(l=10, r=10, t=70, b=10))
 
 
+def fit_title(title: str, limit: int = 24) -> str:
+    """A small chart's title with a long first line broken at its first " · " or ": ", the rest in small
+    type: plotly does not wrap titles but cuts them at the chart's edge, and beside two other charts at
+    1024 px a column is about 200 px wide ("Top-5 predictions · plain-8 · sha")."""
+    first, *rest = title.split("<br>", 1)
+    if len(first) > limit:
+        for sep in (" · ", ": "):
+            if sep in first:
+                head, tail = first.split(sep, 1)
+                first = f"{head}{sep.rstrip(' ·')}<br><sup>{tail}</sup>"
+                break
+    return "<br>".join([first, *rest])
+
+
 def image_figure(image: np.ndarray, title: str) -> go.Figure:
     """The image as the net sees it (its input size), enlarged by whole pixels."""
     size = image.shape[0]
     fig = go.Figure(_image_trace(image, size, "input"))
-    _style(fig, title, 340)
+    _style(fig, fit_title(title), 340)
     fig.update_xaxes(title=f"x (pixels of {size})", showgrid=False, zeroline=False)
     fig.update_yaxes(title="y (pixels)", showgrid=False, zeroline=False, scaleanchor="x")
     return fig
@@ -104,7 +118,7 @@ def top_k_figure(predictions: Sequence[tuple[str, float]], color: str, title: st
     fig = go.Figure(go.Bar(x=percent, y=names, orientation="h", marker_color=color,
                            text=[f"{p:.1f}%" for p in percent], textposition="outside", cliponaxis=False,
                            hovertemplate="%{y}: %{x:.2f}%<extra></extra>"))
-    _style(fig, title, 300)
+    _style(fig, fit_title(title), 300)
     fig.update_xaxes(title="probability (%)", range=[0, 112], showgrid=True, gridcolor="#e2e8f0",
                      tickvals=[0, 25, 50, 75, 100])
     fig.update_yaxes(title=None, automargin=True)

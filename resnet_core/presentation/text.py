@@ -19,6 +19,11 @@ def markdown_text(text: object) -> str:
     return "".join("\\" + c if c in MARKDOWN_SPECIAL else c for c in " ".join(str(text).split()))
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """"1 epoch", "2 epochs", "0 epochs": the noun agrees with the number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
 def plot_text(text: object) -> str:
     """`text` as itself in a plotly string (a trace's name, a title, an axis label): plotly reads `<a href>`,
     `<b>`, `<br>` and entities there, so `&`, `<` and `>` become entities."""

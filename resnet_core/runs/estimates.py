@@ -2,12 +2,14 @@
 
 Training time grows with the multiply-adds per image (the paper's FLOPs, Table 1) times the images seen;
 each stored run measured its images per second in every epoch, so multiply-adds per image × images per
-second is this device's rate, whatever net it was. The estimate is that rate's median over recent runs,
-applied to the planned net — a guide (batch size and other runs sharing the CPU move it), never a cap.
+second is this device's rate. Small nets reach a lower rate (per-step overheads weigh more), so the estimate
+takes the median rate of the few runs nearest the planned net in multiply-adds — a guide (batch size and
+other runs sharing the CPU move it), never a cap.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,26 +31,30 @@ def device_kind(label: str | None) -> str:
 
 
 def measured_rates(store: RunStore, device_label: str, macs_of: Callable[[NetSpec], int],
-                   limit: int = 10) -> list[float]:
-    """Multiply-adds per second of up to `limit` most recent runs with a finished epoch on this device kind
-    (`macs_of(spec)`: multiply-adds per image, e.g. from `summarize`)."""
+                   limit: int = 20) -> list[tuple[int, float]]:
+    """(multiply-adds per image, multiply-adds per second) of up to `limit` most recent runs with a finished
+    epoch on this device kind (`macs_of(spec)`: multiply-adds per image, e.g. from `summarize`)."""
     rates = []
     for run in reversed(store.list()):
         if device_kind(run.device) != device_kind(device_label):
             continue
         speeds = [e["images_per_second"] for e in store.epochs(run.id) if e.get("images_per_second")]
         if speeds:
-            rates.append(macs_of(run.spec) * statistics.fmean(speeds))
+            macs = macs_of(run.spec)
+            rates.append((macs, macs * statistics.fmean(speeds)))
         if len(rates) == limit:
             break
     return rates
 
 
-def estimate(macs_per_image: int, images: int, epochs: int, rates: list[float]) -> Estimate | None:
-    """Seconds of training for `epochs` passes over `images`, at the median measured rate; None without one."""
+def estimate(macs_per_image: int, images: int, epochs: int, rates: list[tuple[int, float]],
+             nearest: int = 3) -> Estimate | None:
+    """Seconds of training for `epochs` passes over `images`, at the median rate of the `nearest` measured
+    runs in multiply-adds per image (`rates` from `measured_rates`); None without any."""
     if not rates:
         return None
-    return Estimate(macs_per_image * images * epochs / statistics.median(rates), len(rates))
+    near = sorted(rates, key=lambda r: abs(math.log(max(r[0], 1) / max(macs_per_image, 1))))[:nearest]
+    return Estimate(macs_per_image * images * epochs / statistics.median(rate for _, rate in near), len(near))
 
 
 def describe_duration(seconds: float) -> str:

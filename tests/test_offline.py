@@ -1,0 +1,31 @@
+"""Issue 15.18: offline polish that AppTest can see — the favicon is a file the app serves itself (an emoji
+or ":material/…:" icon made the browser fetch it from a font service, which fails offline)."""
+
+from pathlib import Path
+
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def test_the_favicon_is_a_local_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    seen = {}
+    real = st.set_page_config
+
+    def record(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(st, "set_page_config", record)
+    try:
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        assert not at.exception
+    finally:
+        from ui.runs import _runner_for
+
+        _runner_for(str((tmp_path / "runs").resolve())).shutdown()
+    icon = seen["page_icon"]
+    assert isinstance(icon, str) and not icon.startswith(":") and Path(icon).is_file(), icon
+    assert Path(icon).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
