@@ -1,6 +1,7 @@
 """A stand-in training worker for the job runner's tests: `python fake_worker.py MODE ROOT RUN_ID`.
 
 slow: writes a step every 20 ms until it has 100 or is asked to stop, through the store like a real one.
+forever: the same until it is asked to stop (an old server's worker that outlives it).
 exit: exits with code 3 without a word.
 """
 
@@ -14,10 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from resnet_core.runs.store import RunStore  # noqa: E402
 
 
-def slow(root: str, run_id: str) -> None:
+def slow(root: str, run_id: str, steps: int = 100) -> None:
     store = RunStore(root)
     store.set_status(run_id, "running", pid=os.getpid())
-    for step in range(1, 101):
+    for step in range(1, steps + 1):
         if store.stop_requested(run_id):
             store.set_status(run_id, "stopped")
             return
@@ -30,4 +31,4 @@ if __name__ == "__main__":
     mode, root, run_id = sys.argv[1:4]
     if mode == "exit":
         os._exit(3)
-    slow(root, run_id)
+    slow(root, run_id, steps=10**9 if mode == "forever" else 100)

@@ -3,6 +3,7 @@
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -103,3 +104,26 @@ def test_a_new_runner_marks_orphaned_runs_interrupted(tmp_path):
         assert store.get(run_id).status == "interrupted"
     finally:
         runner.shutdown()
+
+
+def test_a_restarted_runner_counts_workers_it_did_not_start(runner_factory, tmp_path):
+    """A server restart leaves the old server's worker training (a separate process): the new runner must
+    count it in its slots instead of starting the next queued run beside it (issue 15.4)."""
+    store = RunStore(tmp_path / "runs")
+    old = store.create(SPEC, {})
+    orphan = subprocess.Popen([sys.executable, FAKE, "forever", str(store.root), old])
+    try:
+        wait_for(lambda: store.get(old).status == "running")
+        first, second = store.create(SPEC, {}), store.create(SPEC, {})
+        runner = runner_factory(max_parallel=2, command=slow_worker)
+        wait_for(lambda: store.get(first).status != "queued")
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            assert store.get(second).status == "queued"  # the orphan holds the other slot
+            time.sleep(0.02)
+        store.request_stop(old)
+        assert orphan.wait(timeout=60) == 0 and store.get(old).status == "stopped"
+        assert runner.wait_idle(timeout=120)
+        assert {store.get(i).status for i in (first, second)} == {"completed"}
+    finally:
+        orphan.kill()

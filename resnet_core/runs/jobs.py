@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -163,6 +164,8 @@ class JobRunner:
             return
         with self._lock:
             free = self.max_parallel - sum(p.poll() is None for p in self._workers.values())
+            if queued:
+                free -= self._others_training_here()
             for run in queued[: max(free, 0)]:
                 if not self.store.claim(run.id, pid=os.getpid()):
                     continue  # another runner took it
@@ -178,6 +181,16 @@ class JobRunner:
                     continue
                 self.store.set_status(run.id, "running", pid=proc.pid)
                 self._workers[run.id] = proc
+
+    def _others_training_here(self) -> int:
+        """Runs of this folder training on this machine in processes this runner did not start: a previous
+        server's workers that outlived it (they keep training; the store has their pid and start time), a
+        CLI `train`, another runner. They use the same cores, so they take this runner's slots until they end
+        (a reader marks a dead one `interrupted`: RunStore.list settles it) — a restarted server never runs
+        more at once than it would have itself (issue 15.4)."""
+        host = socket.gethostname()
+        return sum(1 for r in self.store.list(["running"])
+                   if r.id not in self._workers and r.executor in (None, "local") and r.node in (None, host))
 
     def _start_remote(self, queued: list[Run]) -> None:
         if not queued:
