@@ -74,3 +74,13 @@ def test_a_run_resumes_past_a_truncated_newest_checkpoint(tmp_path, shapes_root,
     assert [e["epoch"] for e in store.epochs(run_id)] == [1, 2, 3]
     kept = list(path.parent.glob("*.corrupt"))
     assert len(kept) == 1 and kept[0].stat().st_size == 1000  # the damaged file is kept for a look, not loaded
+
+
+def test_when_no_checkpoint_loads_the_store_says_so(tmp_path):
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(SPEC, {}, status="stopped")
+    for epoch in (1, 2):
+        path = store.save_checkpoint(run_id, epoch, 10 * epoch, state(float(epoch)))
+        path.write_bytes(path.read_bytes()[:500])
+    with pytest.raises(CheckpointCorrupt, match="no checkpoint loads.*epoch 2.*epoch 1"):
+        store.newest_good_checkpoint(run_id)

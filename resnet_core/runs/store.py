@@ -209,8 +209,8 @@ class RunStore:
         self._local.conn = None
 
     # --- runs -------------------------------------------------------------------------------------
-    def create(self, spec: NetSpec, config: RunConfig | TrainConfig | dict, dataset: str = "shapes", name: str | None = None,
-               device: str | None = None, status: str = "queued") -> str:
+    def create(self, spec: NetSpec, config: RunConfig | TrainConfig | dict, dataset: str = "shapes",
+               name: str | None = None, device: str | None = None, status: str = "queued") -> str:
         """A new run (queued unless told otherwise); returns its id. `config` may be a RunConfig, a bare
         TrainConfig or the stored dict form (ValueError for unknown keys or invalid values)."""
         _check_status(status)
@@ -499,7 +499,7 @@ class RunStore:
                 skipped.append(f"the checkpoint of epoch {epoch} is {'missing' if missing else damaged}")
                 continue
             return model, optimizer, meta, skipped
-        raise CheckpointCorrupt(f"run {run_id}: no checkpoint loads: " + "; ".join(skipped))
+        raise _checkpoints().CheckpointCorrupt(f"run {run_id}: no checkpoint loads: " + "; ".join(skipped))
 
 
 def process_start(pid: int | None) -> int | None:
@@ -616,7 +616,8 @@ def _check_status(status: str) -> None:
 def _run_from_row(row: sqlite3.Row) -> Run:
     return Run(
         id=row["id"], name=row["name"], spec=NetSpec.from_dict(json.loads(row["spec"])),
-        config=RunConfig.from_dict(json.loads(row["config"])), dataset=row["dataset"], device=row["device"], status=row["status"],
+        config=RunConfig.from_dict(json.loads(row["config"])), dataset=row["dataset"], device=row["device"],
+        status=row["status"],
         created_at=row["created_at"], updated_at=row["updated_at"], error=row["error"], pid=row["pid"],
         progress=json.loads(row["progress"]) if row["progress"] else {},
         stop_requested=bool(row["stop_requested"]), executor=row["executor"], node=row["node"],
