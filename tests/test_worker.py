@@ -4,12 +4,14 @@ resumed from its checkpoint."""
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
 import resnet_core as rc
 from resnet_core.runs.config import RunConfig
 from resnet_core.runs.jobs import JobRunner
+from resnet_core.runs.store import RunStore
 
 SPEC = rc.NetSpec(depth=8, width=4)
 TINY = {"epochs": 2, "batch_size": 50, "lr": 0.05, "train_size": 500, "test_size": 200, "log_every": 2,
@@ -86,3 +88,21 @@ def test_a_diverging_run_ends_diverged_with_the_step(runner, shapes_root):
 def test_unknown_config_keys_are_refused():
     with pytest.raises(ValueError, match="unknown run config keys"):
         RunConfig.from_dict({"epochs": 1, "learning_rate": 0.1})
+
+
+def test_a_worker_process_trains_below_the_server_in_cpu_priority(tmp_path):
+    """Clicks on a page come before training (issue 15.11): the worker's entry point lowers its priority."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from resnet_core.runs import worker; "
+            "worker.execute_run = lambda store, run_id: print('niceness', os.nice(0)); "
+            "worker.run_worker(sys.argv[1], sys.argv[2])")
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(rc.NetSpec(depth=8, width=4), {})
+    out = subprocess.run([sys.executable, "-c", code, str(store.root), run_id], capture_output=True, text=True,
+                         timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    from resnet_core.runs.worker import WORKER_NICENESS
+
+    assert out.stdout.split() == ["niceness", str(os.nice(0) + WORKER_NICENESS)]

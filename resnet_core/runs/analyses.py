@@ -202,8 +202,10 @@ def start_worker(root, analysis_ids: Sequence[str]) -> subprocess.Popen:
 
 def main(argv: Sequence[str]) -> int:
     root, *ids = argv
-    # Below the server and training in CPU priority: a person's clicks come first.
-    os.nice(5)
+    # Below the server and training workers in CPU priority: a person's clicks come first, then training.
+    from .worker import WORKER_NICENESS
+
+    os.nice(2 * WORKER_NICENESS)
     store = RunStore(root)
     for analysis_id in ids:
         try:

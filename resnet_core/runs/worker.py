@@ -23,6 +23,10 @@ from ..training.train import train
 from .store import RunStore
 
 FLUSH_SECONDS = 0.5  # write buffered step metrics at most this often (short write transactions)
+# A worker process runs this much below the server in CPU priority (os.nice): with training using every
+# core, a person's clicks on a page come first (issue 15.11); background analyses sit lower still
+# (runs/analyses.py).
+WORKER_NICENESS = 5
 STOP_CHECK_SECONDS = 0.5  # how often the hot loop asks the store whether to stop (and how many share the CPU)
 
 
@@ -182,6 +186,7 @@ def interrupt_on_signals(signals=(signal.SIGTERM, signal.SIGHUP)) -> None:
 def run_worker(root: str, run_id: str) -> None:
     """Entry point of a worker process (see jobs.JobRunner)."""
     interrupt_on_signals()  # the runner's shutdown, or a `kill` of an orphaned worker
+    os.nice(WORKER_NICENESS)
     store = RunStore(root)
     try:
         execute_run(store, run_id)
