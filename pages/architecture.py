@@ -67,7 +67,7 @@ table = pd.DataFrame(
         for r in chosen.rows
     ]
 )
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
 if spec.shortcut != "A" and spec.skip:
     extra = chosen.params - other.params
     st.caption(f"The projection shortcuts add {extra:,} parameters over the plain twin; with option A the "

@@ -100,7 +100,7 @@ def results() -> None:
                                 "ResNet train error %": pct(r.residual_train),
                                 "ResNet test error %": pct(r.residual_test)} for r in rows])
                  .style.format(precision=2, na_rep="—"),  # a run without a finished epoch: a dash, not "None"
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", placeholder="—")  # the browser's own "None" otherwise
     st.download_button("Download the table (CSV)", depth_table_csv(rows), file_name=f"degradation-{experiment}.csv",
                        mime="text/csv", key="deg.csv", icon=":material/download:")
     findings = degradation_findings(rows)

@@ -205,7 +205,9 @@ live_fragment(live_view, "train", any(by_id[i].active for i in chosen), every=1.
 
 st.subheader("All runs")
 table = pd.DataFrame([run_row(store, r) for r in reversed(all_runs)])
-st.dataframe(table.drop(columns=["skip"]).style.format(precision=2, na_rep="—"),  # no epoch yet: "—", not "None"
+# A run without an epoch has no errors yet: "—". The browser draws a missing value as "None" whatever the
+# Styler says (its na_rep only reaches the Arrow data), so the table's own placeholder says it there.
+st.dataframe(table.drop(columns=["skip"]).style.format(precision=2, na_rep="—"), placeholder="—",
              hide_index=True, width="stretch",
              column_config={"error": st.column_config.TextColumn("message", width="medium")})
 

@@ -3,6 +3,7 @@ or ":material/…:" icon made the browser fetch it from a font service, which fa
 
 from pathlib import Path
 
+import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -29,3 +30,26 @@ def test_the_favicon_is_a_local_file(tmp_path, monkeypatch):
     icon = seen["page_icon"]
     assert isinstance(icon, str) and not icon.startswith(":") and Path(icon).is_file(), icon
     assert Path(icon).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("name", ["train", "degradation"])
+def test_tables_show_a_dash_for_a_missing_value_in_the_browser_too(name, tmp_path, monkeypatch):
+    """Issue 15.18: a run without a finished epoch showed "None" in the browser: the Styler's na_rep reaches
+    the Arrow data (what AppTest reads) but the browser draws missing values with the table's placeholder."""
+    import resnet_core as rc
+    from resnet_core.runs.store import RunStore
+
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    store = RunStore(tmp_path / "runs")
+    for skip in (False, True):
+        store.create(rc.NetSpec(depth=20, skip=skip), {"experiment": "e1", "epochs": 2}, status="stopped")
+    try:
+        at = AppTest.from_file(str(Path(APP).parent / "pages" / f"{name}.py"), default_timeout=60).run()
+        assert not at.exception
+        (table,) = at.dataframe
+        assert b"None" not in table.proto.arrow_data.styler.display_values
+        assert table.proto.placeholder == "—"  # what the browser shows for the missing errors
+    finally:
+        from ui.runs import _runner_for
+
+        _runner_for(str((tmp_path / "runs").resolve())).shutdown()
