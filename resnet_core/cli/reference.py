@@ -1,8 +1,9 @@
 """`python -m resnet_core reference`: train the CPU degradation preset and write the app's reference bundle.
 
 The bundle (runs/reference.py) is what the Degradation, Responses, Gradients, Explain and "why" pages show
-before the user has trained anything. The runs train here, one after another, in a scratch run store (a
-temporary folder, never the user's runs folder); then the completed runs are exported with their
+before the user has trained anything. The runs train here with the app's scheduler (jobs.JobRunner: as many
+at once as the app and the degradation command train them), in a scratch run store (a temporary folder,
+never the user's runs folder); then the completed runs are exported with their
 metrics, probes, final weights (fp16 where that keeps the recorded test error) and precomputed loss
 landscapes, and provenance.json says how and where it was made. The flags make a smaller bundle (tests).
 """
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 from ..runs.store import RunStore, runs_dir
-from .runs import depths_arg, train_here
+from .runs import depths_arg
 
 
 def add_reference(subparsers: argparse._SubParsersAction) -> None:
@@ -43,8 +44,11 @@ def add_reference(subparsers: argparse._SubParsersAction) -> None:
 
 def run_reference(args: argparse.Namespace) -> int:
     from ..runs.experiments import cpu_preset, describe_recipe, experiment_runs, plan_experiment
+    from ..runs.jobs import JobRunner
     from ..runs.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, export_bundle, provenance
+    from ..runs.worker import interrupt_on_signals
     from .degradation import format_table
+    from .sweep import follow
 
     started, load_before = time.time(), os.getloadavg()
     out = Path(args.out) if args.out else DEFAULT_BUNDLE
@@ -58,17 +62,26 @@ def run_reference(args: argparse.Namespace) -> int:
     steps = LANDSCAPE_PARAMS["steps"] if args.landscape_steps is None else args.landscape_steps
     landscape = {**LANDSCAPE_PARAMS, "steps": steps} if steps > 0 else None
     work = Path(tempfile.mkdtemp(prefix="resnet-lab-reference-"))
+    runner = None
     try:
         store = RunStore(work)
+        ids = [store.create(spec, config, dataset=preset.dataset, name=name) for spec, config, name in planned]
+        runner = JobRunner(store.root, poll_seconds=0.2, executor="local")
         print(f"{preset.name}, {preset.dataset}, CPU: {describe_recipe(planned[0][1])}")
-        print(f"{len(planned)} runs, one after another, in a scratch store ({work}); the bundle goes to {out}")
-        for spec, config, name in planned:
-            run_id = store.create(spec, config, dataset=preset.dataset, name=name, status="running")
-            print(f"\n{spec.name}: run {run_id}")
-            status = train_here(store, run_id)
-            if status:
-                print(f"{spec.name} did not complete: no bundle written", file=sys.stderr)
-                return status
+        print(f"{len(planned)} runs, up to {runner.max_parallel} at a time, in a scratch store ({work}); "
+              f"the bundle goes to {out}")
+        interrupt_on_signals()  # `kill` (SIGTERM) or a closed terminal (SIGHUP) end the runs like Ctrl-C
+        try:
+            ok = follow(store, runner, ids, planned[0][1].epochs, retries=0)
+        except KeyboardInterrupt:
+            print("\ninterrupted: no bundle written", file=sys.stderr)
+            return 130
+        runner.shutdown()
+        runner = None
+        if not ok or any(store.get(i).status != "completed" for i in ids):
+            print("\n" + format_table(store, experiment) + "\nnot every run completed: no bundle written",
+                  file=sys.stderr)
+            return 1
         trained = time.time()
         print("\n" + format_table(store, experiment) + "\n")
         command = ["python -m resnet_core reference"] + [
@@ -83,6 +96,8 @@ def run_reference(args: argparse.Namespace) -> int:
 
         path = export_bundle(store, experiment_runs(store, experiment), out, made, landscape)
     finally:
+        if runner is not None:  # interrupted, or an error: no worker outlives the scratch store
+            runner.shutdown(kill_workers=True)
         shutil.rmtree(work, ignore_errors=True)
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     print(f"\nreference bundle: {path} ({size / 1e6:.1f} MB), in {(time.time() - started) / 60:.1f} min")
