@@ -34,9 +34,10 @@ leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 IMAGENET = "imagenet:"  # prefix of the ImageNet models' keys in the model picker
-# The page stops early while it waits for an upload (or cannot read one). The browser then drops the controls
-# below, forgetting their values, while the server kept them: back, they showed their defaults while the
-# figure used the kept values (issue 15.9). "page" keeps each value and tells the browser to show it.
+# Waiting for an upload (or after one it cannot read) the page used to stop before its controls: the browser
+# dropped them, forgetting their values, while the server kept them, so back they showed their defaults beside
+# a figure drawn from the kept values (issue 15.9). The controls are drawn whatever the image now, and "page"
+# keeps a value while its widget is hidden (another source's picker) and tells the browser to show it.
 KEEP = "page"
 
 
@@ -129,14 +130,14 @@ true_class = None  # known for the dataset's test images
 if source == "Upload":
     upload = st.file_uploader(f"An image: {FORMAT_NAMES} (a GIF's first frame), up to 10 MB",
                               type=list(EXTENSIONS), key="explain.upload")
+    image = None  # until a file comes; the controls below are drawn all the same (see KEEP)
     if upload is None:
         st.info("Upload an image to explain (or pick another source above).")
-        st.stop()
-    try:
-        image, image_name = open_image(upload.getvalue()), Path(upload.name).stem
-    except ImageError as err:
-        st.error(f"**{markdown_text(upload.name)}**: {markdown_text(err)}")  # a file's name is text
-        st.stop()
+    else:
+        try:
+            image, image_name = open_image(upload.getvalue()), Path(upload.name).stem
+        except ImageError as err:
+            st.error(f"**{markdown_text(upload.name)}**: {markdown_text(err)}")  # a file's name is text
 elif source == "Test image":
     index = st.selectbox("Test image", range(len(test_labels)), key="explain.test", persist_state=KEEP,
                          format_func=lambda i: f"{clf.classes[test_labels[i]]} (test image {i + 1})")
@@ -149,37 +150,41 @@ else:
                         persist_state=KEEP)
     image, image_name = open_image(path.read_bytes()), path.stem
 
-fitted = fit_square(image, clf.input_size, clf.resize_size)
-pixels = to_uint8_tensor(fitted).numpy()  # (3, S, S): the cache key of every attribution
-shown = np.asarray(fitted)  # (S, S, 3)
-x = to_input(to_uint8_tensor(fitted), clf.mean, clf.std)
-probs = predict(clf.net, x)[0]
+if image is not None:  # the image as the nets see it, and their predictions
+    fitted = fit_square(image, clf.input_size, clf.resize_size)
+    pixels = to_uint8_tensor(fitted).numpy()  # (3, S, S): the cache key of every attribution
+    shown = np.asarray(fitted)  # (S, S, 3)
+    x = to_input(to_uint8_tensor(fitted), clf.mean, clf.std)
+    probs = predict(clf.net, x)[0]
 
-# --- twins: the same image on the plain and the residual net ---------------------------------------
-nets = [(key, clf)]
-# A reference run's twin is a reference run, a user run's twin the user's (each pair trained together).
-twin = None
-if run is not None:
-    twin = loading.find_twin(store, run, among=[r for r in store.list(["completed"])
-                                                if is_reference(r) == is_reference(run)])
-if twin is not None:
-    try:
-        nets.append((twin.id, load_run(str(store.store_of(twin).root.resolve()), twin.id, store.store_of(twin))[0]))
-        nets.sort(key=lambda n: n[1].skip)  # plain first, as in the paper's figures
-    except Exception as err:
-        st.warning(f"The twin run {twin.id} cannot be loaded: {type(err).__name__}: {markdown_text(err)}")
-nets_probs = [(k, c, probs if k == key else predict(c.net, to_input(to_uint8_tensor(fitted), c.mean, c.std))[0])
-              for k, c in nets]
+    # --- twins: the same image on the plain and the residual net ---------------------------------------
+    nets = [(key, clf)]
+    # A reference run's twin is a reference run, a user run's twin the user's (each pair trained together).
+    twin = None
+    if run is not None:
+        twin = loading.find_twin(store, run, among=[r for r in store.list(["completed"])
+                                                    if is_reference(r) == is_reference(run)])
+    if twin is not None:
+        try:
+            nets.append((twin.id, load_run(str(store.store_of(twin).root.resolve()), twin.id, store.store_of(twin))[0]))
+            nets.sort(key=lambda n: n[1].skip)  # plain first, as in the paper's figures
+        except Exception as err:
+            st.warning(f"The twin run {twin.id} cannot be loaded: {type(err).__name__}: {markdown_text(err)}")
+    nets_probs = [(k, c, probs if k == key else predict(c.net, to_input(to_uint8_tensor(fitted), c.mean, c.std))[0])
+                  for k, c in nets]
 
-cols = st.columns([1] + [1.3] * len(nets), gap="medium")
-seen = f"As the net sees it: {clf.input_size}×{clf.input_size}"
-seen += f"<br><sup>true class: {plot_text(true_class)}</sup>" if true_class else ""
-cols[0].plotly_chart(image_figure(shown, seen), width="stretch", config={"displayModeBar": False}, key="explain.input")
-for col, (k, c, p) in zip(cols[1:], nets_probs):
-    col.plotly_chart(top_k_figure(top_k(p, c.classes), net_color(c.skip), f"Top-5 predictions · {plot_text(c.name)}"),
-                     width="stretch", config={"displayModeBar": False}, key=f"explain.top5.{k}")
-st.caption("Left: the image resized (and centre-cropped) to the net's input size. Right: the net's five most "
-           "probable classes, in percent (softmax of its output).")
+    cols = st.columns([1] + [1.3] * len(nets), gap="medium")
+    seen = f"As the net sees it: {clf.input_size}×{clf.input_size}"
+    seen += f"<br><sup>true class: {plot_text(true_class)}</sup>" if true_class else ""
+    cols[0].plotly_chart(image_figure(shown, seen), width="stretch", config={"displayModeBar": False},
+                         key="explain.input")
+    for col, (k, c, p) in zip(cols[1:], nets_probs):
+        col.plotly_chart(top_k_figure(top_k(p, c.classes), net_color(c.skip),
+                                      f"Top-5 predictions · {plot_text(c.name)}"),
+                         width="stretch", config={"displayModeBar": False}, key=f"explain.top5.{k}")
+    st.caption("Left: the image resized (and centre-cropped) to the net's input size. Right: the net's five most "
+               "probable classes, in percent (softmax of its output).")
+
 
 # --- methods and display ------------------------------------------------------------------------------
 default = ["integrated_gradients", "gradcam", "saliency"] if run is not None else ["gradcam", "saliency"]
@@ -210,6 +215,8 @@ explain_class = controls[0].selectbox("Explain the class", ["predicted"] + list(
 sign = controls[1].radio("Sign", SIGNS, index=1, horizontal=True, format_func=SIGN_LABELS.get, key="explain.sign",
                          persist_state=KEEP)
 opacity = controls[2].slider("Map opacity", 0.0, 1.0, 0.7, 0.05, key="explain.opacity", persist_state=KEEP)
+if image is None:  # waiting for an upload, or it could not be read (said above)
+    st.stop()
 if not methods:
     st.info("Choose at least one method.")
     st.stop()
