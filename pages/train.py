@@ -186,10 +186,12 @@ def live_view() -> None:
         return [error_figure(series, "Error: thin dashed = training, bold = test"), loss_figure(series)]
 
     # One build for every tab, redrawn at most every CHART_SECONDS while runs train (the progress bars above
-    # move every second); at once when they end, and while a shown run has no line yet (under two steps):
-    # a new run's first points show within a poll, not up to CHART_SECONDS later (issue 12.5).
+    # move every second); at once when they end, and while a shown run is in its first `log_every` steps (the
+    # trainer logs those one by one): a new run's first points show within a poll, not up to CHART_SECONDS
+    # later (issue 12.5).
     versions = tuple(reader.version(r.id) for r in runs)
-    starting = any(r.active and version[2] < 2 for r, version in zip(runs, versions))  # version: (.., last step, ..)
+    starting = any(r.active and version[2] <= r.config.log_every  # version: (status, name, last step, epochs)
+                   for r, version in zip(runs, versions))
     errors, losses = figure_board().get(("train", *(r.id for r in runs)), versions, charts,
                                         every=CHART_SECONDS if any(r.active for r in runs) and not starting else 0.0)
     left, right = st.columns(2)
