@@ -1,0 +1,98 @@
+"""Issue 12, item 5: time from pressing Train (the page's defaults: ResNet-20 on 5,000 embedded images, the
+CPU recipe) to the first training point in the browser's chart. A measurement, not a check: the times are
+printed (run with -s) and written to test-artifacts/first-point.json; BENCHMARKS.md records them. Its own
+server, runs folder and data folder: the first press is a fresh install's (the embedded dataset is rendered
+then), the second one reads the rendered images from their cache. Each run is stopped and deleted before the
+next press, so the chart shows one run."""
+
+import json
+import threading
+import time
+
+import pytest
+
+from conftest import ROOT, screenshot, serve_app, wait_for_app
+from resnet_core.runs.store import RunStore
+
+pytestmark = pytest.mark.browser
+
+# The chart's data as plotly.js holds it once drawn (`gd._fullData`: `gd.data` keeps Streamlit's base64
+# arrays), not its drawing: a single point of a line trace draws nothing.
+TRAIN_POINTS = """(least) => [...document.querySelectorAll('.js-plotly-plot')].some(gd => (gd._fullData || []).some(
+    t => (t.name || '').endsWith(' train') && t.x && t.x.length >= least))"""
+
+
+def press_train(page, url: str) -> float:
+    """Open the Train page with its defaults and press Train; the monotonic time of the click."""
+    page.goto(f"{url}/train")
+    wait_for_app(page)
+    form = page.locator("[data-testid='stExpander']", has_text="Start a run")
+    if not form.get_by_text("Training images", exact=True).is_visible():
+        form.locator("summary").first.click()  # collapsed once runs exist
+    button = page.get_by_role("button", name="Train", exact=True)
+    button.wait_for()
+    clicked = time.monotonic()
+    button.click()
+    return clicked
+
+
+class StoreWatch(threading.Thread):
+    """When, after the click, the store first showed: the run (queued), its worker at work (the worker has
+    imported torch and written the device), its first step."""
+
+    def __init__(self, runs, clicked: float) -> None:
+        super().__init__(daemon=True)
+        self.store, self.clicked = RunStore(runs), clicked
+        self.marks: dict[str, float] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set() and len(self.marks) < 3:
+            new = self.store.list()
+            now = time.monotonic() - self.clicked
+            if new:
+                self.marks.setdefault("run stored", now)
+                if new[0].device is not None:
+                    self.marks.setdefault("worker started", now)
+                if len(self.store.steps(new[0].id)["step"]):
+                    self.marks.setdefault("first step stored", now)
+            time.sleep(0.05)
+
+
+def test_time_from_train_to_the_first_point(browser, tmp_path):
+    runs, data = tmp_path / "runs", tmp_path / "data"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    times = {}
+    try:
+        with serve_app(runs, data, tmp_path / "streamlit.log") as url:
+            for press in ("fresh install", "second run"):
+                clicked = press_train(page, url)
+                watch = StoreWatch(runs, clicked)
+                watch.start()
+                page.wait_for_function(TRAIN_POINTS, arg=1, polling=50, timeout=180_000)
+                first = time.monotonic() - clicked
+                page.wait_for_function(TRAIN_POINTS, arg=2, polling=50, timeout=180_000)
+                line = time.monotonic() - clicked
+                watch.done.set()
+                watch.join()
+                times[press] = {**{k: round(v, 2) for k, v in watch.marks.items()},
+                                "first point in the chart": round(first, 2), "a visible line": round(line, 2)}
+                print(f"\n{press}, seconds after the click: " + ", ".join(f"{k} {v}" for k, v in times[press].items()))
+                if press == "fresh install":
+                    screenshot(page, "train-first-point")
+                store = RunStore(runs)
+                (run,) = store.list()
+                store.request_stop(run.id)
+                deadline = time.monotonic() + 60
+                while store.get(run.id).status == "running":
+                    assert time.monotonic() < deadline, "the run did not stop"
+                    time.sleep(0.2)
+                assert store.get(run.id).status == "stopped", store.get(run.id).error
+                store.delete(run.id)  # the next press's chart shows the new run alone
+    finally:
+        context.close()
+    artifacts = ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "first-point.json").write_text(json.dumps(times, indent=2))
