@@ -59,7 +59,7 @@ def test_recipe_line_names_the_schedule_actually_used():
         "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · classifier initialised at 0.1× "
         "(every net starts near chance loss) · 10,000 training images")
     paper = rc.TrainConfig(epochs=164, warmup_epochs=1).to_dict()
-    assert describe_recipe(paper) == ("164 epochs · batch 128 · lr 0.1, ÷10 at 50% and 75% · 1 epoch(s) of warm-up "
+    assert describe_recipe(paper) == ("164 epochs · batch 128 · lr 0.1, ÷10 at 50% and 75% · 1 epoch of warm-up "
                                       "at lr 0.01 · crop + flip augmentation · all training images")
 
 
