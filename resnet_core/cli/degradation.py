@@ -1,18 +1,20 @@
 """`python -m resnet_core degradation`: the paper's Fig. 6 experiment from the shell.
 
-It trains the device's preset (experiments.default_preset) here, one run after another, recording every
-run in the same store the app reads — the Degradation page shows the experiment too — and ends with the
-table of final errors by depth and the verdict the page gives. This is how BENCHMARKS.md's degradation
-numbers are made, so anyone can reproduce them.
+It trains the device's preset (experiments.default_preset) here with the app's scheduler (jobs.JobRunner:
+as many runs at once as the app trains, worker processes), recording every run in the same store the app
+reads — the Degradation page shows the experiment too — and ends with the table of final errors by depth
+and the verdict the page gives. This is how BENCHMARKS.md's degradation numbers are made, so anyone can
+reproduce them.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from ..runs.store import RunStore
 from ..training.device import DEVICE_CHOICES, describe_device, pick_device
-from .runs import depths_arg, train_here
+from .runs import depths_arg
 
 
 def add_degradation(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +26,8 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--depths", type=_depths, default=None, metavar="DEPTHS",
                    help="comma-separated depths, 6n+2 (default: the preset's — 20,56 on a CPU)")  # fmt: skip
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="training seed: initial weights and batch order (default: 0, the preset's)")  # fmt: skip
     p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
     p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
     p.set_defaults(handler=run_degradation)
@@ -31,26 +35,38 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
 
 def run_degradation(args: argparse.Namespace) -> int:
     from ..runs.experiments import cifar_available, default_preset, describe_recipe, plan_experiment
+    from ..runs.jobs import JobRunner
+    from ..runs.worker import interrupt_on_signals
+    from .sweep import follow
 
     device = pick_device(args.device)  # ValueError (exit 2) for a device this machine lacks
     preset = default_preset(device.type, device.type == "cuda" and cifar_available(args.data_dir))
     data_dir = {"data_dir": args.data_dir} if args.data_dir else {}
     # NetSpec checks each depth here, before anything is stored (ValueError → exit 2).
-    experiment, runs = plan_experiment(preset, args.depths or preset.depths, device=args.device, **data_dir)
+    experiment, runs = plan_experiment(preset, args.depths or preset.depths, device=args.device, seed=args.seed,
+                                       **data_dir)
     store = RunStore(args.runs_dir)
+    # Queued, in the plan's order, and trained by the app's own scheduler: as many at once as the app runs
+    # (jobs.default_parallel_runs; on a CPU the runs split its threads), so the command takes the time the
+    # page's button takes. A runner of the app on the same runs folder may take some of them: they train
+    # all the same, and this command follows them in the store.
+    ids = [store.create(spec, config, dataset=preset.dataset, name=name) for spec, config, name in runs]
+    runner = JobRunner(store.root, poll_seconds=0.2, executor="local",
+                       only=lambda run: run.config.experiment == experiment)
     print(f"{preset.name}, {preset.dataset}, {describe_device(device)}: {describe_recipe(runs[0][1])}")
-    print(f"experiment {experiment}: {len(runs)} runs, one after another (runs dir: {store.root})")
-    failed = False
-    for spec, config, name in runs:
-        # Created "running", never "queued": the app's runner would take a queued run too.
-        run_id = store.create(spec, config, dataset=preset.dataset, name=name, status="running")
-        print(f"\n{spec.name}: run {run_id}")
-        status = train_here(store, run_id)
-        if status in (129, 130, 143):  # Ctrl-C or a termination signal: stop the whole experiment
-            return status
-        failed |= status != 0
+    print(f"experiment {experiment}: {len(runs)} runs, up to {runner.max_parallel} at a time "
+          f"(runs dir: {store.root})")
+    interrupt_on_signals()  # `kill` (SIGTERM) or a closed terminal (SIGHUP) end the runs like Ctrl-C
+    try:
+        ok = follow(store, runner, ids, runs[0][1].epochs, retries=0)
+    except KeyboardInterrupt as err:
+        print(f"\nexperiment {experiment}: interrupted — `python -m resnet_core resume RUN` continues a run "
+              "(`runs` lists them)", file=sys.stderr)
+        return 143 if "SIGTERM" in str(err) else 129 if "SIGHUP" in str(err) else 130  # 128 + the signal
+    finally:  # interrupted or an error: the workers end their runs `interrupted` (resumable), none outlives this
+        runner.shutdown(kill_workers=True)
     print("\n" + format_table(store, experiment))
-    return 1 if failed else 0
+    return 0 if ok else 1
 
 
 def format_table(store: RunStore, experiment: str) -> str:
@@ -82,3 +98,13 @@ def _depths(text: str) -> tuple[int, ...]:
     if len(depths) < 2:
         raise argparse.ArgumentTypeError("give at least two depths to compare, like 20,56")
     return depths
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
+    return value
