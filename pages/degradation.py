@@ -54,8 +54,9 @@ with st.expander("Start the experiment", expanded=not experiments(view)):  # col
     cfg = preset.config
     options = sorted({20, 32, 44, 56, 110} | set(preset.depths))
     depths = st.multiselect("Depths", options, default=list(preset.depths), key="deg.depths")
-    st.caption(f"{describe_recipe(cfg)} · {2 * len(depths)} runs, one after another on "
-               f"{rc.describe_device(device)}.")
+    at_once = runner.max_parallel  # None: a Ray executor, as many as its cluster fits
+    pace = "one after another" if at_once == 1 else f"up to {at_once} at a time" if at_once else "side by side"
+    st.caption(f"{describe_recipe(cfg)} · {2 * len(depths)} runs, {pace} on {rc.describe_device(device)}.")
     busy = store.list(["queued", "running"])
     if busy:
         st.warning(f"{len(busy)} run{'' if len(busy) == 1 else 's'} already queued or running: the experiment "

@@ -47,6 +47,15 @@ def cpu_preset() -> Preset:
     ~2× ResNet-20's and its first loss ~3.5 instead of ~2.6 (plain nets: 2.3); it spent its first epochs
     undoing that, and ended within noise of ResNet-20 (14.5 vs 13.9 %, 8.4 vs 7.3 %). The paper's
     64k iterations absorb such a start; ten CPU minutes do not.
+
+    Why not four minutes (issue 12.2, measured 2026-11-28 with the degradation command, seed 0; BENCHMARKS.md
+    "Four minutes?"): on two cores the four nets cost ~10 ms per training image at width 16 (two 1-thread
+    workers train as fast as one 2-thread run after another), so four minutes buy ~21,000 images per net,
+    ~330 steps of 64. Plain-56 stays near chance in any such budget (87 %), but ResNet-56 had not yet
+    overtaken ResNet-20: 62.1 vs 59.0 % with 3,000 images × 7 epochs (4 min 15 s), and at width 8 (2.2×
+    cheaper per image, but slower to learn) 57.4 vs 48.4 % with 4,000 × 10 (4 min 28 s). It is far ahead
+    after this preset's ~1,000 steps (4.0 vs 15.5 %), so the preset keeps its budget rather than show a
+    verdict that contradicts the paper.
     """
     config = RunConfig(TrainConfig(epochs=14, batch_size=64, lr=0.02, schedule="cosine", augment=False,
                                    head_init_scale=0.1, grad_norm_every=10), train_size=4500, test_size=1000)
