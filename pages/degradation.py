@@ -18,6 +18,7 @@ from resnet_core.runs.experiments import (
     experiments,
     plan_experiment,
     verdict_missing,
+    verdict_withheld,
 )
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode
@@ -104,14 +105,18 @@ def results() -> None:
                  hide_index=True, width="stretch", placeholder="—")  # the browser's own "None" otherwise
     st.download_button("Download the table (CSV)", depth_table_csv(rows), file_name=f"degradation-{experiment}.csv",
                        mime="text/csv", key="deg.csv", icon=":material/download:")
-    findings = degradation_findings(rows)
+    classes = runs[0].spec.num_classes if runs else 10
+    findings = degradation_findings(rows, classes)
     missing = verdict_missing(rows)
+    withheld = verdict_withheld(rows, classes)
     if active:
         st.caption("Final numbers when every run has finished; the table shows each run's latest epoch.")
     elif missing:
         st.info("No verdict: a comparison needs every run to complete the same recipe, and these did not — "
                 + "; ".join(missing) + ". The table shows each run's latest epoch; resume the unfinished runs "
                 "on the Train page to get a verdict.")
+    elif withheld:
+        st.info(f"No verdict: {withheld}.")
     else:
         for agrees, sentence in findings:
             (st.success if agrees else st.warning)(sentence)

@@ -18,6 +18,7 @@ from resnet_core.runs.experiments import (
     experiment_runs,
     experiment_specs,
     verdict_missing,
+    verdict_withheld,
 )
 from resnet_core.runs.store import RunStore
 
@@ -55,6 +56,23 @@ def test_findings_follow_the_numbers():
     assert degradation_findings(rows[:1]) == []
 
 
+def test_no_verdict_from_nets_that_have_not_learned_yet():
+    """Nets near chance after a short trial say nothing about depth; a deep plain net near chance beside a
+    shallower one that learned *is* the degradation (the CPU preset's plain-56 ends at ~85%)."""
+    preset_like = [DepthRow(20, 0.22, 0.34, 0.155, 0.28), DepthRow(56, 0.847, 0.82, 0.04, 0.13)]
+    assert verdict_withheld(preset_like) is None
+    assert [ok for ok, _ in degradation_findings(preset_like)] == [True, True]
+    one_epoch = [DepthRow(8, 0.903, 0.90, 0.92, 0.90), DepthRow(14, 0.923, 0.90, 0.917, 0.875)]
+    why = verdict_withheld(one_epoch)
+    assert why.startswith("plain-8, ResNet-8, ResNet-14 ended with a training error of 80% or more")
+    assert degradation_findings(one_epoch) == []
+    deep_resnet_untrained = [DepthRow(20, 0.3, 0.3, 0.2, 0.2), DepthRow(56, 0.85, 0.85, 0.84, 0.84)]
+    assert verdict_withheld(deep_resnet_untrained).startswith("ResNet-56 ")
+    # With 100 classes chance is 99%: a ResNet at 85% training error has learned something.
+    cifar100 = [DepthRow(20, 0.60, 0.65, 0.55, 0.6), DepthRow(56, 0.90, 0.91, 0.85, 0.88)]
+    assert verdict_withheld(cifar100, num_classes=100) is None and verdict_withheld(cifar100) is not None
+
+
 def test_depth_table_reads_each_runs_last_epoch(tmp_path):
     store = RunStore(tmp_path / "runs")
     for depth, skip, err in ((20, False, 0.3), (20, True, 0.25), (56, False, 0.5)):
@@ -89,7 +107,7 @@ def tiny_preset(monkeypatch, shapes_root, tmp_path):
     _runner_for(str((tmp_path / "runs").resolve())).shutdown()
 
 
-def test_the_page_runs_the_experiment_and_judges_it(tiny_preset):
+def test_the_page_runs_the_experiment_and_judges_it(tiny_preset, monkeypatch):
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception
     assert "No experiment yet" in at.info[0].value
@@ -109,6 +127,14 @@ def test_the_page_runs_the_experiment_and_judges_it(tiny_preset):
     table = at.dataframe[0].value
     assert list(table["depth"]) == [8, 14] and table.notna().all().all()
     verdicts = [e.value for e in (*at.success, *at.warning)]
+    withheld = verdict_withheld(depth_table(store, store.list()))
+    if withheld:  # one epoch of 200 images: the nets usually end near chance
+        assert not verdicts and [i.value for i in at.info] == [f"No verdict: {withheld}."]
+    else:
+        assert len(verdicts) == 2
+    monkeypatch.setattr(experiments, "LEARNED_BELOW_CHANCE", -1.0)  # every net counts as trained
+    at.run()
+    verdicts = [e.value for e in (*at.success, *at.warning)]
     assert len(verdicts) == 2
     assert any(v.startswith("plain-14 ends with") for v in verdicts)
     assert any(v.startswith("ResNet-14 is") for v in verdicts)
@@ -120,6 +146,7 @@ def test_the_cli_trains_the_preset_and_prints_the_table_and_verdict(tiny_preset,
 
     # The command looks default_preset up when it runs (imported there), so the fixture's tiny preset is used.
     assert not hasattr(cli_degradation, "default_preset")
+    monkeypatch.setattr(experiments, "LEARNED_BELOW_CHANCE", -1.0)  # a verdict even from nets near chance
     assert main(["degradation", "--device", "cpu", "--seed", "3", "--runs-dir", str(tiny_preset)]) == 0
     out = capsys.readouterr().out
     store = RunStore(tiny_preset)
@@ -133,6 +160,9 @@ def test_the_cli_trains_the_preset_and_prints_the_table_and_verdict(tiny_preset,
                                                                   rows[0].residual_train, rows[0].residual_test))]
     assert table[2].split()[0] == "14" and len(table) == 5
     assert "plain-14 ends with" in table[3] and "ResNet-14 is" in table[4]
+    monkeypatch.setattr(experiments, "LEARNED_BELOW_CHANCE", 10.0)  # no net counts as trained
+    text = cli_degradation.format_table(store, runs[0].config.experiment)
+    assert "no verdict: plain-8, ResNet-8, ResNet-14 ended" in text and "as in the paper" not in text
 
 
 @pytest.mark.parametrize("args, message", [(["--depths", "20"], "at least two depths"),

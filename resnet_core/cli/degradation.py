@@ -76,19 +76,25 @@ def format_table(store: RunStore, experiment: str) -> str:
         depth_table,
         experiment_runs,
         verdict_missing,
+        verdict_withheld,
     )
 
-    rows = depth_table(store, experiment_runs(store, experiment))
+    runs = experiment_runs(store, experiment)
+    rows = depth_table(store, runs)
     pct = lambda v: "–" if v is None else f"{100 * v:.1f}"  # noqa: E731
     lines = ["depth  plain train %  plain test %  ResNet train %  ResNet test %"]
     lines += [f"{r.depth:>5}  {pct(r.plain_train):>13}  {pct(r.plain_test):>12}  {pct(r.residual_train):>14}  "
               f"{pct(r.residual_test):>13}" for r in rows]  # fmt: skip
+    classes = runs[0].spec.num_classes if runs else 10
     missing = verdict_missing(rows)
-    if missing:  # the same rule as the page: a verdict only on runs that completed the same recipe
+    withheld = verdict_withheld(rows, classes)
+    if missing:  # the same rules as the page: a verdict only on runs that completed the same recipe ...
         lines.append("no verdict yet: " + "; ".join(missing))
+    elif withheld:  # ... and learned something
+        lines.append(f"no verdict: {withheld}")
     lines += [
         ("as in the paper: " if agrees else "NOT as in the paper: ") + sentence
-        for agrees, sentence in degradation_findings(rows)
+        for agrees, sentence in degradation_findings(rows, classes)
     ]
     return "\n".join(lines)
 

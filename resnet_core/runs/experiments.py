@@ -228,15 +228,39 @@ def verdict_missing(rows: list[DepthRow]) -> list[str]:
     return [gap for row in rows for gap in row.unfinished]
 
 
+# How far below chance a net's final training error must be for it to count as trained: 10 points (80% with
+# 10 classes, where chance is 90%). A judgement, as SAME_WITHIN.
+LEARNED_BELOW_CHANCE = 0.10
+
+
+def verdict_withheld(rows: list[DepthRow], num_classes: int = 10) -> str | None:
+    """Why finished runs still give no verdict, or None. A ResNet, or the shallowest plain net, that ended
+    near chance has not learned yet, and which of such nets is worse is noise (a one-epoch trial). A deep
+    plain net near chance is different: beside a shallower plain net that learned, that is the degradation
+    the paper reports (plain-56 ends near chance in the CPU preset)."""
+    done = [r for r in rows if r.plain_train is not None and r.residual_train is not None]
+    if len(done) < 2:
+        return None
+    limit = 1 - 1 / num_classes - LEARNED_BELOW_CHANCE
+    untrained = [f"plain-{done[0].depth}"] if done[0].plain_train >= limit else []
+    untrained += [f"ResNet-{r.depth}" for r in done if r.residual_train >= limit]
+    if not untrained:
+        return None
+    return (f"{', '.join(untrained)} ended with a training error of {100 * limit:.0f}% or more, still near chance "
+            f"({100 * (1 - 1 / num_classes):.0f}% with {num_classes} classes): which net is worse says nothing "
+            "yet — train longer or on more images")
+
+
 # A deeper ResNet counts as "no worse" within this margin of training error (one point), for run-to-run
 # noise. It is a judgement, not a measured bound.
 SAME_WITHIN = 0.01
 
 
-def degradation_findings(rows: list[DepthRow]) -> list[tuple[bool, str]]:
+def degradation_findings(rows: list[DepthRow], num_classes: int = 10) -> list[tuple[bool, str]]:
     """(agrees with the paper, sentence) for the shallowest vs the deepest net of each kind; none while a
-    run is unfinished or trained another way (`verdict_missing` says what is missing)."""
-    if verdict_missing(rows):
+    run is unfinished or trained another way (`verdict_missing` says what is missing) or the nets have not
+    learned yet (`verdict_withheld` says which)."""
+    if verdict_missing(rows) or verdict_withheld(rows, num_classes):
         return []
     done = [r for r in rows if r.plain_train is not None and r.residual_train is not None]
     if len(done) < 2:

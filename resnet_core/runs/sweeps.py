@@ -16,12 +16,8 @@ from dataclasses import dataclass
 
 from ..model.spec import NetSpec
 from .config import RunConfig
-from .experiments import DepthRow, degradation_findings
+from .experiments import DepthRow, degradation_findings, verdict_withheld
 from .store import Run, RunStore
-
-# No degradation verdict while a net's mean final training error is this high: it has not learned yet
-# (chance is 90% with 10 classes), and the ordering of such nets is noise.
-STILL_AT_CHANCE = 0.8
 
 
 def new_sweep_id() -> str:
@@ -108,10 +104,9 @@ def format_sweep_table(rows: list[SweepRow]) -> str:
     lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
     means = [DepthRow(r.depth, r.plain_train.mean, r.plain_test.mean, r.residual_train.mean, r.residual_test.mean)
              for r in rows]
-    trained = [v for m in means for v in (m.plain_train, m.residual_train) if v is not None]
-    if trained and max(trained) >= STILL_AT_CHANCE:
-        lines.append(f"no verdict: some nets end with a training error of {100 * STILL_AT_CHANCE:.0f}% or more, "
-                     "still near chance — train longer (--epochs) or on more images (--train-size)")
+    withheld = verdict_withheld(means)  # the Degradation page's rule
+    if withheld:
+        lines.append(f"no verdict: {withheld} (--epochs, --train-size)")
         return "\n".join(lines)
     lines += [("as in the paper: " if agrees else "NOT as in the paper: ") + sentence
               for agrees, sentence in degradation_findings(means)]  # fmt: skip
