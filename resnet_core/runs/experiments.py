@@ -32,7 +32,8 @@ class Preset:
 
 
 def cpu_preset() -> Preset:
-    """About ten minutes on a 2-core CPU; tuned by measurement (BENCHMARKS.md, "Degradation preset").
+    """10–17 minutes on a 2-core CPU (10 min 35 s quiet, one run after another, 2026-11-23; 16.5 min of training
+    two at a time at load 2–5 on 2026-11-28's machine); tuned by measurement (BENCHMARKS.md, "Degradation preset").
 
     lr 0.02 with a cosine decay: at lr 0.05 ResNet-56 sat at chance for its first ~400 steps on the
     embedded dataset (lr 0.1 for longer still; the paper saw the same at 0.1 with ResNet-110, §4.2),
@@ -59,7 +60,7 @@ def cpu_preset() -> Preset:
     """
     config = RunConfig(TrainConfig(epochs=14, batch_size=64, lr=0.02, schedule="cosine", augment=False,
                                    head_init_scale=0.1, grad_norm_every=10), train_size=4500, test_size=1000)
-    return Preset("CPU preset (about 10 minutes)", "shapes", (20, 56), config,
+    return Preset("CPU preset (10–17 minutes on two cores)", "shapes", (20, 56), config,
                   "Two depths, 20 and 56 layers, on 4,500 embedded images. Add 32 and 44 for the paper's four "
                   "depths (about twice as long). Compare the training errors: that is what Fig. 6 is about.")
 
