@@ -87,7 +87,7 @@ def results() -> None:
     st.markdown(" ".join(f"{badge(r)} {r.spec.name}" for r in sorted(runs, key=lambda r: (r.spec.depth,
                                                                                        r.spec.skip))))
     if active:
-        progress = experiment_progress(store, runs)
+        progress = experiment_progress(store, runs, runner.max_parallel or 1)
         st.progress(progress.epochs_done / max(progress.epochs_total, 1), text=progress.describe())
     series = series_for(view, runs, label=lambda run: run.spec.name)  # the experiment is named above
     plain = [s for s in series if not s.skip]

@@ -288,6 +288,9 @@ def test_experiment_progress_counts_epochs_runs_ahead_and_time_left(tmp_path):
     assert progress.eta_seconds == pytest.approx(4 * 20 + 2 * 4 * 56)
     assert progress.describe() == ("2 of 16 epochs · about 9 min left once the runs ahead finish · "
                                    "queued behind 1 other run")
+    # Two at a time (the runner on a CPU now): the same epochs in half the wall time.
+    assert experiment_progress(store, experiment_runs(store, "e1"), at_once=2).eta_seconds == pytest.approx(
+        (4 * 20 + 2 * 4 * 56) / 2)
 
 
 def test_metrics_csv_says_errors_are_fractions(tmp_path):

@@ -306,11 +306,12 @@ class ExperimentProgress:
         return " · ".join(parts)
 
 
-def experiment_progress(store: RunStore, runs: list[Run]) -> ExperimentProgress:
-    """Where an experiment stands: epochs done of planned, the runs it waits behind (the runner trains one
-    run at a time, in the order they were created), and the time its own remaining epochs should take —
+def experiment_progress(store: RunStore, runs: list[Run], at_once: int = 1) -> ExperimentProgress:
+    """Where an experiment stands: epochs done of planned, the runs it waits behind (the runner starts runs
+    in the order they were created, `at_once` at a time), and the time its own remaining epochs should take —
     each run at its measured seconds per epoch, a run not yet started at the experiment's measured seconds
-    per epoch and layer times its depth (training time grows about linearly with depth)."""
+    per epoch and layer times its depth (training time grows about linearly with depth), divided among the
+    runs that train at once (their measured epochs already ran at a share of the machine)."""
     ids = {r.id for r in runs}
     done, total, per_epoch, per_layer = 0, 0, {}, []
     for run in runs:
@@ -335,4 +336,5 @@ def experiment_progress(store: RunStore, runs: list[Run]) -> ExperimentProgress:
             if run.active:
                 left = run.config.epochs - min(len(store.epochs(run.id)), run.config.epochs)
                 eta += left * per_epoch.get(run.id, rate * run.spec.depth)
+        eta /= max(1, min(at_once, sum(1 for run in runs if run.active)))
     return ExperimentProgress(done, total, ahead, eta)
