@@ -256,6 +256,8 @@ def test_explain_shows_a_reference_net_with_its_recorded_error(fresh_install):
 def test_why_shows_the_reference_twins_with_their_precomputed_landscape(fresh_install):
     at = page("why")
     assert at.selectbox(key="why.pair").value.startswith(PREFIX) and labelled_reference(at)
+    pairs = at.selectbox(key="why.pair").options
+    assert "ResNet-20" in pairs[0] and "ResNet-56" in pairs[-1]  # the quicker lesion study first
     if at.select_slider(key="why.steps").value != LANDSCAPE_PARAMS["steps"]:  # a GPU's default is finer
         at.select_slider(key="why.steps").set_value(LANDSCAPE_PARAMS["steps"]).run()
     titles = [c["layout"]["title"]["text"] for c in charts(at)]
