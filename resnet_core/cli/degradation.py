@@ -14,7 +14,7 @@ import sys
 
 from ..runs.store import RunStore
 from ..training.device import DEVICE_CHOICES, describe_device, pick_device
-from .runs import depths_arg
+from .args import comparison_depths, non_negative_int
 
 
 def add_degradation(subparsers: argparse._SubParsersAction) -> None:
@@ -23,10 +23,10 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
         description="Train plain and residual nets at several depths the same way (the device's preset) and "
                     "print their final training and test errors by depth.",
     )  # fmt: skip
-    p.add_argument("--depths", type=_depths, default=None, metavar="DEPTHS",
+    p.add_argument("--depths", type=comparison_depths, default=None, metavar="DEPTHS",
                    help="comma-separated depths, 6n+2 (default: the preset's — 20,56 on a CPU)")  # fmt: skip
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    p.add_argument("--seed", type=_seed, default=0,
+    p.add_argument("--seed", type=non_negative_int, default=0,
                    help="training seed: initial weights and batch order (default: 0, the preset's)")  # fmt: skip
     p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
     p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
@@ -97,20 +97,3 @@ def format_table(store: RunStore, experiment: str) -> str:
         for agrees, sentence in degradation_findings(rows, classes)
     ]
     return "\n".join(lines)
-
-
-def _depths(text: str) -> tuple[int, ...]:
-    depths = depths_arg(text)
-    if len(depths) < 2:
-        raise argparse.ArgumentTypeError("give at least two depths to compare, like 20,56")
-    return depths
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
-    return value

@@ -22,10 +22,11 @@ from collections.abc import Callable, Sequence
 
 from ..runs.store import StoreCorrupt
 from ..training.device import DEVICE_CHOICES
+from .args import depths_arg, positive_int
 from .degradation import add_degradation
 from .reference import add_reference
 from .runs import COMMANDS as RUN_COMMANDS
-from .runs import damaged_store_advice, depths_arg
+from .runs import damaged_store_advice
 from .sweep import add_sweep
 
 
@@ -38,10 +39,10 @@ def add_bench(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     p.add_argument("--models", type=depths_arg, default=None, metavar="DEPTHS",
                    help="comma-separated CIFAR ResNet depths (default: 20,56)")  # fmt: skip
-    p.add_argument("--steps", type=_positive, default=None, help="timed steps per variant and repeat "
+    p.add_argument("--steps", type=positive_int, default=None, help="timed steps per variant and repeat "
                    "(default: 16 on a CPU, 200 on a GPU)")  # fmt: skip
-    p.add_argument("--repeats", type=_positive, default=None, help="interleaved repeats (default: 5)")
-    p.add_argument("--batch-size", type=_positive, default=None, help="images per step (default: 128)")
+    p.add_argument("--repeats", type=positive_int, default=None, help="interleaved repeats (default: 5)")
+    p.add_argument("--batch-size", type=positive_int, default=None, help="images per step (default: 128)")
     p.add_argument("--workers", type=int, default=None, help="textbook DataLoader workers (default: 2)")
     p.add_argument("--compile", action="store_true", help="torch.compile the trainer's and raw loop's net")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
@@ -114,14 +115,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreCorrupt as error:  # runs.sqlite damaged: name it and say what to do, no traceback
         print(damaged_store_advice(error), file=sys.stderr)
         return 1
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
 
 
 def console() -> None:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from ..runs.store import RunStore, runs_dir
-from .runs import depths_arg
+from .args import comparison_depths, positive_int
 
 
 def add_reference(subparsers: argparse._SubParsersAction) -> None:
@@ -30,11 +30,11 @@ def add_reference(subparsers: argparse._SubParsersAction) -> None:
                     "weights and loss landscapes, plus provenance. The flags make a smaller bundle.",
     )  # fmt: skip
     p.add_argument("--out", default=None, help="the bundle's folder, replaced (default: assets/reference)")
-    p.add_argument("--depths", type=_depths, default=None, metavar="DEPTHS",
+    p.add_argument("--depths", type=comparison_depths, default=None, metavar="DEPTHS",
                    help="comma-separated depths, 6n+2 (default: the CPU preset's)")  # fmt: skip
-    p.add_argument("--epochs", type=_positive, default=None, help="default: the CPU preset's")
-    p.add_argument("--train-size", type=_positive, default=None, help="default: the CPU preset's")
-    p.add_argument("--test-size", type=_positive, default=None, help="default: the CPU preset's")
+    p.add_argument("--epochs", type=positive_int, default=None, help="default: the CPU preset's")
+    p.add_argument("--train-size", type=positive_int, default=None, help="default: the CPU preset's")
+    p.add_argument("--test-size", type=positive_int, default=None, help="default: the CPU preset's")
     p.add_argument("--landscape-steps", type=int, default=None, metavar="N",
                    help="points per side of each run's precomputed loss landscape (default: the Why page's CPU "
                         "default; 0: none)")  # fmt: skip
@@ -102,20 +102,3 @@ def run_reference(args: argparse.Namespace) -> int:
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     print(f"\nreference bundle: {path} ({size / 1e6:.1f} MB), in {(time.time() - started) / 60:.1f} min")
     return 0
-
-
-def _depths(text: str) -> tuple[int, ...]:
-    depths = depths_arg(text)
-    if len(depths) < 2:
-        raise argparse.ArgumentTypeError("give at least two depths to compare, like 20,56")
-    return depths
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value

@@ -216,14 +216,6 @@ def _find(store: RunStore, prefix: str):
         raise ValueError(err.args[0]) from None
 
 
-def depths_arg(text: str) -> tuple[int, ...]:
-    """argparse type for "20,56": a tuple of depths (NetSpec judges each one later)."""
-    try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected depths like 20,56, got {text!r}") from None
-
-
 def _cell(value) -> str:
     return "–" if value is None or value == "" else str(value)
 

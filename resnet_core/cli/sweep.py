@@ -18,7 +18,7 @@ import time
 
 from ..data.catalog import DATASETS
 from ..training.device import DEVICE_CHOICES
-from .runs import depths_arg
+from .args import depths_arg, non_negative_float, non_negative_int, positive_float, positive_int
 
 TABLE6_DEPTHS = (20, 32, 44, 56, 110)
 POLL_SECONDS = 0.5
@@ -33,11 +33,11 @@ def add_sweep(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--depths", type=depths_arg, default=TABLE6_DEPTHS, metavar="DEPTHS",
                    help="comma-separated depths, 6n+2 (default: 20,32,44,56,110)")
     p.add_argument("--twins", action="store_true", help="train the plain twin of every depth too")
-    p.add_argument("--seeds", type=_positive_int, default=1, help="seeds per net: 0…N-1 (default: 1)")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="default: the device preset's")
-    p.add_argument("--train-size", type=_positive_int, default=None, help="default: the device preset's")
-    p.add_argument("--test-size", type=_positive_int, default=None, help="default: the device preset's")
-    p.add_argument("--width", type=_positive_int, default=None, help="channels of the first stage (default: 16)")
+    p.add_argument("--seeds", type=positive_int, default=1, help="seeds per net: 0…N-1 (default: 1)")
+    p.add_argument("--epochs", type=positive_int, default=None, help="default: the device preset's")
+    p.add_argument("--train-size", type=positive_int, default=None, help="default: the device preset's")
+    p.add_argument("--test-size", type=positive_int, default=None, help="default: the device preset's")
+    p.add_argument("--width", type=positive_int, default=None, help="channels of the first stage (default: 16)")
     p.add_argument("--dataset", choices=DATASETS, default=None, help="default: the preset's (shapes on a CPU)")
     p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data "
                    "(with ray: on each node)")
@@ -46,12 +46,12 @@ def add_sweep(subparsers: argparse._SubParsersAction) -> None:
                    help="local: worker processes here (default); ray: tasks on a Ray cluster")
     p.add_argument("--address", default=None, help="the Ray cluster (default: env RAY_ADDRESS, else a local "
                    "cluster started here); only with --executor ray")
-    p.add_argument("--cpus-per-run", type=_positive_float, default=None, help="Ray CPUs per run (default: 1)")
-    p.add_argument("--gpus-per-run", type=_non_negative_float, default=None,
+    p.add_argument("--cpus-per-run", type=positive_float, default=None, help="Ray CPUs per run (default: 1)")
+    p.add_argument("--gpus-per-run", type=non_negative_float, default=None,
                    help="Ray GPUs per run, e.g. 0.25: four runs share a GPU (default: 0)")
-    p.add_argument("--parallel", type=_positive_int, default=None, help="runs at once (default: local 1 on a CPU, "
+    p.add_argument("--parallel", type=positive_int, default=None, help="runs at once (default: local 1 on a CPU, "
                    "4 on a GPU; ray: as many as the cluster's resources fit)")
-    p.add_argument("--retries", type=_non_negative_int, default=2,
+    p.add_argument("--retries", type=non_negative_int, default=2,
                    help="resume a run a lost node or killed task interrupted, up to this many times (default: 2)")
     p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
     p.set_defaults(handler=run_sweep)
@@ -169,39 +169,3 @@ def describe(store, run) -> str:
         text += (f" — train error {100 * last['train_error']:.1f}%, test error {100 * last['test_error']:.1f}% "
                  f"after {last['epoch']} epoch(s)")
     return text + (f" ({run.error})" if run.error else "")
-
-
-def _positive_int(text: str) -> int:
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number >= 0, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = _number(text, float)
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = _number(text, float)
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
-    return value
-
-
-def _number(text: str, kind):
-    try:
-        return kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-

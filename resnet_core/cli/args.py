@@ -1,0 +1,49 @@
+"""argparse types the commands share: depths lists and numbers with a range, each refusing bad text with a
+message that says what it wanted (argparse then exits 2 with it)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def depths_arg(text: str) -> tuple[int, ...]:
+    """"20,56": a tuple of depths (NetSpec judges each one later)."""
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected depths like 20,56, got {text!r}") from None
+
+
+def comparison_depths(text: str) -> tuple[int, ...]:
+    """Depths to compare (an experiment, the reference runs): at least two."""
+    depths = depths_arg(text)
+    if len(depths) < 2:
+        raise argparse.ArgumentTypeError("give at least two depths to compare, like 20,56")
+    return depths
+
+
+def _number(text: str, kind, wanted: str, ok) -> int | float:
+    """`text` as `kind` if `ok(value)`; else the message "must be <wanted>, got <text>" (not a number too)."""
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not ok(value):
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _number(text, int, "a positive integer", lambda v: v >= 1)
+
+
+def non_negative_int(text: str) -> int:
+    return _number(text, int, "a whole number >= 0", lambda v: v >= 0)
+
+
+def positive_float(text: str) -> float:  # NaN and infinity are not
+    return _number(text, float, "a number > 0", lambda v: 0 < v < float("inf"))
+
+
+def non_negative_float(text: str) -> float:
+    return _number(text, float, "a number >= 0", lambda v: 0 <= v < float("inf"))
