@@ -112,3 +112,14 @@ def test_the_train_page_reads_no_checkpoint_or_metrics_to_draw_its_downloads(env
     assert not at.exception, at.exception
     assert [b.label for b in at.get("download_button")] == ["Metrics (CSV)", "Checkpoint"]
     assert not [name for name in reads if name.endswith(".safetensors")] and not csvs
+
+
+def test_a_reader_forgets_runs_nobody_asked_for_and_keeps_the_rest(tmp_path):
+    store = RunStore(tmp_path / "runs")
+    first, second = (store.create(SPEC, {}, status="running") for _ in range(2))
+    reader = LiveReader(store, ttl=60.0, forget_after=0.2)
+    reader.get(first)
+    assert set(reader._entries) == {first}  # just read: kept (a new entry once counted as asked for at time 0)
+    time.sleep(0.3)
+    reader.get(second)
+    assert set(reader._entries) == {second}

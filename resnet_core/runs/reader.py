@@ -67,9 +67,9 @@ class LiveReader:
             if entry is None or now - entry.read_at >= self.ttl:
                 entry = self._read(run_id, entry, now)
                 self._entries[run_id] = entry
-                for old in [i for i, e in self._entries.items() if now - e.asked_at > self.forget_after]:
-                    del self._entries[old]
-            entry.asked_at = now
+            entry.asked_at = now  # before forgetting: a new entry must not count as asked for at time 0
+            for old in [i for i, e in self._entries.items() if now - e.asked_at > self.forget_after]:
+                del self._entries[old]
             return entry
 
     def _read(self, run_id: str, old: _Entry | None, now: float) -> _Entry:
