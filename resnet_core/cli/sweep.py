@@ -17,6 +17,7 @@ import sys
 import time
 
 from ..data.catalog import DATASETS
+from ..presentation.text import count
 from ..training.device import DEVICE_CHOICES
 from .args import depths_arg, non_negative_float, non_negative_int, positive_float, positive_int
 
@@ -167,5 +168,5 @@ def describe(store, run) -> str:
     if epochs:
         last = epochs[-1]
         text += (f" — train error {100 * last['train_error']:.1f}%, test error {100 * last['test_error']:.1f}% "
-                 f"after {last['epoch']} epoch(s)")
+                 f"after {count(last['epoch'], 'epoch')}")
     return text + (f" ({run.error})" if run.error else "")
