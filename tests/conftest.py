@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from resnet_core.runs.store import pid_alive
+
 ROOT = Path(__file__).resolve().parent.parent
 # The app shows the reference runs it ships (assets/reference/) beside the user's; tests of empty and of
 # the user's own runs must not see them, so they are off unless a test turns them on (test_reference*.py).
@@ -114,27 +116,16 @@ def _end(pids: list[int]) -> None:
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):
+    while time.monotonic() < deadline and any(pid_alive(pid) for pid in pids):
         time.sleep(0.1)
-    for pid in filter(_alive, pids):
+    for pid in filter(pid_alive, pids):
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(_alive(pid) for pid in pids):  # SIGKILL takes effect async
+    while time.monotonic() < deadline and any(pid_alive(pid) for pid in pids):  # SIGKILL takes effect async
         time.sleep(0.05)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie (exited, not yet reaped by init) counts as ended
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.fixture(scope="session")

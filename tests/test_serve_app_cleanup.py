@@ -5,7 +5,8 @@ import subprocess
 import sys
 import time
 
-from conftest import _alive, _descendants, _end
+from conftest import _descendants, _end
+from resnet_core.runs.store import pid_alive
 
 TREE = """
 import signal, subprocess, sys, time
@@ -23,11 +24,11 @@ def test_the_processes_below_a_server_are_found_and_ended():
         assert parent.stdout.readline().strip() == "ready"
         time.sleep(0.5)  # the stubborn child has set its handler
         workers = _descendants(parent.pid)
-        assert len(workers) == 2 and all(_alive(pid) for pid in workers)
+        assert len(workers) == 2 and all(pid_alive(pid) for pid in workers)
         parent.terminate()
         parent.wait(timeout=10)
-        assert all(_alive(pid) for pid in workers)  # orphans, as a real server's workers would be
+        assert all(pid_alive(pid) for pid in workers)  # orphans, as a real server's workers would be
         _end(workers)
-        assert not any(_alive(pid) for pid in workers)
+        assert not any(pid_alive(pid) for pid in workers)
     finally:
         parent.kill()
