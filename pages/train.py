@@ -96,11 +96,13 @@ with st.expander("Start a run", expanded=not store.list()):
                           "in the paper: better test error, slower-falling training error.")
     with st.expander("Momentum, weight decay, warm-up and seed"):
         cols = st.columns(3)
-        momentum = cols[0].number_input("Momentum", 0.0, 0.99, 0.9, 0.05, key="train.momentum",
+        paper = rc.TrainConfig()  # the paper's recipe (§4.2): momentum, weight decay and seed start there
+        momentum = cols[0].number_input("Momentum", 0.0, 0.99, paper.momentum, 0.05, key="train.momentum",
                                         help="SGD momentum; the paper uses 0.9 (§4.2).")
-        weight_decay = cols[1].number_input("Weight decay", 0.0, 0.01, 1e-4, 1e-4, format="%.4f", key="train.wd",
+        weight_decay = cols[1].number_input("Weight decay", 0.0, 0.01, paper.weight_decay, 1e-4, format="%.4f",
+                                            key="train.wd",
                                             help="L2 penalty on every parameter; the paper uses 0.0001 (§4.2).")
-        seed = cols[2].number_input("Seed", 0, 2**31 - 1, 0, key="train.seed",
+        seed = cols[2].number_input("Seed", 0, 2**31 - 1, paper.seed, key="train.seed",
                                     help="Picks the initial weights, the batch order and the augmentation: the "
                                     "same seed and settings give the same run.")
         warmup = st.columns([2, 1])[0].selectbox(
@@ -115,8 +117,9 @@ with st.expander("Start a run", expanded=not store.list()):
                                          head_init_scale=recipe["head_init_scale"]),
                           train_size=int(train_size), test_size=min(2000, int(train_size)))
     spec = spec.replace(num_classes=num_classes(dataset))  # the classifier must match the dataset
+    as_paper = (momentum, weight_decay) == (paper.momentum, paper.weight_decay)
     st.caption(f"Recipe: {describe_recipe(config)}. SGD with momentum {momentum:g} and weight decay "
-               f"{weight_decay:g}{' (§4.2)' if (momentum, weight_decay) == (0.9, 1e-4) else ''}, seed {seed}.")
+               f"{weight_decay:g}{' (§4.2)' if as_paper else ''}, seed {seed}.")
     if spec.depth >= 110 and warmup == "none" and lr >= 0.1:
         st.caption("The paper warmed ResNet-110 up (lr 0.01 until the training error is below 80%): at lr 0.1 "
                    "it did not start converging. See *Warm-up* above.")
