@@ -12,7 +12,15 @@ import torch.nn.functional as F
 from torch import nn
 
 import resnet_core as rc
-from resnet_core.analysis.lesion import analysis_copy, deleted, evaluate, evaluate_deletions, lesion, lesion_random
+from resnet_core.analysis.lesion import (
+    analysis_copy,
+    deleted,
+    evaluate,
+    evaluate_deletions,
+    folded_copy,
+    lesion,
+    lesion_random,
+)
 from resnet_core.model.layers import ZeroPadShortcut
 
 RESIDUAL_SPECS = {
@@ -310,3 +318,26 @@ def test_nets_whose_stages_are_not_plain_sequences_are_evaluated_whole(monkeypat
     for name in shared:
         assert shared[name]["error"] == whole[name]["error"]
         assert shared[name]["loss"] == pytest.approx(whole[name]["loss"], rel=1e-5)
+
+
+@pytest.mark.parametrize("kind", [*RESIDUAL_SPECS, "plain"])
+def test_the_folded_copy_computes_what_the_net_computes_without_the_folded_norms(kind):
+    """folded_copy folds each eval BN into the conv before it (and makes post-activation ReLUs in-place):
+    the same outputs to float rounding, the caller's net untouched, and no BatchNorm left where one
+    directly followed a conv."""
+    spec = rc.NetSpec(depth=14, width=4, skip=False) if kind == "plain" else RESIDUAL_SPECS[kind]
+    net = make_net(spec)
+    before = copy.deepcopy(net.state_dict())
+    images, _ = batch(16)
+    folded = folded_copy(net)
+    with torch.inference_mode():
+        want, got = net(images), folded(images.contiguous(memory_format=torch.channels_last))
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-4)
+    for module in folded.modules():
+        for _, norm in getattr(module, "conv_norm_pairs", ()):
+            assert not isinstance(getattr(module, norm), nn.BatchNorm2d)
+    kept_norms = sum(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
+    if spec.norm == "batch" and not spec.preact and spec.shortcut == "A":
+        assert kept_norms == 0  # every BN of a post-activation net with parameter-free shortcuts follows a conv
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    assert not any(getattr(m, "inplace", False) for m in net.modules())

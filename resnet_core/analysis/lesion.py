@@ -25,9 +25,12 @@ pass the signal on, so a plain net and its option-A ResNet twin lose their block
 comparison is about what the *other* layers learned (a trained plain net was never taught to work
 without that layer; a ResNet's later blocks always saw the identity path).
 
-Everything runs on a deep copy in eval mode (BN uses its running statistics), under `torch.inference_mode`:
-the caller's net — parameters, buffers, train/eval flags, hooks, `.grad` — is never touched. Deletion is a
-forward hook on the copy's block that returns the replacement output; hooks are removed in a `finally`.
+Everything runs on a deep copy in eval mode (BN uses its running statistics, folded into the conv before it:
+`folded_copy`), under `torch.inference_mode`:
+the caller's net — parameters, buffers, train/eval flags, hooks, `.grad` — is never touched. Deletion is the
+replacement mapping called instead of the block where the net is a plain sequence of blocks
+(`evaluate_deletions`), otherwise a forward hook on the copy's block that returns the replacement output
+(`deleted`; hooks are removed in a `finally`).
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ from contextlib import contextmanager
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from ..model.blocks import BasicBlock, BottleneckBlock
 from ..model.layers import ZeroPadShortcut, make_activation
 
 Metrics = dict[str, float]  # {"loss": mean cross-entropy, "error": top-1 error in percent}
@@ -71,12 +76,41 @@ def analysis_copy(net: nn.Module) -> nn.Module:
     return model
 
 
+def folded_copy(net: nn.Module) -> nn.Module:
+    """An `analysis_copy` whose eval-mode BatchNorms are folded into the conv before them (the block classes'
+    `conv_norm_pairs`, the stem's conv → norm): the same function up to float rounding, 11 % less time for the
+    lesion of ResNet-56 on a CPU (BN was 18 % of its forward pass in the profiler). Only for analyses that
+    evaluate the net as it is: the landscape perturbs weights BN by BN and needs them apart."""
+    model = analysis_copy(net)
+    pairs = [(module, conv, norm) for module in model.modules()
+             for conv, norm in getattr(module, "conv_norm_pairs", ())]
+    stem = getattr(model, "stem", None)
+    if stem is not None and hasattr(stem, "conv") and hasattr(stem, "norm"):
+        pairs.append((stem, "conv", "norm"))
+    for module, conv_name, norm_name in pairs:
+        conv, norm = getattr(module, conv_name), getattr(module, norm_name)
+        if isinstance(conv, nn.Conv2d) and isinstance(norm, nn.BatchNorm2d) and norm.running_mean is not None:
+            fused = fuse_conv_bn_eval(conv, norm).to(memory_format=torch.channels_last)
+            fused.requires_grad_(False)
+            setattr(module, conv_name, fused)
+            setattr(module, norm_name, nn.Identity())
+    # ReLUs in place save another ~9 % (measured side by side). Safe only where a ReLU's input is a tensor the
+    # module has just made: true of the stem and of every post-activation block (each act follows a conv/norm
+    # or the sum), never of a pre-activation block (its act1 may see the block's input, which the deletions
+    # of `evaluate_deletions` share).
+    for module in [stem, *(m for m in model.modules() if isinstance(m, (BasicBlock, BottleneckBlock)))]:
+        for act in (module.children() if module is not None else ()):
+            if type(act) is nn.ReLU:
+                act.inplace = True
+    return model
+
+
 def device_of(net: nn.Module) -> torch.device:
     param = next(net.parameters(), None)
     return param.device if param is not None else torch.device("cpu")
 
 
-def evaluate(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 500) -> Metrics:
+def evaluate(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 250) -> Metrics:
     """Mean cross-entropy and top-1 error (percent) of `net` as it is (mode, hooks) on (images, labels).
 
     Sums stay on the device until the end: one host sync per evaluation.
@@ -139,7 +173,7 @@ def lesion(
     labels: torch.Tensor,
     *,
     blocks: Sequence[str] | None = None,
-    batch_size: int = 500,
+    batch_size: int = 250,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Metrics]:
     """Delete each residual block in turn and evaluate (Veit et al. 2016, §4, Fig. 3).
@@ -154,7 +188,7 @@ def lesion(
     percent (0–100). The net is left exactly as it was (the work happens on a deep copy).
     """
     names = _select_blocks(net, blocks)
-    metrics = evaluate_deletions(analysis_copy(net), images, labels, [[name] for name in names], batch_size,
+    metrics = evaluate_deletions(folded_copy(net), images, labels, [[name] for name in names], batch_size,
                                  on_progress)
     return {"intact": metrics[0], **dict(zip(names, metrics[1:]))}
 
@@ -168,7 +202,7 @@ def lesion_random(
     draws: int = 5,
     seed: int = 0,
     blocks: Sequence[str] | None = None,
-    batch_size: int = 500,
+    batch_size: int = 250,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict:
     """Delete k randomly chosen blocks at once, `draws` times for each k (Veit et al. 2016, §4, Fig. 5a:
@@ -196,7 +230,7 @@ def lesion_random(
     rng = random.Random(seed)
     order = {name: i for i, name in enumerate(names)}
     subsets = [[sorted(rng.sample(names, k), key=order.__getitem__) for _ in range(draws)] for k in ks]
-    metrics = evaluate_deletions(analysis_copy(net), images, labels, [s for per_k in subsets for s in per_k],
+    metrics = evaluate_deletions(folded_copy(net), images, labels, [s for per_k in subsets for s in per_k],
                                  batch_size, on_progress)
     result: dict = {"intact": metrics[0], "k": ks, "error": [], "loss": [], "deleted": subsets, "draws": draws,
                     "seed": seed}
@@ -207,21 +241,20 @@ def lesion_random(
     return result
 
 
-CACHE_BYTES = 1 << 30  # at most this much of cached block inputs at a time (ResNet-56, 500 images: ~0.5 GB)
-
-
 def evaluate_deletions(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                       deletions: Sequence[Sequence[str]], batch_size: int = 500,
+                       deletions: Sequence[Sequence[str]], batch_size: int = 250,
                        on_progress: Callable[[int, int], None] | None = None) -> list[Metrics]:
     """Metrics of `model` intact, then with each set of blocks in `deletions` deleted (names in forward order).
 
-    A deletion leaves every block before the first deleted one unchanged, so each chunk of images goes
-    through the intact net once, keeping each block's input, and each deletion restarts from the input of its
-    first deleted block: deleting each of n blocks in turn costs about n/2 passes instead of n (27 blocks of
-    ResNet-56: 15 passes instead of 28). Nets whose stages are not plain sequences of their blocks are
-    evaluated whole, one deletion at a time (`deleted`). `model`: an `analysis_copy`. `on_progress(done,
-    total)` is called after each evaluation of a chunk of up to `batch_size` images (total = (deletions + 1) ×
-    chunks): with one chunk, after each evaluation.
+    A deletion leaves every block before the first deleted one unchanged, so each chunk of images walks the
+    intact net forward once, and each deletion branches off it at the input of its first deleted block
+    (deletions taken in the order of that block): deleting each of n blocks in turn costs about n/2 passes
+    instead of n (27 blocks of ResNet-56: 15 passes instead of 28), and only one intact activation is held
+    at a time. Nets whose stages are not plain sequences of their blocks are evaluated whole, one deletion at
+    a time (`deleted`). `model`: an `analysis_copy`. `batch_size`: images per chunk (250 ran ~25 % faster
+    than 500 on the 2-core CPU: the activations of a smaller chunk stay nearer the cores). `on_progress(done,
+    total)` is called after each evaluation of a chunk (total = (deletions + 1) × chunks): with one chunk,
+    after each evaluation.
     """
     if len(images) != len(labels) or len(images) == 0:
         raise ValueError(f"need as many labels as images, and at least one; got {len(images)} and {len(labels)}")
@@ -236,34 +269,40 @@ def evaluate_deletions(model: nn.Module, images: torch.Tensor, labels: torch.Ten
         return metrics
     position = {name: i for i, (name, _) in enumerate(blocks)}
     starts = [min(position[name] for name in names) for names in deletions]
+    order = sorted(range(len(deletions)), key=starts.__getitem__)
+    mappings = [{name: deleted_block_mapping(model, name) for name in names} for names in deletions]
     device = device_of(model)
-    chunk = _chunk_size(model, blocks, images[:1], batch_size)
-    chunks = range(0, len(images), chunk)
+    chunks = range(0, len(images), batch_size)
     loss_sums = torch.zeros(len(deletions) + 1, dtype=torch.float64, device=device)
     wrong = torch.zeros(len(deletions) + 1, dtype=torch.int64, device=device)
     done, total = 0, (len(deletions) + 1) * len(chunks)
+
+    def score(i: int, logits: torch.Tensor, y: torch.Tensor) -> None:
+        nonlocal done
+        logits = logits.float()
+        loss_sums[i] += F.cross_entropy(logits, y, reduction="sum").double()
+        wrong[i] += (logits.argmax(dim=1) != y).sum()
+        done += 1
+        _report(on_progress, done, total)
+
     with torch.inference_mode():
         for start in chunks:
-            x = images[start : start + chunk].to(device=device, dtype=torch.float32,
-                                                 memory_format=torch.channels_last)
-            y = labels[start : start + chunk].to(device=device, dtype=torch.long)
-            inputs = []  # inputs[i]: the input of block i in the intact net
-            h = model.stem(x)
-            for _, block in blocks:
-                inputs.append(h)
+            x = images[start : start + batch_size].to(device=device, dtype=torch.float32,
+                                                      memory_format=torch.channels_last)
+            y = labels[start : start + batch_size].to(device=device, dtype=torch.long)
+            h, at = model.stem(x), 0  # h: the intact net's input of block `at`
+            for d in order:
+                for _, block in blocks[at : starts[d]]:
+                    h = block(h)
+                at = starts[d]
+                g = h
+                for name, block in blocks[at:]:
+                    # a deleted block is not run at all (a hook would run it, then replace its output)
+                    g = mappings[d][name](g) if name in mappings[d] else block(g)
+                score(1 + d, _tail(model, g), y)
+            for _, block in blocks[at:]:
                 h = block(h)
-            for i, logits in enumerate([_tail(model, h)] + [None] * len(deletions)):
-                if i > 0:
-                    with deleted(model, deletions[i - 1]):
-                        h = inputs[starts[i - 1]]
-                        for _, block in blocks[starts[i - 1]:]:
-                            h = block(h)
-                        logits = _tail(model, h)
-                logits = logits.float()
-                loss_sums[i] += F.cross_entropy(logits, y, reduction="sum").double()
-                wrong[i] += (logits.argmax(dim=1) != y).sum()
-                done += 1
-                _report(on_progress, done, total)
+            score(0, _tail(model, h), y)
     n = len(images)
     return [{"loss": loss / n, "error": 100.0 * w / n} for loss, w in zip(loss_sums.tolist(), wrong.tolist())]
 
@@ -288,17 +327,6 @@ def _block_sequence(model: nn.Module) -> list[tuple[str, nn.Module]] | None:
 def _tail(model: nn.Module, h: torch.Tensor) -> torch.Tensor:
     """What ResNet.forward does after the last block."""
     return model.fc(model.flatten(model.pool(model.head(h))))
-
-
-def _chunk_size(model: nn.Module, blocks: list[tuple[str, nn.Module]], one: torch.Tensor, batch_size: int) -> int:
-    """Images per chunk: `batch_size`, or fewer where the cached block inputs would pass CACHE_BYTES."""
-    with torch.inference_mode():
-        h = model.stem(one.to(device=device_of(model), dtype=torch.float32, memory_format=torch.channels_last))
-        per_image = 0
-        for _, block in blocks:
-            per_image += h.numel() * h.element_size()
-            h = block(h)
-    return max(1, min(batch_size, CACHE_BYTES // max(per_image, 1)))
 
 
 def _report(on_progress: Callable[[int, int], None] | None, done: int, total: int) -> None:

@@ -3,6 +3,8 @@ activation, shortcut). `shortcut=None` makes the plain twin: the same layers, no
 
 A block learns F(x) and outputs F(x) + x (He et al. 2015, Eq. 1), so an identity mapping is just F = 0.
 The add is one readable line, `out = out + self.shortcut(x)`, never in-place (hooks and Captum).
+`conv_norm_pairs` names each norm that directly follows a conv in `forward` (so that, in eval mode, a
+BatchNorm can be folded into that conv: analysis/lesion.py does for its thousands of forward passes).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ class BasicBlock(nn.Module):
 
     expansion = 1
     convs = ("conv1", "conv2")
+    conv_norm_pairs = (("conv1", "norm1"), ("conv2", "norm2"))
 
     def __init__(self, in_channels, width, stride, norm, activation, shortcut: nn.Module | None):
         super().__init__()
@@ -47,6 +50,7 @@ class BottleneckBlock(nn.Module):
 
     expansion = 4
     convs = ("conv1", "conv2", "conv3")
+    conv_norm_pairs = (("conv1", "norm1"), ("conv2", "norm2"), ("conv3", "norm3"))
 
     def __init__(self, in_channels, width, stride, norm, activation, shortcut: nn.Module | None):
         super().__init__()
@@ -78,6 +82,7 @@ class PreActBasicBlock(nn.Module):
 
     expansion = 1
     convs = ("conv1", "conv2")
+    conv_norm_pairs = (("conv1", "norm2"),)
 
     def __init__(self, in_channels, width, stride, norm, activation, shortcut: nn.Module | None):
         super().__init__()
@@ -103,6 +108,7 @@ class PreActBottleneckBlock(nn.Module):
 
     expansion = 4
     convs = ("conv1", "conv2", "conv3")
+    conv_norm_pairs = (("conv1", "norm2"), ("conv2", "norm3"))
 
     def __init__(self, in_channels, width, stride, norm, activation, shortcut: nn.Module | None):
         super().__init__()
