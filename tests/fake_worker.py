@@ -3,6 +3,10 @@
 slow: writes a step every 20 ms until it has 100 or is asked to stop, through the store like a real one.
 forever: the same until it is asked to stop (an old server's worker that outlives it).
 exit: exits with code 3 without a word.
+
+`python fake_worker.py standby ROOT` is a stand-in standby worker (worker.standby): it waits for a run id on
+stdin, then works as `slow` on that run, its output in the run's worker.log; `broken-standby` exits at once
+with code 4 and a message on stderr (a standby that cannot start: an import error, say).
 """
 
 import os
@@ -27,7 +31,25 @@ def slow(root: str, run_id: str, steps: int = 100) -> None:
     store.set_status(run_id, "completed")
 
 
+def standby(root: str) -> None:
+    run_id = sys.stdin.readline().strip()
+    if not run_id:
+        return
+    (Path(root) / run_id).mkdir(parents=True, exist_ok=True)
+    log = os.open(Path(root) / run_id / "worker.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    print(f"standby {os.getpid()} took run {run_id}", flush=True)
+    slow(root, run_id)
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "standby":
+        standby(sys.argv[2])
+        sys.exit()
+    if sys.argv[1] == "broken-standby":
+        print("ImportError: no module named torch (a stand-in)", file=sys.stderr)
+        sys.exit(4)
     mode, root, run_id = sys.argv[1:4]
     if mode == "exit":
         os._exit(3)

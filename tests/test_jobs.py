@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import resnet_core as rc
+from resnet_core.runs import jobs
 from resnet_core.runs.jobs import JobRunner
 from resnet_core.runs.store import RunStore
 
@@ -127,3 +128,104 @@ def test_a_restarted_runner_counts_workers_it_did_not_start(runner_factory, tmp_
         assert {store.get(i).status for i in (first, second)} == {"completed"}
     finally:
         orphan.kill()
+
+
+# --- the standby worker (issue 12.5: a press of Train does not wait for an interpreter to import torch) ---
+
+
+def fake_standby(root: str) -> list[str]:
+    return [sys.executable, FAKE, "standby", root]
+
+
+def broken_standby(root: str) -> list[str]:
+    return [sys.executable, FAKE, "broken-standby", root]
+
+
+@pytest.fixture
+def quick_standby(monkeypatch):
+    """A new standby worker soon after a run starts (the app waits STANDBY_AFTER_SECONDS)."""
+    monkeypatch.setattr(jobs, "STANDBY_AFTER_SECONDS", 0.2)
+    monkeypatch.setattr(jobs, "STANDBY_RETRY_SECONDS", 0.2)
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"  # reaped or a zombie
+
+
+def test_the_next_run_goes_to_the_standby_worker_and_a_new_one_follows(runner_factory, quick_standby):
+    runner = runner_factory(max_parallel=1, command=slow_worker, standby=fake_standby)
+    wait_for(lambda: runner.standby_pid() is not None)
+    ready = runner.standby_pid()
+    run_id = runner.submit(SPEC, {})
+    wait_for(lambda: len(runner.store.steps(run_id)["step"]) >= 1)
+    assert runner.store.get(run_id).pid == ready  # the run trains in the process started before it
+    assert runner.running() == [run_id]
+    assert f"standby {ready} took run {run_id}" in (runner.store.run_dir(run_id) / "worker.log").read_text()
+    wait_for(lambda: runner.standby_pid() not in (None, ready))  # the next one is ready
+    assert runner.wait_idle(timeout=60)
+    assert runner.store.get(run_id).status == "completed"
+    assert len(runner.store.steps(run_id)["step"]) == 100
+
+
+def test_a_run_in_the_standby_worker_stops_dies_and_resumes_like_any_other(runner_factory, quick_standby):
+    runner = runner_factory(max_parallel=1, command=slow_worker, standby=fake_standby)
+    wait_for(lambda: runner.standby_pid() is not None)
+    killed = runner.submit(SPEC, {})
+    wait_for(lambda: len(runner.store.steps(killed)["step"]) >= 3)
+    os.kill(runner.store.get(killed).pid, signal.SIGKILL)
+    wait_for(lambda: runner.store.get(killed).status == "interrupted")
+    assert "SIGKILL" in runner.store.get(killed).error
+    wait_for(lambda: runner.standby_pid() is not None)
+    stopped = runner.submit(SPEC, {})
+    wait_for(lambda: len(runner.store.steps(stopped)["step"]) >= 3)
+    runner.stop(stopped)
+    runner.resume(killed)
+    assert runner.wait_idle(timeout=60)
+    assert runner.store.get(stopped).status == "stopped"
+    assert runner.store.get(killed).status == "completed"
+
+
+def test_a_standby_worker_from_another_environment_is_not_used(runner_factory, quick_standby, monkeypatch):
+    """A worker reads RESNET_LAB_DATA, OMP_NUM_THREADS… from the environment it started in: a standby worker
+    started before the environment changed would train with the old one."""
+    runner = runner_factory(max_parallel=1, command=slow_worker, standby=fake_standby)
+    wait_for(lambda: runner.standby_pid() is not None)
+    old = runner.standby_pid()
+    monkeypatch.setenv("RESNET_LAB_TEST_CHANGED", "1")
+    run_id = runner.submit(SPEC, {})
+    wait_for(lambda: len(runner.store.steps(run_id)["step"]) >= 1)
+    assert runner.store.get(run_id).pid != old
+    wait_for(lambda: not alive(old))  # ended, not left waiting
+    assert runner.wait_idle(timeout=60)
+    wait_for(lambda: runner.standby_pid() is not None)
+    new = runner.standby_pid()
+    assert new != old and os.environ["RESNET_LAB_TEST_CHANGED"] == "1"
+    assert "RESNET_LAB_TEST_CHANGED=1" in Path(f"/proc/{new}/environ").read_bytes().decode(errors="replace")
+
+
+def test_a_standby_worker_that_cannot_start_is_logged_and_runs_start_their_own(runner_factory, quick_standby,
+                                                                               caplog):
+    runner = runner_factory(max_parallel=1, command=slow_worker, standby=broken_standby)
+    wait_for(lambda: "exit code 4" in caplog.text)
+    assert "ImportError: no module named torch (a stand-in)" in caplog.text
+    run_id = runner.submit(SPEC, {})
+    assert runner.wait_idle(timeout=60)
+    assert runner.store.get(run_id).status == "completed"
+
+
+def test_shutdown_ends_the_standby_worker(runner_factory):
+    runner = runner_factory(command=slow_worker, standby=fake_standby)
+    wait_for(lambda: runner.standby_pid() is not None)
+    pid = runner.standby_pid()
+    runner.shutdown()
+    assert not alive(pid) and runner.standby_pid() is None
+
+
+def test_no_standby_worker_unless_the_workers_are_the_default_ones(runner_factory):
+    assert runner_factory(command=slow_worker)._standby_command is None
+    assert runner_factory(standby=False)._standby_command is None
+    assert runner_factory()._standby_command is jobs.standby_command

@@ -106,3 +106,60 @@ def test_a_worker_process_trains_below_the_server_in_cpu_priority(tmp_path):
     from resnet_core.runs.worker import WORKER_NICENESS
 
     assert out.stdout.split() == ["niceness", str(os.nice(0) + WORKER_NICENESS)]
+
+
+def test_a_standby_worker_trains_its_run_below_the_server_in_cpu_priority_once(tmp_path):
+    """A standby worker (started before its run, jobs.JobRunner) lowers its priority once: as a worker
+    started for its run, not twice; what it prints goes to the run's worker.log."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys; from resnet_core.runs import worker; "
+            "worker.execute_run = lambda store, run_id: print('niceness', os.nice(0), 'run', run_id); "
+            "worker.standby(sys.argv[1])")
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(rc.NetSpec(depth=8, width=4), {})
+    out = subprocess.run([sys.executable, "-c", code, str(store.root)], input=f"{run_id}\n", capture_output=True,
+                         text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    from resnet_core.runs.worker import WORKER_NICENESS
+
+    log = (store.run_dir(run_id) / "worker.log").read_text()
+    assert log.split() == ["niceness", str(os.nice(0) + WORKER_NICENESS), "run", run_id]
+    assert out.stdout == ""
+
+
+def test_a_standby_worker_whose_runner_is_gone_ends_without_a_run(tmp_path):
+    """The end of its stdin (the server stopped, or was killed) ends a standby worker: nothing is left
+    running, nothing is written."""
+    import subprocess
+    import sys
+
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(rc.NetSpec(depth=8, width=4), {})
+    out = subprocess.run([sys.executable, "-m", "resnet_core.runs.worker", str(store.root), "--standby"],
+                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    assert store.get(run_id).status == "queued" and not store.run_dir(run_id).exists()
+
+
+def test_a_workers_first_step_is_written_at_once(tmp_path, monkeypatch):
+    """The curve of a new run starts as soon as its first step is done (issue 12.5): the "training" phase
+    event has just flushed, and the step waited FLUSH_SECONDS for the next flush. Later steps are buffered."""
+    from resnet_core.runs import worker
+    from resnet_core.training.train import PhaseEvent, StepEvent
+
+    monkeypatch.setattr(worker, "FLUSH_SECONDS", 3600.0)  # no flush falls due by time in this test
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(SPEC, TINY)
+    recorder = worker.StoreRecorder(store, run_id, total_steps=20)
+    recorder(PhaseEvent("starting", 0, 0.0))
+    recorder(PhaseEvent("training", 0, 0.0))
+    recorder(StepEvent(1, 0.1, 2.3, 0.9, 0.05, 100.0))
+    assert list(store.steps(run_id)["step"]) == [1]
+    assert store.get(run_id).progress["step"] == 1
+    recorder(StepEvent(2, 0.2, 2.2, 0.9, 0.05, 100.0))
+    assert list(store.steps(run_id)["step"]) == [1]  # buffered: written every FLUSH_SECONDS, or at the end
+    recorder(PhaseEvent("evaluating", 2, 0.2))
+    assert list(store.steps(run_id)["step"]) == [1, 2]

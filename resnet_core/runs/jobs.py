@@ -12,6 +12,16 @@ Workers are fresh interpreters (`python -m resnet_core.runs.worker ROOT RUN_ID`)
 children: Streamlit runs each page as `sys.modules["__main__"]`, and a multiprocessing "spawn" child would
 re-execute that page script before doing any work.
 
+The runner keeps one *standby* worker ready (`python -m resnet_core.runs.worker ROOT --standby`): started
+ahead of its run, it has imported torch and warmed up (worker.warm_up) and waits for a run id on its stdin.
+The next run to start goes to it, so pressing Train does not wait ~2.5 s for an interpreter to import torch
+(BENCHMARKS.md, "Time to first point"); the run then looks exactly as if its worker had been started for
+it (its pid, niceness, log, stop and kill handling). A new standby worker starts STANDBY_AFTER_SECONDS after
+the last worker started, so its imports do not slow that run's first steps. It is not used, and is replaced,
+when this process's environment or working folder changed since it started (it would train with the old
+one); one that exits on its own is logged and replaced after STANDBY_RETRY_SECONDS (runs start cold
+meanwhile). It ends with the runner (`shutdown`), or when this process ends (its stdin closes).
+
 With the `ray` executor (executors.py: `executor="ray"`, env RESNET_LAB_EXECUTOR=ray, or RAY_ADDRESS set)
 the runner hands claimed runs to a RayExecutor instead of spawning workers: Ray tasks train them on a
 cluster and their events come back here, where the executor writes them to the store.
@@ -36,11 +46,16 @@ from ..training.train import TrainConfig
 from .config import RunConfig
 from .executors import RemoteExecutor, default_executor, remote_executor
 from .store import GONE, Run, RunStore
+from .worker import worker_log
 
 log = logging.getLogger(__name__)
 
 # Signals that mean "someone stopped this process" rather than "it crashed": the run can resume.
 KILL_SIGNALS = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+# A new standby worker starts this long after the last worker started: its imports (~2.5 s of a core on the
+# 2-core machine) would otherwise compete with the first steps of the run that just started.
+STANDBY_AFTER_SECONDS = 10.0
+STANDBY_RETRY_SECONDS = 60.0  # after a standby worker exited without a run (a broken install, say)
 
 
 def default_parallel_runs() -> int:
@@ -57,14 +72,76 @@ def worker_command(root: str, run_id: str) -> list[str]:
     return [sys.executable, "-m", "resnet_core.runs.worker", root, run_id]
 
 
+def standby_command(root: str) -> list[str]:
+    """A worker started before its run: it reads the run id from stdin (worker.standby)."""
+    return [sys.executable, "-m", "resnet_core.runs.worker", root, "--standby"]
+
+
+class _Standby:
+    """A standby worker process and the environment it was started in."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.environment = _environment()
+        # stderr: a pipe until it has its run (then the run's worker.log), so that a standby worker that
+        # dies on its own (an import error) can be logged with its message.
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+
+    def take(self, run_id: str) -> subprocess.Popen | None:
+        """Give it its run; None (and it is ended) when it cannot take one: gone, or started in another
+        environment than this process has now."""
+        if self.proc.poll() is not None or self.environment != _environment():
+            self.end()
+            return None
+        try:
+            self.proc.stdin.write(f"{run_id}\n".encode())
+            self.proc.stdin.close()
+        except OSError:  # it died meanwhile (a broken pipe)
+            self.end()
+            return None
+        self.proc.stderr.close()  # it writes to the run's worker.log from now on
+        return self.proc
+
+    def failure(self) -> str:
+        """What a standby worker that exited on its own said (the end of its stderr)."""
+        try:
+            text = self.proc.stderr.read().decode(errors="replace").strip()
+        except (OSError, ValueError):
+            text = ""
+        return f"exit code {self.proc.returncode}" + (f": {text[-2000:]}" if text else "")
+
+    def end(self) -> None:
+        for pipe in (self.proc.stdin, self.proc.stderr):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+        if self.proc.poll() is None:
+            self.proc.terminate()  # it has no run: nothing to record
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _environment() -> tuple:
+    """What a worker process inherits from this one and keeps from its start: its environment variables
+    (RESNET_LAB_DATA, OMP_NUM_THREADS, CUDA_VISIBLE_DEVICES are read once) and working folder."""
+    return dict(os.environ), os.getcwd()
+
+
 class JobRunner:
     """Background training for one runs folder. Thread-safe; call `shutdown()` when done (tests)."""
 
     def __init__(self, root, max_parallel: int | None = None, command: Callable[[str, str], list[str]] | None = None,
                  poll_seconds: float = 0.5, executor: str | RemoteExecutor | None = None,
-                 only: Callable[[Run], bool] | None = None) -> None:
+                 only: Callable[[Run], bool] | None = None,
+                 standby: Callable[[str], list[str]] | bool | None = None) -> None:
         """`executor`: "local", "ray", a RayExecutor (with its address and resources per run), or None:
-        executors.default_executor(). `only`: take only the queued runs it accepts (a CLI sweep's own)."""
+        executors.default_executor(). `only`: take only the queued runs it accepts (a CLI sweep's own).
+        `standby`: the command of a standby worker (it reads its run id from stdin), False for none; by
+        default `standby_command` when the workers are the default ones (`command` None) on this machine."""
         self.store = RunStore(root)
         self.root = str(self.store.root)
         if executor is None or isinstance(executor, str):
@@ -77,6 +154,11 @@ class JobRunner:
         # Ray: None until needed, then what the cluster fits (RayExecutor.capacity)
         self.max_parallel = max_parallel or (default_parallel_runs() if self.remote is None else None)
         self._command = command or worker_command
+        if standby is None or standby is True:
+            standby = standby_command if command is None or standby else None
+        self._standby_command = standby if self.remote is None and standby else None
+        self._standby: _Standby | None = None
+        self._standby_after = 0.0  # time.monotonic() before which no standby worker starts
         self._poll = poll_seconds
         self._workers: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
@@ -103,6 +185,12 @@ class JobRunner:
         self.store.get(run_id).require_resumable()
         self.store.set_status(run_id, "queued")
         self._wake.set()
+
+    def standby_pid(self) -> int | None:
+        """The process id of the standby worker, if one is ready for the next run (tests, benchmarks)."""
+        with self._lock:
+            standby = self._standby
+            return standby.proc.pid if standby is not None and standby.proc.poll() is None else None
 
     def running(self) -> list[str]:
         remote = self.remote.running() if self.remote is not None else []
@@ -133,6 +221,10 @@ class JobRunner:
                     except subprocess.TimeoutExpired:
                         p.kill()
             self._reap()
+        with self._lock:
+            standby, self._standby = self._standby, None
+        if standby is not None:
+            standby.end()
         if self.remote is not None:
             self.remote.shutdown(kill=kill_workers)
             self._reap_remote()
@@ -145,6 +237,7 @@ class JobRunner:
                 self._reap()
                 self._reap_remote()
                 self._start_queued()
+                self._keep_standby()
             except Exception as err:  # a locked database or a full disk must not kill the scheduler: say so, go on
                 if f"{type(err).__name__}: {err}" != failing:
                     failing = f"{type(err).__name__}: {err}"
@@ -169,18 +262,43 @@ class JobRunner:
             for run in queued[: max(free, 0)]:
                 if not self.store.claim(run.id, pid=os.getpid()):
                     continue  # another runner took it
-                log_path = self.store.run_dir(run.id) / "worker.log"
-                log_path.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-                        proc = subprocess.Popen(self._command(self.root, run.id), stdout=log,
-                                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-                except OSError as err:
-                    log.error("could not start a worker for run %s: %s", run.id, err)
-                    self.store.set_status(run.id, "failed", error=f"could not start a worker: {err}")
-                    continue
+                self._standby_after = time.monotonic() + STANDBY_AFTER_SECONDS
+                standby, self._standby = self._standby, None
+                proc = standby.take(run.id) if standby is not None else None
+                if proc is None:
+                    try:
+                        with open(worker_log(self.store, run.id), "ab") as out:  # the child keeps its own copy
+                            proc = subprocess.Popen(self._command(self.root, run.id), stdout=out,
+                                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                    except OSError as err:
+                        log.error("could not start a worker for run %s: %s", run.id, err)
+                        self.store.set_status(run.id, "failed", error=f"could not start a worker: {err}")
+                        continue
                 self.store.set_status(run.id, "running", pid=proc.pid)
                 self._workers[run.id] = proc
+
+    def _keep_standby(self) -> None:
+        """Have a standby worker ready (see the module's docstring)."""
+        if self._standby_command is None or self._closed.is_set():
+            return
+        with self._lock:
+            standby = self._standby
+            if standby is not None and standby.proc.poll() is not None:
+                log.warning("the standby worker for %s exited before it had a run (%s); runs start their own "
+                            "worker, and a new standby worker starts in %.0f s", self.root, standby.failure(),
+                            STANDBY_RETRY_SECONDS)
+                standby.end()
+                standby = self._standby = None
+                self._standby_after = time.monotonic() + STANDBY_RETRY_SECONDS
+            elif standby is not None and standby.environment != _environment():
+                standby.end()  # it would train with the old environment: a new one
+                standby = self._standby = None
+            if standby is None and time.monotonic() >= self._standby_after:
+                try:
+                    self._standby = _Standby(self._standby_command(self.root))
+                except OSError as err:
+                    log.error("could not start a standby worker for %s: %s", self.root, err)
+                    self._standby_after = time.monotonic() + STANDBY_RETRY_SECONDS
 
     def _others_training_here(self) -> int:
         """Runs of this folder training on this machine in processes this runner did not start: a previous

@@ -2,6 +2,14 @@
 
 `execute_run` is shared by the background worker process (`run_worker`, started by the JobRunner) and
 the command line's `train`/`resume`, so a run made anywhere looks the same everywhere.
+
+A worker process starts in one of two ways (jobs.JobRunner):
+    python -m resnet_core.runs.worker ROOT RUN_ID      started for that run
+    python -m resnet_core.runs.worker ROOT --standby   started before its run (`standby`): it imports torch and
+                                                       warms up, then reads the run's id from stdin
+A standby worker is what makes a press of Train show its first point within seconds on a CPU: a fresh
+interpreter spends ~1.4 s importing torch and, at the optimizer's first use, ~1 s importing torch._dynamo
+(BENCHMARKS.md, "Time to first point").
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 from ..data.datasets import load_dataset
 from ..data.loader import batches_per_epoch
@@ -85,6 +94,7 @@ class StoreRecorder:
         self.last_flush = time.monotonic()
         self.progress: dict = {"epoch": 0, "step": 0, "total_steps": total_steps}
         self.diverged: dict | None = None
+        self.stepped = False  # a step event has been written
 
     def __call__(self, event) -> None:
         kind = event.kind
@@ -92,7 +102,10 @@ class StoreRecorder:
             self.pending.append({"step": event.step, "epoch": event.epoch, "loss": event.loss, "error": event.error,
                                  "lr": event.lr, "images_per_second": event.images_per_second})
             self.progress.update(step=event.step, epoch=event.epoch, images_per_second=event.images_per_second)
-            if time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+            # This worker's first step is written at once: the "training" phase event flushed just before
+            # it, so waiting FLUSH_SECONDS held a new run's first point back by ~0.4 s (BENCHMARKS.md).
+            if not self.stepped or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+                self.stepped = True
                 self.flush()
         elif kind == "grad_norms":
             self.store.add_probe(self.run_id, "grad_norms", event.step, event.norms)
@@ -184,10 +197,50 @@ def interrupt_on_signals(signals=(signal.SIGTERM, signal.SIGHUP)) -> None:
 
 
 def run_worker(root: str, run_id: str) -> None:
-    """Entry point of a worker process (see jobs.JobRunner)."""
-    interrupt_on_signals()  # the runner's shutdown, or a `kill` of an orphaned worker
+    """Entry point of a worker process started for its run (see jobs.JobRunner)."""
     os.nice(WORKER_NICENESS)
+    _work(RunStore(root), run_id)
+
+
+def standby(root: str) -> None:
+    """Entry point of a worker process started before its run (jobs.JobRunner keeps one ready): lower its
+    priority, import and warm up (`warm_up`), then wait for one line on stdin — the id of the run to train —
+    and train it as `run_worker` would, its output going to the run's worker.log. An empty line or the end
+    of stdin (the runner shut down, or its process is gone) ends the process without a run."""
+    os.nice(WORKER_NICENESS)  # the warm-up is background work too: a page's script comes first
+    warm_up()
+    run_id = sys.stdin.readline().strip()
+    if not run_id:
+        return
     store = RunStore(root)
+    log = os.open(worker_log(store, run_id), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(log, 1)  # what a worker started for the run writes there too (jobs.JobRunner)
+    os.dup2(log, 2)
+    os.close(log)
+    _work(store, run_id)
+
+
+def warm_up() -> None:
+    """Do now what the start of every run would otherwise wait for: torch's optimizers import torch._dynamo
+    at their first use (torch._compile._disable_dynamo), ~1 s of CPU on the 2-core machine — as long as
+    building the net, the first steps and loading the data together (BENCHMARKS.md, "Time to first point").
+    A throwaway SGD on one tensor does it, whichever lazy imports a torch version has there."""
+    import torch
+
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
+def worker_log(store: RunStore, run_id: str) -> Path:
+    """Where a worker's output (a traceback, a resumed run's note) goes: the run's folder, made here."""
+    path = store.run_dir(run_id) / "worker.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _work(store: RunStore, run_id: str) -> None:
+    interrupt_on_signals()  # the runner's shutdown, or a `kill` of an orphaned worker
     try:
         execute_run(store, run_id)
     except BaseException:
@@ -212,5 +265,8 @@ def _stop_checker(store: RunStore, run_id: str, share: ThreadShare | None = None
     return should_stop
 
 
-if __name__ == "__main__":  # python -m resnet_core.runs.worker RUNS_ROOT RUN_ID (see jobs.worker_command)
-    run_worker(sys.argv[1], sys.argv[2])
+if __name__ == "__main__":  # see jobs.worker_command and jobs.standby_command
+    if sys.argv[2] == "--standby":  # python -m resnet_core.runs.worker RUNS_ROOT --standby
+        standby(sys.argv[1])
+    else:  # python -m resnet_core.runs.worker RUNS_ROOT RUN_ID
+        run_worker(sys.argv[1], sys.argv[2])
