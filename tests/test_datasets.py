@@ -85,6 +85,51 @@ def test_an_unreadable_cache_is_rendered_again(small_shapes):
     assert cache.stat().st_size > 1_000_000
 
 
+def test_a_subset_reads_its_own_images_not_the_whole_cache(small_shapes):
+    """A run that keeps a subset (the Train page: 5,000 of 50,000) no longer reads the whole 185 MB cache
+    into memory before picking its images (issue 12.5): the cache is memory-mapped, and only the kept rows
+    are copied out. numpy reports its buffers to tracemalloc, so the peak is what was held at once."""
+    import tracemalloc
+
+    full = load_dataset("shapes")  # renders and caches 1,000 + 500 images
+    whole = full.train_images.numel() + full.test_images.numel()
+    tracemalloc.start()
+    try:
+        sub = load_dataset("shapes", train_size=100, test_size=50)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < whole / 3, f"{peak:,} bytes held at once to load {sub.train_images.numel():,} of {whole:,}"
+    keep = sub.train_images.numel() + sub.test_images.numel()
+    assert peak >= keep  # what was measured is the copy the run keeps
+    original = int(sub.train_images[0, 0, 0, 0])
+    sub.train_images[0, 0, 0, 0] = 255 - original  # a tensor of its own, not a view of the read-only file
+    assert int(load_dataset("shapes", train_size=100, test_size=50).train_images[0, 0, 0, 0]) == original
+
+
+@pytest.mark.parametrize("damage", ["too few images", "wrong dtype", "missing array", "compressed", "cut short"])
+def test_a_cache_that_is_not_what_it_should_be_is_rendered_again(small_shapes, damage):
+    ds = load_dataset("shapes")
+    (cache,) = (small_shapes / "shapes").iterdir()
+    arrays = {k: getattr(ds, k).numpy() for k in ("train_images", "train_labels", "test_images", "test_labels")}
+    if damage == "too few images":
+        arrays["train_images"], arrays["train_labels"] = arrays["train_images"][1:], arrays["train_labels"][1:]
+    elif damage == "wrong dtype":
+        arrays["test_labels"] = arrays["test_labels"].astype(np.int32)
+    elif damage == "missing array":
+        del arrays["test_labels"]
+    if damage == "compressed":
+        np.savez_compressed(cache, **arrays)
+    elif damage == "cut short":
+        cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
+    else:
+        np.savez(cache, **arrays)
+    again = load_dataset("shapes", train_size=200)
+    assert again.train_images.shape == (200, 3, 32, 32)
+    assert torch.equal(load_dataset("shapes").train_images, ds.train_images)
+    assert torch.equal(load_dataset("shapes").test_labels, ds.test_labels)
+
+
 def test_many_chunks_and_a_short_last_one_stay_balanced():
     # Rendering goes in chunks of shapes._CHUNK images; 5,010 spans ten of them plus a short tail.
     # (The full 50,000 render takes ~3 s on an idle 2-core machine but far longer under load.)

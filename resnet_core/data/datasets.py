@@ -7,7 +7,8 @@ normalise and augment whole batches there (the airbench approach: no DataLoader,
 
 ``shapes`` is ours: 10 classes of geometric shapes and textures rendered from a seed (shapes.py), so the
 app works offline (CIFAR cannot be downloaded on our machines). The rendered set is cached as an
-uncompressed ``.npz`` (about 185 MB) at ``data_root()/shapes/shapes-v{version}-seed{seed}-{train}-{test}.npz``.
+uncompressed ``.npz`` (about 185 MB) at ``data_root()/shapes/shapes-v{version}-seed{seed}-{train}-{test}.npz``,
+whose arrays are memory-mapped when loaded (`_map_npz`): a subset reads only its own images from the file.
 
     >>> ds = load_dataset("shapes")                     # rendered once (seconds), then read from cache
     >>> ds.train_images.shape, ds.num_classes
@@ -107,19 +108,28 @@ def load_dataset(
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     if name == "shapes":
         classes = SHAPES_CLASSES
-        train_x, train_y, test_x, test_y = _load_shapes(data_root(root), seed)
+        train_x, train_y, test_x, test_y = _load_shapes(data_root(root), seed)  # images: numpy, maybe mapped
     else:
         classes, (train_x, train_y, test_x, test_y) = _load_cifar(name, data_root(root), download)
     # Each subset has its own random stream, so the test subset does not change with train_size.
     train_keep = _balanced_subset(train_y, train_size, len(classes), seeded_generator(seed, 7, 0), "train_size")
     test_keep = _balanced_subset(test_y, test_size, len(classes), seeded_generator(seed, 7, 1), "test_size")
+    train_x, test_x = _take(train_x, train_keep), _take(test_x, test_keep)
     if train_keep is not None:
-        train_x, train_y = train_x[train_keep], train_y[train_keep]
+        train_y = train_y[train_keep]
     if test_keep is not None:
-        test_x, test_y = test_x[test_keep], test_y[test_keep]
+        test_y = test_y[test_keep]
     mean, std = channel_stats(train_x)
-    return ImageDataset(name, tuple(classes), train_x.contiguous(), train_y, test_x.contiguous(), test_y,
-                        mean, std)  # fmt: skip
+    return ImageDataset(name, tuple(classes), train_x, train_y, test_x, test_y, mean, std)
+
+
+def _take(images: torch.Tensor | np.ndarray, keep: torch.Tensor | None) -> torch.Tensor:
+    """The rows `keep` (None: all) as a contiguous in-memory tensor of its own. From a memory-mapped cache
+    only those rows are read from the file; nothing returned refers to the (read-only) mapping."""
+    if isinstance(images, torch.Tensor):
+        return (images if keep is None else images[keep]).contiguous()
+    rows = np.array(images) if keep is None else images[keep.numpy()]  # a copy either way
+    return torch.from_numpy(np.ascontiguousarray(rows))
 
 
 def sample_test_images(ds: ImageDataset, n: int = 8, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -180,20 +190,71 @@ def _balanced_subset(labels: torch.Tensor, size: int | None, num_classes: int, g
 # ----------------------------------------------------------------------------------------- shapes
 
 
-def _load_shapes(root: Path, seed: int) -> tuple[torch.Tensor, ...]:
-    """The rendered ``shapes`` set from its cache file; rendered and cached on a miss."""
+def shapes_cache(root: str | os.PathLike | None = None, seed: int = 0) -> Path:
+    """Where the rendered ``shapes`` set of this seed is cached (it may not exist yet)."""
     n_train, n_test = SHAPES_TRAIN_SIZE, SHAPES_TEST_SIZE
-    path = root / "shapes" / f"shapes-v{SHAPES_FORMAT_VERSION}-seed{seed}-{n_train}-{n_test}.npz"
+    return data_root(root) / "shapes" / f"shapes-v{SHAPES_FORMAT_VERSION}-seed{seed}-{n_train}-{n_test}.npz"
+
+
+def _load_shapes(root: Path, seed: int) -> tuple[np.ndarray, torch.Tensor, np.ndarray, torch.Tensor]:
+    """The rendered ``shapes`` set from its cache file: images as read-only memory maps of the file (the
+    caller copies the rows it keeps: `_take`), labels as tensors; rendered and cached on a miss."""
+    n_train, n_test = SHAPES_TRAIN_SIZE, SHAPES_TEST_SIZE
+    path = shapes_cache(root, seed)
     keys = ("train_images", "train_labels", "test_images", "test_labels")
     if path.is_file():
         try:
-            with np.load(path, allow_pickle=False) as f:
-                return tuple(torch.from_numpy(f[k]) for k in keys)
+            arrays = _map_npz(path, {"train_images": ((n_train, 3, 32, 32), np.uint8),
+                                     "train_labels": ((n_train,), np.int64),
+                                     "test_images": ((n_test, 3, 32, 32), np.uint8),
+                                     "test_labels": ((n_test,), np.int64)})
+            return (arrays["train_images"], torch.from_numpy(np.array(arrays["train_labels"])),
+                    arrays["test_images"], torch.from_numpy(np.array(arrays["test_labels"])))
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             pass  # an unreadable cache (say, half copied by hand) is simply rendered again
     arrays = (*make_shapes(n_train, seed, "train"), *make_shapes(n_test, seed, "test"))
-    with atomic_file(path) as f:  # uncompressed: pixel noise compresses badly, and loads stay fast
+    with atomic_file(path) as f:  # uncompressed: pixel noise compresses badly, and it can be memory-mapped
         np.savez(f, **{k: a.numpy() for k, a in zip(keys, arrays, strict=True)})
+    return arrays[0].numpy(), arrays[1], arrays[2].numpy(), arrays[3]
+
+
+def _map_npz(path: Path, expected: dict[str, tuple[tuple[int, ...], type]]) -> dict[str, np.ndarray]:
+    """The arrays of an uncompressed ``.npz`` as read-only memory maps, each checked against its expected
+    (shape, dtype); ValueError, KeyError or BadZipFile where the file is not what it should be.
+
+    np.load reads a whole .npz member (185 MB for the shapes set) even when a run keeps 5,000 of its 50,000
+    images, and cannot map one; but an uncompressed member is a whole .npy file stored as is inside the zip,
+    so it can be mapped at its offset: its local header (30 bytes, then the name and an extra field) and the
+    .npy header give where its data starts. A run's start then reads the ~20 MB it uses (BENCHMARKS.md,
+    "Time to first point")."""
+    arrays = {}
+    size = path.stat().st_size
+    with zipfile.ZipFile(path) as archive, open(path, "rb") as f:
+        for name, (shape, dtype) in expected.items():
+            info = archive.getinfo(f"{name}.npy")
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise ValueError(f"{path}: {name} is compressed")
+            f.seek(info.header_offset)
+            local = f.read(30)
+            if len(local) != 30 or local[:4] != b"PK\x03\x04":
+                raise zipfile.BadZipFile(f"{path}: no local header for {name}")
+            start = info.header_offset + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(
+                local[28:30], "little")
+            f.seek(start)
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                got_shape, fortran, got_dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                got_shape, fortran, got_dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise ValueError(f"{path}: {name} has .npy version {version}")
+            if got_shape != shape or got_dtype != np.dtype(dtype) or fortran:
+                raise ValueError(f"{path}: {name} is {got_dtype} {got_shape}, expected {np.dtype(dtype)} {shape}")
+            offset = f.tell()
+            nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+            if offset - start + nbytes != info.file_size or offset + nbytes > size:
+                raise ValueError(f"{path}: {name} is cut short")
+            arrays[name] = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
     return arrays
 
 
