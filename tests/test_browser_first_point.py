@@ -3,16 +3,20 @@ CPU recipe) to the first training point in the browser's chart. A measurement, n
 printed (run with -s) and written to test-artifacts/first-point.json; BENCHMARKS.md records them. Its own
 server, runs folder and data folder: the first press is a fresh install's (the embedded dataset is rendered
 then), the second one reads the rendered images from their cache. Each run is stopped and deleted before the
-next press, so the chart shows one run."""
+next press, so the chart shows one run. Also recorded: whether the run trained in the server's standby worker
+(jobs.JobRunner: a worker process started before the click, torch already imported) or in one started for it,
+and the load average before each press (the machine is shared)."""
 
 import json
+import os
+import subprocess
 import threading
 import time
 
 import pytest
 
 from conftest import ROOT, screenshot, serve_app, wait_for_app
-from resnet_core.runs.store import RunStore
+from resnet_core.runs.store import RunStore, process_start
 
 pytestmark = pytest.mark.browser
 
@@ -36,14 +40,22 @@ def press_train(page, url: str) -> float:
     return clicked
 
 
+def seconds_since_boot() -> float:
+    with open("/proc/uptime") as f:
+        return float(f.read().split()[0])
+
+
 class StoreWatch(threading.Thread):
     """When, after the click, the store first showed: the run (queued), its worker at work (the worker has
-    imported torch and written the device), its first step."""
+    imported torch and written the device), its first step; and whether its worker process started before
+    the click (the standby worker)."""
 
     def __init__(self, runs, clicked: float) -> None:
         super().__init__(daemon=True)
         self.store, self.clicked = RunStore(runs), clicked
+        self.clicked_since_boot = seconds_since_boot() - (time.monotonic() - clicked)
         self.marks: dict[str, float] = {}
+        self.worker: str | None = None
         self.done = threading.Event()
 
     def run(self) -> None:
@@ -54,6 +66,12 @@ class StoreWatch(threading.Thread):
                 self.marks.setdefault("run stored", now)
                 if new[0].device is not None:
                     self.marks.setdefault("worker started", now)
+                # Once the worker wrote its device it has set its own pid (a claimed run has the server's).
+                if new[0].device is not None and new[0].pid is not None and self.worker is None:
+                    started = process_start(new[0].pid)  # clock ticks since boot
+                    if started is not None:
+                        before = started / os.sysconf("SC_CLK_TCK") < self.clicked_since_boot
+                        self.worker = "standby (started before the click)" if before else "started for the run"
                 if len(self.store.steps(new[0].id)["step"]):
                     self.marks.setdefault("first step stored", now)
             time.sleep(0.05)
@@ -68,6 +86,7 @@ def test_time_from_train_to_the_first_point(browser, tmp_path):
     try:
         with serve_app(runs, data, tmp_path / "streamlit.log") as url:
             for press in ("fresh install", "second run"):
+                load = os.getloadavg()
                 clicked = press_train(page, url)
                 watch = StoreWatch(runs, clicked)
                 watch.start()
@@ -78,7 +97,8 @@ def test_time_from_train_to_the_first_point(browser, tmp_path):
                 watch.done.set()
                 watch.join()
                 times[press] = {**{k: round(v, 2) for k, v in watch.marks.items()},
-                                "first point in the chart": round(first, 2), "a visible line": round(line, 2)}
+                                "first point in the chart": round(first, 2), "a visible line": round(line, 2),
+                                "worker": watch.worker, "load average": [round(x, 2) for x in load]}
                 print(f"\n{press}, seconds after the click: " + ", ".join(f"{k} {v}" for k, v in times[press].items()))
                 if press == "fresh install":
                     screenshot(page, "train-first-point")
@@ -95,4 +115,6 @@ def test_time_from_train_to_the_first_point(browser, tmp_path):
         context.close()
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    times["commit"] = commit.stdout.strip() or None
     (artifacts / "first-point.json").write_text(json.dumps(times, indent=2))
