@@ -8,13 +8,26 @@ from resnet_core.presentation.diagram import architecture_figure, diagram_svg
 from resnet_core.presentation.palette import net_color
 from ui.navigation import leave_pages_directory_mode
 from ui.spec_state import current_spec, remember_spec, spec_editor
+from ui.threads import share_cpu_with_training
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 
 @st.cache_data(max_entries=64, show_spinner="Building the net…")
 def cached_summary(spec: rc.NetSpec) -> rc.NetSummary:
     return rc.summarize(spec)
+
+
+# Building a diagram is plotly validating hundreds of shapes and annotations: ~0.5 s of the server's CPU per net
+# on the 2-core machine, several seconds while a run trains there, at every rerun for both nets. Kept per spec
+# (the figure is only read: st.plotly_chart copies it), so the twin, a toggle back and a revisit cost nothing.
+@st.cache_resource(max_entries=64, show_spinner="Drawing the net…")
+def cached_diagram(spec: rc.NetSpec) -> tuple:
+    """(the diagram of `spec`'s net, its SVG for the download button)."""
+    summary = cached_summary(spec)
+    figure = architecture_figure(summary.layout, title=f"{spec.name} · {rc.human_count(summary.params)} params")
+    return figure, diagram_svg(figure)
 
 
 st.title("Architecture")
@@ -47,13 +60,12 @@ st.markdown(
 cols = st.columns(2, gap="medium")
 for col, summary in zip(cols, (chosen, other)):
     with col:
-        title = f"{summary.spec.name} · {rc.human_count(summary.params)} params"
-        figure, name = architecture_figure(summary.layout, title=title), f"{summary.spec.name}-diagram"
+        (figure, svg), name = cached_diagram(summary.spec), f"{summary.spec.name}-diagram"
         # The camera button is the only one: plotly draws the PNG in the browser (no export engine needed).
         st.plotly_chart(figure, width="stretch", key=f"diagram.{summary.spec.skip}",
                         config={"displaylogo": False, "modeBarButtons": [["toImage"]],
                                 "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}})
-        st.download_button("Download as SVG", diagram_svg(figure), file_name=f"{name}.svg", mime="image/svg+xml",
+        st.download_button("Download as SVG", svg, file_name=f"{name}.svg", mime="image/svg+xml",
                            key=f"diagram.svg.{summary.spec.skip}", icon=":material/download:",
                            help="As PNG: the camera button at the diagram's top right.")
 

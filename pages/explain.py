@@ -29,8 +29,10 @@ from resnet_core.runs.reference import is_reference
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
 from ui.spec_state import remember_spec
+from ui.threads import share_cpu_with_training
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 SAMPLES = Path(__file__).resolve().parent.parent / "assets" / "samples"
 IMAGENET = "imagenet:"  # prefix of the ImageNet models' keys in the model picker

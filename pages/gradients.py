@@ -23,8 +23,10 @@ from ui.data import shapes
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
 from ui.spec_state import NORM_LABELS
+from ui.threads import share_cpu_with_training
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 st.title("Gradients")
 st.markdown(

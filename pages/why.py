@@ -26,8 +26,10 @@ from resnet_core.runs.reference import LANDSCAPE_PARAMS, is_reference
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
+from ui.threads import share_cpu_with_training
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 LESION_IMAGES = 1000  # test images per evaluation (Veit et al. use the whole CIFAR-10 test set)
 # One fixed batch, as Li et al. evaluate their surfaces on; the CPU defaults below are those the reference
