@@ -5,8 +5,9 @@ forever: the same until it is asked to stop (an old server's worker that outlive
 exit: exits with code 3 without a word.
 
 `python fake_worker.py standby ROOT` is a stand-in standby worker (worker.standby): it waits for a run id on
-stdin, then works as `slow` on that run, its output in the run's worker.log; `broken-standby` exits at once
-with code 4 and a message on stderr (a standby that cannot start: an import error, say).
+stdin, then, a second later, works as `slow` on that run, its output in the run's worker.log;
+`broken-standby` exits at once with code 4 and a message on stderr (a standby that cannot start: an import
+error, say).
 """
 
 import os
@@ -40,6 +41,7 @@ def standby(root: str) -> None:
     os.dup2(log, 1)
     os.dup2(log, 2)
     print(f"standby {os.getpid()} took run {run_id}", flush=True)
+    time.sleep(1.0)  # as a real run's start (data, net): its first step comes a while after
     slow(root, run_id)
 
 

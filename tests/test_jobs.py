@@ -171,6 +171,23 @@ def test_the_next_run_goes_to_the_standby_worker_and_a_new_one_follows(runner_fa
     assert len(runner.store.steps(run_id)["step"]) == 100
 
 
+def test_a_new_standby_worker_waits_for_the_first_step_of_the_run_just_started(runner_factory, monkeypatch):
+    """Its imports would slow that run's start (a fresh install's first run renders the dataset then)."""
+    monkeypatch.setattr(jobs, "STANDBY_AFTER_SECONDS", 600.0)
+    runner = runner_factory(max_parallel=1, command=slow_worker, standby=fake_standby)
+    wait_for(lambda: runner.standby_pid() is not None)
+    ready = runner.standby_pid()
+    run_id = runner.submit(SPEC, {})
+    wait_for(lambda: runner.standby_pid() != ready)
+    while True:
+        standby = runner.standby_pid()  # before the steps: a standby seen now came after a stored step
+        if len(runner.store.steps(run_id)["step"]):
+            break
+        assert standby is None, "a standby worker started before the run's first step"
+        time.sleep(0.02)
+    wait_for(lambda: runner.standby_pid() not in (None, ready), timeout=30)  # not STANDBY_AFTER_SECONDS later
+
+
 def test_a_run_in_the_standby_worker_stops_dies_and_resumes_like_any_other(runner_factory, quick_standby):
     runner = runner_factory(max_parallel=1, command=slow_worker, standby=fake_standby)
     wait_for(lambda: runner.standby_pid() is not None)

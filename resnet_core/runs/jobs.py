@@ -16,10 +16,11 @@ The runner keeps one *standby* worker ready (`python -m resnet_core.runs.worker 
 ahead of its run, it has imported torch and warmed up (worker.warm_up) and waits for a run id on its stdin.
 The next run to start goes to it, so pressing Train does not wait ~2.5 s for an interpreter to import torch
 (BENCHMARKS.md, "Time to first point"); the run then looks exactly as if its worker had been started for
-it (its pid, niceness, log, stop and kill handling). A new standby worker starts STANDBY_AFTER_SECONDS after
-the last worker started, so its imports do not slow that run's first steps. It is not used, and is replaced,
-when this process's environment or working folder changed since it started (it would train with the old
-one); one that exits on its own is logged and replaced after STANDBY_RETRY_SECONDS (runs start cold
+it (its pid, niceness, log, stop and kill handling). A new standby worker starts once the runs started since
+the last one have stored their first step (at most STANDBY_AFTER_SECONDS after the last start), so its imports
+do not slow their start (a fresh install's first run renders the embedded dataset first). It is not used,
+and is replaced, when this process's environment or working folder changed since it started (it would train
+with the old one); one that exits on its own is logged and replaced after STANDBY_RETRY_SECONDS (runs start cold
 meanwhile). It ends with the runner (`shutdown`), or when this process ends (its stdin closes).
 
 With the `ray` executor (executors.py: `executor="ray"`, env RESNET_LAB_EXECUTOR=ray, or RAY_ADDRESS set)
@@ -52,9 +53,10 @@ log = logging.getLogger(__name__)
 
 # Signals that mean "someone stopped this process" rather than "it crashed": the run can resume.
 KILL_SIGNALS = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
-# A new standby worker starts this long after the last worker started: its imports (~2.5 s of a core on the
-# 2-core machine) would otherwise compete with the first steps of the run that just started.
-STANDBY_AFTER_SECONDS = 10.0
+# A new standby worker waits for the runs just started to store their first step, or this long after the last
+# start: its imports (~2.5 s of a core on the 2-core machine) would compete with their start. A worker started
+# 10 s after a fresh install's first run slowed it by seconds in the middle of its rendering (BENCHMARKS.md).
+STANDBY_AFTER_SECONDS = 60.0
 STANDBY_RETRY_SECONDS = 60.0  # after a standby worker exited without a run (a broken install, say)
 
 
@@ -158,7 +160,9 @@ class JobRunner:
             standby = standby_command if command is None or standby else None
         self._standby_command = standby if self.remote is None and standby else None
         self._standby: _Standby | None = None
-        self._standby_after = 0.0  # time.monotonic() before which no standby worker starts
+        self._standby_after = 0.0  # time.monotonic() after which a standby worker starts whatever is starting
+        self._retry_after = 0.0  # time.monotonic() before which no standby worker starts (one just failed)
+        self._starting: set[str] = set()  # runs started since, without a stored step yet: no standby meanwhile
         self._poll = poll_seconds
         self._workers: dict[str, subprocess.Popen] = {}
         self._lock = threading.Lock()
@@ -263,6 +267,7 @@ class JobRunner:
                 if not self.store.claim(run.id, pid=os.getpid()):
                     continue  # another runner took it
                 self._standby_after = time.monotonic() + STANDBY_AFTER_SECONDS
+                self._starting.add(run.id)
                 standby, self._standby = self._standby, None
                 proc = standby.take(run.id) if standby is not None else None
                 if proc is None:
@@ -289,16 +294,29 @@ class JobRunner:
                             STANDBY_RETRY_SECONDS)
                 standby.end()
                 standby = self._standby = None
-                self._standby_after = time.monotonic() + STANDBY_RETRY_SECONDS
+                self._retry_after = time.monotonic() + STANDBY_RETRY_SECONDS
             elif standby is not None and standby.environment != _environment():
                 standby.end()  # it would train with the old environment: a new one
                 standby = self._standby = None
-            if standby is None and time.monotonic() >= self._standby_after:
-                try:
-                    self._standby = _Standby(self._standby_command(self.root))
-                except OSError as err:
-                    log.error("could not start a standby worker for %s: %s", self.root, err)
-                    self._standby_after = time.monotonic() + STANDBY_RETRY_SECONDS
+            now = time.monotonic()
+            if standby is not None or now < self._retry_after:
+                return
+            self._starting = {i for i in self._starting if self._still_starting(i)}
+            if self._starting and now < self._standby_after:
+                return
+            self._starting.clear()
+            try:
+                self._standby = _Standby(self._standby_command(self.root))
+            except OSError as err:
+                log.error("could not start a standby worker for %s: %s", self.root, err)
+                self._retry_after = now + STANDBY_RETRY_SECONDS
+
+    def _still_starting(self, run_id: str) -> bool:
+        """Whether a run this runner started is still before its first stored step (its worker alive)."""
+        proc = self._workers.get(run_id)
+        if proc is None or proc.poll() is not None:
+            return False
+        return self.store.count_steps(run_id, 2**62) == 0  # (a resumed run has its earlier steps: started)
 
     def _others_training_here(self) -> int:
         """Runs of this folder training on this machine in processes this runner did not start: a previous
