@@ -138,6 +138,7 @@ def visit(page, url: str, limit: float) -> float | None:
     """Seconds from navigation to a drawn page (its script done, at least one chart drawn)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    page.set_default_timeout(limit * 1000)
     t0 = time.monotonic()
     try:
         page.goto(url)
@@ -147,12 +148,14 @@ def visit(page, url: str, limit: float) -> float | None:
         settle(page)
     except PlaywrightTimeout:
         return None
+    finally:
+        page.set_default_timeout(120_000)
     return time.monotonic() - t0
 
 
 def scenarios(page, url: str) -> list[tuple[str, str, Callable[[], float | None] | None, list]]:
     """(page, control, what to do first (untimed, or timed as a visit: returns its seconds), [actions])."""
-    def go(path: str, then: Callable[[], None] | None = None, long: float = 600) -> Callable[[], None]:
+    def go(path: str, then: Callable[[], None] | None = None, long: float = 300) -> Callable[[], None]:
         def setup() -> None:
             page.set_default_timeout(long * 1000)
             page.goto(f"{url}{path}")
@@ -169,7 +172,7 @@ def scenarios(page, url: str) -> list[tuple[str, str, Callable[[], float | None]
         settle(page)
 
     return [
-        ("Architecture", "first visit at depth 1202", lambda: visit(page, f"{url}/architecture?depth=1202", 600), []),
+        ("Architecture", "first visit at depth 1202", lambda: visit(page, f"{url}/architecture?depth=1202", 180), []),
         ("Architecture", "depth 1202 → 1196 → …", None, [key(page, "Depth", "ArrowLeft")] * 3),
         ("Architecture", "depth 56 → 62 → …", go("/architecture?depth=56"), [key(page, "Depth", "ArrowRight")] * 4),
         ("Architecture", "shortcut, skip, pre-activation at depth 56", go("/architecture?depth=56"),
@@ -178,7 +181,7 @@ def scenarios(page, url: str) -> list[tuple[str, str, Callable[[], float | None]
         ("Gradients", "batch size at depth 56", go("/gradients"),
          [pick(page, "Batch size", "32"), pick(page, "Batch size", "16"), pick(page, "Batch size", "128"),
           pick(page, "Activation", "tanh")]),
-        ("Gradients", "depth 56 → 62 → …", None, [key(page, "Depth", "ArrowRight")] * 3),
+        ("Gradients", "depth 56 → 62 → …", go("/gradients"), [key(page, "Depth", "ArrowRight")] * 3),
         ("Gradients", "batch size at depth 110", go("/gradients", lambda: [key(page, "Depth", "ArrowRight")()
                                                                           or page.wait_for_timeout(150)
                                                                           for _ in range(9)]),
@@ -188,7 +191,9 @@ def scenarios(page, url: str) -> list[tuple[str, str, Callable[[], float | None]
         ("Explain", "add a method, ResNet-56 + plain-56", None,
          [choose_method(page, m) for m in ("SmoothGrad", "Occlusion")]),
         ("Responses", "epoch 14 → 13 → …", go("/responses"), [key(page, "Epoch", "ArrowLeft")] * 4),
-        ("Why it works", "toy depth 50 → 20 → …", go("/why"),
+        ("Why it works", "first visit (lesion study of the 20-layer pair)", lambda: visit(page, f"{url}/why", 400), []),
+        ("Why it works", "toy depth 50 → 20 → …",
+         lambda: page.get_by_role("tab", name="Shattered gradients").click() or page.wait_for_timeout(500),
          [key(page, "Depth (layers or blocks)", "ArrowLeft")] * 3),
         ("Why it works", "trained / initial weights (cached)", None,
          [click_text(page, "stRadio", "Weights", "at initialisation"),
@@ -236,6 +241,7 @@ def measure(browser, data: Path, training: bool, only: set[str] | None, limit: f
                     row["run_status"] = store.get(run_id).status
                 rows.append(row)
                 log(f"  {name} · {control}: {shown} (median {row['median']}; load {row['load_average'][0]})")
+                log("  row: " + json.dumps(row))  # kept in the log should a later page not finish
             context.close()
         result = {"training": training, "rows": rows}
         if run_id is not None:
