@@ -27,6 +27,7 @@ TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
 SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
+POLL_SECONDS = 2.0  # while runs train, the live view (progress bars) is read this often
 DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 WARMUPS = {"none": "none", "error": "lr ÷10 until the training error is below 80% (§4.2)",
            "epoch": "lr ÷10 for the first epoch"}
@@ -160,14 +161,26 @@ chosen = st.multiselect("Runs shown", list(reversed(by_id)), key=SHOWN,
 set_selected(chosen)
 
 
-def live_view() -> None:
-    reader = live_reader()  # shared with every tab: one read of each run a second, only the new rows
-    runs = []
+def shown_runs() -> list:
+    """The chosen runs as the server's LiveReader last read them (shared with every tab: one read of each run
+    a second, only the new rows)."""
+    reader, runs = live_reader(), []
     for run_id in (i for i in chosen if i in by_id):
         try:
             runs.append(reader.get(run_id))
         except KeyError:  # deleted in another tab meanwhile
             continue
+    return runs
+
+
+def starting(runs: list) -> bool:
+    """A shown run is in its first `log_every` steps (the trainer logs those one by one)."""
+    reader = live_reader()
+    return any(r.active and reader.version(r.id)[2] <= r.config.log_every for r in runs)  # (…, last step, …)
+
+
+def live_view() -> None:
+    runs = shown_runs()
     for run in runs:
         row = st.columns([2.2, 5, 1])
         row[0].markdown(f"{badge(run)} **{markdown_text(run_label(run))}**")  # a name is text, not Markdown
@@ -184,19 +197,18 @@ def live_view() -> None:
     if not runs:
         st.info("Choose runs to show above.")
         return
+    reader = live_reader()
+
     def charts() -> list:
         series = series_for(reader, runs)
         return [error_figure(series, "Error: thin dashed = training, bold = test"), loss_figure(series)]
 
     # One build for every tab, redrawn at most every CHART_SECONDS while runs train (the progress bars above
-    # move every second); at once when they end, and while a shown run is in its first `log_every` steps (the
-    # trainer logs those one by one): a new run's first points show within a poll, not up to CHART_SECONDS
-    # later (issue 12.5).
+    # move at every poll); at once when they end, and while a shown run is in its first `log_every` steps:
+    # a new run's first points show within a poll, not up to CHART_SECONDS later (issue 12.5).
     versions = tuple(reader.version(r.id) for r in runs)
-    starting = any(r.active and version[2] <= r.config.log_every  # version: (status, name, last step, epochs)
-                   for r, version in zip(runs, versions))
-    errors, losses = figure_board().get(("train", *(r.id for r in runs)), versions, charts,
-                                        every=CHART_SECONDS if any(r.active for r in runs) and not starting else 0.0)
+    throttle = CHART_SECONDS if any(r.active for r in runs) and not starting(runs) else 0.0
+    errors, losses = figure_board().get(("train", *(r.id for r in runs)), versions, charts, every=throttle)
     left, right = st.columns(2)
     left.plotly_chart(errors, width="stretch", key="chart.error")
     right.plotly_chart(losses, width="stretch", key="chart.loss")
@@ -204,9 +216,15 @@ def live_view() -> None:
                "augmented images when augmentation is on); test error is measured on the whole test set after "
                "each epoch.")
     polling_changed("train", any(r.active for r in runs))
+    polling_changed("train.starting", starting(runs))
 
 
-live_fragment(live_view, "train", any(by_id[i].active for i in chosen), every=1.0)
+# Every open tab reruns this view at each poll, and each rerun costs the tab's browser ~50 ms of CPU (on
+# the same cores as the training, on a laptop): poll every POLL_SECONDS, every second only while a shown run
+# is in its first steps (BENCHMARKS.md, "Ten viewers"). The page reruns once when that phase ends.
+active = any(by_id[i].active for i in chosen)
+st.session_state["train.starting.was_active"] = active and starting(shown_runs())
+live_fragment(live_view, "train", active, every=1.0 if st.session_state["train.starting.was_active"] else POLL_SECONDS)
 
 st.subheader("All runs")
 table = pd.DataFrame([run_row(store, r) for r in reversed(all_runs)])

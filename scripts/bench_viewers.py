@@ -40,17 +40,46 @@ from resnet_core.runs.store import RunStore  # noqa: E402
 BATCH = 128
 
 
-def speed(store: RunStore, run_id: str, seconds: float) -> dict:
-    """The run's training speed over the next `seconds`."""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(server_port: str, worker_pid: int | None) -> dict[str, float]:
+    """CPU seconds used so far (user + system, Linux /proc) by the server, the training worker, chromium's
+    processes, and the whole machine — so a window's cost can be split between them."""
+    out = {"server": 0.0, "worker": 0.0, "browser": 0.0}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+        if worker_pid is not None and int(proc.name) == worker_pid:
+            out["worker"] += used
+        elif any(b"streamlit" in a for a in argv) and server_port.encode() in argv:
+            out["server"] += used
+        elif argv and b"chrom" in argv[0]:
+            out["browser"] += used
+    busy = Path("/proc/stat").read_text().split("\n")[0].split()[1:]
+    out["machine"] = (sum(int(v) for v in busy) - int(busy[3]) - int(busy[4])) / TICK  # all but idle, iowait
+    return out
+
+
+def speed(store: RunStore, run_id: str, seconds: float, port: str = "") -> dict:
+    """The run's training speed over the next `seconds`, and the share of the two cores each part used."""
     start, t0 = store.get(run_id).progress.get("step", 0), time.monotonic()
+    cpu0 = cpu_seconds(port, store.get(run_id).pid)
     time.sleep(seconds)
     run = store.get(run_id)
     elapsed = time.monotonic() - t0
+    cpu1 = cpu_seconds(port, run.pid)
     end = run.progress.get("step", 0)
     rows = store.steps(run_id, since_step=start)
     rates = [r for s, r in zip(rows["step"], rows["images_per_second"]) if s <= end]
     return {"steps_images_per_s": round(statistics.median(rates), 1) if rates else None,
-            "progress_images_per_s": round((end - start) * BATCH / elapsed, 1), "status": run.status}
+            "progress_images_per_s": round((end - start) * BATCH / elapsed, 1), "status": run.status,
+            # cores in use on average (2.0 = both cores busy all the time)
+            "cores": {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in cpu0}}
 
 
 def load_tab(context, url: str, limit: float) -> tuple[object, float | None]:
@@ -68,7 +97,7 @@ def load_tab(context, url: str, limit: float) -> tuple[object, float | None]:
     return page, time.monotonic() - t0
 
 
-def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log) -> dict:
+def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log, frozen: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-viewers-"))
     try:
         store = RunStore(work / "runs")
@@ -86,7 +115,8 @@ def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log
                 time.sleep(1)
             page.close()
             time.sleep(10)  # warm: nothing polls
-            alone = speed(store, run_id, seconds)
+            port = url.rsplit(":", 1)[1]
+            alone = speed(store, run_id, seconds, port)
             log(f"  no tabs: {alone}")
             pages, loads = [], []
             for i in range(tabs):
@@ -96,11 +126,19 @@ def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log
                 log(f"  tab {i + 1}: " + (f"loaded in {seconds_to_load:.1f} s" if seconds_to_load is not None
                                           else f"not loaded within {limit:.0f} s"))
             time.sleep(5)
-            watched = speed(store, run_id, seconds)
+            if frozen:  # the polling's own cost: the run stays "running", its worker paused
+                worker = store.get(run_id).pid
+                os.kill(worker, signal.SIGSTOP)
+                try:
+                    watched = speed(store, run_id, seconds, port)
+                finally:
+                    os.kill(worker, signal.SIGCONT)
+            else:
+                watched = speed(store, run_id, seconds, port)
             log(f"  {tabs} tabs: {watched}")
             context.close()
             time.sleep(10)
-            after = speed(store, run_id, seconds)  # again with no tabs: the machine's drift, bracketed
+            after = speed(store, run_id, seconds, port)  # again with no tabs: the machine's drift, bracketed
             log(f"  no tabs again: {after}")
         return {"tab_load_seconds": loads, "alone": alone, "watched": watched, "alone_after": after,
                 "load_average": os.getloadavg()}
@@ -123,6 +161,9 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=300.0, help="give up on a tab after this many seconds")
     parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "resnet-lab-bench-data"))
     parser.add_argument("--json", default=None, help="also write the results here")
+    parser.add_argument("--frozen", action="store_true",
+                        help="pause the worker (SIGSTOP) while the tabs are watched: what the polling alone costs "
+                        "the server and the browser, in cores, without training competing for them")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -134,7 +175,7 @@ def main() -> None:
         for r in range(args.repeats):
             print(f"repeat {r + 1}/{args.repeats}", flush=True)
             results.append(one_repeat(browser, data, args.tabs, args.seconds, args.limit,
-                                      lambda s: print(s, flush=True)))
+                                      lambda s: print(s, flush=True), args.frozen))
         browser.close()
     last = [r["tab_load_seconds"][-1] or float("inf") for r in results]
     # Watched against the mean of the tab-less windows before and after it (the load of a shared machine drifts).
