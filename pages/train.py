@@ -28,6 +28,7 @@ SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and 
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
 POLL_SECONDS = 2.0  # while runs train, the live view (progress bars) is read this often
+STARTING_POLL_SECONDS = 0.5  # … and while a shown run is in its first steps: its first point shows at once
 DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 WARMUPS = {"none": "none", "error": "lr ÷10 until the training error is below 80% (§4.2)",
            "epoch": "lr ÷10 for the first epoch"}
@@ -219,12 +220,13 @@ def live_view() -> None:
     polling_changed("train.starting", starting(runs))
 
 
-# Every open tab reruns this view at each poll, and each rerun costs the tab's browser ~50 ms of CPU (on
-# the same cores as the training, on a laptop): poll every POLL_SECONDS, every second only while a shown run
-# is in its first steps (BENCHMARKS.md, "Ten viewers"). The page reruns once when that phase ends.
+# Every open tab reruns this view at each poll, and each rerun costs the tab's browser tens of ms of CPU (on
+# the same cores as the training, on a laptop): poll every POLL_SECONDS, more often only while a shown run is
+# in its first steps (BENCHMARKS.md, "Ten viewers", "Time to first point"); the page reruns once when that ends.
 active = any(by_id[i].active for i in chosen)
 st.session_state["train.starting.was_active"] = active and starting(shown_runs())
-live_fragment(live_view, "train", active, every=1.0 if st.session_state["train.starting.was_active"] else POLL_SECONDS)
+live_fragment(live_view, "train", active,
+              every=STARTING_POLL_SECONDS if st.session_state["train.starting.was_active"] else POLL_SECONDS)
 
 st.subheader("All runs")
 table = pd.DataFrame([run_row(store, r) for r in reversed(all_runs)])

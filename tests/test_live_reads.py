@@ -55,6 +55,26 @@ def test_a_reader_reads_each_run_once_per_ttl_and_only_new_steps(tmp_path):
     assert reader.version(run_id) == version  # nothing new: the same version, so the same figures
 
 
+def test_a_run_waiting_for_its_first_step_is_read_again_sooner(tmp_path):
+    """Right after Train is pressed a person waits for the first point: a queued or running run without a
+    step is re-read after `starting_ttl`, one with steps (or one that ended) after `ttl`."""
+    store = RunStore(tmp_path / "runs")
+    waiting = store.create(SPEC, {}, status="running")
+    ended = store.create(SPEC, {}, status="failed")
+    spy = Spy(store)
+    reader = LiveReader(spy, ttl=60.0, starting_ttl=0.1)
+    reader.steps(waiting), reader.steps(ended)
+    time.sleep(0.15)
+    reader.steps(waiting), reader.steps(ended)
+    assert spy.reads == [-1, -1, -1]  # the waiting run read again, the ended one not
+    store.add_steps(waiting, rows(1, 1))
+    time.sleep(0.15)
+    assert list(reader.steps(waiting)["step"]) == [1]
+    time.sleep(0.15)
+    reader.steps(waiting)
+    assert len(spy.reads) == 4  # it has a step now: `ttl` again
+
+
 def test_a_reader_notices_steps_rewritten_by_a_resume(tmp_path):
     store = RunStore(tmp_path / "runs")
     run_id = store.create(SPEC, {}, status="running")

@@ -35,8 +35,12 @@ class _Entry:
 class LiveReader:
     """Cached, incremental reads of runs for live views; thread-safe (Streamlit serves sessions in threads)."""
 
-    def __init__(self, store: RunStore, ttl: float = 1.0, forget_after: float = 300.0) -> None:
-        self.store, self.ttl, self.forget_after = store, ttl, forget_after
+    def __init__(self, store: RunStore, ttl: float = 1.0, forget_after: float = 300.0,
+                 starting_ttl: float = 0.25) -> None:
+        # `starting_ttl`: for a queued or running run with no step yet, whose first point a person waits for
+        # right after pressing Train (issue 12.5): with the page's poll, a read up to `ttl` old could hold the
+        # first point back by most of a second more.
+        self.store, self.ttl, self.forget_after, self.starting_ttl = store, ttl, forget_after, starting_ttl
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
 
@@ -64,7 +68,8 @@ class LiveReader:
         now = time.monotonic()
         with self._lock:  # one session reads, the others wait a few milliseconds and share what it read
             entry = self._entries.get(run_id)
-            if entry is None or now - entry.read_at >= self.ttl:
+            ttl = self.starting_ttl if entry is not None and entry.run.active and entry.last_step < 0 else self.ttl
+            if entry is None or now - entry.read_at >= ttl:
                 entry = self._read(run_id, entry, now)
                 self._entries[run_id] = entry
             entry.asked_at = now  # before forgetting: a new entry must not count as asked for at time 0
