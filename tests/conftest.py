@@ -194,6 +194,14 @@ def shapes_root(tmp_path_factory):
     return tmp_path_factory.mktemp("data")
 
 
+@pytest.fixture(autouse=True)
+def _no_data_in_home(monkeypatch, shapes_root):
+    """Tests never read or write the user's data folder: where a test sets none, RESNET_LAB_DATA is the
+    session's (the app's standby worker renders the embedded set into it ahead of a first run)."""
+    if not os.environ.get("RESNET_LAB_DATA"):
+        monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
+
+
 def start_run_from_train_page(page, app_url: str, epochs: int) -> None:
     """Start ResNet-8 on 1,000 embedded images for `epochs` epochs through the Train page's form, as a user."""
     page.goto(f"{app_url}/train?depth=8")

@@ -144,6 +144,30 @@ def test_a_standby_worker_whose_runner_is_gone_ends_without_a_run(tmp_path):
     assert store.get(run_id).status == "queued" and not store.run_dir(run_id).exists()
 
 
+def test_the_apps_standby_worker_renders_the_embedded_dataset_while_it_waits(tmp_path):
+    """On a fresh install the first run would render the embedded set (~8 s here) before its first step:
+    the app's standby worker (`--prepare shapes`, ui/runs.py) renders and caches it while it waits; one
+    without a run then ends at the end of its stdin, as any standby worker does."""
+    import subprocess
+
+    from resnet_core.data.datasets import shapes_cache
+    from resnet_core.runs.jobs import standby_command
+    from ui.runs import _runner_for
+
+    data = tmp_path / "data"
+    command = standby_command(str(tmp_path / "runs"), prepare="shapes")
+    out = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parent.parent, env=dict(os.environ, RESNET_LAB_DATA=str(data)))
+    assert out.returncode == 0, out.stderr
+    assert shapes_cache(data, 0).is_file()
+    assert rc.load_dataset("shapes", root=data, train_size=100, test_size=10).train_images.shape[0] == 100
+    app_runner = _runner_for(str(tmp_path / "app-runs"))  # the app's runner asks its standby worker for it
+    try:
+        assert app_runner._standby_command(app_runner.root)[-2:] == ["--prepare", "shapes"]
+    finally:
+        app_runner.shutdown()
+
+
 def test_a_workers_first_step_is_written_at_once(tmp_path, monkeypatch):
     """The curve of a new run starts as soon as its first step is done (issue 12.5): the "training" phase
     event has just flushed, and the step waited FLUSH_SECONDS for the next flush. Later steps are buffered."""

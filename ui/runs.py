@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
-from resnet_core.runs.jobs import JobRunner
+from resnet_core.runs.jobs import JobRunner, standby_command
 from resnet_core.runs.reader import LiveReader
 from resnet_core.runs.store import Run, StoreCorrupt, move_aside, runs_dir
 
@@ -25,7 +27,9 @@ BADGES = {  # status -> (colour, icon)
 
 @st.cache_resource(show_spinner=False)
 def _runner_for(root: str) -> JobRunner:
-    return JobRunner(root)
+    # Its standby worker renders the embedded dataset while it waits, on a fresh install: the first press of
+    # Train then does not wait ~8 s for it (issue 12.5; BENCHMARKS.md, "Time to first point").
+    return JobRunner(root, standby=functools.partial(standby_command, prepare="shapes"))
 
 
 @st.cache_resource(show_spinner=False)

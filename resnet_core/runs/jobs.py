@@ -74,9 +74,11 @@ def worker_command(root: str, run_id: str) -> list[str]:
     return [sys.executable, "-m", "resnet_core.runs.worker", root, run_id]
 
 
-def standby_command(root: str) -> list[str]:
-    """A worker started before its run: it reads the run id from stdin (worker.standby)."""
-    return [sys.executable, "-m", "resnet_core.runs.worker", root, "--standby"]
+def standby_command(root: str, prepare: str | None = None) -> list[str]:
+    """A worker started before its run: it reads the run id from stdin (worker.standby). `prepare`: a
+    dataset it makes ready while it waits (the app's: the embedded set, rendered on a fresh install)."""
+    return [sys.executable, "-m", "resnet_core.runs.worker", root, "--standby", *(["--prepare", prepare]
+                                                                                if prepare else [])]
 
 
 class _Standby:

@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from ..data.datasets import load_dataset
+from ..data.datasets import load_dataset, prepare_dataset
 from ..data.loader import batches_per_epoch
 from ..model.net import build_net
 from ..training.device import describe_device, pick_device
@@ -202,13 +202,20 @@ def run_worker(root: str, run_id: str) -> None:
     _work(RunStore(root), run_id)
 
 
-def standby(root: str) -> None:
+def standby(root: str, prepare: str | None = None) -> None:
     """Entry point of a worker process started before its run (jobs.JobRunner keeps one ready): lower its
     priority, import and warm up (`warm_up`), then wait for one line on stdin — the id of the run to train —
     and train it as `run_worker` would, its output going to the run's worker.log. An empty line or the end
     of stdin (the runner shut down, or its process is gone) ends the process without a run."""
     os.nice(WORKER_NICENESS)  # the warm-up is background work too: a page's script comes first
     warm_up()
+    if prepare:
+        # On a fresh install the first run would render the embedded set first (~8 s here; issue 12.5): done
+        # now, while the person reads the app. A run handed over meanwhile waits in stdin until it is done.
+        try:
+            prepare_dataset(prepare)
+        except Exception as err:  # noqa: BLE001 - the run that needs the data reports it properly
+            print(f"could not prepare {prepare}: {err}", file=sys.stderr)
     run_id = sys.stdin.readline().strip()
     if not run_id:
         return
@@ -266,7 +273,7 @@ def _stop_checker(store: RunStore, run_id: str, share: ThreadShare | None = None
 
 
 if __name__ == "__main__":  # see jobs.worker_command and jobs.standby_command
-    if sys.argv[2] == "--standby":  # python -m resnet_core.runs.worker RUNS_ROOT --standby
-        standby(sys.argv[1])
+    if sys.argv[2] == "--standby":  # python -m resnet_core.runs.worker RUNS_ROOT --standby [--prepare NAME]
+        standby(sys.argv[1], sys.argv[4] if sys.argv[3:4] == ["--prepare"] else None)
     else:  # python -m resnet_core.runs.worker RUNS_ROOT RUN_ID
         run_worker(sys.argv[1], sys.argv[2])
