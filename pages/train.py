@@ -1,5 +1,7 @@
 """Train: start runs in the background, watch their curves live, compare residual and plain nets."""
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -16,7 +18,7 @@ from resnet_core.runs.experiments import (
     new_twins_id,
     quick_recipe,
 )
-from ui.live import figure_board, live_fragment, polling_changed
+from ui.live import figure_board, live_fragment, polling_changed, run_starting
 from ui.navigation import leave_pages_directory_mode
 from ui.runs import badge, get_runner, live_reader, selected_ids, set_selected
 from ui.spec_state import current_spec, remember_spec, spec_editor
@@ -175,9 +177,9 @@ def shown_runs() -> list:
 
 
 def starting(runs: list) -> bool:
-    """A shown run is in its first `log_every` steps (the trainer logs those one by one)."""
-    reader = live_reader()
-    return any(r.active and reader.version(r.id)[2] <= r.config.log_every for r in runs)  # (…, last step, …)
+    """A shown run is in its first steps (ui/live.run_starting)."""
+    reader, now = live_reader(), time.time()
+    return any(run_starting(r, reader.version(r.id)[2], now) for r in runs)  # version: (…, last step, …)
 
 
 def live_view() -> None:

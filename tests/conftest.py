@@ -57,7 +57,7 @@ def app_runs_dir(tmp_path_factory) -> Path:
 def serve_app(runs: Path, data: Path, log_path: Path) -> Iterator[str]:
     """`streamlit run app.py` on a free port until the block ends; yields its URL once healthy."""
     port = _free_port()
-    env = dict(os.environ, RESNET_LAB_RUNS=str(runs), RESNET_LAB_DATA=str(data))
+    env = dict(os.environ, RESNET_LAB_RUNS=str(runs), RESNET_LAB_DATA=str(data), RESNET_LAB_STANDBY="1")
     log = open(log_path, "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
@@ -200,6 +200,22 @@ def _no_data_in_home(monkeypatch, shapes_root):
     session's (the app's standby worker renders the embedded set into it ahead of a first run)."""
     if not os.environ.get("RESNET_LAB_DATA"):
         monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
+
+
+@pytest.fixture(autouse=True)
+def _no_runs_in_the_checkout(monkeypatch, tmp_path_factory):
+    """Nor the checkout's own runs folder (`./runs`, the app's default): where a test sets no
+    RESNET_LAB_RUNS, an in-process page (the Architecture page counts the runs training) gets an empty one."""
+    if not os.environ.get("RESNET_LAB_RUNS"):
+        monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path_factory.mktemp("runs") / "runs"))
+
+
+@pytest.fixture(autouse=True)
+def _no_standby_workers_in_process(monkeypatch):
+    """Runners made in the test process keep no standby worker unless a test asks for one: the app's pages
+    run in-process (AppTest) keep their runner for the rest of the session, and each one's standby held
+    ~900 MB of resident memory until pytest ended. A served app (`serve_app`) keeps its one standby."""
+    monkeypatch.setenv("RESNET_LAB_STANDBY", "0")
 
 
 def start_run_from_train_page(page, app_url: str, epochs: int) -> None:

@@ -224,6 +224,21 @@ def test_a_standby_worker_from_another_environment_is_not_used(runner_factory, q
     assert "RESNET_LAB_TEST_CHANGED=1" in Path(f"/proc/{new}/environ").read_bytes().decode(errors="replace")
 
 
+def test_a_standby_worker_is_kept_when_only_what_no_worker_reads_changes(runner_factory, quick_standby,
+                                                                         monkeypatch):
+    """The server's own imports set variables no worker reads (torch's inductor TORCHINDUCTOR_CACHE_DIR at an
+    optimizer's first use, matplotlib MPLBACKEND): the ready standby worker takes the next run all the same."""
+    runner = runner_factory(max_parallel=1, command=slow_worker, standby=fake_standby)
+    wait_for(lambda: runner.standby_pid() is not None)
+    ready = runner.standby_pid()
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", "/tmp/somewhere")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    time.sleep(0.3)  # a few of the runner's polls
+    run_id = runner.submit(SPEC, {})
+    wait_for(lambda: len(runner.store.steps(run_id)["step"]) >= 1)
+    assert runner.store.get(run_id).pid == ready
+
+
 def test_a_standby_worker_that_cannot_start_is_logged_and_runs_start_their_own(runner_factory, quick_standby,
                                                                                caplog):
     runner = runner_factory(max_parallel=1, command=slow_worker, standby=broken_standby)
@@ -242,7 +257,11 @@ def test_shutdown_ends_the_standby_worker(runner_factory):
     assert not alive(pid) and runner.standby_pid() is None
 
 
-def test_no_standby_worker_unless_the_workers_are_the_default_ones(runner_factory):
+def test_no_standby_worker_unless_the_workers_are_the_default_ones(runner_factory, monkeypatch):
+    monkeypatch.setenv("RESNET_LAB_STANDBY", "1")  # the default outside the tests (conftest sets "0")
     assert runner_factory(command=slow_worker)._standby_command is None
     assert runner_factory(standby=False)._standby_command is None
     assert runner_factory()._standby_command is jobs.standby_command
+    monkeypatch.setenv("RESNET_LAB_STANDBY", "0")  # off: a machine short of memory
+    assert runner_factory()._standby_command is None
+    assert runner_factory(standby=True)._standby_command is jobs.standby_command  # asked for explicitly

@@ -143,3 +143,18 @@ def test_a_reader_forgets_runs_nobody_asked_for_and_keeps_the_rest(tmp_path):
     time.sleep(0.3)
     reader.get(second)
     assert set(reader._entries) == {second}
+
+
+def test_a_run_is_starting_while_it_runs_its_first_steps_or_was_just_queued(tmp_path):
+    """The Train page polls fast for a starting run (its first point shows at once), but not for one queued
+    behind others for long, nor for one past its first `log_every` steps or ended."""
+    from ui.live import STARTING_QUEUE_SECONDS, run_starting
+
+    store = RunStore(tmp_path / "runs")
+    queued, running, done = (store.get(store.create(SPEC, {}, status=s)) for s in ("queued", "running", "completed"))
+    now = queued.created_at
+    assert run_starting(queued, -1, now + 1.0)
+    assert not run_starting(queued, -1, now + STARTING_QUEUE_SECONDS + 1.0)
+    assert run_starting(running, -1, now) and run_starting(running, running.config.log_every, now)
+    assert not run_starting(running, running.config.log_every + 1, now)
+    assert not run_starting(done, -1, now)

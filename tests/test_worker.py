@@ -144,7 +144,7 @@ def test_a_standby_worker_whose_runner_is_gone_ends_without_a_run(tmp_path):
     assert store.get(run_id).status == "queued" and not store.run_dir(run_id).exists()
 
 
-def test_the_apps_standby_worker_renders_the_embedded_dataset_while_it_waits(tmp_path):
+def test_the_apps_standby_worker_renders_the_embedded_dataset_while_it_waits(tmp_path, monkeypatch):
     """On a fresh install the first run would render the embedded set (~8 s here) before its first step:
     the app's standby worker (`--prepare shapes`, ui/runs.py) renders and caches it while it waits; one
     without a run then ends at the end of its stdin, as any standby worker does."""
@@ -161,6 +161,7 @@ def test_the_apps_standby_worker_renders_the_embedded_dataset_while_it_waits(tmp
     assert out.returncode == 0, out.stderr
     assert shapes_cache(data, 0).is_file()
     assert rc.load_dataset("shapes", root=data, train_size=100, test_size=10).train_images.shape[0] == 100
+    monkeypatch.setenv("RESNET_LAB_STANDBY", "1")  # as in the app (conftest turns it off in-process)
     app_runner = _runner_for(str(tmp_path / "app-runs"))  # the app's runner asks its standby worker for it
     try:
         assert app_runner._standby_command(app_runner.root)[-2:] == ["--prepare", "shapes"]

@@ -76,3 +76,16 @@ def polling_changed(key: str, active: bool) -> None:
     if active != st.session_state.get(f"{key}.was_active", False):
         st.session_state[f"{key}.was_active"] = active
         st.rerun()
+
+
+STARTING_QUEUE_SECONDS = 10.0  # a run queued longer than this waits for a free worker: it is not starting
+
+
+def run_starting(run, last_step: int, now: float) -> bool:
+    """Whether `run` (last stored step `last_step`; -1: none) is in its first `log_every` steps, which the
+    trainer logs one by one and a person who just pressed Train watches appear: running, or queued for less
+    than STARTING_QUEUE_SECONDS. A run waiting behind others longer is not: the views polling faster for
+    starting runs would poll fast for as long as it waits. `now`: time.time()."""
+    if run.status == "queued":
+        return now - run.created_at < STARTING_QUEUE_SECONDS
+    return run.status == "running" and last_step <= run.config.log_every

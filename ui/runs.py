@@ -6,7 +6,7 @@ import functools
 
 import streamlit as st
 
-from resnet_core.runs.jobs import JobRunner, standby_command
+from resnet_core.runs.jobs import JobRunner, standby_command, standby_wanted
 from resnet_core.runs.reader import LiveReader
 from resnet_core.runs.store import Run, StoreCorrupt, move_aside, runs_dir
 
@@ -29,7 +29,7 @@ BADGES = {  # status -> (colour, icon)
 def _runner_for(root: str) -> JobRunner:
     # Its standby worker renders the embedded dataset while it waits, on a fresh install: the first press of
     # Train then does not wait ~8 s for it (issue 12.5; BENCHMARKS.md, "Time to first point").
-    return JobRunner(root, standby=functools.partial(standby_command, prepare="shapes"))
+    return JobRunner(root, standby=standby_wanted() and functools.partial(standby_command, prepare="shapes"))
 
 
 @st.cache_resource(show_spinner=False)

@@ -27,7 +27,7 @@ def sweep_once(root: Path, executor, runs: int, config) -> dict:
     import resnet_core as rc
     from resnet_core.runs.jobs import JobRunner
 
-    runner = JobRunner(root, max_parallel=1, executor=executor, poll_seconds=0.05)
+    runner = JobRunner(root, max_parallel=1, executor=executor, poll_seconds=0.05, standby=False)
     try:
         started = time.perf_counter()
         ids = [runner.submit(rc.NetSpec(depth=8), config.replace(seed=i)) for i in range(runs)]

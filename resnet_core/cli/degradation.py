@@ -51,7 +51,7 @@ def run_degradation(args: argparse.Namespace) -> int:
     # page's button takes. A runner of the app on the same runs folder may take some of them: they train
     # all the same, and this command follows them in the store.
     ids = [store.create(spec, config, dataset=preset.dataset, name=name) for spec, config, name in runs]
-    runner = JobRunner(store.root, poll_seconds=0.2, executor="local",
+    runner = JobRunner(store.root, poll_seconds=0.2, executor="local", standby=False,  # (jobs.py: for clicks)
                        only=lambda run: run.config.experiment == experiment)
     print(f"{preset.name}, {preset.dataset}, {describe_device(device)}: {describe_recipe(runs[0][1])}")
     print(f"experiment {experiment}: {len(runs)} runs, up to {runner.max_parallel} at a time "

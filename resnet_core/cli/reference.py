@@ -66,7 +66,7 @@ def run_reference(args: argparse.Namespace) -> int:
     try:
         store = RunStore(work)
         ids = [store.create(spec, config, dataset=preset.dataset, name=name) for spec, config, name in planned]
-        runner = JobRunner(store.root, poll_seconds=0.2, executor="local")
+        runner = JobRunner(store.root, poll_seconds=0.2, executor="local", standby=False)
         print(f"{preset.name}, {preset.dataset}, CPU: {describe_recipe(planned[0][1])}")
         print(f"{len(planned)} runs, up to {runner.max_parallel} at a time, in a scratch store ({work}); "
               f"the bundle goes to {out}")

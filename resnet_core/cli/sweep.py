@@ -100,7 +100,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     print(f"{preset.name}, {dataset}, {where}: {describe_recipe(config)}")
     print(f"sweep {sweep}: {len(ids)} runs ({len(args.depths)} depths{' × 2 twins' if args.twins else ''}"
           f" × {args.seeds} seeds) on the {args.executor} executor (runs dir: {store.root})")
-    runner = JobRunner(store.root, max_parallel=args.parallel, executor=executor, poll_seconds=0.2,
+    runner = JobRunner(store.root, max_parallel=args.parallel, executor=executor, poll_seconds=0.2, standby=False,
                        only=lambda run: run.config.experiment == sweep)
     try:
         ok = follow(store, runner, ids, config.epochs, args.retries)

@@ -21,7 +21,10 @@ the last one have stored their first step (at most STANDBY_AFTER_SECONDS after t
 do not slow their start (a fresh install's first run renders the embedded dataset first). It is not used,
 and is replaced, when this process's environment or working folder changed since it started (it would train
 with the old one); one that exits on its own is logged and replaced after STANDBY_RETRY_SECONDS (runs start cold
-meanwhile). It ends with the runner (`shutdown`), or when this process ends (its stdin closes).
+meanwhile). It ends with the runner (`shutdown`), or when this process ends (its stdin closes). It holds
+~360 MB while it waits: RESNET_LAB_STANDBY=0 turns it off (a machine short of memory; the tests that run
+pages in-process, whose runners live as long as pytest does — `standby_wanted`). The CLI's runners keep
+none: their runs are all queued at once, and a standby's imports would compete with the runs being timed.
 
 With the `ray` executor (executors.py: `executor="ray"`, env RESNET_LAB_EXECUTOR=ray, or RAY_ADDRESS set)
 the runner hands claimed runs to a RayExecutor instead of spawning workers: Ray tasks train them on a
@@ -72,6 +75,11 @@ def default_parallel_runs() -> int:
 
 def worker_command(root: str, run_id: str) -> list[str]:
     return [sys.executable, "-m", "resnet_core.runs.worker", root, run_id]
+
+
+def standby_wanted() -> bool:
+    """Whether runners keep a standby worker by default (env RESNET_LAB_STANDBY, default on; "0" is off)."""
+    return os.environ.get("RESNET_LAB_STANDBY", "1").strip() != "0"
 
 
 def standby_command(root: str, prepare: str | None = None) -> list[str]:
@@ -129,10 +137,18 @@ class _Standby:
                 self.proc.wait()
 
 
+# The environment variables a worker reads once at its start (its data and runs folders, its threads and
+# devices, where torch and Python find things). Only these count: the server's own imports set others later
+# (torch's inductor sets TORCHINDUCTOR_CACHE_DIR at an optimizer's first use, matplotlib MPLBACKEND), and
+# each such change would throw a ready standby worker away.
+WORKER_ENVIRONMENT = ("RESNET_LAB_", "OMP_", "MKL_", "CUDA_", "PYTORCH_", "TORCH_HOME", "PYTHONPATH",
+                      "PYTHONHASHSEED", "RAY_", "HOME", "PATH", "LD_LIBRARY_PATH")
+
+
 def _environment() -> tuple:
-    """What a worker process inherits from this one and keeps from its start: its environment variables
-    (RESNET_LAB_DATA, OMP_NUM_THREADS, CUDA_VISIBLE_DEVICES are read once) and working folder."""
-    return dict(os.environ), os.getcwd()
+    """What a worker process inherits from this one and keeps from its start: the environment variables it
+    reads (WORKER_ENVIRONMENT) and its working folder."""
+    return {k: v for k, v in os.environ.items() if k.startswith(WORKER_ENVIRONMENT)}, os.getcwd()
 
 
 class JobRunner:
@@ -144,8 +160,9 @@ class JobRunner:
                  standby: Callable[[str], list[str]] | bool | None = None) -> None:
         """`executor`: "local", "ray", a RayExecutor (with its address and resources per run), or None:
         executors.default_executor(). `only`: take only the queued runs it accepts (a CLI sweep's own).
-        `standby`: the command of a standby worker (it reads its run id from stdin), False for none; by
-        default `standby_command` when the workers are the default ones (`command` None) on this machine."""
+        `standby`: the command of a standby worker (it reads its run id from stdin), True for
+        `standby_command`, False for none; by default `standby_command` when the workers are the default ones
+        (`command` None) on this machine and `standby_wanted()`."""
         self.store = RunStore(root)
         self.root = str(self.store.root)
         if executor is None or isinstance(executor, str):
@@ -158,8 +175,10 @@ class JobRunner:
         # Ray: None until needed, then what the cluster fits (RayExecutor.capacity)
         self.max_parallel = max_parallel or (default_parallel_runs() if self.remote is None else None)
         self._command = command or worker_command
-        if standby is None or standby is True:
-            standby = standby_command if command is None or standby else None
+        if standby is None:
+            standby = command is None and standby_wanted()
+        if standby is True:
+            standby = standby_command
         self._standby_command = standby if self.remote is None and standby else None
         self._standby: _Standby | None = None
         self._standby_after = 0.0  # time.monotonic() after which a standby worker starts whatever is starting
