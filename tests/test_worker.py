@@ -3,6 +3,7 @@ resumed from its checkpoint."""
 
 import os
 import signal
+import sys
 import time
 from pathlib import Path
 
@@ -142,6 +143,26 @@ def test_a_standby_worker_whose_runner_is_gone_ends_without_a_run(tmp_path):
                          cwd=Path(__file__).resolve().parent.parent)
     assert out.returncode == 0, out.stderr
     assert store.get(run_id).status == "queued" and not store.run_dir(run_id).exists()
+
+
+def test_a_standby_worker_that_fails_after_taking_its_run_leaves_the_traceback_in_its_log(tmp_path):
+    """The runner stops reading a standby worker's stderr once it has handed over the run: whatever fails
+    after that (here a run store damaged meanwhile) is written to the run's worker.log, not lost."""
+    import subprocess
+
+    code = ("import sys, resnet_core as rc; from resnet_core.runs.store import RunStore; "
+            "print(RunStore(sys.argv[1]).create(rc.NetSpec(depth=8, width=4), {}))")
+    # made in a process that has ended, so that no open connection writes the header back
+    run_id = subprocess.run([sys.executable, "-c", code, str(tmp_path / "runs")], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parent.parent).stdout.strip()
+    with open(tmp_path / "runs" / "runs.sqlite", "r+b") as db:
+        db.write(b"x" * 100)
+    out = subprocess.run([sys.executable, "-m", "resnet_core.runs.worker", str(tmp_path / "runs"), "--standby"],
+                         input=f"{run_id}\n".encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode != 0
+    log = (tmp_path / "runs" / run_id / "worker.log").read_text()
+    assert "Traceback" in log and "damaged" in log
 
 
 def test_the_apps_standby_worker_renders_the_embedded_dataset_while_it_waits(tmp_path, monkeypatch):

@@ -29,7 +29,7 @@ from ..data.loader import batches_per_epoch
 from ..model.net import build_net
 from ..training.device import describe_device, pick_device
 from ..training.train import train
-from .store import RunStore
+from .store import RunStore, runs_dir
 
 FLUSH_SECONDS = 0.5  # write buffered step metrics at most this often (short write transactions)
 # A worker process runs this much below the server in CPU priority (os.nice): with training using every
@@ -219,14 +219,17 @@ def standby(root: str, prepare: str | None = None) -> None:
     run_id = sys.stdin.readline().strip()
     if not run_id:
         return
-    store = RunStore(root)
-    log = os.open(worker_log(store, run_id), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    # The runner stops reading this process's stderr once it has handed over the run: the output goes to the
+    # run's worker.log before anything that can fail (a damaged store, say), so its traceback is kept there.
+    path = runs_dir(root) / run_id / "worker.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(log, 1)  # what a worker started for the run writes there too (jobs.JobRunner)
     os.dup2(log, 2)
     os.close(log)
-    _work(store, run_id)
+    _work(RunStore(root), run_id)
 
 
 def warm_up() -> None:
