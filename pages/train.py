@@ -210,7 +210,8 @@ def live_view() -> None:
     # move at every poll); at once when they end, and while a shown run is in its first `log_every` steps:
     # a new run's first points show within a poll, not up to CHART_SECONDS later (issue 12.5).
     versions = tuple(reader.version(r.id) for r in runs)
-    throttle = CHART_SECONDS if any(r.active for r in runs) and not starting(runs) else 0.0
+    first_steps = starting(runs)
+    throttle = CHART_SECONDS if any(r.active for r in runs) and not first_steps else 0.0
     errors, losses = figure_board().get(("train", *(r.id for r in runs)), versions, charts, every=throttle)
     left, right = st.columns(2)
     left.plotly_chart(errors, width="stretch", key="chart.error")
@@ -219,7 +220,7 @@ def live_view() -> None:
                "augmented images when augmentation is on); test error is measured on the whole test set after "
                "each epoch.")
     polling_changed("train", any(r.active for r in runs))
-    polling_changed("train.starting", starting(runs))
+    polling_changed("train.starting", first_steps)
 
 
 # Every open tab reruns this view at each poll, and each rerun costs the tab's browser tens of ms of CPU (on

@@ -85,8 +85,8 @@ def standby_wanted() -> bool:
 def standby_command(root: str, prepare: str | None = None) -> list[str]:
     """A worker started before its run: it reads the run id from stdin (worker.standby). `prepare`: a
     dataset it makes ready while it waits (the app's: the embedded set, rendered on a fresh install)."""
-    return [sys.executable, "-m", "resnet_core.runs.worker", root, "--standby", *(["--prepare", prepare]
-                                                                                if prepare else [])]
+    command = [sys.executable, "-m", "resnet_core.runs.worker", root, "--standby"]
+    return command + ["--prepare", prepare] if prepare else command
 
 
 class _Standby:
@@ -293,7 +293,7 @@ class JobRunner:
                 proc = standby.take(run.id) if standby is not None else None
                 if proc is None:
                     try:
-                        with open(worker_log(self.store, run.id), "ab") as out:  # the child keeps its own copy
+                        with open(worker_log(self.root, run.id), "ab") as out:  # the child keeps its own copy
                             proc = subprocess.Popen(self._command(self.root, run.id), stdout=out,
                                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
                     except OSError as err:

@@ -221,9 +221,7 @@ def standby(root: str, prepare: str | None = None) -> None:
         return
     # The runner stops reading this process's stderr once it has handed over the run: the output goes to the
     # run's worker.log before anything that can fail (a damaged store, say), so its traceback is kept there.
-    path = runs_dir(root) / run_id / "worker.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    log = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    log = os.open(worker_log(root, run_id), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     sys.stdout.flush()
     sys.stderr.flush()
     os.dup2(log, 1)  # what a worker started for the run writes there too (jobs.JobRunner)
@@ -242,9 +240,10 @@ def warm_up() -> None:
     torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
 
 
-def worker_log(store: RunStore, run_id: str) -> Path:
-    """Where a worker's output (a traceback, a resumed run's note) goes: the run's folder, made here."""
-    path = store.run_dir(run_id) / "worker.log"
+def worker_log(root: str | os.PathLike, run_id: str) -> Path:
+    """Where a worker's output (a traceback, a resumed run's note) goes: the run's folder (RunStore.run_dir) in
+    the runs folder `root`, made here — without opening the store, which may be what fails."""
+    path = runs_dir(root) / run_id / "worker.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
