@@ -11,6 +11,11 @@ runs folder with one queued ResNet-8 run on 5,000 embedded images, which the ser
    them open and polling;
 3. the tabs closed, the training speed again: the ratio compares 2 with the mean of 1 and 3, so a change in
    the machine's load during the repeat does not count as the tabs' cost.
+With `--window` the tabs are real browser tabs in one window, as a person has them: a headful chromium (run
+the script under `xvfb-run -a` on a machine without a display) started with the tabs' URLs, so the first is
+in front and the others are in the background (`document.visibilityState` "hidden"); the first tab is timed
+until its charts are drawn, through the browser's DevTools port. Without it, every tab is a page of one
+headless browser, and a headless browser shows every page at once (each is "visible" and draws).
 Training speed: the run's own images/s (the median of its "step" rows in the window: training steps only)
 and its progress (steps × batch / wall time, which also counts the per-epoch test pass). Medians over
 repeats are printed at the end, with every repeat's numbers. The browser runs on the same machine, so its
@@ -97,7 +102,65 @@ def load_tab(context, url: str, limit: float) -> tuple[object, float | None]:
     return page, time.monotonic() - t0
 
 
-def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log, frozen: bool = False) -> dict:
+class WindowOfTabs:
+    """`tabs` tabs of `url` in one window of a headful chromium (Debian's, on the X display in $DISPLAY): the
+    first in front, the rest in the background. Driven through its DevTools port, not Playwright, which
+    keeps every page it drives "visible"."""
+
+    def __init__(self, url: str, tabs: int) -> None:
+        import socket
+        import subprocess
+
+        if not os.environ.get("DISPLAY"):
+            raise SystemExit("--window needs an X display: run the script under `xvfb-run -a`")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.profile = tempfile.mkdtemp(prefix="bench-viewers-chromium-")
+        self.proc = subprocess.Popen(
+            [shutil.which("chromium"), *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
+             f"--remote-debugging-port={self.port}", "--window-size=1400,1000", *([url] * tabs)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+    def pages(self) -> list[dict]:
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json", timeout=10) as reply:
+            return [t for t in json.load(reply) if t["type"] == "page"]
+
+    @staticmethod
+    def evaluate(page: dict, expression: str):
+        from websockets.sync.client import connect
+
+        with connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=10) as ws:
+            ws.send(json.dumps({"id": 1, "method": "Runtime.evaluate", "params": {"expression": expression}}))
+            return json.loads(ws.recv(timeout=10))["result"]["result"].get("value")
+
+    def wait_loaded(self, limit: float) -> float | None:
+        """Seconds until the tab in front has drawn its two charts (None: not within `limit`)."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < limit:
+            try:
+                for page in self.pages():
+                    if self.evaluate(page, "document.visibilityState") == "visible" and self.evaluate(
+                            page, "document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length") >= 2:
+                        return time.monotonic() - t0
+            except OSError:  # the DevTools port not open yet
+                pass
+            time.sleep(0.5)
+        return None
+
+    def visibility(self) -> list[str]:
+        return [self.evaluate(page, "document.visibilityState") for page in self.pages()]
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log, frozen: bool = False,
+               window: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-viewers-"))
     try:
         store = RunStore(work / "runs")
@@ -119,7 +182,14 @@ def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log
             alone = speed(store, run_id, seconds, port)
             log(f"  no tabs: {alone}")
             pages, loads = [], []
-            for i in range(tabs):
+            if window:
+                tabs_window = WindowOfTabs(f"{url}/train?runs={run_id}", tabs)
+                loaded = tabs_window.wait_loaded(limit)
+                loads.append(None if loaded is None else round(loaded, 2))
+                time.sleep(30)  # the tabs behind it load too (ten take ~10 s of CPU): not counted as polling
+                log(f"  {tabs} tabs in one window, the front one loaded in {loaded} s; visibility: "
+                    f"{tabs_window.visibility()}")
+            for i in range(0 if window else tabs):
                 page, seconds_to_load = load_tab(context, f"{url}/train?runs={run_id}", limit)
                 pages.append(page)
                 loads.append(None if seconds_to_load is None else round(seconds_to_load, 2))
@@ -137,6 +207,8 @@ def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log
                 watched = speed(store, run_id, seconds, port)
             log(f"  {tabs} tabs: {watched}")
             context.close()
+            if window:
+                tabs_window.close()
             time.sleep(10)
             after = speed(store, run_id, seconds, port)  # again with no tabs: the machine's drift, bracketed
             log(f"  no tabs again: {after}")
@@ -164,6 +236,9 @@ def main() -> None:
     parser.add_argument("--frozen", action="store_true",
                         help="pause the worker (SIGSTOP) while the tabs are watched: what the polling alone costs "
                         "the server and the browser, in cores, without training competing for them")
+    parser.add_argument("--window", action="store_true",
+                        help="the tabs in one window of a headful chromium (run under `xvfb-run -a`): one in front, "
+                        "the others in the background, as a person has them")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -175,7 +250,7 @@ def main() -> None:
         for r in range(args.repeats):
             print(f"repeat {r + 1}/{args.repeats}", flush=True)
             results.append(one_repeat(browser, data, args.tabs, args.seconds, args.limit,
-                                      lambda s: print(s, flush=True), args.frozen))
+                                      lambda s: print(s, flush=True), args.frozen, args.window))
         browser.close()
     last = [r["tab_load_seconds"][-1] or float("inf") for r in results]
     # Watched against the mean of the tab-less windows before and after it (the load of a shared machine drifts).
@@ -185,7 +260,8 @@ def main() -> None:
     progress = [r["watched"]["progress_images_per_s"]
                 / statistics.mean([r["alone"]["progress_images_per_s"], r["alone_after"]["progress_images_per_s"]])
                 for r in results]
-    summary = {"tabs": args.tabs, "repeats": args.repeats, "last_tab_load_s_median": statistics.median(last),
+    summary = {"tabs": args.tabs, "window": args.window, "repeats": args.repeats,
+               "last_tab_load_s_median": statistics.median(last),
                "images_per_s_ratio_median": round(statistics.median(ratio), 3),
                "progress_ratio_median": round(statistics.median(progress), 3), "cpus": os.cpu_count(),
                "results": results}

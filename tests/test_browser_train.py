@@ -20,6 +20,25 @@ def test_start_watch_refresh_and_stop_a_run(page, app_url):
     assert re.search(r"runs=[\w-]+", page.url)
     screenshot(page, "train-running")
 
+    # A tab in the background stops polling (ui/live.tab_visible) and catches up when it is back in front.
+    # Playwright keeps its pages "visible", so the browser's signal is given as a browser gives it.
+    def set_visibility(state: str) -> None:
+        page.evaluate("s => { Object.defineProperty(document, 'visibilityState', {value: s, configurable: true});"
+                      " document.dispatchEvent(new Event('visibilitychange')); }", state)
+        page.wait_for_timeout(1000)  # the page reruns with its new polling
+        wait_for_app(page)
+
+    progress = page.locator("[data-testid=stProgress]").first
+    step = lambda: int(re.search(r"step ([\d,]+)", progress.inner_text()).group(1).replace(",", ""))  # noqa: E731
+    set_visibility("hidden")
+    hidden_at = step()
+    page.wait_for_timeout(7000)  # three polls' worth
+    assert step() == hidden_at, "a tab in the background kept polling"
+    set_visibility("visible")
+    page.wait_for_function("n => { const m = document.querySelector('[data-testid=stProgress]').innerText"
+                           ".match(/step ([\\d,]+)/); return m && +m[1].replace(/,/g, '') > n; }", arg=hidden_at,
+                           timeout=10_000)  # the run trained meanwhile: back in front, the page shows where it is
+
     # A refresh loses nothing: the selection is in the URL and the run keeps going.
     page.reload()
     wait_for_app(page)

@@ -15,13 +15,44 @@ from ui.runs import damaged_store
 
 
 def live_fragment(view: Callable[[], None], key: str, active: bool, every: float) -> None:
-    """Draw `view` as a fragment that reruns every `every` seconds while `active`.
+    """Draw `view` as a fragment that reruns every `every` seconds while `active` and the tab is in view.
 
     A fragment's interval is fixed when the page runs, so when the view sees the activity change
     (`polling_changed`), the whole page reruns once to start or stop polling (no `while True`, and no
-    polling at all when nothing runs)."""
+    polling at all when nothing runs). A tab in the background does not poll either (`tab_visible`): each
+    rerun costs its browser CPU on the cores the training uses, and nobody sees it; the page reruns, with
+    the newest data, when the tab comes back to the front."""
     st.session_state[f"{key}.was_active"] = active
-    st.fragment(_naming_damage(view), run_every=every if active else None)()
+    st.fragment(_naming_damage(view), run_every=every if active and tab_visible() else None)()
+
+
+# Vanilla JS for Streamlit's components v2 (no build step): report whether this browser tab is in view
+# (the Page Visibility API; a browser hides a tab behind others and a minimised window) as the component's
+# state, which reruns the page when it changes.
+_VISIBILITY_JS = """
+export default function ({ setStateValue }) {
+  const report = () => setStateValue("visible", document.visibilityState !== "hidden");
+  document.addEventListener("visibilitychange", report);
+  report();
+  return () => document.removeEventListener("visibilitychange", report);
+}
+"""
+
+
+@functools.cache
+def _visibility():
+    """Registered at first use, in a page run (not at import: outside a run Streamlit warns)."""
+    return st.components.v2.component("resnet_lab.tab_visibility", js=_VISIBILITY_JS)
+
+
+def tab_visible() -> bool:
+    """Whether this session's browser tab is in view (True until its browser says otherwise, so a browser
+    without the component — AppTest — polls as before). Mounts an invisible element: call it once per page
+    run, and only where it matters (a page that would poll), as a change reruns the page."""
+    state = _visibility()(key="tab.visibility", default={"visible": True}, height=0,
+                        on_visible_change=lambda: None)
+    visible = getattr(state, "visible", True)
+    return visible is not False
 
 
 class FigureBoard:
