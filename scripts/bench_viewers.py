@@ -154,6 +154,7 @@ class WindowOfTabs:
         return [self.evaluate(page, "document.visibilityState") for page in self.pages()]
 
     def close(self) -> None:
+        """Idempotent: the repeat closes it before its last window, and again on the way out."""
         self.proc.terminate()
         self.proc.wait(timeout=30)
         shutil.rmtree(self.profile, ignore_errors=True)
@@ -162,6 +163,7 @@ class WindowOfTabs:
 def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log, frozen: bool = False,
                window: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-viewers-"))
+    tabs_window = None
     try:
         store = RunStore(work / "runs")
         config = {"epochs": 500, "batch_size": BATCH, "lr": 0.02, "train_size": 5000, "test_size": 1000,
@@ -215,6 +217,8 @@ def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log
         return {"tab_load_seconds": loads, "alone": alone, "watched": watched, "alone_after": after,
                 "load_average": os.getloadavg()}
     finally:
+        if tabs_window is not None:
+            tabs_window.close()
         pid = RunStore(work / "runs").get(run_id).pid  # the server is gone; its worker is not
         if pid:
             try:
