@@ -27,8 +27,12 @@ $(VENV)/bin/python:
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Stamps: reinstall only when a requirements file changes, so `make run` works offline once installed.
+# Then the embedded dataset is rendered into its cache (~10 s, once), so the first Train a new user presses
+# does not wait for it (the app's standby worker would render it too, but only once the app is open).
 $(VENV)/.runtime-installed: requirements.txt $(CONSTRAINTS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt $(PIN)
+	$(PY) -c 'from resnet_core.data.datasets import prepare_dataset; prepare_dataset("shapes")' || \
+		echo "The embedded dataset was not rendered now: the app renders it when it is first needed."
 	touch $@
 
 # The dev install includes Ray (requirements-ray.txt, the `ray` extra), so the tests cover the ray executor.

@@ -9,10 +9,10 @@ from resnet_core.presentation.reports import depth_table_csv, series_for
 from resnet_core.runs import reference
 from resnet_core.runs.experiments import (
     cifar_available,
-    default_preset,
     degradation_findings,
     depth_table,
     describe_recipe,
+    device_presets,
     experiment_progress,
     experiment_runs,
     experiments,
@@ -49,12 +49,17 @@ def cifar_here() -> bool:
 
 
 device = rc.pick_device()
-preset = default_preset(device.type, device.type == "cuda" and cifar_here())
+presets = device_presets(device.type, device.type == "cuda" and cifar_here())
 with st.expander("Start the experiment", expanded=not experiments(view)):  # collapsed when there are results
+    choice = 0
+    if len(presets) > 1:  # a CPU: a quick pair of depths, or the paper's 20 and 56 for longer
+        choice = st.radio("Preset", range(len(presets)), format_func=lambda i: presets[i].name, key="deg.preset",
+                          horizontal=True)
+    preset = presets[choice]
     st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
     cfg = preset.config
-    options = sorted({20, 32, 44, 56, 110} | set(preset.depths))
-    depths = st.multiselect("Depths", options, default=list(preset.depths), key="deg.depths")
+    options = sorted({8, 20, 32, 44, 56, 110} | set(preset.depths))
+    depths = st.multiselect("Depths", options, default=list(preset.depths), key=f"deg.depths.{choice}")
     at_once = runner.max_parallel  # None: a Ray executor, as many as its cluster fits
     pace = "one after another" if at_once == 1 else f"up to {at_once} at a time" if at_once else "side by side"
     st.caption(f"{describe_recipe(cfg)} · {2 * len(depths)} runs, {pace} on {rc.describe_device(device)}.")

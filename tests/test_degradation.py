@@ -1,5 +1,6 @@
 """The degradation experiment: specs, the depth table, the verdict, and the page end to end (tiny preset)."""
 
+import json
 import time
 from dataclasses import astuple
 from pathlib import Path
@@ -30,10 +31,10 @@ def test_specs_pair_plain_and_residual_at_every_depth():
     assert [(s.depth, s.skip) for s in specs] == [(20, False), (20, True), (56, False), (56, True)]
 
 
-def test_the_cpu_preset_stays_in_the_papers_family_and_says_how_it_differs():
-    """Issue 12.2: the CPU preset may shrink the recipe (images, epochs) to fit minutes, but the nets stay
+@pytest.mark.parametrize("preset", experiments.cpu_presets(), ids=lambda p: p.name)
+def test_the_cpu_presets_stay_in_the_papers_family_and_say_how_they_differ(preset):
+    """Issue 12.2: a CPU preset may shrink the recipe (images, epochs, depths) to fit minutes, but the nets stay
     the paper's CIFAR family and the page's text (name and note) names what differs from the paper."""
-    preset = experiments.cpu_preset()
     _, runs = experiments.plan_experiment(preset, preset.depths)
     for spec, config, _ in runs:
         assert (spec.depth - 2) % 6 == 0 and spec.block == "basic"  # 6n+2 layers
@@ -42,6 +43,32 @@ def test_the_cpu_preset_stays_in_the_papers_family_and_says_how_it_differs():
         assert spec.stage_widths == (16, 32, 64)  # the paper's widths (a net 8 wide fell behind: BENCHMARKS.md)
     text = f"{preset.name} {preset.note}"
     assert "minutes" in preset.name and f"{preset.config.train_size:,}" in text
+    assert all(f"{d} " in text for d in preset.depths)  # the depths, said (8 is not one of the paper's)
+
+
+def test_the_quick_preset_is_the_cpus_default_and_the_reference_runs_use_the_long_one():
+    assert experiments.default_preset("cpu", False) == experiments.cpu_preset()
+    assert experiments.cpu_preset().depths == (8, 44) and experiments.cpu_long_preset().depths == (20, 56)
+    reference_recipe = json.loads((Path(__file__).resolve().parent.parent / "assets" / "reference" /
+                                   "provenance.json").read_text())["recipe"]
+    assert reference_recipe == experiments.describe_recipe(experiments.cpu_long_preset().config)
+
+
+def test_the_page_offers_the_quick_and_the_long_cpu_preset(monkeypatch, tmp_path):
+    import torch
+
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("RESNET_LAB_REFERENCE", "off")
+    monkeypatch.setattr(rc, "pick_device", lambda *a, **k: torch.device("cpu"))  # a GPU has one preset
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    quick, long = experiments.cpu_presets()
+    assert at.radio(key="deg.preset").options == [quick.name, long.name]
+    assert at.multiselect(key="deg.depths.0").value == [8, 44]
+    assert any("8 and 44 layers, on 2,800 embedded images" in m.value for m in at.markdown)
+    at.radio(key="deg.preset").set_value(1).run()
+    assert at.multiselect(key="deg.depths.1").value == [20, 56]
+    assert any("4,500 training images" in c.value for c in at.caption)
 
 
 def test_findings_follow_the_numbers():
@@ -99,7 +126,7 @@ def test_recipe_line_names_the_schedule_actually_used():
 def tiny_preset(monkeypatch, shapes_root, tmp_path):
     config = rc.RunConfig(rc.TrainConfig(epochs=1, batch_size=50, log_every=2), train_size=200, test_size=100,
                           data_dir=str(shapes_root))
-    monkeypatch.setattr(experiments, "default_preset", lambda *a: Preset("tiny", "shapes", (8, 14), config, "test"))
+    monkeypatch.setattr(experiments, "device_presets", lambda *a: (Preset("tiny", "shapes", (8, 14), config, "test"),))
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
     yield tmp_path / "runs"
     from ui.runs import _runner_for
@@ -111,7 +138,7 @@ def test_the_page_runs_the_experiment_and_judges_it(tiny_preset, monkeypatch):
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception
     assert "No experiment yet" in at.info[0].value
-    assert at.multiselect(key="deg.depths").value == [8, 14]
+    assert at.multiselect(key="deg.depths.0").value == [8, 14]
     at.button(key="deg.start").click().run()
     assert not at.exception
     store = RunStore(tiny_preset)
@@ -144,8 +171,8 @@ def test_the_cli_trains_the_preset_and_prints_the_table_and_verdict(tiny_preset,
     import resnet_core.cli.degradation as cli_degradation
     from resnet_core.cli.main import main
 
-    # The command looks default_preset up when it runs (imported there), so the fixture's tiny preset is used.
-    assert not hasattr(cli_degradation, "default_preset")
+    # The command looks device_presets up when it runs (imported there), so the fixture's tiny preset is used.
+    assert not hasattr(cli_degradation, "device_presets")
     monkeypatch.setattr(experiments, "LEARNED_BELOW_CHANCE", -1.0)  # a verdict even from nets near chance
     assert main(["degradation", "--device", "cpu", "--seed", "3", "--runs-dir", str(tiny_preset)]) == 0
     out = capsys.readouterr().out

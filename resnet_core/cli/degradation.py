@@ -1,6 +1,7 @@
 """`python -m resnet_core degradation`: the paper's Fig. 6 experiment from the shell.
 
-It trains the device's preset (experiments.default_preset) here with the app's scheduler (jobs.JobRunner:
+It trains one of the device's presets (experiments.device_presets; on a CPU the quick one unless --preset
+long) here with the app's scheduler (jobs.JobRunner:
 as many runs at once as the app trains, worker processes), recording every run in the same store the app
 reads — the Degradation page shows the experiment too — and ends with the table of final errors by depth
 and the verdict the page gives. This is how BENCHMARKS.md's degradation numbers are made, so anyone can
@@ -24,8 +25,11 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
                     "print their final training and test errors by depth.",
     )  # fmt: skip
     p.add_argument("--depths", type=comparison_depths, default=None, metavar="DEPTHS",
-                   help="comma-separated depths, 6n+2 (default: the preset's — 20,56 on a CPU)")  # fmt: skip
+                   help="comma-separated depths, 6n+2 (default: the preset's — 8,44 or 20,56 on a CPU)")  # fmt: skip
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    p.add_argument("--preset", choices=("quick", "long"), default="quick",
+                   help="on a CPU: quick (depths 8 and 44, 3–4 minutes on two cores; the default) or long (the "
+                        "paper's 20 and 56 and the reference runs' recipe, 10–17 minutes); a GPU has one")  # fmt: skip
     p.add_argument("--seed", type=non_negative_int, default=0,
                    help="training seed: initial weights and batch order (default: 0, the preset's)")  # fmt: skip
     p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
@@ -34,13 +38,17 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_degradation(args: argparse.Namespace) -> int:
-    from ..runs.experiments import cifar_available, default_preset, describe_recipe, plan_experiment
+    from ..runs.experiments import cifar_available, describe_recipe, device_presets, plan_experiment
     from ..runs.jobs import JobRunner
     from ..runs.worker import interrupt_on_signals
     from .sweep import follow
 
     device = pick_device(args.device)  # ValueError (exit 2) for a device this machine lacks
-    preset = default_preset(device.type, device.type == "cuda" and cifar_available(args.data_dir))
+    presets = device_presets(device.type, device.type == "cuda" and cifar_available(args.data_dir))
+    if args.preset == "long" and len(presets) == 1:
+        raise ValueError(f"--preset long is a CPU preset; on {describe_device(device)} the experiment has one "
+                         f"preset: {presets[0].name}")
+    preset = presets[-1] if args.preset == "long" else presets[0]
     data_dir = {"data_dir": args.data_dir} if args.data_dir else {}
     # NetSpec checks each depth here, before anything is stored (ValueError → exit 2).
     experiment, runs = plan_experiment(preset, args.depths or preset.depths, device=args.device, seed=args.seed,

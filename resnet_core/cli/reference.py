@@ -1,4 +1,5 @@
-"""`python -m resnet_core reference`: train the CPU degradation preset and write the app's reference bundle.
+"""`python -m resnet_core reference`: train the longer CPU degradation preset (depths 20 and 56) and write the
+app's reference bundle.
 
 The bundle (runs/reference.py) is what the Degradation, Responses, Gradients, Explain and "why" pages show
 before the user has trained anything. The runs train here with the app's scheduler (jobs.JobRunner: as many
@@ -24,17 +25,19 @@ from .args import comparison_depths, positive_int
 
 def add_reference(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "reference", help="train the CPU degradation preset and write the app's reference runs (assets/reference)",
-        description="Train the CPU preset of the degradation experiment here and write the reference bundle the "
-                    "app shows before any training: the runs with their metrics, gradient norms, responses, final "
-                    "weights and loss landscapes, plus provenance. The flags make a smaller bundle.",
+        "reference", help="train the longer CPU degradation preset and write the app's reference runs "
+                          "(assets/reference)",
+        description="Train the longer CPU preset of the degradation experiment (depths 20 and 56) here and write "
+                    "the reference bundle the app shows before any training: the runs with their metrics, "
+                    "gradient norms, responses, final weights and loss landscapes, plus provenance. The flags "
+                    "make a smaller bundle.",
     )  # fmt: skip
     p.add_argument("--out", default=None, help="the bundle's folder, replaced (default: assets/reference)")
     p.add_argument("--depths", type=comparison_depths, default=None, metavar="DEPTHS",
-                   help="comma-separated depths, 6n+2 (default: the CPU preset's)")  # fmt: skip
-    p.add_argument("--epochs", type=positive_int, default=None, help="default: the CPU preset's")
-    p.add_argument("--train-size", type=positive_int, default=None, help="default: the CPU preset's")
-    p.add_argument("--test-size", type=positive_int, default=None, help="default: the CPU preset's")
+                   help="comma-separated depths, 6n+2 (default: the longer CPU preset's)")  # fmt: skip
+    p.add_argument("--epochs", type=positive_int, default=None, help="default: the longer CPU preset's")
+    p.add_argument("--train-size", type=positive_int, default=None, help="default: the longer CPU preset's")
+    p.add_argument("--test-size", type=positive_int, default=None, help="default: the longer CPU preset's")
     p.add_argument("--landscape-steps", type=int, default=None, metavar="N",
                    help="points per side of each run's precomputed loss landscape (default: the Why page's CPU "
                         "default; 0: none)")  # fmt: skip
@@ -43,7 +46,7 @@ def add_reference(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_reference(args: argparse.Namespace) -> int:
-    from ..runs.experiments import cpu_preset, describe_recipe, experiment_runs, plan_experiment
+    from ..runs.experiments import cpu_long_preset, describe_recipe, experiment_runs, plan_experiment
     from ..runs.jobs import JobRunner
     from ..runs.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, export_bundle, provenance
     from ..runs.worker import interrupt_on_signals
@@ -54,7 +57,7 @@ def run_reference(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else DEFAULT_BUNDLE
     if out.resolve() == runs_dir().resolve():
         raise ValueError(f"{out} is your runs folder: the reference bundle never goes there; give another --out")
-    preset = cpu_preset()
+    preset = cpu_long_preset()  # the paper's depths 20 and 56: the runs the Why page looks into
     changes = {k: v for k, v in (("epochs", args.epochs), ("train_size", args.train_size),
                                  ("test_size", args.test_size), ("data_dir", args.data_dir)) if v is not None}
     # NetSpec checks each depth here, before anything is trained (ValueError → exit 2).

@@ -61,7 +61,7 @@ def add_sweep(subparsers: argparse._SubParsersAction) -> None:
 def run_sweep(args: argparse.Namespace) -> int:
     from ..data.datasets import num_classes
     from ..model.spec import NetSpec
-    from ..runs.experiments import cifar_available, default_preset, describe_recipe
+    from ..runs.experiments import cifar_available, describe_recipe, device_presets
     from ..runs.jobs import JobRunner
     from ..runs.store import RunStore
     from ..runs.sweeps import format_sweep_table, plan_sweep, sweep_table
@@ -80,7 +80,9 @@ def run_sweep(args: argparse.Namespace) -> int:
     else:
         device = pick_device(args.device)  # ValueError (exit 2) for a device this machine lacks
         device_type, where = device.type, describe_device(device)
-    preset = default_preset(device_type, device_type == "cuda" and cifar_available(args.data_dir))
+    # The device's longest preset (on a CPU the 20/56 one: the quick preset's budget is tuned for 8 and 44
+    # layers, in which a deep ResNet has not yet passed a 20-layer one; a GPU has one preset).
+    preset = device_presets(device_type, device_type == "cuda" and cifar_available(args.data_dir))[-1]
     dataset = args.dataset or preset.dataset
     changes = {"epochs": args.epochs, "train_size": args.train_size, "test_size": args.test_size,
                "data_dir": args.data_dir}
