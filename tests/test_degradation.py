@@ -207,6 +207,16 @@ def test_the_cli_rejects_bad_depths_and_seeds_with_a_message(args, message, tmp_
     assert not (tmp_path / "runs").exists() or RunStore(tmp_path / "runs").list() == []
 
 
+def test_the_long_preset_is_refused_where_the_device_has_one_preset(monkeypatch, tmp_path, capsys):
+    from resnet_core.cli.main import main
+
+    gpu = Preset("The paper's schedule (GPU)", "cifar10", (20, 56), rc.RunConfig(rc.TrainConfig()), "")
+    monkeypatch.setattr(experiments, "device_presets", lambda *a: (gpu,))  # as on a GPU
+    status = main(["degradation", "--device", "cpu", "--preset", "long", "--runs-dir", str(tmp_path / "runs")])
+    assert status == 2 and "--preset long is a CPU preset" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or RunStore(tmp_path / "runs").list() == []
+
+
 def test_legends_name_the_net_once(tmp_path):
     from resnet_core.presentation.reports import run_label, series_for
 

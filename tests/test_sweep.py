@@ -47,6 +47,7 @@ def test_a_local_sweep_end_to_end(tmp_path, shapes_root, capsys):
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "local executor" in out.out and "depth  plain train %" in out.out
+    assert out.out.startswith("Longer CPU preset")  # a grid of depths gets the 20/56 preset's recipe, not the quick one
     assert "plain-8 · seed 0" in out.err and "completed — train error" in out.err
     assert main(["runs", "--json", "--runs-dir", runs]) == 0
     listed = json.loads(capsys.readouterr().out)
