@@ -7,7 +7,6 @@ import streamlit as st
 import torch
 
 import resnet_core as rc
-from resnet_core.analysis.lesion import lesion, lesion_random
 from resnet_core.analysis.shattered import autocorrelation, input_gradients_along_line, toy_shattered
 from resnet_core.data.pixels import to_input
 from resnet_core.presentation.reports import run_label
@@ -20,7 +19,7 @@ from resnet_core.presentation.why_figures import (
     lesion_figure,
     lesion_k_figure,
 )
-from resnet_core.runs.analyses import Analyses, start_worker
+from resnet_core.runs.analyses import LESION_PARAMS, Analyses, lesion_study, start_worker
 from resnet_core.runs.loading import classifier_from_run, final_test_error, find_twin, run_dataset
 from resnet_core.runs.reference import LANDSCAPE_PARAMS, is_reference
 from ui.live import live_fragment, polling_changed
@@ -31,7 +30,7 @@ from ui.threads import share_cpu_with_training
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
-LESION_IMAGES = 1000  # test images per evaluation (Veit et al. use the whole CIFAR-10 test set)
+LESION_IMAGES = LESION_PARAMS["images"]  # test images per evaluation (Veit et al.: the whole CIFAR-10 test set)
 # One fixed batch, as Li et al. evaluate their surfaces on; the CPU defaults below are those the reference
 # bundle precomputes (runs/reference.LANDSCAPE_PARAMS), so its landscapes show at once.
 LANDSCAPE_IMAGES = LANDSCAPE_PARAMS["images"]
@@ -54,11 +53,16 @@ def load_pair(root: str, run_ids: tuple[str, ...], _store):
 
 @st.cache_data(max_entries=16, show_spinner="Deleting blocks one at a time…")
 def lesion_results(root: str, run_ids: tuple[str, ...], _store) -> list[tuple[dict, dict]]:
+    """(single deletions, random k deletions) for each run: kept in the store when it has them (the reference
+    runs: computed by `python -m resnet_core reference`), else computed here (~15 s a net at depth 56)."""
     results = []
-    for clf, images, labels in load_pair(root, run_ids, _store):
-        n = len(clf.net.layout.blocks)
-        ks = sorted({1, 2, 3, *range(4, n + 1, max(1, n // 8)), n})
-        results.append((lesion(clf.net, images, labels), lesion_random(clf.net, images, labels, ks, draws=3, seed=0)))
+    for run_id, (clf, images, labels) in zip(run_ids, load_pair(root, run_ids, _store)):
+        held = Analyses(_store).find(run_id, "lesion", LESION_PARAMS)
+        if held is None or held.status != "completed":
+            study = lesion_study(clf.net, images, labels, LESION_PARAMS["draws"], LESION_PARAMS["seed"])
+        else:
+            study = held.result
+        results.append((study["single"], study["random"]))
     return results
 
 

@@ -16,9 +16,10 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
+import resnet_core.runs.analyses as analyses_module
 from resnet_core.cli.main import main
 from resnet_core.data.pixels import to_input
-from resnet_core.runs.analyses import Analyses
+from resnet_core.runs.analyses import LESION_PARAMS, Analyses
 from resnet_core.runs.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, PREFIX, RunView, open_reference
 from resnet_core.runs.store import RunStore
 from resnet_core.training.checkpoints import load_checkpoint
@@ -67,6 +68,10 @@ def test_the_bundle_is_shipped_small_tracked_and_says_where_it_came_from():
     assert {r["id"] for r in runs} == {e["id"] for e in prov["runs"]}
     assert all(r["id"].startswith(PREFIX) and "reference" in r["name"] and r["status"] == "completed" for r in runs)
     assert {(json.loads(r["spec"])["skip"]) for r in runs} == {True, False}  # plain and residual twins
+    db = read_only(BUNDLE)  # the Why page's lesion study of every run, kept (`reference --add-lesion`)
+    lesions = db.execute("SELECT run_id, params, status FROM analyses WHERE kind = 'lesion'").fetchall()
+    assert sorted(row[0] for row in lesions) == sorted(r["id"] for r in runs) and prov["lesion"] == LESION_PARAMS
+    assert all(json.loads(row[1]) == LESION_PARAMS and row[2] == "completed" for row in lesions)
     if (ROOT / ".git").exists():  # a fresh clone must have every file of it
         tracked = subprocess.run(["git", "ls-files", "assets/reference"], cwd=ROOT, capture_output=True, text=True,
                                  check=True).stdout.split()
@@ -112,6 +117,7 @@ def test_the_reference_command_writes_a_valid_bundle_and_never_the_runs_folder(t
     assert prov["command"] == ("python -m resnet_core reference --depths 8,14 --epochs 2 --train-size 200 "
                                "--test-size 100 --landscape-steps 3")
     assert prov["landscape"] == dict(LANDSCAPE_PARAMS, steps=3) and prov["wall_seconds"] > 0
+    assert prov["lesion"] == LESION_PARAMS
     assert {e["weights"] for e in prov["runs"]} <= {"fp16", "fp32"}
     store = open_reference(out, tmp_path / "cache")
     listed = store.list()
@@ -128,6 +134,9 @@ def test_the_reference_command_writes_a_valid_bundle_and_never_the_runs_folder(t
         assert dtypes == {torch.float16 if entry["weights"] == "fp16" else torch.float32}
         landscape = Analyses(store).find(run.id, "landscape", prov["landscape"])
         assert landscape.status == "completed" and len(landscape.result["loss"]) == 3
+        held = Analyses(store).find(run.id, "lesion", LESION_PARAMS)
+        assert held.status == "completed" and held.result["single"]["intact"]["error"] == pytest.approx(
+            100 * entry["test_error_of_shipped_weights"])  # its 100 test images: the whole test set here
     assert fingerprint(out) == fingerprint(out)  # (opening it copied it: the bundle's files are as written)
     assert not list(out.glob("runs.sqlite-*"))
 
@@ -253,7 +262,11 @@ def test_explain_shows_a_reference_net_with_its_recorded_error(fresh_install):
     assert_untouched(fresh_install)
 
 
-def test_why_shows_the_reference_twins_with_their_precomputed_landscape(fresh_install):
+def test_why_shows_the_reference_twins_with_their_precomputed_landscape_and_lesion(fresh_install, monkeypatch):
+    def computed_here(*args, **kwargs):
+        raise AssertionError("the page computed a lesion study the bundle keeps")
+
+    monkeypatch.setattr(analyses_module, "lesion_study", computed_here)  # the page imports it when it runs
     at = page("why")
     assert at.selectbox(key="why.pair").value.startswith(PREFIX) and labelled_reference(at)
     pairs = at.selectbox(key="why.pair").options

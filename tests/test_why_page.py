@@ -21,7 +21,7 @@ from resnet_core.presentation.why_figures import (
     lesion_figure,
     lesion_k_figure,
 )
-from resnet_core.runs.analyses import Analyses, compute, start_worker
+from resnet_core.runs.analyses import Analyses, compute, landscape_batch, lesion_study, start_worker
 from resnet_core.runs.store import RunStore
 from resnet_core.runs.worker import execute_run
 
@@ -97,6 +97,21 @@ def test_a_landscape_job_computes_in_a_worker_process_and_is_found_again(twins):
     # The centre of the grid is the trained net's own loss on the same images.
     assert done.result["loss"][2][2] == pytest.approx(done.result["center_loss"], rel=1e-4)
     assert analyses.find(ids[1], "landscape", PARAMS) is None
+
+
+def test_a_kept_lesion_study_is_the_one_the_page_computes(twins):
+    """The reference bundle keeps each run's lesion study (analysis kind "lesion"), and the Why page shows it
+    instead of computing: it must be the same numbers the page would compute on the same images."""
+    root, ids = twins
+    store = RunStore(root)
+    params = {"images": 150, "draws": 2, "seed": 1}
+    analysis_id = Analyses(store).create(ids[0], "lesion", params)
+    assert compute(store, analysis_id) == "completed"
+    kept = Analyses(store).get(analysis_id).result
+    net, images, labels = landscape_batch(store, ids[0], 150)
+    direct = json.loads(json.dumps(lesion_study(net, images, labels, draws=2, seed=1)))  # as stored: JSON
+    assert kept == direct and set(kept["single"]) == {"intact", *(b.name for b in net.layout.blocks)}
+    assert kept["random"]["draws"] == 2 and kept["random"]["k"][-1] == len(net.layout.blocks)
 
 
 def test_a_stopped_landscape_keeps_its_rows_and_a_dead_worker_reads_interrupted(twins):

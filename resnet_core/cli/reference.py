@@ -42,13 +42,17 @@ def add_reference(subparsers: argparse._SubParsersAction) -> None:
                    help="points per side of each run's precomputed loss landscape (default: the Why page's CPU "
                         "default; 0: none)")  # fmt: skip
     p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
+    p.add_argument("--add-lesion", action="store_true",
+                   help="train nothing: compute the lesion study of each run of the existing bundle (--out) that "
+                        "lacks it, as the Why page shows it")  # fmt: skip
     p.set_defaults(handler=run_reference)
 
 
 def run_reference(args: argparse.Namespace) -> int:
+    from ..runs.analyses import LESION_PARAMS
     from ..runs.experiments import cpu_long_preset, describe_recipe, experiment_runs, plan_experiment
     from ..runs.jobs import JobRunner
-    from ..runs.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, export_bundle, provenance
+    from ..runs.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, add_lesion, export_bundle, provenance
     from ..runs.worker import interrupt_on_signals
     from .degradation import format_table
     from .sweep import follow
@@ -57,6 +61,10 @@ def run_reference(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else DEFAULT_BUNDLE
     if out.resolve() == runs_dir().resolve():
         raise ValueError(f"{out} is your runs folder: the reference bundle never goes there; give another --out")
+    if args.add_lesion:
+        add_lesion(out, LESION_PARAMS)
+        print(f"lesion studies added to {out} in {time.time() - started:.0f} s")
+        return 0
     preset = cpu_long_preset()  # the paper's depths 20 and 56: the runs the Why page looks into
     changes = {k: v for k, v in (("epochs", args.epochs), ("train_size", args.train_size),
                                  ("test_size", args.test_size), ("data_dir", args.data_dir)) if v is not None}
@@ -97,7 +105,7 @@ def run_reference(args: argparse.Namespace) -> int:
                               load_before, os.getloadavg())
             return {**info, "train_wall_seconds": round(trained - started, 1)}
 
-        path = export_bundle(store, experiment_runs(store, experiment), out, made, landscape)
+        path = export_bundle(store, experiment_runs(store, experiment), out, made, landscape, lesion=LESION_PARAMS)
     finally:
         if runner is not None:  # interrupted, or an error: no worker outlives the scratch store
             runner.shutdown(kill_workers=True)

@@ -1,4 +1,5 @@
-"""Background analyses of stored runs — the loss landscape (Li et al. 2018) — kept in the run store.
+"""Background analyses of stored runs — the loss landscape (Li et al. 2018), the lesion study (Veit et al.
+2016) — kept in the run store.
 
 A landscape is hundreds of evaluations of the whole net: about a minute for ResNet-20 on a laptop CPU,
 longer for deeper nets. So, like training, it runs in a worker process and talks to the pages only
@@ -31,7 +32,10 @@ import torch
 
 from .store import RunStore, pid_alive
 
-KINDS = ("landscape",)
+KINDS = ("landscape", "lesion")
+# The Why page's lesion study: the first 1,000 test images (Veit et al. use the whole CIFAR-10 test set), three
+# random draws of k deleted blocks per k. The reference bundle keeps it per run, so the page shows it at once.
+LESION_PARAMS = {"images": 1000, "draws": 3, "seed": 0}
 STATUSES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
 
 SCHEMA = """
@@ -146,7 +150,8 @@ def _from_row(row) -> Analysis:
 
 def landscape_batch(store: RunStore, run_id: str, n_images: int) -> tuple[torch.nn.Module, torch.Tensor,
                                                                          torch.Tensor]:
-    """The run's trained net and its first `n_images` test images (a fixed batch, as Li et al. use)."""
+    """The run's trained net and its first `n_images` test images: the landscape's fixed batch (as Li et al.
+    use) and the lesion study's images, as the Why page takes them."""
     from ..data.pixels import to_input
     from .loading import classifier_from_run, run_dataset
 
@@ -155,6 +160,17 @@ def landscape_batch(store: RunStore, run_id: str, n_images: int) -> tuple[torch.
     clf = classifier_from_run(store, run, data)
     images = to_input(data.test_images[:n_images], data.mean, data.std)
     return clf.net, images, data.test_labels[:n_images]
+
+
+def lesion_study(net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, draws: int, seed: int) -> dict:
+    """Every block deleted alone, then k random blocks at once for k = 1, 2, 3, then about eight steps up to all
+    of them: {"single": lesion(...), "random": lesion_random(...)} (analysis/lesion.py), JSON-ready."""
+    from ..analysis.lesion import lesion, lesion_random
+
+    n = len(net.layout.blocks)
+    ks = sorted({1, 2, 3, *range(4, n + 1, max(1, n // 8)), n})
+    return {"single": lesion(net, images, labels),
+            "random": lesion_random(net, images, labels, ks, draws=draws, seed=seed)}
 
 
 def compute(store: RunStore, analysis_id: str) -> str:
@@ -169,6 +185,10 @@ def compute(store: RunStore, analysis_id: str) -> str:
     try:
         p = analysis.params
         net, images, labels = landscape_batch(store, analysis.run_id, int(p["images"]))
+        if analysis.kind == "lesion":  # ~15 s for ResNet-56 on 1,000 images on two cores: no progress rows
+            analyses.set_status(analysis_id, "completed",
+                                result=lesion_study(net, images, labels, int(p["draws"]), int(p["seed"])))
+            return "completed"
         last = [0.0]
 
         def progress(done: int, total: int) -> None:

@@ -163,7 +163,7 @@ def reference_id(run: Run, taken: set[str]) -> str:
 
 def export_bundle(source: RunStore, runs: Sequence[Run], out: str | os.PathLike,
                   provenance: dict | Callable[[], dict], landscape: dict | None = None,
-                  log: Callable[[str], None] = print) -> Path:
+                  log: Callable[[str], None] = print, lesion: dict | None = None) -> Path:
     """Write `runs` of `source` (completed) as a bundle in `out` (replaced if it exists): a run store with
     the runs under `ref-` ids, their steps, epochs, probes and final checkpoint, and `provenance.json`
 (`provenance`, or what it returns when called once the rest is written: so it can hold the wall time).
@@ -171,7 +171,8 @@ def export_bundle(source: RunStore, runs: Sequence[Run], out: str | os.PathLike,
     Each final checkpoint is stored in fp16 if the fp16 weights give the recorded final test error within
     TEST_ERROR_TOLERANCE on the run's own test set, else in fp32 (the numbers shown must be what the
     weights do). With `landscape` (the analysis parameters), each run's loss landscape is computed on the
-    shipped weights and kept in the bundle's analyses table."""
+    shipped weights and kept in the bundle's analyses table; with `lesion` (analyses.LESION_PARAMS), its
+    lesion study too (`add_lesion`)."""
     out = Path(out)
     unfinished = [r.id for r in runs if r.status != "completed"]
     if unfinished:
@@ -231,14 +232,49 @@ def export_bundle(source: RunStore, runs: Sequence[Run], out: str | os.PathLike,
                 f"({entry['landscape_seconds']} s)")
             if status != "completed":
                 raise RuntimeError(f"{entry['id']}: the loss landscape ended {status}")
+    if lesion:
+        _lesion_analyses(bundle, entries, lesion, log)
     _compact(bundle)
     info = provenance() if callable(provenance) else provenance
-    (staging / PROVENANCE).write_text(json.dumps({**info, "runs": entries,
-                                                  "landscape": landscape or None}, indent=2) + "\n")
+    (staging / PROVENANCE).write_text(json.dumps({**info, "runs": entries, "landscape": landscape or None,
+                                                  "lesion": lesion or None}, indent=2) + "\n")
     if out.exists():
         shutil.rmtree(out)
     os.replace(staging, out)
     return out
+
+
+def _lesion_analyses(bundle: RunStore, entries: list[dict], params: dict, log: Callable[[str], None]) -> None:
+    """Each run's lesion study on its shipped weights, kept in the bundle's analyses table; the seconds it
+    took go into the run's provenance entry."""
+    from .analyses import Analyses, compute
+
+    analyses = Analyses(bundle)
+    for entry in entries:
+        if (held := analyses.find(entry["id"], "lesion", params)) is not None and held.status == "completed":
+            continue
+        started = time.perf_counter()
+        status = compute(bundle, analyses.create(entry["id"], "lesion", dict(params)))
+        entry["lesion_seconds"] = round(time.perf_counter() - started, 1)
+        log(f"{entry['id']}: lesion study {status} ({entry['lesion_seconds']} s)")
+        if status != "completed":
+            raise RuntimeError(f"{entry['id']}: the lesion study ended {status}")
+
+
+def add_lesion(bundle: str | os.PathLike, params: dict, log: Callable[[str], None] = print) -> Path:
+    """Compute the lesion study of every run of an existing bundle that lacks it, on its shipped weights, and
+    record it in provenance.json — the rest of the bundle (runs, weights, landscapes) as it was. For a bundle
+    made before the lesion study was part of it: no retraining."""
+    bundle = Path(bundle)
+    info = read_provenance(bundle)
+    if not info.get("runs"):
+        raise ValueError(f"{bundle} is not a reference bundle (no {PROVENANCE} with runs)")
+    store = RunStore(bundle)
+    _lesion_analyses(store, info["runs"], params, log)
+    _compact(store)
+    info["lesion"] = params
+    (bundle / PROVENANCE).write_text(json.dumps(info, indent=2) + "\n")
+    return bundle
 
 
 def _compact(store: RunStore) -> None:
