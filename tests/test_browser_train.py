@@ -9,7 +9,23 @@ from conftest import screenshot, start_run_from_train_page, wait_for_app
 pytestmark = pytest.mark.browser
 
 
+# Counts the page's "visibilitychange" listeners: the visibility element must keep one, not add one per change.
+COUNT_VISIBILITY_LISTENERS = """
+window.__visibilityListeners = 0;
+const add = EventTarget.prototype.addEventListener, remove = EventTarget.prototype.removeEventListener;
+EventTarget.prototype.addEventListener = function (type, ...rest) {
+  if (this === document && type === "visibilitychange") window.__visibilityListeners++;
+  return add.call(this, type, ...rest);
+};
+EventTarget.prototype.removeEventListener = function (type, ...rest) {
+  if (this === document && type === "visibilitychange") window.__visibilityListeners--;
+  return remove.call(this, type, ...rest);
+};
+"""
+
+
 def test_start_watch_refresh_and_stop_a_run(page, app_url):
+    page.add_init_script(COUNT_VISIBILITY_LISTENERS)
     start_run_from_train_page(page, app_url, epochs=40)
 
     # The run is queued, starts, and its first curve points arrive through the polling fragment.
@@ -34,10 +50,17 @@ def test_start_watch_refresh_and_stop_a_run(page, app_url):
     hidden_at = step()
     page.wait_for_timeout(7000)  # three polls' worth
     assert step() == hidden_at, "a tab in the background kept polling"
+    listeners = page.evaluate("window.__visibilityListeners")
     set_visibility("visible")
     page.wait_for_function("n => { const m = document.querySelector('[data-testid=stProgress]').innerText"
                            ".match(/step ([\\d,]+)/); return m && +m[1].replace(/,/g, '') > n; }", arg=hidden_at,
                            timeout=10_000)  # the run trained meanwhile: back in front, the page shows where it is
+    for state in ("hidden", "visible", "hidden", "visible"):  # more switches: still one listener, still polling
+        set_visibility(state)
+    assert page.evaluate("window.__visibilityListeners") == listeners
+    at = step()
+    page.wait_for_function("n => +document.querySelector('[data-testid=stProgress]').innerText"
+                           ".match(/step ([\\d,]+)/)[1].replace(/,/g, '') > n", arg=at, timeout=10_000)
 
     # A refresh loses nothing: the selection is in the URL and the run keeps going.
     page.reload()

@@ -23,17 +23,19 @@ def live_fragment(view: Callable[[], None], key: str, active: bool, every: float
     rerun costs its browser CPU on the cores the training uses, and nobody sees it; the page reruns, with
     the newest data, when the tab comes back to the front."""
     st.session_state[f"{key}.was_active"] = active
-    if not active:  # the element is not mounted: its state starts again at "visible" when it is
-        st.session_state.pop(_HELD, None)
     st.fragment(_naming_damage(view), run_every=every if active and tab_visible() else None)()
 
 
 # Vanilla JS for Streamlit's components v2 (no build step): report whether this browser tab is in view
 # (the Page Visibility API; a browser hides a tab behind others and a minimised window) as the component's
 # state. Setting the state reruns the page even with an unchanged value, so it is set only when it differs
-# from what the server holds (`data.visible`): at mount in a hidden tab, and at each change.
+# from what the server holds (`data.visible`): at mount in a hidden tab, and at each change. Streamlit calls
+# the function again when `data` changes and keeps only the newest cleanup, so the listener is kept at module
+# level (the module is loaded once per page) and replaced rather than added.
 _VISIBILITY_JS = """
+let stop = null;
 export default function ({ data, setStateValue }) {
+  if (stop) stop();
   let held = !data || data.visible !== false;
   const report = () => {
     const visible = document.visibilityState !== "hidden";
@@ -44,10 +46,15 @@ export default function ({ data, setStateValue }) {
   };
   document.addEventListener("visibilitychange", report);
   report();
-  return () => document.removeEventListener("visibilitychange", report);
+  const remove = () => {
+    document.removeEventListener("visibilitychange", report);
+    if (stop === remove) stop = null;
+  };
+  stop = remove;
+  return remove;
 }
 """
-_HELD = "tab.visibility.held"  # what this session last read from the element
+_KEY = "tab.visibility"
 
 
 @functools.cache
@@ -60,10 +67,13 @@ def tab_visible() -> bool:
     """Whether this session's browser tab is in view (True until its browser says otherwise, so a browser
     without the component — AppTest — polls as before). Mounts an invisible element: call it once per page
     run, and only where it matters (a page that would poll), as a change reruns the page."""
-    state = _visibility()(key="tab.visibility", data={"visible": st.session_state.get(_HELD, True)},
-                          default={"visible": True}, height=0, on_visible_change=lambda: None)
-    st.session_state[_HELD] = visible = getattr(state, "visible", True) is not False
-    return visible
+    try:  # the element's state as this run received it ({"visible": …}; nothing before its first mount)
+        held = st.session_state[_KEY]["visible"] is not False
+    except (KeyError, TypeError):
+        held = True
+    state = _visibility()(key=_KEY, data={"visible": held}, default={"visible": True}, height=0,
+                          on_visible_change=lambda: None)
+    return getattr(state, "visible", True) is not False
 
 
 class FigureBoard:

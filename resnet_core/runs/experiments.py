@@ -2,7 +2,7 @@
 the same way, compared by their final training and test error.
 
 What it must show: deeper *plain* nets end with a higher *training* error (so it is not overfitting),
-and deeper ResNets are no worse than shallower ones. The quick CPU preset finishes in about four minutes on
+and deeper ResNets are no worse than shallower ones. The quick CPU preset finishes in about three minutes on
 two cores with the embedded dataset (depths 8 and 44), the longer one (20 and 56) in 10–17; on a GPU with
 CIFAR-10 present it uses the paper's schedule (§4.2: batch 128, lr 0.1 ÷10 at 32k and 48k iterations, stop
 at 64k ≈ 164 epochs on 50k images).
@@ -53,14 +53,14 @@ def cpu_preset() -> Preset:
     overtaken ResNet-20 (62.1 vs 59.0 % training error with 3,000 images × 7 epochs; batch 32, or residual
     branches starting at zero, did not change that): a deep ResNet needs more steps than that to pass a
     20-layer one. Against the family's shallowest net (8 layers, one block per stage) it does not, and 8 + 44
-    layers cost ~30 % less per image than 20 + 56. 44 rather than 32: plain-32 was not reliably worse than
-    plain-8 in this budget (8 and 32 layers, 4,000 images × 9 epochs: 78.6, 70.4, 65.3, 69.1 % against
-    plain-8's 69.8–71.4 %, seeds 0–2), while plain-44, like plain-56, stays near chance (85.6 and 86.6 %,
-    seeds 0 and 1, against ResNet-44's 45.3 %). With this preset, seeds 0–2: plain 75.3–75.9 → 84.6–87.5 %,
-    ResNet 72.1–73.8 → 46.6–56.9 %, in 3 min 10 s to 3 min 18 s. The 20/56 preset is `cpu_long_preset` (the
-    reference runs)."""
+    layers cost ~30 % less per image than 20 + 56 (estimated from the per-net costs in BENCHMARKS.md). 44
+    rather than 32: plain-32 was not reliably worse than plain-8 in this budget (8 and 32 layers, 4,000 images
+    × 9 epochs: 78.6, 70.4, 65.3, 69.1 % against plain-8's 69.8–71.4 %, seeds 0–2), while plain-44, like
+    plain-56, stays near chance (85.6 and 86.6 %, seeds 0 and 1, against ResNet-44's 45.3 %, in a trial of
+    3,200 images × 8). With this preset, seeds 0–2: plain 75.3–75.9 → 84.6–87.5 %, ResNet 72.1–73.8 →
+    46.6–56.9 %, in 3 min 10 s to 3 min 18 s. The 20/56 preset is `cpu_long_preset` (the reference runs)."""
     # 2,800 × 8 and 500 test images: 3,000 × 8 with 1,000 took 3 min 44 s to 4 min 1 s (seeds 0–2), no margin
-    # on a machine whose load changes; this is ~12 % less.
+    # on a machine whose load changes; this is ~12 % less work, and took 12–19 % less time.
     config = RunConfig(_CPU_RECIPE.replace(epochs=8), train_size=2800, test_size=500)
     return Preset("Quick CPU preset (3–4 minutes on two cores)", "shapes", (8, 44), config,
                   "Two depths, 8 and 44 layers, on 2,800 embedded images — the family's shallowest net and one of "
