@@ -221,19 +221,9 @@ def export_bundle(source: RunStore, runs: Sequence[Run], out: str | os.PathLike,
                         "test_error_of_shipped_weights": measured,
                         "train_seconds": sum(e["seconds"] or 0.0 for e in epochs)})
     if landscape:
-        from .analyses import Analyses, compute
-
-        analyses = Analyses(bundle)
-        for entry in entries:
-            started = time.perf_counter()
-            status = compute(bundle, analyses.create(entry["id"], "landscape", dict(landscape)))
-            entry["landscape_seconds"] = round(time.perf_counter() - started, 1)
-            log(f"{entry['id']}: loss landscape {landscape['steps']}×{landscape['steps']} {status} "
-                f"({entry['landscape_seconds']} s)")
-            if status != "completed":
-                raise RuntimeError(f"{entry['id']}: the loss landscape ended {status}")
+        _bundle_analyses(bundle, entries, "landscape", landscape, log)
     if lesion:
-        _lesion_analyses(bundle, entries, lesion, log)
+        _bundle_analyses(bundle, entries, "lesion", lesion, log)
     _compact(bundle)
     info = provenance() if callable(provenance) else provenance
     (staging / PROVENANCE).write_text(json.dumps({**info, "runs": entries, "landscape": landscape or None,
@@ -244,21 +234,23 @@ def export_bundle(source: RunStore, runs: Sequence[Run], out: str | os.PathLike,
     return out
 
 
-def _lesion_analyses(bundle: RunStore, entries: list[dict], params: dict, log: Callable[[str], None]) -> None:
-    """Each run's lesion study on its shipped weights, kept in the bundle's analyses table; the seconds it
-    took go into the run's provenance entry."""
+def _bundle_analyses(bundle: RunStore, entries: list[dict], kind: str, params: dict,
+                     log: Callable[[str], None]) -> None:
+    """Each run's analysis `kind` ("landscape", "lesion") with `params`, computed on its shipped weights and
+    kept in the bundle's analyses table, unless it is there already; the seconds it took go into the run's
+    provenance entry (`<kind>_seconds`)."""
     from .analyses import Analyses, compute
 
     analyses = Analyses(bundle)
     for entry in entries:
-        if (held := analyses.find(entry["id"], "lesion", params)) is not None and held.status == "completed":
+        if (held := analyses.find(entry["id"], kind, params)) is not None and held.status == "completed":
             continue
         started = time.perf_counter()
-        status = compute(bundle, analyses.create(entry["id"], "lesion", dict(params)))
-        entry["lesion_seconds"] = round(time.perf_counter() - started, 1)
-        log(f"{entry['id']}: lesion study {status} ({entry['lesion_seconds']} s)")
+        status = compute(bundle, analyses.create(entry["id"], kind, dict(params)))
+        entry[f"{kind}_seconds"] = round(time.perf_counter() - started, 1)
+        log(f"{entry['id']}: {kind} {status} ({entry[f'{kind}_seconds']} s)")
         if status != "completed":
-            raise RuntimeError(f"{entry['id']}: the lesion study ended {status}")
+            raise RuntimeError(f"{entry['id']}: the {kind} analysis ended {status}")
 
 
 def add_lesion(bundle: str | os.PathLike, params: dict, log: Callable[[str], None] = print) -> Path:
@@ -270,7 +262,7 @@ def add_lesion(bundle: str | os.PathLike, params: dict, log: Callable[[str], Non
     if not info.get("runs"):
         raise ValueError(f"{bundle} is not a reference bundle (no {PROVENANCE} with runs)")
     store = RunStore(bundle)
-    _lesion_analyses(store, info["runs"], params, log)
+    _bundle_analyses(store, info["runs"], "lesion", params, log)
     _compact(store)
     info["lesion"] = params
     (bundle / PROVENANCE).write_text(json.dumps(info, indent=2) + "\n")
