@@ -15,10 +15,12 @@ run: $(VENV)/.runtime-installed
 
 test: $(VENV)/.dev-installed browser
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \

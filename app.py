@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.runs.store import StoreCorrupt
+from resnet_core.store.run_store import StoreCorrupt
 from ui.navigation import PAGES, leave_pages_directory_mode, page
 from ui.runs import damaged_store, shared_runner
 from ui.sidebar import active_runs

@@ -43,13 +43,15 @@ twin = spec.replace(skip=not spec.skip)
 chosen, other = cached_summary(spec), cached_summary(twin)
 
 kind = "residual" if spec.skip else "plain"
-st.markdown(f"### <span style='color:{net_color(spec.skip)}'>{spec.name}</span> · {kind}",
-            unsafe_allow_html=True)
+st.markdown(f"### <span style='color:{net_color(spec.skip)}'>{spec.name}</span> · {kind}", unsafe_allow_html=True)
 metrics = st.columns(4)
 metrics[0].metric("Parameters", rc.human_count(chosen.params), help=f"{chosen.params:,} trainable numbers")
-metrics[1].metric("Multiply-adds", rc.human_count(chosen.macs),
-                  help=f"{chosen.macs:,} multiply-accumulates of convs and fc for one "
-                  f"{chosen.image_size}×{chosen.image_size} image — what the paper calls FLOPs (Table 1).")
+metrics[1].metric(
+    "Multiply-adds",
+    rc.human_count(chosen.macs),
+    help=f"{chosen.macs:,} multiply-accumulates of convs and fc for one "
+    f"{chosen.image_size}×{chosen.image_size} image — what the paper calls FLOPs (Table 1).",
+)
 metrics[2].metric("Weighted layers", spec.depth)
 metrics[3].metric("Residual blocks" if spec.skip else "Blocks (no shortcuts)", chosen.blocks)
 
@@ -62,26 +64,47 @@ for col, summary in zip(cols, (chosen, other)):
     with col:
         (figure, svg), name = cached_diagram(summary.spec), f"{summary.spec.name}-diagram"
         # The camera button is the only one: plotly draws the PNG in the browser (no export engine needed).
-        st.plotly_chart(figure, width="stretch", key=f"diagram.{summary.spec.skip}",
-                        config={"displaylogo": False, "modeBarButtons": [["toImage"]],
-                                "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2}})
-        st.download_button("Download as SVG", svg, file_name=f"{name}.svg", mime="image/svg+xml",
-                           key=f"diagram.svg.{summary.spec.skip}", icon=":material/download:",
-                           help="As PNG: the camera button at the diagram's top right.")
+        st.plotly_chart(
+            figure,
+            width="stretch",
+            key=f"diagram.{summary.spec.skip}",
+            config={
+                "displaylogo": False,
+                "modeBarButtons": [["toImage"]],
+                "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
+            },
+        )
+        st.download_button(
+            "Download as SVG",
+            svg,
+            file_name=f"{name}.svg",
+            mime="image/svg+xml",
+            key=f"diagram.svg.{summary.spec.skip}",
+            icon=":material/download:",
+            help="As PNG: the camera button at the diagram's top right.",
+        )
 
-st.markdown(f"**Stages of {spec.name}** — output size of each part, channels, blocks, parameters and cost "
-            "for one image.")
+st.markdown(
+    f"**Stages of {spec.name}** — output size of each part, channels, blocks, parameters and cost for one image."
+)
 table = pd.DataFrame(
     [
-        {"part": r.part, "output": r.output_size, "channels": r.channels,
-         "blocks": str(r.blocks) if r.blocks else "–",
-         "parameters": f"{r.params:,}", "multiply-adds": rc.human_count(r.macs)}
+        {
+            "part": r.part,
+            "output": r.output_size,
+            "channels": r.channels,
+            "blocks": str(r.blocks) if r.blocks else "–",
+            "parameters": f"{r.params:,}",
+            "multiply-adds": rc.human_count(r.macs),
+        }
         for r in chosen.rows
     ]
 )
 st.dataframe(table, hide_index=True, width="stretch", placeholder="—")
 if spec.shortcut != "A" and spec.skip:
     extra = chosen.params - other.params
-    st.caption(f"The projection shortcuts add {extra:,} parameters over the plain twin; with option A the "
-               "two "
-               "have the same size.")
+    st.caption(
+        f"The projection shortcuts add {extra:,} parameters over the plain twin; with option A the "
+        "two "
+        "have the same size."
+    )

@@ -6,8 +6,8 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.presentation.charts import degradation_figure
 from resnet_core.presentation.reports import depth_table_csv, series_for
-from resnet_core.runs import reference
-from resnet_core.runs.experiments import (
+from resnet_core.studies import reference
+from resnet_core.studies.experiments import (
     cifar_available,
     degradation_findings,
     depth_table,
@@ -53,8 +53,9 @@ presets = device_presets(device.type, device.type == "cuda" and cifar_here())
 with st.expander("Start the experiment", expanded=not experiments(view)):  # collapsed when there are results
     choice = 0
     if len(presets) > 1:  # a CPU: a quick pair of depths, or the paper's 20 and 56 for longer
-        choice = st.radio("Preset", range(len(presets)), format_func=lambda i: presets[i].name, key="deg.preset",
-                          horizontal=True)
+        choice = st.radio(
+            "Preset", range(len(presets)), format_func=lambda i: presets[i].name, key="deg.preset", horizontal=True
+        )
     preset = presets[choice]
     st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
     cfg = preset.config
@@ -65,8 +66,10 @@ with st.expander("Start the experiment", expanded=not experiments(view)):  # col
     st.caption(f"{describe_recipe(cfg)} · {2 * len(depths)} runs, {pace} on {rc.describe_device(device)}.")
     busy = store.list(["queued", "running"])
     if busy:
-        st.warning(f"{len(busy)} run{'' if len(busy) == 1 else 's'} already queued or running: the experiment "
-                   "starts after them, so it takes longer than the preset's estimate.")
+        st.warning(
+            f"{len(busy)} run{'' if len(busy) == 1 else 's'} already queued or running: the experiment "
+            "starts after them, so it takes longer than the preset's estimate."
+        )
     if st.button("Run the degradation experiment", type="primary", disabled=not depths, key="deg.start"):
         experiment, runs = plan_experiment(preset, depths)
         for spec, config, name in runs:
@@ -79,8 +82,13 @@ if not known:
     st.info("No experiment yet: press the button above. Results appear here while the nets train.")
     st.stop()
 wanted = st.query_params.get(EXPERIMENT_PARAM)
-experiment = st.selectbox("Experiment", known, index=known.index(wanted) if wanted in known else 0, key="deg.exp",
-                          format_func=lambda e: "reference runs (shipped with the app)" if e == REFERENCE else e)
+experiment = st.selectbox(
+    "Experiment",
+    known,
+    index=known.index(wanted) if wanted in known else 0,
+    key="deg.exp",
+    format_func=lambda e: "reference runs (shipped with the app)" if e == REFERENCE else e,
+)
 if st.query_params.get(EXPERIMENT_PARAM) != experiment:
     st.query_params[EXPERIMENT_PARAM] = experiment
 
@@ -89,8 +97,7 @@ def results() -> None:
     runs = experiment_runs(view, experiment)
     active = any(r.active for r in runs)
     reference_note(view, runs)
-    st.markdown(" ".join(f"{badge(r)} {r.spec.name}" for r in sorted(runs, key=lambda r: (r.spec.depth,
-                                                                                       r.spec.skip))))
+    st.markdown(" ".join(f"{badge(r)} {r.spec.name}" for r in sorted(runs, key=lambda r: (r.spec.depth, r.spec.skip))))
     if active:
         progress = experiment_progress(store, runs, runner.max_parallel or 1)
         st.progress(progress.epochs_done / max(progress.epochs_total, 1), text=progress.describe())
@@ -98,18 +105,37 @@ def results() -> None:
     plain = [s for s in series if not s.skip]
     residual = [s for s in series if s.skip]
     st.plotly_chart(degradation_figure(plain, residual), width="stretch", key="deg.chart")
-    st.caption("Thin dashed: training error (running mean over recent batches); bold: test error after each "
-               "epoch. Darker = deeper. As in Fig. 6, compare the dashed curves: that is the training error.")
+    st.caption(
+        "Thin dashed: training error (running mean over recent batches); bold: test error after each "
+        "epoch. Darker = deeper. As in Fig. 6, compare the dashed curves: that is the training error."
+    )
     rows = depth_table(view, runs)
     pct = lambda v: None if v is None else round(100 * v, 2)  # noqa: E731
-    st.dataframe(pd.DataFrame([{"depth": r.depth, "plain train error %": pct(r.plain_train),
-                                "plain test error %": pct(r.plain_test),
-                                "ResNet train error %": pct(r.residual_train),
-                                "ResNet test error %": pct(r.residual_test)} for r in rows])
-                 .style.format(precision=2, na_rep="—"),  # a run without a finished epoch: a dash, not "None"
-                 hide_index=True, width="stretch", placeholder="—")  # the browser's own "None" otherwise
-    st.download_button("Download the table (CSV)", depth_table_csv(rows), file_name=f"degradation-{experiment}.csv",
-                       mime="text/csv", key="deg.csv", icon=":material/download:")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "depth": r.depth,
+                    "plain train error %": pct(r.plain_train),
+                    "plain test error %": pct(r.plain_test),
+                    "ResNet train error %": pct(r.residual_train),
+                    "ResNet test error %": pct(r.residual_test),
+                }
+                for r in rows
+            ]
+        ).style.format(precision=2, na_rep="—"),  # a run without a finished epoch: a dash, not "None"
+        hide_index=True,
+        width="stretch",
+        placeholder="—",
+    )  # the browser's own "None" otherwise
+    st.download_button(
+        "Download the table (CSV)",
+        depth_table_csv(rows),
+        file_name=f"degradation-{experiment}.csv",
+        mime="text/csv",
+        key="deg.csv",
+        icon=":material/download:",
+    )
     classes = runs[0].spec.num_classes if runs else 10
     findings = degradation_findings(rows, classes)
     missing = verdict_missing(rows)
@@ -117,9 +143,12 @@ def results() -> None:
     if active:
         st.caption("Final numbers when every run has finished; the table shows each run's latest epoch.")
     elif missing:
-        st.info("No verdict: a comparison needs every run to complete the same recipe, and these did not — "
-                + "; ".join(missing) + ". The table shows each run's latest epoch; resume the unfinished runs "
-                "on the Train page to get a verdict.")
+        st.info(
+            "No verdict: a comparison needs every run to complete the same recipe, and these did not — "
+            + "; ".join(missing)
+            + ". The table shows each run's latest epoch; resume the unfinished runs "
+            "on the Train page to get a verdict."
+        )
     elif withheld:
         st.info(f"No verdict: {withheld}.")
     else:

@@ -24,8 +24,8 @@ from resnet_core.presentation.explain_figures import (
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.text import markdown_text, plot_text
-from resnet_core.runs import loading
-from resnet_core.runs.reference import is_reference
+from resnet_core.store import loading
+from resnet_core.studies.reference import is_reference
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
 from ui.spec_state import remember_spec
@@ -66,15 +66,19 @@ def attribution(model_key: str, _clf: Classifier, pixels: np.ndarray, method: st
 
 
 st.title("Explain")
-st.markdown("Pick a trained net and an image, and see **which pixels its prediction depends on**. Each method "
-            "below answers that question differently; where they agree, you can trust the answer more.")
+st.markdown(
+    "Pick a trained net and an image, and see **which pixels its prediction depends on**. Each method "
+    "below answers that question differently; where they agree, you can trust the answer more."
+)
 
 store = runs_view("explain")  # the user's runs and, unless hidden in the sidebar, the reference runs
 runs = {r.id: r for r in reversed(store.list(["completed"]))}
 if not runs:
-    st.info("No trained net yet. Train one on the **Train** page (a ResNet-8 on 1,000 *shapes* images takes "
-            "about a minute on a CPU); it appears here when it completes. Meanwhile you can explain photos "
-            "with an ImageNet ResNet below, once its weights are downloaded.")
+    st.info(
+        "No trained net yet. Train one on the **Train** page (a ResNet-8 on 1,000 *shapes* images takes "
+        "about a minute on a CPU); it appears here when it completes. Meanwhile you can explain photos "
+        "with an ImageNet ResNet below, once its weights are downloaded."
+    )
     st.page_link(page("train"), label="Train a net", icon=":material/model_training:")
 choices = list(runs) + [IMAGENET + name for name in pt.PRETRAINED]
 
@@ -102,9 +106,11 @@ if key.startswith(IMAGENET):
                 st.error(str(err))
         st.stop()
     run, clf, test_images = None, load_imagenet(name), None
-    st.caption(f"torchvision's ImageNet weights: {len(clf.classes)} classes, top-1 accuracy "
-               f"{pt.imagenet_accuracy(name)}% on ImageNet's validation set. It sees {clf.input_size}×"
-               f"{clf.input_size} images (shorter side resized to {clf.resize_size}, centre crop).")
+    st.caption(
+        f"torchvision's ImageNet weights: {len(clf.classes)} classes, top-1 accuracy "
+        f"{pt.imagenet_accuracy(name)}% on ImageNet's validation set. It sees {clf.input_size}×"
+        f"{clf.input_size} images (shorter side resized to {clf.resize_size}, centre crop)."
+    )
 else:
     run = runs[key]
     try:
@@ -116,13 +122,17 @@ else:
     spec, error = run.spec, loading.final_test_error(store, run)
     epochs = len(store.epochs(run.id))
     error_text = f" · final test error **{100 * error:.1f}%**" if error is not None else ""
-    st.markdown(f"<span style='color:{net_color(spec.skip)}'>**{spec.name}**</span> · "
-                f"{'residual' if spec.skip else 'plain'} · trained {epochs} epoch{'s' if epochs != 1 else ''} on "
-                f"{run.config.train_size or 'all'} {markdown_text(run.dataset)} images{error_text}",
-                unsafe_allow_html=True)  # the markup is ours; the stored dataset name is escaped
-    st.caption(f"{spec.block} blocks · shortcut {spec.shortcut if spec.skip else 'none'} · norm {spec.norm} · "
-               f"{spec.activation} · width {spec.stage_widths[0]} · {'pre-activation · ' if spec.preact else ''}"
-               f"run {run.id}")
+    st.markdown(
+        f"<span style='color:{net_color(spec.skip)}'>**{spec.name}**</span> · "
+        f"{'residual' if spec.skip else 'plain'} · trained {epochs} epoch{'s' if epochs != 1 else ''} on "
+        f"{run.config.train_size or 'all'} {markdown_text(run.dataset)} images{error_text}",
+        unsafe_allow_html=True,
+    )  # the markup is ours; the stored dataset name is escaped
+    st.caption(
+        f"{spec.block} blocks · shortcut {spec.shortcut if spec.skip else 'none'} · norm {spec.norm} · "
+        f"{spec.activation} · width {spec.stage_widths[0]} · {'pre-activation · ' if spec.preact else ''}"
+        f"run {run.id}"
+    )
     reference_note(store, [run])
 
 # --- the image --------------------------------------------------------------------------------------
@@ -130,8 +140,9 @@ sources = ["Sample", "Upload"] if run is None else ["Test image", "Sample", "Upl
 source = st.radio("Image", sources, horizontal=True, key=f"explain.source.{run is None}", persist_state=KEEP)
 true_class = None  # known for the dataset's test images
 if source == "Upload":
-    upload = st.file_uploader(f"An image: {FORMAT_NAMES} (a GIF's first frame), up to 10 MB",
-                              type=list(EXTENSIONS), key="explain.upload")
+    upload = st.file_uploader(
+        f"An image: {FORMAT_NAMES} (a GIF's first frame), up to 10 MB", type=list(EXTENSIONS), key="explain.upload"
+    )
     image = None  # until a file comes; the controls below are drawn all the same (see KEEP)
     if upload is None:
         st.info("Upload an image to explain (or pick another source above).")
@@ -141,15 +152,21 @@ if source == "Upload":
         except ImageError as err:
             st.error(f"**{markdown_text(upload.name)}**: {markdown_text(err)}")  # a file's name is text
 elif source == "Test image":
-    index = st.selectbox("Test image", range(len(test_labels)), key="explain.test", persist_state=KEEP,
-                         format_func=lambda i: f"{clf.classes[test_labels[i]]} (test image {i + 1})")
+    index = st.selectbox(
+        "Test image",
+        range(len(test_labels)),
+        key="explain.test",
+        persist_state=KEEP,
+        format_func=lambda i: f"{clf.classes[test_labels[i]]} (test image {i + 1})",
+    )
     image = Image.fromarray(test_images[index].permute(1, 2, 0).numpy())
     image_name = f"test-{index + 1}-{clf.classes[test_labels[index]]}"
     true_class = clf.classes[test_labels[index]]
 else:
     files = sorted(SAMPLES.glob("*.png"))
-    path = st.selectbox("Sample", files, format_func=lambda p: p.stem.replace("-", ": ", 1), key="explain.sample",
-                        persist_state=KEEP)
+    path = st.selectbox(
+        "Sample", files, format_func=lambda p: p.stem.replace("-", ": ", 1), key="explain.sample", persist_state=KEEP
+    )
     image, image_name = open_image(path.read_bytes()), path.stem
 
 if image is not None:  # the image as the nets see it, and their predictions
@@ -164,58 +181,103 @@ if image is not None:  # the image as the nets see it, and their predictions
     # A reference run's twin is a reference run, a user run's twin the user's (each pair trained together).
     twin = None
     if run is not None:
-        twin = loading.find_twin(store, run, among=[r for r in store.list(["completed"])
-                                                    if is_reference(r) == is_reference(run)])
+        twin = loading.find_twin(
+            store, run, among=[r for r in store.list(["completed"]) if is_reference(r) == is_reference(run)]
+        )
     if twin is not None:
         try:
             nets.append((twin.id, load_run(str(store.store_of(twin).root.resolve()), twin.id, store.store_of(twin))[0]))
             nets.sort(key=lambda n: n[1].skip)  # plain first, as in the paper's figures
         except Exception as err:
             st.warning(f"The twin run {twin.id} cannot be loaded: {type(err).__name__}: {markdown_text(err)}")
-    nets_probs = [(k, c, probs if k == key else predict(c.net, to_input(to_uint8_tensor(fitted), c.mean, c.std))[0])
-                  for k, c in nets]
+    nets_probs = [
+        (k, c, probs if k == key else predict(c.net, to_input(to_uint8_tensor(fitted), c.mean, c.std))[0])
+        for k, c in nets
+    ]
 
     cols = st.columns([1] + [1.3] * len(nets), gap="medium")
     seen = f"As the net sees it: {clf.input_size}×{clf.input_size}"
     seen += f"<br><sup>true class: {plot_text(true_class)}</sup>" if true_class else ""
-    cols[0].plotly_chart(image_figure(shown, seen), width="stretch", config={"displayModeBar": False},
-                         key="explain.input")
+    cols[0].plotly_chart(
+        image_figure(shown, seen), width="stretch", config={"displayModeBar": False}, key="explain.input"
+    )
     for col, (k, c, p) in zip(cols[1:], nets_probs):
-        col.plotly_chart(top_k_figure(top_k(p, c.classes), net_color(c.skip),
-                                      f"Top-5 predictions · {plot_text(c.name)}"),
-                         width="stretch", config={"displayModeBar": False}, key=f"explain.top5.{k}")
-    st.caption("Left: the image resized (and centre-cropped) to the net's input size. Right: the net's five most "
-               "probable classes, in percent (softmax of its output).")
+        col.plotly_chart(
+            top_k_figure(top_k(p, c.classes), net_color(c.skip), f"Top-5 predictions · {plot_text(c.name)}"),
+            width="stretch",
+            config={"displayModeBar": False},
+            key=f"explain.top5.{k}",
+        )
+    st.caption(
+        "Left: the image resized (and centre-cropped) to the net's input size. Right: the net's five most "
+        "probable classes, in percent (softmax of its output)."
+    )
 
 
 # --- methods and display ------------------------------------------------------------------------------
 default = ["integrated_gradients", "gradcam", "saliency"] if run is not None else ["gradcam", "saliency"]
-methods = st.multiselect("Methods", list(METHODS), default=default, format_func=lambda m: METHODS[m].label,
-                         key=f"explain.methods.{run is None}", persist_state=KEEP)
+methods = st.multiselect(
+    "Methods",
+    list(METHODS),
+    default=default,
+    format_func=lambda m: METHODS[m].label,
+    key=f"explain.methods.{run is None}",
+    persist_state=KEEP,
+)
 with st.expander("Method settings"):
     c = st.columns(4)  # one column per method with settings
     options = {
-        "integrated_gradients": {"n_steps": c[0].slider("Integrated gradients: steps", 10, 200, 50, 10,
-                                                        key="explain.steps", persist_state=KEEP)},
-        "smoothgrad": {"nt_samples": c[1].slider("SmoothGrad: noisy samples", 5, 50, 25, 5, key="explain.samples",
-                                                 persist_state=KEEP),
-                       "noise_level": c[1].slider("SmoothGrad: noise (fraction of the range)", 0.05, 0.5, 0.15,
-                                                  0.05, key="explain.noise", persist_state=KEEP)},
-        "gradcam": {"layer": c[2].selectbox("Grad-CAM layer", layer_choices(clf.net), key=f"explain.layer.{key}",
-                                            persist_state=KEEP)},
-        "occlusion": {"window": c[3].slider("Occlusion: window (pixels)", 2, clf.input_size // 2,
-                                            max(2, clf.input_size // 4), key=f"explain.window.{clf.input_size}",
-                                            persist_state=KEEP)},
+        "integrated_gradients": {
+            "n_steps": c[0].slider(
+                "Integrated gradients: steps", 10, 200, 50, 10, key="explain.steps", persist_state=KEEP
+            )
+        },
+        "smoothgrad": {
+            "nt_samples": c[1].slider(
+                "SmoothGrad: noisy samples", 5, 50, 25, 5, key="explain.samples", persist_state=KEEP
+            ),
+            "noise_level": c[1].slider(
+                "SmoothGrad: noise (fraction of the range)",
+                0.05,
+                0.5,
+                0.15,
+                0.05,
+                key="explain.noise",
+                persist_state=KEEP,
+            ),
+        },
+        "gradcam": {
+            "layer": c[2].selectbox(
+                "Grad-CAM layer", layer_choices(clf.net), key=f"explain.layer.{key}", persist_state=KEEP
+            )
+        },
+        "occlusion": {
+            "window": c[3].slider(
+                "Occlusion: window (pixels)",
+                2,
+                clf.input_size // 2,
+                max(2, clf.input_size // 4),
+                key=f"explain.window.{clf.input_size}",
+                persist_state=KEEP,
+            )
+        },
     }
     if clf.input_size > 64:
-        st.caption("On a CPU, integrated gradients, SmoothGrad and occlusion take several seconds on a 224×224 "
-                   "image; Grad-CAM and saliency are fast.")
+        st.caption(
+            "On a CPU, integrated gradients, SmoothGrad and occlusion take several seconds on a 224×224 "
+            "image; Grad-CAM and saliency are fast."
+        )
 controls = st.columns([2, 3, 3])
-explain_class = controls[0].selectbox("Explain the class", ["predicted"] + list(clf.classes),
-                                      key=f"explain.class.{key}", persist_state=KEEP,
-                                      format_func=lambda n: "the predicted class" if n == "predicted" else n)
-sign = controls[1].radio("Sign", SIGNS, index=1, horizontal=True, format_func=SIGN_LABELS.get, key="explain.sign",
-                         persist_state=KEEP)
+explain_class = controls[0].selectbox(
+    "Explain the class",
+    ["predicted"] + list(clf.classes),
+    key=f"explain.class.{key}",
+    persist_state=KEEP,
+    format_func=lambda n: "the predicted class" if n == "predicted" else n,
+)
+sign = controls[1].radio(
+    "Sign", SIGNS, index=1, horizontal=True, format_func=SIGN_LABELS.get, key="explain.sign", persist_state=KEEP
+)
 opacity = controls[2].slider("Map opacity", 0.0, 1.0, 0.7, 0.05, key="explain.opacity", persist_state=KEEP)
 if image is None:  # waiting for an upload, or it could not be read (said above)
     st.stop()
@@ -241,30 +303,52 @@ with st.spinner("Computing attributions…"):
         rows.append(row)
 rows = [r for r in rows if r.maps]
 if rows:
-    explained = (f"the class “{explain_class}”" if target is not None
-                 else "each net's predicted class" if len(rows) > 1 else "its predicted class")
+    explained = (
+        f"the class “{explain_class}”"
+        if target is not None
+        else "each net's predicted class"
+        if len(rows) > 1
+        else "its predicted class"
+    )
     title = f"What the {'nets look' if len(rows) > 1 else 'net looks'} at, explaining {explained}"
-    st.plotly_chart(attribution_figure(shown, rows, sign, opacity, title), width="stretch",
-                    config={"displayModeBar": False}, key="explain.maps")
+    st.plotly_chart(
+        attribution_figure(shown, rows, sign, opacity, title),
+        width="stretch",
+        config={"displayModeBar": False},
+        key="explain.maps",
+    )
     st.markdown("\n".join(f"- **{METHODS[m].label}** — {METHODS[m].summary}" for m in methods))
-    deltas = (f" Integrated gradients' convergence error (logit units; more steps shrink it): {', '.join(notes)}."
-              if notes else "")
-    st.caption("Each map is scaled to its own 98th percentile, so compare *where* the maps look, not how "
-               "strongly." + deltas)
-    st.download_button("Download the figure (PNG)", attribution_png(shown, rows, sign, opacity, title),
-                       file_name=f"explain-{image_name}.png", mime="image/png", key="explain.png")
+    deltas = (
+        f" Integrated gradients' convergence error (logit units; more steps shrink it): {', '.join(notes)}."
+        if notes
+        else ""
+    )
+    st.caption(
+        "Each map is scaled to its own 98th percentile, so compare *where* the maps look, not how strongly." + deltas
+    )
+    st.download_button(
+        "Download the figure (PNG)",
+        attribution_png(shown, rows, sign, opacity, title),
+        file_name=f"explain-{image_name}.png",
+        mime="image/png",
+        key="explain.png",
+    )
 
 pending = loading.find_twin(store, run, statuses=("queued", "running")) if run is not None and twin is None else None
 if pending is not None:
     kind = "residual" if not run.spec.skip else "plain"
-    st.info(f"The {kind} twin ({markdown_text(pending.name)}, {pending.id}) is {pending.status}: it appears here "
-            "side by side "
-            "once it completes.")
+    st.info(
+        f"The {kind} twin ({markdown_text(pending.name)}, {pending.id}) is {pending.status}: it appears here "
+        "side by side "
+        "once it completes."
+    )
 elif run is not None and twin is None:
     kind = "residual" if not run.spec.skip else "plain"
-    st.info(f"To compare with the {kind} twin on the same image, train it: on the **Train** page pick the same "
-            f"net and dataset ({run.dataset}) and press **Train plain + residual twins** (or toggle *Skip "
-            f"connections*). It appears here side by side once it completes.")
+    st.info(
+        f"To compare with the {kind} twin on the same image, train it: on the **Train** page pick the same "
+        f"net and dataset ({run.dataset}) and press **Train plain + residual twins** (or toggle *Skip "
+        f"connections*). It appears here side by side once it completes."
+    )
     if st.button(f"Set up the {kind} twin on the Train page", icon=":material/model_training:", key="explain.twin"):
         remember_spec(run.spec.replace(skip=not run.spec.skip))
         st.switch_page(page("train"))

@@ -32,8 +32,10 @@ with left:
         "And with BatchNorm, the plain nets' gradients do not vanish: the trouble is optimisation."
     )
 with right:
-    st.image(str(Path(__file__).parent.parent / "assets" / "residual_block.svg"),
-             caption="A residual block (after He et al. 2015, Fig. 2).")
+    st.image(
+        str(Path(__file__).parent.parent / "assets" / "residual_block.svg"),
+        caption="A residual block (after He et al. 2015, Fig. 2).",
+    )
 
 st.subheader("Where to go next")
 NEXT = [  # (page, what the link says, one line on what is there)

@@ -7,11 +7,11 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.data.datasets import DATASETS, num_classes
+from resnet_core.execution.estimates import describe_duration, device_kind, estimate, measured_rates
 from resnet_core.presentation.charts import error_figure, loss_figure
 from resnet_core.presentation.reports import metrics_csv, progress_line, run_label, run_row, run_where, series_for
 from resnet_core.presentation.text import markdown_text
-from resnet_core.runs.estimates import describe_duration, device_kind, estimate, measured_rates
-from resnet_core.runs.experiments import (
+from resnet_core.studies.experiments import (
     SCHEDULE_WORDS,
     dataset_problem,
     describe_recipe,
@@ -32,8 +32,11 @@ CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this o
 POLL_SECONDS = 2.0  # while runs train, the live view (progress bars) is read this often
 STARTING_POLL_SECONDS = 0.5  # … and while a shown run is in its first steps: its first point shows at once
 DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
-WARMUPS = {"none": "none", "error": "lr ÷10 until the training error is below 80% (§4.2)",
-           "epoch": "lr ÷10 for the first epoch"}
+WARMUPS = {
+    "none": "none",
+    "error": "lr ÷10 until the training error is below 80% (§4.2)",
+    "epoch": "lr ÷10 for the first epoch",
+}
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -80,62 +83,128 @@ with st.expander("Start a run", expanded=not store.list()):
     remember_spec(spec)
     cols = st.columns([2, 1, 1.6])  # rows of three: at 1024 px a row of five cut the dataset's name
     problems = {name: dataset_problem_here(name) for name in DATASETS if name != "shapes"}
-    dataset = cols[0].selectbox("Dataset", DATASETS, key="train.dataset",
-                                format_func=lambda d: DATASET_LABELS[d] + (" (not available here)"
-                                                                           if problems.get(d) else ""))
+    dataset = cols[0].selectbox(
+        "Dataset",
+        DATASETS,
+        key="train.dataset",
+        format_func=lambda d: DATASET_LABELS[d] + (" (not available here)" if problems.get(d) else ""),
+    )
     epochs = cols[1].number_input("Epochs", 1, 500, 5, key="train.epochs")
-    train_size = cols[2].select_slider("Training images", TRAIN_SIZES, value=5000, key="train.size",
-                                       help="A class-balanced subset: smaller trains faster on a CPU.")
+    train_size = cols[2].select_slider(
+        "Training images",
+        TRAIN_SIZES,
+        value=5000,
+        key="train.size",
+        help="A class-balanced subset: smaller trains faster on a CPU.",
+    )
     cols = st.columns([1.6, 1, 2])
-    batch_size = cols[0].select_slider("Batch size", [32, 64, 128, 256, 512], value=recipe["batch_size"],
-                                       key="train.batch")
-    lr = cols[1].number_input("Learning rate", 0.0001, 2.0, recipe["lr"], step=0.01, format="%.4f",
-                              key="train.lr", help="The paper uses 0.1 at batch 128 on a GPU. On a CPU the start "
-                              "is 0.02: at 0.1 deep nets sit at chance for hundreds of steps on the embedded data.")
-    schedule = cols[2].selectbox("Learning-rate schedule", list(SCHEDULE_WORDS), key="train.schedule",
-                                 index=list(SCHEDULE_WORDS).index(recipe["schedule"]), format_func=SCHEDULE_WORDS.get,
-                                 help="The paper divides the lr by 10 at 50% and 75% of training (§4.2).")
-    augment = st.checkbox("Augment: crop + flip (§4.2)", value=recipe["augment"], key="train.augment",
-                          help="Random 32×32 crops of the image padded by 4 pixels, and horizontal flips, as "
-                          "in the paper: better test error, slower-falling training error.")
+    batch_size = cols[0].select_slider(
+        "Batch size", [32, 64, 128, 256, 512], value=recipe["batch_size"], key="train.batch"
+    )
+    lr = cols[1].number_input(
+        "Learning rate",
+        0.0001,
+        2.0,
+        recipe["lr"],
+        step=0.01,
+        format="%.4f",
+        key="train.lr",
+        help="The paper uses 0.1 at batch 128 on a GPU. On a CPU the start "
+        "is 0.02: at 0.1 deep nets sit at chance for hundreds of steps on the embedded data.",
+    )
+    schedule = cols[2].selectbox(
+        "Learning-rate schedule",
+        list(SCHEDULE_WORDS),
+        key="train.schedule",
+        index=list(SCHEDULE_WORDS).index(recipe["schedule"]),
+        format_func=SCHEDULE_WORDS.get,
+        help="The paper divides the lr by 10 at 50% and 75% of training (§4.2).",
+    )
+    augment = st.checkbox(
+        "Augment: crop + flip (§4.2)",
+        value=recipe["augment"],
+        key="train.augment",
+        help="Random 32×32 crops of the image padded by 4 pixels, and horizontal flips, as "
+        "in the paper: better test error, slower-falling training error.",
+    )
     with st.expander("Momentum, weight decay, warm-up and seed"):
         cols = st.columns(3)
         paper = rc.TrainConfig()  # the paper's recipe (§4.2): momentum, weight decay and seed start there
-        momentum = cols[0].number_input("Momentum", 0.0, 0.99, paper.momentum, 0.05, key="train.momentum",
-                                        help="SGD momentum; the paper uses 0.9 (§4.2).")
-        weight_decay = cols[1].number_input("Weight decay", 0.0, 0.01, paper.weight_decay, 1e-4, format="%.4f",
-                                            key="train.wd",
-                                            help="L2 penalty on every parameter; the paper uses 0.0001 (§4.2).")
-        seed = cols[2].number_input("Seed", 0, 2**31 - 1, paper.seed, key="train.seed",
-                                    help="Picks the initial weights, the batch order and the augmentation: the "
-                                    "same seed and settings give the same run.")
+        momentum = cols[0].number_input(
+            "Momentum",
+            0.0,
+            0.99,
+            paper.momentum,
+            0.05,
+            key="train.momentum",
+            help="SGD momentum; the paper uses 0.9 (§4.2).",
+        )
+        weight_decay = cols[1].number_input(
+            "Weight decay",
+            0.0,
+            0.01,
+            paper.weight_decay,
+            1e-4,
+            format="%.4f",
+            key="train.wd",
+            help="L2 penalty on every parameter; the paper uses 0.0001 (§4.2).",
+        )
+        seed = cols[2].number_input(
+            "Seed",
+            0,
+            2**31 - 1,
+            paper.seed,
+            key="train.seed",
+            help="Picks the initial weights, the batch order and the augmentation: the "
+            "same seed and settings give the same run.",
+        )
         warmup = st.columns([2, 1])[0].selectbox(
-            "Warm-up", list(WARMUPS), format_func=WARMUPS.get, key="train.warmup",
+            "Warm-up",
+            list(WARMUPS),
+            format_func=WARMUPS.get,
+            key="train.warmup",
             help="§4.2, for ResNet-110: lr 0.01 until the training error is below 80% (about 400 iterations), then "
-            "0.1 — at 0.1 it was too large to start converging.")
-    config = rc.RunConfig(rc.TrainConfig(epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
-                                         schedule=schedule, augment=augment, momentum=float(momentum),
-                                         weight_decay=float(weight_decay), seed=int(seed),
-                                         warmup_until_error=0.8 if warmup == "error" else 0.0,
-                                         warmup_epochs=1.0 if warmup == "epoch" else 0.0,
-                                         head_init_scale=recipe["head_init_scale"]),
-                          train_size=int(train_size), test_size=min(2000, int(train_size)))
+            "0.1 — at 0.1 it was too large to start converging.",
+        )
+    config = rc.RunConfig(
+        rc.TrainConfig(
+            epochs=int(epochs),
+            batch_size=int(batch_size),
+            lr=float(lr),
+            schedule=schedule,
+            augment=augment,
+            momentum=float(momentum),
+            weight_decay=float(weight_decay),
+            seed=int(seed),
+            warmup_until_error=0.8 if warmup == "error" else 0.0,
+            warmup_epochs=1.0 if warmup == "epoch" else 0.0,
+            head_init_scale=recipe["head_init_scale"],
+        ),
+        train_size=int(train_size),
+        test_size=min(2000, int(train_size)),
+    )
     spec = spec.replace(num_classes=num_classes(dataset))  # the classifier must match the dataset
     as_paper = (momentum, weight_decay) == (paper.momentum, paper.weight_decay)
-    st.caption(f"Recipe: {describe_recipe(config)}. SGD with momentum {momentum:g} and weight decay "
-               f"{weight_decay:g}{' (§4.2)' if as_paper else ''}, seed {seed}.")
+    st.caption(
+        f"Recipe: {describe_recipe(config)}. SGD with momentum {momentum:g} and weight decay "
+        f"{weight_decay:g}{' (§4.2)' if as_paper else ''}, seed {seed}."
+    )
     if spec.depth >= 110 and warmup == "none" and lr >= 0.1:
-        st.caption("The paper warmed ResNet-110 up (lr 0.01 until the training error is below 80%): at lr 0.1 "
-                   "it did not start converging. See *Warm-up* above.")
+        st.caption(
+            "The paper warmed ResNet-110 up (lr 0.01 until the training error is below 80%): at lr 0.1 "
+            "it did not start converging. See *Warm-up* above."
+        )
     estimated = estimate(macs_per_image(spec), int(train_size), int(epochs), device_rates(str(store.root)))
     device_label = rc.describe_device()
     if estimated is None:
         st.caption(f"Time on this {device_kind(device_label)}: known once a run here has finished an epoch.")
     else:
         runs_word = f"{estimated.runs} earlier run{'s' if estimated.runs != 1 else ''}"
-        st.caption(f"Time on this {device_kind(device_label)}: {describe_duration(estimated.seconds)} of training "
-                   f"({spec.name}, {int(epochs)} epoch{'s' if epochs != 1 else ''} of {int(train_size):,} images; "
-                   f"from the speed of {runs_word} here).")
+        st.caption(
+            f"Time on this {device_kind(device_label)}: {describe_duration(estimated.seconds)} of training "
+            f"({spec.name}, {int(epochs)} epoch{'s' if epochs != 1 else ''} of {int(train_size):,} images; "
+            f"from the speed of {runs_word} here)."
+        )
     if problems.get(dataset):
         st.warning(f"{DATASET_LABELS[dataset]} is not available here. {problems[dataset]}", icon=":material/cloud_off:")
     buttons = st.columns([1, 2.4, 3.6])
@@ -159,8 +228,12 @@ if SHOWN in st.session_state:
 else:  # from the link; without one, the active runs and the most recent one
     current = selected_ids() or [r.id for r in all_runs if r.active] + [all_runs[-1].id]
 st.session_state[SHOWN] = [i for i in dict.fromkeys(st.session_state.pop(PENDING, []) + current) if i in by_id]
-chosen = st.multiselect("Runs shown", list(reversed(by_id)), key=SHOWN,
-                        format_func=lambda i: f"{run_label(by_id[i])} · {by_id[i].status} · {i}")
+chosen = st.multiselect(
+    "Runs shown",
+    list(reversed(by_id)),
+    key=SHOWN,
+    format_func=lambda i: f"{run_label(by_id[i])} · {by_id[i].status} · {i}",
+)
 set_selected(chosen)
 
 
@@ -189,8 +262,9 @@ def live_view() -> None:
         row[0].markdown(f"{badge(run)} **{markdown_text(run_label(run))}**")  # a name is text, not Markdown
         if run.status == "running":
             done, text = progress_line(run)  # starting / training / evaluating on the test set
-            row[1].progress(done, text=text + (f" · on {markdown_text(run_where(run))}" if run.executor == "ray"
-                                               else ""))
+            row[1].progress(
+                done, text=text + (f" · on {markdown_text(run_where(run))}" if run.executor == "ray" else "")
+            )
         elif run.status == "queued":
             row[1].caption("waiting for a free worker")
         elif run.error:
@@ -216,9 +290,11 @@ def live_view() -> None:
     left, right = st.columns(2)
     left.plotly_chart(errors, width="stretch", key="chart.error")
     right.plotly_chart(losses, width="stretch", key="chart.loss")
-    st.caption("Training error and loss are running means over recent batches (weights still moving; the "
-               "augmented images when augmentation is on); test error is measured on the whole test set after "
-               "each epoch.")
+    st.caption(
+        "Training error and loss are running means over recent batches (weights still moving; the "
+        "augmented images when augmentation is on); test error is measured on the whole test set after "
+        "each epoch."
+    )
     polling_changed("train", any(r.active for r in runs))
     polling_changed("train.starting", first_steps)
 
@@ -228,22 +304,31 @@ def live_view() -> None:
 # in its first steps (BENCHMARKS.md, "Ten viewers", "Time to first point"); the page reruns once when that ends.
 active = any(by_id[i].active for i in chosen)
 st.session_state["train.starting.was_active"] = active and starting(shown_runs())
-live_fragment(live_view, "train", active,
-              every=STARTING_POLL_SECONDS if st.session_state["train.starting.was_active"] else POLL_SECONDS)
+live_fragment(
+    live_view,
+    "train",
+    active,
+    every=STARTING_POLL_SECONDS if st.session_state["train.starting.was_active"] else POLL_SECONDS,
+)
 
 st.subheader("All runs")
 table = pd.DataFrame([run_row(store, r) for r in reversed(all_runs)])
 # A run without an epoch has no errors yet: "—". The browser draws a missing value as "None" whatever the
 # Styler says (its na_rep only reaches the Arrow data), so the table's own placeholder says it there.
-st.dataframe(table.drop(columns=["skip"]).style.format(precision=2, na_rep="—"), placeholder="—",
-             hide_index=True, width="stretch",
-             column_config={"error": st.column_config.TextColumn("message", width="medium")})
+st.dataframe(
+    table.drop(columns=["skip"]).style.format(precision=2, na_rep="—"),
+    placeholder="—",
+    hide_index=True,
+    width="stretch",
+    column_config={"error": st.column_config.TextColumn("message", width="medium")},
+)
 
 with st.expander("Rename, delete or download a run"):
     if MANAGE_RENAMED in st.session_state:  # a run was renamed: send the picker its new label (see below)
         st.session_state["train.manage"] = st.session_state.pop(MANAGE_RENAMED)
-    target = st.selectbox("Run", list(reversed(by_id)), format_func=lambda i: f"{by_id[i].name} · {i}",
-                          key="train.manage")
+    target = st.selectbox(
+        "Run", list(reversed(by_id)), format_func=lambda i: f"{by_id[i].name} · {i}", key="train.manage"
+    )
     run = by_id[target]
     cols = st.columns([2.2, 1.1, 1.1, 1.6, 1.6])  # at 1024 px narrower columns cut "Rename"
     new_name = cols[0].text_input("Name", run.name, key=f"rename.{target}")
@@ -258,15 +343,26 @@ with st.expander("Rename, delete or download a run"):
         show([target])
         st.rerun()
     # Both files are made when the button is pressed, not at every rerun (a checkpoint can be 80 MB).
-    cols[3].download_button("Metrics (CSV)", lambda run_id=target: metrics_csv(store, run_id),
-                            file_name=f"{target}.csv", mime="text/csv", key="train.csv")
+    cols[3].download_button(
+        "Metrics (CSV)",
+        lambda run_id=target: metrics_csv(store, run_id),
+        file_name=f"{target}.csv",
+        mime="text/csv",
+        key="train.csv",
+    )
     checkpoint = store.latest_checkpoint(target)
     if checkpoint is not None:
-        cols[4].download_button("Checkpoint", lambda run_id=target: newest_checkpoint_bytes(run_id),
-                                file_name=f"{target}.safetensors", mime="application/octet-stream",
-                                key="train.ckpt", help=f"Weights after epoch {checkpoint[0]} (safetensors).")
+        cols[4].download_button(
+            "Checkpoint",
+            lambda run_id=target: newest_checkpoint_bytes(run_id),
+            file_name=f"{target}.safetensors",
+            mime="application/octet-stream",
+            key="train.ckpt",
+            help=f"Weights after epoch {checkpoint[0]} (safetensors).",
+        )
     confirm = st.checkbox("Yes, delete this run and its files", key=f"confirm.{target}")
-    if st.button("Delete", disabled=not confirm or run.active, key="train.delete",
-                 help="Stop a running run before deleting it."):
+    if st.button(
+        "Delete", disabled=not confirm or run.active, key="train.delete", help="Stop a running run before deleting it."
+    ):
         store.delete(target)
         st.rerun()  # "Runs shown" drops ids that no longer exist

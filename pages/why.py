@@ -19,9 +19,9 @@ from resnet_core.presentation.why_figures import (
     lesion_figure,
     lesion_k_figure,
 )
-from resnet_core.runs.analyses import LESION_PARAMS, Analyses, lesion_study, start_worker
-from resnet_core.runs.loading import classifier_from_run, final_test_error, find_twin, run_dataset
-from resnet_core.runs.reference import LANDSCAPE_PARAMS, is_reference
+from resnet_core.store.loading import classifier_from_run, final_test_error, find_twin, run_dataset
+from resnet_core.studies.analyses import LESION_PARAMS, Analyses, lesion_study, start_worker
+from resnet_core.studies.reference import LANDSCAPE_PARAMS, is_reference
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
@@ -46,8 +46,13 @@ def load_pair(root: str, run_ids: tuple[str, ...], _store):
         run = store.get(run_id)
         data = run_dataset(run)
         n = min(LESION_IMAGES, len(data.test_labels))
-        out.append((classifier_from_run(store, run, data), to_input(data.test_images[:n], data.mean, data.std),
-                    data.test_labels[:n]))
+        out.append(
+            (
+                classifier_from_run(store, run, data),
+                to_input(data.test_images[:n], data.mean, data.std),
+                data.test_labels[:n],
+            )
+        )
     return out
 
 
@@ -106,13 +111,19 @@ for run in completed:
             pairs[run.id] = twin
 # The user's own pairs first, newest first; then the reference pairs, shallowest first: the lesion study runs
 # when a pair is chosen, ~15 s for the 20-layer pair on a quiet 2-core CPU and ~2 min for the 56-layer one.
-pairs = dict(sorted(pairs.items(),  # stable: the user's pairs keep their order
-                    key=lambda item: (1, item[1].spec.depth) if is_reference(item[0]) else (0, 0)))
+pairs = dict(
+    sorted(
+        pairs.items(),  # stable: the user's pairs keep their order
+        key=lambda item: (1, item[1].spec.depth) if is_reference(item[0]) else (0, 0),
+    )
+)
 if not pairs:
-    st.info("These experiments need a trained ResNet and its plain twin. On the **Train** page, press "
-            "*Train plain + residual twins* (ResNet-20 on 5,000 images takes a few minutes on a CPU), or run the "
-            "Degradation experiment; the pairs appear here when both runs complete. The shattered-gradients toy "
-            "below needs no training.")
+    st.info(
+        "These experiments need a trained ResNet and its plain twin. On the **Train** page, press "
+        "*Train plain + residual twins* (ResNet-20 on 5,000 images takes a few minutes on a CPU), or run the "
+        "Degradation experiment; the pairs appear here when both runs complete. The shattered-gradients toy "
+        "below needs no training."
+    )
     st.page_link(page("train"), label="Train twins", icon=":material/model_training:")
 
 by_id = {r.id: r for r in completed}
@@ -158,17 +169,23 @@ with lesion_tab:
         worst = {name: max(errors) for name, errors in deleted.items()}
         median = {name: statistics.median(errors) for name, errors in deleted.items()}
         st.caption(
-            "Each point: the test error on " + f"{len(load_pair(root, run_ids, home)[0][2]):,}"
+            "Each point: the test error on "
+            + f"{len(load_pair(root, run_ids, home)[0][2]):,}"
             + " test images with that one block deleted. Typical (median) block: "
             + "; ".join(f"{name} {median[name]:.1f}% (worst {worst[name]:.1f}%)" for name in median)
             + f". Chance is {chance:.0f}%."
         )
         st.plotly_chart(lesion_k_figure(several, chance), width="stretch", key="why.lesion.k")
-        rise = "; ".join(f"{n.label} {statistics.mean(n.data['error'][0]):.1f}% with one block deleted, "
-                         f"{statistics.mean(n.data['error'][-1]):.1f}% with all {n.data['k'][-1]}" for n in several)
-        st.caption("Several blocks deleted at once, three random draws per k (the band spans the best to the worst "
-                   f"draw). Here: {rise}. In Veit et al.'s trained ResNets the error rises smoothly with k, as an "
-                   "ensemble's does when members leave; their plain net was already broken by one.")
+        rise = "; ".join(
+            f"{n.label} {statistics.mean(n.data['error'][0]):.1f}% with one block deleted, "
+            f"{statistics.mean(n.data['error'][-1]):.1f}% with all {n.data['k'][-1]}"
+            for n in several
+        )
+        st.caption(
+            "Several blocks deleted at once, three random draws per k (the band spans the best to the worst "
+            f"draw). Here: {rise}. In Veit et al.'s trained ResNets the error rises smoothly with k, as an "
+            "ensemble's does when members leave; their plain net was already broken by one."
+        )
 
 with landscape_tab:
     st.markdown(
@@ -179,20 +196,32 @@ with landscape_tab:
     )
     device_type = rc.pick_device().type
     cols = st.columns(3)
-    steps = cols[0].select_slider("Grid (points per side)", [5, 7, 9, 11, 15, 21, 25, 31, 41, 51],
-                                  value=LANDSCAPE_PARAMS["steps"] if device_type == "cpu" else 31, key="why.steps",
-                                  help="Each point is one evaluation of the net on a fixed batch: 11 × 11 = 121 "
-                                       "evaluations, about a minute for ResNet-20 on a laptop CPU.")
-    span = cols[1].select_slider("Span (±)", [0.25, 0.5, 1.0, 1.5, 2.0], value=LANDSCAPE_PARAMS["span"],
-                                 key="why.span",
-                                 help="How far along each direction, in units of the weights' own filter norms.")
+    steps = cols[0].select_slider(
+        "Grid (points per side)",
+        [5, 7, 9, 11, 15, 21, 25, 31, 41, 51],
+        value=LANDSCAPE_PARAMS["steps"] if device_type == "cpu" else 31,
+        key="why.steps",
+        help="Each point is one evaluation of the net on a fixed batch: 11 × 11 = 121 "
+        "evaluations, about a minute for ResNet-20 on a laptop CPU.",
+    )
+    span = cols[1].select_slider(
+        "Span (±)",
+        [0.25, 0.5, 1.0, 1.5, 2.0],
+        value=LANDSCAPE_PARAMS["span"],
+        key="why.span",
+        help="How far along each direction, in units of the weights' own filter norms.",
+    )
     surface = cols[2].toggle("3-D surface", key="why.surface")
     if not run_ids:
         st.caption("Train a pair of twins to compute their landscapes.")
     else:
         analyses = Analyses(home)
-        params = {"steps": int(steps), "span": float(span), "seed": LANDSCAPE_PARAMS["seed"],
-                  "images": LANDSCAPE_IMAGES}
+        params = {
+            "steps": int(steps),
+            "span": float(span),
+            "seed": LANDSCAPE_PARAMS["seed"],
+            "images": LANDSCAPE_IMAGES,
+        }
 
         def landscape_view() -> None:
             found = [analyses.find(run_id, "landscape", params) for run_id in run_ids]
@@ -200,8 +229,9 @@ with landscape_tab:
             active = [a for a in found if a is not None and a.active]
             if active:
                 share = sum(a.progress for a in active) / len(active)
-                st.progress(share, text=f"Computing {len(active)} landscape{'s' if len(active) > 1 else ''}: "
-                                        f"{100 * share:.0f}%")
+                st.progress(
+                    share, text=f"Computing {len(active)} landscape{'s' if len(active) > 1 else ''}: {100 * share:.0f}%"
+                )
                 if st.button("Stop", key="why.landscape.stop"):
                     for a in active:
                         analyses.request_stop(a.id)
@@ -209,33 +239,50 @@ with landscape_tab:
             elif len(done) < len(run_ids):
                 failed = [a for a in found if a is not None and a.status in ("failed", "interrupted", "stopped")]
                 for a in failed:
-                    st.warning(f"The last try for {by_id.get(a.run_id, pairs[chosen]).spec.name} ended "
-                               f"{a.status}" + (f": {a.error}" if a.error else "."))
+                    st.warning(
+                        f"The last try for {by_id.get(a.run_id, pairs[chosen]).spec.name} ended "
+                        f"{a.status}" + (f": {a.error}" if a.error else ".")
+                    )
                 label = "Compute the landscapes" if not failed else "Compute them again"
                 if st.button(label, type="primary", key="why.landscape.start"):
-                    ids = [analyses.create(run_id, "landscape", params) for run_id, a in zip(run_ids, found)
-                           if a is None or a.status != "completed"]
+                    ids = [
+                        analyses.create(run_id, "landscape", params)
+                        for run_id, a in zip(run_ids, found)
+                        if a is None or a.status != "completed"
+                    ]
                     start_worker(home.root, ids)
                     st.rerun()
-                st.caption(f"{steps} × {steps} points per net, on {LANDSCAPE_IMAGES} test images, in the "
-                           "background: leave the page and come back, the result is kept.")
+                st.caption(
+                    f"{steps} × {steps} points per net, on {LANDSCAPE_IMAGES} test images, in the "
+                    "background: leave the page and come back, the result is kept."
+                )
             if len(done) == len(run_ids):
-                nets = [NetResult(r.spec.name, r.spec.skip, a.result)
-                        for r, a in zip((by_id[chosen], pairs[chosen]), done)]
+                nets = [
+                    NetResult(r.spec.name, r.spec.skip, a.result) for r, a in zip((by_id[chosen], pairs[chosen]), done)
+                ]
                 st.plotly_chart(landscape_figure(nets, surface=surface), width="stretch", key="why.landscape")
                 st.caption("One colour scale for both nets; the × marks the trained weights. Darker is lower loss.")
                 st.plotly_chart(landscape_slice_figure(nets), width="stretch", key="why.landscape.slice")
                 rough = [(n.label, n.data.get("roughness")) for n in nets]
-                st.caption("Roughness over the grid's interior — mean |discrete Laplacian| of the log loss (0 for "
-                           "a plane, larger for a bumpier surface) and the share of points where the surface curves "
-                           "down in some direction (non-convex): "
-                           + "; ".join(f"{name} {r['log_laplacian']:.3g}, {100 * r['nonconvex_fraction']:.0f}% "
-                                       "non-convex" if r else f"{name} n/a" for name, r in rough))
+                st.caption(
+                    "Roughness over the grid's interior — mean |discrete Laplacian| of the log loss (0 for "
+                    "a plane, larger for a bumpier surface) and the share of points where the surface curves "
+                    "down in some direction (non-convex): "
+                    + "; ".join(
+                        f"{name} {r['log_laplacian']:.3g}, {100 * r['nonconvex_fraction']:.0f}% non-convex"
+                        if r
+                        else f"{name} n/a"
+                        for name, r in rough
+                    )
+                )
             polling_changed("why.landscape", bool(active))
 
-        live_fragment(landscape_view, "why.landscape",
-                      any(a is not None and a.active for a in (analyses.find(i, "landscape", params)
-                                                              for i in run_ids)), every=1.0)
+        live_fragment(
+            landscape_view,
+            "why.landscape",
+            any(a is not None and a.active for a in (analyses.find(i, "landscape", params) for i in run_ids)),
+            every=1.0,
+        )
 
 with shattered_tab:
     st.markdown(
@@ -247,19 +294,30 @@ with shattered_tab:
     )
     st.subheader("The paper's 1-D experiment, at initialisation")
     cols = st.columns([3, 1])
-    depth = cols[0].select_slider("Depth (layers or blocks)", [1, 2, 5, 10, 20, 50, 100], value=50,
-                                  key="why.toy.depth")
+    depth = cols[0].select_slider("Depth (layers or blocks)", [1, 2, 5, 10, 20, 50, 100], value=50, key="why.toy.depth")
     seed = cols[1].number_input("Seed", 0, 999, 0, key="why.toy.seed")
-    toys = [NetResult(f"{'ResNet' if skip else 'plain'}, {depth} {'blocks' if skip else 'layers'}", skip,
-                      toy(int(depth), skip, int(seed))) for skip in (True, False)]
+    toys = [
+        NetResult(
+            f"{'ResNet' if skip else 'plain'}, {depth} {'blocks' if skip else 'layers'}",
+            skip,
+            toy(int(depth), skip, int(seed)),
+        )
+        for skip in (True, False)
+    ]
     left, right = st.columns(2)
-    left.plotly_chart(gradient_line_figure(toys, "x", "input x (256 points on [−2, 2])",
-                                           "d output / d input along the line"), width="stretch", key="why.toy")
+    left.plotly_chart(
+        gradient_line_figure(toys, "x", "input x (256 points on [−2, 2])", "d output / d input along the line"),
+        width="stretch",
+        key="why.toy",
+    )
     right.plotly_chart(autocorrelation_figure(toys), width="stretch", key="why.toy.acf")
     lag1 = {n.label: n.data["autocorrelation"][1] for n in toys}
-    st.caption("Fully-connected ReLU nets of width 200 with batch normalisation, freshly initialised. "
-               "Autocorrelation at lag 1: " + "; ".join(f"{k} {v:.2f}" for k, v in lag1.items())
-               + ". Try depth 1 (both smooth) and 50 (plain shattered).")
+    st.caption(
+        "Fully-connected ReLU nets of width 200 with batch normalisation, freshly initialised. "
+        "Autocorrelation at lag 1: "
+        + "; ".join(f"{k} {v:.2f}" for k, v in lag1.items())
+        + ". Try depth 1 (both smooth) and 50 (plain shattered)."
+    )
 
     st.subheader("Your trained twins, between two test images")
     if not run_ids:
@@ -268,13 +326,23 @@ with shattered_tab:
         pair = shattered_pair(root, run_ids, 256, home)
         nets = [by_id[chosen], pairs[chosen]]
         when = st.radio("Weights", ["trained", "at initialisation"], horizontal=True, key="why.shattered.when")
-        chosen_results = [NetResult(f"{r.spec.name} ({when})", r.spec.skip, res[0 if when == "trained" else 1])
-                          for r, res in zip(nets, pair)]
+        chosen_results = [
+            NetResult(f"{r.spec.name} ({when})", r.spec.skip, res[0 if when == "trained" else 1])
+            for r, res in zip(nets, pair)
+        ]
         left, right = st.columns(2)
-        left.plotly_chart(gradient_line_figure(chosen_results, "t", "position on the line between the images (t)",
-                                               "d logit / dt along the line"), width="stretch", key="why.line")
+        left.plotly_chart(
+            gradient_line_figure(
+                chosen_results, "t", "position on the line between the images (t)", "d logit / dt along the line"
+            ),
+            width="stretch",
+            key="why.line",
+        )
         right.plotly_chart(autocorrelation_figure(chosen_results), width="stretch", key="why.line.acf")
         lag1 = [(n.label, n.data["autocorrelation"][1]) for n in chosen_results]
-        st.caption("The logit of the class predicted at the first image, along the straight line to the second; "
-                   "the gradient's component along the line. Autocorrelation at lag 1: "
-                   + "; ".join(f"{k} {v:.2f}" if math.isfinite(v) else f"{k} n/a" for k, v in lag1) + ".")
+        st.caption(
+            "The logit of the class predicted at the first image, along the straight line to the second; "
+            "the gradient's component along the line. Autocorrelation at lag 1: "
+            + "; ".join(f"{k} {v:.2f}" if math.isfinite(v) else f"{k} n/a" for k, v in lag1)
+            + "."
+        )

@@ -38,13 +38,15 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import resnet_core as rc  # noqa: E402
 from conftest import CHROMIUM_FLAGS, serve_app  # noqa: E402
-from resnet_core.runs.reference import DEFAULT_BUNDLE  # noqa: E402
-from resnet_core.runs.store import RunStore  # noqa: E402
+from resnet_core.store.run_store import RunStore  # noqa: E402
+from resnet_core.studies.reference import DEFAULT_BUNDLE  # noqa: E402
 
 # What a change may alter, per page: charts (their text and images), captions, metrics, headings, alerts.
-CONTENT = ("[data-testid=stMain] [data-testid=stPlotlyChart], [data-testid=stMain] [data-testid=stCaptionContainer], "
-           "[data-testid=stMain] [data-testid=stMetricValue], [data-testid=stMain] h3, "
-           "[data-testid=stMain] [data-testid=stAlertContainer]")
+CONTENT = (
+    "[data-testid=stMain] [data-testid=stPlotlyChart], [data-testid=stMain] [data-testid=stCaptionContainer], "
+    "[data-testid=stMain] [data-testid=stMetricValue], [data-testid=stMain] h3, "
+    "[data-testid=stMain] [data-testid=stAlertContainer]"
+)
 SIGNATURE = """(sel) => [...document.querySelectorAll(sel)].map(e => e.textContent + '|' +
     [...e.querySelectorAll('image')].map(i => {
         const h = i.getAttribute('href') || ''; return h.length + h.slice(-80); }).join(',')).join('\\n')"""
@@ -97,25 +99,30 @@ def main_area(page):
 
 def pick(page, label: str, option: str | int) -> Callable[[], None]:
     """An action: choose `option` (its text, or its position) in the selectbox labelled `label`."""
+
     def act() -> None:
         main_area(page).get_by_test_id("stSelectbox").filter(has_text=label).first.click()
         options = page.get_by_role("option")
         (options.nth(option) if isinstance(option, int) else options.filter(has_text=option).first).click()
+
     return act
 
 
 def key(page, label: str, keys: str) -> Callable[[], None]:
     """An action: press `keys` on the slider labelled `label` (one press: one step along its values)."""
+
     def act() -> None:
         slider = main_area(page).get_by_test_id("stSlider").filter(has_text=label).first.get_by_role("slider")
         slider.focus()
         slider.press(keys)
+
     return act
 
 
 def click_text(page, container: str, label: str, text: str) -> Callable[[], None]:
     def act() -> None:
         main_area(page).get_by_test_id(container).filter(has_text=label).first.get_by_text(text, exact=True).click()
+
     return act
 
 
@@ -131,6 +138,7 @@ def choose_method(page, method: str) -> Callable[[], None]:
         page.keyboard.type(method)
         page.keyboard.press("Enter")
         page.keyboard.press("Escape")
+
     return act
 
 
@@ -143,8 +151,9 @@ def visit(page, url: str, limit: float) -> float | None:
     try:
         page.goto(url)
         page.wait_for_selector("[data-testid='stApp']", timeout=limit * 1000)
-        page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length > 0",
-                               timeout=limit * 1000)
+        page.wait_for_function(
+            "() => document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length > 0", timeout=limit * 1000
+        )
         settle(page)
     except PlaywrightTimeout:
         return None
@@ -155,6 +164,7 @@ def visit(page, url: str, limit: float) -> float | None:
 
 def scenarios(page, url: str) -> list[tuple[str, str, Callable[[], float | None] | None, list]]:
     """(page, control, what to do first (untimed, or timed as a visit: returns its seconds), [actions])."""
+
     def go(path: str, then: Callable[[], None] | None = None, long: float = 300) -> Callable[[], None]:
         def setup() -> None:
             page.set_default_timeout(long * 1000)
@@ -164,6 +174,7 @@ def scenarios(page, url: str) -> list[tuple[str, str, Callable[[], float | None]
                 then()
                 settle(page)
             page.set_default_timeout(120_000)
+
         return setup
 
     def to_resnet56() -> None:
@@ -175,29 +186,67 @@ def scenarios(page, url: str) -> list[tuple[str, str, Callable[[], float | None]
         ("Architecture", "first visit at depth 1202", lambda: visit(page, f"{url}/architecture?depth=1202", 180), []),
         ("Architecture", "depth 1202 → 1196 → …", None, [key(page, "Depth", "ArrowLeft")] * 3),
         ("Architecture", "depth 56 → 62 → …", go("/architecture?depth=56"), [key(page, "Depth", "ArrowRight")] * 4),
-        ("Architecture", "shortcut, skip, pre-activation at depth 56", go("/architecture?depth=56"),
-         [pick(page, "Shortcut", "B ·"), pick(page, "Shortcut", "C ·"),
-          click_label(page, "Skip connections"), click_label(page, "Pre-activation")]),
-        ("Gradients", "batch size at depth 56", go("/gradients"),
-         [pick(page, "Batch size", "32"), pick(page, "Batch size", "16"), pick(page, "Batch size", "128"),
-          pick(page, "Activation", "tanh")]),
+        (
+            "Architecture",
+            "shortcut, skip, pre-activation at depth 56",
+            go("/architecture?depth=56"),
+            [
+                pick(page, "Shortcut", "B ·"),
+                pick(page, "Shortcut", "C ·"),
+                click_label(page, "Skip connections"),
+                click_label(page, "Pre-activation"),
+            ],
+        ),
+        (
+            "Gradients",
+            "batch size at depth 56",
+            go("/gradients"),
+            [
+                pick(page, "Batch size", "32"),
+                pick(page, "Batch size", "16"),
+                pick(page, "Batch size", "128"),
+                pick(page, "Activation", "tanh"),
+            ],
+        ),
         ("Gradients", "depth 56 → 62 → …", go("/gradients"), [key(page, "Depth", "ArrowRight")] * 3),
-        ("Gradients", "batch size at depth 110", go("/gradients", lambda: [key(page, "Depth", "ArrowRight")()
-                                                                          or page.wait_for_timeout(150)
-                                                                          for _ in range(9)]),
-         [pick(page, "Batch size", "32"), pick(page, "Batch size", "16"), pick(page, "Batch size", "128")]),
-        ("Explain", "test image, ResNet-56 + plain-56", go("/explain", to_resnet56),
-         [pick(page, "Test image", i) for i in (1, 2, 3, 4)]),
-        ("Explain", "add a method, ResNet-56 + plain-56", None,
-         [choose_method(page, m) for m in ("SmoothGrad", "Occlusion")]),
+        (
+            "Gradients",
+            "batch size at depth 110",
+            go(
+                "/gradients",
+                lambda: [key(page, "Depth", "ArrowRight")() or page.wait_for_timeout(150) for _ in range(9)],
+            ),
+            [pick(page, "Batch size", "32"), pick(page, "Batch size", "16"), pick(page, "Batch size", "128")],
+        ),
+        (
+            "Explain",
+            "test image, ResNet-56 + plain-56",
+            go("/explain", to_resnet56),
+            [pick(page, "Test image", i) for i in (1, 2, 3, 4)],
+        ),
+        (
+            "Explain",
+            "add a method, ResNet-56 + plain-56",
+            None,
+            [choose_method(page, m) for m in ("SmoothGrad", "Occlusion")],
+        ),
         ("Responses", "epoch 14 → 13 → …", go("/responses"), [key(page, "Epoch", "ArrowLeft")] * 4),
         ("Why it works", "first visit (lesion study of the 20-layer pair)", lambda: visit(page, f"{url}/why", 400), []),
-        ("Why it works", "toy depth 50 → 20 → …",
-         lambda: page.get_by_role("tab", name="Shattered gradients").click() or page.wait_for_timeout(500),
-         [key(page, "Depth (layers or blocks)", "ArrowLeft")] * 3),
-        ("Why it works", "trained / initial weights (cached)", None,
-         [click_text(page, "stRadio", "Weights", "at initialisation"),
-          click_text(page, "stRadio", "Weights", "trained")]),
+        (
+            "Why it works",
+            "toy depth 50 → 20 → …",
+            lambda: page.get_by_role("tab", name="Shattered gradients").click() or page.wait_for_timeout(500),
+            [key(page, "Depth (layers or blocks)", "ArrowLeft")] * 3,
+        ),
+        (
+            "Why it works",
+            "trained / initial weights (cached)",
+            None,
+            [
+                click_text(page, "stRadio", "Weights", "at initialisation"),
+                click_text(page, "stRadio", "Weights", "trained"),
+            ],
+        ),
     ]
 
 
@@ -208,8 +257,15 @@ def measure(browser, data: Path, training: bool, only: set[str] | None, limit: f
     store = RunStore(work / "runs")
     run_id = None
     if training:
-        config = {"epochs": 500, "batch_size": 128, "lr": 0.1, "train_size": 5000, "test_size": 1000,
-                  "data_dir": str(data), "device": "cpu"}
+        config = {
+            "epochs": 500,
+            "batch_size": 128,
+            "lr": 0.1,
+            "train_size": 5000,
+            "test_size": 1000,
+            "data_dir": str(data),
+            "device": "cpu",
+        }
         run_id = store.create(rc.NetSpec(depth=20), config, dataset="shapes", name="bench controls")
     rows = []
     try:
@@ -234,9 +290,13 @@ def measure(browser, data: Path, training: bool, only: set[str] | None, limit: f
                     seconds.append(timed(page, action, limit))
                 shown = [None if s is None else round(s, 2) for s in seconds]
                 done = [s for s in seconds if s is not None]
-                row = {"page": name, "control": control, "seconds": shown,
-                       "median": round(statistics.median(done), 2) if done else None,
-                       "load_average": [round(v, 2) for v in os.getloadavg()]}
+                row = {
+                    "page": name,
+                    "control": control,
+                    "seconds": shown,
+                    "median": round(statistics.median(done), 2) if done else None,
+                    "load_average": [round(v, 2) for v in os.getloadavg()],
+                }
                 if run_id is not None:
                     row["run_status"] = store.get(run_id).status
                 rows.append(row)
@@ -268,8 +328,11 @@ def table(results: list[dict]) -> str:
         cells = []
         for condition in (True, False):
             row = by_condition.get(condition, {}).get(k)
-            cells.append("—" if row is None else
-                         f"{row['median']} ({', '.join('–' if s is None else str(s) for s in row['seconds'])})")
+            cells.append(
+                "—"
+                if row is None
+                else f"{row['median']} ({', '.join('–' if s is None else str(s) for s in row['seconds'])})"
+            )
         lines.append(f"| {k[0]} | {k[1]} | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)
 

@@ -40,7 +40,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import resnet_core as rc  # noqa: E402
 from conftest import CHROMIUM_FLAGS, serve_app  # noqa: E402
-from resnet_core.runs.store import RunStore  # noqa: E402
+from resnet_core.store.run_store import RunStore  # noqa: E402
 
 BATCH = 128
 
@@ -81,10 +81,13 @@ def speed(store: RunStore, run_id: str, seconds: float, port: str = "") -> dict:
     end = run.progress.get("step", 0)
     rows = store.steps(run_id, since_step=start)
     rates = [r for s, r in zip(rows["step"], rows["images_per_second"]) if s <= end]
-    return {"steps_images_per_s": round(statistics.median(rates), 1) if rates else None,
-            "progress_images_per_s": round((end - start) * BATCH / elapsed, 1), "status": run.status,
-            # cores in use on average (2.0 = both cores busy all the time)
-            "cores": {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in cpu0}}
+    return {
+        "steps_images_per_s": round(statistics.median(rates), 1) if rates else None,
+        "progress_images_per_s": round((end - start) * BATCH / elapsed, 1),
+        "status": run.status,
+        # cores in use on average (2.0 = both cores busy all the time)
+        "cores": {k: round((cpu1[k] - cpu0[k]) / elapsed, 2) for k in cpu0},
+    }
 
 
 def load_tab(context, url: str, limit: float) -> tuple[object, float | None]:
@@ -118,9 +121,17 @@ class WindowOfTabs:
             self.port = sock.getsockname()[1]
         self.profile = tempfile.mkdtemp(prefix="bench-viewers-chromium-")
         self.proc = subprocess.Popen(
-            [shutil.which("chromium"), *CHROMIUM_FLAGS, f"--user-data-dir={self.profile}",
-             f"--remote-debugging-port={self.port}", "--window-size=1400,1000", *([url] * tabs)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+            [
+                shutil.which("chromium"),
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={self.profile}",
+                f"--remote-debugging-port={self.port}",
+                "--window-size=1400,1000",
+                *([url] * tabs),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def pages(self) -> list[dict]:
         import urllib.request
@@ -142,8 +153,13 @@ class WindowOfTabs:
         while time.monotonic() - t0 < limit:
             try:
                 for page in self.pages():
-                    if self.evaluate(page, "document.visibilityState") == "visible" and self.evaluate(
-                            page, "document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length") >= 2:
+                    if (
+                        self.evaluate(page, "document.visibilityState") == "visible"
+                        and self.evaluate(
+                            page, "document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length"
+                        )
+                        >= 2
+                    ):
                         return time.monotonic() - t0
             except OSError:  # the DevTools port not open yet
                 pass
@@ -160,14 +176,22 @@ class WindowOfTabs:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log, frozen: bool = False,
-               window: bool = False) -> dict:
+def one_repeat(
+    browser, data: Path, tabs: int, seconds: float, limit: float, log, frozen: bool = False, window: bool = False
+) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-viewers-"))
     tabs_window = None
     try:
         store = RunStore(work / "runs")
-        config = {"epochs": 500, "batch_size": BATCH, "lr": 0.02, "train_size": 5000, "test_size": 1000,
-                  "data_dir": str(data), "device": "cpu"}
+        config = {
+            "epochs": 500,
+            "batch_size": BATCH,
+            "lr": 0.02,
+            "train_size": 5000,
+            "test_size": 1000,
+            "data_dir": str(data),
+            "device": "cpu",
+        }
         run_id = store.create(rc.NetSpec(depth=8), config, dataset="shapes", name="bench viewers")
         with serve_app(work / "runs", data, work / "streamlit.log") as url:
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -189,14 +213,22 @@ def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log
                 loaded = tabs_window.wait_loaded(limit)
                 loads.append(None if loaded is None else round(loaded, 2))
                 time.sleep(30)  # the tabs behind it load too (ten take ~10 s of CPU): not counted as polling
-                log(f"  {tabs} tabs in one window, the front one loaded in {loaded} s; visibility: "
-                    f"{tabs_window.visibility()}")
+                log(
+                    f"  {tabs} tabs in one window, the front one loaded in {loaded} s; visibility: "
+                    f"{tabs_window.visibility()}"
+                )
             for i in range(0 if window else tabs):
                 page, seconds_to_load = load_tab(context, f"{url}/train?runs={run_id}", limit)
                 pages.append(page)
                 loads.append(None if seconds_to_load is None else round(seconds_to_load, 2))
-                log(f"  tab {i + 1}: " + (f"loaded in {seconds_to_load:.1f} s" if seconds_to_load is not None
-                                          else f"not loaded within {limit:.0f} s"))
+                log(
+                    f"  tab {i + 1}: "
+                    + (
+                        f"loaded in {seconds_to_load:.1f} s"
+                        if seconds_to_load is not None
+                        else f"not loaded within {limit:.0f} s"
+                    )
+                )
             time.sleep(5)
             if frozen:  # the polling's own cost: the run stays "running", its worker paused
                 worker = store.get(run_id).pid
@@ -214,8 +246,13 @@ def one_repeat(browser, data: Path, tabs: int, seconds: float, limit: float, log
             time.sleep(10)
             after = speed(store, run_id, seconds, port)  # again with no tabs: the machine's drift, bracketed
             log(f"  no tabs again: {after}")
-        return {"tab_load_seconds": loads, "alone": alone, "watched": watched, "alone_after": after,
-                "load_average": os.getloadavg()}
+        return {
+            "tab_load_seconds": loads,
+            "alone": alone,
+            "watched": watched,
+            "alone_after": after,
+            "load_average": os.getloadavg(),
+        }
     finally:
         if tabs_window is not None:
             tabs_window.close()
@@ -237,12 +274,18 @@ def main() -> None:
     parser.add_argument("--limit", type=float, default=300.0, help="give up on a tab after this many seconds")
     parser.add_argument("--data-dir", default=str(Path(tempfile.gettempdir()) / "resnet-lab-bench-data"))
     parser.add_argument("--json", default=None, help="also write the results here")
-    parser.add_argument("--frozen", action="store_true",
-                        help="pause the worker (SIGSTOP) while the tabs are watched: what the polling alone costs "
-                        "the server and the browser, in cores, without training competing for them")
-    parser.add_argument("--window", action="store_true",
-                        help="the tabs in one window of a headful chromium (run under `xvfb-run -a`): one in front, "
-                        "the others in the background, as a person has them")
+    parser.add_argument(
+        "--frozen",
+        action="store_true",
+        help="pause the worker (SIGSTOP) while the tabs are watched: what the polling alone costs "
+        "the server and the browser, in cores, without training competing for them",
+    )
+    parser.add_argument(
+        "--window",
+        action="store_true",
+        help="the tabs in one window of a headful chromium (run under `xvfb-run -a`): one in front, "
+        "the others in the background, as a person has them",
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -253,22 +296,41 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=CHROMIUM_FLAGS)
         for r in range(args.repeats):
             print(f"repeat {r + 1}/{args.repeats}", flush=True)
-            results.append(one_repeat(browser, data, args.tabs, args.seconds, args.limit,
-                                      lambda s: print(s, flush=True), args.frozen, args.window))
+            results.append(
+                one_repeat(
+                    browser,
+                    data,
+                    args.tabs,
+                    args.seconds,
+                    args.limit,
+                    lambda s: print(s, flush=True),
+                    args.frozen,
+                    args.window,
+                )
+            )
         browser.close()
     last = [r["tab_load_seconds"][-1] or float("inf") for r in results]
     # Watched against the mean of the tab-less windows before and after it (the load of a shared machine drifts).
-    ratio = [(r["watched"]["steps_images_per_s"] or 0.0)
-             / statistics.mean([r["alone"]["steps_images_per_s"], r["alone_after"]["steps_images_per_s"]])
-             for r in results]
-    progress = [r["watched"]["progress_images_per_s"]
-                / statistics.mean([r["alone"]["progress_images_per_s"], r["alone_after"]["progress_images_per_s"]])
-                for r in results]
-    summary = {"tabs": args.tabs, "window": args.window, "repeats": args.repeats,
-               "last_tab_load_s_median": statistics.median(last),
-               "images_per_s_ratio_median": round(statistics.median(ratio), 3),
-               "progress_ratio_median": round(statistics.median(progress), 3), "cpus": os.cpu_count(),
-               "results": results}
+    ratio = [
+        (r["watched"]["steps_images_per_s"] or 0.0)
+        / statistics.mean([r["alone"]["steps_images_per_s"], r["alone_after"]["steps_images_per_s"]])
+        for r in results
+    ]
+    progress = [
+        r["watched"]["progress_images_per_s"]
+        / statistics.mean([r["alone"]["progress_images_per_s"], r["alone_after"]["progress_images_per_s"]])
+        for r in results
+    ]
+    summary = {
+        "tabs": args.tabs,
+        "window": args.window,
+        "repeats": args.repeats,
+        "last_tab_load_s_median": statistics.median(last),
+        "images_per_s_ratio_median": round(statistics.median(ratio), 3),
+        "progress_ratio_median": round(statistics.median(progress), 3),
+        "cpus": os.cpu_count(),
+        "results": results,
+    }
     print(json.dumps(summary, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from resnet_core.runs.store import pid_alive
+from resnet_core.store.run_store import pid_alive
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app shows the reference runs it ships (assets/reference/) beside the user's; tests of empty and of
@@ -25,8 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["RESNET_LAB_REFERENCE"] = "off"
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -58,12 +62,29 @@ def serve_app(runs: Path, data: Path, log_path: Path) -> Iterator[str]:
     """`streamlit run app.py` on a free port until the block ends; yields its URL once healthy."""
     port = _free_port()
     env = dict(os.environ, RESNET_LAB_RUNS=str(runs), RESNET_LAB_DATA=str(data), RESNET_LAB_STANDBY="1")
-    log = open(log_path, "w")  # noqa: SIM115 - closed below
+    log = open(log_path, "w")  # closed below
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -169,7 +190,8 @@ def wait_for_app(page) -> None:
     # second or two after the script has finished (seen on a fresh server's first page).
     page.wait_for_function("() => document.querySelectorAll('[data-testid=stSkeleton]').length === 0")
     assert page.locator("[data-testid='stException']").count() == 0, page.locator(
-        "[data-testid='stException']").first.inner_text()
+        "[data-testid='stException']"
+    ).first.inner_text()
 
 
 def screenshot(page, name: str) -> Path:
@@ -180,7 +202,8 @@ def screenshot(page, name: str) -> Path:
     height = page.evaluate(
         "() => Math.max(...[...document.querySelectorAll("
         "'[data-testid=stMain], [data-testid=stAppViewContainer]')].map(e => e.scrollHeight),"
-        " document.body.scrollHeight)")
+        " document.body.scrollHeight)"
+    )
     page.set_viewport_size({"width": viewport["width"], "height": min(int(height) + 40, 8000)})
     page.wait_for_timeout(400)
     page.screenshot(path=str(path), full_page=True)

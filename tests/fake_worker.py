@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from resnet_core.runs.store import RunStore  # noqa: E402
+from resnet_core.store.run_store import RunStore  # noqa: E402
 
 
 def slow(root: str, run_id: str, steps: int = 100) -> None:

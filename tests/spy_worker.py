@@ -1,6 +1,6 @@
 """The real training worker with a spy on its training batches: `python spy_worker.py ROOT RUN_ID`.
 
-It runs `resnet_core.runs.worker.run_worker` unchanged, and for every training batch the trainer takes
+It runs `resnet_core.execution.worker.run_worker` unchanged, and for every training batch the trainer takes
 appends a line to `<runs root>/<run id>.batches`: the epoch, a digest of the batch's normalised images and
 its labels, and the torch threads the worker had for that step (worker.ThreadShare). Two runs that see
 the same batches in the same order write the same digests.
@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from resnet_core.data.loader import DeviceLoader  # noqa: E402
-from resnet_core.runs.worker import run_worker  # noqa: E402
+from resnet_core.execution.worker import run_worker  # noqa: E402
 
 
 def spy(root: str, run_id: str) -> None:

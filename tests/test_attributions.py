@@ -33,7 +33,7 @@ from resnet_core.presentation.explain_figures import (
     top_k_figure,
 )
 from resnet_core.presentation.palette import PLAIN_COLOR, RESIDUAL_COLOR
-from resnet_core.runs import loading
+from resnet_core.store import loading
 
 
 @pytest.fixture(scope="module")
@@ -260,8 +260,10 @@ def test_overlay_is_transparent_where_the_map_is_zero():
 def test_attribution_figures_and_png():
     image = np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)
     heat = np.random.default_rng(1).random((32, 32))
-    rows = [MapRow("plain-8", PLAIN_COLOR, {"Saliency": heat, "Grad-CAM": heat}),
-            MapRow("ResNet-8", RESIDUAL_COLOR, {"Saliency": heat, "Grad-CAM": heat})]
+    rows = [
+        MapRow("plain-8", PLAIN_COLOR, {"Saliency": heat, "Grad-CAM": heat}),
+        MapRow("ResNet-8", RESIDUAL_COLOR, {"Saliency": heat, "Grad-CAM": heat}),
+    ]
     fig = attribution_figure(image, rows, "absolute", 0.7, "What the nets look at")
     assert sum(t.type == "image" for t in fig.data) == 6  # 2 rows × (input + 2 methods)
     assert fig.layout.title.text == "What the nets look at"
@@ -329,8 +331,19 @@ def make_run(store, spec, shapes_root, test_error=0.5, config=None):
     run_id = store.create(spec, config, dataset="shapes", status="completed")
     torch.manual_seed(0)
     store.save_checkpoint(run_id, 1, 5, rc.build_net(spec).state_dict())
-    store.add_epoch(run_id, {"epoch": 1, "step": 5, "train_loss": 2.0, "train_error": 0.6, "test_loss": 2.0,
-                             "test_error": test_error, "seconds": 1.0, "images_per_second": 500.0})
+    store.add_epoch(
+        run_id,
+        {
+            "epoch": 1,
+            "step": 5,
+            "train_loss": 2.0,
+            "train_error": 0.6,
+            "test_loss": 2.0,
+            "test_error": test_error,
+            "seconds": 1.0,
+            "images_per_second": 500.0,
+        },
+    )
     return store.get(run_id)
 
 
@@ -382,5 +395,6 @@ def test_small_charts_break_long_titles_instead_of_cutting_them():
     figure = top_k_figure([("circle", 0.5)], "#000000", "Top-5 predictions · plain-8 · shapes")
     assert figure.layout.title.text == "Top-5 predictions<br><sup>plain-8 · shapes</sup>"
     assert fit_title("As the net sees it: 32×32<br><sup>true class: circle</sup>") == (
-        "As the net sees it:<br><sup>32×32</sup><br><sup>true class: circle</sup>")
+        "As the net sees it:<br><sup>32×32</sup><br><sup>true class: circle</sup>"
+    )
     assert fit_title("Top-5 · ResNet-8") == "Top-5 · ResNet-8"  # short titles stay on one line

@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
-from resnet_core.runs.jobs import JobRunner
-from resnet_core.runs.store import RunStore, StoreCorrupt
+from resnet_core.execution.jobs import JobRunner
+from resnet_core.store.run_store import RunStore, StoreCorrupt
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "pages"
@@ -66,13 +66,14 @@ def damage(db: Path, how: str) -> None:
     else:  # every page after the first: the schema reads, the tables do not
         page_size = int.from_bytes(data[16:18], "big")
         for start in range(page_size, len(data), page_size):
-            data[start:start + 64] = b"\xff" * 64
+            data[start : start + 64] = b"\xff" * 64
     db.write_bytes(bytes(data))
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "resnet_core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "resnet_core", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.mark.parametrize("how", ["header", "pages"])
@@ -120,10 +121,11 @@ def test_a_store_damaged_while_in_use_raises_store_corrupt(tmp_path):
 def test_the_scheduler_logs_a_lasting_failure_once_not_every_poll(tmp_path, caplog, monkeypatch):
     runner = JobRunner(tmp_path / "runs", poll_seconds=0.02)
     try:
+
         def locked(*args, **kwargs):
             raise sqlite3.OperationalError("database is locked")
 
-        with caplog.at_level(logging.WARNING, logger="resnet_core.runs.jobs"):
+        with caplog.at_level(logging.WARNING, logger="resnet_core.execution.jobs"):
             monkeypatch.setattr(runner.store, "list", locked)
             time.sleep(1.0)
             monkeypatch.undo()

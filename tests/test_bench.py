@@ -24,9 +24,15 @@ def test_quick_run_measures_every_variant(quick_report):
     assert all(len(rates) == 1 and rates[0] > 0 for rates in result.rates.values())
     assert len(result.responses_seconds) == 1 and result.responses_seconds[0] > 0
     assert len(result.grad_norm_seconds) == 1 and result.grad_norm_seconds[0] > 0
-    assert set(result.summary) == {"trainer_vs_raw", "trainer_vs_textbook", "probes_measured_pct",
-                                   "grad_norms_pct", "responses_pct", "probe_overhead_pct",
-                                   "epoch_seconds_50k"}  # fmt: skip
+    assert set(result.summary) == {
+        "trainer_vs_raw",
+        "trainer_vs_textbook",
+        "probes_measured_pct",
+        "grad_norms_pct",
+        "responses_pct",
+        "probe_overhead_pct",
+        "epoch_seconds_50k",
+    }
     assert any("repeat 1/1" in line for line in lines)
 
 

@@ -10,7 +10,15 @@ def test_page_benchmarks_return_positive_medians(shapes_root):
     reads = store_read_seconds(runs=3, steps=50, repeats=2)
     assert set(reads) == {"all_steps_of_one_run", "last_100_steps_of_one_run", "list_runs"}
     assert all(v > 0 for v in reads.values())
-    why = why_seconds(data, lesion_depth=8, landscape_depth=8, lesion_images=50, landscape_steps=3,
-                      landscape_images=20, toy_depth=2, repeats=1)
+    why = why_seconds(
+        data,
+        lesion_depth=8,
+        landscape_depth=8,
+        lesion_images=50,
+        landscape_steps=3,
+        landscape_images=20,
+        toy_depth=2,
+        repeats=1,
+    )
     assert set(why) == {"lesion_seconds", "landscape_seconds", "shattered_toy_seconds"}
     assert all(v > 0 for v in why.values())

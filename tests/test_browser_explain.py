@@ -21,9 +21,10 @@ def train_a_tiny_run(page, app_url) -> None:
 def wait_for_maps(page, count: int) -> None:
     """Until the page shows `count` plotly charts and the last (the maps) has drawn its image tiles."""
     page.wait_for_function(
-        f"() => document.querySelectorAll(\"{MAPS}\").length >= {count} && "
+        f'() => document.querySelectorAll("{MAPS}").length >= {count} && '
         f"[...document.querySelectorAll(\"{MAPS}\")].at(-1).querySelectorAll('image').length >= 4",
-        timeout=120_000)
+        timeout=120_000,
+    )
 
 
 def test_explain_a_trained_run_an_upload_and_a_bad_file(page, app_url, tmp_path):
@@ -41,7 +42,8 @@ def test_explain_a_trained_run_an_upload_and_a_bad_file(page, app_url, tmp_path)
     page.get_by_text("Upload", exact=True).click()
     wait_for_app(page)
     page.locator("input[type=file]").set_input_files(
-        files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": encode(photo(400, 300), "JPEG")}])
+        files=[{"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": encode(photo(400, 300), "JPEG")}]
+    )
     wait_for_app(page)
     wait_for_maps(page, 3)
     page.get_by_text("all (green raises", exact=False).click()
@@ -49,7 +51,8 @@ def test_explain_a_trained_run_an_upload_and_a_bad_file(page, app_url, tmp_path)
     screenshot(page, "explain-upload")
 
     page.locator("input[type=file]").set_input_files(
-        files=[{"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not an image at all\n" * 10}])
+        files=[{"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"not an image at all\n" * 10}]
+    )
     wait_for_app(page)
     error = page.get_by_test_id("stAlert").filter(has_text="notes.jpg")
     error.wait_for()

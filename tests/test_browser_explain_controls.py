@@ -6,8 +6,8 @@ from PIL import Image
 
 import resnet_core as rc
 from conftest import serve_app, wait_for_app
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.worker import execute_run
+from resnet_core.execution.worker import execute_run
+from resnet_core.store.run_store import RunStore
 from resnet_core.training.train import TrainConfig
 
 pytestmark = pytest.mark.browser
@@ -49,8 +49,11 @@ def test_a_second_upload_keeps_the_controls_and_the_figure_in_step(browser, shap
                 wait_for_app(page)
                 chosen = methods.inner_text()
                 assert all(m in chosen for m in ("SmoothGrad", "Guided backprop", "Occlusion")), chosen
-                assert page.locator("[data-testid=stRadio] input:checked").evaluate_all(
-                    "els => els.map(e => e.closest('label').innerText)")[-1].startswith("all")
+                assert (
+                    page.locator("[data-testid=stRadio] input:checked")
+                    .evaluate_all("els => els.map(e => e.closest('label').innerText)")[-1]
+                    .startswith("all")
+                )
                 assert page.evaluate(TILES) == 1 + 6  # the input and six maps: as the controls say
         finally:
             context.close()

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import ROOT, screenshot, serve_app, wait_for_app
-from resnet_core.runs.store import RunStore, process_start
+from resnet_core.store.run_store import RunStore, process_start
 
 pytestmark = pytest.mark.browser
 
@@ -91,8 +91,13 @@ def measure_press(page, url: str, runs, press: str) -> dict:
     line = time.monotonic() - clicked
     watch.done.set()
     watch.join()
-    times = {**{k: round(v, 2) for k, v in watch.marks.items()}, "first point in the chart": round(first, 2),
-             "a visible line": round(line, 2), "worker": watch.worker, "load average": [round(x, 2) for x in load]}
+    times = {
+        **{k: round(v, 2) for k, v in watch.marks.items()},
+        "first point in the chart": round(first, 2),
+        "a visible line": round(line, 2),
+        "worker": watch.worker,
+        "load average": [round(x, 2) for x in load],
+    }
     print(f"\n{press}, seconds after the click: " + ", ".join(f"{k} {v}" for k, v in times.items()))
     if press == "fresh install":
         screenshot(page, "train-first-point")

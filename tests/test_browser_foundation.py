@@ -9,9 +9,16 @@ pytestmark = pytest.mark.browser
 
 
 # Each page's URL, and a heading it shows, as a user would type or bookmark them.
-PAGE_HEADINGS = {"": "ResNet Lab", "architecture": "Architecture", "train": "Train",
-                 "degradation": "Degradation", "gradients": "Gradients", "responses": "Responses",
-                 "explain": "Explain", "why": "Why residual nets train"}
+PAGE_HEADINGS = {
+    "": "ResNet Lab",
+    "architecture": "Architecture",
+    "train": "Train",
+    "degradation": "Degradation",
+    "gradients": "Gradients",
+    "responses": "Responses",
+    "explain": "Explain",
+    "why": "Why residual nets train",
+}
 
 
 @pytest.mark.parametrize("path", list(PAGE_HEADINGS))

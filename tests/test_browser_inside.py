@@ -5,13 +5,20 @@ from playwright.sync_api import expect
 
 import resnet_core as rc
 from conftest import screenshot, wait_for_app
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.worker import execute_run
+from resnet_core.execution.worker import execute_run
+from resnet_core.store.run_store import RunStore
 
 pytestmark = pytest.mark.browser
 
-TINY = {"epochs": 1, "batch_size": 50, "train_size": 300, "test_size": 100, "log_every": 2, "grad_norm_every": 2,
-        "probe_batch_size": 32}
+TINY = {
+    "epochs": 1,
+    "batch_size": 50,
+    "train_size": 300,
+    "test_size": 100,
+    "log_every": 2,
+    "grad_norm_every": 2,
+    "probe_batch_size": 32,
+}
 
 
 LINES = ".js-plotly-plot .scatterlayer path.js-line"

@@ -5,8 +5,8 @@ import pytest
 
 import resnet_core as rc
 from conftest import screenshot, serve_app, wait_for_app
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.worker import execute_run
+from resnet_core.execution.worker import execute_run
+from resnet_core.store.run_store import RunStore
 from resnet_core.training.train import TrainConfig
 
 pytestmark = pytest.mark.browser

@@ -32,15 +32,20 @@ def test_start_watch_refresh_and_stop_a_run(page, app_url):
     page.get_by_text("images/s").first.wait_for(timeout=120_000)
     page.wait_for_function(
         "() => [...document.querySelectorAll('.js-plotly-plot .scatterlayer .trace path.js-line')]"
-        ".some(p => (p.getAttribute('d') || '').length > 20)", timeout=120_000)
+        ".some(p => (p.getAttribute('d') || '').length > 20)",
+        timeout=120_000,
+    )
     assert re.search(r"runs=[\w-]+", page.url)
     screenshot(page, "train-running")
 
     # A tab in the background stops polling (ui/live.tab_visible) and catches up when it is back in front.
     # Playwright keeps its pages "visible", so the browser's signal is given as a browser gives it.
     def set_visibility(state: str) -> None:
-        page.evaluate("s => { Object.defineProperty(document, 'visibilityState', {value: s, configurable: true});"
-                      " document.dispatchEvent(new Event('visibilitychange')); }", state)
+        page.evaluate(
+            "s => { Object.defineProperty(document, 'visibilityState', {value: s, configurable: true});"
+            " document.dispatchEvent(new Event('visibilitychange')); }",
+            state,
+        )
         page.wait_for_timeout(1000)  # the page reruns with its new polling
         wait_for_app(page)
 
@@ -52,15 +57,22 @@ def test_start_watch_refresh_and_stop_a_run(page, app_url):
     assert step() == hidden_at, "a tab in the background kept polling"
     listeners = page.evaluate("window.__visibilityListeners")
     set_visibility("visible")
-    page.wait_for_function("n => { const m = document.querySelector('[data-testid=stProgress]').innerText"
-                           ".match(/step ([\\d,]+)/); return m && +m[1].replace(/,/g, '') > n; }", arg=hidden_at,
-                           timeout=10_000)  # the run trained meanwhile: back in front, the page shows where it is
+    page.wait_for_function(
+        "n => { const m = document.querySelector('[data-testid=stProgress]').innerText"
+        ".match(/step ([\\d,]+)/); return m && +m[1].replace(/,/g, '') > n; }",
+        arg=hidden_at,
+        timeout=10_000,
+    )  # the run trained meanwhile: back in front, the page shows where it is
     for state in ("hidden", "visible", "hidden", "visible"):  # more switches: still one listener, still polling
         set_visibility(state)
     assert page.evaluate("window.__visibilityListeners") == listeners
     at = step()
-    page.wait_for_function("n => +document.querySelector('[data-testid=stProgress]').innerText"
-                           ".match(/step ([\\d,]+)/)[1].replace(/,/g, '') > n", arg=at, timeout=10_000)
+    page.wait_for_function(
+        "n => +document.querySelector('[data-testid=stProgress]').innerText"
+        ".match(/step ([\\d,]+)/)[1].replace(/,/g, '') > n",
+        arg=at,
+        timeout=10_000,
+    )
 
     # A refresh loses nothing: the selection is in the URL and the run keeps going.
     page.reload()

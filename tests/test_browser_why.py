@@ -6,16 +6,17 @@ from playwright.sync_api import expect
 
 import resnet_core as rc
 from conftest import screenshot, wait_for_app
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.worker import execute_run
+from resnet_core.execution.worker import execute_run
+from resnet_core.store.run_store import RunStore
 
 pytestmark = pytest.mark.browser
 
 
 def test_why_page_on_trained_twins(page, app_url, app_runs_dir, shapes_root):
     store = RunStore(app_runs_dir)
-    config = rc.RunConfig(rc.TrainConfig(epochs=1, batch_size=50, log_every=2), train_size=300, test_size=100,
-                          data_dir=str(shapes_root))
+    config = rc.RunConfig(
+        rc.TrainConfig(epochs=1, batch_size=50, log_every=2), train_size=300, test_size=100, data_dir=str(shapes_root)
+    )
     for skip in (True, False):
         run_id = store.create(rc.NetSpec(depth=8, width=4, skip=skip), config, name="why twins")
         assert execute_run(store, run_id) == "completed"

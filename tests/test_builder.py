@@ -161,9 +161,7 @@ def test_layout_describes_stages_channels_and_strides():
     layout = rc.build_net(rc.NetSpec(depth=56)).layout
     assert [s.name for s in layout.stages] == ["stage1", "stage2", "stage3"]
     assert [len(s.blocks) for s in layout.stages] == [9, 9, 9]
-    assert [(s.in_channels, s.out_channels, s.stride) for s in layout.stages] == [
-        (16, 16, 1), (16, 32, 2), (32, 64, 2)
-    ]
+    assert [(s.in_channels, s.out_channels, s.stride) for s in layout.stages] == [(16, 16, 1), (16, 32, 2), (32, 64, 2)]
     assert layout.feature_sizes() == {"stem": 32, "stage1": 32, "stage2": 16, "stage3": 8}
     kinds = [b.shortcut for b in layout.blocks]
     assert kinds.count("zero-pad") == 2 and kinds.count("identity") == 25

@@ -5,9 +5,9 @@ import pytest
 import torch
 
 import resnet_core as rc
-from resnet_core.runs import worker
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.worker import execute_run
+from resnet_core.execution import worker
+from resnet_core.execution.worker import execute_run
+from resnet_core.store.run_store import RunStore
 from resnet_core.training.checkpoints import CheckpointCorrupt, load_checkpoint, save_checkpoint
 
 SPEC = rc.NetSpec(depth=8, width=4)
@@ -55,8 +55,17 @@ def test_a_run_resumes_past_a_truncated_newest_checkpoint(tmp_path, shapes_root,
     # tiny run ends inside that window (CI saw 'completed'), so ask at every step here.
     monkeypatch.setattr(worker, "STOP_CHECK_SECONDS", 0.0)
     store = RunStore(tmp_path / "runs")
-    config = {"epochs": 3, "batch_size": 50, "lr": 0.05, "train_size": 200, "test_size": 100, "log_every": 2,
-              "grad_norm_every": 0, "probe_batch_size": 0, "data_dir": str(shapes_root)}
+    config = {
+        "epochs": 3,
+        "batch_size": 50,
+        "lr": 0.05,
+        "train_size": 200,
+        "test_size": 100,
+        "log_every": 2,
+        "grad_norm_every": 0,
+        "probe_batch_size": 0,
+        "data_dir": str(shapes_root),
+    }
     run_id = store.create(SPEC, config)
 
     def stop_after_epoch_2(event) -> None:

@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run([sys.executable, "-m", "resnet_core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "resnet_core", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert "Traceback" not in proc.stderr, proc.stderr
     if check:
         assert proc.returncode == 0, proc.stderr
@@ -25,8 +26,27 @@ def runs_dir(tmp_path):
 
 
 def test_train_runs_json_stop_delete(runs_dir, shapes_root):
-    out = cli("train", "--depth", "8", "--width", "4", "--epochs", "2", "--train-size", "300", "--test-size", "100",
-              "--batch-size", "50", "--data-dir", str(shapes_root), "--runs-dir", runs_dir, "--name", "cli run")
+    out = cli(
+        "train",
+        "--depth",
+        "8",
+        "--width",
+        "4",
+        "--epochs",
+        "2",
+        "--train-size",
+        "300",
+        "--test-size",
+        "100",
+        "--batch-size",
+        "50",
+        "--data-dir",
+        str(shapes_root),
+        "--runs-dir",
+        runs_dir,
+        "--name",
+        "cli run",
+    )
     run_id = out.stdout.split()[1].rstrip(":")
     assert "completed" in out.stdout and "test error" in out.stdout
     assert "epoch 2:" in out.stderr  # per-epoch lines beside the progress bar
@@ -38,8 +58,15 @@ def test_train_runs_json_stop_delete(runs_dir, shapes_root):
     assert run["spec"]["depth"] == 8 and run["config"]["epochs"] == 2
     assert {"created_at", "updated_at", "error"} <= set(run)
     assert [e["epoch"] for e in run["epochs"]] == [1, 2]
-    assert set(run["epochs"][0]) == {"epoch", "train_loss", "train_error", "test_loss", "test_error", "seconds",
-                                     "images_per_second"}
+    assert set(run["epochs"][0]) == {
+        "epoch",
+        "train_loss",
+        "train_error",
+        "test_loss",
+        "test_error",
+        "seconds",
+        "images_per_second",
+    }
     table = cli("runs", "--runs-dir", runs_dir).stdout
     assert run_id in table and "ResNet-8" in table
 
@@ -52,8 +79,18 @@ def test_train_runs_json_stop_delete(runs_dir, shapes_root):
 
 
 def test_a_run_that_cannot_load_its_data_fails_cleanly(runs_dir, tmp_path):
-    proc = cli("train", "--depth", "8", "--dataset", "cifar10", "--data-dir", str(tmp_path / "none"),
-               "--runs-dir", runs_dir, check=False)
+    proc = cli(
+        "train",
+        "--depth",
+        "8",
+        "--dataset",
+        "cifar10",
+        "--data-dir",
+        str(tmp_path / "none"),
+        "--runs-dir",
+        runs_dir,
+        check=False,
+    )
     assert proc.returncode == 1
     assert "cifar-10-python.tar.gz" in proc.stderr and "shapes" in proc.stderr
     run = json.loads(cli("runs", "--json", "--runs-dir", runs_dir).stdout)[0]

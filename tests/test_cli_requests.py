@@ -17,35 +17,62 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "resnet_core", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "resnet_core", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
 
 
 def random_data(n: int = 48) -> ImageDataset:
     g = torch.Generator().manual_seed(0)
     return ImageDataset(
-        name="random", classes=tuple("abcdefghij"),
+        name="random",
+        classes=tuple("abcdefghij"),
         train_images=torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g),
         train_labels=torch.randint(0, 10, (n,), generator=g),
         test_images=torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8, generator=g),
-        test_labels=torch.randint(0, 10, (16,), generator=g), mean=(0.5,) * 3, std=(0.29,) * 3,
-    )  # fmt: skip
+        test_labels=torch.randint(0, 10, (16,), generator=g),
+        mean=(0.5,) * 3,
+        std=(0.29,) * 3,
+    )
 
 
 def test_an_exploding_but_finite_loss_is_diverged():
     events = []
-    result = train(NetSpec(depth=8, width=4), random_data(),
-                   TrainConfig(epochs=4, batch_size=8, lr=1000.0, device="cpu", log_every=2, grad_norm_every=0,
-                               probe_batch_size=0, checkpoint_every=0), events.append)  # fmt: skip
+    result = train(
+        NetSpec(depth=8, width=4),
+        random_data(),
+        TrainConfig(
+            epochs=4,
+            batch_size=8,
+            lr=1000.0,
+            device="cpu",
+            log_every=2,
+            grad_norm_every=0,
+            probe_batch_size=0,
+            checkpoint_every=0,
+        ),
+        events.append,
+    )
     assert result.status == "diverged", [e.loss for e in events if e.kind == "step"]
     diverged = [e for e in events if e.kind == "diverged"]
     assert len(diverged) == 1 and diverged[0].loss > 100 * torch.log(torch.tensor(10.0)).item()
 
 
 def test_an_ordinary_run_is_not_called_diverged():
-    result = train(NetSpec(depth=8, width=4), random_data(),
-                   TrainConfig(epochs=3, batch_size=8, lr=0.1, device="cpu", log_every=1, grad_norm_every=0,
-                               probe_batch_size=0, checkpoint_every=0))  # fmt: skip
+    result = train(
+        NetSpec(depth=8, width=4),
+        random_data(),
+        TrainConfig(
+            epochs=3,
+            batch_size=8,
+            lr=0.1,
+            device="cpu",
+            log_every=1,
+            grad_norm_every=0,
+            probe_batch_size=0,
+            checkpoint_every=0,
+        ),
+    )
     assert result.status == "completed"
 
 
@@ -70,19 +97,24 @@ def test_requests_that_can_never_train_make_no_run(tmp_path, args, words):
 
 
 def test_the_listing_commands_do_not_import_torch(tmp_path):
-    code = ("import sys, runpy; sys.argv = ['resnet_core', 'runs', '--runs-dir', sys.argv[1]];"
-            "\ntry:\n    runpy.run_module('resnet_core', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print('torch' in sys.modules, 'plotly' in sys.modules, 'captum' in sys.modules)")
-    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "runs")], cwd=ROOT, capture_output=True,
-                          text=True, timeout=300)
+    code = (
+        "import sys, runpy; sys.argv = ['resnet_core', 'runs', '--runs-dir', sys.argv[1]];"
+        "\ntry:\n    runpy.run_module('resnet_core', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print('torch' in sys.modules, 'plotly' in sys.modules, 'captum' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "runs")], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "False False False"
 
 
 def test_the_public_names_still_work_lazily():
-    code = ("import resnet_core as rc, sys; assert 'torch' not in sys.modules;"
-            "names = [getattr(rc, n) for n in rc.__all__]; print(len(names), rc.NetSpec(depth=20).name,"
-            " rc.build_net.__name__, 'torch' in sys.modules)")
+    code = (
+        "import resnet_core as rc, sys; assert 'torch' not in sys.modules;"
+        "names = [getattr(rc, n) for n in rc.__all__]; print(len(names), rc.NetSpec(depth=20).name,"
+        " rc.build_net.__name__, 'torch' in sys.modules)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[1:] == ["ResNet-20", "build_net", "True"]
@@ -94,8 +126,10 @@ def test_the_catalog_agrees_with_the_datasets(shapes_root):
     from resnet_core.data.loader import pad_images
 
     assert CATALOG["shapes"].num_classes == len(datasets.SHAPES_CLASSES)
-    assert (CATALOG["shapes"].train_size, CATALOG["shapes"].test_size) == (datasets.SHAPES_TRAIN_SIZE,
-                                                                           datasets.SHAPES_TEST_SIZE)
+    assert (CATALOG["shapes"].train_size, CATALOG["shapes"].test_size) == (
+        datasets.SHAPES_TRAIN_SIZE,
+        datasets.SHAPES_TEST_SIZE,
+    )
     for name, facts in CATALOG.items():
         assert datasets.num_classes(name) == facts.num_classes
     small = datasets.load_dataset("shapes", root=shapes_root, train_size=20, test_size=10)

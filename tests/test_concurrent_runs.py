@@ -12,17 +12,26 @@ import pytest
 import torch
 
 import resnet_core as rc
-from resnet_core.runs.experiments import new_twins_id
-from resnet_core.runs.jobs import JobRunner, default_parallel_runs
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.worker import ThreadShare
+from resnet_core.execution.jobs import JobRunner, default_parallel_runs
+from resnet_core.execution.worker import ThreadShare
+from resnet_core.store.run_store import RunStore
+from resnet_core.studies.experiments import new_twins_id
 
 SPY = str(Path(__file__).resolve().parent / "spy_worker.py")
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
 SPEC = rc.NetSpec(depth=8, width=4)
 # Long enough that neither run can end before the test has seen both train; the tests stop them.
-LONG = {"epochs": 50, "batch_size": 25, "lr": 0.02, "train_size": 500, "test_size": 100, "log_every": 1,
-        "grad_norm_every": 0, "probe_batch_size": 0, "checkpoint_every": 0}
+LONG = {
+    "epochs": 50,
+    "batch_size": 25,
+    "lr": 0.02,
+    "train_size": 500,
+    "test_size": 100,
+    "log_every": 1,
+    "grad_norm_every": 0,
+    "probe_batch_size": 0,
+    "checkpoint_every": 0,
+}
 
 
 def spy_worker(root: str, run_id: str) -> list[str]:
@@ -93,7 +102,8 @@ def test_twins_see_the_same_batches_in_the_same_order(runner_factory, shapes_roo
     ids = [runner.submit(SPEC.replace(skip=skip), config) for skip in (True, False)]
     assert runner.wait_idle(timeout=240)
     assert [runner.store.get(i).status for i in ids] == ["completed", "completed"], [
-        runner.store.get(i).error for i in ids]
+        runner.store.get(i).error for i in ids
+    ]
     residual, plain = (batches(tmp_path / "runs", i) for i in ids)
     assert len(residual) == 2 * 500 // 25  # every training step, recorded
     assert [(e, d) for e, d, _ in residual] == [(e, d) for e, d, _ in plain]

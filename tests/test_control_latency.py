@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 import resnet_core as rc
 import ui.threads
 from resnet_core.presentation import diagram
-from resnet_core.runs.store import RunStore
+from resnet_core.store.run_store import RunStore
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 

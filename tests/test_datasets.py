@@ -293,8 +293,9 @@ def test_cifar10_from_a_hand_copied_archive_without_download(tmp_path, no_md5):
     assert ds.train_images[0, 0, 1, 2] == 200
 
 
-@pytest.mark.parametrize("name, archive", [("cifar10", "cifar-10-python.tar.gz"),
-                                           ("cifar100", "cifar-100-python.tar.gz")])  # fmt: skip
+@pytest.mark.parametrize(
+    "name, archive", [("cifar10", "cifar-10-python.tar.gz"), ("cifar100", "cifar-100-python.tar.gz")]
+)
 def test_missing_cifar_says_where_to_put_it(tmp_path, name, archive):
     root = tmp_path / "nothing-here"
     with pytest.raises(DatasetUnavailable) as info:

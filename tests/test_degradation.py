@@ -10,8 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
-import resnet_core.runs.experiments as experiments
-from resnet_core.runs.experiments import (
+import resnet_core.studies.experiments as experiments
+from resnet_core.store.run_store import RunStore
+from resnet_core.studies.experiments import (
     DepthRow,
     Preset,
     degradation_findings,
@@ -22,7 +23,6 @@ from resnet_core.runs.experiments import (
     verdict_missing,
     verdict_withheld,
 )
-from resnet_core.runs.store import RunStore
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "degradation.py")
 
@@ -50,8 +50,9 @@ def test_the_cpu_presets_stay_in_the_papers_family_and_say_how_they_differ(prese
 def test_the_quick_preset_is_the_cpus_default_and_the_reference_runs_use_the_long_one():
     assert experiments.default_preset("cpu", False) == experiments.cpu_preset()
     assert experiments.cpu_preset().depths == (8, 44) and experiments.cpu_long_preset().depths == (20, 56)
-    reference_recipe = json.loads((Path(__file__).resolve().parent.parent / "assets" / "reference" /
-                                   "provenance.json").read_text())["recipe"]
+    reference_recipe = json.loads(
+        (Path(__file__).resolve().parent.parent / "assets" / "reference" / "provenance.json").read_text()
+    )["recipe"]
     assert reference_recipe == experiments.describe_recipe(experiments.cpu_long_preset().config)
 
 
@@ -113,20 +114,25 @@ def test_depth_table_reads_each_runs_last_epoch(tmp_path):
 
 
 def test_recipe_line_names_the_schedule_actually_used():
-    cosine = rc.TrainConfig(epochs=6, batch_size=64, lr=0.02, schedule="cosine", augment=False,
-                            head_init_scale=0.1).to_dict()
+    cosine = rc.TrainConfig(
+        epochs=6, batch_size=64, lr=0.02, schedule="cosine", augment=False, head_init_scale=0.1
+    ).to_dict()
     assert describe_recipe(dict(cosine, train_size=10000)) == (
         "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · classifier initialised at 0.1× "
-        "(every net starts near chance loss) · 10,000 training images")
+        "(every net starts near chance loss) · 10,000 training images"
+    )
     paper = rc.TrainConfig(epochs=164, warmup_epochs=1).to_dict()
-    assert describe_recipe(paper) == ("164 epochs · batch 128 · lr 0.1, ÷10 at 50% and 75% · 1 epoch of warm-up "
-                                      "at lr 0.01 · crop + flip augmentation · all training images")
+    assert describe_recipe(paper) == (
+        "164 epochs · batch 128 · lr 0.1, ÷10 at 50% and 75% · 1 epoch of warm-up "
+        "at lr 0.01 · crop + flip augmentation · all training images"
+    )
 
 
 @pytest.fixture
 def tiny_preset(monkeypatch, shapes_root, tmp_path):
-    config = rc.RunConfig(rc.TrainConfig(epochs=1, batch_size=50, log_every=2), train_size=200, test_size=100,
-                          data_dir=str(shapes_root))
+    config = rc.RunConfig(
+        rc.TrainConfig(epochs=1, batch_size=50, log_every=2), train_size=200, test_size=100, data_dir=str(shapes_root)
+    )
     monkeypatch.setattr(experiments, "device_presets", lambda *a: (Preset("tiny", "shapes", (8, 14), config, "test"),))
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
     yield tmp_path / "runs"
@@ -182,10 +188,15 @@ def test_the_cli_trains_the_preset_and_prints_the_table_and_verdict(tiny_preset,
     assert sorted((r.spec.depth, r.spec.skip) for r in runs) == [(8, False), (8, True), (14, False), (14, True)]
     assert {r.status for r in runs} == {"completed"} and len({r.config.experiment for r in runs}) == 1
     assert {r.config.seed for r in runs} == {3}  # --seed: the training seed of every run (BENCHMARKS' 3 seeds)
-    table = out[out.index("depth  plain train %"):].splitlines()
+    table = out[out.index("depth  plain train %") :].splitlines()
     rows = depth_table(store, runs)
-    assert table[1].split() == ["8", *(f"{100 * v:.1f}" for v in (rows[0].plain_train, rows[0].plain_test,
-                                                                  rows[0].residual_train, rows[0].residual_test))]
+    assert table[1].split() == [
+        "8",
+        *(
+            f"{100 * v:.1f}"
+            for v in (rows[0].plain_train, rows[0].plain_test, rows[0].residual_train, rows[0].residual_test)
+        ),
+    ]
     assert table[2].split()[0] == "14" and len(table) == 5
     assert "plain-14 ends with" in table[3] and "ResNet-14 is" in table[4]
     monkeypatch.setattr(experiments, "LEARNED_BELOW_CHANCE", 10.0)  # no net counts as trained
@@ -193,10 +204,15 @@ def test_the_cli_trains_the_preset_and_prints_the_table_and_verdict(tiny_preset,
     assert "no verdict: plain-8, ResNet-8, ResNet-14 ended" in text and "as in the paper" not in text
 
 
-@pytest.mark.parametrize("args, message", [(["--depths", "20"], "at least two depths"),
-                                           (["--depths", "20,21"], "depth 21 is not 6n+2"),
-                                           (["--seed", "-1"], "whole number >= 0"),
-                                           (["--seed", "x"], "whole number >= 0")])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--depths", "20"], "at least two depths"),
+        (["--depths", "20,21"], "depth 21 is not 6n+2"),
+        (["--seed", "-1"], "whole number >= 0"),
+        (["--seed", "x"], "whole number >= 0"),
+    ],
+)
 def test_the_cli_rejects_bad_depths_and_seeds_with_a_message(args, message, tmp_path, capsys):
     from resnet_core.cli.main import main
 
@@ -225,10 +241,15 @@ def test_legends_name_the_net_once(tmp_path):
     named = store.get(store.create(rc.NetSpec(depth=20), {}, name="ResNet-20 · degradation-1"))
     default = store.get(store.create(rc.NetSpec(depth=20, skip=False), {}))
     custom = store.get(store.create(rc.NetSpec(depth=56), {}, name="my long run"))
-    assert [run_label(r) for r in (named, default, custom)] == ["ResNet-20 · degradation-1", "plain-20",
-                                                                "ResNet-56 · my long run"]
+    assert [run_label(r) for r in (named, default, custom)] == [
+        "ResNet-20 · degradation-1",
+        "plain-20",
+        "ResNet-56 · my long run",
+    ]
     assert [s.label for s in series_for(store, [named, custom], label=lambda r: r.spec.name)] == [
-        "ResNet-20", "ResNet-56"]
+        "ResNet-20",
+        "ResNet-56",
+    ]
 
 
 def test_no_verdict_from_unfinished_runs(tmp_path):
@@ -236,8 +257,12 @@ def test_no_verdict_from_unfinished_runs(tmp_path):
     "ResNet-56 is worse than ResNet-20": no verdict until every run completed the same recipe."""
     store = RunStore(tmp_path / "runs")
     cfg = {"experiment": "e1", "epochs": 14}
-    for depth, skip, done, status, err in ((20, False, 14, "completed", 0.10), (20, True, 14, "completed", 0.141),
-                                           (56, False, 3, "stopped", 0.5), (56, True, 1, "stopped", 0.872)):
+    for depth, skip, done, status, err in (
+        (20, False, 14, "completed", 0.10),
+        (20, True, 14, "completed", 0.141),
+        (56, False, 3, "stopped", 0.5),
+        (56, True, 1, "stopped", 0.872),
+    ):
         run_id = store.create(rc.NetSpec(depth=depth, skip=skip), cfg)
         for epoch in range(1, done + 1):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": err, "test_error": err})
@@ -284,9 +309,17 @@ def test_degradation_chart_before_data_and_while_running():
 
     def series(skip, steps, errors):
         steps = np.asarray(steps, dtype=float)
-        return RunSeries(label="r", skip=skip, color="#000", steps=steps, loss=np.asarray(errors) * 0,
-                         batch_error=np.asarray(errors, dtype=float), epoch_steps=np.array([]),
-                         train_error=np.array([]), test_error=np.array([]))
+        return RunSeries(
+            label="r",
+            skip=skip,
+            color="#000",
+            steps=steps,
+            loss=np.asarray(errors) * 0,
+            batch_error=np.asarray(errors, dtype=float),
+            epoch_steps=np.array([]),
+            train_error=np.array([]),
+            test_error=np.array([]),
+        )
 
     fig = degradation_figure([series(False, [], [])], [series(True, [], [])])
     assert [a.text for a in fig.layout.annotations].count("no steps yet") == 2
@@ -310,13 +343,16 @@ def test_experiment_progress_counts_epochs_runs_ahead_and_time_left(tmp_path):
     """Issue 15: the experiment queued silently behind earlier runs while the page said "about 10 minutes"."""
     import os
 
-    from resnet_core.runs.experiments import experiment_progress
+    from resnet_core.studies.experiments import experiment_progress
 
     store = RunStore(tmp_path / "runs")
     other = store.create(rc.NetSpec(depth=110), {"epochs": 5})  # an earlier run, still training
     store.set_status(other, "running", pid=os.getpid())
-    ids = [store.create(rc.NetSpec(depth=d, skip=s), {"experiment": "e1", "epochs": 4})
-           for d in (20, 56) for s in (False, True)]
+    ids = [
+        store.create(rc.NetSpec(depth=d, skip=s), {"experiment": "e1", "epochs": 4})
+        for d in (20, 56)
+        for s in (False, True)
+    ]
     for epoch in (1, 2):
         store.add_epoch(ids[0], {"epoch": epoch, "train_error": 0.3, "test_error": 0.3, "seconds": 20.0})
     store.set_status(ids[0], "stopped")
@@ -324,11 +360,13 @@ def test_experiment_progress_counts_epochs_runs_ahead_and_time_left(tmp_path):
     assert (progress.epochs_done, progress.epochs_total, progress.runs_ahead) == (2, 16, 1)
     # 1 s per epoch and layer: ResNet-20 4 epochs × 20 s, plain/ResNet-56 4 × 56 s each (plain-20 is stopped)
     assert progress.eta_seconds == pytest.approx(4 * 20 + 2 * 4 * 56)
-    assert progress.describe() == ("2 of 16 epochs · about 9 min left once the runs ahead finish · "
-                                   "queued behind 1 other run")
+    assert progress.describe() == (
+        "2 of 16 epochs · about 9 min left once the runs ahead finish · queued behind 1 other run"
+    )
     # Two at a time (the runner on a CPU now): the same epochs in half the wall time.
     assert experiment_progress(store, experiment_runs(store, "e1"), at_once=2).eta_seconds == pytest.approx(
-        (4 * 20 + 2 * 4 * 56) / 2)
+        (4 * 20 + 2 * 4 * 56) / 2
+    )
 
 
 def test_metrics_csv_says_errors_are_fractions(tmp_path):
@@ -344,15 +382,26 @@ def test_metrics_csv_says_errors_are_fractions(tmp_path):
 
 def test_the_cli_table_gives_no_verdict_on_unfinished_runs(tmp_path):
     from resnet_core.cli.degradation import format_table
-    from resnet_core.runs.store import RunStore
+    from resnet_core.store.run_store import RunStore
 
     store = RunStore(tmp_path / "runs")
     config = rc.RunConfig(rc.TrainConfig(epochs=3), experiment="degradation-x")
     for depth in (8, 14):
         for skip in (False, True):
             run_id = store.create(rc.NetSpec(depth=depth, skip=skip), config)
-            store.add_epoch(run_id, {"epoch": 1, "step": 10, "train_loss": 1.0, "train_error": 0.5,
-                                     "test_loss": 1.0, "test_error": 0.5, "seconds": 1.0, "images_per_second": 1.0})
+            store.add_epoch(
+                run_id,
+                {
+                    "epoch": 1,
+                    "step": 10,
+                    "train_loss": 1.0,
+                    "train_error": 0.5,
+                    "test_loss": 1.0,
+                    "test_error": 0.5,
+                    "seconds": 1.0,
+                    "images_per_second": 1.0,
+                },
+            )
             store.set_status(run_id, "stopped")
     text = format_table(store, "degradation-x")
     assert "no verdict yet: " in text and "1 of 3 epochs" in text

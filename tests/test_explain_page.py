@@ -15,11 +15,11 @@ from test_images import encode, malformed_uploads, photo
 import resnet_core as rc
 from resnet_core.analysis import pretrained as pt
 from resnet_core.analysis.attributions import METHODS
+from resnet_core.execution.worker import execute_run
 from resnet_core.presentation.explain_figures import SIGN_LABELS
 from resnet_core.presentation.palette import PLAIN_COLOR, RESIDUAL_COLOR
 from resnet_core.presentation.text import markdown_text
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.worker import execute_run
+from resnet_core.store.run_store import RunStore
 from resnet_core.training.train import TrainConfig
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "explain.py")
@@ -195,7 +195,6 @@ def test_a_twin_in_training_is_not_suggested_again(env, shapes_root):
     assert not [b for b in at.button if b.key == "explain.twin"]
 
 
-
 def shown(widget) -> list[str]:
     """What the browser shows in a widget it mounts afresh, read from the element the server sent, as the frontend
     does: the value the server sets (`set_value`) or else the widget's default. A widget the page stopped before
@@ -223,11 +222,22 @@ def test_controls_survive_a_new_upload(with_runs):
     at.slider(key="explain.opacity").set_value(0.3)
     at.selectbox(key=f"explain.class.{model}").set_value("star")
     at.run()
-    keys = ["explain.methods.False", "explain.sign", "explain.opacity", "explain.steps", "explain.samples",
-            f"explain.class.{model}"]
-    expected = {"explain.methods.False": [METHODS[m].label for m in METHODS], "explain.sign": [SIGN_LABELS["all"]],
-                "explain.opacity": ["0.3"], "explain.steps": ["10.0"], "explain.samples": ["5.0"],
-                f"explain.class.{model}": ["star"]}
+    keys = [
+        "explain.methods.False",
+        "explain.sign",
+        "explain.opacity",
+        "explain.steps",
+        "explain.samples",
+        f"explain.class.{model}",
+    ]
+    expected = {
+        "explain.methods.False": [METHODS[m].label for m in METHODS],
+        "explain.sign": [SIGN_LABELS["all"]],
+        "explain.opacity": ["0.3"],
+        "explain.steps": ["10.0"],
+        "explain.samples": ["5.0"],
+        f"explain.class.{model}": ["star"],
+    }
 
     def on_page() -> set[str]:
         return {w.key for w in _all_widgets(at)} & set(keys)

@@ -15,8 +15,8 @@ import resnet_core as rc
 from resnet_core.presentation.diagram import architecture_figure, diagram_svg
 from resnet_core.presentation.reports import depth_table_csv, metrics_csv
 from resnet_core.presentation.text import plot_text
-from resnet_core.runs.experiments import depth_table, experiment_runs
-from resnet_core.runs.store import RunStore
+from resnet_core.store.run_store import RunStore
+from resnet_core.studies.experiments import depth_table, experiment_runs
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -26,13 +26,22 @@ def test_metrics_csv_rows_come_in_step_order(tmp_path):
     store = RunStore(tmp_path / "runs")
     run_id = store.create(rc.NetSpec(depth=8), {"epochs": 2})
     for step in range(1, 7):
-        store.add_steps(run_id, [{"step": step, "epoch": step / 3, "loss": 2.0, "error": 0.5, "lr": 0.1,
-                                  "images_per_second": 10.0}])
+        store.add_steps(
+            run_id, [{"step": step, "epoch": step / 3, "loss": 2.0, "error": 0.5, "lr": 0.1, "images_per_second": 10.0}]
+        )
         if step % 3 == 0:
             store.add_epoch(run_id, {"epoch": step // 3, "step": step, "train_error": 0.5, "test_error": 0.4})
     rows = list(csv.DictReader(io.StringIO(metrics_csv(store, run_id))))
     assert [(r["record"], int(r["step"])) for r in rows] == [
-        ("step", 1), ("step", 2), ("step", 3), ("epoch", 3), ("step", 4), ("step", 5), ("step", 6), ("epoch", 6)]
+        ("step", 1),
+        ("step", 2),
+        ("step", 3),
+        ("epoch", 3),
+        ("step", 4),
+        ("step", 5),
+        ("step", 6),
+        ("epoch", 6),
+    ]
     assert rows[3]["test_error_fraction"] == "0.4"
 
 
@@ -44,8 +53,14 @@ def test_the_degradation_table_as_csv_in_percent_with_what_keeps_a_depth_from_a_
             store.add_epoch(run_id, {"epoch": epoch, "train_error": 0.125 * depth / 20, "test_error": 0.25})
         store.set_status(run_id, "completed" if done == 2 else "stopped")
     rows = list(csv.reader(io.StringIO(depth_table_csv(depth_table(store, experiment_runs(store, "e1"))))))
-    assert rows[0] == ["depth", "plain_train_error_percent", "plain_test_error_percent",
-                       "resnet_train_error_percent", "resnet_test_error_percent", "not_comparable_because"]
+    assert rows[0] == [
+        "depth",
+        "plain_train_error_percent",
+        "plain_test_error_percent",
+        "resnet_train_error_percent",
+        "resnet_test_error_percent",
+        "not_comparable_because",
+    ]
     assert rows[1] == ["20", "12.5", "25.0", "12.5", "25.0", ""]
     assert rows[2] == ["56", "35.0", "25.0", "", "", "plain-56: 1 of 2 epochs, stopped; ResNet-56: no run"]
 
@@ -68,9 +83,15 @@ def test_the_degradation_page_offers_its_table_as_csv(tmp_path, monkeypatch):
         _runner_for(str((tmp_path / "runs").resolve())).shutdown()
 
 
-@pytest.mark.parametrize("spec", [rc.NetSpec(depth=56, shortcut="B"), rc.NetSpec(depth=20, skip=False),
-                                  rc.NetSpec(depth=50, block="bottleneck", stem="imagenet")],
-                         ids=["resnet-56-B", "plain-20", "imagenet-50"])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        rc.NetSpec(depth=56, shortcut="B"),
+        rc.NetSpec(depth=20, skip=False),
+        rc.NetSpec(depth=50, block="bottleneck", stem="imagenet"),
+    ],
+    ids=["resnet-56-B", "plain-20", "imagenet-50"],
+)
 def test_the_diagram_as_svg_draws_what_the_figure_draws(spec):
     figure = architecture_figure(rc.summarize(spec).layout, title=plot_text(f"{spec.name} <diagram> & co"))
     root = ET.fromstring(diagram_svg(figure))  # well-formed: the title's "<" and "&" stay text

@@ -8,12 +8,19 @@ from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
 from resnet_core.analysis.explorer import aggregate_grid, describe_ratio, fig7_findings
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.worker import execute_run
+from resnet_core.execution.worker import execute_run
+from resnet_core.store.run_store import RunStore
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
-TINY = {"epochs": 2, "batch_size": 50, "train_size": 300, "test_size": 100, "log_every": 2, "grad_norm_every": 2,
-        "probe_batch_size": 32}
+TINY = {
+    "epochs": 2,
+    "batch_size": 50,
+    "train_size": 300,
+    "test_size": 100,
+    "log_every": 2,
+    "grad_norm_every": 2,
+    "probe_batch_size": 32,
+}
 
 
 @pytest.fixture(scope="module")
@@ -129,13 +136,15 @@ def test_gradient_text_follows_what_is_drawn():
         return GradientProfile(spec, tuple(f"l{i}" for i in range(len(norms))), np.array(norms, dtype=float))
 
     flat = np.full(20, 1.0)
-    text = " ".join(explain_init_profiles(profile("none", "relu", True, flat * 3e8),
-                                          profile("none", "relu", False, flat * 2e-4)))
+    text = " ".join(
+        explain_init_profiles(profile("none", "relu", True, flat * 3e8), profile("none", "relu", False, flat * 2e-4))
+    )
     assert "residual stream's scale explodes" in text and "~1e8" in text and "~1e-4" in text
     assert "ResNet-20's norms (~1e8) are 12 orders of magnitude above plain-20's" in text
     vanish = np.geomspace(1e-4, 1.0, 20)
-    text = " ".join(explain_init_profiles(profile("batch", "sigmoid", True, vanish),
-                                          profile("batch", "sigmoid", False, vanish)))
+    text = " ".join(
+        explain_init_profiles(profile("batch", "sigmoid", True, vanish), profile("batch", "sigmoid", False, vanish))
+    )
     assert "vanish toward the input" in text and "nothing vanishes" not in text
     text = " ".join(explain_init_profiles(profile("batch", "relu", True, flat), profile("batch", "relu", False, flat)))
     assert "nothing vanishes" in text and "explodes" not in text

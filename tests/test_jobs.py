@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import resnet_core as rc
-from resnet_core.runs import jobs
-from resnet_core.runs.jobs import JobRunner
-from resnet_core.runs.store import RunStore
+from resnet_core.execution import jobs
+from resnet_core.execution.jobs import JobRunner
+from resnet_core.store.run_store import RunStore
 
 SPEC = rc.NetSpec(depth=8, width=4)
 
@@ -224,8 +224,7 @@ def test_a_standby_worker_from_another_environment_is_not_used(runner_factory, q
     assert "RESNET_LAB_TEST_CHANGED=1" in Path(f"/proc/{new}/environ").read_bytes().decode(errors="replace")
 
 
-def test_a_standby_worker_is_kept_when_only_what_no_worker_reads_changes(runner_factory, quick_standby,
-                                                                         monkeypatch):
+def test_a_standby_worker_is_kept_when_only_what_no_worker_reads_changes(runner_factory, quick_standby, monkeypatch):
     """The server's own imports set variables no worker reads (torch's inductor TORCHINDUCTOR_CACHE_DIR at an
     optimizer's first use, matplotlib MPLBACKEND): the ready standby worker takes the next run all the same."""
     runner = runner_factory(max_parallel=1, command=slow_worker, standby=fake_standby)
@@ -239,8 +238,7 @@ def test_a_standby_worker_is_kept_when_only_what_no_worker_reads_changes(runner_
     assert runner.store.get(run_id).pid == ready
 
 
-def test_a_standby_worker_that_cannot_start_is_logged_and_runs_start_their_own(runner_factory, quick_standby,
-                                                                               caplog):
+def test_a_standby_worker_that_cannot_start_is_logged_and_runs_start_their_own(runner_factory, quick_standby, caplog):
     runner = runner_factory(max_parallel=1, command=slow_worker, standby=broken_standby)
     wait_for(lambda: "exit code 4" in caplog.text)
     assert "ImportError: no module named torch (a stand-in)" in caplog.text

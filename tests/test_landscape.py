@@ -50,8 +50,14 @@ def own_loss(net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> floa
 # --- directions -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spec", [rc.NetSpec(depth=8, width=4), rc.NetSpec(depth=8, width=4, norm="none"),
-                                  rc.NetSpec(depth=11, width=4, block="bottleneck", shortcut="B")])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        rc.NetSpec(depth=8, width=4),
+        rc.NetSpec(depth=8, width=4, norm="none"),
+        rc.NetSpec(depth=11, width=4, block="bottleneck", shortcut="B"),
+    ],
+)
 def test_directions_are_filter_normalised_and_zero_on_bn_and_biases(spec):
     net = make_net(spec)
     direction = filter_normalized_direction(net, torch.Generator().manual_seed(3))

@@ -77,20 +77,28 @@ def test_the_diagram_numbers_its_boxes_from_the_table():
     assert any("layer 20 · fc" in h for h in hover)
 
 
-@pytest.mark.parametrize("fields, block", [
-    (dict(depth=50, stem="imagenet"), "bottleneck"), (dict(depth=152, stem="imagenet"), "bottleneck"),
-    (dict(depth=34, stem="imagenet"), "basic"), (dict(depth=1001, preact=True), "bottleneck"),
-    (dict(depth=56), "basic"),
-])
+@pytest.mark.parametrize(
+    "fields, block",
+    [
+        (dict(depth=50, stem="imagenet"), "bottleneck"),
+        (dict(depth=152, stem="imagenet"), "bottleneck"),
+        (dict(depth=34, stem="imagenet"), "basic"),
+        (dict(depth=1001, preact=True), "bottleneck"),
+        (dict(depth=56), "basic"),
+    ],
+)
 def test_the_block_follows_the_depth_where_the_paper_fixes_it(fields, block):
     assert rc.NetSpec(**fields).block == block
 
 
-@pytest.mark.parametrize("fields, words", [
-    (dict(depth=50, stem="imagenet", block="basic"), ["18, 34", "block='bottleneck'"]),
-    (dict(depth=18, stem="imagenet", block="bottleneck"), ["50, 101, 152", "block='basic'"]),
-    (dict(depth=29, block="basic"), ["6n+2", "block='bottleneck'"]),
-])
+@pytest.mark.parametrize(
+    "fields, words",
+    [
+        (dict(depth=50, stem="imagenet", block="basic"), ["18, 34", "block='bottleneck'"]),
+        (dict(depth=18, stem="imagenet", block="bottleneck"), ["50, 101, 152", "block='basic'"]),
+        (dict(depth=29, block="basic"), ["6n+2", "block='bottleneck'"]),
+    ],
+)
 def test_a_wrong_block_for_the_depth_says_which_block_fits(fields, words):
     with pytest.raises(ValueError) as err:
         rc.NetSpec(**fields)

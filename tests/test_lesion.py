@@ -282,9 +282,10 @@ def test_restarting_from_the_first_deleted_block_gives_what_the_whole_net_gives(
     """evaluate_deletions runs each deletion from the cached input of its first deleted block; the direct
     computation runs the whole hooked net. Several chunks of images (batch_size 7 of 20) and deletions of
     one, two and all blocks."""
-    spec = {"plain": rc.NetSpec(depth=14, width=4, skip=False),
-            "imagenet": rc.NetSpec(depth=18, width=4, stem="imagenet")}.get(kind) \
-        or RESIDUAL_SPECS[kind]
+    spec = {
+        "plain": rc.NetSpec(depth=14, width=4, skip=False),
+        "imagenet": rc.NetSpec(depth=18, width=4, stem="imagenet"),
+    }.get(kind) or RESIDUAL_SPECS[kind]
     net = make_net(spec)
     images, labels = batch(20)
     if kind == "imagenet":
@@ -293,8 +294,9 @@ def test_restarting_from_the_first_deleted_block_gives_what_the_whole_net_gives(
     names = [b.name for b in net.layout.blocks]
     sets = [[names[0]], [names[-1]], [names[1], names[-2]], names]
     progress = []
-    fast = evaluate_deletions(model, images, labels, sets, batch_size=7,
-                              on_progress=lambda done, total: progress.append((done, total)))
+    fast = evaluate_deletions(
+        model, images, labels, sets, batch_size=7, on_progress=lambda done, total: progress.append((done, total))
+    )
     direct = [evaluate(model, images, labels)]
     for names_deleted in sets:
         with deleted(model, names_deleted):

@@ -10,16 +10,18 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
-from resnet_core.runs.reader import LiveReader
-from resnet_core.runs.store import RunStore
+from resnet_core.store.reader import LiveReader
+from resnet_core.store.run_store import RunStore
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
 SPEC = rc.NetSpec(depth=8, width=4)
 
 
 def rows(first: int, last: int) -> list[dict]:
-    return [{"step": s, "epoch": s / 10, "loss": 1.0 / s, "error": 0.5, "lr": 0.1, "images_per_second": 100.0}
-            for s in range(first, last + 1)]
+    return [
+        {"step": s, "epoch": s / 10, "loss": 1.0 / s, "error": 0.5, "lr": 0.1, "images_per_second": 100.0}
+        for s in range(first, last + 1)
+    ]
 
 
 class Spy:
@@ -120,8 +122,7 @@ def test_the_train_page_reads_no_checkpoint_or_metrics_to_draw_its_downloads(env
     store.save_checkpoint(run_id, 1, 20, rc.build_net(SPEC).state_dict(), {"state": {}, "param_groups": []})
     reads, csvs = [], []
     real_read = pathlib.Path.read_bytes
-    monkeypatch.setattr(pathlib.Path, "read_bytes",
-                        lambda self: reads.append(self.name) or real_read(self))  # fmt: skip
+    monkeypatch.setattr(pathlib.Path, "read_bytes", lambda self: reads.append(self.name) or real_read(self))
     import resnet_core.presentation.reports as reports
 
     real_csv = reports.metrics_csv

@@ -127,9 +127,20 @@ def test_augmented_batches_are_crops_of_their_own_padded_image():
         assert images.dtype == torch.float32 and images.shape[1:] == (3, 32, 32)
         pixels = to_pixels(images)
         for picture, i in zip(pixels, labels.tolist()):
-            matches = [(dy, dx, m) for dy in range(9) for dx in range(9) for m in (False, True)
-                       if torch.equal(picture, (padded[i, :, dy:dy + 32, dx:dx + 32].flip(-1) if m
-                                                else padded[i, :, dy:dy + 32, dx:dx + 32]))]  # fmt: skip
+            matches = [
+                (dy, dx, m)
+                for dy in range(9)
+                for dx in range(9)
+                for m in (False, True)
+                if torch.equal(
+                    picture,
+                    (
+                        padded[i, :, dy : dy + 32, dx : dx + 32].flip(-1)
+                        if m
+                        else padded[i, :, dy : dy + 32, dx : dx + 32]
+                    ),
+                )
+            ]
             assert matches, f"image {i} is not a crop of its padded original"
             flips += all(m for _, _, m in matches)
     assert 0 < flips < 20  # some flipped, some not
@@ -149,5 +160,6 @@ def test_plain_batches_are_the_normalised_images_in_order():
 
 def test_rejects_float_images():
     with pytest.raises(ValueError, match="uint8"):
-        DeviceLoader(torch.zeros(2, 3, 32, 32), torch.zeros(2, dtype=torch.int64), batch_size=1, device=CPU,
-                     mean=MEAN, std=STD)  # fmt: skip
+        DeviceLoader(
+            torch.zeros(2, 3, 32, 32), torch.zeros(2, dtype=torch.int64), batch_size=1, device=CPU, mean=MEAN, std=STD
+        )

@@ -37,7 +37,7 @@ def test_tables_show_a_dash_for_a_missing_value_in_the_browser_too(name, tmp_pat
     """Issue 15.18: a run without a finished epoch showed "None" in the browser: the Styler's na_rep reaches
     the Arrow data (what AppTest reads) but the browser draws missing values with the table's placeholder."""
     import resnet_core as rc
-    from resnet_core.runs.store import RunStore
+    from resnet_core.store.run_store import RunStore
 
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
     store = RunStore(tmp_path / "runs")

@@ -17,8 +17,22 @@ def test_the_wheel_holds_the_library_and_works_outside_the_repo(tmp_path):
     shutil.copytree(ROOT / "resnet_core", source / "resnet_core", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md", "requirements.txt", "requirements-dev.txt", "requirements-ray.txt"):
         shutil.copy(ROOT / name, source / name)
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
-                    "--quiet", "-w", str(tmp_path / "dist")], check=True, cwd=tmp_path)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(source),
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(tmp_path / "dist"),
+        ],
+        check=True,
+        cwd=tmp_path,
+    )
     (wheel,) = (tmp_path / "dist").glob("resnet_lab-*.whl")
     with zipfile.ZipFile(wheel) as z:
         names = z.namelist()
@@ -26,8 +40,17 @@ def test_the_wheel_holds_the_library_and_works_outside_the_repo(tmp_path):
         entry_points = next(z.read(n).decode() for n in names if n.endswith(".dist-info/entry_points.txt"))
     top = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert top == {"resnet_core"}, top
-    for module in ("__init__.py", "__main__.py", "model/net.py", "data/datasets.py", "training/train.py",
-                   "runs/store.py", "analysis/probes.py", "presentation/charts.py", "cli/main.py"):
+    for module in (
+        "__init__.py",
+        "__main__.py",
+        "model/net.py",
+        "data/datasets.py",
+        "training/train.py",
+        "runs/store.py",
+        "analysis/probes.py",
+        "presentation/charts.py",
+        "cli/main.py",
+    ):
         assert f"resnet_core/{module}" in names, module
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]
     for dependency in ("torch", "torchvision", "safetensors", "captum", "streamlit"):
@@ -38,10 +61,20 @@ def test_the_wheel_holds_the_library_and_works_outside_the_repo(tmp_path):
 
     # Installed on its own (dependencies from this venv), it works from a folder that is not the repo.
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target),
-                    str(wheel)], check=True)
-    code = ("import resnet_core as rc, sys; assert rc.__file__.startswith(sys.argv[1]), rc.__file__; "
-            "print(rc.count_params(rc.build_net(rc.NetSpec(depth=20))))")
-    out = subprocess.run([sys.executable, "-P", "-c", code, str(target)], cwd=tmp_path, check=True,
-                         capture_output=True, text=True, env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--target", str(target), str(wheel)],
+        check=True,
+    )
+    code = (
+        "import resnet_core as rc, sys; assert rc.__file__.startswith(sys.argv[1]), rc.__file__; "
+        "print(rc.count_params(rc.build_net(rc.NetSpec(depth=20))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-P", "-c", code, str(target)],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+    )
     assert out.stdout.strip() == "269722"  # ResNet-20, Table 6: 0.27M

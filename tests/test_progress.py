@@ -8,9 +8,9 @@ from streamlit.testing.v1 import AppTest
 from test_train import FAST, TINY, random_data
 
 import resnet_core as rc
+from resnet_core.execution.worker import execute_run
 from resnet_core.presentation.reports import planned_steps, progress_line
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.worker import execute_run
+from resnet_core.store.run_store import RunStore
 from resnet_core.training.train import TrainConfig, train
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
@@ -38,8 +38,9 @@ def test_a_resumed_run_starts_at_its_checkpoints_step():
 
 def test_the_store_shows_each_phase_as_it_happens(tmp_path, shapes_root):
     store = RunStore(tmp_path / "runs")
-    config = TrainConfig(epochs=2, batch_size=50, device="cpu", log_every=50, grad_norm_every=0,
-                         probe_batch_size=0, checkpoint_every=0).to_dict()
+    config = TrainConfig(
+        epochs=2, batch_size=50, device="cpu", log_every=50, grad_norm_every=0, probe_batch_size=0, checkpoint_every=0
+    ).to_dict()
     config.update(train_size=100, test_size=50, data_dir=str(shapes_root))
     run_id = store.create(rc.NetSpec(depth=8, width=4), config, dataset="shapes")
     assert planned_steps(store.get(run_id)) == 4  # 2 batches of 50 × 2 epochs, before anything ran

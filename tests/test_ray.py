@@ -14,10 +14,10 @@ ray = pytest.importorskip("ray")
 
 import resnet_core as rc  # noqa: E402
 from resnet_core.cli.main import main  # noqa: E402
-from resnet_core.runs.config import RunConfig  # noqa: E402
-from resnet_core.runs.jobs import JobRunner  # noqa: E402
-from resnet_core.runs.ray_executor import RayExecutor, runtime_env  # noqa: E402
-from resnet_core.runs.sweeps import plan_sweep, sweep_runs, sweep_table  # noqa: E402
+from resnet_core.execution.jobs import JobRunner  # noqa: E402
+from resnet_core.execution.ray_executor import RayExecutor, runtime_env  # noqa: E402
+from resnet_core.store.config import RunConfig  # noqa: E402
+from resnet_core.studies.sweeps import plan_sweep, sweep_runs, sweep_table  # noqa: E402
 from resnet_core.training.train import TrainConfig  # noqa: E402
 
 pytestmark = pytest.mark.ray
@@ -27,8 +27,16 @@ SPEC = rc.NetSpec(depth=8, width=4)
 
 def tiny(data_dir, **changes) -> RunConfig:
     """ResNet-8 sized work: 200 images, batches of 50 (4 steps an epoch), every probe on."""
-    train = TrainConfig(epochs=2, batch_size=50, lr=0.05, log_every=2, grad_norm_every=3, probe_batch_size=16,
-                        device="cpu", augment=False)
+    train = TrainConfig(
+        epochs=2,
+        batch_size=50,
+        lr=0.05,
+        log_every=2,
+        grad_norm_every=3,
+        probe_batch_size=16,
+        device="cpu",
+        augment=False,
+    )
     return RunConfig(train, train_size=200, test_size=100, data_dir=str(data_dir)).replace(**changes)
 
 
@@ -103,8 +111,14 @@ def test_a_killed_or_cancelled_task_is_interrupted_and_resumes_from_its_checkpoi
     store = runner.store
 
     def interrupt(how):
-        wait_for(lambda: store.get(run_id).status == "running" and runner.remote.info(run_id)
-                 and (store.latest_checkpoint(run_id) or (0,))[0] >= 1, what="a checkpoint")
+        wait_for(
+            lambda: (
+                store.get(run_id).status == "running"
+                and runner.remote.info(run_id)
+                and (store.latest_checkpoint(run_id) or (0,))[0] >= 1
+            ),
+            what="a checkpoint",
+        )
         if how == "kill":  # the task's worker process dies (out of memory, a lost node, kill -9)
             os.kill(runner.remote.info(run_id)["pid"], signal.SIGKILL)
         else:
@@ -133,9 +147,32 @@ def test_a_run_that_raises_fails_with_its_message(runner, tmp_path):
 
 def test_the_sweep_command_on_ray_and_runs_json(cluster, tmp_path, shapes_root, capsys):
     runs = str(tmp_path / "runs")
-    code = main(["sweep", "--executor", "ray", "--depths", "8", "--twins", "--seeds", "1", "--epochs", "1",
-                 "--train-size", "200", "--test-size", "100", "--width", "4", "--device", "cpu",
-                 "--data-dir", str(shapes_root), "--runs-dir", runs])
+    code = main(
+        [
+            "sweep",
+            "--executor",
+            "ray",
+            "--depths",
+            "8",
+            "--twins",
+            "--seeds",
+            "1",
+            "--epochs",
+            "1",
+            "--train-size",
+            "200",
+            "--test-size",
+            "100",
+            "--width",
+            "4",
+            "--device",
+            "cpu",
+            "--data-dir",
+            str(shapes_root),
+            "--runs-dir",
+            runs,
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "ray executor" in out.out and "depth  plain train %" in out.out

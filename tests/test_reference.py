@@ -16,12 +16,12 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
-import resnet_core.runs.analyses as analyses_module
+import resnet_core.studies.analyses as analyses_module
 from resnet_core.cli.main import main
 from resnet_core.data.pixels import to_input
-from resnet_core.runs.analyses import LESION_PARAMS, Analyses
-from resnet_core.runs.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, PREFIX, RunView, open_reference
-from resnet_core.runs.store import RunStore
+from resnet_core.store.run_store import RunStore
+from resnet_core.studies.analyses import LESION_PARAMS, Analyses
+from resnet_core.studies.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, PREFIX, RunView, open_reference
 from resnet_core.training.checkpoints import load_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,16 +37,20 @@ def read_only(bundle: Path) -> sqlite3.Connection:
 
 
 def fingerprint(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def shipped_runs() -> list[dict]:
     db = read_only(BUNDLE)
     rows = [dict(r) for r in db.execute("SELECT * FROM runs ORDER BY seq")]
     for row in rows:
-        row["epochs"] = [dict(e) for e in db.execute("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch",
-                                                     (row["id"],))]
+        row["epochs"] = [
+            dict(e) for e in db.execute("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (row["id"],))
+        ]
         row["checkpoints"] = [dict(c) for c in db.execute("SELECT * FROM checkpoints WHERE run_id = ?", (row["id"],))]
     db.close()
     return rows
@@ -73,8 +77,9 @@ def test_the_bundle_is_shipped_small_tracked_and_says_where_it_came_from():
     assert sorted(row[0] for row in lesions) == sorted(r["id"] for r in runs) and prov["lesion"] == LESION_PARAMS
     assert all(json.loads(row[1]) == LESION_PARAMS and row[2] == "completed" for row in lesions)
     if (ROOT / ".git").exists():  # a fresh clone must have every file of it
-        tracked = subprocess.run(["git", "ls-files", "assets/reference"], cwd=ROOT, capture_output=True, text=True,
-                                 check=True).stdout.split()
+        tracked = subprocess.run(
+            ["git", "ls-files", "assets/reference"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
         assert sorted(tracked) == sorted(str(p.relative_to(ROOT)) for p in BUNDLE.rglob("*") if p.is_file())
 
 
@@ -93,8 +98,12 @@ def test_each_shipped_checkpoint_gives_the_recorded_final_test_error(monkeypatch
         net.eval()
         data = rc.load_dataset(run["dataset"], **config.data_options())
         with torch.no_grad():
-            predicted = torch.cat([net(to_input(data.test_images[i:i + 250], data.mean, data.std)).argmax(1)
-                                   for i in range(0, len(data.test_labels), 250)])
+            predicted = torch.cat(
+                [
+                    net(to_input(data.test_images[i : i + 250], data.mean, data.std)).argmax(1)
+                    for i in range(0, len(data.test_labels), 250)
+                ]
+            )
         error = (predicted != data.test_labels).float().mean().item()
         recorded = run["epochs"][-1]["test_error"]
         assert abs(error - recorded) <= 0.001, f"{run['id']}: {100 * error:.2f}% here, {100 * recorded:.2f}% recorded"
@@ -105,17 +114,42 @@ def test_the_reference_command_writes_a_valid_bundle_and_never_the_runs_folder(t
     monkeypatch.setenv("RESNET_LAB_RUNS", str(runs))
     monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
     out = tmp_path / "bundle"
-    assert main(["reference", "--out", str(out), "--depths", "8,14", "--epochs", "2", "--train-size", "200",
-                 "--test-size", "100", "--landscape-steps", "3"]) == 0
+    assert (
+        main(
+            [
+                "reference",
+                "--out",
+                str(out),
+                "--depths",
+                "8,14",
+                "--epochs",
+                "2",
+                "--train-size",
+                "200",
+                "--test-size",
+                "100",
+                "--landscape-steps",
+                "3",
+            ]
+        )
+        == 0
+    )
     assert not runs.exists()  # trained in a scratch store, which is gone
-    assert sorted(p.name for p in out.iterdir()) == ["provenance.json", "ref-plain-14", "ref-plain-8",
-                                                      "ref-resnet-14", "ref-resnet-8", "runs.sqlite"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "provenance.json",
+        "ref-plain-14",
+        "ref-plain-8",
+        "ref-resnet-14",
+        "ref-resnet-8",
+        "runs.sqlite",
+    ]
     assert sorted(p.name for p in (out / "ref-resnet-14").iterdir()) == ["epoch-0002.safetensors"]
     db = read_only(out)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one self-contained file
     prov = json.loads((out / "provenance.json").read_text())
-    assert prov["command"] == ("python -m resnet_core reference --depths 8,14 --epochs 2 --train-size 200 "
-                               "--test-size 100 --landscape-steps 3")
+    assert prov["command"] == (
+        "python -m resnet_core reference --depths 8,14 --epochs 2 --train-size 200 --test-size 100 --landscape-steps 3"
+    )
     assert prov["landscape"] == dict(LANDSCAPE_PARAMS, steps=3) and prov["wall_seconds"] > 0
     assert prov["lesion"] == LESION_PARAMS
     assert {e["weights"] for e in prov["runs"]} <= {"fp16", "fp32"}
@@ -136,7 +170,8 @@ def test_the_reference_command_writes_a_valid_bundle_and_never_the_runs_folder(t
         assert landscape.status == "completed" and len(landscape.result["loss"]) == 3
         held = Analyses(store).find(run.id, "lesion", LESION_PARAMS)
         assert held.status == "completed" and held.result["single"]["intact"]["error"] == pytest.approx(
-            100 * entry["test_error_of_shipped_weights"])  # its 100 test images: the whole test set here
+            100 * entry["test_error_of_shipped_weights"]
+        )  # its 100 test images: the whole test set here
     assert fingerprint(out) == fingerprint(out)  # (opening it copied it: the bundle's files are as written)
     assert not list(out.glob("runs.sqlite-*"))
 
@@ -202,8 +237,9 @@ def charts(at: AppTest) -> list[dict]:
 
 def labelled_reference(at: AppTest) -> bool:
     """The badge and the caption naming where the reference runs came from."""
-    return (any("reference" in m.value and "badge" in m.value for m in at.markdown)
-            and any("python -m resnet_core reference" in c.value for c in at.caption))
+    return any("reference" in m.value and "badge" in m.value for m in at.markdown) and any(
+        "python -m resnet_core reference" in c.value for c in at.caption
+    )
 
 
 def page(name: str) -> AppTest:
@@ -282,9 +318,10 @@ def test_why_shows_the_reference_twins_with_their_precomputed_landscape_and_lesi
 
 def test_the_users_runs_appear_beside_the_reference_runs(fresh_install, shapes_root):
     store = RunStore(fresh_install)
-    config = rc.RunConfig(rc.TrainConfig(epochs=1, batch_size=100, device="cpu"), train_size=200, test_size=100,
-                          data_dir=str(shapes_root))
-    from resnet_core.runs.worker import execute_run
+    config = rc.RunConfig(
+        rc.TrainConfig(epochs=1, batch_size=100, device="cpu"), train_size=200, test_size=100, data_dir=str(shapes_root)
+    )
+    from resnet_core.execution.worker import execute_run
 
     run_id = store.create(rc.NetSpec(depth=8), config, name="my ResNet-8")
     assert execute_run(store, run_id) == "completed"

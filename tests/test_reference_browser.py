@@ -6,8 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from conftest import screenshot, serve_app, wait_for_app
-from resnet_core.runs.reference import DEFAULT_BUNDLE
-from resnet_core.runs.store import RunStore
+from resnet_core.store.run_store import RunStore
+from resnet_core.studies.reference import DEFAULT_BUNDLE
 
 pytestmark = pytest.mark.browser
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import resnet_core as rc
-from resnet_core.runs.store import RunStore
+from resnet_core.store.run_store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = rc.NetSpec(depth=8, width=4)
@@ -41,8 +41,11 @@ def test_delete_removes_nothing_outside_the_runs_folder(store, tmp_path):
     (outside / "precious.txt").write_text("keep me")
     db = store._connect()
     for bad in ("../outside", "", "."):  # ids a tampered store might hold
-        db.execute("INSERT INTO runs (id, name, spec, config, dataset, status, created_at, updated_at) "
-                   "VALUES (?, 'x', ?, '{}', 'shapes', 'completed', 0, 0)", (bad, '{"depth": 8}'))
+        db.execute(
+            "INSERT INTO runs (id, name, spec, config, dataset, status, created_at, updated_at) "
+            "VALUES (?, 'x', ?, '{}', 'shapes', 'completed', 0, 0)",
+            (bad, '{"depth": 8}'),
+        )
         store.delete(bad)
     assert (outside / "precious.txt").read_text() == "keep me"
     assert store.db_path.exists()
@@ -56,7 +59,12 @@ def test_delete_removes_nothing_outside_the_runs_folder(store, tmp_path):
 def test_cli_delete_refuses_empty_and_wildcard_prefixes(store, pattern):
     run_id = store.create(SPEC, {}, status="completed")
     pattern = pattern.replace("TAIL", run_id[-5:])
-    proc = subprocess.run([sys.executable, "-m", "resnet_core", "delete", pattern, "--runs-dir", str(store.root)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "resnet_core", "delete", pattern, "--runs-dir", str(store.root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert [r.id for r in store.list()] == [run_id]

@@ -6,7 +6,7 @@ import sys
 import time
 
 from conftest import _descendants, _end
-from resnet_core.runs.store import pid_alive
+from resnet_core.store.run_store import pid_alive
 
 TREE = """
 import signal, subprocess, sys, time

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import resnet_core as rc
-from resnet_core.runs.store import RunStore, process_start
+from resnet_core.store.run_store import RunStore, process_start
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = rc.NetSpec(depth=8, width=4)
@@ -59,13 +59,36 @@ def test_a_reused_pid_is_told_apart_by_its_start_time(store):
 
 
 def cli(*args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "resnet_core", *args], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "resnet_core", *args],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
 
 
 def start_training(runs: Path, data: Path) -> tuple[subprocess.Popen, str]:
-    proc = cli("train", "--depth", "8", "--width", "4", "--epochs", "200", "--train-size", "300", "--test-size",
-               "100", "--batch-size", "50", "--data-dir", str(data), "--runs-dir", str(runs))
+    proc = cli(
+        "train",
+        "--depth",
+        "8",
+        "--width",
+        "4",
+        "--epochs",
+        "200",
+        "--train-size",
+        "300",
+        "--test-size",
+        "100",
+        "--batch-size",
+        "50",
+        "--data-dir",
+        str(data),
+        "--runs-dir",
+        str(runs),
+    )
     store = RunStore(runs)
     deadline = time.monotonic() + 240
     while not (store.list() and len(store.steps(store.list()[0].id)["step"]) >= 2):
@@ -79,11 +102,21 @@ def test_a_killed_cli_run_can_be_resumed_stopped_or_deleted(tmp_path, shapes_roo
     proc, run_id = start_training(runs, shapes_root)
     proc.kill()
     proc.communicate()
-    listing = subprocess.run([sys.executable, "-m", "resnet_core", "runs", "--json", "--runs-dir", str(runs)],
-                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+    listing = subprocess.run(
+        [sys.executable, "-m", "resnet_core", "runs", "--json", "--runs-dir", str(runs)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert json.loads(listing.stdout)[0]["status"] == "interrupted"
-    delete = subprocess.run([sys.executable, "-m", "resnet_core", "delete", run_id, "--runs-dir", str(runs)],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    delete = subprocess.run(
+        [sys.executable, "-m", "resnet_core", "delete", run_id, "--runs-dir", str(runs)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert delete.returncode == 0, delete.stderr
     assert RunStore(runs).list() == []
 

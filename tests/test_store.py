@@ -11,7 +11,7 @@ import torch
 
 import resnet_core as rc
 from resnet_core.atomic import write_atomically
-from resnet_core.runs.store import RunStore, runs_dir
+from resnet_core.store.run_store import RunStore, runs_dir
 from resnet_core.training.checkpoints import load_checkpoint, save_checkpoint
 
 SPEC = rc.NetSpec(depth=8, width=4)
@@ -57,13 +57,29 @@ def test_queue_order_and_claim(store):
 
 def test_metrics_and_probes_round_trip(store):
     run_id = store.create(SPEC, CONFIG)
-    store.add_steps(run_id, [{"step": s, "epoch": s / 10, "loss": 2.0 - s / 100, "error": 0.5, "lr": 0.1,
-                              "images_per_second": 1000.0} for s in range(1, 21)])
+    store.add_steps(
+        run_id,
+        [
+            {"step": s, "epoch": s / 10, "loss": 2.0 - s / 100, "error": 0.5, "lr": 0.1, "images_per_second": 1000.0}
+            for s in range(1, 21)
+        ],
+    )
     new = store.steps(run_id, since_step=15)
     assert list(new["step"]) == [16, 17, 18, 19, 20]
     assert new["loss"][0] == pytest.approx(1.84)
-    store.add_epoch(run_id, {"epoch": 1, "step": 10, "train_loss": 1.5, "train_error": 0.4, "test_loss": 1.6,
-                             "test_error": 0.45, "seconds": 3.0, "images_per_second": 900.0})
+    store.add_epoch(
+        run_id,
+        {
+            "epoch": 1,
+            "step": 10,
+            "train_loss": 1.5,
+            "train_error": 0.4,
+            "test_loss": 1.6,
+            "test_error": 0.45,
+            "seconds": 3.0,
+            "images_per_second": 900.0,
+        },
+    )
     assert store.epochs(run_id)[0]["test_error"] == 0.45
     for step in (10, 20):
         store.add_probe(run_id, "grad_norms", step, {"stem.conv": 0.1 * step, "fc": 2.0})
@@ -78,9 +94,11 @@ def test_metrics_and_probes_round_trip(store):
 
 def test_live_reads_use_the_primary_key(store):
     """'Metrics since step k' must stay fast with 100 runs × 10,000 steps: an index range scan."""
-    plan = store._connect().execute(
-        "EXPLAIN QUERY PLAN SELECT * FROM steps WHERE run_id = ? AND step > ? ORDER BY step", ("x", 5)
-    ).fetchall()
+    plan = (
+        store._connect()
+        .execute("EXPLAIN QUERY PLAN SELECT * FROM steps WHERE run_id = ? AND step > ? ORDER BY step", ("x", 5))
+        .fetchall()
+    )
     detail = " ".join(str(row[-1]) for row in plan)
     assert "PRIMARY KEY" in detail and "SCAN" not in detail.replace("SEARCH", "")
 
@@ -144,8 +162,10 @@ def test_two_processes_writing_at_once_lose_nothing(store, monkeypatch):
     # run in this process (it crashed the child when it was the Gradients page). Give it nothing to re-run.
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_writer, args=(store.root, rid, off, 400))
-             for rid, off in ((run_id, 0), (run_id, 400), (other, 0))]
+    procs = [
+        ctx.Process(target=_writer, args=(store.root, rid, off, 400))
+        for rid, off in ((run_id, 0), (run_id, 400), (other, 0))
+    ]
     for p in procs:
         p.start()
     for p in procs:

@@ -11,23 +11,26 @@ import torch
 
 import resnet_core as rc
 from resnet_core.cli.main import main
-from resnet_core.runs.config import RunConfig
-from resnet_core.runs.executors import default_executor
-from resnet_core.runs.ray_executor import decode_event, encode_event
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.sweeps import Stat, SweepRow, format_sweep_table, plan_sweep, sweep_table
+from resnet_core.execution.executors import default_executor
+from resnet_core.execution.ray_executor import decode_event, encode_event
+from resnet_core.store.config import RunConfig
+from resnet_core.store.run_store import RunStore
+from resnet_core.studies.sweeps import Stat, SweepRow, format_sweep_table, plan_sweep, sweep_table
 from resnet_core.training.train import CheckpointEvent, EpochEvent, StepEvent, TrainConfig
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--address", "10.0.0.1:6379"], "--address needs --executor ray"),
-    (["--gpus-per-run", "0.25"], "--gpus-per-run needs --executor ray"),
-    (["--depths", "8,9"], "depth"),
-    (["--seeds", "0"], "must be a positive integer"),
-    (["--executor", "slurm"], "invalid choice"),
-    (["--executor", "ray", "--gpus-per-run", "-1"], "must be a number >= 0"),
-    (["--depths", "eight"], "expected depths like 20,56"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--address", "10.0.0.1:6379"], "--address needs --executor ray"),
+        (["--gpus-per-run", "0.25"], "--gpus-per-run needs --executor ray"),
+        (["--depths", "8,9"], "depth"),
+        (["--seeds", "0"], "must be a positive integer"),
+        (["--executor", "slurm"], "invalid choice"),
+        (["--executor", "ray", "--gpus-per-run", "-1"], "must be a number >= 0"),
+        (["--depths", "eight"], "expected depths like 20,56"),
+    ],
+)
 def test_bad_sweep_arguments_exit_2_with_a_message_and_store_nothing(tmp_path, capsys, args, message):
     runs = tmp_path / "runs"
     try:
@@ -41,9 +44,30 @@ def test_bad_sweep_arguments_exit_2_with_a_message_and_store_nothing(tmp_path, c
 
 def test_a_local_sweep_end_to_end(tmp_path, shapes_root, capsys):
     runs = str(tmp_path / "runs")
-    code = main(["sweep", "--executor", "local", "--depths", "8", "--twins", "--epochs", "1", "--train-size", "200",
-                 "--test-size", "100", "--width", "4", "--device", "cpu", "--data-dir", str(shapes_root),
-                 "--runs-dir", runs])
+    code = main(
+        [
+            "sweep",
+            "--executor",
+            "local",
+            "--depths",
+            "8",
+            "--twins",
+            "--epochs",
+            "1",
+            "--train-size",
+            "200",
+            "--test-size",
+            "100",
+            "--width",
+            "4",
+            "--device",
+            "cpu",
+            "--data-dir",
+            str(shapes_root),
+            "--runs-dir",
+            runs,
+        ]
+    )
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "local executor" in out.out and "depth  plain train %" in out.out
@@ -60,8 +84,15 @@ def test_plan_sweep_tags_every_run_and_varies_the_seed():
     sweep, plan = plan_sweep([20, 8, 20], RunConfig(TrainConfig(epochs=3)), seeds=2, twins=True)
     assert sweep.startswith("sweep-")
     assert [(s.depth, s.skip, c.seed) for s, c, _ in plan] == [
-        (8, False, 0), (8, False, 1), (8, True, 0), (8, True, 1),
-        (20, False, 0), (20, False, 1), (20, True, 0), (20, True, 1)]  # fmt: skip
+        (8, False, 0),
+        (8, False, 1),
+        (8, True, 0),
+        (8, True, 1),
+        (20, False, 0),
+        (20, False, 1),
+        (20, True, 0),
+        (20, True, 1),
+    ]
     assert {c.experiment for _, c, _ in plan} == {sweep} and {c.epochs for _, c, _ in plan} == {3}
     assert plan[0][2] == f"plain-8 · seed 0 · {sweep}"
     assert [s.skip for s, _, _ in plan_sweep([8], RunConfig())[1]] == [True]  # no twins: ResNets only
@@ -74,8 +105,12 @@ def test_plan_sweep_tags_every_run_and_varies_the_seed():
 def test_the_depth_table_is_mean_and_std_over_completed_seeds(tmp_path):
     store = RunStore(tmp_path / "runs")
     ids = []
-    for skip, seed, train_error, status in [(False, 0, 0.30, "completed"), (False, 1, 0.40, "completed"),
-                                            (True, 0, 0.10, "completed"), (True, 1, 0.90, "stopped")]:
+    for skip, seed, train_error, status in [
+        (False, 0, 0.30, "completed"),
+        (False, 1, 0.40, "completed"),
+        (True, 0, 0.10, "completed"),
+        (True, 1, 0.90, "stopped"),
+    ]:
         run_id = store.create(rc.NetSpec(depth=8, skip=skip), {"seed": seed}, status=status)
         store.add_epoch(run_id, {"epoch": 1, "step": 4, "train_error": 0.5, "test_error": 0.5})
         store.add_epoch(run_id, {"epoch": 2, "step": 8, "train_error": train_error, "test_error": 0.2})
@@ -130,9 +165,11 @@ def test_an_old_store_gains_the_executor_columns_and_reads_back(tmp_path):
         name TEXT NOT NULL, spec TEXT NOT NULL, config TEXT NOT NULL, dataset TEXT NOT NULL, device TEXT,
         status TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, error TEXT, pid INTEGER,
         progress TEXT, stop_requested INTEGER NOT NULL DEFAULT 0)""")
-    db.execute("INSERT INTO runs (id, name, spec, config, dataset, status, created_at, updated_at)"
-               " VALUES ('old-run', 'ResNet-8', ?, '{}', 'shapes', 'completed', 1.0, 1.0)",
-               (json.dumps(rc.NetSpec(depth=8).to_dict()),))
+    db.execute(
+        "INSERT INTO runs (id, name, spec, config, dataset, status, created_at, updated_at)"
+        " VALUES ('old-run', 'ResNet-8', ?, '{}', 'shapes', 'completed', 1.0, 1.0)",
+        (json.dumps(rc.NetSpec(depth=8).to_dict()),),
+    )
     db.commit()
     db.close()
     store = RunStore(root)

@@ -30,12 +30,15 @@ FAST = dict(device="cpu", log_every=2, grad_norm_every=0, probe_batch_size=0, ch
 def random_data(n_train: int = 48, n_test: int = 16, seed: int = 0) -> ImageDataset:
     g = torch.Generator().manual_seed(seed)
     return ImageDataset(
-        name="random", classes=tuple("abcdefghij"),
+        name="random",
+        classes=tuple("abcdefghij"),
         train_images=torch.randint(0, 256, (n_train, 3, 32, 32), dtype=torch.uint8, generator=g),
         train_labels=torch.randint(0, 10, (n_train,), generator=g),
         test_images=torch.randint(0, 256, (n_test, 3, 32, 32), dtype=torch.uint8, generator=g),
-        test_labels=torch.randint(0, 10, (n_test,), generator=g), mean=(0.5,) * 3, std=(0.29,) * 3,
-    )  # fmt: skip
+        test_labels=torch.randint(0, 10, (n_test,), generator=g),
+        mean=(0.5,) * 3,
+        std=(0.29,) * 3,
+    )
 
 
 # --------------------------------------------------------------------------------------- schedules
@@ -88,9 +91,18 @@ def test_net_and_data_must_agree_on_the_classes():
 def shapes_run(tmp_path_factory):
     """A tiny net for 200 CPU steps on 500 `shapes` images, every probe on; all its events."""
     data = load_dataset("shapes", root=tmp_path_factory.mktemp("data"), train_size=500, test_size=100)
-    config = TrainConfig(epochs=20, batch_size=50, lr=0.1, schedule="constant", augment=False,
-                         device="cpu", log_every=5, grad_norm_every=50, probe_batch_size=32,
-                         checkpoint_every=10)  # fmt: skip
+    config = TrainConfig(
+        epochs=20,
+        batch_size=50,
+        lr=0.1,
+        schedule="constant",
+        augment=False,
+        device="cpu",
+        log_every=5,
+        grad_norm_every=50,
+        probe_batch_size=32,
+        checkpoint_every=10,
+    )
     events = []
     result = train(NetSpec(depth=8, width=8), data, config, events.append)
     return result, events
@@ -120,8 +132,18 @@ def test_events_come_in_order_with_their_documented_fields(shapes_run):
     fields = {
         StepEvent: ["step", "epoch", "loss", "error", "lr", "images_per_second", "kind"],
         GradNormsEvent: ["step", "epoch", "norms", "kind"],
-        EpochEvent: ["epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "lr", "seconds",
-                     "images_per_second", "kind"],  # fmt: skip
+        EpochEvent: [
+            "epoch",
+            "step",
+            "train_loss",
+            "train_error",
+            "test_loss",
+            "test_error",
+            "lr",
+            "seconds",
+            "images_per_second",
+            "kind",
+        ],
         ResponsesEvent: ["epoch", "step", "responses", "kind"],
         CheckpointEvent: ["epoch", "step", "model_state", "optimizer_state", "kind"],
         EndEvent: ["status", "epoch", "step", "seconds", "kind"],
@@ -195,8 +217,9 @@ class NaNAfter(nn.Module):
 def test_a_nan_loss_ends_the_run_as_diverged_at_its_step():
     events = []
     net = NaNAfter(build_net(TINY), bad=7)
-    result = train(TINY, random_data(), TrainConfig(epochs=5, batch_size=8, **{**FAST, "log_every": 5}),
-                   events.append, net=net)  # fmt: skip
+    result = train(
+        TINY, random_data(), TrainConfig(epochs=5, batch_size=8, **{**FAST, "log_every": 5}), events.append, net=net
+    )
     assert result.status == "diverged" and result.diverged_step == 7
     diverged = of_kind(events, "diverged")
     assert len(diverged) == 1 and diverged[0].step == 7 and math.isnan(diverged[0].loss)
@@ -207,8 +230,9 @@ def test_a_nan_loss_ends_the_run_as_diverged_at_its_step():
 
 
 def test_a_huge_learning_rate_diverges_without_raising():
-    result = train(NetSpec(depth=8, width=4, norm="none"), random_data(),
-                   TrainConfig(epochs=5, batch_size=8, lr=1e6, **FAST))  # fmt: skip
+    result = train(
+        NetSpec(depth=8, width=4, norm="none"), random_data(), TrainConfig(epochs=5, batch_size=8, lr=1e6, **FAST)
+    )
     assert result.status == "diverged" and 1 <= result.diverged_step <= 30
 
 
@@ -219,8 +243,9 @@ def test_should_stop_ends_the_run_after_the_steps_done():
         calls.append(1)
         return len(calls) > 3
 
-    result = train(TINY, random_data(), TrainConfig(epochs=5, batch_size=8, **FAST), events.append,
-                   should_stop=should_stop)  # fmt: skip
+    result = train(
+        TINY, random_data(), TrainConfig(epochs=5, batch_size=8, **FAST), events.append, should_stop=should_stop
+    )
     assert result.status == "stopped" and result.step == 3 and result.epoch == 0
     assert events[-1] == EndEvent("stopped", 0, 3, events[-1].seconds)
     assert of_kind(events, "step")[-1].step == 3  # the pending step was logged
@@ -232,14 +257,18 @@ def test_resuming_from_a_checkpoint_matches_an_uninterrupted_run():
     straight = train(TINY, data, config)
 
     checkpoints = []
-    train(TINY, data, config, lambda e: checkpoints.append(e) if e.kind == "checkpoint" else None,
-          should_stop=lambda: len(checkpoints) == 1)  # fmt: skip
+    train(
+        TINY,
+        data,
+        config,
+        lambda e: checkpoints.append(e) if e.kind == "checkpoint" else None,
+        should_stop=lambda: len(checkpoints) == 1,
+    )
     first = checkpoints[0]
     assert first.epoch == 1
     net = build_net(TINY)
     net.load_state_dict(first.model_state)
-    resumed = train(TINY, data, config, net=net, start_epoch=first.epoch,
-                    optimizer_state=first.optimizer_state)  # fmt: skip
+    resumed = train(TINY, data, config, net=net, start_epoch=first.epoch, optimizer_state=first.optimizer_state)
 
     assert resumed.status == "completed" and resumed.step == straight.step == 15
     assert [e.epoch for e in resumed.history] == [2, 3]

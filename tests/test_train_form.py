@@ -9,9 +9,9 @@ from streamlit.testing.v1 import AppTest
 from test_train import FAST, TINY, random_data
 
 import resnet_core as rc
-from resnet_core.runs.estimates import describe_duration, device_kind, estimate, measured_rates
-from resnet_core.runs.experiments import describe_recipe
-from resnet_core.runs.store import RunStore
+from resnet_core.execution.estimates import describe_duration, device_kind, estimate, measured_rates
+from resnet_core.store.run_store import RunStore
+from resnet_core.studies.experiments import describe_recipe
 from resnet_core.training.train import WARMED_UP, TrainConfig, train
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
@@ -24,8 +24,7 @@ def lrs_and_errors(events):
 @pytest.mark.parametrize("threshold", [0.8, 0.95, 1.0])
 def test_warm_up_at_a_tenth_until_the_training_error_falls_below_the_threshold(threshold):
     events = []
-    config = TrainConfig(epochs=3, batch_size=8, lr=0.1, schedule="constant", warmup_until_error=threshold,
-                         **FAST)
+    config = TrainConfig(epochs=3, batch_size=8, lr=0.1, schedule="constant", warmup_until_error=threshold, **FAST)
     result = train(TINY, random_data(n_train=48), config, events.append)
     warm = True
     for lr, error in lrs_and_errors(events):  # each event's lr is its window's: the switch follows an event
@@ -56,8 +55,11 @@ def test_warm_up_threshold_is_a_fraction_and_the_recipe_says_it():
 def test_the_estimate_comes_from_runs_measured_on_this_kind_of_device(tmp_path):
     store = RunStore(tmp_path / "runs")
     macs = {8: 1_000, 20: 4_000}
-    for depth, ips, device in ((8, 500.0, "CPU (2 cores, 1 threads)"), (20, 100.0, "CPU (2 cores, 2 threads)"),
-                               (20, 9_999.0, "NVIDIA H200 (CUDA)")):
+    for depth, ips, device in (
+        (8, 500.0, "CPU (2 cores, 1 threads)"),
+        (20, 100.0, "CPU (2 cores, 2 threads)"),
+        (20, 9_999.0, "NVIDIA H200 (CUDA)"),
+    ):
         run_id = store.create(rc.NetSpec(depth=depth), {"epochs": 1}, device=device)
         store.add_epoch(run_id, {"epoch": 1, "images_per_second": ips})
     store.create(rc.NetSpec(depth=8), {"epochs": 1}, device="CPU (2 cores, 2 threads)")  # no epoch: no speed
@@ -70,7 +72,11 @@ def test_the_estimate_comes_from_runs_measured_on_this_kind_of_device(tmp_path):
     assert estimate(1, 1, 1, []) is None
     assert device_kind("NVIDIA H200 (CUDA)") == "NVIDIA H200"
     assert [describe_duration(s) for s in (40, 720, 12_600, 200_000)] == [
-        "about 40 s", "about 12 min", "about 3.5 h", "about 2.3 days"]
+        "about 40 s",
+        "about 12 min",
+        "about 3.5 h",
+        "about 2.3 days",
+    ]
 
 
 @pytest.fixture
@@ -123,9 +129,33 @@ def test_without_runs_here_the_estimate_says_when_it_will_be_known(env):
 def test_the_cli_sets_the_same_recipe_and_counts_epochs_in_words(tmp_path, shapes_root):
     from test_cli import cli
 
-    out = cli("train", "--depth", "8", "--width", "4", "--epochs", "1", "--train-size", "100", "--test-size", "50",
-              "--batch-size", "50", "--momentum", "0.8", "--weight-decay", "0", "--warmup-until-error", "0.8",
-              "--seed", "3", "--data-dir", str(shapes_root), "--runs-dir", str(tmp_path / "runs"))
+    out = cli(
+        "train",
+        "--depth",
+        "8",
+        "--width",
+        "4",
+        "--epochs",
+        "1",
+        "--train-size",
+        "100",
+        "--test-size",
+        "50",
+        "--batch-size",
+        "50",
+        "--momentum",
+        "0.8",
+        "--weight-decay",
+        "0",
+        "--warmup-until-error",
+        "0.8",
+        "--seed",
+        "3",
+        "--data-dir",
+        str(shapes_root),
+        "--runs-dir",
+        str(tmp_path / "runs"),
+    )
     assert ", 1 epoch (runs dir" in out.stdout and "after 1 epoch" in out.stdout  # was "1 epochs"
     (run,) = RunStore(tmp_path / "runs").list()
     config = run.config.train

@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
-from resnet_core.runs.store import RunStore
+from resnet_core.store.run_store import RunStore
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
 
@@ -120,12 +120,21 @@ def test_sidebar_links_active_runs_to_the_train_page_with_names_as_text():
 
     def sidebar():
         import resnet_core as rc
-        from resnet_core.runs.config import RunConfig
-        from resnet_core.runs.store import Run
+        from resnet_core.store.config import RunConfig
+        from resnet_core.store.run_store import Run
         from ui.sidebar import active_runs
 
-        run = Run("abc123", "**bold** [x](http://e.vil) :red[hi]", rc.NetSpec(depth=8), RunConfig(), "shapes",
-                  None, "running", 0.0, 0.0)
+        run = Run(
+            "abc123",
+            "**bold** [x](http://e.vil) :red[hi]",
+            rc.NetSpec(depth=8),
+            RunConfig(),
+            "shapes",
+            None,
+            "running",
+            0.0,
+            0.0,
+        )
         active_runs([run])
 
     at = AppTest.from_function(sidebar).run()

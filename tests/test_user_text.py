@@ -23,7 +23,7 @@ from resnet_core.presentation.charts import (
 )
 from resnet_core.presentation.explain_figures import MapRow, attribution_figure
 from resnet_core.presentation.text import markdown_text, plot_text
-from resnet_core.runs.store import RunStore
+from resnet_core.store.run_store import RunStore
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
 HOSTILE = '**won** [Click here](https://e.vil/x) ![x](https://e.vil/p.png) <a href="https://e.vil">link</a> _i_'
@@ -47,16 +47,24 @@ def figure_strings(fig) -> str:
 
 def test_figure_builders_escape_labels():
     steps = np.arange(1, 11, dtype=float)
-    run = RunSeries(HOSTILE, True, "#000", steps, np.ones(10), np.ones(10) / 2, np.array([10.0]), np.array([0.5]),
-                    np.array([0.4]))
+    run = RunSeries(
+        HOSTILE, True, "#000", steps, np.ones(10), np.ones(10) / 2, np.array([10.0]), np.array([0.5]), np.array([0.4])
+    )
     layer = LayerSeries(HOSTILE, "#000", ["a", "b"], np.array([1.0, 2.0]), [1, 2])
-    figures = [loss_figure([run]), error_figure([run]), layer_profile_figure([layer], HOSTILE, "y"),
-               responses_figure([layer]),
-               gradient_heatmap_figure(np.ones((2, 2)), np.array([1, 2]), np.array([0, 1]), ["a", "b"], (0, 1),
-                                       HOSTILE),
-               attribution_figure(np.zeros((8, 8, 3), dtype=np.uint8),
-                                  [MapRow(HOSTILE + "\nclass", "#000", {"saliency": np.zeros((8, 8))})],
-                                  "absolute", 0.7, "title")]  # fmt: skip
+    figures = [
+        loss_figure([run]),
+        error_figure([run]),
+        layer_profile_figure([layer], HOSTILE, "y"),
+        responses_figure([layer]),
+        gradient_heatmap_figure(np.ones((2, 2)), np.array([1, 2]), np.array([0, 1]), ["a", "b"], (0, 1), HOSTILE),
+        attribution_figure(
+            np.zeros((8, 8, 3), dtype=np.uint8),
+            [MapRow(HOSTILE + "\nclass", "#000", {"saliency": np.zeros((8, 8))})],
+            "absolute",
+            0.7,
+            "title",
+        ),
+    ]
     for fig in figures:
         text = figure_strings(fig)
         assert "<a href" not in text and "&lt;a href" in text.replace("\\u003c", "<"), text[:500]

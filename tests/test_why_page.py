@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
 from resnet_core.analysis.shattered import toy_shattered
+from resnet_core.execution.worker import execute_run
 from resnet_core.presentation.palette import PLAIN_COLOR, RESIDUAL_COLOR
 from resnet_core.presentation.why_figures import (
     NetResult,
@@ -21,9 +22,8 @@ from resnet_core.presentation.why_figures import (
     lesion_figure,
     lesion_k_figure,
 )
-from resnet_core.runs.analyses import Analyses, compute, landscape_batch, lesion_study, start_worker
-from resnet_core.runs.store import RunStore
-from resnet_core.runs.worker import execute_run
+from resnet_core.store.run_store import RunStore
+from resnet_core.studies.analyses import Analyses, compute, landscape_batch, lesion_study, start_worker
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "why.py")
 SPEC = rc.NetSpec(depth=8, width=8)
@@ -35,8 +35,9 @@ def twins(tmp_path_factory, shapes_root):
     """A runs folder with a ResNet-8 and its plain twin, each really trained for one epoch."""
     root = tmp_path_factory.mktemp("why") / "runs"
     store = RunStore(root)
-    config = rc.RunConfig(rc.TrainConfig(epochs=1, batch_size=100, device="cpu"), train_size=500, test_size=200,
-                          data_dir=str(shapes_root))
+    config = rc.RunConfig(
+        rc.TrainConfig(epochs=1, batch_size=100, device="cpu"), train_size=500, test_size=200, data_dir=str(shapes_root)
+    )
     ids = [store.create(SPEC.replace(skip=skip), config) for skip in (True, False)]
     for run_id in ids:
         assert execute_run(store, run_id) == "completed"
@@ -47,10 +48,16 @@ def twins(tmp_path_factory, shapes_root):
 
 
 def test_lesion_figures_draw_each_net_in_its_colour_with_chance():
-    residual = {"intact": {"loss": 0.3, "error": 10.0}, "stage1.block1": {"loss": 0.4, "error": 12.0},
-                "stage2.block1": {"loss": 0.9, "error": 30.0}}
-    plain = {"intact": {"loss": 0.4, "error": 14.0}, "stage1.block1": {"loss": 2.3, "error": 90.0},
-             "stage2.block1": {"loss": 2.3, "error": 89.0}}
+    residual = {
+        "intact": {"loss": 0.3, "error": 10.0},
+        "stage1.block1": {"loss": 0.4, "error": 12.0},
+        "stage2.block1": {"loss": 0.9, "error": 30.0},
+    }
+    plain = {
+        "intact": {"loss": 0.4, "error": 14.0},
+        "stage1.block1": {"loss": 2.3, "error": 90.0},
+        "stage2.block1": {"loss": 2.3, "error": 89.0},
+    }
     fig = lesion_figure([NetResult("ResNet-8", True, residual), NetResult("<b>plain</b>-8", False, plain)], 90.0)
     assert [t.line.color for t in fig.data] == [RESIDUAL_COLOR] * 2 + [PLAIN_COLOR] * 2  # each with its intact line
     assert list(fig.data[0].y) == [12.0, 30.0] and list(fig.data[0].customdata) == ["stage1.block1", "stage2.block1"]
@@ -139,8 +146,12 @@ def test_the_page_runs_every_experiment_on_trained_twins(twins, monkeypatch, sha
     assert "Test error after deleting k random blocks at once" in titles
     assert "Autocorrelation of the gradient" in titles
     lesion = charts[titles.index("Test error after deleting one block")]
-    assert [t["name"] for t in lesion["data"]] == ["ResNet-8: one block deleted", "ResNet-8 intact",
-                                                    "plain-8: one block deleted", "plain-8 intact"]
+    assert [t["name"] for t in lesion["data"]] == [
+        "ResNet-8: one block deleted",
+        "ResNet-8 intact",
+        "plain-8: one block deleted",
+        "plain-8 intact",
+    ]
     assert len(lesion["data"][0]["y"]) == 3  # ResNet-8 has three blocks
     assert at.button(key="why.landscape.start")  # nothing computed yet: the page offers to
     at.select_slider(key="why.steps").set_value(5).run()

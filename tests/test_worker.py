@@ -10,13 +10,21 @@ from pathlib import Path
 import pytest
 
 import resnet_core as rc
-from resnet_core.runs.config import RunConfig
-from resnet_core.runs.jobs import JobRunner
-from resnet_core.runs.store import RunStore
+from resnet_core.execution.jobs import JobRunner
+from resnet_core.store.config import RunConfig
+from resnet_core.store.run_store import RunStore
 
 SPEC = rc.NetSpec(depth=8, width=4)
-TINY = {"epochs": 2, "batch_size": 50, "lr": 0.05, "train_size": 500, "test_size": 200, "log_every": 2,
-        "grad_norm_every": 5, "probe_batch_size": 32}
+TINY = {
+    "epochs": 2,
+    "batch_size": 50,
+    "lr": 0.05,
+    "train_size": 500,
+    "test_size": 200,
+    "log_every": 2,
+    "grad_norm_every": 5,
+    "probe_batch_size": 32,
+}
 
 
 @pytest.fixture
@@ -96,15 +104,22 @@ def test_a_worker_process_trains_below_the_server_in_cpu_priority(tmp_path):
     import subprocess
     import sys
 
-    code = ("import os, sys; from resnet_core.runs import worker; "
-            "worker.execute_run = lambda store, run_id: print('niceness', os.nice(0)); "
-            "worker.run_worker(sys.argv[1], sys.argv[2])")
+    code = (
+        "import os, sys; from resnet_core.execution import worker; "
+        "worker.execute_run = lambda store, run_id: print('niceness', os.nice(0)); "
+        "worker.run_worker(sys.argv[1], sys.argv[2])"
+    )
     store = RunStore(tmp_path / "runs")
     run_id = store.create(rc.NetSpec(depth=8, width=4), {})
-    out = subprocess.run([sys.executable, "-c", code, str(store.root), run_id], capture_output=True, text=True,
-                         timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(store.root), run_id],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.returncode == 0, out.stderr
-    from resnet_core.runs.worker import WORKER_NICENESS
+    from resnet_core.execution.worker import WORKER_NICENESS
 
     assert out.stdout.split() == ["niceness", str(os.nice(0) + WORKER_NICENESS)]
 
@@ -115,15 +130,23 @@ def test_a_standby_worker_trains_its_run_below_the_server_in_cpu_priority_once(t
     import subprocess
     import sys
 
-    code = ("import os, sys; from resnet_core.runs import worker; "
-            "worker.execute_run = lambda store, run_id: print('niceness', os.nice(0), 'run', run_id); "
-            "worker.standby(sys.argv[1])")
+    code = (
+        "import os, sys; from resnet_core.execution import worker; "
+        "worker.execute_run = lambda store, run_id: print('niceness', os.nice(0), 'run', run_id); "
+        "worker.standby(sys.argv[1])"
+    )
     store = RunStore(tmp_path / "runs")
     run_id = store.create(rc.NetSpec(depth=8, width=4), {})
-    out = subprocess.run([sys.executable, "-c", code, str(store.root)], input=f"{run_id}\n", capture_output=True,
-                         text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(store.root)],
+        input=f"{run_id}\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.returncode == 0, out.stderr
-    from resnet_core.runs.worker import WORKER_NICENESS
+    from resnet_core.execution.worker import WORKER_NICENESS
 
     log = (store.run_dir(run_id) / "worker.log").read_text()
     assert log.split() == ["niceness", str(os.nice(0) + WORKER_NICENESS), "run", run_id]
@@ -138,9 +161,14 @@ def test_a_standby_worker_whose_runner_is_gone_ends_without_a_run(tmp_path):
 
     store = RunStore(tmp_path / "runs")
     run_id = store.create(rc.NetSpec(depth=8, width=4), {})
-    out = subprocess.run([sys.executable, "-m", "resnet_core.runs.worker", str(store.root), "--standby"],
-                         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
-                         cwd=Path(__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-m", "resnet_core.execution.worker", str(store.root), "--standby"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.returncode == 0, out.stderr
     assert store.get(run_id).status == "queued" and not store.run_dir(run_id).exists()
 
@@ -150,16 +178,28 @@ def test_a_standby_worker_that_fails_after_taking_its_run_leaves_the_traceback_i
     after that (here a run store damaged meanwhile) is written to the run's worker.log, not lost."""
     import subprocess
 
-    code = ("import sys, resnet_core as rc; from resnet_core.runs.store import RunStore; "
-            "print(RunStore(sys.argv[1]).create(rc.NetSpec(depth=8, width=4), {}))")
+    code = (
+        "import sys, resnet_core as rc; from resnet_core.store.run_store import RunStore; "
+        "print(RunStore(sys.argv[1]).create(rc.NetSpec(depth=8, width=4), {}))"
+    )
     # made in a process that has ended, so that no open connection writes the header back
-    run_id = subprocess.run([sys.executable, "-c", code, str(tmp_path / "runs")], capture_output=True, text=True,
-                            check=True, cwd=Path(__file__).resolve().parent.parent).stdout.strip()
+    run_id = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "runs")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    ).stdout.strip()
     with open(tmp_path / "runs" / "runs.sqlite", "r+b") as db:
         db.write(b"x" * 100)
-    out = subprocess.run([sys.executable, "-m", "resnet_core.runs.worker", str(tmp_path / "runs"), "--standby"],
-                         input=f"{run_id}\n".encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         timeout=120, cwd=Path(__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-m", "resnet_core.execution.worker", str(tmp_path / "runs"), "--standby"],
+        input=f"{run_id}\n".encode(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.returncode != 0
     log = (tmp_path / "runs" / run_id / "worker.log").read_text()
     assert "Traceback" in log and "damaged" in log
@@ -172,13 +212,20 @@ def test_the_apps_standby_worker_renders_the_embedded_dataset_while_it_waits(tmp
     import subprocess
 
     from resnet_core.data.datasets import shapes_cache
-    from resnet_core.runs.jobs import standby_command
+    from resnet_core.execution.jobs import standby_command
     from ui.runs import _runner_for
 
     data = tmp_path / "data"
     command = standby_command(str(tmp_path / "runs"), prepare="shapes")
-    out = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
-                         cwd=Path(__file__).resolve().parent.parent, env=dict(os.environ, RESNET_LAB_DATA=str(data)))
+    out = subprocess.run(
+        command,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parent.parent,
+        env=dict(os.environ, RESNET_LAB_DATA=str(data)),
+    )
     assert out.returncode == 0, out.stderr
     assert shapes_cache(data, 0).is_file()
     assert rc.load_dataset("shapes", root=data, train_size=100, test_size=10).train_images.shape[0] == 100
@@ -193,7 +240,7 @@ def test_the_apps_standby_worker_renders_the_embedded_dataset_while_it_waits(tmp
 def test_a_workers_first_step_is_written_at_once(tmp_path, monkeypatch):
     """The curve of a new run starts as soon as its first step is done (issue 12.5): the "training" phase
     event has just flushed, and the step waited FLUSH_SECONDS for the next flush. Later steps are buffered."""
-    from resnet_core.runs import worker
+    from resnet_core.execution import worker
     from resnet_core.training.train import PhaseEvent, StepEvent
 
     monkeypatch.setattr(worker, "FLUSH_SECONDS", 3600.0)  # no flush falls due by time in this test

@@ -10,7 +10,7 @@ from collections.abc import Callable, Hashable
 
 import streamlit as st
 
-from resnet_core.runs.store import StoreCorrupt
+from resnet_core.store.run_store import StoreCorrupt
 from ui.runs import damaged_store
 
 
@@ -71,8 +71,9 @@ def tab_visible() -> bool:
         held = st.session_state[_KEY]["visible"] is not False
     except (KeyError, TypeError):
         held = True
-    state = _visibility()(key=_KEY, data={"visible": held}, default={"visible": True}, height=0,
-                          on_visible_change=lambda: None)
+    state = _visibility()(
+        key=_KEY, data={"visible": held}, default={"visible": True}, height=0, on_visible_change=lambda: None
+    )
     return getattr(state, "visible", True) is not False
 
 

@@ -35,8 +35,13 @@ PAGES = {
 
 def page(name: str) -> st.Page:
     title, icon = PAGES[name]
-    return st.Page(PAGES_DIR / f"{name}.py", title=title, icon=icon, default=name == "home",
-                   url_path="" if name == "home" else name)
+    return st.Page(
+        PAGES_DIR / f"{name}.py",
+        title=title,
+        icon=icon,
+        default=name == "home",
+        url_path="" if name == "home" else name,
+    )
 
 
 def leave_pages_directory_mode() -> None:

@@ -1,4 +1,4 @@
-"""Reference runs in the pages: the shipped bundle (resnet_core/runs/reference.py) beside the user's runs,
+"""Reference runs in the pages: the shipped bundle (resnet_core/studies/reference.py) beside the user's runs,
 a sidebar toggle that hides it (remembered for the session), and the label that says where it came from."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from resnet_core.runs.reference import RunView, bundle_dir, describe, is_reference, open_reference, read_provenance
-from resnet_core.runs.store import Run, RunStore
+from resnet_core.store.run_store import Run, RunStore
+from resnet_core.studies.reference import RunView, bundle_dir, describe, is_reference, open_reference, read_provenance
 from ui.runs import get_runner
 
 # Session key: whether reference runs are shown. Each page has its own toggle widget (key TOGGLE_KEY.<page>):
@@ -48,9 +48,15 @@ def runs_view(page: str) -> RunView:
     if reference is None:
         return RunView(user)
     key = f"{TOGGLE_KEY}.{page}"
-    st.sidebar.toggle("Show reference runs", value=shown(), key=key, on_change=_remember, args=(key,),
-                      help="Runs shipped with the app (marked *reference*), so these pages have results before "
-                           "you train. Your own runs are shown either way.")
+    st.sidebar.toggle(
+        "Show reference runs",
+        value=shown(),
+        key=key,
+        on_change=_remember,
+        args=(key,),
+        help="Runs shipped with the app (marked *reference*), so these pages have results before "
+        "you train. Your own runs are shown either way.",
+    )
     return RunView(user, reference if shown() else None)
 
 
@@ -63,7 +69,8 @@ def reference_note(view: RunView, runs: list[Run]) -> None:
     """A badge and a caption naming where the reference runs among `runs` came from (nothing if none)."""
     if view.reference is None or not any(is_reference(r) for r in runs):
         return
-    st.markdown(f"{BADGE} Runs marked **reference** ship with the app, so this page has results before you "
-                "train; your own runs appear beside them. Hide them with *Show reference runs* in the sidebar.")
+    st.markdown(
+        f"{BADGE} Runs marked **reference** ship with the app, so this page has results before you "
+        "train; your own runs appear beside them. Hide them with *Show reference runs* in the sidebar."
+    )
     st.caption("The reference runs were " + provenance_line(view) + ".")
-

@@ -6,9 +6,9 @@ import functools
 
 import streamlit as st
 
-from resnet_core.runs.jobs import JobRunner, standby_command, standby_wanted
-from resnet_core.runs.reader import LiveReader
-from resnet_core.runs.store import Run, StoreCorrupt, move_aside, runs_dir
+from resnet_core.execution.jobs import JobRunner, standby_command, standby_wanted
+from resnet_core.store.reader import LiveReader
+from resnet_core.store.run_store import Run, StoreCorrupt, move_aside, runs_dir
 
 MOVED = "store.moved"  # session key: where a damaged store was moved, to say so once
 
@@ -65,9 +65,12 @@ def get_runner() -> JobRunner:
 def damaged_store(err: StoreCorrupt) -> None:
     """What a damaged run store means, and a button that moves it aside (kept, renamed) for a new one."""
     path = str(err.path).replace("`", "'")
-    st.error(f"**The run store `{path}` is damaged** and cannot be read. Nothing was changed. Move it aside to "
-             "start a new, empty store: the file is kept under a new name, and the run folders and their "
-             "checkpoints stay. Or put back a copy you trust, then reload the page.", icon=":material/error:")
+    st.error(
+        f"**The run store `{path}` is damaged** and cannot be read. Nothing was changed. Move it aside to "
+        "start a new, empty store: the file is kept under a new name, and the run folders and their "
+        "checkpoints stay. Or put back a copy you trust, then reload the page.",
+        icon=":material/error:",
+    )
     st.caption(f"SQLite says: {err.detail}")
     if st.button("Move it aside and start a new run store", key="store.new", type="primary"):
         try:

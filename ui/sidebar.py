@@ -4,7 +4,7 @@ import streamlit as st
 
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.text import markdown_text
-from resnet_core.runs.store import Run
+from resnet_core.store.run_store import Run
 from ui.navigation import page
 from ui.runs import SELECTED_KEY
 
@@ -16,5 +16,9 @@ def active_runs(runs: list[Run]) -> None:
         return
     st.caption("Active runs")
     for run in runs:
-        st.page_link(page("train"), label=markdown_text(f"{run_label(run)} · {run.status}"),
-                     icon=ICONS.get(run.status), query_params={SELECTED_KEY: run.id})
+        st.page_link(
+            page("train"),
+            label=markdown_text(f"{run_label(run)} · {run.status}"),
+            icon=ICONS.get(run.status),
+            query_params={SELECTED_KEY: run.id},
+        )

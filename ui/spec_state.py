@@ -57,45 +57,79 @@ def spec_editor(spec: rc.NetSpec, key: str = "spec", max_depth: int = 1202) -> r
     # Rows of two and three, not five: at 1024 px five columns cut the choices ("A · identi", "basic · 3×").
     top = st.columns([3, 2], gap="large")
     row = st.columns(2) + st.columns([1.5, 1, 1])
-    stem = row[0].selectbox("Stem", rc.STEMS, index=rc.STEMS.index(spec.stem),
-                            format_func=STEM_LABELS.get, key=f"{key}.stem")
-    block = row[1].selectbox("Block", rc.BLOCKS, index=rc.BLOCKS.index(spec.block),
-                             format_func=BLOCK_LABELS.get, key=f"{key}.block")
+    stem = row[0].selectbox(
+        "Stem", rc.STEMS, index=rc.STEMS.index(spec.stem), format_func=STEM_LABELS.get, key=f"{key}.stem"
+    )
+    block = row[1].selectbox(
+        "Block", rc.BLOCKS, index=rc.BLOCKS.index(spec.block), format_func=BLOCK_LABELS.get, key=f"{key}.block"
+    )
     depths = rc.valid_depths(block, stem, max_depth=max_depth)
     rule = {"basic": "6n+2", "bottleneck": "9n+2"}[block] if stem == "cifar" else "the paper's Table 1"
     # The key carries block and stem: the valid depths differ, so the slider is a different widget.
     depth = top[0].select_slider(
-        "Depth (weighted layers)", depths, value=_snap(spec.depth, depths), key=f"{key}.depth.{block}.{stem}",
+        "Depth (weighted layers)",
+        depths,
+        value=_snap(spec.depth, depths),
+        key=f"{key}.depth.{block}.{stem}",
         help=f"Convolutions plus the final fully-connected layer, as the paper counts them ({rule}).",
     )
-    skip = top[1].toggle("Skip connections", value=spec.skip, key=f"{key}.skip",
-                         help="Off: the plain twin — the same layers without shortcuts.")
-    preact = top[1].toggle("Pre-activation", value=spec.preact, key=f"{key}.preact",
-                           help="BN → ReLU → conv ordering of He et al. 2016 (Identity Mappings).")
-    shortcut = row[2].selectbox("Shortcut", rc.SHORTCUTS, index=rc.SHORTCUTS.index(spec.shortcut),
-                                format_func=SHORTCUT_LABELS.get, key=f"{key}.shortcut",
-                                help="The paper's options A, B and C (§3.3). A plain net has no shortcuts.")
-    norm = row[3].selectbox("Normalisation", rc.NORMS, index=rc.NORMS.index(spec.norm),
-                            format_func=NORM_LABELS.get, key=f"{key}.norm")
-    activation = row[4].selectbox("Activation", rc.ACTIVATIONS, index=rc.ACTIVATIONS.index(spec.activation),
-                                  key=f"{key}.activation")
+    skip = top[1].toggle(
+        "Skip connections",
+        value=spec.skip,
+        key=f"{key}.skip",
+        help="Off: the plain twin — the same layers without shortcuts.",
+    )
+    preact = top[1].toggle(
+        "Pre-activation",
+        value=spec.preact,
+        key=f"{key}.preact",
+        help="BN → ReLU → conv ordering of He et al. 2016 (Identity Mappings).",
+    )
+    shortcut = row[2].selectbox(
+        "Shortcut",
+        rc.SHORTCUTS,
+        index=rc.SHORTCUTS.index(spec.shortcut),
+        format_func=SHORTCUT_LABELS.get,
+        key=f"{key}.shortcut",
+        help="The paper's options A, B and C (§3.3). A plain net has no shortcuts.",
+    )
+    norm = row[3].selectbox(
+        "Normalisation", rc.NORMS, index=rc.NORMS.index(spec.norm), format_func=NORM_LABELS.get, key=f"{key}.norm"
+    )
+    activation = row[4].selectbox(
+        "Activation", rc.ACTIVATIONS, index=rc.ACTIVATIONS.index(spec.activation), key=f"{key}.activation"
+    )
     default_width = 16 if stem == "cifar" else 64
     asked = {"width": spec.width or default_width, "num_classes": spec.num_classes, "in_channels": spec.in_channels}
     start = {name: min(value, LIMITS[name]) for name, value in asked.items()}
-    over = [f"{LIMIT_WORDS[name]} {value:,} (this page goes up to {LIMITS[name]:,})"
-            for name, value in asked.items() if value > LIMITS[name]]
+    over = [
+        f"{LIMIT_WORDS[name]} {value:,} (this page goes up to {LIMITS[name]:,})"
+        for name, value in asked.items()
+        if value > LIMITS[name]
+    ]
     if over:
         st.warning(f"The link asks for {'; '.join(over)}: showing the largest instead.")
     with st.expander("Width, classes and input channels"):
         cols = st.columns(3)
-        width = cols[0].number_input("Width of the first stage", 1, LIMITS["width"], start["width"],
-                                     key=f"{key}.width.{stem}")
-        num_classes = cols[1].number_input("Classes", 1, LIMITS["num_classes"], start["num_classes"],
-                                           key=f"{key}.classes")
-        in_channels = cols[2].number_input("Input channels", 1, LIMITS["in_channels"], start["in_channels"],
-                                           key=f"{key}.in")
+        width = cols[0].number_input(
+            "Width of the first stage", 1, LIMITS["width"], start["width"], key=f"{key}.width.{stem}"
+        )
+        num_classes = cols[1].number_input(
+            "Classes", 1, LIMITS["num_classes"], start["num_classes"], key=f"{key}.classes"
+        )
+        in_channels = cols[2].number_input(
+            "Input channels", 1, LIMITS["in_channels"], start["in_channels"], key=f"{key}.in"
+        )
     return rc.NetSpec(
-        depth=depth, skip=skip, block=block, shortcut=shortcut, preact=preact, stem=stem, norm=norm,
-        activation=activation, width=None if width == default_width else int(width),
-        num_classes=int(num_classes), in_channels=int(in_channels),
+        depth=depth,
+        skip=skip,
+        block=block,
+        shortcut=shortcut,
+        preact=preact,
+        stem=stem,
+        norm=norm,
+        activation=activation,
+        width=None if width == default_width else int(width),
+        num_classes=int(num_classes),
+        in_channels=int(in_channels),
     )

@@ -15,8 +15,8 @@ import sqlite3
 
 import torch
 
-from resnet_core.runs.store import StoreCorrupt
-from resnet_core.runs.worker import ThreadShare
+from resnet_core.execution.worker import ThreadShare
+from resnet_core.store.run_store import StoreCorrupt
 from ui.runs import shared_runner
 
 # The pool to share: torch's own at the server's first import of this module (the physical cores, or

@@ -95,8 +95,21 @@ METHODS: dict[str, MethodInfo] = {
 
 # Guided backprop rewrites the backward pass of ReLU modules only; other activations pass through
 # unchanged, which would silently give plain gradients for them.
-_NON_RELU_ACTIVATIONS = (nn.Sigmoid, nn.Tanh, nn.GELU, nn.SiLU, nn.ELU, nn.LeakyReLU, nn.Softplus, nn.Mish,
-                         nn.Hardswish, nn.Hardsigmoid, nn.PReLU, nn.SELU, nn.CELU)
+_NON_RELU_ACTIVATIONS = (
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.GELU,
+    nn.SiLU,
+    nn.ELU,
+    nn.LeakyReLU,
+    nn.Softplus,
+    nn.Mish,
+    nn.Hardswish,
+    nn.Hardsigmoid,
+    nn.PReLU,
+    nn.SELU,
+    nn.CELU,
+)
 # Images × steps per batch for gradient methods: 32×32 images go in one batch (IG's 50 steps), 224×224
 # ones in batches of about 20, which keeps a ResNet-50's activations near 2 GB.
 _PIXEL_BUDGET = 2**20
@@ -162,8 +175,10 @@ def explain(net: nn.Module, images: torch.Tensor, method: str, target=None, **op
     if images.ndim == 3:
         images = images.unsqueeze(0)
     if images.ndim != 4 or not images.is_floating_point():
-        raise ValueError(f"images must be a float tensor (N, C, H, W) in the net's input space, got "
-                         f"{images.dtype} {tuple(images.shape)}; use to_input() for uint8 pixels")
+        raise ValueError(
+            f"images must be a float tensor (N, C, H, W) in the net's input space, got "
+            f"{images.dtype} {tuple(images.shape)}; use to_input() for uint8 pixels"
+        )
     model = eval_copy(net)
     if method == "guided_backprop":
         _check_relu_net(model)
@@ -197,8 +212,9 @@ def explain(net: nn.Module, images: torch.Tensor, method: str, target=None, **op
 
             layer = opts["layer"] or default_layer(model)
             module = _submodule(model, layer)
-            cam = LayerGradCam(model, module).attribute(x, target=tgt,
-                                                        relu_attributions=bool(opts["relu_attributions"]))
+            cam = LayerGradCam(model, module).attribute(
+                x, target=tgt, relu_attributions=bool(opts["relu_attributions"])
+            )
             maps = LayerAttribution.interpolate(cam, (h, w), interpolate_mode="bilinear")
             opts["layer"] = layer
         else:  # occlusion
@@ -299,8 +315,12 @@ def _integrated_gradients(model, x, target, opts):
     batch = opts["internal_batch_size"] or _batch(x, n_steps)
     # A batch that holds every step of every image is one forward-backward pass: the fast path.
     maps, delta = IntegratedGradients(model).attribute(
-        x, baselines=_baseline(opts["baseline"], x), target=target, n_steps=n_steps,
-        internal_batch_size=int(batch), return_convergence_delta=True,
+        x,
+        baselines=_baseline(opts["baseline"], x),
+        target=target,
+        n_steps=n_steps,
+        internal_batch_size=int(batch),
+        return_convergence_delta=True,
     )
     opts["internal_batch_size"] = int(batch)
     return maps, delta
@@ -324,17 +344,31 @@ def _smoothgrad(model, x, target, opts):
         torch.manual_seed(int(opts["seed"]))
         if base == "saliency":
             tunnel = NoiseTunnel(Saliency(model))
-            maps = tunnel.attribute(x, nt_type="smoothgrad", nt_samples=samples, stdevs=float(stdevs),
-                                    nt_samples_batch_size=_batch(x, samples), target=target, abs=False)
+            maps = tunnel.attribute(
+                x,
+                nt_type="smoothgrad",
+                nt_samples=samples,
+                stdevs=float(stdevs),
+                nt_samples_batch_size=_batch(x, samples),
+                target=target,
+                abs=False,
+            )
             return maps, None
         n_steps = int(opts["n_steps"])
         tunnel = NoiseTunnel(IntegratedGradients(model))
         # All samples in one partition (IG's internal batch bounds the memory): much faster than one by
         # one, and the deltas come image by image — [image 0's samples, image 1's samples, ...].
         maps, delta = tunnel.attribute(
-            x, nt_type="smoothgrad", nt_samples=samples, stdevs=float(stdevs), nt_samples_batch_size=samples,
-            target=target, baselines=_baseline(0.0, x), n_steps=n_steps,
-            internal_batch_size=_batch(x, n_steps * samples), return_convergence_delta=True,
+            x,
+            nt_type="smoothgrad",
+            nt_samples=samples,
+            stdevs=float(stdevs),
+            nt_samples_batch_size=samples,
+            target=target,
+            baselines=_baseline(0.0, x),
+            n_steps=n_steps,
+            internal_batch_size=_batch(x, n_steps * samples),
+            return_convergence_delta=True,
         )
     # One delta per noisy sample (N * nt_samples): report the worst per image.
     return maps, delta.reshape(x.shape[0], samples).abs().amax(dim=1)
@@ -354,8 +388,12 @@ def _occlusion(model, x, target, opts) -> torch.Tensor:
     opts.update(window=window, stride=stride, perturbations_per_eval=per_eval)
     # The window covers every channel: one map value per pixel, repeated over the channels.
     return Occlusion(model).attribute(
-        x, sliding_window_shapes=(c, window, window), strides=(c, stride, stride),
-        baselines=float(opts["baseline"]), target=target, perturbations_per_eval=per_eval,
+        x,
+        sliding_window_shapes=(c, window, window),
+        strides=(c, stride, stride),
+        baselines=float(opts["baseline"]),
+        target=target,
+        perturbations_per_eval=per_eval,
     )
 
 
@@ -374,9 +412,4 @@ def _submodule(model: nn.Module, name: str) -> nn.Module:
     try:
         return model.get_submodule(name)
     except AttributeError:
-        raise ValueError(f"the net has no layer {name!r}; choose one of: {', '.join(layer_choices(model))}") \
-            from None
-
-
-
-
+        raise ValueError(f"the net has no layer {name!r}; choose one of: {', '.join(layer_choices(model))}") from None

@@ -57,8 +57,9 @@ def init_gradient_profile(spec: NetSpec, images: torch.Tensor, labels: torch.Ten
     return GradientProfile(spec, names, np.array([norms[n] for n in names], dtype=np.float64))
 
 
-def aggregate_grid(values: np.ndarray, max_rows: int = 300, max_cols: int = 300) -> tuple[np.ndarray, np.ndarray,
-                                                                                          np.ndarray]:
+def aggregate_grid(
+    values: np.ndarray, max_rows: int = 300, max_cols: int = 300
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shrink a (positions, layers) array of positive values to at most max_cols × max_rows cells by
     averaging log10 values in buckets. Returns (grid (rows=layers, cols=positions), the first position
     index of each column, the first layer index of each row)."""
@@ -85,8 +86,9 @@ def mean_difference_ci(a, b, paired: bool, level: float = 0.95, seed: int = 0) -
         boots = d[rng.integers(0, len(d), (BOOTSTRAP_SAMPLES, len(d)))].mean(axis=1)
         estimate = float(d.mean())
     else:
-        boots = (a[rng.integers(0, len(a), (BOOTSTRAP_SAMPLES, len(a)))].mean(axis=1)
-                 - b[rng.integers(0, len(b), (BOOTSTRAP_SAMPLES, len(b)))].mean(axis=1))
+        boots = a[rng.integers(0, len(a), (BOOTSTRAP_SAMPLES, len(a)))].mean(axis=1) - b[
+            rng.integers(0, len(b), (BOOTSTRAP_SAMPLES, len(b)))
+        ].mean(axis=1)
         estimate = float(a.mean() - b.mean())
     low, high = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
     return estimate, float(low), float(high)
@@ -127,8 +129,9 @@ def fig7_findings(responses: dict[NetSpec, np.ndarray]) -> list[tuple[bool | Non
     residual = sorted((s for s in responses if s.skip), key=lambda s: s.depth)
     for shallow, deep in zip(residual, residual[1:]):
         if deep.replace(depth=shallow.depth) == shallow:
-            findings.append(_verdict(deep.name, responses[deep], shallow.name, responses[shallow],
-                                     "the deeper ResNet's"))
+            findings.append(
+                _verdict(deep.name, responses[deep], shallow.name, responses[shallow], "the deeper ResNet's")
+            )
     return findings
 
 
@@ -155,7 +158,7 @@ def typical_norm(norms) -> float:
 
 
 def magnitude(value: float) -> str:
-    """"~1e8", "~1e-4": an order of magnitude, as the log-scale chart shows it."""
+    """ "~1e8", "~1e-4": an order of magnitude, as the log-scale chart shows it."""
     if not np.isfinite(value):
         return "infinite"
     return f"~1e{round(float(np.log10(max(value, 1e-300))))}"
@@ -168,12 +171,16 @@ def _ratio(norms: np.ndarray) -> float:
 def describe_profile(label: str, norms) -> str:
     """One sentence about one drawn profile: its overall scale, first ÷ last, and where a drop happens."""
     norms = np.asarray(norms, dtype=np.float64)
-    text = (f"{label}: gradient norms {magnitude(typical_norm(norms))} (median over its {len(norms)} layers); "
-            f"they {describe_ratio(_ratio(norms))}")
+    text = (
+        f"{label}: gradient norms {magnitude(typical_norm(norms))} (median over its {len(norms)} layers); "
+        f"they {describe_ratio(_ratio(norms))}"
+    )
     body = norms[:-1]
     if len(norms) > 2 and body.min() > 0 and norms[-1] > 100 * body.max() and body.max() < 100 * body.min():
-        text += (f" — all at once below the classifier: every layer before it lies between {body.min():.1e} and "
-                 f"{body.max():.1e}, the last layer's is {norms[-1]:.2g}")
+        text += (
+            f" — all at once below the classifier: every layer before it lies between {body.min():.1e} and "
+            f"{body.max():.1e}, the last layer's is {norms[-1]:.2g}"
+        )
     return text + "."
 
 
@@ -188,11 +195,15 @@ def compare_scales(profiles: list[tuple[str, NetSpec, np.ndarray]]) -> str | Non
     if abs(gap) < 2:
         return f"{la} and {lb} have norms of a similar overall scale ({magnitude(ta)} and {magnitude(tb)})."
     (lbig, sbig, tbig), (lsmall, _, tsmall) = ((la, sa, ta), (lb, sb, tb)) if gap > 0 else ((lb, sb, tb), (la, sa, ta))
-    text = (f"{lbig}'s norms ({magnitude(tbig)}) are {abs(gap):.0f} orders of magnitude above {lsmall}'s "
-            f"({magnitude(tsmall)}): on the log scale {lbig} dominates the chart.")
+    text = (
+        f"{lbig}'s norms ({magnitude(tbig)}) are {abs(gap):.0f} orders of magnitude above {lsmall}'s "
+        f"({magnitude(tsmall)}): on the log scale {lbig} dominates the chart."
+    )
     if sbig.skip and sbig.norm == "none" and tbig > 1e3:  # healthy norms are ~1e-2…1e1
-        text = ("**Without normalisation the residual stream's scale explodes**: every block adds its branch's "
-                "output to the stream and nothing rescales it, so the gradients grow with it. " + text)
+        text = (
+            "**Without normalisation the residual stream's scale explodes**: every block adds its branch's "
+            "output to the stream and nothing rescales it, so the gradients grow with it. " + text
+        )
     return text
 
 
@@ -207,21 +218,31 @@ def explain_init_profiles(residual: GradientProfile, plain: GradientProfile) -> 
     vanishing = [p.spec.name for p in (residual, plain) if _ratio(p.norms) < 1e-2]
     if vanishing and spec.activation == "sigmoid":
         if spec.norm == "none":
-            paragraphs.append("**Why they vanish:** a sigmoid's derivative is at most 0.25, so every layer without "
-                              "normalisation shrinks the gradient." + (
-                                  "" if spec.preact else " In the original ResNet the sigmoid comes *after* the "
-                                  "addition, so the shortcut path passes through one in every block too — turn on "
-                                  "pre-activation for a clean identity path."))
+            paragraphs.append(
+                "**Why they vanish:** a sigmoid's derivative is at most 0.25, so every layer without "
+                "normalisation shrinks the gradient."
+                + (
+                    ""
+                    if spec.preact
+                    else " In the original ResNet the sigmoid comes *after* the "
+                    "addition, so the shortcut path passes through one in every block too — turn on "
+                    "pre-activation for a clean identity path."
+                )
+            )
         else:
-            paragraphs.append(f"**Even with BatchNorm, {' and '.join(vanishing)} lose their gradient toward the "
-                              "input here**: BatchNorm normalises each layer's input, but a sigmoid's derivative is "
-                              "at most 0.25 and the gradient passes through the sigmoids on its way down.")
+            paragraphs.append(
+                f"**Even with BatchNorm, {' and '.join(vanishing)} lose their gradient toward the "
+                "input here**: BatchNorm normalises each layer's input, but a sigmoid's derivative is "
+                "at most 0.25 and the gradient passes through the sigmoids on its way down."
+            )
     elif vanishing:
         paragraphs.append(f"The gradients of {' and '.join(vanishing)} vanish toward the input here.")
     elif spec.norm == "batch":
         grows = _ratio(plain.norms) > 1e2
-        paragraphs.append("**With BatchNorm nothing vanishes here**, not even in the plain net"
-                          + (" (its gradients even *grow* toward the input)" if grows else "")
-                          + ". So why do deep plain nets still end with a *higher training error*? The paper (§4.1) "
-                          "calls it an optimisation difficulty — degradation.")
+        paragraphs.append(
+            "**With BatchNorm nothing vanishes here**, not even in the plain net"
+            + (" (its gradients even *grow* toward the input)" if grows else "")
+            + ". So why do deep plain nets still end with a *higher training error*? The paper (§4.1) "
+            "calls it an optimisation difficulty — degradation."
+        )
     return paragraphs

@@ -67,9 +67,15 @@ def analysis_copy(net: nn.Module) -> nn.Module:
         p.grad = None
         p.requires_grad_(False)  # no weight gradients: input gradients (shattered.py) still flow
     for m in model.modules():
-        for name in ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
-                     "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_backward_hooks",
-                     "_backward_pre_hooks"):
+        for name in (
+            "_forward_hooks",
+            "_forward_hooks_with_kwargs",
+            "_forward_hooks_always_called",
+            "_forward_pre_hooks",
+            "_forward_pre_hooks_with_kwargs",
+            "_backward_hooks",
+            "_backward_pre_hooks",
+        ):
             hooks = getattr(m, name, None)
             if hooks is not None:
                 hooks.clear()
@@ -82,8 +88,9 @@ def folded_copy(net: nn.Module) -> nn.Module:
     lesion of ResNet-56 on a CPU (BN was 18 % of its forward pass in the profiler). Only for analyses that
     evaluate the net as it is: the landscape perturbs weights BN by BN and needs them apart."""
     model = analysis_copy(net)
-    pairs = [(module, conv, norm) for module in model.modules()
-             for conv, norm in getattr(module, "conv_norm_pairs", ())]
+    pairs = [
+        (module, conv, norm) for module in model.modules() for conv, norm in getattr(module, "conv_norm_pairs", ())
+    ]
     stem = getattr(model, "stem", None)
     if stem is not None and hasattr(stem, "conv") and hasattr(stem, "norm"):
         pairs.append((stem, "conv", "norm"))
@@ -99,7 +106,7 @@ def folded_copy(net: nn.Module) -> nn.Module:
     # or the sum), never of a pre-activation block (its act1 may see the block's input, which the deletions
     # of `evaluate_deletions` share).
     for module in [stem, *(m for m in model.modules() if isinstance(m, (BasicBlock, BottleneckBlock)))]:
-        for act in (module.children() if module is not None else ()):
+        for act in module.children() if module is not None else ():
             if type(act) is nn.ReLU:
                 act.inplace = True
     return model
@@ -122,8 +129,9 @@ def evaluate(net: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_s
         loss_sum = torch.zeros((), dtype=torch.float64, device=device)
         wrong = torch.zeros((), dtype=torch.int64, device=device)
         for start in range(0, len(images), batch_size):
-            x = images[start : start + batch_size].to(device=device, dtype=torch.float32,
-                                                      memory_format=torch.channels_last)
+            x = images[start : start + batch_size].to(
+                device=device, dtype=torch.float32, memory_format=torch.channels_last
+            )
             y = labels[start : start + batch_size].to(device=device, dtype=torch.long)
             logits = net(x).float()
             loss_sum += F.cross_entropy(logits, y, reduction="sum").double()
@@ -158,9 +166,11 @@ def deleted(net: nn.Module, names: Iterable[str]) -> Iterator[nn.Module]:
         for name in names:
             mapping = deleted_block_mapping(net, name)
             # A forward hook that returns a value replaces the module's output; args[0] is the block's input.
-            handles.append(net.get_submodule(name).register_forward_hook(
-                lambda module, args, output, mapping=mapping: mapping(args[0])
-            ))
+            handles.append(
+                net.get_submodule(name).register_forward_hook(
+                    lambda module, args, output, mapping=mapping: mapping(args[0])
+                )
+            )
         yield net
     finally:
         for handle in handles:
@@ -188,8 +198,7 @@ def lesion(
     percent (0–100). The net is left exactly as it was (the work happens on a deep copy).
     """
     names = _select_blocks(net, blocks)
-    metrics = evaluate_deletions(folded_copy(net), images, labels, [[name] for name in names], batch_size,
-                                 on_progress)
+    metrics = evaluate_deletions(folded_copy(net), images, labels, [[name] for name in names], batch_size, on_progress)
     return {"intact": metrics[0], **dict(zip(names, metrics[1:]))}
 
 
@@ -230,10 +239,18 @@ def lesion_random(
     rng = random.Random(seed)
     order = {name: i for i, name in enumerate(names)}
     subsets = [[sorted(rng.sample(names, k), key=order.__getitem__) for _ in range(draws)] for k in ks]
-    metrics = evaluate_deletions(folded_copy(net), images, labels, [s for per_k in subsets for s in per_k],
-                                 batch_size, on_progress)
-    result: dict = {"intact": metrics[0], "k": ks, "error": [], "loss": [], "deleted": subsets, "draws": draws,
-                    "seed": seed}
+    metrics = evaluate_deletions(
+        folded_copy(net), images, labels, [s for per_k in subsets for s in per_k], batch_size, on_progress
+    )
+    result: dict = {
+        "intact": metrics[0],
+        "k": ks,
+        "error": [],
+        "loss": [],
+        "deleted": subsets,
+        "draws": draws,
+        "seed": seed,
+    }
     for i in range(len(ks)):
         chosen = metrics[1 + i * draws : 1 + (i + 1) * draws]
         result["error"].append([m["error"] for m in chosen])
@@ -241,9 +258,14 @@ def lesion_random(
     return result
 
 
-def evaluate_deletions(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
-                       deletions: Sequence[Sequence[str]], batch_size: int = 250,
-                       on_progress: Callable[[int, int], None] | None = None) -> list[Metrics]:
+def evaluate_deletions(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    deletions: Sequence[Sequence[str]],
+    batch_size: int = 250,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[Metrics]:
     """Metrics of `model` intact, then with each set of blocks in `deletions` deleted (names in forward order).
 
     A deletion leaves every block before the first deleted one unchanged, so each chunk of images walks the
@@ -287,8 +309,9 @@ def evaluate_deletions(model: nn.Module, images: torch.Tensor, labels: torch.Ten
 
     with torch.inference_mode():
         for start in chunks:
-            x = images[start : start + batch_size].to(device=device, dtype=torch.float32,
-                                                      memory_format=torch.channels_last)
+            x = images[start : start + batch_size].to(
+                device=device, dtype=torch.float32, memory_format=torch.channels_last
+            )
             y = labels[start : start + batch_size].to(device=device, dtype=torch.long)
             h, at = model.stem(x), 0  # h: the intact net's input of block `at`
             for d in order:

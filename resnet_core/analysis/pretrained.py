@@ -1,5 +1,5 @@
 """torchvision's ImageNet-pretrained ResNet-18/50, as a `Classifier`, to explain photos with (a stored
-run's net comes from `runs.loading.classifier_from_run`).
+run's net comes from `store.loading.classifier_from_run`).
 
     clf = load_pretrained("resnet18")            # only if is_cached("resnet18"); else PretrainedUnavailable
     x = to_input(fit_square(img, clf.input_size, clf.resize_size), clf.mean, clf.std)
@@ -39,8 +39,6 @@ class PretrainedUnavailable(RuntimeError):
     """ImageNet weights are not in the cache and could not be fetched; the message says what to do."""
 
 
-
-
 # ---------------------------------------------------------------------------------------- ImageNet
 
 
@@ -74,9 +72,11 @@ def label(name: str) -> str:
 
 def offline_message(name: str) -> str:
     label_, _, _, _, size = PRETRAINED[name]
-    return (f"The {label_} weights are not on this machine yet. They are downloaded once (about {size} MB) "
-            f"from {weights_url(name)} into {weights_path(name).parent}. Press the download button while "
-            f"online, or copy that file there by hand. Trained runs from the Train page work without it.")
+    return (
+        f"The {label_} weights are not on this machine yet. They are downloaded once (about {size} MB) "
+        f"from {weights_url(name)} into {weights_path(name).parent}. Press the download button while "
+        f"online, or copy that file there by hand. Trained runs from the Train page work without it."
+    )
 
 
 def download(name: str, timeout: float = DOWNLOAD_TIMEOUT, deadline: float = DOWNLOAD_DEADLINE) -> Path:
@@ -149,9 +149,18 @@ def load_pretrained(name: str) -> Classifier:
             m.inplace = False  # Captum's hooks and in-place ops do not mix
     net.eval()
     transforms = weights.transforms()
-    return Classifier(net, label(name), tuple(weights.meta["categories"]), tuple(transforms.mean),
-                      tuple(transforms.std), int(transforms.crop_size[0]), int(transforms.resize_size[0]),
-                      True, None, None)
+    return Classifier(
+        net,
+        label(name),
+        tuple(weights.meta["categories"]),
+        tuple(transforms.mean),
+        tuple(transforms.std),
+        int(transforms.crop_size[0]),
+        int(transforms.resize_size[0]),
+        True,
+        None,
+        None,
+    )
 
 
 def imagenet_accuracy(name: str) -> float | None:

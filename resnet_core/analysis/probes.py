@@ -112,9 +112,7 @@ def _device_of(net: nn.Module) -> torch.device:
     return param.device if param is not None else torch.device("cpu")
 
 
-def forward_order(
-    net: nn.Module, images: torch.Tensor, modules: Sequence[tuple[str, nn.Module]]
-) -> list[str]:
+def forward_order(net: nn.Module, images: torch.Tensor, modules: Sequence[tuple[str, nn.Module]]) -> list[str]:
     """Names of `modules` in the order a forward pass on `images` calls them (the net is left as it was);
     modules the forward never calls come last, in `named_modules()` order. The pass runs in eval mode,
     so a batch of one or two images is enough whatever the net's BN layers would need in train mode."""

@@ -7,7 +7,7 @@ import argparse
 
 
 def depths_arg(text: str) -> tuple[int, ...]:
-    """"20,56": a tuple of depths (NetSpec judges each one later)."""
+    """ "20,56": a tuple of depths (NetSpec judges each one later)."""
     try:
         return tuple(int(part) for part in text.split(",") if part.strip())
     except ValueError:

@@ -76,8 +76,16 @@ class BenchConfig:
     @classmethod
     def quick(cls, **changes) -> BenchConfig:
         """A smoke run for tests: one small model, two steps, one repeat."""
-        base = cls(models=(20,), steps=2, repeats=1, warmup_steps=1, batch_size=16, width=4,
-                   grad_norm_every=1, probe_batch_size=16)  # fmt: skip
+        base = cls(
+            models=(20,),
+            steps=2,
+            repeats=1,
+            warmup_steps=1,
+            batch_size=16,
+            width=4,
+            grad_norm_every=1,
+            probe_batch_size=16,
+        )
         return dataclasses.replace(base, **changes)
 
 
@@ -128,8 +136,12 @@ class BenchReport:
     results: list[ModelResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"config": dataclasses.asdict(self.config), "steps": self.steps, "machine": self.machine,
-                "results": [r.to_dict() for r in self.results]}  # fmt: skip
+        return {
+            "config": dataclasses.asdict(self.config),
+            "steps": self.steps,
+            "machine": self.machine,
+            "results": [r.to_dict() for r in self.results],
+        }
 
 
 def run_benchmark(config: BenchConfig | None = None, log: Callable[[str], None] = print) -> BenchReport:
@@ -148,18 +160,19 @@ def run_benchmark(config: BenchConfig | None = None, log: Callable[[str], None] 
         responses: list[float] = []
         grad_norms: list[float] = []
         for r in range(config.repeats):
-            order = VARIANTS[r % len(VARIANTS):] + VARIANTS[: r % len(VARIANTS)]  # rotate: spread drift
+            order = VARIANTS[r % len(VARIANTS) :] + VARIANTS[: r % len(VARIANTS)]  # rotate: spread drift
             for variant in order:
                 rate, probe_seconds = variants.measure(variant)
                 rates[variant].append(rate)
                 if probe_seconds is not None:
                     responses.append(probe_seconds)
             grad_norms.append(variants.time_grad_norms())
-            log(f"{spec.name} repeat {r + 1}/{config.repeats}: "
-                + ", ".join(f"{v} {rates[v][-1]:.0f}" for v in VARIANTS) + " images/s")  # fmt: skip
-        report.results.append(
-            ModelResult(spec.name, variants.params, config.batch_size, rates, responses, grad_norms)
-        )
+            log(
+                f"{spec.name} repeat {r + 1}/{config.repeats}: "
+                + ", ".join(f"{v} {rates[v][-1]:.0f}" for v in VARIANTS)
+                + " images/s"
+            )
+        report.results.append(ModelResult(spec.name, variants.params, config.batch_size, rates, responses, grad_norms))
     return report
 
 
@@ -178,8 +191,9 @@ class _Variants:
         self.raw_model = torch.compile(self.raw_net, dynamic=False) if config.compile else self.raw_net
         self.raw_optimizer = make_optimizer(self.raw_net, TrainConfig())
         scale, shift = normalizer(MEAN, STD, device)
-        self.raw_images = normalize(self.data.train_images[:b].to(device), scale, shift,
-                                    channels_last=self.channels_last)  # fmt: skip
+        self.raw_images = normalize(
+            self.data.train_images[:b].to(device), scale, shift, channels_last=self.channels_last
+        )
         self.raw_labels = self.data.train_labels[:b].to(device)
         self.textbook_data = textbook_dataset(self.data)
         self.textbook_net = self._net(channels_last=False)
@@ -200,10 +214,14 @@ class _Variants:
 
     def _trainer(self, probes: bool, data: ImageDataset) -> tuple[float, float | None]:
         config = TrainConfig(
-            epochs=1, batch_size=self.config.batch_size, device=str(self.device), compile=self.config.compile,
+            epochs=1,
+            batch_size=self.config.batch_size,
+            device=str(self.device),
+            compile=self.config.compile,
             grad_norm_every=self.config.grad_norm_every if probes else 0,
-            probe_batch_size=self.config.probe_batch_size if probes else 0, checkpoint_every=0,
-        )  # fmt: skip
+            probe_batch_size=self.config.probe_batch_size if probes else 0,
+            checkpoint_every=0,
+        )
         marks: dict[str, Any] = {}
 
         def on_event(event) -> None:
@@ -245,9 +263,13 @@ class _Variants:
     def _textbook(self, steps: int) -> float:
         net, optimizer = self.textbook_net, self.textbook_optimizer
         loader = torch.utils.data.DataLoader(
-            self.textbook_data, batch_size=self.config.batch_size, shuffle=True,
-            num_workers=self.config.workers, pin_memory=self.device.type == "cuda", drop_last=True,
-        )  # fmt: skip
+            self.textbook_data,
+            batch_size=self.config.batch_size,
+            shuffle=True,
+            num_workers=self.config.workers,
+            pin_memory=self.device.type == "cuda",
+            drop_last=True,
+        )
         started = time.perf_counter()  # includes starting the workers, as every textbook epoch does
         running_loss = 0.0
         for i, (inputs, labels) in enumerate(loader):
@@ -278,9 +300,14 @@ class TextbookCIFAR(torch.utils.data.Dataset):
 
 def textbook_dataset(data: ImageDataset) -> TextbookCIFAR:
     """The training images as torchvision's CIFAR10 holds them (HWC uint8), with the usual transforms."""
-    transform = T.Compose([
-        T.RandomCrop(32, padding=4), T.RandomHorizontalFlip(), T.ToTensor(), T.Normalize(data.mean, data.std),
-    ])  # fmt: skip
+    transform = T.Compose(
+        [
+            T.RandomCrop(32, padding=4),
+            T.RandomHorizontalFlip(),
+            T.ToTensor(),
+            T.Normalize(data.mean, data.std),
+        ]
+    )
     images_hwc = np.ascontiguousarray(data.train_images.permute(0, 2, 3, 1).numpy())
     return TextbookCIFAR(images_hwc, data.train_labels.numpy(), transform)
 
@@ -289,12 +316,15 @@ def random_dataset(train_size: int, test_size: int, seed: int = 0) -> ImageDatas
     """CIFAR-shaped random uint8 images and labels: speed does not depend on the pixels."""
     g = torch.Generator().manual_seed(seed)
     return ImageDataset(
-        name="random", classes=tuple(f"class{i}" for i in range(10)),
+        name="random",
+        classes=tuple(f"class{i}" for i in range(10)),
         train_images=torch.randint(0, 256, (train_size, 3, 32, 32), dtype=torch.uint8, generator=g),
         train_labels=torch.randint(0, 10, (train_size,), generator=g),
         test_images=torch.randint(0, 256, (test_size, 3, 32, 32), dtype=torch.uint8, generator=g),
-        test_labels=torch.randint(0, 10, (test_size,), generator=g), mean=MEAN, std=STD,
-    )  # fmt: skip
+        test_labels=torch.randint(0, 10, (test_size,), generator=g),
+        mean=MEAN,
+        std=STD,
+    )
 
 
 def machine_info(device: torch.device) -> dict[str, Any]:
@@ -315,8 +345,7 @@ def format_report(report: BenchReport) -> str:
     """The report as a plain-text table."""
     m, c = report.machine, report.config
     lines = [
-        f"images/s, median of {c.repeats} interleaved repeats of {report.steps} steps × {c.batch_size} "
-        "images",
+        f"images/s, median of {c.repeats} interleaved repeats of {report.steps} steps × {c.batch_size} images",
         f"device: {m['device']}; CPU: {m['cpu']}, {m['cores']} cores; torch {m['torch']}; "
         f"{m['precision']}{', channels_last' if m['channels_last'] else ''}; {m['date']}",
         "",
@@ -330,13 +359,18 @@ def format_report(report: BenchReport) -> str:
             f"{s['trainer_vs_raw']:>8.2f}{s['trainer_vs_textbook']:>9.2f}{s['probe_overhead_pct']:>10.1f}"
             f"{s['epoch_seconds_50k']:>13.1f}"
         )
-    lines += ["", "tr/raw, tr/text: medians of per-repeat ratios. probes %: estimated for a 50,000-image",
-              "epoch from the probes' own timed costs = gradient norms + responses; measured = trainer vs",
-              "+probes:"]  # fmt: skip
+    lines += [
+        "",
+        "tr/raw, tr/text: medians of per-repeat ratios. probes %: estimated for a 50,000-image",
+        "epoch from the probes' own timed costs = gradient norms + responses; measured = trainer vs",
+        "+probes:",
+    ]
     for r in report.results:
         s = r.summary
-        lines.append(f"  {r.model}: {s['grad_norms_pct']:.2f}% + {s['responses_pct']:.2f}%; "
-                     f"measured {s['probes_measured_pct']:+.1f}%")  # fmt: skip
+        lines.append(
+            f"  {r.model}: {s['grad_norms_pct']:.2f}% + {s['responses_pct']:.2f}%; "
+            f"measured {s['probes_measured_pct']:+.1f}%"
+        )
     return "\n".join(lines)
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 def sweep_once(root: Path, executor, runs: int, config) -> dict:
     import resnet_core as rc
-    from resnet_core.runs.jobs import JobRunner
+    from resnet_core.execution.jobs import JobRunner
 
     runner = JobRunner(root, max_parallel=1, executor=executor, poll_seconds=0.05, standby=False)
     try:
@@ -47,8 +47,8 @@ def sweep_once(root: Path, executor, runs: int, config) -> dict:
 def here_once(root: Path, runs: int, config) -> dict:
     """The floor: execute_run in this process, one run after another (no worker, no Ray)."""
     import resnet_core as rc
-    from resnet_core.runs.store import RunStore
-    from resnet_core.runs.worker import execute_run
+    from resnet_core.execution.worker import execute_run
+    from resnet_core.store.run_store import RunStore
 
     store = RunStore(root)
     started = time.perf_counter()
@@ -71,11 +71,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import resnet_core as rc
-    from resnet_core.runs.config import RunConfig
-    from resnet_core.runs.ray_executor import RayExecutor
+    from resnet_core.execution.ray_executor import RayExecutor
+    from resnet_core.store.config import RunConfig
 
-    config = RunConfig(rc.TrainConfig(epochs=args.epochs, batch_size=64, lr=0.02, device="cpu", augment=False),
-                       train_size=args.train_size, test_size=200)
+    config = RunConfig(
+        rc.TrainConfig(epochs=args.epochs, batch_size=64, lr=0.02, device="cpu", augment=False),
+        train_size=args.train_size,
+        test_size=200,
+    )
     rc.load_dataset("shapes", test_size=10)  # rendered (or read) once here, not inside the first timed run
     started = time.perf_counter()
     ray_executor = RayExecutor(cpus_per_run=2)
@@ -86,26 +89,40 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for repeat in range(args.repeats):
             names = ("local", "ray", "here")
-            for name in names[repeat % 3:] + names[: repeat % 3]:
+            for name in names[repeat % 3 :] + names[: repeat % 3]:
                 root = Path(tmp) / f"{name}-{repeat}"
                 if name == "here":
                     result = here_once(root, args.runs, config)
                 else:
                     result = sweep_once(root, ray_executor if name == "ray" else "local", args.runs, config)
                 results[name].append(result)
-                print(f"repeat {repeat + 1} {name:>5}: {result['wall_per_run']:.2f} s per run, of which "
-                      f"{result['train_per_run']:.2f} s training steps  (load: {os.getloadavg()[0]:.1f})", flush=True)
+                print(
+                    f"repeat {repeat + 1} {name:>5}: {result['wall_per_run']:.2f} s per run, of which "
+                    f"{result['train_per_run']:.2f} s training steps  (load: {os.getloadavg()[0]:.1f})",
+                    flush=True,
+                )
     ray_executor.shutdown()
-    medians = {name: {k: statistics.median(r[k] for r in rs) for k in ("wall_per_run", "train_per_run")}
-               for name, rs in results.items()}
+    medians = {
+        name: {k: statistics.median(r[k] for r in rs) for k in ("wall_per_run", "train_per_run")}
+        for name, rs in results.items()
+    }
     overhead = medians["ray"]["wall_per_run"] - medians["local"]["wall_per_run"]
     print(f"\nmedian over {args.repeats} repeats of {args.runs} runs:")
     for name, m in medians.items():
         print(f"  {name:>5}: {m['wall_per_run']:.2f} s per run ({m['train_per_run']:.2f} s of training steps)")
     print(f"  Ray's overhead per run: {overhead:+.2f} s")
     if args.json:
-        print(json.dumps({"ray_init_seconds": ray_start, "results": results, "medians": medians,
-                          "ray_overhead_per_run": overhead}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "ray_init_seconds": ray_start,
+                    "results": results,
+                    "medians": medians,
+                    "ray_overhead_per_run": overhead,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -27,7 +27,7 @@ from ..data.datasets import ImageDataset
 from ..data.pixels import to_input
 from ..model.net import build_net
 from ..model.spec import NetSpec
-from ..runs.store import RunStore
+from ..store.run_store import RunStore
 
 METHODS = ("integrated_gradients", "gradcam", "saliency", "occlusion", "smoothgrad")
 
@@ -46,8 +46,9 @@ def gradient_profile_seconds(data: ImageDataset, depth: int = 110, batch_size: i
     """What the Gradients page computes on a cache miss: both twins' init profiles on one batch."""
     images, labels = probe_batch(data, batch_size)
     spec = NetSpec(depth=depth)
-    return _median_seconds(lambda: [init_gradient_profile(spec.replace(skip=s), images, labels) for s in (True, False)],
-                           repeats)
+    return _median_seconds(
+        lambda: [init_gradient_profile(spec.replace(skip=s), images, labels) for s in (True, False)], repeats
+    )
 
 
 def store_read_seconds(runs: int = 100, steps: int = 10_000, repeats: int = 20) -> dict[str, float]:
@@ -57,8 +58,13 @@ def store_read_seconds(runs: int = 100, steps: int = 10_000, repeats: int = 20) 
         ids = []
         for _ in range(runs):
             run_id = store.create(NetSpec(), {})
-            store.add_steps(run_id, [{"step": s, "epoch": s / 391, "loss": 1.0, "error": 0.5, "lr": 0.1,
-                                      "images_per_second": 700.0} for s in range(1, steps + 1)])
+            store.add_steps(
+                run_id,
+                [
+                    {"step": s, "epoch": s / 391, "loss": 1.0, "error": 0.5, "lr": 0.1, "images_per_second": 700.0}
+                    for s in range(1, steps + 1)
+                ],
+            )
             ids.append(run_id)
         target = ids[runs // 2]
         result = {
@@ -70,9 +76,16 @@ def store_read_seconds(runs: int = 100, steps: int = 10_000, repeats: int = 20) 
         return result
 
 
-def why_seconds(data: ImageDataset, lesion_depth: int = 56, landscape_depth: int = 20, lesion_images: int = 1000,
-                landscape_steps: int = 11, landscape_images: int = 256, toy_depth: int = 50,
-                repeats: int = 3) -> dict[str, float]:
+def why_seconds(
+    data: ImageDataset,
+    lesion_depth: int = 56,
+    landscape_depth: int = 20,
+    lesion_images: int = 1000,
+    landscape_steps: int = 11,
+    landscape_images: int = 256,
+    toy_depth: int = 50,
+    repeats: int = 3,
+) -> dict[str, float]:
     """The Why page's three computations on the page's default sizes (fresh nets of the same shape)."""
     n = min(lesion_images, len(data.test_labels))
     images = to_input(data.test_images[:n], data.mean, data.std)
@@ -94,25 +107,32 @@ def run_page_benchmarks(data: ImageDataset, log=print) -> dict:
 
     log(f"torch threads: {torch.get_num_threads()}")
     report = {"gradient_profile_110_seconds": gradient_profile_seconds(data)}
-    log(f"Gradients page, 110 layers, residual + plain at init: {report['gradient_profile_110_seconds']:.2f} s "
-        "(target < 2 s)")
+    log(
+        f"Gradients page, 110 layers, residual + plain at init: {report['gradient_profile_110_seconds']:.2f} s "
+        "(target < 2 s)"
+    )
     explain = bench_explain(depth=56)
     report["explain"] = explain
-    log(f"Explain page, ResNet-56, IG(50) + Grad-CAM + saliency: {explain['total']:.2f} s (target < 2 s); "
-        "per method: " + ", ".join(f"{k} {explain[k]:.3f} s" for k in METHODS))
+    log(
+        f"Explain page, ResNet-56, IG(50) + Grad-CAM + saliency: {explain['total']:.2f} s (target < 2 s); "
+        "per method: " + ", ".join(f"{k} {explain[k]:.3f} s" for k in METHODS)
+    )
     reads = store_read_seconds()
     report["store_reads"] = reads
     log("Run store with 100 runs × 10,000 steps: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in reads.items()))
     why = why_seconds(data)
     report["why"] = why
-    log(f"Why page: lesion of ResNet-56 (27 blocks, 1,000 images) {why['lesion_seconds']:.1f} s (target < 15 s); "
+    log(
+        f"Why page: lesion of ResNet-56 (27 blocks, 1,000 images) {why['lesion_seconds']:.1f} s (target < 15 s); "
         f"landscape of ResNet-20 (11 × 11, 256 images) {why['landscape_seconds']:.1f} s (< 90 s); "
-        f"shattered toy at depth 50 {why['shattered_toy_seconds']:.2f} s (< 2 s)")
+        f"shattered toy at depth 50 {why['shattered_toy_seconds']:.2f} s (< 2 s)"
+    )
     return report
 
 
-def bench_explain(depth: int = 56, repeats: int = 5, image_size: int = 32, device: str = "cpu",
-                  threads: int | None = None) -> dict:
+def bench_explain(
+    depth: int = 56, repeats: int = 5, image_size: int = 32, device: str = "cpu", threads: int | None = None
+) -> dict:
     """Median seconds of integrated gradients (50 steps), Grad-CAM and saliency on one 32×32 image with a
     ResNet-`depth` (random weights: the cost does not depend on them), and their total per repeat; plus
     occlusion (default window) and SmoothGrad (25 samples) on their own. One untimed warm-up.
@@ -150,6 +170,12 @@ def _bench_explain(depth: int, repeats: int, image_size: int, device: str) -> di
         if repeat:
             totals.append(total)
     result = {m: statistics.median(t) for m, t in times.items()}
-    result.update(total=statistics.median(totals), depth=depth, repeats=repeats, image_size=image_size,
-                  device=str(device), threads=torch.get_num_threads())
+    result.update(
+        total=statistics.median(totals),
+        depth=depth,
+        repeats=repeats,
+        image_size=image_size,
+        device=str(device),
+        threads=torch.get_num_threads(),
+    )
     return result

@@ -75,9 +75,14 @@ class TwinsReport:
         return statistics.median(a / b for a, b in zip(self.rates[way], self.rates[base]))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"config": dataclasses.asdict(self.config), "machine": self.machine, "batch_size": self.batch_size,
-                "rates": self.rates, "medians": self.medians,
-                "ratios": {way: self.ratio(way) for way in self.rates}}
+        return {
+            "config": dataclasses.asdict(self.config),
+            "machine": self.machine,
+            "batch_size": self.batch_size,
+            "rates": self.rates,
+            "medians": self.medians,
+            "ratios": {way: self.ratio(way) for way in self.rates},
+        }
 
 
 # --------------------------------------------------------------------------------- the child process
@@ -98,12 +103,22 @@ def child(args: argparse.Namespace) -> None:
     torch.set_num_threads(args.threads)
     device = torch.device("cpu")
     data = random_dataset(args.batch_size * (args.steps + args.warmup), 16, seed=0)
-    loader = DeviceLoader(data.train_images, data.train_labels, batch_size=args.batch_size, device=device,
-                          mean=MEAN, std=STD, shuffle=True, seed=0, channels_last=True)
+    loader = DeviceLoader(
+        data.train_images,
+        data.train_labels,
+        batch_size=args.batch_size,
+        device=device,
+        mean=MEAN,
+        std=STD,
+        shuffle=True,
+        seed=0,
+        channels_last=True,
+    )
     nets = []
     for skip in args.skips:
         net = build_net(NetSpec(depth=args.depth, width=args.width, skip=skip)).to(
-            device, memory_format=torch.channels_last)
+            device, memory_format=torch.channels_last
+        )
         nets.append((net, make_optimizer(net, TrainConfig())))
 
     def step(net, optimizer, images, labels, losses) -> None:
@@ -143,8 +158,10 @@ def child(args: argparse.Namespace) -> None:
             break
         started = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process of the machine
         train(args.steps, epoch)
-        print(json.dumps({"start": started, "end": time.monotonic(), "images": args.steps * args.batch_size
-                          * len(nets)}), flush=True)
+        print(
+            json.dumps({"start": started, "end": time.monotonic(), "images": args.steps * args.batch_size * len(nets)}),
+            flush=True,
+        )
 
 
 # -------------------------------------------------------------------------------------- the parent
@@ -155,10 +172,26 @@ class _Way:
 
     def __init__(self, way: str, config: TwinsConfig, batch_size: int, cores: int) -> None:
         def spawn(skips: list[bool], threads: int, lockstep: bool = False) -> subprocess.Popen:
-            command = [sys.executable, "-m", "resnet_core.cli.bench_twins", "--child", "--threads", str(threads),
-                       "--depth", str(config.depth), "--batch-size", str(batch_size), "--steps", str(config.steps),
-                       "--warmup", str(config.warmup_steps), "--log-every", str(config.log_every),
-                       "--skips", ",".join(str(int(s)) for s in skips)]
+            command = [
+                sys.executable,
+                "-m",
+                "resnet_core.cli.bench_twins",
+                "--child",
+                "--threads",
+                str(threads),
+                "--depth",
+                str(config.depth),
+                "--batch-size",
+                str(batch_size),
+                "--steps",
+                str(config.steps),
+                "--warmup",
+                str(config.warmup_steps),
+                "--log-every",
+                str(config.log_every),
+                "--skips",
+                ",".join(str(int(s)) for s in skips),
+            ]
             if config.width is not None:
                 command += ["--width", str(config.width)]
             if lockstep:
@@ -208,9 +241,10 @@ class _Way:
                 p.kill()
 
 
-def run_twins_benchmark(config: TwinsConfig | None = None, ways: tuple[str, ...] = WAYS,
-                        log: Callable[[str], None] = print) -> TwinsReport:
-    from ..runs.experiments import quick_recipe
+def run_twins_benchmark(
+    config: TwinsConfig | None = None, ways: tuple[str, ...] = WAYS, log: Callable[[str], None] = print
+) -> TwinsReport:
+    from ..studies.experiments import quick_recipe
 
     unknown = [way for way in ways if way not in WAYS]
     if unknown:
@@ -227,11 +261,14 @@ def run_twins_benchmark(config: TwinsConfig | None = None, ways: tuple[str, ...]
         for way in ways:
             started[way] = _Way(way, config, batch_size, cores)
         for r in range(config.repeats):
-            order = ways[r % len(ways):] + ways[: r % len(ways)]  # rotate: spread drift over the ways
+            order = ways[r % len(ways) :] + ways[: r % len(ways)]  # rotate: spread drift over the ways
             for way in order:
                 report.rates[way].append(started[way].measure())
-            log(f"repeat {r + 1}/{config.repeats}: " + ", ".join(f"{w} {report.rates[w][-1]:.0f}" for w in ways)
-                + " images/s (the pair)")
+            log(
+                f"repeat {r + 1}/{config.repeats}: "
+                + ", ".join(f"{w} {report.rates[w][-1]:.0f}" for w in ways)
+                + " images/s (the pair)"
+            )
     finally:
         for w in started.values():
             w.close()
@@ -243,18 +280,27 @@ def machine_info(cores: int) -> dict[str, Any]:
 
     from .bench import _cpu_model
 
-    return {"cpu": _cpu_model(), "cores": cores, "torch": torch.__version__, "python": platform.python_version(),
-            "load_average": os.getloadavg(), "date": datetime.date.today().isoformat()}
+    return {
+        "cpu": _cpu_model(),
+        "cores": cores,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "load_average": os.getloadavg(),
+        "date": datetime.date.today().isoformat(),
+    }
 
 
 def format_twins_report(report: TwinsReport) -> str:
     c, m = report.config, report.machine
     name = f"ResNet-{c.depth}" + (f" (width {c.width})" if c.width else "")
-    lines = [f"{name} plain + residual pair on the CPU, {c.steps} steps × {report.batch_size} images of each net "
-             f"per repeat, median of {c.repeats} interleaved repeats",
-             f"CPU: {m['cpu']}, {m['cores']} cores; torch {m['torch']}; load average at start "
-             f"{' '.join(f'{x:.2f}' for x in m['load_average'])}; {m['date']}", "",
-             f"{'way':<20}{'pair images/s':>15}{'vs one after another':>23}"]
+    lines = [
+        f"{name} plain + residual pair on the CPU, {c.steps} steps × {report.batch_size} images of each net "
+        f"per repeat, median of {c.repeats} interleaved repeats",
+        f"CPU: {m['cpu']}, {m['cores']} cores; torch {m['torch']}; load average at start "
+        f"{' '.join(f'{x:.2f}' for x in m['load_average'])}; {m['date']}",
+        "",
+        f"{'way':<20}{'pair images/s':>15}{'vs one after another':>23}",
+    ]
     for way, rate in report.medians.items():
         lines.append(f"{way:<20}{rate:>15.0f}{report.ratio(way):>23.2f}")
     return "\n".join(lines)

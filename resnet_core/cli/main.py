@@ -20,7 +20,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from ..runs.store import StoreCorrupt
+from ..store.run_store import StoreCorrupt
 from ..training.device import DEVICE_CHOICES
 from .args import depths_arg, positive_int
 from .degradation import add_degradation
@@ -32,24 +32,41 @@ from .sweep import add_sweep
 
 def add_bench(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "bench", help="measure the trainer's images/s against the raw net and a textbook DataLoader loop",
+        "bench",
+        help="measure the trainer's images/s against the raw net and a textbook DataLoader loop",
         description="Benchmark the trainer (see resnet_core/cli/bench.py and BENCHMARKS.md).",
-    )  # fmt: skip
+    )
     p.add_argument("--quick", action="store_true", help="a smoke run with tiny step counts (for tests)")
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-    p.add_argument("--models", type=depths_arg, default=None, metavar="DEPTHS",
-                   help="comma-separated CIFAR ResNet depths (default: 20,56)")  # fmt: skip
-    p.add_argument("--steps", type=positive_int, default=None, help="timed steps per variant and repeat "
-                   "(default: 16 on a CPU, 200 on a GPU)")  # fmt: skip
+    p.add_argument(
+        "--models",
+        type=depths_arg,
+        default=None,
+        metavar="DEPTHS",
+        help="comma-separated CIFAR ResNet depths (default: 20,56)",
+    )
+    p.add_argument(
+        "--steps",
+        type=positive_int,
+        default=None,
+        help="timed steps per variant and repeat (default: 16 on a CPU, 200 on a GPU)",
+    )
     p.add_argument("--repeats", type=positive_int, default=None, help="interleaved repeats (default: 5)")
     p.add_argument("--batch-size", type=positive_int, default=None, help="images per step (default: 128)")
     p.add_argument("--workers", type=int, default=None, help="textbook DataLoader workers (default: 2)")
     p.add_argument("--compile", action="store_true", help="torch.compile the trainer's and raw loop's net")
     p.add_argument("--json", action="store_true", help="print the full report as JSON")
-    p.add_argument("--pages", action="store_true", help="instead: the interactive pages' speed targets "
-                   "(gradient profile, attributions, run-store reads)")
-    p.add_argument("--twins", action="store_true", help="instead: a plain + residual pair trained side by side "
-                   "on the CPU against one after another (cli/bench_twins.py; --models takes one depth)")
+    p.add_argument(
+        "--pages",
+        action="store_true",
+        help="instead: the interactive pages' speed targets (gradient profile, attributions, run-store reads)",
+    )
+    p.add_argument(
+        "--twins",
+        action="store_true",
+        help="instead: a plain + residual pair trained side by side "
+        "on the CPU against one after another (cli/bench_twins.py; --models takes one depth)",
+    )
     p.set_defaults(handler=run_bench)
 
 
@@ -68,8 +85,13 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.twins:
         return run_twins_bench(args)
     config = bench.BenchConfig.quick() if args.quick else bench.BenchConfig()
-    changes = {"models": args.models, "steps": args.steps, "repeats": args.repeats,
-               "batch_size": args.batch_size, "workers": args.workers}  # fmt: skip
+    changes = {
+        "models": args.models,
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "batch_size": args.batch_size,
+        "workers": args.workers,
+    }
     changes = {k: v for k, v in changes.items() if v is not None}
     config = dataclasses.replace(config, device=args.device, compile=args.compile, **changes)
     log = (lambda line: print(line, file=sys.stderr)) if args.json else print
@@ -84,8 +106,12 @@ def run_twins_bench(args: argparse.Namespace) -> int:
     if args.models and len(args.models) != 1:
         raise ValueError("bench --twins trains one pair: give one depth to --models")
     config = TwinsConfig.quick() if args.quick else TwinsConfig()
-    changes = {"depth": args.models[0] if args.models else None, "steps": args.steps, "repeats": args.repeats,
-               "batch_size": args.batch_size}
+    changes = {
+        "depth": args.models[0] if args.models else None,
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "batch_size": args.batch_size,
+    }
     config = dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
     log = (lambda line: print(line, file=sys.stderr)) if args.json else print
     report = run_twins_benchmark(config, log=log)
@@ -93,8 +119,13 @@ def run_twins_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [*RUN_COMMANDS, add_degradation, add_reference,
-                                                                add_sweep, add_bench]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    *RUN_COMMANDS,
+    add_degradation,
+    add_reference,
+    add_sweep,
+    add_bench,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

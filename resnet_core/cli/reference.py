@@ -19,41 +19,53 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..runs.store import RunStore, runs_dir
+from ..store.run_store import RunStore, runs_dir
 from .args import comparison_depths, positive_int
 
 
 def add_reference(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "reference", help="train the longer CPU degradation preset and write the app's reference runs "
-                          "(assets/reference)",
+        "reference",
+        help="train the longer CPU degradation preset and write the app's reference runs (assets/reference)",
         description="Train the longer CPU preset of the degradation experiment (depths 20 and 56) here and write "
-                    "the reference bundle the app shows before any training: the runs with their metrics, "
-                    "gradient norms, responses, final weights and loss landscapes, plus provenance. The flags "
-                    "make a smaller bundle.",
-    )  # fmt: skip
+        "the reference bundle the app shows before any training: the runs with their metrics, "
+        "gradient norms, responses, final weights and loss landscapes, plus provenance. The flags "
+        "make a smaller bundle.",
+    )
     p.add_argument("--out", default=None, help="the bundle's folder, replaced (default: assets/reference)")
-    p.add_argument("--depths", type=comparison_depths, default=None, metavar="DEPTHS",
-                   help="comma-separated depths, 6n+2 (default: the longer CPU preset's)")  # fmt: skip
+    p.add_argument(
+        "--depths",
+        type=comparison_depths,
+        default=None,
+        metavar="DEPTHS",
+        help="comma-separated depths, 6n+2 (default: the longer CPU preset's)",
+    )
     p.add_argument("--epochs", type=positive_int, default=None, help="default: the longer CPU preset's")
     p.add_argument("--train-size", type=positive_int, default=None, help="default: the longer CPU preset's")
     p.add_argument("--test-size", type=positive_int, default=None, help="default: the longer CPU preset's")
-    p.add_argument("--landscape-steps", type=int, default=None, metavar="N",
-                   help="points per side of each run's precomputed loss landscape (default: the Why page's CPU "
-                        "default; 0: none)")  # fmt: skip
+    p.add_argument(
+        "--landscape-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="points per side of each run's precomputed loss landscape (default: the Why page's CPU default; 0: none)",
+    )
     p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
-    p.add_argument("--add-lesion", action="store_true",
-                   help="train nothing: compute the lesion study of each run of the existing bundle (--out) that "
-                        "lacks it, as the Why page shows it")  # fmt: skip
+    p.add_argument(
+        "--add-lesion",
+        action="store_true",
+        help="train nothing: compute the lesion study of each run of the existing bundle (--out) that "
+        "lacks it, as the Why page shows it",
+    )
     p.set_defaults(handler=run_reference)
 
 
 def run_reference(args: argparse.Namespace) -> int:
-    from ..runs.analyses import LESION_PARAMS
-    from ..runs.experiments import cpu_long_preset, describe_recipe, experiment_runs, plan_experiment
-    from ..runs.jobs import JobRunner
-    from ..runs.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, add_lesion, export_bundle, provenance
-    from ..runs.worker import interrupt_on_signals
+    from ..execution.jobs import JobRunner
+    from ..execution.worker import interrupt_on_signals
+    from ..studies.analyses import LESION_PARAMS
+    from ..studies.experiments import cpu_long_preset, describe_recipe, experiment_runs, plan_experiment
+    from ..studies.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, add_lesion, export_bundle, provenance
     from .degradation import format_table
     from .sweep import follow
 
@@ -66,8 +78,16 @@ def run_reference(args: argparse.Namespace) -> int:
         print(f"lesion studies added to {out} in {time.time() - started:.0f} s")
         return 0
     preset = cpu_long_preset()  # the paper's depths 20 and 56: the runs the Why page looks into
-    changes = {k: v for k, v in (("epochs", args.epochs), ("train_size", args.train_size),
-                                 ("test_size", args.test_size), ("data_dir", args.data_dir)) if v is not None}
+    changes = {
+        k: v
+        for k, v in (
+            ("epochs", args.epochs),
+            ("train_size", args.train_size),
+            ("test_size", args.test_size),
+            ("data_dir", args.data_dir),
+        )
+        if v is not None
+    }
     # NetSpec checks each depth here, before anything is trained (ValueError → exit 2).
     experiment, planned = plan_experiment(preset, args.depths or preset.depths, device="cpu", **changes)
     steps = LANDSCAPE_PARAMS["steps"] if args.landscape_steps is None else args.landscape_steps
@@ -79,8 +99,10 @@ def run_reference(args: argparse.Namespace) -> int:
         ids = [store.create(spec, config, dataset=preset.dataset, name=name) for spec, config, name in planned]
         runner = JobRunner(store.root, poll_seconds=0.2, executor="local", standby=False)
         print(f"{preset.name}, {preset.dataset}, CPU: {describe_recipe(planned[0][1])}")
-        print(f"{len(planned)} runs, up to {runner.max_parallel} at a time, in a scratch store ({work}); "
-              f"the bundle goes to {out}")
+        print(
+            f"{len(planned)} runs, up to {runner.max_parallel} at a time, in a scratch store ({work}); "
+            f"the bundle goes to {out}"
+        )
         interrupt_on_signals()  # `kill` (SIGTERM) or a closed terminal (SIGHUP) end the runs like Ctrl-C
         try:
             ok = follow(store, runner, ids, planned[0][1].epochs, retries=0)
@@ -90,19 +112,28 @@ def run_reference(args: argparse.Namespace) -> int:
         runner.shutdown()
         runner = None
         if not ok or any(store.get(i).status != "completed" for i in ids):
-            print("\n" + format_table(store, experiment) + "\nnot every run completed: no bundle written",
-                  file=sys.stderr)
+            print(
+                "\n" + format_table(store, experiment) + "\nnot every run completed: no bundle written", file=sys.stderr
+            )
             return 1
         trained = time.time()
         print("\n" + format_table(store, experiment) + "\n")
         command = ["python -m resnet_core reference"] + [
             f"--{flag.replace('_', '-')} {','.join(map(str, value)) if isinstance(value, tuple) else value}"
             for flag, value in vars(args).items()
-            if flag in ("depths", "epochs", "train_size", "test_size", "landscape_steps") and value is not None]
+            if flag in ("depths", "epochs", "train_size", "test_size", "landscape_steps") and value is not None
+        ]
 
         def made() -> dict:  # called when the bundle is complete: the wall time is the whole command's
-            info = provenance(command, preset.name, describe_recipe(planned[0][1]), started, time.time() - started,
-                              load_before, os.getloadavg())
+            info = provenance(
+                command,
+                preset.name,
+                describe_recipe(planned[0][1]),
+                started,
+                time.time() - started,
+                load_before,
+                os.getloadavg(),
+            )
             return {**info, "train_wall_seconds": round(trained - started, 1)}
 
         path = export_bundle(store, experiment_runs(store, experiment), out, made, landscape, lesion=LESION_PARAMS)

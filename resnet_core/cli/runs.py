@@ -14,18 +14,25 @@ import sys
 from ..data.catalog import DATASETS, facts
 from ..model.spec import ACTIVATIONS, BLOCKS, NORMS, SHORTCUTS, STEMS, NetSpec
 from ..presentation.text import count
-from ..runs.config import RunConfig
-from ..runs.store import RunStore, StoreCorrupt, move_aside, runs_dir
+from ..store.config import RunConfig
+from ..store.run_store import RunStore, StoreCorrupt, move_aside, runs_dir
 from ..training.config import SCHEDULES, TrainConfig
 from ..training.device import DEVICE_CHOICES, pick_device
 
 
 def add_train(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("train", help="train a net here, recording it in the runs store",
-                              description="Train a residual (or, with --plain, a plain) net; see NetSpec.")
+    p = subparsers.add_parser(
+        "train",
+        help="train a net here, recording it in the runs store",
+        description="Train a residual (or, with --plain, a plain) net; see NetSpec.",
+    )
     net = p.add_argument_group("the net (NetSpec)")
-    net.add_argument("--depth", type=int, default=20, help="weighted layers: 6n+2 (basic), 9n+2 (bottleneck), or "
-                     "18/34/50/101/152 with --stem imagenet (default: 20)")
+    net.add_argument(
+        "--depth",
+        type=int,
+        default=20,
+        help="weighted layers: 6n+2 (basic), 9n+2 (bottleneck), or 18/34/50/101/152 with --stem imagenet (default: 20)",
+    )
     net.add_argument("--plain", action="store_true", help="the plain twin: no shortcuts (skip=False)")
     net.add_argument("--block", choices=BLOCKS, default="basic")
     net.add_argument("--shortcut", choices=SHORTCUTS, default="A")
@@ -49,8 +56,12 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     opt.add_argument("--momentum", type=float, default=TrainConfig.momentum, help="SGD momentum (§4.2: 0.9)")
     opt.add_argument("--weight-decay", type=float, default=TrainConfig.weight_decay, help="§4.2: 0.0001")
     opt.add_argument("--warmup-epochs", type=float, default=0.0, help="this many epochs at lr/10 first")
-    opt.add_argument("--warmup-until-error", type=float, default=0.0,
-                     help="lr/10 until the training error is below this fraction (§4.2, ResNet-110: 0.8)")
+    opt.add_argument(
+        "--warmup-until-error",
+        type=float,
+        default=0.0,
+        help="lr/10 until the training error is below this fraction (§4.2, ResNet-110: 0.8)",
+    )
     opt.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     opt.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default=None, help="a name for the run (default: the net and dataset)")
@@ -61,15 +72,36 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
 def run_train(args: argparse.Namespace) -> int:
     data = facts(args.dataset)
     check_request(args)  # a request that can never train makes no run (it would only be left `failed`)
-    spec = NetSpec(depth=args.depth, skip=not args.plain, block=args.block, shortcut=args.shortcut,
-                   preact=args.preact, stem=args.stem, norm=args.norm, activation=args.activation, width=args.width,
-                   num_classes=data.num_classes if args.num_classes is None else args.num_classes,
-                   in_channels=args.in_channels)
-    config = RunConfig(TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, schedule=args.schedule,
-                                   warmup_epochs=args.warmup_epochs, warmup_until_error=args.warmup_until_error,
-                                   momentum=args.momentum, weight_decay=args.weight_decay, device=args.device,
-                                   seed=args.seed),
-                       train_size=args.train_size, test_size=args.test_size, data_dir=args.data_dir)
+    spec = NetSpec(
+        depth=args.depth,
+        skip=not args.plain,
+        block=args.block,
+        shortcut=args.shortcut,
+        preact=args.preact,
+        stem=args.stem,
+        norm=args.norm,
+        activation=args.activation,
+        width=args.width,
+        num_classes=data.num_classes if args.num_classes is None else args.num_classes,
+        in_channels=args.in_channels,
+    )
+    config = RunConfig(
+        TrainConfig(
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            schedule=args.schedule,
+            warmup_epochs=args.warmup_epochs,
+            warmup_until_error=args.warmup_until_error,
+            momentum=args.momentum,
+            weight_decay=args.weight_decay,
+            device=args.device,
+            seed=args.seed,
+        ),
+        train_size=args.train_size,
+        test_size=args.test_size,
+        data_dir=args.data_dir,
+    )
     store = RunStore(args.runs_dir)
     run_id = store.create(spec, config, dataset=args.dataset, name=args.name, status="running")
     print(f"run {run_id}: {spec.name} on {args.dataset}, {count(args.epochs, 'epoch')} (runs dir: {store.root})")
@@ -81,15 +113,19 @@ def check_request(args: argparse.Namespace) -> None:
     that does not fit the dataset, more images than it has, a device this machine lacks."""
     data = facts(args.dataset)
     if args.num_classes is not None and args.num_classes != data.num_classes:
-        raise ValueError(f"--num-classes {args.num_classes}: {data.name} has {data.num_classes} classes and the "
-                         f"net's classifier must match them (leave --num-classes out)")
+        raise ValueError(
+            f"--num-classes {args.num_classes}: {data.name} has {data.num_classes} classes and the "
+            f"net's classifier must match them (leave --num-classes out)"
+        )
     if args.in_channels != data.in_channels:
         raise ValueError(f"--in-channels {args.in_channels}: {data.name} images have {data.in_channels} channels")
     for key, most in (("train_size", data.train_size), ("test_size", data.test_size)):
         value = getattr(args, key)
         if value is not None and not 1 <= value <= most:
-            raise ValueError(f"--{key.replace('_', '-')} must be between 1 and {most} (the whole {data.name} "
-                             f"{key.split('_')[0]} set), got {value}")
+            raise ValueError(
+                f"--{key.replace('_', '-')} must be between 1 and {most} (the whole {data.name} "
+                f"{key.split('_')[0]} set), got {value}"
+            )
     pick_device(args.device)  # ValueError naming the choices for a device this machine lacks
 
 
@@ -172,8 +208,11 @@ def run_delete(args: argparse.Namespace) -> int:
 
 
 def add_new_store(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("new-store", help="move a damaged runs.sqlite aside (renamed, kept) and start an "
-                              "empty run store; run folders and checkpoints stay")
+    p = subparsers.add_parser(
+        "new-store",
+        help="move a damaged runs.sqlite aside (renamed, kept) and start an "
+        "empty run store; run folders and checkpoints stay",
+    )
     _add_runs_dir(p)
     p.set_defaults(handler=run_new_store)
 
@@ -194,9 +233,11 @@ def run_new_store(args: argparse.Namespace) -> int:
 
 def damaged_store_advice(err: StoreCorrupt) -> str:
     """What a user can do about a damaged store, from the shell."""
-    return (f"error: {err}. Nothing was changed. `python -m resnet_core new-store --runs-dir {err.path.parent}` "
-            f"renames it to {err.path.name}.damaged-<time> (kept) and starts an empty store; the run folders "
-            f"and their checkpoints stay. Or put back a copy of {err.path.name} you trust.")
+    return (
+        f"error: {err}. Nothing was changed. `python -m resnet_core new-store --runs-dir {err.path.parent}` "
+        f"renames it to {err.path.name}.damaged-<time> (kept) and starts an empty store; the run folders "
+        f"and their checkpoints stay. Or put back a copy of {err.path.name} you trust."
+    )
 
 
 COMMANDS = [add_train, add_runs, add_resume, add_stop, add_delete, add_new_store]
@@ -224,7 +265,7 @@ def train_here(store: RunStore, run_id: str) -> int:
     """Train in this process with a progress bar; Ctrl-C leaves the run `interrupted` (resumable)."""
     from tqdm import tqdm
 
-    from ..runs.worker import execute_run, interrupt_on_signals
+    from ..execution.worker import execute_run, interrupt_on_signals
 
     interrupt_on_signals()  # `kill` (SIGTERM) or a closed terminal (SIGHUP) end the run like Ctrl-C
     bar = None
@@ -234,21 +275,33 @@ def train_here(store: RunStore, run_id: str) -> int:
         if event.kind == "step":
             if bar is None:
                 run = store.get(run_id)
-                bar = tqdm(total=run.progress.get("total_steps") or None, unit="step", dynamic_ncols=True,
-                           initial=event.step, file=sys.stderr)
+                bar = tqdm(
+                    total=run.progress.get("total_steps") or None,
+                    unit="step",
+                    dynamic_ncols=True,
+                    initial=event.step,
+                    file=sys.stderr,
+                )
             bar.update(event.step - bar.n)
-            bar.set_postfix(loss=f"{event.loss:.3f}", err=f"{100 * event.error:.1f}%",
-                            ips=f"{event.images_per_second:.0f}/s")
+            bar.set_postfix(
+                loss=f"{event.loss:.3f}", err=f"{100 * event.error:.1f}%", ips=f"{event.images_per_second:.0f}/s"
+            )
         elif event.kind == "epoch":
-            tqdm.write(f"epoch {event.epoch}: train loss {event.train_loss:.3f}, train error "
-                       f"{100 * event.train_error:.2f}%, test error {100 * event.test_error:.2f}% "
-                       f"({event.seconds:.1f} s, {event.images_per_second:.0f} images/s)", file=sys.stderr)
+            tqdm.write(
+                f"epoch {event.epoch}: train loss {event.train_loss:.3f}, train error "
+                f"{100 * event.train_error:.2f}%, test error {100 * event.test_error:.2f}% "
+                f"({event.seconds:.1f} s, {event.images_per_second:.0f} images/s)",
+                file=sys.stderr,
+            )
 
     try:
         status = execute_run(store, run_id, extra_listener=progress)  # it records the status, Ctrl-C included
     except KeyboardInterrupt as err:
-        print(f"\nrun {run_id}: interrupted{f' ({err})' if str(err) else ''} — `python -m resnet_core resume "
-              f"{run_id}` continues it", file=sys.stderr)
+        print(
+            f"\nrun {run_id}: interrupted{f' ({err})' if str(err) else ''} — `python -m resnet_core resume "
+            f"{run_id}` continues it",
+            file=sys.stderr,
+        )
         return 143 if "SIGTERM" in str(err) else 129 if "SIGHUP" in str(err) else 130  # 128 + the signal
     except Exception:
         run = store.get(run_id)
@@ -260,7 +313,13 @@ def train_here(store: RunStore, run_id: str) -> int:
     run = store.get(run_id)
     epochs = store.epochs(run_id)
     final = epochs[-1] if epochs else None
-    summary = (f"train error {100 * final['train_error']:.2f}%, test error {100 * final['test_error']:.2f}% "
-               f"after {count(final['epoch'], 'epoch')}") if final else "no finished epoch"
+    summary = (
+        (
+            f"train error {100 * final['train_error']:.2f}%, test error {100 * final['test_error']:.2f}% "
+            f"after {count(final['epoch'], 'epoch')}"
+        )
+        if final
+        else "no finished epoch"
+    )
     print(f"run {run_id}: {status} — {summary}" + (f" ({run.error})" if run.error else ""))
     return 0 if status in ("completed", "stopped") else 1

@@ -27,12 +27,18 @@ POLL_SECONDS = 0.5
 
 def add_sweep(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "sweep", help="train a grid of depths × twins × seeds, here or on a Ray cluster, then the depth table",
+        "sweep",
+        help="train a grid of depths × twins × seeds, here or on a Ray cluster, then the depth table",
         description="Queue every run of a grid (depths, plain twins, seeds), train them on the local machine or "
-                    "a Ray cluster, and print mean ± std over seeds of the final errors by depth.",
-    )  # fmt: skip
-    p.add_argument("--depths", type=depths_arg, default=TABLE6_DEPTHS, metavar="DEPTHS",
-                   help="comma-separated depths, 6n+2 (default: 20,32,44,56,110)")
+        "a Ray cluster, and print mean ± std over seeds of the final errors by depth.",
+    )
+    p.add_argument(
+        "--depths",
+        type=depths_arg,
+        default=TABLE6_DEPTHS,
+        metavar="DEPTHS",
+        help="comma-separated depths, 6n+2 (default: 20,32,44,56,110)",
+    )
     p.add_argument("--twins", action="store_true", help="train the plain twin of every depth too")
     p.add_argument("--seeds", type=positive_int, default=1, help="seeds per net: 0…N-1 (default: 1)")
     p.add_argument("--epochs", type=positive_int, default=None, help="default: the device preset's")
@@ -40,31 +46,53 @@ def add_sweep(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--test-size", type=positive_int, default=None, help="default: the device preset's")
     p.add_argument("--width", type=positive_int, default=None, help="channels of the first stage (default: 16)")
     p.add_argument("--dataset", choices=DATASETS, default=None, help="default: the preset's (shapes on a CPU)")
-    p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data "
-                   "(with ray: on each node)")
+    p.add_argument(
+        "--data-dir",
+        default=None,
+        help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data (with ray: on each node)",
+    )
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="with ray: chosen on each node")
-    p.add_argument("--executor", choices=("local", "ray"), default="local",
-                   help="local: worker processes here (default); ray: tasks on a Ray cluster")
-    p.add_argument("--address", default=None, help="the Ray cluster (default: env RAY_ADDRESS, else a local "
-                   "cluster started here); only with --executor ray")
+    p.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="local: worker processes here (default); ray: tasks on a Ray cluster",
+    )
+    p.add_argument(
+        "--address",
+        default=None,
+        help="the Ray cluster (default: env RAY_ADDRESS, else a local cluster started here); only with --executor ray",
+    )
     p.add_argument("--cpus-per-run", type=positive_float, default=None, help="Ray CPUs per run (default: 1)")
-    p.add_argument("--gpus-per-run", type=non_negative_float, default=None,
-                   help="Ray GPUs per run, e.g. 0.25: four runs share a GPU (default: 0)")
-    p.add_argument("--parallel", type=positive_int, default=None, help="runs at once (default: local 1 on a CPU, "
-                   "4 on a GPU; ray: as many as the cluster's resources fit)")
-    p.add_argument("--retries", type=non_negative_int, default=2,
-                   help="resume a run a lost node or killed task interrupted, up to this many times (default: 2)")
+    p.add_argument(
+        "--gpus-per-run",
+        type=non_negative_float,
+        default=None,
+        help="Ray GPUs per run, e.g. 0.25: four runs share a GPU (default: 0)",
+    )
+    p.add_argument(
+        "--parallel",
+        type=positive_int,
+        default=None,
+        help="runs at once (default: local 1 on a CPU, 4 on a GPU; ray: as many as the cluster's resources fit)",
+    )
+    p.add_argument(
+        "--retries",
+        type=non_negative_int,
+        default=2,
+        help="resume a run a lost node or killed task interrupted, up to this many times (default: 2)",
+    )
     p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
     p.set_defaults(handler=run_sweep)
 
 
 def run_sweep(args: argparse.Namespace) -> int:
     from ..data.datasets import num_classes
+    from ..execution.jobs import JobRunner
     from ..model.spec import NetSpec
-    from ..runs.experiments import cifar_available, describe_recipe, device_presets
-    from ..runs.jobs import JobRunner
-    from ..runs.store import RunStore
-    from ..runs.sweeps import format_sweep_table, plan_sweep, sweep_table
+    from ..store.run_store import RunStore
+    from ..studies.experiments import cifar_available, describe_recipe, device_presets
+    from ..studies.sweeps import format_sweep_table, plan_sweep, sweep_table
     from ..training.device import describe_device, pick_device
 
     ray = args.executor == "ray"
@@ -84,8 +112,12 @@ def run_sweep(args: argparse.Namespace) -> int:
     # layers, in which a deep ResNet has not yet passed a 20-layer one; a GPU has one preset).
     preset = device_presets(device_type, device_type == "cuda" and cifar_available(args.data_dir))[-1]
     dataset = args.dataset or preset.dataset
-    changes = {"epochs": args.epochs, "train_size": args.train_size, "test_size": args.test_size,
-               "data_dir": args.data_dir}
+    changes = {
+        "epochs": args.epochs,
+        "train_size": args.train_size,
+        "test_size": args.test_size,
+        "data_dir": args.data_dir,
+    }
     config = preset.config.replace(device=args.device, **{k: v for k, v in changes.items() if v is not None})
     base = NetSpec(width=args.width, num_classes=num_classes(dataset))
     # NetSpec checks every depth here, before anything is stored (ValueError → exit 2).
@@ -93,23 +125,33 @@ def run_sweep(args: argparse.Namespace) -> int:
 
     executor = "local"
     if ray:
-        from ..runs.ray_executor import RayExecutor
+        from ..execution.ray_executor import RayExecutor
 
         executor = RayExecutor(args.address, cpus_per_run=args.cpus_per_run or 1, gpus_per_run=args.gpus_per_run or 0)
         executor.connect()  # here, in the main thread: no cluster is a message (exit 2), before runs are queued
     store = RunStore(args.runs_dir)
     ids = [store.create(spec, run_config, dataset=dataset, name=name) for spec, run_config, name in plan]
     print(f"{preset.name}, {dataset}, {where}: {describe_recipe(config)}")
-    print(f"sweep {sweep}: {len(ids)} runs ({len(args.depths)} depths{' × 2 twins' if args.twins else ''}"
-          f" × {args.seeds} seeds) on the {args.executor} executor (runs dir: {store.root})")
-    runner = JobRunner(store.root, max_parallel=args.parallel, executor=executor, poll_seconds=0.2, standby=False,
-                       only=lambda run: run.config.experiment == sweep)
+    print(
+        f"sweep {sweep}: {len(ids)} runs ({len(args.depths)} depths{' × 2 twins' if args.twins else ''}"
+        f" × {args.seeds} seeds) on the {args.executor} executor (runs dir: {store.root})"
+    )
+    runner = JobRunner(
+        store.root,
+        max_parallel=args.parallel,
+        executor=executor,
+        poll_seconds=0.2,
+        standby=False,
+        only=lambda run: run.config.experiment == sweep,
+    )
     try:
         ok = follow(store, runner, ids, config.epochs, args.retries)
     except KeyboardInterrupt:
         runner.shutdown(kill_workers=True)  # local workers and Ray tasks end; their runs `interrupted`
-        print(f"\nsweep {sweep}: interrupted — `python -m resnet_core resume RUN` continues a run "
-              "(`runs` lists them)", file=sys.stderr)
+        print(
+            f"\nsweep {sweep}: interrupted — `python -m resnet_core resume RUN` continues a run (`runs` lists them)",
+            file=sys.stderr,
+        )
         return 130
     runner.shutdown()
     runs = [store.get(i) for i in ids]
@@ -127,8 +169,13 @@ def follow(store, runner, ids: list[str], epochs: int, retries: int) -> bool:
     seen: dict[str, tuple] = {}
     resumed = dict.fromkeys(ids, 0)
     width = len(str(len(ids)))
-    bar = tqdm(total=len(ids) * epochs, unit="epoch", dynamic_ncols=True, file=sys.stderr,
-               bar_format="{l_bar}{bar}| {n:.1f}/{total} epochs [{elapsed}<{remaining}]")
+    bar = tqdm(
+        total=len(ids) * epochs,
+        unit="epoch",
+        dynamic_ncols=True,
+        file=sys.stderr,
+        bar_format="{l_bar}{bar}| {n:.1f}/{total} epochs [{elapsed}<{remaining}]",
+    )
     try:
         while True:
             runs = [store.get(i) for i in ids]
@@ -144,8 +191,11 @@ def follow(store, runner, ids: list[str], epochs: int, retries: int) -> bool:
                     tqdm.write(f"[{number:>{width}}/{len(ids)}] {run.name}: {describe(store, run)}", file=sys.stderr)
                 if run.status == "interrupted" and resumed[run.id] < retries:
                     resumed[run.id] += 1
-                    tqdm.write(f"[{number:>{width}}/{len(ids)}] {run.name}: resuming from its last checkpoint "
-                               f"(retry {resumed[run.id]} of {retries})", file=sys.stderr)
+                    tqdm.write(
+                        f"[{number:>{width}}/{len(ids)}] {run.name}: resuming from its last checkpoint "
+                        f"(retry {resumed[run.id]} of {retries})",
+                        file=sys.stderr,
+                    )
                     runner.resume(run.id)
             bar.n = round(done, 2)
             bar.refresh()
@@ -157,7 +207,7 @@ def follow(store, runner, ids: list[str], epochs: int, retries: int) -> bool:
 
 
 def describe(store, run) -> str:
-    """"running on ray, vm (10.0.0.2), CPU (…)" / "completed — train error 12.3%, test error 14.5%"."""
+    """ "running on ray, vm (10.0.0.2), CPU (…)" / "completed — train error 12.3%, test error 14.5%"."""
     if run.status == "running":
         if run.executor and not run.node:
             return f"sent to {run.executor}, waiting for a worker"
@@ -169,6 +219,8 @@ def describe(store, run) -> str:
     text = run.status
     if epochs:
         last = epochs[-1]
-        text += (f" — train error {100 * last['train_error']:.1f}%, test error {100 * last['test_error']:.1f}% "
-                 f"after {count(last['epoch'], 'epoch')}")
+        text += (
+            f" — train error {100 * last['train_error']:.1f}%, test error {100 * last['test_error']:.1f}% "
+            f"after {count(last['epoch'], 'epoch')}"
+        )
     return text + (f" ({run.error})" if run.error else "")

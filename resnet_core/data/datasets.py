@@ -55,11 +55,11 @@ class ImageDataset:
         for split in ("train", "test"):
             images, labels = getattr(self, f"{split}_images"), getattr(self, f"{split}_labels")
             if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[-1] != images.shape[-2]:
-                raise ValueError(f"{split}_images must be uint8 (N, C, S, S), got {images.dtype} "
-                                 f"{tuple(images.shape)}")  # fmt: skip
+                raise ValueError(f"{split}_images must be uint8 (N, C, S, S), got {images.dtype} {tuple(images.shape)}")
             if labels.dtype != torch.int64 or labels.shape != images.shape[:1]:
-                raise ValueError(f"{split}_labels must be int64 ({images.shape[0]},), got {labels.dtype} "
-                                 f"{tuple(labels.shape)}")  # fmt: skip
+                raise ValueError(
+                    f"{split}_labels must be int64 ({images.shape[0]},), got {labels.dtype} {tuple(labels.shape)}"
+                )
 
     @property
     def num_classes(self) -> int:
@@ -165,8 +165,9 @@ def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float,
     A histogram of the 256 values per channel is exact in float64 and never makes a float copy of
     the images (that would be 1.2 GB for CIFAR's 50,000 training images).
     """
-    counts = torch.stack([torch.bincount(images[:, c].reshape(-1), minlength=256)
-                          for c in range(images.shape[1])]).double()  # fmt: skip
+    counts = torch.stack(
+        [torch.bincount(images[:, c].reshape(-1), minlength=256) for c in range(images.shape[1])]
+    ).double()
     values = torch.arange(256, dtype=torch.float64) / 255
     total = counts.sum(dim=1)
     mean = (counts * values).sum(dim=1) / total
@@ -174,8 +175,9 @@ def channel_stats(images: torch.Tensor) -> tuple[tuple[float, ...], tuple[float,
     return tuple(mean.tolist()), tuple(var.clamp_min(0).sqrt().tolist())
 
 
-def _balanced_subset(labels: torch.Tensor, size: int | None, num_classes: int, g: torch.Generator,
-                     what: str) -> torch.Tensor | None:  # fmt: skip
+def _balanced_subset(
+    labels: torch.Tensor, size: int | None, num_classes: int, g: torch.Generator, what: str
+) -> torch.Tensor | None:
     """Sorted indices of a class-balanced random subset of ``size`` items (None: keep everything).
 
     Per-class counts differ by at most one; sorting keeps the full set's (already shuffled) order.
@@ -191,8 +193,7 @@ def _balanced_subset(labels: torch.Tensor, size: int | None, num_classes: int, g
     for c in range(num_classes):
         pool = torch.nonzero(labels == c).flatten()
         if per_class[c] > len(pool):
-            raise ValueError(f"{what}={size} needs {int(per_class[c])} images of class {c}; "
-                             f"only {len(pool)} exist")  # fmt: skip
+            raise ValueError(f"{what}={size} needs {int(per_class[c])} images of class {c}; only {len(pool)} exist")
         keep.append(pool[torch.randperm(len(pool), generator=g)[: per_class[c]]])
     return torch.cat(keep).sort().values
 
@@ -214,12 +215,21 @@ def _load_shapes(root: Path, seed: int) -> tuple[np.ndarray, torch.Tensor, np.nd
     keys = ("train_images", "train_labels", "test_images", "test_labels")
     if path.is_file():
         try:
-            arrays = _map_npz(path, {"train_images": ((n_train, 3, 32, 32), np.uint8),
-                                     "train_labels": ((n_train,), np.int64),
-                                     "test_images": ((n_test, 3, 32, 32), np.uint8),
-                                     "test_labels": ((n_test,), np.int64)})
-            return (arrays["train_images"], torch.from_numpy(np.array(arrays["train_labels"])),
-                    arrays["test_images"], torch.from_numpy(np.array(arrays["test_labels"])))
+            arrays = _map_npz(
+                path,
+                {
+                    "train_images": ((n_train, 3, 32, 32), np.uint8),
+                    "train_labels": ((n_train,), np.int64),
+                    "test_images": ((n_test, 3, 32, 32), np.uint8),
+                    "test_labels": ((n_test,), np.int64),
+                },
+            )
+            return (
+                arrays["train_images"],
+                torch.from_numpy(np.array(arrays["train_labels"])),
+                arrays["test_images"],
+                torch.from_numpy(np.array(arrays["test_labels"])),
+            )
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             pass  # an unreadable cache (say, half copied by hand) is simply rendered again
     arrays = (*make_shapes(n_train, seed, "train"), *make_shapes(n_test, seed, "test"))
@@ -248,8 +258,12 @@ def _map_npz(path: Path, expected: dict[str, tuple[tuple[int, ...], type]]) -> d
             local = f.read(30)
             if len(local) != 30 or local[:4] != b"PK\x03\x04":
                 raise zipfile.BadZipFile(f"{path}: no local header for {name}")
-            start = info.header_offset + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(
-                local[28:30], "little")
+            start = (
+                info.header_offset
+                + 30
+                + int.from_bytes(local[26:28], "little")
+                + int.from_bytes(local[28:30], "little")
+            )
             f.seek(start)
             version = np.lib.format.read_magic(f)
             if version == (1, 0):
@@ -274,8 +288,6 @@ def _map_npz(path: Path, expected: dict[str, tuple[tuple[int, ...], type]]) -> d
 
 # Texture fills, in pixels rather than object units, so that their period never drops below
 # TEXTURE_PERIOD_PX (finer patterns alias into mush); they share the object's rotation.
-
-
 
 
 # ------------------------------------------------------------------------------------------ CIFAR

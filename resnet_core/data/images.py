@@ -85,8 +85,9 @@ def open_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
     try:
         return to_rgb(img)
     except Exception as err:
-        raise ImageError(f"This image's colour mode ({img.mode}) cannot be converted to RGB ({_reason(err)}).") \
-            from None
+        raise ImageError(
+            f"This image's colour mode ({img.mode}) cannot be converted to RGB ({_reason(err)})."
+        ) from None
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -163,8 +164,7 @@ def _scale_to_uint8(array: np.ndarray, mode: str) -> np.ndarray:
 
 def _sniff(data: bytes) -> str | None:
     """The allowed format a file's first bytes announce, if any (to tell "damaged" from "not an image")."""
-    for magic, name in ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"),
-                        (b"BM", "BMP")):
+    for magic, name in ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"), (b"BM", "BMP")):
         if data.startswith(magic):
             return name
     return "WebP" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else None
@@ -175,8 +175,10 @@ def _too_large_message(size: tuple[int, int] | None, max_pixels: int) -> str:
     if size is None:
         return f"The image is too large to open safely (the limit is {limit}). Resize it and upload it again."
     width, height = size
-    return (f"The image is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels); the limit is "
-            f"{limit}. Resize it and upload it again.")
+    return (
+        f"The image is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels); the limit is "
+        f"{limit}. Resize it and upload it again."
+    )
 
 
 def _reason(err: Exception) -> str:

@@ -68,8 +68,9 @@ def gather_crops(
     cols = dx[:, None] + torch.where(mirror[:, None], size - 1 - steps, steps)  # (B, size)
     channels = torch.arange(padded.shape[1], device=padded.device)
     # Advanced indexing broadcasts the four index tensors to (B, C, size, size): one kernel.
-    return padded[indices[:, None, None, None], channels[None, :, None, None], rows[:, None, :, None],
-                  cols[:, None, None, :]]  # fmt: skip
+    return padded[
+        indices[:, None, None, None], channels[None, :, None, None], rows[:, None, :, None], cols[:, None, None, :]
+    ]
 
 
 def batches_per_epoch(n: int, batch_size: int, drop_last: bool = False) -> int:
@@ -132,8 +133,7 @@ class DeviceLoader:
         else:
             order = torch.arange(n, device=self.device)
         if self.augment:  # every image's crop and flip for the epoch, drawn in three ops
-            dy, dx, mirror = random_offsets(n, self.pad, flip=self.flip, generator=generator,
-                                            device=self.device)  # fmt: skip
+            dy, dx, mirror = random_offsets(n, self.pad, flip=self.flip, generator=generator, device=self.device)
         for b in range(len(self)):
             chunk = slice(b * self.batch_size, min((b + 1) * self.batch_size, n))
             indices = order[chunk]

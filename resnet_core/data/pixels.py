@@ -10,9 +10,7 @@ import numpy as np
 import torch
 
 
-def normalizer(
-    mean: Sequence[float], std: Sequence[float], device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor]:
+def normalizer(mean: Sequence[float], std: Sequence[float], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """(scale, shift), each (1, C, 1, 1), such that `pixel·scale + shift == (pixel/255 - mean)/std`."""
     mean_t = torch.tensor(mean, dtype=torch.float32, device=device).view(1, -1, 1, 1)
     std_t = torch.tensor(std, dtype=torch.float32, device=device).view(1, -1, 1, 1)

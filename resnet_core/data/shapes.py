@@ -19,9 +19,17 @@ import torch
 from torch import Tensor
 
 SHAPES_CLASSES = (
-    "circle", "square", "triangle", "cross", "star",
-    "ring", "ellipse", "stripes", "checkerboard", "dots",
-)  # fmt: skip
+    "circle",
+    "square",
+    "triangle",
+    "cross",
+    "star",
+    "ring",
+    "ellipse",
+    "stripes",
+    "checkerboard",
+    "dots",
+)
 
 
 SHAPES_FORMAT_VERSION = 2  # bump when the renderer or a knob changes: it is part of the cache file name
@@ -325,9 +333,17 @@ def _dots(u_px, v_px, p):
 
 
 _SHAPE_SDF = {
-    "circle": _circle, "square": _square, "triangle": _triangle, "cross": _cross, "star": _star,
-    "ring": _ring, "ellipse": _ellipse, "stripes": _patch, "checkerboard": _patch, "dots": _patch,
-}  # fmt: skip
+    "circle": _circle,
+    "square": _square,
+    "triangle": _triangle,
+    "cross": _cross,
+    "star": _star,
+    "ring": _ring,
+    "ellipse": _ellipse,
+    "stripes": _patch,
+    "checkerboard": _patch,
+    "dots": _patch,
+}
 
 
 _TEXTURES = {"stripes": _stripes, "checkerboard": _checkerboard, "dots": _dots}

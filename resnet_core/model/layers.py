@@ -55,9 +55,7 @@ class ProjectionShortcut(nn.Sequential):
         self.norm = make_norm(norm, out_channels)
 
 
-def make_shortcut(
-    option: str, in_channels: int, out_channels: int, stride: int, norm: str
-) -> tuple[nn.Module, str]:
+def make_shortcut(option: str, in_channels: int, out_channels: int, stride: int, norm: str) -> tuple[nn.Module, str]:
     """The shortcut of one block and a word describing it ("identity", "zero-pad" or "projection")."""
     reshapes = stride != 1 or in_channels != out_channels
     if option == "C" or (option == "B" and reshapes):

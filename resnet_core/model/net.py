@@ -127,8 +127,9 @@ class ResNet(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.flatten = nn.Flatten()
         self.fc = nn.Linear(last_channels, spec.num_classes)
-        self.layout = NetLayout(spec, stem_convs, tuple(stage_infos), "fc", *_layer_table(self, stem_convs,
-                                                                                           stage_infos))
+        self.layout = NetLayout(
+            spec, stem_convs, tuple(stage_infos), "fc", *_layer_table(self, stem_convs, stage_infos)
+        )
         _init_weights(self, spec.activation)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, num_classes)
@@ -156,8 +157,9 @@ def layout_of(spec: NetSpec) -> NetLayout:
         return ResNet(spec).layout
 
 
-def _layer_table(net: nn.Module, stem_convs: tuple[str, ...], stages: list[StageInfo]
-                 ) -> tuple[tuple[LayerInfo, ...], tuple[LayerInfo, ...]]:
+def _layer_table(
+    net: nn.Module, stem_convs: tuple[str, ...], stages: list[StageInfo]
+) -> tuple[tuple[LayerInfo, ...], tuple[LayerInfo, ...]]:
     """The weighted layers (stem convs, each block's convs, fc) and the shortcut projections, forward
     order. Kernels are read off the modules themselves, so the table cannot disagree with the net."""
     modules = dict(net.named_modules())
@@ -170,8 +172,9 @@ def _layer_table(net: nn.Module, stem_convs: tuple[str, ...], stages: list[Stage
                 layers.append(LayerInfo(0, name, "conv", modules[name].kernel_size[0], stage.index, block.name))
             if block.shortcut == "projection":
                 name = f"{block.name}.shortcut.conv"
-                projections.append(LayerInfo(None, name, "projection", modules[name].kernel_size[0], stage.index,
-                                             block.name))
+                projections.append(
+                    LayerInfo(None, name, "projection", modules[name].kernel_size[0], stage.index, block.name)
+                )
     layers.append(LayerInfo(0, "fc", "fc", None, None, None))
     numbered = tuple(dataclasses.replace(info, index=i) for i, info in enumerate(layers, start=1))
     return numbered, tuple(projections)
@@ -216,8 +219,7 @@ def _make_stages(spec: NetSpec) -> tuple[list[nn.Sequential], list[StageInfo]]:
             in_channels = out_channels
         stages.append(stage)
         infos.append(
-            StageInfo(f"stage{s}", s, width, block_infos[0].in_channels, out_channels, first_stride,
-                      tuple(block_infos))
+            StageInfo(f"stage{s}", s, width, block_infos[0].in_channels, out_channels, first_stride, tuple(block_infos))
         )
     return stages, infos
 

@@ -32,6 +32,7 @@ CONVS_PER_BLOCK = {"basic": 2, "bottleneck": 3}
 # Output channels of a block relative to its stage width (torchvision's `expansion`).
 EXPANSION = {"basic": 1, "bottleneck": 4}
 
+
 @dataclass(frozen=True)
 class NetSpec:
     """A residual network, or its plain twin (`skip=False`: the same layers without shortcuts)."""

@@ -43,15 +43,30 @@ def summarize(spec: NetSpec, image_size: int | None = None) -> NetSummary:
     def part_macs(prefix: str) -> int:
         return sum(v for name, v in macs.items() if name == prefix or name.startswith(prefix + "."))
 
-    rows = [StageRow("stem", f"{sizes['stem']}×{sizes['stem']}", spec.stage_widths[0], 0,
-                     count_params(net.stem), part_macs("stem"))]
+    rows = [
+        StageRow(
+            "stem",
+            f"{sizes['stem']}×{sizes['stem']}",
+            spec.stage_widths[0],
+            0,
+            count_params(net.stem),
+            part_macs("stem"),
+        )
+    ]
     for stage in net.layout.stages:
         side = sizes[stage.name]
-        rows.append(StageRow(stage.name, f"{side}×{side}", stage.out_channels, len(stage.blocks),
-                             count_params(net.get_submodule(stage.name)), part_macs(stage.name)))
+        rows.append(
+            StageRow(
+                stage.name,
+                f"{side}×{side}",
+                stage.out_channels,
+                len(stage.blocks),
+                count_params(net.get_submodule(stage.name)),
+                part_macs(stage.name),
+            )
+        )
     head_params = count_params(net.head) + count_params(net.fc)
-    rows.append(StageRow("head", f"{spec.num_classes} classes", spec.num_classes, 0, head_params,
-                         part_macs("fc")))
+    rows.append(StageRow("head", f"{spec.num_classes} classes", spec.num_classes, 0, head_params, part_macs("fc")))
     return NetSummary(spec, net.layout, count_params(net), sum(macs.values()), tuple(rows), size)
 
 

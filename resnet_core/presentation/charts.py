@@ -83,8 +83,15 @@ def smoothing_window(n: int) -> int:
 
 def style_axes(fig: go.Figure, hovermode: str = "x unified", **kwargs) -> None:
     # The legend goes under the x-axis title: above the plot it collides with the chart's title.
-    fig.update_layout(font=FONT, plot_bgcolor="white", paper_bgcolor="white", margin=dict(l=10, r=10, t=50, b=20),
-                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), hovermode=hovermode, **kwargs)
+    fig.update_layout(
+        font=FONT,
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        margin=dict(l=10, r=10, t=50, b=20),
+        legend=dict(orientation="h", yanchor="top", y=-0.22, x=0),
+        hovermode=hovermode,
+        **kwargs,
+    )
     fig.update_xaxes(showgrid=True, gridcolor="#e2e8f0", zeroline=False)
     fig.update_yaxes(showgrid=True, gridcolor="#e2e8f0", zeroline=False)
 
@@ -95,8 +102,9 @@ def loss_figure(runs: Sequence[RunSeries], title: str = "Training loss") -> go.F
     for run in runs:
         window = smoothing_window(len(run.loss))
         x, y = downsample(run.steps, running_mean(run.loss, window))
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=plot_text(run.label),
-                                 line=dict(color=run.color, width=2)))
+        fig.add_trace(
+            go.Scatter(x=x, y=y, mode="lines", name=plot_text(run.label), line=dict(color=run.color, width=2))
+        )
     style_axes(fig, title=plot_text(title), height=380)
     fig.update_xaxes(title="iterations (batches)")
     fig.update_yaxes(title="cross-entropy loss", type="log")
@@ -114,25 +122,46 @@ def error_figure(runs: Sequence[RunSeries], title: str = "Error") -> go.Figure:
     return fig
 
 
-def _add_error_traces(fig: go.Figure, run: RunSeries, row: int | None = None, col: int | None = None,
-                      legend: bool = True) -> None:
+def _add_error_traces(
+    fig: go.Figure, run: RunSeries, row: int | None = None, col: int | None = None, legend: bool = True
+) -> None:
     where = {} if row is None else {"row": row, "col": col}
     if len(run.batch_error):
         window = smoothing_window(len(run.batch_error))
         x, y = downsample(run.steps, running_mean(run.batch_error, window, batches_per_row(run.steps)))
-        fig.add_trace(go.Scatter(x=x, y=100 * y, mode="lines", name=plot_text(f"{run.label} train"),
-                                   legendgroup=run.label, showlegend=legend,
-                                   line=dict(color=run.color, width=1, dash="dash")), **where)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=100 * y,
+                mode="lines",
+                name=plot_text(f"{run.label} train"),
+                legendgroup=run.label,
+                showlegend=legend,
+                line=dict(color=run.color, width=1, dash="dash"),
+            ),
+            **where,
+        )
     if len(run.test_error):
-        fig.add_trace(go.Scatter(x=run.epoch_steps, y=100 * run.test_error, mode="lines+markers",
-                                 name=plot_text(f"{run.label} test"), legendgroup=run.label, showlegend=legend,
-                                 line=dict(color=run.color, width=3), marker=dict(size=5)), **where)
+        fig.add_trace(
+            go.Scatter(
+                x=run.epoch_steps,
+                y=100 * run.test_error,
+                mode="lines+markers",
+                name=plot_text(f"{run.label} test"),
+                legendgroup=run.label,
+                showlegend=legend,
+                line=dict(color=run.color, width=3),
+                marker=dict(size=5),
+            ),
+            **where,
+        )
 
 
 def degradation_figure(plain: Sequence[RunSeries], residual: Sequence[RunSeries]) -> go.Figure:
     """The paper's Fig. 6: plain nets on the left, ResNets on the right, the same error axis."""
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05,
-                        subplot_titles=("plain nets", "ResNets"))
+    fig = make_subplots(
+        rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05, subplot_titles=("plain nets", "ResNets")
+    )
     for run in plain:
         _add_error_traces(fig, run, 1, 1)
     for run in residual:
@@ -140,16 +169,24 @@ def degradation_figure(plain: Sequence[RunSeries], residual: Sequence[RunSeries]
     style_axes(fig, height=430)
     # One x range for both panels (the runs of a kind may be further along than the other kind's), and
     # axes drawn before there is data, with a word where a panel is empty.
-    fig.update_xaxes(title="iterations (batches)", matches="x", rangemode="tozero", showline=True,
-                     linecolor=NEUTRAL_COLOR)
+    fig.update_xaxes(
+        title="iterations (batches)", matches="x", rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR
+    )
     fig.update_yaxes(title="error (%)", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(showline=True, linecolor=NEUTRAL_COLOR)
-    empty = [col for col, runs in ((1, plain), (2, residual)) if not any(len(r.steps) or len(r.test_error)
-                                                                         for r in runs)]
+    empty = [
+        col for col, runs in ((1, plain), (2, residual)) if not any(len(r.steps) or len(r.test_error) for r in runs)
+    ]
     for col in empty:
-        fig.add_annotation(text="no steps yet", showarrow=False, x=0.5, y=0.5,
-                           xref=f"x{'' if col == 1 else col} domain", yref=f"y{'' if col == 1 else col} domain",
-                           font=dict(FONT, color=NEUTRAL_COLOR))
+        fig.add_annotation(
+            text="no steps yet",
+            showarrow=False,
+            x=0.5,
+            y=0.5,
+            xref=f"x{'' if col == 1 else col} domain",
+            yref=f"y{'' if col == 1 else col} domain",
+            font=dict(FONT, color=NEUTRAL_COLOR),
+        )
     if len(empty) == 2:
         fig.update_xaxes(range=[0, 100])
         fig.update_yaxes(range=[0, 100])
@@ -173,32 +210,53 @@ class LayerSeries:
     dash: str = "solid"
 
 
-def layer_profile_figure(series: Sequence[LayerSeries], title: str, y_title: str, log_y: bool = True,
-                         height: int = 400) -> go.Figure:
+def layer_profile_figure(
+    series: Sequence[LayerSeries], title: str, y_title: str, log_y: bool = True, height: int = 400
+) -> go.Figure:
     """A value per layer against the layer's index (1 = input side), one line per net."""
     fig = go.Figure()
     for s in series:
         x = np.asarray(s.indices)
-        fig.add_trace(go.Scatter(x=x, y=s.values, mode="lines+markers" if len(x) <= 60 else "lines",
-                                 name=plot_text(s.label),
-                                 line=dict(color=s.color, width=2, dash=s.dash), marker=dict(size=4),
-                                 customdata=np.asarray(s.names, dtype=object),
-                                 hovertemplate="layer %{x}: %{customdata}<br>%{y:.3g}<extra>%{fullData.name}</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=s.values,
+                mode="lines+markers" if len(x) <= 60 else "lines",
+                name=plot_text(s.label),
+                line=dict(color=s.color, width=2, dash=s.dash),
+                marker=dict(size=4),
+                customdata=np.asarray(s.names, dtype=object),
+                hovertemplate="layer %{x}: %{customdata}<br>%{y:.3g}<extra>%{fullData.name}</extra>",
+            )
+        )
     style_axes(fig, title=plot_text(title), height=height, hovermode="closest")
     fig.update_xaxes(title="layer (1 = first conv, input side; the diagram's numbers)")
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power")
     return fig
 
 
-def gradient_heatmap_figure(grid: np.ndarray, steps: np.ndarray, layer_starts: np.ndarray, names: Sequence[str],
-                            zrange: tuple[float, float], title: str) -> go.Figure:
+def gradient_heatmap_figure(
+    grid: np.ndarray,
+    steps: np.ndarray,
+    layer_starts: np.ndarray,
+    names: Sequence[str],
+    zrange: tuple[float, float],
+    title: str,
+) -> go.Figure:
     """Layers (rows, input at the bottom) × training steps (columns), colour = log10 of the gradient norm."""
-    fig = go.Figure(go.Heatmap(
-        z=grid, x=steps, y=layer_starts + 1, zmin=zrange[0], zmax=zrange[1], colorscale="Viridis",
-        colorbar=dict(title=dict(text="log₁₀ ‖∇W‖", side="right")),
-        customdata=np.asarray([[names[i]] * grid.shape[1] for i in layer_starts], dtype=object),
-        hovertemplate="step %{x}<br>layer %{y}: %{customdata}<br>log₁₀ ‖∇W‖ = %{z:.2f}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=grid,
+            x=steps,
+            y=layer_starts + 1,
+            zmin=zrange[0],
+            zmax=zrange[1],
+            colorscale="Viridis",
+            colorbar=dict(title=dict(text="log₁₀ ‖∇W‖", side="right")),
+            customdata=np.asarray([[names[i]] * grid.shape[1] for i in layer_starts], dtype=object),
+            hovertemplate="step %{x}<br>layer %{y}: %{customdata}<br>log₁₀ ‖∇W‖ = %{z:.2f}<extra></extra>",
+        )
+    )
     style_axes(fig, title=plot_text(title), height=420, hovermode="closest")  # e.g. a run's label
     fig.update_xaxes(title="training step")
     fig.update_yaxes(title="layer index")
@@ -208,18 +266,36 @@ def gradient_heatmap_figure(grid: np.ndarray, steps: np.ndarray, layer_starts: n
 def responses_figure(series: Sequence[LayerSeries]) -> go.Figure:
     """The paper's Fig. 7: response std of each 3×3 layer by its layer index (top; for bottleneck nets the
     1×1 layers between are skipped) and sorted by magnitude (bottom)."""
-    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.2,
-                        subplot_titles=("by layer index (input → output)", "sorted by magnitude"))
+    fig = make_subplots(
+        rows=2, cols=1, vertical_spacing=0.2, subplot_titles=("by layer index (input → output)", "sorted by magnitude")
+    )
     for s in series:
         x = np.asarray(s.indices)
-        common = dict(mode="lines", name=plot_text(s.label), legendgroup=s.label,
-                      line=dict(color=s.color, width=2, dash=s.dash))
-        fig.add_trace(go.Scatter(x=x, y=s.values, customdata=np.asarray(s.names, dtype=object),
-                                 hovertemplate="layer %{x}: %{customdata}<br>std %{y:.3f}<extra>%{fullData.name}"
-                                 "</extra>", **common), row=1, col=1)
-        fig.add_trace(go.Scatter(x=np.arange(1, len(x) + 1), y=np.sort(s.values)[::-1], showlegend=False,
-                                 hovertemplate="rank %{x}: std %{y:.3f}<extra>%{fullData.name}</extra>", **common),
-                      row=2, col=1)
+        common = dict(
+            mode="lines", name=plot_text(s.label), legendgroup=s.label, line=dict(color=s.color, width=2, dash=s.dash)
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=s.values,
+                customdata=np.asarray(s.names, dtype=object),
+                hovertemplate="layer %{x}: %{customdata}<br>std %{y:.3f}<extra>%{fullData.name}</extra>",
+                **common,
+            ),
+            row=1,
+            col=1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=np.arange(1, len(x) + 1),
+                y=np.sort(s.values)[::-1],
+                showlegend=False,
+                hovertemplate="rank %{x}: std %{y:.3f}<extra>%{fullData.name}</extra>",
+                **common,
+            ),
+            row=2,
+            col=1,
+        )
     style_axes(fig, height=620, hovermode="closest")
     fig.update_xaxes(title="layer (the diagram's numbers; only the 3×3 convs have a response)", row=1, col=1)
     fig.update_xaxes(title="layer rank (largest response first)", row=2, col=1)

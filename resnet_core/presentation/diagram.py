@@ -38,8 +38,9 @@ def _span(indices: tuple[int, ...]) -> str:
     return f"{indices[0]}–{indices[-1]}" if len(indices) > 1 else str(indices[0])
 
 
-def architecture_figure(layout: NetLayout, image_size: int | None = None, max_blocks_shown: int = 4,
-                        title: str | None = None) -> go.Figure:
+def architecture_figure(
+    layout: NetLayout, image_size: int | None = None, max_blocks_shown: int = 4, title: str | None = None
+) -> go.Figure:
     """The net drawn top to bottom like the paper's Fig. 3: stem, stages of blocks with their shortcut
     arcs (solid: identity; dotted: zero-padded identity, option A; thick: 1×1 projection), pool and fc.
     Each box carries the numbers of its layers in `layout.layers` (the index every chart's x axis shows),
@@ -72,8 +73,13 @@ def architecture_figure(layout: NetLayout, image_size: int | None = None, max_bl
     add(f"image {spec.in_channels}×{size}×{size}", "input", "io")
     stem_text = f"{'7×7' if spec.stem == 'imagenet' else '3×3'} conv, {spec.stage_widths[0]}"
     stem_text += " /2<br>3×3 max-pool /2" if spec.stem == "imagenet" else ""
-    add(stem_text, "<br>".join(i.label for i in stem_layers) + f" → {sizes['stem']}×{sizes['stem']}", "layer",
-        lines=2 if spec.stem == "imagenet" else 1, layers=tuple(i.index for i in stem_layers))
+    add(
+        stem_text,
+        "<br>".join(i.label for i in stem_layers) + f" → {sizes['stem']}×{sizes['stem']}",
+        "layer",
+        lines=2 if spec.stem == "imagenet" else 1,
+        layers=tuple(i.index for i in stem_layers),
+    )
     lines_per_block = 2 if spec.block == "basic" else 3
     for stage in layout.stages:
         top = y + gap / 2
@@ -85,69 +91,148 @@ def architecture_figure(layout: NetLayout, image_size: int | None = None, max_bl
             hidden, shown = 0, blocks
         for block in shown:
             if block is None:
-                folded = blocks[max_blocks_shown - 2: -1]
+                folded = blocks[max_blocks_shown - 2 : -1]
                 indices = tuple(i.index for b in folded for i in block_layers[b.name])
                 # The span goes into the text: at the box's left edge it would run into "⋮ 6 more blocks".
-                add(f"⋮ {hidden} more blocks like these (layers {_span(indices)})",
-                    f"{hidden} identical blocks folded: layers {_span(indices)}", "fold", folded=hidden)
+                add(
+                    f"⋮ {hidden} more blocks like these (layers {_span(indices)})",
+                    f"{hidden} identical blocks folded: layers {_span(indices)}",
+                    "fold",
+                    folded=hidden,
+                )
                 continue
             infos = block_layers[block.name]
             shortcut = projection[block.name].label if block.name in projection else block.shortcut or "none (plain)"
-            add(_block_label(block, spec.block, stage.width),
+            add(
+                _block_label(block, spec.block, stage.width),
                 f"{block.name}<br>{block.in_channels}→{block.out_channels} channels, stride {block.stride}<br>"
-                + "<br>".join(i.label for i in infos) + f"<br>shortcut: {shortcut}", "block", lines=lines_per_block,
-                block=block, layers=tuple(i.index for i in infos))
+                + "<br>".join(i.label for i in infos)
+                + f"<br>shortcut: {shortcut}",
+                "block",
+                lines=lines_per_block,
+                block=block,
+                layers=tuple(i.index for i in infos),
+            )
         stage_spans.append((stage.name, top, y + gap / 2))
-    add(f"global avg pool<br>fc, {spec.num_classes}", f"pool → {fc_layer.label}", "layer", lines=2,
-        layers=(fc_layer.index,))
+    add(
+        f"global avg pool<br>fc, {spec.num_classes}",
+        f"pool → {fc_layer.label}",
+        "layer",
+        lines=2,
+        layers=(fc_layer.index,),
+    )
 
     fig = go.Figure()
     box_w, arc_x = 1.25, 1.25
     for i, node in enumerate(nodes):
         y0, y1 = node.y - node.height / 2, node.y + node.height / 2
-        fill = {"io": "#f1f5f9", "layer": tint(color, 0.10), "block": tint(color, 0.16),
-                "fold": "#ffffff"}[node.kind]
-        fig.add_shape(type="rect", x0=-box_w, x1=box_w, y0=y0, y1=y1, fillcolor=fill,
-                      line=dict(color=color if node.kind != "io" else NEUTRAL_COLOR, width=1.2,
-                                dash="dot" if node.kind == "fold" else "solid"), layer="above")
+        fill = {"io": "#f1f5f9", "layer": tint(color, 0.10), "block": tint(color, 0.16), "fold": "#ffffff"}[node.kind]
+        fig.add_shape(
+            type="rect",
+            x0=-box_w,
+            x1=box_w,
+            y0=y0,
+            y1=y1,
+            fillcolor=fill,
+            line=dict(
+                color=color if node.kind != "io" else NEUTRAL_COLOR,
+                width=1.2,
+                dash="dot" if node.kind == "fold" else "solid",
+            ),
+            layer="above",
+        )
         fig.add_annotation(x=0, y=node.y, text=node.label, showarrow=False, font=dict(FONT, size=12))
         if node.layers:  # the layer numbers every chart uses, at the box's left edge
-            fig.add_annotation(x=-box_w + 0.06, y=node.y, text=_span(node.layers), showarrow=False, xanchor="left",
-                               font=dict(FONT, size=10, color=NEUTRAL_COLOR))
+            fig.add_annotation(
+                x=-box_w + 0.06,
+                y=node.y,
+                text=_span(node.layers),
+                showarrow=False,
+                xanchor="left",
+                font=dict(FONT, size=10, color=NEUTRAL_COLOR),
+            )
         if i + 1 < len(nodes):  # arrow to the next node
             nxt = nodes[i + 1]
-            fig.add_annotation(x=0, y=nxt.y + nxt.height / 2, ax=0, ay=y0, xref="x", yref="y", axref="x",
-                               ayref="y", showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=1.2,
-                               arrowcolor=NEUTRAL_COLOR, text="")
+            fig.add_annotation(
+                x=0,
+                y=nxt.y + nxt.height / 2,
+                ax=0,
+                ay=y0,
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                showarrow=True,
+                arrowhead=2,
+                arrowsize=1,
+                arrowwidth=1.2,
+                arrowcolor=NEUTRAL_COLOR,
+                text="",
+            )
         if spec.skip and node.kind in ("block", "fold"):
             kind = node.block.shortcut if node.block else "identity"
             dash = {"identity": "solid", "zero-pad": "dot", "projection": "solid"}[kind]
             width = 3.5 if kind == "projection" else 1.6
             bulge = arc_x + 0.9
-            fig.add_shape(type="path", path=f"M {arc_x},{y1 - 0.08} C {bulge},{y1 + 0.1} {bulge},{y0 - 0.1} "
-                          f"{arc_x},{y0 + 0.08}", line=dict(color=color, width=width, dash=dash))
+            fig.add_shape(
+                type="path",
+                path=f"M {arc_x},{y1 - 0.08} C {bulge},{y1 + 0.1} {bulge},{y0 - 0.1} {arc_x},{y0 + 0.08}",
+                line=dict(color=color, width=width, dash=dash),
+            )
             note = {"projection": "1×1 proj", "zero-pad": "pad", "identity": "x"}[kind]
             if node.folded:
                 note = f"×{node.folded}"
-            fig.add_annotation(x=bulge + 0.05, y=node.y, text=note, showarrow=False, xanchor="left",
-                               font=dict(FONT, size=11, color=color))
+            fig.add_annotation(
+                x=bulge + 0.05,
+                y=node.y,
+                text=note,
+                showarrow=False,
+                xanchor="left",
+                font=dict(FONT, size=11, color=color),
+            )
     for name, top, bottom in stage_spans:
-        fig.add_shape(type="rect", x0=-box_w - 0.25, x1=box_w + 1.75, y0=bottom, y1=top, layer="below",
-                      fillcolor="rgba(148,163,184,0.08)", line=dict(color="rgba(148,163,184,0.5)", width=1))
+        fig.add_shape(
+            type="rect",
+            x0=-box_w - 0.25,
+            x1=box_w + 1.75,
+            y0=bottom,
+            y1=top,
+            layer="below",
+            fillcolor="rgba(148,163,184,0.08)",
+            line=dict(color="rgba(148,163,184,0.5)", width=1),
+        )
         stage = next(s for s in layout.stages if s.name == name)
         side = sizes[name]
-        fig.add_annotation(x=-box_w - 0.35, y=(top + bottom) / 2, xanchor="right", showarrow=False,
-                           text=f"<b>{name.replace('stage', 'stage ')}</b><br>{side}×{side}<br>"
-                                f"{stage.out_channels} ch<br>{count(len(stage.blocks), 'block')}",
-                           font=dict(FONT, size=11, color=NEUTRAL_COLOR))
-    fig.add_trace(go.Scatter(x=[0] * len(nodes), y=[n.y for n in nodes], mode="markers",
-                             marker=dict(size=28, opacity=0), hovertext=[n.hover for n in nodes],
-                             hoverinfo="text", showlegend=False))
+        fig.add_annotation(
+            x=-box_w - 0.35,
+            y=(top + bottom) / 2,
+            xanchor="right",
+            showarrow=False,
+            text=f"<b>{name.replace('stage', 'stage ')}</b><br>{side}×{side}<br>"
+            f"{stage.out_channels} ch<br>{count(len(stage.blocks), 'block')}",
+            font=dict(FONT, size=11, color=NEUTRAL_COLOR),
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=[0] * len(nodes),
+            y=[n.y for n in nodes],
+            mode="markers",
+            marker=dict(size=28, opacity=0),
+            hovertext=[n.hover for n in nodes],
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
     total = -y
     fig.update_layout(
         title=dict(text=title or spec.name, font=dict(FONT, size=16, color=color), x=0.5, xanchor="center"),
-        height=int(90 + 52 * total), margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white",
-        paper_bgcolor="white", font=FONT, showlegend=False, dragmode=False,
+        height=int(90 + 52 * total),
+        margin=dict(l=10, r=10, t=50, b=10),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        font=FONT,
+        showlegend=False,
+        dragmode=False,
         xaxis=dict(visible=False, range=[-3.3, 3.1], fixedrange=True),
         yaxis=dict(visible=False, range=[y, 0.3], fixedrange=True),
     )
@@ -185,32 +270,57 @@ def diagram_svg(fig: go.Figure, width: int = 640) -> str:
         dash = {"dot": ' stroke-dasharray="2,3"', "dash": ' stroke-dasharray="6,4"'}.get(line.dash or "", "")
         return f'{paint(line.color, "stroke")} stroke-width="{line.width or 1}"{dash}'
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="{escape(FONT["family"])}">',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-           f'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{NEUTRAL_COLOR}"/></marker></defs>',
-           f'<rect width="{width}" height="{height}" fill="white"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="{escape(FONT["family"])}">',
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        f'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{NEUTRAL_COLOR}"/></marker></defs>',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+    ]
     shapes = sorted(fig.layout.shapes, key=lambda s: s.layer != "below")  # stage panels under the boxes
     for shape in shapes:
         if shape.type == "rect":
             xa, xb, ya, yb = px(shape.x0), px(shape.x1), py(shape.y1), py(shape.y0)
-            out.append(f'<rect x="{xa}" y="{ya}" width="{round(xb - xa, 2)}" height="{round(yb - ya, 2)}" '
-                       f'{paint(shape.fillcolor, "fill")} {stroke(shape.line)}/>')
+            out.append(
+                f'<rect x="{xa}" y="{ya}" width="{round(xb - xa, 2)}" height="{round(yb - ya, 2)}" '
+                f"{paint(shape.fillcolor, 'fill')} {stroke(shape.line)}/>"
+            )
         elif shape.type == "path":  # "M x,y C x,y x,y x,y": every x,y pair to pixels
-            path = re.sub(r"(-?[\d.]+(?:e-?\d+)?),(-?[\d.]+(?:e-?\d+)?)",
-                          lambda m: f"{px(float(m[1]))},{py(float(m[2]))}", shape.path)
+            path = re.sub(
+                r"(-?[\d.]+(?:e-?\d+)?),(-?[\d.]+(?:e-?\d+)?)",
+                lambda m: f"{px(float(m[1]))},{py(float(m[2]))}",
+                shape.path,
+            )
             out.append(f'<path d="{escape(path)}" fill="none" {stroke(shape.line)}/>')
     for note in fig.layout.annotations:
         if note.showarrow:
-            out.append(f'<line x1="{px(note.ax)}" y1="{py(note.ay)}" x2="{px(note.x)}" y2="{py(note.y)}" '
-                       f'stroke="{escape(note.arrowcolor or NEUTRAL_COLOR)}" stroke-width="{note.arrowwidth or 1}" '
-                       'marker-end="url(#arrow)"/>')
+            out.append(
+                f'<line x1="{px(note.ax)}" y1="{py(note.ay)}" x2="{px(note.x)}" y2="{py(note.y)}" '
+                f'stroke="{escape(note.arrowcolor or NEUTRAL_COLOR)}" stroke-width="{note.arrowwidth or 1}" '
+                'marker-end="url(#arrow)"/>'
+            )
         if note.text:
-            out.append(_svg_text(note.text, px(note.x), py(note.y), note.xanchor or "center",
-                                 note.font.size or FONT["size"], note.font.color or FONT["color"]))
+            out.append(
+                _svg_text(
+                    note.text,
+                    px(note.x),
+                    py(note.y),
+                    note.xanchor or "center",
+                    note.font.size or FONT["size"],
+                    note.font.color or FONT["color"],
+                )
+            )
     if layout.title.text:
-        out.append(_svg_text(layout.title.text, width / 2, 28, "center", layout.title.font.size or 16,
-                             layout.title.font.color or FONT["color"]))
+        out.append(
+            _svg_text(
+                layout.title.text,
+                width / 2,
+                28,
+                "center",
+                layout.title.font.size or 16,
+                layout.title.font.color or FONT["color"],
+            )
+        )
     out.append("</svg>")
     return "\n".join(out)
 

@@ -24,13 +24,26 @@ from .text import plot_text
 
 # (position on [0, 1], (r, g, b), alpha). Magnitude: transparent -> purple -> pink -> yellow (plasma-like);
 # signed: magenta (lowers the score) <- transparent -> green (raises it), as PiYG.
-MAGNITUDE_SCALE = ((0.0, (13, 8, 135), 0.0), (0.2, (84, 2, 163), 0.45), (0.45, (156, 23, 158), 0.75),
-                   (0.7, (237, 121, 83), 0.9), (1.0, (240, 249, 33), 1.0))
-SIGNED_SCALE = ((0.0, (142, 1, 82), 1.0), (0.25, (222, 119, 174), 0.75), (0.5, (247, 247, 247), 0.0),
-                (0.75, (127, 188, 65), 0.75), (1.0, (39, 100, 25), 1.0))
+MAGNITUDE_SCALE = (
+    (0.0, (13, 8, 135), 0.0),
+    (0.2, (84, 2, 163), 0.45),
+    (0.45, (156, 23, 158), 0.75),
+    (0.7, (237, 121, 83), 0.9),
+    (1.0, (240, 249, 33), 1.0),
+)
+SIGNED_SCALE = (
+    (0.0, (142, 1, 82), 1.0),
+    (0.25, (222, 119, 174), 0.75),
+    (0.5, (247, 247, 247), 0.0),
+    (0.75, (127, 188, 65), 0.75),
+    (1.0, (39, 100, 25), 1.0),
+)
 TILE = 224  # display side of each image tile, in screen pixels
-SIGN_LABELS = {"positive": "positive (raises the score)", "absolute": "absolute (either way)",
-               "all": "all (green raises, magenta lowers)"}
+SIGN_LABELS = {
+    "positive": "positive (raises the score)",
+    "absolute": "absolute (either way)",
+    "all": "all (green raises, magenta lowers)",
+}
 
 
 @dataclass
@@ -78,13 +91,25 @@ def _data_uri(image: np.ndarray) -> str:
 def _image_trace(image: np.ndarray, size: int, hover: str) -> go.Image:
     """An image tile whose axes count the net's input pixels (0..size), whatever its screen size."""
     big = upscale(image)
-    return go.Image(source=_data_uri(big), x0=0, y0=0, dx=size / big.shape[1], dy=size / big.shape[0],
-                    hovertemplate=f"{hover}<br>x %{{x:.0f}} px, y %{{y:.0f}} px<extra></extra>")
+    return go.Image(
+        source=_data_uri(big),
+        x0=0,
+        y0=0,
+        dx=size / big.shape[1],
+        dy=size / big.shape[0],
+        hovertemplate=f"{hover}<br>x %{{x:.0f}} px, y %{{y:.0f}} px<extra></extra>",
+    )
 
 
 def _style(fig: go.Figure, title: str, height: int) -> None:
-    fig.update_layout(title=dict(text=title, x=0, xanchor="left"), font=FONT, height=height,
-                      paper_bgcolor="white", plot_bgcolor="white", margin=dict(l=10, r=10, t=70, b=10))
+    fig.update_layout(
+        title=dict(text=title, x=0, xanchor="left"),
+        font=FONT,
+        height=height,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        margin=dict(l=10, r=10, t=70, b=10),
+    )
 
 
 def fit_title(title: str, limit: int = 24) -> str:
@@ -115,18 +140,27 @@ def top_k_figure(predictions: Sequence[tuple[str, float]], color: str, title: st
     """Horizontal bars of the k most probable classes, the most probable on top, in percent."""
     names = [name for name, _ in predictions][::-1]
     percent = [100 * p for _, p in predictions][::-1]
-    fig = go.Figure(go.Bar(x=percent, y=names, orientation="h", marker_color=color,
-                           text=[f"{p:.1f}%" for p in percent], textposition="outside", cliponaxis=False,
-                           hovertemplate="%{y}: %{x:.2f}%<extra></extra>"))
+    fig = go.Figure(
+        go.Bar(
+            x=percent,
+            y=names,
+            orientation="h",
+            marker_color=color,
+            text=[f"{p:.1f}%" for p in percent],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.2f}%<extra></extra>",
+        )
+    )
     _style(fig, fit_title(title), 300)
-    fig.update_xaxes(title="probability (%)", range=[0, 112], showgrid=True, gridcolor="#e2e8f0",
-                     tickvals=[0, 25, 50, 75, 100])
+    fig.update_xaxes(
+        title="probability (%)", range=[0, 112], showgrid=True, gridcolor="#e2e8f0", tickvals=[0, 25, 50, 75, 100]
+    )
     fig.update_yaxes(title=None, automargin=True)
     return fig
 
 
-def attribution_figure(image: np.ndarray, rows: Sequence[MapRow], sign: str, opacity: float,
-                       title: str) -> go.Figure:
+def attribution_figure(image: np.ndarray, rows: Sequence[MapRow], sign: str, opacity: float, title: str) -> go.Figure:
     """A grid: one row per net, the image in the first column, one overlay per method after it.
 
     `image` is the net's input (H, W, 3) uint8; each map is (H, W), as `Attribution.heatmaps` gives.
@@ -135,14 +169,14 @@ def attribution_figure(image: np.ndarray, rows: Sequence[MapRow], sign: str, opa
     cols = 1 + len(methods)
     signed = sign == "all"
     titles = ["input"] + methods + [""] * (cols * (len(rows) - 1))  # column heads on the first row only
-    fig = make_subplots(rows=len(rows), cols=cols, subplot_titles=titles, horizontal_spacing=0.015,
-                        vertical_spacing=0.06)
+    fig = make_subplots(
+        rows=len(rows), cols=cols, subplot_titles=titles, horizontal_spacing=0.015, vertical_spacing=0.06
+    )
     size = image.shape[0]
     for r, row in enumerate(rows, start=1):
         fig.add_trace(_image_trace(image, size, "input"), row=r, col=1)
         for c, method in enumerate(methods, start=2):
-            fig.add_trace(_image_trace(overlay(image, row.maps[method], signed, opacity), size, method),
-                          row=r, col=c)
+            fig.add_trace(_image_trace(overlay(image, row.maps[method], signed, opacity), size, method), row=r, col=c)
         lines = [plot_text(line) for line in row.label.split("\n")]
         label = "<br>".join(f"<b>{line}</b>" if i == 0 else line for i, line in enumerate(lines))
         fig.update_yaxes(title=dict(text=label, font=dict(color=row.color, size=13)), row=r, col=1)
@@ -150,16 +184,31 @@ def attribution_figure(image: np.ndarray, rows: Sequence[MapRow], sign: str, opa
     fig.update_yaxes(showgrid=False, zeroline=False, showticklabels=False)
     for r in range(1, len(rows) + 1):
         for c in range(1, cols + 1):
-            fig.update_yaxes(scaleanchor=f"x{'' if (r - 1) * cols + c == 1 else (r - 1) * cols + c}",
-                             row=r, col=c)
+            fig.update_yaxes(scaleanchor=f"x{'' if (r - 1) * cols + c == 1 else (r - 1) * cols + c}", row=r, col=c)
     fig.update_xaxes(title=f"{size}×{size} pixels", row=len(rows), col=1)
     # The colour bar: an invisible marker trace whose only job is to draw the scale.
-    fig.add_trace(go.Scatter(
-        x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
-        marker=dict(colorscale=plotly_colorscale(signed), cmin=-1 if signed else 0, cmax=1, color=[0],
-                    showscale=True, colorbar=dict(
-                        title=dict(text="attribution<br>(1 = 98th<br>percentile)", side="top"),
-                        thickness=14, len=0.9, tickvals=[-1, 0, 1] if signed else [0, 0.5, 1]))))
+    fig.add_trace(
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            showlegend=False,
+            hoverinfo="skip",
+            marker=dict(
+                colorscale=plotly_colorscale(signed),
+                cmin=-1 if signed else 0,
+                cmax=1,
+                color=[0],
+                showscale=True,
+                colorbar=dict(
+                    title=dict(text="attribution<br>(1 = 98th<br>percentile)", side="top"),
+                    thickness=14,
+                    len=0.9,
+                    tickvals=[-1, 0, 1] if signed else [0, 0.5, 1],
+                ),
+            ),
+        )
+    )
     tile = 210 if len(rows) > 1 else 240
     _style(fig, title, 110 + tile * len(rows))
     fig.update_layout(margin=dict(l=40 if len(rows) == 1 else 60, r=10, t=80, b=30))
@@ -187,8 +236,10 @@ def attribution_png(image: np.ndarray, rows: Sequence[MapRow], sign: str, opacit
     row labels in the nets' colours, tiles enlarged by whole pixels, and a colour bar."""
     methods = list(rows[0].maps) if rows else []
     signed = sign == "all"
-    tiles = [[upscale(image, 192)] + [upscale(overlay(image, row.maps[m], signed, opacity), 192) for m in methods]
-             for row in rows]
+    tiles = [
+        [upscale(image, 192)] + [upscale(overlay(image, row.maps[m], signed, opacity), 192) for m in methods]
+        for row in rows
+    ]
     side = tiles[0][0].shape[0]
     gap, left, top, header, bar = 12, 150, 44, 26, 56
     width = left + len(tiles[0]) * (side + gap) + gap

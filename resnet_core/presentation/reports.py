@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..runs.store import Run, RunStore
+from ..store.run_store import Run, RunStore
 from .palette import shade
 
 if TYPE_CHECKING:
-    from ..runs.experiments import DepthRow
+    from ..studies.experiments import DepthRow
     from .charts import RunSeries  # imported where used: plotly is not needed to list runs
 
 
@@ -32,8 +32,12 @@ def run_series(store: RunStore, run: Run, color: str | None = None, label: str |
     steps = store.steps(run.id)
     epochs = store.epochs(run.id)
     return RunSeries(
-        label=label or run_label(run), skip=run.spec.skip, color=color or shade(run.spec.skip, 3, 6),
-        steps=steps["step"], loss=steps["loss"], batch_error=steps["error"],
+        label=label or run_label(run),
+        skip=run.spec.skip,
+        color=color or shade(run.spec.skip, 3, 6),
+        steps=steps["step"],
+        loss=steps["loss"],
+        batch_error=steps["error"],
         epoch_steps=np.array([e["step"] for e in epochs], dtype=float),
         train_error=np.array([e["train_error"] for e in epochs], dtype=float),
         test_error=np.array([e["test_error"] for e in epochs], dtype=float),
@@ -54,8 +58,13 @@ def run_row(store: RunStore, run: Run) -> dict:
     last = epochs[-1] if epochs else {}
     total = run.config.epochs
     return {
-        "id": run.id, "name": run.name, "status": run.status, "net": run.spec.name,
-        "skip": run.spec.skip, "depth": run.spec.depth, "dataset": run.dataset,
+        "id": run.id,
+        "name": run.name,
+        "status": run.status,
+        "net": run.spec.name,
+        "skip": run.spec.skip,
+        "depth": run.spec.depth,
+        "dataset": run.dataset,
         "epochs": f"{len(epochs)}/{total}" if total else str(len(epochs)),
         "train error %": _percent(last.get("train_error")),
         "test error %": _percent(last.get("test_error")),
@@ -97,8 +106,9 @@ def progress_line(run: Run) -> tuple[float, str]:
         text = f"epoch {round(p.get('epoch', 0))}/{epochs} done · evaluating on the test set · {steps}"
     else:
         eta = (total - step) * run.config.batch_size / ips if ips and total else None
-        text = (f"epoch {p.get('epoch', 0):.1f}/{epochs} · {steps} · {ips:,.0f} images/s"
-                + (f" · about {eta / 60:.1f} min left" if eta else ""))
+        text = f"epoch {p.get('epoch', 0):.1f}/{epochs} · {steps} · {ips:,.0f} images/s" + (
+            f" · about {eta / 60:.1f} min left" if eta else ""
+        )
     return (min(step / total, 1.0) if total else 0.0), text
 
 
@@ -120,18 +130,67 @@ def metrics_csv(store: RunStore, run_id: str) -> str:
     names say so."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["record", "step", "epoch", "loss", "error_fraction", "lr", "images_per_second", "train_loss",
-                     "train_error_fraction", "test_loss", "test_error_fraction", "seconds"])
+    writer.writerow(
+        [
+            "record",
+            "step",
+            "epoch",
+            "loss",
+            "error_fraction",
+            "lr",
+            "images_per_second",
+            "train_loss",
+            "train_error_fraction",
+            "test_loss",
+            "test_error_fraction",
+            "seconds",
+        ]
+    )
     records = []  # (step, 0 for a step row / 1 for an epoch row, the row)
     for e in store.epochs(run_id):
-        records.append((e["step"] or 0, 1, ["epoch", e["step"], e["epoch"], "", "", "", e["images_per_second"],
-                                            e["train_loss"], e["train_error"], e["test_loss"], e["test_error"],
-                                            e["seconds"]]))
+        records.append(
+            (
+                e["step"] or 0,
+                1,
+                [
+                    "epoch",
+                    e["step"],
+                    e["epoch"],
+                    "",
+                    "",
+                    "",
+                    e["images_per_second"],
+                    e["train_loss"],
+                    e["train_error"],
+                    e["test_loss"],
+                    e["test_error"],
+                    e["seconds"],
+                ],
+            )
+        )
     steps = store.steps(run_id)
     for i in range(len(steps["step"])):
         step = int(steps["step"][i])
-        records.append((step, 0, ["step", step, steps["epoch"][i], steps["loss"][i], steps["error"][i],
-                                  steps["lr"][i], steps["images_per_second"][i], "", "", "", "", ""]))
+        records.append(
+            (
+                step,
+                0,
+                [
+                    "step",
+                    step,
+                    steps["epoch"][i],
+                    steps["loss"][i],
+                    steps["error"][i],
+                    steps["lr"][i],
+                    steps["images_per_second"][i],
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
+            )
+        )
     writer.writerows(row for *_, row in sorted(records, key=lambda r: r[:2]))
     return out.getvalue()
 
@@ -141,8 +200,16 @@ def depth_table_csv(rows: Sequence[DepthRow]) -> str:
     test error in percent (empty before a finished epoch), and what keeps that depth from a verdict."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["depth", "plain_train_error_percent", "plain_test_error_percent",
-                     "resnet_train_error_percent", "resnet_test_error_percent", "not_comparable_because"])
+    writer.writerow(
+        [
+            "depth",
+            "plain_train_error_percent",
+            "plain_test_error_percent",
+            "resnet_train_error_percent",
+            "resnet_test_error_percent",
+            "not_comparable_because",
+        ]
+    )
     for r in rows:
         errors = (r.plain_train, r.plain_test, r.residual_train, r.residual_test)
         writer.writerow([r.depth, *("" if v is None else _percent(v) for v in errors), "; ".join(r.unfinished)])

@@ -20,7 +20,7 @@ def markdown_text(text: object) -> str:
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
-    """"1 epoch", "2 epochs", "0 epochs": the noun agrees with the number."""
+    """ "1 epoch", "2 epochs", "0 epochs": the noun agrees with the number."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 

@@ -51,19 +51,36 @@ def lesion_figure(nets: Sequence[NetResult], chance: float | None = None) -> go.
         blocks = [name for name in net.data if name != "intact"]
         errors = [net.data[name]["error"] for name in blocks]
         x = list(range(1, len(blocks) + 1))
-        fig.add_trace(go.Scatter(x=x, y=errors, mode="lines+markers", name=f"{net.name}: one block deleted",
-                                 line=dict(color=net.color, width=2, dash="solid" if net.skip else "dash"),
-                                 marker=dict(size=6), customdata=blocks,
-                                 hovertemplate="deleted %{customdata}<br>test error %{y:.1f}%<extra>"
-                                 + net.name + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=errors,
+                mode="lines+markers",
+                name=f"{net.name}: one block deleted",
+                line=dict(color=net.color, width=2, dash="solid" if net.skip else "dash"),
+                marker=dict(size=6),
+                customdata=blocks,
+                hovertemplate="deleted %{customdata}<br>test error %{y:.1f}%<extra>" + net.name + "</extra>",
+            )
+        )
         intact = net.data["intact"]["error"]
-        fig.add_trace(go.Scatter(x=[x[0], x[-1]] if x else [], y=[intact, intact], mode="lines",
-                                 name=f"{net.name} intact", line=dict(color=net.color, width=1, dash="dot"),
-                                 hovertemplate=f"intact: {intact:.1f}%<extra>{net.name}</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=[x[0], x[-1]] if x else [],
+                y=[intact, intact],
+                mode="lines",
+                name=f"{net.name} intact",
+                line=dict(color=net.color, width=1, dash="dot"),
+                hovertemplate=f"intact: {intact:.1f}%<extra>{net.name}</extra>",
+            )
+        )
     if chance is not None:
-        fig.add_hline(y=chance, line=dict(color=NEUTRAL_COLOR, width=1, dash="dot"),
-                      annotation=dict(text="chance", font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
-                      annotation_position="bottom right")
+        fig.add_hline(
+            y=chance,
+            line=dict(color=NEUTRAL_COLOR, width=1, dash="dot"),
+            annotation=dict(text="chance", font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
+            annotation_position="bottom right",
+        )
     style_axes(fig, title="Test error after deleting one block", height=420, hovermode="closest")
     most = max((len(net.data) - 1 for net in nets), default=0)
     fig.update_xaxes(title="deleted block (1 = nearest the input)", dtick=1 if most <= 30 else None)
@@ -79,20 +96,38 @@ def lesion_k_figure(nets: Sequence[NetResult], chance: float | None = None) -> g
         k = net.data["k"]
         errors = np.asarray(net.data["error"], dtype=float)  # (len(k), draws)
         lo, hi, mean = errors.min(axis=1), errors.max(axis=1), errors.mean(axis=1)
-        fig.add_trace(go.Scatter(x=list(k) + list(k)[::-1], y=list(hi) + list(lo)[::-1], fill="toself",
-                                 fillcolor=tint(net.color, 0.15), line=dict(width=0), hoverinfo="skip",
-                                 showlegend=False))
-        fig.add_trace(go.Scatter(x=k, y=mean, mode="lines+markers", name=net.name,
-                                 line=dict(color=net.color, width=2, dash="solid" if net.skip else "dash"),
-                                 hovertemplate="%{x} blocks deleted<br>mean test error %{y:.1f}%<extra>"
-                                 + net.name + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=list(k) + list(k)[::-1],
+                y=list(hi) + list(lo)[::-1],
+                fill="toself",
+                fillcolor=tint(net.color, 0.15),
+                line=dict(width=0),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=k,
+                y=mean,
+                mode="lines+markers",
+                name=net.name,
+                line=dict(color=net.color, width=2, dash="solid" if net.skip else "dash"),
+                hovertemplate="%{x} blocks deleted<br>mean test error %{y:.1f}%<extra>" + net.name + "</extra>",
+            )
+        )
     if chance is not None:
-        fig.add_hline(y=chance, line=dict(color=NEUTRAL_COLOR, width=1, dash="dot"),
-                      annotation=dict(text="chance", font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
-                      annotation_position="bottom right")
+        fig.add_hline(
+            y=chance,
+            line=dict(color=NEUTRAL_COLOR, width=1, dash="dot"),
+            annotation=dict(text="chance", font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
+            annotation_position="bottom right",
+        )
     style_axes(fig, title="Test error after deleting k random blocks at once", height=420, hovermode="closest")
-    fig.update_xaxes(title="blocks deleted at once (k)", dtick=1 if max((len(n.data["k"]) for n in nets), default=0)
-                     <= 30 else None)
+    fig.update_xaxes(
+        title="blocks deleted at once (k)", dtick=1 if max((len(n.data["k"]) for n in nets), default=0) <= 30 else None
+    )
     fig.update_yaxes(title="test error (%) — mean, band: best to worst draw", rangemode="tozero")
     return fig
 
@@ -106,28 +141,70 @@ def landscape_figure(nets: Sequence[NetResult], surface: bool = False) -> go.Fig
     finite = [v for net in nets for row in net.data["loss"] for v in row if math.isfinite(v) and v > 0]
     zmin, zmax = (math.log10(min(finite)), math.log10(max(finite))) if finite else (0.0, 1.0)
     spec = {"type": "surface"} if surface else {"type": "xy"}
-    fig = make_subplots(rows=1, cols=len(nets), specs=[[spec] * len(nets)],
-                        subplot_titles=[net.name for net in nets], horizontal_spacing=0.08)
+    fig = make_subplots(
+        rows=1,
+        cols=len(nets),
+        specs=[[spec] * len(nets)],
+        subplot_titles=[net.name for net in nets],
+        horizontal_spacing=0.08,
+    )
     for col, net in enumerate(nets, start=1):
         z = np.log10(np.clip(np.asarray(net.data["loss"], dtype=float), 1e-12, None))
         alpha, beta = net.data["alpha"], net.data["beta"][: len(z)]
-        common = dict(z=z, x=alpha, y=beta, zmin=zmin, zmax=zmax, colorscale="Viridis", showscale=col == len(nets),
-                      hovertemplate="α %{x:.2f}, β %{y:.2f}<br>log₁₀ loss %{z:.2f}<extra>" + net.name + "</extra>")
+        common = dict(
+            z=z,
+            x=alpha,
+            y=beta,
+            zmin=zmin,
+            zmax=zmax,
+            colorscale="Viridis",
+            showscale=col == len(nets),
+            hovertemplate="α %{x:.2f}, β %{y:.2f}<br>log₁₀ loss %{z:.2f}<extra>" + net.name + "</extra>",
+        )
         if surface:
-            fig.add_trace(go.Surface(**{k: v for k, v in common.items() if k not in ("zmin", "zmax")},
-                                     cmin=zmin, cmax=zmax, colorbar=dict(title="log₁₀ loss")), row=1, col=col)
+            fig.add_trace(
+                go.Surface(
+                    **{k: v for k, v in common.items() if k not in ("zmin", "zmax")},
+                    cmin=zmin,
+                    cmax=zmax,
+                    colorbar=dict(title="log₁₀ loss"),
+                ),
+                row=1,
+                col=col,
+            )
         else:
-            fig.add_trace(go.Contour(**common, contours=dict(coloring="heatmap", showlines=True),
-                                     line=dict(width=0.5, color="white"),
-                                     colorbar=dict(title=dict(text="log₁₀ loss", side="right"))), row=1, col=col)
-            fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers", marker=dict(symbol="x", size=9, color="white"),
-                                     showlegend=False, hovertemplate="the trained weights<extra></extra>"),
-                          row=1, col=col)
+            fig.add_trace(
+                go.Contour(
+                    **common,
+                    contours=dict(coloring="heatmap", showlines=True),
+                    line=dict(width=0.5, color="white"),
+                    colorbar=dict(title=dict(text="log₁₀ loss", side="right")),
+                ),
+                row=1,
+                col=col,
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=[0],
+                    y=[0],
+                    mode="markers",
+                    marker=dict(symbol="x", size=9, color="white"),
+                    showlegend=False,
+                    hovertemplate="the trained weights<extra></extra>",
+                ),
+                row=1,
+                col=col,
+            )
             fig.update_xaxes(title="α (direction 1)", row=1, col=col)
             fig.update_yaxes(title="β (direction 2)" if col == 1 else None, row=1, col=col)
-    fig.update_layout(font=FONT, paper_bgcolor="white", plot_bgcolor="white", height=460,
-                      margin=dict(l=10, r=10, t=60, b=20),
-                      title="Loss around the trained weights (log₁₀ of the mean cross-entropy)")
+    fig.update_layout(
+        font=FONT,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        height=460,
+        margin=dict(l=10, r=10, t=60, b=20),
+        title="Loss around the trained weights (log₁₀ of the mean cross-entropy)",
+    )
     if surface:
         fig.update_scenes(xaxis_title="α", yaxis_title="β", zaxis_title="log₁₀ loss", zaxis_range=[zmin, zmax])
     for annotation in fig.layout.annotations:
@@ -143,9 +220,16 @@ def landscape_slice_figure(nets: Sequence[NetResult]) -> go.Figure:
         if not beta or len(loss) <= len(beta) // 2:
             continue  # stopped before the centre row
         row = min(range(len(loss)), key=lambda i: abs(beta[i]))
-        fig.add_trace(go.Scatter(x=net.data["alpha"], y=loss[row], mode="lines+markers", name=net.name,
-                                 line=dict(color=net.color, width=2, dash="solid" if net.skip else "dash"),
-                                 hovertemplate="α %{x:.2f}: loss %{y:.3g}<extra>" + net.name + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=net.data["alpha"],
+                y=loss[row],
+                mode="lines+markers",
+                name=net.name,
+                line=dict(color=net.color, width=2, dash="solid" if net.skip else "dash"),
+                hovertemplate="α %{x:.2f}: loss %{y:.3g}<extra>" + net.name + "</extra>",
+            )
+        )
     style_axes(fig, title="A slice through the centre (β = 0)", height=380, hovermode="closest")
     fig.update_xaxes(title="α (step along direction 1, filter-normalised)")
     fig.update_yaxes(title="cross-entropy loss", type="log")
@@ -163,9 +247,16 @@ def gradient_line_figure(nets: Sequence[NetResult], x_key: str, x_title: str, ti
         g = np.asarray(net.data["gradient"], dtype=float)
         std = g.std()
         scaled = (g - g.mean()) / std if std > 0 else g * 0
-        fig.add_trace(go.Scatter(x=net.data[x_key], y=scaled, mode="lines", name=net.name,
-                                 line=dict(color=net.color, width=1.5),
-                                 hovertemplate="%{x:.3f}: %{y:.2f} std<extra>" + net.name + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=net.data[x_key],
+                y=scaled,
+                mode="lines",
+                name=net.name,
+                line=dict(color=net.color, width=1.5),
+                hovertemplate="%{x:.3f}: %{y:.2f} std<extra>" + net.name + "</extra>",
+            )
+        )
     style_axes(fig, title=title, height=380, hovermode="closest")
     fig.update_xaxes(title=x_title)
     fig.update_yaxes(title="gradient (standardised: mean 0, std 1)")
@@ -178,9 +269,16 @@ def autocorrelation_figure(nets: Sequence[NetResult], key: str = "autocorrelatio
     fig = go.Figure()
     for net in nets:
         r = net.data[key]
-        fig.add_trace(go.Scatter(x=list(range(len(r))), y=r, mode="lines+markers", name=net.name,
-                                 line=dict(color=net.color, width=2, dash="solid" if net.skip else "dash"),
-                                 hovertemplate="lag %{x}: r = %{y:.2f}<extra>" + net.name + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=list(range(len(r))),
+                y=r,
+                mode="lines+markers",
+                name=net.name,
+                line=dict(color=net.color, width=2, dash="solid" if net.skip else "dash"),
+                hovertemplate="lag %{x}: r = %{y:.2f}<extra>" + net.name + "</extra>",
+            )
+        )
     fig.add_hline(y=0, line=dict(color=NEUTRAL_COLOR, width=1))
     style_axes(fig, title="Autocorrelation of the gradient", height=380, hovermode="closest")
     fig.update_xaxes(title="lag (grid points apart)")

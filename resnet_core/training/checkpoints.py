@@ -28,14 +28,16 @@ class CheckpointCorrupt(ValueError):
     """A checkpoint that cannot be trusted: truncated, not safetensors, or its checksum does not match."""
 
 
-def save_checkpoint(path: Path, model_state: dict[str, torch.Tensor], optimizer_state: dict | None = None,
-                    meta: dict | None = None) -> None:
+def save_checkpoint(
+    path: Path, model_state: dict[str, torch.Tensor], optimizer_state: dict | None = None, meta: dict | None = None
+) -> None:
     """Model weights and buffers, the optimizer's tensors and JSON-able facts, in one safetensors file."""
     write_atomically(Path(path), checkpoint_bytes(model_state, optimizer_state, meta))
 
 
-def checkpoint_bytes(model_state: dict[str, torch.Tensor], optimizer_state: dict | None = None,
-                     meta: dict | None = None) -> bytes:
+def checkpoint_bytes(
+    model_state: dict[str, torch.Tensor], optimizer_state: dict | None = None, meta: dict | None = None
+) -> bytes:
     """What `save_checkpoint` writes, as bytes (a Ray task sends its checkpoints to the driver this way)."""
     tensors = {MODEL_PREFIX + k: v.detach().to("cpu").contiguous() for k, v in model_state.items()}
     opt_meta = None
@@ -62,11 +64,11 @@ def read_checkpoint_bytes(data: bytes) -> tuple[dict[str, torch.Tensor], dict | 
         metadata = _read_metadata(data)
         if "sha256" in metadata and metadata["sha256"] != tensors_sha256(tensors):
             raise CheckpointCorrupt("its tensors do not match their checksum (the file was changed or damaged)")
-        model = {k[len(MODEL_PREFIX):]: v for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}
+        model = {k[len(MODEL_PREFIX) :]: v for k, v in tensors.items() if k.startswith(MODEL_PREFIX)}
         opt_meta = json.loads(metadata.get("optimizer", "null"))
         optimizer = None
         if opt_meta is not None:
-            opt_tensors = {k[len(OPTIMIZER_PREFIX):]: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)}
+            opt_tensors = {k[len(OPTIMIZER_PREFIX) :]: v for k, v in tensors.items() if k.startswith(OPTIMIZER_PREFIX)}
             optimizer = _join_optimizer_state(opt_tensors, opt_meta)
         return model, optimizer, json.loads(metadata.get("meta", "{}"))
     except CheckpointCorrupt:

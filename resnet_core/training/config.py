@@ -59,8 +59,9 @@ class TrainConfig:
             if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         if self.warmup_until_error > 1:
-            raise ValueError(f"warmup_until_error is a fraction of the images (0.8 = 80%), got "
-                             f"{self.warmup_until_error!r}")
+            raise ValueError(
+                f"warmup_until_error is a fraction of the images (0.8 = 80%), got {self.warmup_until_error!r}"
+            )
 
     def replace(self, **changes) -> TrainConfig:
         return dataclasses.replace(self, **changes)

@@ -151,8 +151,9 @@ class PhaseEvent(_Event):
     kind: str = field(default="phase", init=False)
 
 
-Event = (StepEvent | GradNormsEvent | EpochEvent | ResponsesEvent | CheckpointEvent | DivergedEvent | EndEvent
-         | PhaseEvent)
+Event = (
+    StepEvent | GradNormsEvent | EpochEvent | ResponsesEvent | CheckpointEvent | DivergedEvent | EndEvent | PhaseEvent
+)
 
 
 @dataclass
@@ -174,9 +175,7 @@ class TrainResult:
 # ---------------------------------------------------------------------------------------- schedule
 
 
-def learning_rate(
-    step: int, total_steps: int, lr: float, schedule: str = "step", warmup_steps: int = 0
-) -> float:
+def learning_rate(step: int, total_steps: int, lr: float, schedule: str = "step", warmup_steps: int = 0) -> float:
     """Learning rate of 0-based `step` out of `total_steps`.
 
     "step" divides by 10 from the step at 50% of training and again at 75% (§4.2: 32k and 48k of 64k);
@@ -199,7 +198,7 @@ def learning_rate(
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
-    """"fp32" or "bf16": "auto" is bf16 autocast on CUDA only (CPUs without bf16 units get slower)."""
+    """ "fp32" or "bf16": "auto" is bf16 autocast on CUDA only (CPUs without bf16 units get slower)."""
     if precision == "auto":
         return "bf16" if device.type == "cuda" else "fp32"
     return precision
@@ -216,9 +215,7 @@ def autocast(device: torch.device, precision: str) -> torch.autocast:
 
 def make_optimizer(net: nn.Module, config: TrainConfig) -> torch.optim.SGD:
     """Plain SGD with momentum; weight decay on every parameter, as the paper (and Caffe) did."""
-    return torch.optim.SGD(
-        net.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay
-    )
+    return torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
 
 
 # ------------------------------------------------------------------------------------------ train
@@ -269,14 +266,27 @@ def train(
     model = torch.compile(net, dynamic=False) if config.compile else net
 
     train_loader = DeviceLoader(
-        data.train_images, data.train_labels, batch_size=config.batch_size, device=device, mean=data.mean,
-        std=data.std, augment=config.augment, pad_mode=config.pad_mode, shuffle=True, seed=config.seed,
+        data.train_images,
+        data.train_labels,
+        batch_size=config.batch_size,
+        device=device,
+        mean=data.mean,
+        std=data.std,
+        augment=config.augment,
+        pad_mode=config.pad_mode,
+        shuffle=True,
+        seed=config.seed,
         channels_last=channels_last,
-    )  # fmt: skip
+    )
     test_loader = DeviceLoader(
-        data.test_images, data.test_labels, batch_size=config.eval_batch_size, device=device, mean=data.mean,
-        std=data.std, channels_last=channels_last,
-    )  # fmt: skip
+        data.test_images,
+        data.test_labels,
+        batch_size=config.eval_batch_size,
+        device=device,
+        mean=data.mean,
+        std=data.std,
+        channels_last=channels_last,
+    )
     probe_images = _probe_images(test_loader, config.probe_batch_size)
     grad_probe = WeightGradNorms(net, _probe_images(test_loader, 2)) if config.grad_norm_every else None
 
@@ -296,8 +306,11 @@ def train(
             if should_stop is not None and should_stop():
                 status = "stopped"
                 break
-            lr = config.lr * 0.1 if warming else learning_rate(step, total_steps, config.lr, config.schedule,
-                                                                  warmup_steps)
+            lr = (
+                config.lr * 0.1
+                if warming
+                else learning_rate(step, total_steps, config.lr, config.schedule, warmup_steps)
+            )
             for group in optimizer.param_groups:
                 group["lr"] = lr
             with autocast(device, precision):
@@ -328,9 +341,16 @@ def train(
             emit(PhaseEvent("evaluating", step, float(epoch)))  # the test pass takes seconds with no step event
             test_loss, test_error = evaluate(model, test_loader, device, precision)
             event = EpochEvent(
-                epoch, step, meter.loss_sum / meter.images, meter.wrong / meter.images, test_loss, test_error,
-                lr, seconds, meter.images / seconds,
-            )  # fmt: skip
+                epoch,
+                step,
+                meter.loss_sum / meter.images,
+                meter.wrong / meter.images,
+                test_loss,
+                test_error,
+                lr,
+                seconds,
+                meter.images / seconds,
+            )
             history.append(event)
             emit(event)
             if probe_images is not None:  # net is in eval mode after `evaluate`: Fig. 7 is on test data
@@ -398,8 +418,14 @@ class Divergence:
         return loss > max(self.floor, self.factor * self.first)
 
 
-def _log_steps(meter: _Meter, step: int, steps_per_epoch: int, lr: float, emit: Callable,
-               diverged: Callable[[float], bool] = lambda loss: not math.isfinite(loss)) -> int | None:
+def _log_steps(
+    meter: _Meter,
+    step: int,
+    steps_per_epoch: int,
+    lr: float,
+    emit: Callable,
+    diverged: Callable[[float], bool] = lambda loss: not math.isfinite(loss),
+) -> int | None:
     """Flush the meter and emit a "step" event for the pending steps (the last of which is `step`).
     Returns the first step whose loss `diverged` instead, if there was one (no event then)."""
     if not meter.sizes:
@@ -416,8 +442,9 @@ def _log_steps(meter: _Meter, step: int, steps_per_epoch: int, lr: float, emit: 
     meter.wrong += sum(wrong)
     meter.images += images
     meter.last_error = sum(wrong) / images
-    emit(StepEvent(step, step / steps_per_epoch, loss_sum / images, sum(wrong) / images, lr,
-                   images / max(seconds, 1e-9)))  # fmt: skip
+    emit(
+        StepEvent(step, step / steps_per_epoch, loss_sum / images, sum(wrong) / images, lr, images / max(seconds, 1e-9))
+    )
     return None
 
 
@@ -459,9 +486,11 @@ def _to_cpu(obj: Any) -> Any:
 
 def _check_fit(spec: NetSpec, data: ImageDataset) -> None:
     if spec.num_classes != data.num_classes:
-        raise ValueError(f"the net has num_classes={spec.num_classes} but {data.name} has {data.num_classes} "
-                         f"classes; use NetSpec(num_classes={data.num_classes})")  # fmt: skip
+        raise ValueError(
+            f"the net has num_classes={spec.num_classes} but {data.name} has {data.num_classes} "
+            f"classes; use NetSpec(num_classes={data.num_classes})"
+        )
     if spec.in_channels != data.in_channels:
-        raise ValueError(f"the net has in_channels={spec.in_channels} but {data.name} images have "
-                         f"{data.in_channels} channels")  # fmt: skip
-
+        raise ValueError(
+            f"the net has in_channels={spec.in_channels} but {data.name} images have {data.in_channels} channels"
+        )

@@ -4,8 +4,8 @@
 the command line's `train`/`resume`, so a run made anywhere looks the same everywhere.
 
 A worker process starts in one of two ways (jobs.JobRunner):
-    python -m resnet_core.runs.worker ROOT RUN_ID      started for that run
-    python -m resnet_core.runs.worker ROOT --standby   started before its run (`standby`): it imports torch and
+    python -m resnet_core.execution.worker ROOT RUN_ID      started for that run
+    python -m resnet_core.execution.worker ROOT --standby   started before its run (`standby`): it imports torch and
                                                        warms up, then reads the run's id from stdin
 A standby worker is what makes a press of Train show its first point within seconds on a CPU: a fresh
 interpreter spends ~1.4 s importing torch and, at the optimizer's first use, ~1 s importing torch._dynamo
@@ -27,9 +27,9 @@ from pathlib import Path
 from ..data.datasets import load_dataset, prepare_dataset
 from ..data.loader import batches_per_epoch
 from ..model.net import build_net
+from ..store.run_store import RunStore, runs_dir
 from ..training.device import describe_device, pick_device
 from ..training.train import train
-from .store import RunStore, runs_dir
 
 FLUSH_SECONDS = 0.5  # write buffered step metrics at most this often (short write transactions)
 # A worker process runs this much below the server in CPU priority (os.nice): with training using every
@@ -61,8 +61,11 @@ class ThreadShare:
 
     def _shares_this_cpu(self, run) -> bool:
         """Trains here on the CPU (or is about to: claimed, its worker not yet placed)."""
-        return (run.executor in (None, "local") and run.node in (None, self.host)
-                and (run.device is None or run.device.startswith("CPU")))
+        return (
+            run.executor in (None, "local")
+            and run.node in (None, self.host)
+            and (run.device is None or run.device.startswith("CPU"))
+        )
 
     def share(self) -> int:
         ids = [r.id for r in self.store.list(["running"]) if r.id == self.run_id or self._shares_this_cpu(r)]
@@ -99,8 +102,16 @@ class StoreRecorder:
     def __call__(self, event) -> None:
         kind = event.kind
         if kind == "step":
-            self.pending.append({"step": event.step, "epoch": event.epoch, "loss": event.loss, "error": event.error,
-                                 "lr": event.lr, "images_per_second": event.images_per_second})
+            self.pending.append(
+                {
+                    "step": event.step,
+                    "epoch": event.epoch,
+                    "loss": event.loss,
+                    "error": event.error,
+                    "lr": event.lr,
+                    "images_per_second": event.images_per_second,
+                }
+            )
             self.progress.update(step=event.step, epoch=event.epoch, images_per_second=event.images_per_second)
             # This worker's first step is written at once: the "training" phase event flushed just before
             # it, so waiting FLUSH_SECONDS held a new run's first point back by ~0.4 s (BENCHMARKS.md).
@@ -115,8 +126,7 @@ class StoreRecorder:
         elif kind == "responses":
             self.store.add_probe(self.run_id, "responses", event.epoch, event.responses)
         elif kind == "checkpoint":
-            self.store.save_checkpoint(self.run_id, event.epoch, event.step, event.model_state,
-                                       event.optimizer_state)
+            self.store.save_checkpoint(self.run_id, event.epoch, event.step, event.model_state, event.optimizer_state)
         elif kind == "diverged":
             self.diverged = {"step": event.step, "loss": event.loss}
         elif kind == "phase":  # starting, training, evaluating: written at once, as pages show it
@@ -166,8 +176,16 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
         store.truncate_after(run_id, step=start_step, epoch=start_epoch)  # forget a partial epoch
         total_steps = batches_per_epoch(len(data.train_labels), config.batch_size) * config.epochs
         recorder = StoreRecorder(store, run_id, total_steps, extra_listener)
-        result = train(run.spec, data, config, recorder, net=net, start_epoch=start_epoch,
-                       optimizer_state=optimizer_state, should_stop=_stop_checker(store, run_id, share))
+        result = train(
+            run.spec,
+            data,
+            config,
+            recorder,
+            net=net,
+            start_epoch=start_epoch,
+            optimizer_state=optimizer_state,
+            should_stop=_stop_checker(store, run_id, share),
+        )
     except KeyboardInterrupt as err:  # Ctrl-C, or a termination signal (see `interrupt_on_signals`)
         store.set_status(run_id, "interrupted", error=f"interrupted ({err or 'Ctrl-C'}) — resume to continue")
         raise
@@ -179,7 +197,8 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
     if result.status == "diverged":
         d = recorder.diverged or {"step": result.diverged_step, "loss": float("nan")}
         error = f"the training loss became {d['loss']:.3g} at step {d['step']}: try a smaller learning rate" + (
-            f" ({note})" if note else "")
+            f" ({note})" if note else ""
+        )
     store.set_status(run_id, result.status, error=error)
     return result.status
 
@@ -188,6 +207,7 @@ def interrupt_on_signals(signals=(signal.SIGTERM, signal.SIGHUP)) -> None:
     """Handle these signals like Ctrl-C: `execute_run` then ends the run `interrupted` (resumable) with the
     signal's name, instead of dying `running` with no one left to say so. Signals set to be ignored
     (nohup) stay ignored; call from the main thread."""
+
     def interrupt(signum, frame):
         raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
 
@@ -214,7 +234,7 @@ def standby(root: str, prepare: str | None = None) -> None:
         # now, while the person reads the app. A run handed over meanwhile waits in stdin until it is done.
         try:
             prepare_dataset(prepare)
-        except Exception as err:  # noqa: BLE001 - the run that needs the data reports it properly
+        except Exception as err:  # the run that needs the data reports it properly
             print(f"could not prepare {prepare}: {err}", file=sys.stderr)
     run_id = sys.stdin.readline().strip()
     if not run_id:
@@ -275,7 +295,7 @@ def _stop_checker(store: RunStore, run_id: str, share: ThreadShare | None = None
 
 
 if __name__ == "__main__":  # see jobs.worker_command and jobs.standby_command
-    if sys.argv[2] == "--standby":  # python -m resnet_core.runs.worker RUNS_ROOT --standby [--prepare NAME]
+    if sys.argv[2] == "--standby":  # python -m resnet_core.execution.worker RUNS_ROOT --standby [--prepare NAME]
         standby(sys.argv[1], sys.argv[4] if sys.argv[3:4] == ["--prepare"] else None)
-    else:  # python -m resnet_core.runs.worker RUNS_ROOT RUN_ID
+    else:  # python -m resnet_core.execution.worker RUNS_ROOT RUN_ID
         run_worker(sys.argv[1], sys.argv[2])

@@ -88,8 +88,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 STEP_FIELDS = ("step", "epoch", "loss", "error", "lr", "images_per_second")
 # Columns added after the first release: (name, type); old stores get them on first open.
 ADDED_COLUMNS = (("runs", "pid_started", "INTEGER"), ("runs", "executor", "TEXT"), ("runs", "node", "TEXT"))
-EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "seconds",
-                "images_per_second")
+EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "seconds", "images_per_second")
 
 
 class StoreCorrupt(RuntimeError):
@@ -151,10 +150,20 @@ class Run:
             raise ValueError(f"run {self.id} is {self.status}; only {' or '.join(RESUMABLE)} runs can resume")
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "name": self.name, "status": self.status, "spec": self.spec.to_dict(),
-                "config": self.config.to_dict(), "dataset": self.dataset, "device": self.device,
-                "created_at": self.created_at, "updated_at": self.updated_at, "error": self.error,
-                "executor": self.executor, "node": self.node}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "spec": self.spec.to_dict(),
+            "config": self.config.to_dict(),
+            "dataset": self.dataset,
+            "device": self.device,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "error": self.error,
+            "executor": self.executor,
+            "node": self.node,
+        }
 
 
 class RunStore:
@@ -209,8 +218,15 @@ class RunStore:
         self._local.conn = None
 
     # --- runs -------------------------------------------------------------------------------------
-    def create(self, spec: NetSpec, config: RunConfig | TrainConfig | dict, dataset: str = "shapes",
-               name: str | None = None, device: str | None = None, status: str = "queued") -> str:
+    def create(
+        self,
+        spec: NetSpec,
+        config: RunConfig | TrainConfig | dict,
+        dataset: str = "shapes",
+        name: str | None = None,
+        device: str | None = None,
+        status: str = "queued",
+    ) -> str:
         """A new run (queued unless told otherwise); returns its id. `config` may be a RunConfig, a bare
         TrainConfig or the stored dict form (ValueError for unknown keys or invalid values)."""
         _check_status(status)
@@ -222,8 +238,19 @@ class RunStore:
             db.execute(
                 "INSERT INTO runs (id, name, spec, config, dataset, device, status, created_at, updated_at,"
                 " pid, pid_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, name or f"{spec.name} · {dataset}", json.dumps(spec.to_dict()),
-                 json.dumps(config.to_dict()), dataset, device, status, now, now, pid, process_start(pid)),
+                (
+                    run_id,
+                    name or f"{spec.name} · {dataset}",
+                    json.dumps(spec.to_dict()),
+                    json.dumps(config.to_dict()),
+                    dataset,
+                    device,
+                    status,
+                    now,
+                    now,
+                    pid,
+                    process_start(pid),
+                ),
             )
         return run_id
 
@@ -239,9 +266,11 @@ class RunStore:
         prefix = prefix.strip()
         if not prefix:
             raise KeyError("give a run id (or the start of one); see `python -m resnet_core runs`")
-        rows = self._connect().execute(
-            "SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY seq", (len(prefix), prefix)
-        ).fetchall()
+        rows = (
+            self._connect()
+            .execute("SELECT * FROM runs WHERE substr(id, 1, ?) = ? ORDER BY seq", (len(prefix), prefix))
+            .fetchall()
+        )
         exact = [r for r in rows if r["id"] == prefix]
         if exact or len(rows) == 1:
             return _run_from_row(self._settle([(exact or rows)[0]])[0])
@@ -264,22 +293,39 @@ class RunStore:
 
         A process killed outright (SIGKILL, a killed server's orphaned worker killed later) cannot write
         its own status; whoever reads the run next does, so it can resume, stop or be deleted at once."""
-        lost = [r for r in rows if r["status"] == "running" and r["pid"] is not None
-                and not process_alive(r["pid"], r["pid_started"]) and not _our_zombie(r["pid"])]
+        lost = [
+            r
+            for r in rows
+            if r["status"] == "running"
+            and r["pid"] is not None
+            and not process_alive(r["pid"], r["pid_started"])
+            and not _our_zombie(r["pid"])
+        ]
         if not lost:
             return rows
         with self._write() as db:
             for r in lost:  # only if nothing changed meanwhile (a resumed run has a new pid)
-                db.execute("UPDATE runs SET status = 'interrupted', error = ?, pid = NULL, stop_requested = 0,"
-                           " updated_at = ? WHERE id = ? AND status = 'running' AND pid = ?",
-                           (f"{GONE} (pid {r['pid']}) — resume to continue from the last checkpoint", time.time(),
-                            r["id"], r["pid"]))
-        fresh = {r["id"]: r for r in self._connect().execute(
-            f"SELECT * FROM runs WHERE id IN ({','.join('?' * len(lost))})", [r["id"] for r in lost])}
+                db.execute(
+                    "UPDATE runs SET status = 'interrupted', error = ?, pid = NULL, stop_requested = 0,"
+                    " updated_at = ? WHERE id = ? AND status = 'running' AND pid = ?",
+                    (
+                        f"{GONE} (pid {r['pid']}) — resume to continue from the last checkpoint",
+                        time.time(),
+                        r["id"],
+                        r["pid"],
+                    ),
+                )
+        fresh = {
+            r["id"]: r
+            for r in self._connect().execute(
+                f"SELECT * FROM runs WHERE id IN ({','.join('?' * len(lost))})", [r["id"] for r in lost]
+            )
+        }
         return [fresh.get(r["id"], r) for r in rows]
 
-    def set_status(self, run_id: str, status: str, error: str | None = None, pid: int | None = None,
-                   device: str | None = None) -> None:
+    def set_status(
+        self, run_id: str, status: str, error: str | None = None, pid: int | None = None, device: str | None = None
+    ) -> None:
         _check_status(status)
         with self._write() as db:
             cur = db.execute(
@@ -303,21 +349,26 @@ class RunStore:
                 return False
             old = json.loads(row["progress"]) if row["progress"] else {}
             progress = {k: old[k] for k in ("step", "epoch", "total_steps") if k in old} | {"phase": "starting"}
-            cur = db.execute("UPDATE runs SET status = 'running', pid = ?, pid_started = ?, error = NULL,"
-                             " progress = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
-                             (pid, process_start(pid), json.dumps(progress), time.time(), run_id))
+            cur = db.execute(
+                "UPDATE runs SET status = 'running', pid = ?, pid_started = ?, error = NULL,"
+                " progress = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
+                (pid, process_start(pid), json.dumps(progress), time.time(), run_id),
+            )
             return cur.rowcount == 1
 
     def set_progress(self, run_id: str, **progress) -> None:
         with self._write() as db:
-            db.execute("UPDATE runs SET progress = ?, updated_at = ? WHERE id = ?",
-                       (json.dumps(progress), time.time(), run_id))
+            db.execute(
+                "UPDATE runs SET progress = ?, updated_at = ? WHERE id = ?", (json.dumps(progress), time.time(), run_id)
+            )
 
     def set_placement(self, run_id: str, executor: str, node: str | None) -> None:
         """Record where a run trains: its executor ("local", "ray") and host."""
         with self._write() as db:
-            db.execute("UPDATE runs SET executor = ?, node = ?, updated_at = ? WHERE id = ?",
-                       (executor, node, time.time(), run_id))
+            db.execute(
+                "UPDATE runs SET executor = ?, node = ?, updated_at = ? WHERE id = ?",
+                (executor, node, time.time(), run_id),
+            )
 
     def request_stop(self, run_id: str) -> None:
         """Ask the worker to stop at its next step (it checkpoints and ends `stopped`); a queued run
@@ -335,8 +386,12 @@ class RunStore:
         if not name:
             raise ValueError("a run's name cannot be empty")
         with self._write() as db:
-            if db.execute("UPDATE runs SET name = ?, updated_at = ? WHERE id = ?",
-                          (name, time.time(), run_id)).rowcount == 0:
+            if (
+                db.execute(
+                    "UPDATE runs SET name = ?, updated_at = ? WHERE id = ?", (name, time.time(), run_id)
+                ).rowcount
+                == 0
+            ):
                 raise KeyError(f"no run {run_id!r}")
 
     def delete(self, run_id: str) -> None:
@@ -368,27 +423,38 @@ class RunStore:
 
     def add_epoch(self, run_id: str, row: dict) -> None:
         with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       (run_id, *(row.get(f) for f in EPOCH_FIELDS)))
+            db.execute(
+                "INSERT OR REPLACE INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, *(row.get(f) for f in EPOCH_FIELDS)),
+            )
 
     def steps(self, run_id: str, since_step: int = -1) -> dict[str, np.ndarray]:
         """Per-step metrics with step > since_step, as columns (a live view asks only for what is new)."""
-        rows = self._connect().execute(
-            f"SELECT {', '.join(STEP_FIELDS)} FROM steps WHERE run_id = ? AND step > ? ORDER BY step",
-            (run_id, since_step),
-        ).fetchall()
+        rows = (
+            self._connect()
+            .execute(
+                f"SELECT {', '.join(STEP_FIELDS)} FROM steps WHERE run_id = ? AND step > ? ORDER BY step",
+                (run_id, since_step),
+            )
+            .fetchall()
+        )
         return _columns(rows, STEP_FIELDS)
 
     def count_steps(self, run_id: str, up_to_step: int) -> int:
         """How many step rows a run has at or before `up_to_step` (a live reader's check that the rows it
         holds were not rewritten since)."""
-        return self._connect().execute("SELECT COUNT(*) FROM steps WHERE run_id = ? AND step <= ?",
-                                       (run_id, up_to_step)).fetchone()[0]
+        return (
+            self._connect()
+            .execute("SELECT COUNT(*) FROM steps WHERE run_id = ? AND step <= ?", (run_id, up_to_step))
+            .fetchone()[0]
+        )
 
     def epochs(self, run_id: str) -> list[dict]:
-        rows = self._connect().execute(
-            f"SELECT {', '.join(EPOCH_FIELDS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,)
-        ).fetchall()
+        rows = (
+            self._connect()
+            .execute(f"SELECT {', '.join(EPOCH_FIELDS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
+            .fetchall()
+        )
         return [dict(r) for r in rows]
 
     def add_probe(self, run_id: str, kind: str, position: int, values: dict[str, float]) -> None:
@@ -406,11 +472,15 @@ class RunStore:
         if row is None:
             return [], np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
         names = json.loads(row[0])
-        rows = db.execute("SELECT position, vals FROM probes WHERE run_id = ? AND kind = ? ORDER BY position",
-                          (run_id, kind)).fetchall()
+        rows = db.execute(
+            "SELECT position, vals FROM probes WHERE run_id = ? AND kind = ? ORDER BY position", (run_id, kind)
+        ).fetchall()
         positions = np.array([r[0] for r in rows], dtype=np.int64)
-        values = np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]) if rows else \
-            np.zeros((0, len(names)), dtype=np.float32)
+        values = (
+            np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+            if rows
+            else np.zeros((0, len(names)), dtype=np.float32)
+        )
         return names, positions, values
 
     def runs_with_probe(self, kind: str) -> set[str]:
@@ -423,37 +493,50 @@ class RunStore:
         with self._write() as db:
             db.execute("DELETE FROM steps WHERE run_id = ? AND step > ?", (run_id, step))
             db.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", (run_id, epoch))
-            db.execute("DELETE FROM probes WHERE run_id = ? AND kind = 'grad_norms' AND position > ?",
-                       (run_id, step))
-            db.execute("DELETE FROM probes WHERE run_id = ? AND kind = 'responses' AND position > ?",
-                       (run_id, epoch))
+            db.execute("DELETE FROM probes WHERE run_id = ? AND kind = 'grad_norms' AND position > ?", (run_id, step))
+            db.execute("DELETE FROM probes WHERE run_id = ? AND kind = 'responses' AND position > ?", (run_id, epoch))
 
     # --- checkpoints ------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
         return self.root / run_id
 
-    def save_checkpoint(self, run_id: str, epoch: int, step: int, model_state: dict[str, torch.Tensor],
-                        optimizer_state: dict | None = None, keep_last: int = 2) -> Path:
+    def save_checkpoint(
+        self,
+        run_id: str,
+        epoch: int,
+        step: int,
+        model_state: dict[str, torch.Tensor],
+        optimizer_state: dict | None = None,
+        keep_last: int = 2,
+    ) -> Path:
         """Write epoch `epoch`'s checkpoint atomically and keep only the newest `keep_last` files."""
         path = self.run_dir(run_id) / f"epoch-{epoch:04d}.safetensors"
-        _checkpoints().save_checkpoint(path, model_state, optimizer_state,
-                                       {"run_id": run_id, "epoch": epoch, "step": step})
+        _checkpoints().save_checkpoint(
+            path, model_state, optimizer_state, {"run_id": run_id, "epoch": epoch, "step": step}
+        )
         with self._write() as db:
-            db.execute("INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
-                       (run_id, epoch, step, str(path.relative_to(self.root)), time.time()))
-            old = db.execute("SELECT epoch, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC"
-                             " LIMIT -1 OFFSET ?", (run_id, keep_last)).fetchall()
-            db.executemany("DELETE FROM checkpoints WHERE run_id = ? AND epoch = ?",
-                           [(run_id, r[0]) for r in old])
+            db.execute(
+                "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
+                (run_id, epoch, step, str(path.relative_to(self.root)), time.time()),
+            )
+            old = db.execute(
+                "SELECT epoch, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT -1 OFFSET ?",
+                (run_id, keep_last),
+            ).fetchall()
+            db.executemany("DELETE FROM checkpoints WHERE run_id = ? AND epoch = ?", [(run_id, r[0]) for r in old])
         for r in old:
             (self.root / r[1]).unlink(missing_ok=True)
         return path
 
     def latest_checkpoint(self, run_id: str) -> tuple[int, int, Path] | None:
         """(epoch, step, path) of the newest checkpoint, or None."""
-        row = self._connect().execute(
-            "SELECT epoch, step, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT 1", (run_id,)
-        ).fetchone()
+        row = (
+            self._connect()
+            .execute(
+                "SELECT epoch, step, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC LIMIT 1", (run_id,)
+            )
+            .fetchone()
+        )
         return None if row is None else (row[0], row[1], self.root / row[2])
 
     def load_checkpoint(self, run_id: str, epoch: int | None = None):
@@ -465,8 +548,11 @@ class RunStore:
                 log.warning("run %s: %s; using epoch %s's", run_id, note, meta.get("epoch"))
             return model, optimizer, meta
         else:
-            row = self._connect().execute("SELECT path FROM checkpoints WHERE run_id = ? AND epoch = ?",
-                                          (run_id, epoch)).fetchone()
+            row = (
+                self._connect()
+                .execute("SELECT path FROM checkpoints WHERE run_id = ? AND epoch = ?", (run_id, epoch))
+                .fetchone()
+            )
             if row is None:
                 raise FileNotFoundError(f"run {run_id} has no checkpoint for epoch {epoch}")
             path = self.root / row[0]
@@ -477,8 +563,11 @@ class RunStore:
         `skipped` says which newer ones did not and why. With `set_aside`, a damaged file is renamed
         `<name>.corrupt` (kept for a look, never loaded or overwritten by the resumed run) and forgotten.
         FileNotFoundError if the run has no checkpoint; CheckpointCorrupt if none of them loads."""
-        rows = self._connect().execute("SELECT epoch, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC",
-                                       (run_id,)).fetchall()
+        rows = (
+            self._connect()
+            .execute("SELECT epoch, path FROM checkpoints WHERE run_id = ? ORDER BY epoch DESC", (run_id,))
+            .fetchall()
+        )
         if not rows:
             raise FileNotFoundError(f"run {run_id} has no checkpoint yet")
         skipped = []
@@ -615,12 +704,21 @@ def _check_status(status: str) -> None:
 
 def _run_from_row(row: sqlite3.Row) -> Run:
     return Run(
-        id=row["id"], name=row["name"], spec=NetSpec.from_dict(json.loads(row["spec"])),
-        config=RunConfig.from_dict(json.loads(row["config"])), dataset=row["dataset"], device=row["device"],
+        id=row["id"],
+        name=row["name"],
+        spec=NetSpec.from_dict(json.loads(row["spec"])),
+        config=RunConfig.from_dict(json.loads(row["config"])),
+        dataset=row["dataset"],
+        device=row["device"],
         status=row["status"],
-        created_at=row["created_at"], updated_at=row["updated_at"], error=row["error"], pid=row["pid"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        error=row["error"],
+        pid=row["pid"],
         progress=json.loads(row["progress"]) if row["progress"] else {},
-        stop_requested=bool(row["stop_requested"]), executor=row["executor"], node=row["node"],
+        stop_requested=bool(row["stop_requested"]),
+        executor=row["executor"],
+        node=row["node"],
     )
 
 

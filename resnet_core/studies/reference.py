@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .store import Run, RunStore
+from ..store.run_store import Run, RunStore
 
 PREFIX = "ref-"  # every reference run id starts with it; ids made by RunStore.create start with a date
 EXPERIMENT = "reference"  # the experiment tag of the bundle's runs (Degradation lists it as one experiment)
@@ -153,7 +153,7 @@ class RunView:
 
 
 def reference_id(run: Run, taken: set[str]) -> str:
-    """"ref-resnet-20", "ref-plain-56" (a suffix if the preset has two runs of one net)."""
+    """ "ref-resnet-20", "ref-plain-56" (a suffix if the preset has two runs of one net)."""
     base = PREFIX + run.spec.name.lower().replace(" ", "-").replace("(", "").replace(")", "")
     new, n = base, 2
     while new in taken:
@@ -161,18 +161,24 @@ def reference_id(run: Run, taken: set[str]) -> str:
     return new
 
 
-def export_bundle(source: RunStore, runs: Sequence[Run], out: str | os.PathLike,
-                  provenance: dict | Callable[[], dict], landscape: dict | None = None,
-                  log: Callable[[str], None] = print, lesion: dict | None = None) -> Path:
+def export_bundle(
+    source: RunStore,
+    runs: Sequence[Run],
+    out: str | os.PathLike,
+    provenance: dict | Callable[[], dict],
+    landscape: dict | None = None,
+    log: Callable[[str], None] = print,
+    lesion: dict | None = None,
+) -> Path:
     """Write `runs` of `source` (completed) as a bundle in `out` (replaced if it exists): a run store with
-    the runs under `ref-` ids, their steps, epochs, probes and final checkpoint, and `provenance.json`
-(`provenance`, or what it returns when called once the rest is written: so it can hold the wall time).
+        the runs under `ref-` ids, their steps, epochs, probes and final checkpoint, and `provenance.json`
+    (`provenance`, or what it returns when called once the rest is written: so it can hold the wall time).
 
-    Each final checkpoint is stored in fp16 if the fp16 weights give the recorded final test error within
-    TEST_ERROR_TOLERANCE on the run's own test set, else in fp32 (the numbers shown must be what the
-    weights do). With `landscape` (the analysis parameters), each run's loss landscape is computed on the
-    shipped weights and kept in the bundle's analyses table; with `lesion` (analyses.LESION_PARAMS), its
-    lesion study too (`add_lesion`)."""
+        Each final checkpoint is stored in fp16 if the fp16 weights give the recorded final test error within
+        TEST_ERROR_TOLERANCE on the run's own test set, else in fp32 (the numbers shown must be what the
+        weights do). With `landscape` (the analysis parameters), each run's loss landscape is computed on the
+        shipped weights and kept in the bundle's analyses table; with `lesion` (analyses.LESION_PARAMS), its
+        lesion study too (`add_lesion`)."""
     out = Path(out)
     unfinished = [r.id for r in runs if r.status != "completed"]
     if unfinished:
@@ -190,9 +196,18 @@ def export_bundle(source: RunStore, runs: Sequence[Run], out: str | os.PathLike,
             db.execute(
                 "INSERT INTO runs (id, name, spec, config, dataset, device, status, created_at, updated_at,"
                 " executor, node) VALUES (?, ?, ?, ?, ?, ?, 'completed', ?, ?, ?, NULL)",
-                (new_id, f"{run.spec.name} · reference", json.dumps(run.spec.to_dict()),
-                 json.dumps(config.to_dict()), run.dataset, run.device, run.created_at, run.updated_at,
-                 run.executor))
+                (
+                    new_id,
+                    f"{run.spec.name} · reference",
+                    json.dumps(run.spec.to_dict()),
+                    json.dumps(config.to_dict()),
+                    run.dataset,
+                    run.device,
+                    run.created_at,
+                    run.updated_at,
+                    run.executor,
+                ),
+            )
         steps = source.steps(run.id)
         bundle.add_steps(new_id, [dict(zip(steps, values)) for values in zip(*steps.values())])
         epochs = source.epochs(run.id)
@@ -212,30 +227,45 @@ def export_bundle(source: RunStore, runs: Sequence[Run], out: str | os.PathLike,
             bundle.save_checkpoint(new_id, meta["epoch"], meta["step"], state, None, keep_last=1)
             measured, weights = checkpoint_test_error(bundle, bundle.get(new_id)), "fp32"
         if abs(measured - recorded) > TEST_ERROR_TOLERANCE:
-            raise RuntimeError(f"{run.spec.name}: its final checkpoint gives {100 * measured:.2f}% test error, "
-                               f"but {100 * recorded:.2f}% was recorded")
-        log(f"{new_id}: final test error {100 * recorded:.2f}% recorded, {100 * measured:.2f}% from the shipped "
-            f"{weights} weights")
-        entries.append({"id": new_id, "net": run.spec.name, "source_run": run.id, "weights": weights,
-                        "epochs": len(epochs), "train_error": epochs[-1]["train_error"], "test_error": recorded,
-                        "test_error_of_shipped_weights": measured,
-                        "train_seconds": sum(e["seconds"] or 0.0 for e in epochs)})
+            raise RuntimeError(
+                f"{run.spec.name}: its final checkpoint gives {100 * measured:.2f}% test error, "
+                f"but {100 * recorded:.2f}% was recorded"
+            )
+        log(
+            f"{new_id}: final test error {100 * recorded:.2f}% recorded, {100 * measured:.2f}% from the shipped "
+            f"{weights} weights"
+        )
+        entries.append(
+            {
+                "id": new_id,
+                "net": run.spec.name,
+                "source_run": run.id,
+                "weights": weights,
+                "epochs": len(epochs),
+                "train_error": epochs[-1]["train_error"],
+                "test_error": recorded,
+                "test_error_of_shipped_weights": measured,
+                "train_seconds": sum(e["seconds"] or 0.0 for e in epochs),
+            }
+        )
     if landscape:
         _bundle_analyses(bundle, entries, "landscape", landscape, log)
     if lesion:
         _bundle_analyses(bundle, entries, "lesion", lesion, log)
     _compact(bundle)
     info = provenance() if callable(provenance) else provenance
-    (staging / PROVENANCE).write_text(json.dumps({**info, "runs": entries, "landscape": landscape or None,
-                                                  "lesion": lesion or None}, indent=2) + "\n")
+    (staging / PROVENANCE).write_text(
+        json.dumps({**info, "runs": entries, "landscape": landscape or None, "lesion": lesion or None}, indent=2) + "\n"
+    )
     if out.exists():
         shutil.rmtree(out)
     os.replace(staging, out)
     return out
 
 
-def _bundle_analyses(bundle: RunStore, entries: list[dict], kind: str, params: dict,
-                     log: Callable[[str], None]) -> None:
+def _bundle_analyses(
+    bundle: RunStore, entries: list[dict], kind: str, params: dict, log: Callable[[str], None]
+) -> None:
     """Each run's analysis `kind` ("landscape", "lesion") with `params`, computed on its shipped weights and
     kept in the bundle's analyses table, unless it is there already; the seconds it took go into the run's
     provenance entry (`<kind>_seconds`)."""
@@ -289,20 +319,27 @@ def checkpoint_test_error(store: RunStore | RunView, run: Run, batch_size: int =
     import torch
 
     from ..data.pixels import to_input
-    from .loading import classifier_from_run, run_dataset
+    from ..store.loading import classifier_from_run, run_dataset
 
     data = run_dataset(run)
     net = classifier_from_run(store, run, data).net
     wrong = 0
     with torch.no_grad():
         for start in range(0, len(data.test_labels), batch_size):
-            images = to_input(data.test_images[start:start + batch_size], data.mean, data.std)
-            wrong += int((net(images).argmax(dim=1) != data.test_labels[start:start + batch_size]).sum())
+            images = to_input(data.test_images[start : start + batch_size], data.mean, data.std)
+            wrong += int((net(images).argmax(dim=1) != data.test_labels[start : start + batch_size]).sum())
     return wrong / len(data.test_labels)
 
 
-def provenance(command: Sequence[str], preset_name: str, recipe: str, started: float, wall_seconds: float,
-               load_before: tuple[float, ...], load_after: tuple[float, ...]) -> dict:
+def provenance(
+    command: Sequence[str],
+    preset_name: str,
+    recipe: str,
+    started: float,
+    wall_seconds: float,
+    load_before: tuple[float, ...],
+    load_after: tuple[float, ...],
+) -> dict:
     """Where and how a bundle was made: command, commit, machine, date, versions, wall time, load."""
     import numpy
     import torch
@@ -325,12 +362,13 @@ def provenance(command: Sequence[str], preset_name: str, recipe: str, started: f
 
 
 def machine() -> str:
-    """"Intel(R) Xeon(R) Processor, 2 cores, virtual machine, Linux" (what /proc/cpuinfo says)."""
+    """ "Intel(R) Xeon(R) Processor, 2 cores, virtual machine, Linux" (what /proc/cpuinfo says)."""
     model, virtual = platform.processor() or platform.machine(), False
     try:
         info = Path("/proc/cpuinfo").read_text()
-        model = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                      if line.startswith("model name")), model)
+        model = next(
+            (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), model
+        )
         virtual = " hypervisor" in info
     except OSError:
         pass
@@ -340,8 +378,9 @@ def machine() -> str:
 
 def _git(*args: str) -> str:
     try:
-        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10,
-                              check=True).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
 
@@ -354,7 +393,9 @@ def describe(prov: dict) -> str:
         return "trained by `python -m resnet_core reference`"
     commit = (prov.get("git_commit") or "")[:7]
     minutes = prov.get("train_wall_seconds", prov.get("wall_seconds", 0)) / 60
-    return (f"trained on {prov.get('date', '?')} by `{prov.get('command', 'python -m resnet_core reference')}` "
-            f"— {prov.get('preset', 'CPU preset')}, {minutes:.1f} min on {prov.get('machine', '?')} —"
-            + (f" at commit {commit}" + (" (with local changes)" if prov.get("git_dirty") else "") if commit else "")
-            + (f", torch {prov['torch']}" if prov.get("torch") else ""))
+    return (
+        f"trained on {prov.get('date', '?')} by `{prov.get('command', 'python -m resnet_core reference')}` "
+        f"— {prov.get('preset', 'CPU preset')}, {minutes:.1f} min on {prov.get('machine', '?')} —"
+        + (f" at commit {commit}" + (" (with local changes)" if prov.get("git_dirty") else "") if commit else "")
+        + (f", torch {prov['torch']}" if prov.get("torch") else "")
+    )

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..model.spec import NetSpec
-from .store import RunStore
+from ..store.run_store import RunStore
 
 
 @dataclass(frozen=True)
@@ -25,13 +25,14 @@ class Estimate:
 
 
 def device_kind(label: str | None) -> str:
-    """"CPU (2 cores, 2 threads)" -> "CPU"; "NVIDIA H200 (CUDA)" -> "NVIDIA H200": the device without the
+    """ "CPU (2 cores, 2 threads)" -> "CPU"; "NVIDIA H200 (CUDA)" -> "NVIDIA H200": the device without the
     thread count, which changes while runs share a CPU."""
     return (label or "").split(" (")[0]
 
 
-def measured_rates(store: RunStore, device_label: str, macs_of: Callable[[NetSpec], int],
-                   limit: int = 20) -> list[tuple[int, float]]:
+def measured_rates(
+    store: RunStore, device_label: str, macs_of: Callable[[NetSpec], int], limit: int = 20
+) -> list[tuple[int, float]]:
     """(multiply-adds per image, multiply-adds per second) of up to `limit` most recent runs with a finished
     epoch on this device kind (`macs_of(spec)`: multiply-adds per image, e.g. from `summarize`)."""
     rates = []
@@ -47,8 +48,9 @@ def measured_rates(store: RunStore, device_label: str, macs_of: Callable[[NetSpe
     return rates
 
 
-def estimate(macs_per_image: int, images: int, epochs: int, rates: list[tuple[int, float]],
-             nearest: int = 3) -> Estimate | None:
+def estimate(
+    macs_per_image: int, images: int, epochs: int, rates: list[tuple[int, float]], nearest: int = 3
+) -> Estimate | None:
     """Seconds of training for `epochs` passes over `images`, at the median rate of the `nearest` measured
     runs in multiply-adds per image (`rates` from `measured_rates`); None without any."""
     if not rates:
@@ -58,7 +60,7 @@ def estimate(macs_per_image: int, images: int, epochs: int, rates: list[tuple[in
 
 
 def describe_duration(seconds: float) -> str:
-    """"about 40 s", "about 12 min", "about 3.5 h", "about 2.1 days"."""
+    """ "about 40 s", "about 12 min", "about 3.5 h", "about 2.1 days"."""
     if seconds < 90:
         return f"about {max(1, round(seconds))} s"
     if seconds < 90 * 60:

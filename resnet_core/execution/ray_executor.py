@@ -34,6 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..store.run_store import Run, RunStore
 from ..training.train import (
     CheckpointEvent,
     DivergedEvent,
@@ -44,7 +45,6 @@ from ..training.train import (
     ResponsesEvent,
     StepEvent,
 )
-from .store import Run, RunStore
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,19 @@ STOP_CHECK_SECONDS = 0.5  # how often a task asks the control actor whether to s
 CONTROL_ACTOR = "resnet-lab-run-control"  # one per driver process (named in the job's own namespace)
 PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)  # resnet_core, shipped to the nodes
 
-EVENT_TYPES = {cls.kind: cls for cls in (StepEvent, GradNormsEvent, EpochEvent, ResponsesEvent, CheckpointEvent,
-                                         DivergedEvent, EndEvent, PhaseEvent)}  # fmt: skip
+EVENT_TYPES = {
+    cls.kind: cls
+    for cls in (
+        StepEvent,
+        GradNormsEvent,
+        EpochEvent,
+        ResponsesEvent,
+        CheckpointEvent,
+        DivergedEvent,
+        EndEvent,
+        PhaseEvent,
+    )
+}
 _DONE = object()
 
 
@@ -116,10 +127,10 @@ def train_task(payload: dict, control) -> Iterator[list[dict]]:
     from ..data.loader import batches_per_epoch
     from ..model.net import build_net
     from ..model.spec import NetSpec
+    from ..store.config import RunConfig
     from ..training.checkpoints import read_checkpoint_bytes
     from ..training.device import describe_device, pick_device
     from ..training.train import train
-    from .config import RunConfig
 
     cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
     if cpus:
@@ -136,9 +147,17 @@ def train_task(payload: dict, control) -> Iterator[list[dict]]:
         start_epoch = meta["epoch"]
     total_steps = batches_per_epoch(len(data.train_labels), config.train.batch_size) * config.train.epochs
     host = socket.gethostname()
-    yield [{"kind": "started", "host": host, "ip": ray.util.get_node_ip_address(), "pid": os.getpid(),
-            "node_id": ray.get_runtime_context().get_node_id(), "device": describe_device(device),
-            "total_steps": total_steps}]  # fmt: skip
+    yield [
+        {
+            "kind": "started",
+            "host": host,
+            "ip": ray.util.get_node_ip_address(),
+            "pid": os.getpid(),
+            "node_id": ray.get_runtime_context().get_node_id(),
+            "device": describe_device(device),
+            "total_steps": total_steps,
+        }
+    ]
 
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
@@ -146,9 +165,17 @@ def train_task(payload: dict, control) -> Iterator[list[dict]]:
 
     def work() -> None:  # train() reports through a callback; the generator yields from this thread's queue
         try:
-            train(spec, data, config.train, lambda event: events.put(encode_event(event)), net=net,
-                  start_epoch=start_epoch, optimizer_state=optimizer_state, should_stop=stop.is_set)
-        except BaseException as err:  # noqa: BLE001 - re-raised below, in the task's own thread
+            train(
+                spec,
+                data,
+                config.train,
+                lambda event: events.put(encode_event(event)),
+                net=net,
+                start_epoch=start_epoch,
+                optimizer_state=optimizer_state,
+                should_stop=stop.is_set,
+            )
+        except BaseException as err:  # re-raised below, in the task's own thread
             outcome["error"] = err
         finally:
             events.put(_DONE)
@@ -202,8 +229,7 @@ class _Remote:
 def runtime_env() -> dict:
     """The job's runtime_env: this `resnet_core` shipped to every node (a job-level option of `ray.init`;
     a driver that calls `ray.init` itself passes it too, or installs resnet-lab on the nodes)."""
-    return {"py_modules": [PACKAGE_DIR], "excludes": ["__pycache__"],
-            "env_vars": {"RAY_USAGE_STATS_ENABLED": "0"}}
+    return {"py_modules": [PACKAGE_DIR], "excludes": ["__pycache__"], "env_vars": {"RAY_USAGE_STATS_ENABLED": "0"}}
 
 
 def import_ray():
@@ -211,8 +237,9 @@ def import_ray():
     try:
         import ray
     except ImportError:
-        raise RayUnavailable("the ray executor needs Ray: pip install 'resnet-lab[ray]' (or `pip install ray`)") \
-            from None
+        raise RayUnavailable(
+            "the ray executor needs Ray: pip install 'resnet-lab[ray]' (or `pip install ray`)"
+        ) from None
     return ray
 
 
@@ -285,11 +312,21 @@ class RayExecutor:
         store.truncate_after(run.id, step=start_step, epoch=start_epoch)  # forget a partial epoch
         store.set_placement(run.id, self.name, None)
         token = f"{run.id}:{secrets.token_hex(4)}"
-        payload = {"run_id": run.id, "token": token, "spec": run.spec.to_dict(), "config": run.config.to_dict(),
-                   "dataset": run.dataset, "checkpoint": checkpoint}
+        payload = {
+            "run_id": run.id,
+            "token": token,
+            "spec": run.spec.to_dict(),
+            "config": run.config.to_dict(),
+            "dataset": run.dataset,
+            "checkpoint": checkpoint,
+        }
         task = _remote_train_task().options(
-            num_returns="streaming", max_retries=0, num_cpus=self.cpus_per_run, num_gpus=self.gpus_per_run,
-            name=f"resnet-lab {run.spec.name} {run.id}")
+            num_returns="streaming",
+            max_retries=0,
+            num_cpus=self.cpus_per_run,
+            num_gpus=self.gpus_per_run,
+            name=f"resnet-lab {run.spec.name} {run.id}",
+        )
         generator = task.remote(payload, self._control)
         thread = threading.Thread(target=self._pump, args=(run.id,), name=f"resnet-lab-ray-{run.id}", daemon=True)
         with self._lock:
@@ -363,8 +400,9 @@ class RayExecutor:
                     for item in ray.get(ref):
                         if item["kind"] == "started":
                             remote.info = {k: v for k, v in item.items() if k != "kind"}
-                            store.set_status(run_id, "running", pid=os.getpid(), device=item["device"],
-                                             error=remote.note)
+                            store.set_status(
+                                run_id, "running", pid=os.getpid(), device=item["device"], error=remote.note
+                            )
                             store.set_placement(run_id, self.name, f"{item['host']} ({item['ip']})")
                             recorder = StoreRecorder(store, run_id, item["total_steps"])
                             continue
@@ -382,8 +420,7 @@ class RayExecutor:
                 if recorder is not None:
                     recorder.flush()
                 status = "interrupted"
-                error = (f"the Ray task was lost ({type(err).__name__}) — resume to continue from the last "
-                         "checkpoint")
+                error = f"the Ray task was lost ({type(err).__name__}) — resume to continue from the last checkpoint"
             except Exception as err:  # the store could not take an event: end the task, say why
                 log.exception("recording run %s from its Ray task failed", run_id)
                 ray.cancel(remote.generator, force=True)
@@ -411,7 +448,8 @@ def _end_error(end: EndEvent, diverged: dict | None, note: str | None) -> str | 
         return note
     d = diverged or {"step": end.step, "loss": float("nan")}
     return f"the training loss became {d['loss']} at step {d['step']}: try a smaller learning rate" + (
-        f" ({note})" if note else "")
+        f" ({note})" if note else ""
+    )
 
 
 _REMOTE: dict = {}
@@ -438,7 +476,7 @@ def _init_ray(ray, **options) -> None:
     def keeper() -> None:
         try:
             ray.init(**options)
-        except BaseException as err:  # noqa: BLE001 - handed to the caller
+        except BaseException as err:  # handed to the caller
             failure.append(err)
         finally:
             started.set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..analysis.classifier import Classifier
 from ..data.datasets import ImageDataset, load_dataset
 from ..model.net import build_net
-from .store import Run, RunStore
+from .run_store import Run, RunStore
 
 
 def run_dataset(run: Run) -> ImageDataset:
@@ -24,8 +24,18 @@ def classifier_from_run(store: RunStore, run: Run, data: ImageDataset | None = N
     net = build_net(run.spec)
     net.load_state_dict(state)
     net.eval()
-    return Classifier(net, f"{run.spec.name} · {run.dataset}", tuple(data.classes), tuple(data.mean),
-                      tuple(data.std), data.image_size, None, run.spec.skip, run.spec, run.id)
+    return Classifier(
+        net,
+        f"{run.spec.name} · {run.dataset}",
+        tuple(data.classes),
+        tuple(data.mean),
+        tuple(data.std),
+        data.image_size,
+        None,
+        run.spec.skip,
+        run.spec,
+        run.id,
+    )
 
 
 def find_twin(store: RunStore, run: Run, statuses=("completed",), among: list[Run] | None = None) -> Run | None:
@@ -36,8 +46,14 @@ def find_twin(store: RunStore, run: Run, statuses=("completed",), among: list[Ru
     from `among` if given (else the store)."""
     twin_spec = run.spec.replace(skip=not run.spec.skip)
     pool = among if among is not None else store.list(list(statuses) if statuses else None)
-    twins = [r for r in pool if r.id != run.id and r.spec == twin_spec and r.dataset == run.dataset
-             and (statuses is None or r.status in statuses)]
+    twins = [
+        r
+        for r in pool
+        if r.id != run.id
+        and r.spec == twin_spec
+        and r.dataset == run.dataset
+        and (statuses is None or r.status in statuses)
+    ]
     together = [r for r in twins if run.config.experiment and r.config.experiment == run.config.experiment]
     same_recipe = [r for r in twins if r.config.replace(experiment=None) == run.config.replace(experiment=None)]
     return (together or same_recipe or [None])[-1]

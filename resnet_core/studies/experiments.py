@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from ..data.datasets import DatasetUnavailable, load_dataset
 from ..model.spec import NetSpec
+from ..store.config import RunConfig
+from ..store.run_store import Run, RunStore
 from ..training.train import TrainConfig
-from .config import RunConfig
-from .store import Run, RunStore
 
 PAPER_DEPTHS = (20, 32, 44, 56)
 
@@ -40,8 +40,9 @@ class Preset:
 # post-activation ResNet's stream adds one unit-variance branch per block, so at the usual init ResNet-56's
 # logits are ~2× ResNet-20's and its first loss ~3.5 instead of ~2.6 (plain nets: 2.3); it spent its first
 # epochs undoing that. The paper's 64k iterations absorb such a start; minutes on a CPU do not.
-_CPU_RECIPE = TrainConfig(epochs=14, batch_size=64, lr=0.02, schedule="cosine", augment=False, head_init_scale=0.1,
-                          grad_norm_every=10)
+_CPU_RECIPE = TrainConfig(
+    epochs=14, batch_size=64, lr=0.02, schedule="cosine", augment=False, head_init_scale=0.1, grad_norm_every=10
+)
 
 
 def cpu_preset() -> Preset:
@@ -62,10 +63,15 @@ def cpu_preset() -> Preset:
     # 2,800 × 8 and 500 test images: 3,000 × 8 with 1,000 took 3 min 44 s to 4 min 1 s (seeds 0–2), no margin
     # on a machine whose load changes; this is ~12 % less work, and took 12–19 % less time.
     config = RunConfig(_CPU_RECIPE.replace(epochs=8), train_size=2800, test_size=500)
-    return Preset("Quick CPU preset (3–4 minutes on two cores)", "shapes", (8, 44), config,
-                  "Two depths, 8 and 44 layers, on 2,800 embedded images — the family's shallowest net and one of "
-                  "Fig. 6's, so that four nets train in minutes on a laptop; the longer preset trains the paper's "
-                  "20 and 56. Compare the training errors: that is what Fig. 6 is about.")
+    return Preset(
+        "Quick CPU preset (3–4 minutes on two cores)",
+        "shapes",
+        (8, 44),
+        config,
+        "Two depths, 8 and 44 layers, on 2,800 embedded images — the family's shallowest net and one of "
+        "Fig. 6's, so that four nets train in minutes on a laptop; the longer preset trains the paper's "
+        "20 and 56. Compare the training errors: that is what Fig. 6 is about.",
+    )
 
 
 def cpu_long_preset() -> Preset:
@@ -77,10 +83,15 @@ def cpu_long_preset() -> Preset:
     ResNet-20 in the last epochs (3,000 × 20 overfitted without separating them; with the usual classifier
     init the two ended within noise of each other, 14.5 vs 13.9 %, 8.4 vs 7.3 %)."""
     config = RunConfig(_CPU_RECIPE, train_size=4500, test_size=1000)
-    return Preset("Longer CPU preset (10–17 minutes on two cores)", "shapes", (20, 56), config,
-                  "Two depths, 20 and 56 layers, on 4,500 embedded images: the paper's shallowest and deepest "
-                  "plain nets, and the recipe of the reference runs. Add 32 and 44 for the paper's four depths "
-                  "(about twice as long). Compare the training errors: that is what Fig. 6 is about.")
+    return Preset(
+        "Longer CPU preset (10–17 minutes on two cores)",
+        "shapes",
+        (20, 56),
+        config,
+        "Two depths, 20 and 56 layers, on 4,500 embedded images: the paper's shallowest and deepest "
+        "plain nets, and the recipe of the reference runs. Add 32 and 44 for the paper's four depths "
+        "(about twice as long). Compare the training errors: that is what Fig. 6 is about.",
+    )
 
 
 def cpu_presets() -> tuple[Preset, ...]:
@@ -94,14 +105,20 @@ SCHEDULE_WORDS = {"step": "÷10 at 50% and 75%", "cosine": "cosine decay to 0", 
 def describe_recipe(config: RunConfig | TrainConfig | dict) -> str:
     """One line a learner can read: "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · …"."""
     config = RunConfig.of(config)
-    parts = [f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}", f"batch {config.batch_size}",
-             f"lr {config.lr:g}, {SCHEDULE_WORDS[config.schedule]}"]
+    parts = [
+        f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}",
+        f"batch {config.batch_size}",
+        f"lr {config.lr:g}, {SCHEDULE_WORDS[config.schedule]}",
+    ]
     if config.warmup_epochs:
-        parts.append(f"{config.warmup_epochs:g} epoch{'' if config.warmup_epochs == 1 else 's'} of warm-up at lr "
-                     f"{config.lr / 10:g}")
+        parts.append(
+            f"{config.warmup_epochs:g} epoch{'' if config.warmup_epochs == 1 else 's'} of warm-up at lr "
+            f"{config.lr / 10:g}"
+        )
     if config.warmup_until_error:
-        parts.append(f"warm-up at lr {config.lr / 10:g} until the training error is below "
-                     f"{100 * config.warmup_until_error:g}%")
+        parts.append(
+            f"warm-up at lr {config.lr / 10:g} until the training error is below {100 * config.warmup_until_error:g}%"
+        )
     parts.append("crop + flip augmentation" if config.augment else "no augmentation")
     if config.head_init_scale != 1.0:
         parts.append(f"classifier initialised at {config.head_init_scale:g}× (every net starts near chance loss)")
@@ -123,14 +140,24 @@ def quick_recipe(device_type: str) -> dict:
 def paper_preset(dataset: str = "cifar10") -> Preset:
     """The paper's CIFAR-10 schedule, for a GPU: 64k iterations of 128 ≈ 164 epochs of 50k images."""
     config = RunConfig(TrainConfig(epochs=164, batch_size=128, lr=0.1, schedule="step"))
-    return Preset("The paper's schedule (GPU)", dataset, PAPER_DEPTHS, config,
-                  "He et al. 2015 §4.2: lr 0.1, ÷10 at 50% and 75% of training, weight decay 1e-4, momentum 0.9.")
+    return Preset(
+        "The paper's schedule (GPU)",
+        dataset,
+        PAPER_DEPTHS,
+        config,
+        "He et al. 2015 §4.2: lr 0.1, ÷10 at 50% and 75% of training, weight decay 1e-4, momentum 0.9.",
+    )
 
 
 def gpu_shapes_preset() -> Preset:
     config = RunConfig(TrainConfig(epochs=30, batch_size=128, lr=0.1, schedule="step"))
-    return Preset("GPU preset on the embedded dataset", "shapes", PAPER_DEPTHS, config,
-                  "CIFAR-10 is not available here; the embedded dataset with a 30-epoch step schedule.")
+    return Preset(
+        "GPU preset on the embedded dataset",
+        "shapes",
+        PAPER_DEPTHS,
+        config,
+        "CIFAR-10 is not available here; the embedded dataset with a 30-epoch step schedule.",
+    )
 
 
 def cifar_available(root=None) -> bool:
@@ -191,8 +218,11 @@ def experiment_runs(store: RunStore, experiment: str) -> list[Run]:
 
 def experiments(store: RunStore) -> list[str]:
     """Experiment ids in the store, newest first (not the pair ids of twins trained together)."""
-    seen = dict.fromkeys(r.config.experiment for r in store.list()
-                         if r.config.experiment and not r.config.experiment.startswith(TWINS_PREFIX))
+    seen = dict.fromkeys(
+        r.config.experiment
+        for r in store.list()
+        if r.config.experiment and not r.config.experiment.startswith(TWINS_PREFIX)
+    )
     return list(reversed(seen))
 
 
@@ -248,8 +278,17 @@ def depth_table(store: RunStore, runs: list[Run]) -> list[DepthRow]:
                 out.append(f"{name}: trained with another recipe ({describe_recipe(run.config)})")
         return tuple(out)
 
-    return [DepthRow(d, get(d, False, "train_error"), get(d, False, "test_error"), get(d, True, "train_error"),
-                     get(d, True, "test_error"), gaps(d)) for d in depths]
+    return [
+        DepthRow(
+            d,
+            get(d, False, "train_error"),
+            get(d, False, "test_error"),
+            get(d, True, "train_error"),
+            get(d, True, "test_error"),
+            gaps(d),
+        )
+        for d in depths
+    ]
 
 
 def verdict_missing(rows: list[DepthRow]) -> list[str]:
@@ -275,9 +314,11 @@ def verdict_withheld(rows: list[DepthRow], num_classes: int = 10) -> str | None:
     untrained += [f"ResNet-{r.depth}" for r in done if r.residual_train >= limit]
     if not untrained:
         return None
-    return (f"{', '.join(untrained)} ended with a training error of {100 * limit:.0f}% or more, still near chance "
-            f"({100 * (1 - 1 / num_classes):.0f}% with {num_classes} classes): which net is worse says nothing "
-            "yet — train longer or on more images")
+    return (
+        f"{', '.join(untrained)} ended with a training error of {100 * limit:.0f}% or more, still near chance "
+        f"({100 * (1 - 1 / num_classes):.0f}% with {num_classes} classes): which net is worse says nothing "
+        "yet — train longer or on more images"
+    )
 
 
 # A deeper ResNet counts as "no worse" within this margin of training error (one point), for run-to-run
@@ -298,12 +339,18 @@ def degradation_findings(rows: list[DepthRow], num_classes: int = 10) -> list[tu
     plain_ok = deep.plain_train > shallow.plain_train
     res_ok = deep.residual_train <= shallow.residual_train + SAME_WITHIN
     return [
-        (plain_ok, f"plain-{deep.depth} ends with {'a higher' if plain_ok else 'no higher'} training error than "
-                   f"plain-{shallow.depth} ({100 * deep.plain_train:.1f}% vs {100 * shallow.plain_train:.1f}%)"
-                   + (": degradation." if plain_ok else ".")),
-        (res_ok, f"ResNet-{deep.depth} is {_compare(deep.residual_train, shallow.residual_train)} "
-                 f"ResNet-{shallow.depth} in training error ({100 * deep.residual_train:.1f}% vs "
-                 f"{100 * shallow.residual_train:.1f}%)."),
+        (
+            plain_ok,
+            f"plain-{deep.depth} ends with {'a higher' if plain_ok else 'no higher'} training error than "
+            f"plain-{shallow.depth} ({100 * deep.plain_train:.1f}% vs {100 * shallow.plain_train:.1f}%)"
+            + (": degradation." if plain_ok else "."),
+        ),
+        (
+            res_ok,
+            f"ResNet-{deep.depth} is {_compare(deep.residual_train, shallow.residual_train)} "
+            f"ResNet-{shallow.depth} in training error ({100 * deep.residual_train:.1f}% vs "
+            f"{100 * shallow.residual_train:.1f}%).",
+        ),
     ]
 
 
@@ -321,12 +368,14 @@ class ExperimentProgress:
     eta_seconds: float | None  # for this experiment's remaining epochs; None until an epoch was timed
 
     def describe(self) -> str:
-        """"12 of 56 epochs · about 7 min left · queued behind 2 other runs"."""
+        """ "12 of 56 epochs · about 7 min left · queued behind 2 other runs"."""
         parts = [f"{self.epochs_done} of {self.epochs_total} epoch{'' if self.epochs_total == 1 else 's'}"]
         if self.epochs_done < self.epochs_total:
             if self.eta_seconds is not None:
-                parts.append(f"about {max(1, round(self.eta_seconds / 60))} min left"
-                             + (" once the runs ahead finish" if self.runs_ahead else ""))
+                parts.append(
+                    f"about {max(1, round(self.eta_seconds / 60))} min left"
+                    + (" once the runs ahead finish" if self.runs_ahead else "")
+                )
             else:
                 parts.append("time left: known after the first epoch")
         if self.runs_ahead:

@@ -47,8 +47,12 @@ class RunConfig:
 
     def data_options(self) -> dict:
         """Keyword arguments of `load_dataset` for this run's data."""
-        options = {"root": self.data_dir, "train_size": self.train_size, "test_size": self.test_size,
-                   "seed": self.data_seed}
+        options = {
+            "root": self.data_dir,
+            "train_size": self.train_size,
+            "test_size": self.test_size,
+            "seed": self.data_seed,
+        }
         return {k: v for k, v in options.items() if v is not None}
 
     def to_dict(self) -> dict:

@@ -15,17 +15,22 @@ import time
 from dataclasses import dataclass
 
 from ..model.spec import NetSpec
-from .config import RunConfig
+from ..store.config import RunConfig
+from ..store.run_store import Run, RunStore
 from .experiments import DepthRow, degradation_findings, verdict_withheld
-from .store import Run, RunStore
 
 
 def new_sweep_id() -> str:
     return "sweep-" + time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
-def plan_sweep(depths, config: RunConfig, seeds: int = 1, twins: bool = False, base: NetSpec | None = None,
-               ) -> tuple[str, list[tuple[NetSpec, RunConfig, str]]]:
+def plan_sweep(
+    depths,
+    config: RunConfig,
+    seeds: int = 1,
+    twins: bool = False,
+    base: NetSpec | None = None,
+) -> tuple[str, list[tuple[NetSpec, RunConfig, str]]]:
     """A new sweep id and its runs as (spec, config, name): every depth (the plain twin first when `twins`),
     every seed 0…seeds-1 (TrainConfig.seed: weights, batch order, augmentation; the data stay the same).
     ValueError, before anything is stored, for an invalid depth or seed count."""
@@ -38,8 +43,11 @@ def plan_sweep(depths, config: RunConfig, seeds: int = 1, twins: bool = False, b
     specs = [base.replace(depth=d, skip=skip) for d in depths for skip in ((False, True) if twins else (True,))]
     sweep = new_sweep_id()
     config = config.replace(experiment=sweep)
-    return sweep, [(spec, config.replace(seed=seed), f"{spec.name} · seed {seed} · {sweep}")
-                   for spec in specs for seed in range(seeds)]  # fmt: skip
+    return sweep, [
+        (spec, config.replace(seed=seed), f"{spec.name} · seed {seed} · {sweep}")
+        for spec in specs
+        for seed in range(seeds)
+    ]
 
 
 def sweep_runs(store: RunStore, sweep: str) -> list[Run]:
@@ -62,7 +70,7 @@ class Stat:
         return statistics.stdev(self.values) if len(self.values) > 1 else None
 
     def percent(self) -> str:
-        """"12.3 ± 0.4" (mean ± std, in %), "12.3" for one seed, "–" for none."""
+        """ "12.3 ± 0.4" (mean ± std, in %), "12.3" for one seed, "–" for none."""
         if not self.values:
             return "–"
         text = f"{100 * self.mean:.1f}"
@@ -90,24 +98,44 @@ def sweep_table(store: RunStore, runs: list[Run]) -> list[SweepRow]:
     def stat(depth: int, skip: bool, key: str) -> Stat:
         return Stat(tuple(e[key] for e in final.get((depth, skip), [])))
 
-    return [SweepRow(d, stat(d, False, "train_error"), stat(d, False, "test_error"), stat(d, True, "train_error"),
-                     stat(d, True, "test_error")) for d in sorted({r.spec.depth for r in runs})]  # fmt: skip
+    return [
+        SweepRow(
+            d,
+            stat(d, False, "train_error"),
+            stat(d, False, "test_error"),
+            stat(d, True, "train_error"),
+            stat(d, True, "test_error"),
+        )
+        for d in sorted({r.spec.depth for r in runs})
+    ]
 
 
 def format_sweep_table(rows: list[SweepRow]) -> str:
     """The table (error %, mean ± std over seeds), then the degradation verdict on the means."""
     header = ("depth", "plain train %", "plain test %", "ResNet train %", "ResNet test %")
-    cells = [(str(r.depth), r.plain_train.percent(), r.plain_test.percent(), r.residual_train.percent(),
-              r.residual_test.percent()) for r in rows]  # fmt: skip
+    cells = [
+        (
+            str(r.depth),
+            r.plain_train.percent(),
+            r.plain_test.percent(),
+            r.residual_train.percent(),
+            r.residual_test.percent(),
+        )
+        for r in rows
+    ]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
     lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
     lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    means = [DepthRow(r.depth, r.plain_train.mean, r.plain_test.mean, r.residual_train.mean, r.residual_test.mean)
-             for r in rows]
+    means = [
+        DepthRow(r.depth, r.plain_train.mean, r.plain_test.mean, r.residual_train.mean, r.residual_test.mean)
+        for r in rows
+    ]
     withheld = verdict_withheld(means)  # the Degradation page's rule
     if withheld:
         lines.append(f"no verdict: {withheld} (--epochs, --train-size)")
         return "\n".join(lines)
-    lines += [("as in the paper: " if agrees else "NOT as in the paper: ") + sentence
-              for agrees, sentence in degradation_findings(means)]  # fmt: skip
+    lines += [
+        ("as in the paper: " if agrees else "NOT as in the paper: ") + sentence
+        for agrees, sentence in degradation_findings(means)
+    ]
     return "\n".join(lines)

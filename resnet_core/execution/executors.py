@@ -1,6 +1,6 @@
 """Where the JobRunner's runs train: its executors.
 
-    local  worker processes on this machine (`python -m resnet_core.runs.worker ROOT RUN_ID`), the default;
+    local  worker processes on this machine (`python -m resnet_core.execution.worker ROOT RUN_ID`), the default;
            the JobRunner spawns and reaps them itself (jobs.py)
     ray    Ray tasks on a cluster (ray_executor.RayExecutor): their events come back to this process, which
            alone writes the store; no process on another node touches the SQLite file
@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from typing import Protocol
 
-from .store import Run, RunStore
+from ..store.run_store import Run, RunStore
 
 EXECUTORS = ("local", "ray")
 

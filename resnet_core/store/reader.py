@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .store import STEP_FIELDS, Run, RunStore
+from .run_store import STEP_FIELDS, Run, RunStore
 
 
 @dataclass
@@ -35,8 +35,9 @@ class _Entry:
 class LiveReader:
     """Cached, incremental reads of runs for live views; thread-safe (Streamlit serves sessions in threads)."""
 
-    def __init__(self, store: RunStore, ttl: float = 1.0, forget_after: float = 300.0,
-                 starting_ttl: float = 0.25) -> None:
+    def __init__(
+        self, store: RunStore, ttl: float = 1.0, forget_after: float = 300.0, starting_ttl: float = 0.25
+    ) -> None:
         # `starting_ttl`: for a queued or running run with no step yet, whose first point a person waits for
         # right after pressing Train (issue 12.5): with the page's poll, a read up to `ttl` old could hold the
         # first point back by most of a second more.
@@ -86,6 +87,9 @@ class LiveReader:
             steps = self.store.steps(run_id)
         else:
             new = self.store.steps(run_id, since_step=old.last_step)
-            steps = old.steps if not len(new["step"]) else {
-                name: np.concatenate([old.steps[name], new[name]]) for name in STEP_FIELDS}
+            steps = (
+                old.steps
+                if not len(new["step"])
+                else {name: np.concatenate([old.steps[name], new[name]]) for name in STEP_FIELDS}
+            )
         return _Entry(run, steps, self.store.epochs(run_id), read_at=now)

@@ -8,11 +8,11 @@ starts queued runs when a slot is free, reaps finished workers, and records how 
 worker itself could not (a process killed by a signal cannot write its own obituary). The app keeps
 one runner for all sessions (st.cache_resource); the CLI trains in its own process instead.
 
-Workers are fresh interpreters (`python -m resnet_core.runs.worker ROOT RUN_ID`), not multiprocessing
+Workers are fresh interpreters (`python -m resnet_core.execution.worker ROOT RUN_ID`), not multiprocessing
 children: Streamlit runs each page as `sys.modules["__main__"]`, and a multiprocessing "spawn" child would
 re-execute that page script before doing any work.
 
-The runner keeps one *standby* worker ready (`python -m resnet_core.runs.worker ROOT --standby`): started
+The runner keeps one *standby* worker ready (`python -m resnet_core.execution.worker ROOT --standby`): started
 ahead of its run, it has imported torch and warmed up (worker.warm_up) and waits for a run id on its stdin.
 The next run to start goes to it, so pressing Train does not wait ~2.5 s for an interpreter to import torch
 (BENCHMARKS.md, "Time to first point"); the run then looks exactly as if its worker had been started for
@@ -46,10 +46,10 @@ from collections.abc import Callable
 import torch
 
 from ..model.spec import NetSpec
+from ..store.config import RunConfig
+from ..store.run_store import GONE, Run, RunStore
 from ..training.train import TrainConfig
-from .config import RunConfig
 from .executors import RemoteExecutor, default_executor, remote_executor
-from .store import GONE, Run, RunStore
 from .worker import worker_log
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def default_parallel_runs() -> int:
 
 
 def worker_command(root: str, run_id: str) -> list[str]:
-    return [sys.executable, "-m", "resnet_core.runs.worker", root, run_id]
+    return [sys.executable, "-m", "resnet_core.execution.worker", root, run_id]
 
 
 def standby_wanted() -> bool:
@@ -85,7 +85,7 @@ def standby_wanted() -> bool:
 def standby_command(root: str, prepare: str | None = None) -> list[str]:
     """A worker started before its run: it reads the run id from stdin (worker.standby). `prepare`: a
     dataset it makes ready while it waits (the app's: the embedded set, rendered on a fresh install)."""
-    command = [sys.executable, "-m", "resnet_core.runs.worker", root, "--standby"]
+    command = [sys.executable, "-m", "resnet_core.execution.worker", root, "--standby"]
     return command + ["--prepare", prepare] if prepare else command
 
 
@@ -96,8 +96,7 @@ class _Standby:
         self.environment = _environment()
         # stderr: a pipe until it has its run (then the run's worker.log), so that a standby worker that
         # dies on its own (an import error) can be logged with its message.
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def take(self, run_id: str) -> subprocess.Popen | None:
         """Give it its run; None (and it is ended) when it cannot take one: gone, or started in another
@@ -141,8 +140,20 @@ class _Standby:
 # devices, where torch and Python find things). Only these count: the server's own imports set others later
 # (torch's inductor sets TORCHINDUCTOR_CACHE_DIR at an optimizer's first use, matplotlib MPLBACKEND), and
 # each such change would throw a ready standby worker away.
-WORKER_ENVIRONMENT = ("RESNET_LAB_", "OMP_", "MKL_", "CUDA_", "PYTORCH_", "TORCH_HOME", "PYTHONPATH",
-                      "PYTHONHASHSEED", "RAY_", "HOME", "PATH", "LD_LIBRARY_PATH")
+WORKER_ENVIRONMENT = (
+    "RESNET_LAB_",
+    "OMP_",
+    "MKL_",
+    "CUDA_",
+    "PYTORCH_",
+    "TORCH_HOME",
+    "PYTHONPATH",
+    "PYTHONHASHSEED",
+    "RAY_",
+    "HOME",
+    "PATH",
+    "LD_LIBRARY_PATH",
+)
 
 
 def _environment() -> tuple:
@@ -154,10 +165,16 @@ def _environment() -> tuple:
 class JobRunner:
     """Background training for one runs folder. Thread-safe; call `shutdown()` when done (tests)."""
 
-    def __init__(self, root, max_parallel: int | None = None, command: Callable[[str, str], list[str]] | None = None,
-                 poll_seconds: float = 0.5, executor: str | RemoteExecutor | None = None,
-                 only: Callable[[Run], bool] | None = None,
-                 standby: Callable[[str], list[str]] | bool | None = None) -> None:
+    def __init__(
+        self,
+        root,
+        max_parallel: int | None = None,
+        command: Callable[[str, str], list[str]] | None = None,
+        poll_seconds: float = 0.5,
+        executor: str | RemoteExecutor | None = None,
+        only: Callable[[Run], bool] | None = None,
+        standby: Callable[[str], list[str]] | bool | None = None,
+    ) -> None:
         """`executor`: "local", "ray", a RayExecutor (with its address and resources per run), or None:
         executors.default_executor(). `only`: take only the queued runs it accepts (a CLI sweep's own).
         `standby`: the command of a standby worker (it reads its run id from stdin), True for
@@ -195,8 +212,9 @@ class JobRunner:
         self._thread.start()
 
     # --- what pages and the CLI call -------------------------------------------------------------
-    def submit(self, spec: NetSpec, config: RunConfig | TrainConfig | dict, dataset: str = "shapes",
-               name: str | None = None) -> str:
+    def submit(
+        self, spec: NetSpec, config: RunConfig | TrainConfig | dict, dataset: str = "shapes", name: str | None = None
+    ) -> str:
         run_id = self.store.create(spec, config, dataset=dataset, name=name)
         self._wake.set()
         return run_id
@@ -266,8 +284,12 @@ class JobRunner:
             except Exception as err:  # a locked database or a full disk must not kill the scheduler: say so, go on
                 if f"{type(err).__name__}: {err}" != failing:
                     failing = f"{type(err).__name__}: {err}"
-                    log.exception("the job scheduler for %s could not start or reap runs (%s); retrying every "
-                                  "%.1f s", self.root, failing, self._poll)
+                    log.exception(
+                        "the job scheduler for %s could not start or reap runs (%s); retrying every %.1f s",
+                        self.root,
+                        failing,
+                        self._poll,
+                    )
             else:
                 if failing is not None:
                     log.warning("the job scheduler for %s works again (after: %s)", self.root, failing)
@@ -294,8 +316,12 @@ class JobRunner:
                 if proc is None:
                     try:
                         with open(worker_log(self.root, run.id), "ab") as out:  # the child keeps its own copy
-                            proc = subprocess.Popen(self._command(self.root, run.id), stdout=out,
-                                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                            proc = subprocess.Popen(
+                                self._command(self.root, run.id),
+                                stdout=out,
+                                stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL,
+                            )
                     except OSError as err:
                         log.error("could not start a worker for run %s: %s", run.id, err)
                         self.store.set_status(run.id, "failed", error=f"could not start a worker: {err}")
@@ -310,9 +336,13 @@ class JobRunner:
         with self._lock:
             standby = self._standby
             if standby is not None and standby.proc.poll() is not None:
-                log.warning("the standby worker for %s exited before it had a run (%s); runs start their own "
-                            "worker, and a new standby worker starts in %.0f s", self.root, standby.failure(),
-                            STANDBY_RETRY_SECONDS)
+                log.warning(
+                    "the standby worker for %s exited before it had a run (%s); runs start their own "
+                    "worker, and a new standby worker starts in %.0f s",
+                    self.root,
+                    standby.failure(),
+                    STANDBY_RETRY_SECONDS,
+                )
                 standby.end()
                 standby = self._standby = None
                 self._retry_after = time.monotonic() + STANDBY_RETRY_SECONDS
@@ -346,8 +376,11 @@ class JobRunner:
         (a reader marks a dead one `interrupted`: RunStore.list settles it) — a restarted server never runs
         more at once than it would have itself (issue 15.4)."""
         host = socket.gethostname()
-        return sum(1 for r in self.store.list(["running"])
-                   if r.id not in self._workers and r.executor in (None, "local") and r.node in (None, host))
+        return sum(
+            1
+            for r in self.store.list(["running"])
+            if r.id not in self._workers and r.executor in (None, "local") and r.node in (None, host)
+        )
 
     def _start_remote(self, queued: list[Run]) -> None:
         if not queued:
@@ -402,8 +435,11 @@ class JobRunner:
     def _record_death(self, run_id: str, exitcode: int | None) -> None:
         if exitcode is not None and exitcode < 0 and -exitcode in KILL_SIGNALS:
             name = signal.Signals(-exitcode).name
-            self.store.set_status(run_id, "interrupted", error=f"the worker was killed ({name}; out of memory?)"
-                                  " — resume to continue from the last checkpoint")
+            self.store.set_status(
+                run_id,
+                "interrupted",
+                error=f"the worker was killed ({name}; out of memory?) — resume to continue from the last checkpoint",
+            )
         elif exitcode is not None and exitcode < 0:
             self.store.set_status(run_id, "failed", error=f"the worker crashed ({signal.Signals(-exitcode).name})")
         else:

@@ -9,7 +9,7 @@ again on the next visit (the same run and parameters are never computed twice).
 
     analyses = Analyses(store)
     ids = [analyses.create(run.id, "landscape", {"steps": 11, "span": 1.0, "seed": 0, "images": 256})]
-    start_worker(store.root, ids)              # python -m resnet_core.runs.analyses ROOT ID ...
+    start_worker(store.root, ids)              # python -m resnet_core.studies.analyses ROOT ID ...
     analyses.get(ids[0]).status, .progress, .result
 
 A worker that dies (killed, out of memory) leaves a row `running` with a pid that is gone; `get` and `list`
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .store import RunStore, pid_alive
+from ..store.run_store import RunStore, pid_alive
 
 KINDS = ("landscape", "lesion")
 # The Why page's lesion study: the first 1,000 test images (Veit et al. use the whole CIFAR-10 test set), three
@@ -88,9 +88,11 @@ class Analyses:
         analysis_id = f"{kind}-{secrets.token_hex(4)}"
         now = time.time()
         with self.store._write() as db:
-            db.execute("INSERT INTO analyses (id, run_id, kind, params, status, created_at, updated_at)"
-                       " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-                       (analysis_id, run_id, kind, _params_json(params), now, now))
+            db.execute(
+                "INSERT INTO analyses (id, run_id, kind, params, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                (analysis_id, run_id, kind, _params_json(params), now, now),
+            )
         return analysis_id
 
     def get(self, analysis_id: str) -> Analysis:
@@ -101,25 +103,40 @@ class Analyses:
 
     def find(self, run_id: str, kind: str, params: dict) -> Analysis | None:
         """The newest analysis of this run with exactly these parameters, or None."""
-        row = self.store._connect().execute(
-            "SELECT * FROM analyses WHERE run_id = ? AND kind = ? AND params = ? ORDER BY created_at DESC LIMIT 1",
-            (run_id, kind, _params_json(params))).fetchone()
+        row = (
+            self.store._connect()
+            .execute(
+                "SELECT * FROM analyses WHERE run_id = ? AND kind = ? AND params = ? ORDER BY created_at DESC LIMIT 1",
+                (run_id, kind, _params_json(params)),
+            )
+            .fetchone()
+        )
         return None if row is None else _from_row(row)
 
-    def set_status(self, analysis_id: str, status: str, *, error: str | None = None, pid: int | None = None,
-                   result: dict | None = None) -> None:
+    def set_status(
+        self,
+        analysis_id: str,
+        status: str,
+        *,
+        error: str | None = None,
+        pid: int | None = None,
+        result: dict | None = None,
+    ) -> None:
         if status not in STATUSES:
             raise ValueError(f"status {status!r} is not valid; choose one of: {', '.join(STATUSES)}")
         with self.store._write() as db:
-            db.execute("UPDATE analyses SET status = ?, error = ?, pid = COALESCE(?, pid), "
-                       "result = COALESCE(?, result), updated_at = ? WHERE id = ?",
-                       (status, error, pid, None if result is None else json.dumps(result), time.time(),
-                        analysis_id))
+            db.execute(
+                "UPDATE analyses SET status = ?, error = ?, pid = COALESCE(?, pid), "
+                "result = COALESCE(?, result), updated_at = ? WHERE id = ?",
+                (status, error, pid, None if result is None else json.dumps(result), time.time(), analysis_id),
+            )
 
     def set_progress(self, analysis_id: str, fraction: float) -> None:
         with self.store._write() as db:
-            db.execute("UPDATE analyses SET progress = ?, updated_at = ? WHERE id = ?",
-                       (float(fraction), time.time(), analysis_id))
+            db.execute(
+                "UPDATE analyses SET progress = ?, updated_at = ? WHERE id = ?",
+                (float(fraction), time.time(), analysis_id),
+            )
 
     def request_stop(self, analysis_id: str) -> None:
         with self.store._write() as db:
@@ -128,8 +145,9 @@ class Analyses:
             db.execute("UPDATE analyses SET status = 'stopped' WHERE id = ? AND status = 'queued'", (analysis_id,))
 
     def stop_requested(self, analysis_id: str) -> bool:
-        row = self.store._connect().execute(
-            "SELECT stop_requested FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
+        row = (
+            self.store._connect().execute("SELECT stop_requested FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
+        )
         return bool(row and row[0])
 
 
@@ -141,19 +159,27 @@ def _from_row(row) -> Analysis:
     status = row["status"]
     if status == "running" and row["pid"] and not pid_alive(row["pid"]):
         status = "interrupted"  # its worker is gone: it can never finish
-    return Analysis(row["id"], row["run_id"], row["kind"], json.loads(row["params"]), status, row["progress"],
-                    json.loads(row["result"]) if row["result"] else None, row["error"], row["pid"])
+    return Analysis(
+        row["id"],
+        row["run_id"],
+        row["kind"],
+        json.loads(row["params"]),
+        status,
+        row["progress"],
+        json.loads(row["result"]) if row["result"] else None,
+        row["error"],
+        row["pid"],
+    )
 
 
 # ------------------------------------------------------------------------------------------ the worker
 
 
-def landscape_batch(store: RunStore, run_id: str, n_images: int) -> tuple[torch.nn.Module, torch.Tensor,
-                                                                         torch.Tensor]:
+def landscape_batch(store: RunStore, run_id: str, n_images: int) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
     """The run's trained net and its first `n_images` test images: the landscape's fixed batch (as Li et al.
     use) and the lesion study's images, as the Why page takes them."""
     from ..data.pixels import to_input
-    from .loading import classifier_from_run, run_dataset
+    from ..store.loading import classifier_from_run, run_dataset
 
     run = store.get(run_id)
     data = run_dataset(run)
@@ -169,8 +195,10 @@ def lesion_study(net: torch.nn.Module, images: torch.Tensor, labels: torch.Tenso
 
     n = len(net.layout.blocks)
     ks = sorted({1, 2, 3, *range(4, n + 1, max(1, n // 8)), n})
-    return {"single": lesion(net, images, labels),
-            "random": lesion_random(net, images, labels, ks, draws=draws, seed=seed)}
+    return {
+        "single": lesion(net, images, labels),
+        "random": lesion_random(net, images, labels, ks, draws=draws, seed=seed),
+    }
 
 
 def compute(store: RunStore, analysis_id: str) -> str:
@@ -186,8 +214,9 @@ def compute(store: RunStore, analysis_id: str) -> str:
         p = analysis.params
         net, images, labels = landscape_batch(store, analysis.run_id, int(p["images"]))
         if analysis.kind == "lesion":  # ~15 s for ResNet-56 on 1,000 images on two cores: no progress rows
-            analyses.set_status(analysis_id, "completed",
-                                result=lesion_study(net, images, labels, int(p["draws"]), int(p["seed"])))
+            analyses.set_status(
+                analysis_id, "completed", result=lesion_study(net, images, labels, int(p["draws"]), int(p["seed"]))
+            )
             return "completed"
         last = [0.0]
 
@@ -196,9 +225,16 @@ def compute(store: RunStore, analysis_id: str) -> str:
                 analyses.set_progress(analysis_id, done / total)
                 last[0] = time.monotonic()
 
-        result = loss_landscape(net, images, labels, steps=int(p["steps"]), span=float(p["span"]),
-                                seed=int(p["seed"]), on_progress=progress,
-                                should_stop=lambda: analyses.stop_requested(analysis_id))
+        result = loss_landscape(
+            net,
+            images,
+            labels,
+            steps=int(p["steps"]),
+            span=float(p["span"]),
+            seed=int(p["seed"]),
+            on_progress=progress,
+            should_stop=lambda: analyses.stop_requested(analysis_id),
+        )
         status = "completed" if result["complete"] else "stopped"
         analyses.set_status(analysis_id, status, result=result)
         return status
@@ -208,7 +244,7 @@ def compute(store: RunStore, analysis_id: str) -> str:
 
 
 def worker_command(root, analysis_ids: Sequence[str]) -> list[str]:
-    return [sys.executable, "-m", "resnet_core.runs.analyses", str(root), *analysis_ids]
+    return [sys.executable, "-m", "resnet_core.studies.analyses", str(root), *analysis_ids]
 
 
 def start_worker(root, analysis_ids: Sequence[str]) -> subprocess.Popen:
@@ -216,14 +252,19 @@ def start_worker(root, analysis_ids: Sequence[str]) -> subprocess.Popen:
     training workers: nothing of the server's state leaks in). Its output goes to analyses.log."""
     log_path = RunStore(root).root / "analyses.log"
     with open(log_path, "ab") as log:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(worker_command(root, analysis_ids), stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            worker_command(root, analysis_ids),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def main(argv: Sequence[str]) -> int:
     root, *ids = argv
     # Below the server and training workers in CPU priority: a person's clicks come first, then training.
-    from .worker import WORKER_NICENESS
+    from ..execution.worker import WORKER_NICENESS
 
     os.nice(2 * WORKER_NICENESS)
     store = RunStore(root)
@@ -235,5 +276,5 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
-if __name__ == "__main__":  # python -m resnet_core.runs.analyses RUNS_ROOT ID ...
+if __name__ == "__main__":  # python -m resnet_core.studies.analyses RUNS_ROOT ID ...
     sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Studies made of runs: the degradation experiment, sweeps, background analyses and the reference bundle."""
