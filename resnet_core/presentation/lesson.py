@@ -490,7 +490,10 @@ UI: Mapping[str, str] = MappingProxyType(
             "No Fig. 6 experiment to show: start one on the Degradation page (step 9 says how), then come back."
         ),
         "no_pair": "No trained ResNet with its plain twin to show: train a pair (step 9), then come back.",
-        "pair_note": "{reason} ({resnet} and {plain}.)",
+        "pair_learned": "These views study {resnet} and its plain twin {plain}, a pair in which both nets learned.",
+        "pair_unlearned": (
+            "These views study {resnet} and its plain twin {plain}; no pair among these runs has two nets that learned."
+        ),
         "bad_step": "There is no step {raw}: showing step 1.",
     }
 )

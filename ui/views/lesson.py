@@ -16,7 +16,7 @@ from resnet_core.presentation.views import Verdict, View
 from resnet_core.store.run_store import Run
 from resnet_core.studies import reference
 from resnet_core.studies.experiments import cpu_preset, describe_recipe, experiment_runs, experiments
-from resnet_core.studies.pairs import informative_pair
+from resnet_core.studies.pairs import informative_pair, run_has_learned
 from resnet_core.studies.reference import describe, read_provenance
 from ui.reference import reference_store
 from ui.runs import get_runner
@@ -54,11 +54,8 @@ def _from(source: str, store) -> Evidence:
         reference.EXPERIMENT if source == REFERENCE and reference.EXPERIMENT in known else next(iter(known), None)
     )
     runs = experiment_runs(store, experiment) if experiment else []
-    pair, reason = informative_pair(store)
-    notes = []
-    if pair is not None:
-        notes.append(lesson.UI["pair_note"].format(reason=reason, resnet=pair[0].spec.name, plain=pair[1].spec.name))
-    return Evidence(source, store, experiment, runs, pair, notes)
+    pair, _ = informative_pair(store)
+    return Evidence(source, store, experiment, runs, pair)
 
 
 def evidence(source: str) -> Evidence:
@@ -154,7 +151,12 @@ def _why(name: str) -> Callable[[Evidence, Mapping[str, Any]], View]:
 
         if ev.pair is None:
             return _missing(lesson.UI["no_pair"])
-        return getattr(why, f"{name}_view")(ev.store, ev.pair, **params)
+        view = getattr(why, f"{name}_view")(ev.store, ev.pair, **params)
+        resnet, plain = ev.pair
+        learned = run_has_learned(ev.store, resnet) and run_has_learned(ev.store, plain)
+        note = lesson.UI["pair_learned" if learned else "pair_unlearned"]
+        view.notes = [*view.notes, note.format(resnet=resnet.spec.name, plain=plain.spec.name)]
+        return view
 
     return draw
 
@@ -164,8 +166,8 @@ def _table6_counts() -> dict[int, tuple[int, int]]:
     """(parameters, multiply-adds per image) of the CIFAR ResNets of Table 6, as this app builds them."""
     out = {}
     for depth in lesson.TABLE6:
-        summary = rc.summarize(rc.NetSpec(depth=depth))
-        out[depth] = (summary.params, summary.macs)
+        net = rc.build_net(rc.NetSpec(depth=depth))
+        out[depth] = (rc.count_params(net), rc.count_flops(net))
     return out
 
 
