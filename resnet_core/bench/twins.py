@@ -98,7 +98,7 @@ def child(args: argparse.Namespace) -> None:
     from ..model.net import build_net
     from ..model.spec import NetSpec
     from ..training.train import TrainConfig, make_optimizer
-    from .bench import MEAN, STD, random_dataset
+    from .trainer import MEAN, STD, random_dataset
 
     torch.set_num_threads(args.threads)
     device = torch.device("cpu")
@@ -175,7 +175,7 @@ class _Way:
             command = [
                 sys.executable,
                 "-m",
-                "resnet_core.cli.bench_twins",
+                "resnet_core.bench.twins",
                 "--child",
                 "--threads",
                 str(threads),
@@ -278,7 +278,7 @@ def run_twins_benchmark(
 def machine_info(cores: int) -> dict[str, Any]:
     import torch
 
-    from .bench import _cpu_model
+    from .trainer import _cpu_model
 
     return {
         "cpu": _cpu_model(),
