@@ -92,3 +92,19 @@ def test_the_tool_link_reproduces_the_view_of_the_step():
     tool = [link for link in links(at) if "Open this in the tool" in link.proto.label]
     assert len(tool) == 1 and tool[0].proto.page == "architecture"
     assert parse_qs(tool[0].proto.query_string) == {"depth": ["1202"]}
+
+
+def test_home_leads_into_the_lesson_first_and_its_why_links_open_their_tab():
+    at = run_page("home")
+    targets = [(link.proto.page, parse_qs(link.proto.query_string)) for link in at.get("page_link")]
+    assert targets[0] == ("lesson", {})
+    why = {
+        link.proto.label.split("**")[1]: parse_qs(link.proto.query_string)
+        for link in at.get("page_link")
+        if link.proto.page == "why"
+    }
+    assert why == {
+        "Lesion study": {"tab": ["lesion"]},
+        "Loss landscape": {"tab": ["landscape"]},
+        "Shattered gradients": {"tab": ["shattered"]},
+    }
