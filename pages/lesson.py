@@ -25,6 +25,9 @@ try:
 except ValueError:
     st.warning(UI["bad_step"].format(raw=raw))
     number = 1
+# Set even when the server already has it: a page_link to this same page changes the server's query
+# parameters but leaves the address bar on the step before, which a copied link would then name.
+st.query_params["step"] = str(number)
 step = lesson.step(number)
 total = lesson.step_count()
 kept = {name: st.query_params[name] for name in lesson.CARRIED if name in st.query_params}

@@ -36,7 +36,8 @@ from resnet_core.presentation import lesson  # noqa: E402
 def drawn(page, charts: int) -> None:
     """Wait until the script is done and `charts` plotly figures have been drawn."""
     wait_for_app(page)
-    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= {charts}")
+    count = "document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot').length"
+    page.wait_for_function(f"() => {count} >= {charts}")
 
 
 def expected_charts(number: int) -> int:

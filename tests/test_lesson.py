@@ -124,3 +124,10 @@ def test_twins_verdict_counts_parameters():
     assert same.kind == "agrees" and "269,722" in same.text
     differ = lesson.twins_verdict("ResNet-20", "plain-20", 278_000, 269_722)
     assert differ.kind == "disagrees" and "278,000" in differ.text
+
+
+def test_the_table6_step_s_multiply_adds_are_those_a_forward_pass_counts():
+    from ui.views.lesson import cifar_macs
+
+    for depth in (8, 20, 110):
+        assert cifar_macs(depth) == rc.count_flops(rc.build_net(rc.NetSpec(depth=depth))), depth
