@@ -8,12 +8,12 @@ PORT ?= 8501
 CONSTRAINTS ?= constraints.txt
 PIN := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: run test lint browser clean constraints
+.PHONY: run test lint browser datasets clean constraints
 
 run: $(VENV)/.runtime-installed
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
 
-test: $(VENV)/.dev-installed browser
+test: $(VENV)/.dev-installed browser datasets
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
@@ -56,6 +56,18 @@ browser:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else \
 			echo "chromium is missing and we are not root: browser tests will be skipped"; \
+		fi; \
+	fi
+
+# Fashion-MNIST's four IDX files from Debian's package (the real-data tests read them; the app lists the
+# dataset when they are there). Installed when missing and we are root; otherwise those tests skip with a reason.
+datasets:
+	@if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's dataset-fashion-mnist for the real-data tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
+		else \
+			echo "dataset-fashion-mnist is missing and we are not root: the Fashion-MNIST tests will be skipped"; \
 		fi; \
 	fi
 

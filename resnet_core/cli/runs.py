@@ -42,7 +42,12 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     net.add_argument("--activation", choices=ACTIVATIONS, default="relu")
     net.add_argument("--width", type=int, default=None, help="channels of the first stage (default: 16 or 64)")
     net.add_argument("--num-classes", type=int, default=None, help="default: the dataset's")
-    net.add_argument("--in-channels", type=int, default=3)
+    net.add_argument(
+        "--in-channels",
+        type=int,
+        default=None,
+        help="image channels (default: the dataset's: 3, or 1 for (Fashion-)MNIST)",
+    )
     data = p.add_argument_group("data")
     data.add_argument("--dataset", choices=DATASETS, default="shapes")
     data.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
@@ -83,7 +88,7 @@ def run_train(args: argparse.Namespace) -> int:
         activation=args.activation,
         width=args.width,
         num_classes=data.num_classes if args.num_classes is None else args.num_classes,
-        in_channels=args.in_channels,
+        in_channels=data.in_channels if args.in_channels is None else args.in_channels,
     )
     config = RunConfig(
         TrainConfig(
@@ -117,7 +122,7 @@ def check_request(args: argparse.Namespace) -> None:
             f"--num-classes {args.num_classes}: {data.name} has {data.num_classes} classes and the "
             f"net's classifier must match them (leave --num-classes out)"
         )
-    if args.in_channels != data.in_channels:
+    if args.in_channels is not None and args.in_channels != data.in_channels:
         raise ValueError(f"--in-channels {args.in_channels}: {data.name} images have {data.in_channels} channels")
     for key, most in (("train_size", data.train_size), ("test_size", data.test_size)):
         value = getattr(args, key)

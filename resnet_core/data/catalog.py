@@ -22,6 +22,9 @@ CATALOG = {
     "shapes": DatasetFacts("shapes", 10, 3, 32, 50_000, 10_000),  # CIFAR's split sizes (datasets.py)
     "cifar10": DatasetFacts("cifar10", 10, 3, 32, 50_000, 10_000),
     "cifar100": DatasetFacts("cifar100", 100, 3, 32, 50_000, 10_000),
+    # 28×28 grayscale (Xiao et al. 2017; LeCun et al. 1998): the CIFAR stem takes them as they are (28 → 14 → 7).
+    "fashion-mnist": DatasetFacts("fashion-mnist", 10, 1, 28, 60_000, 10_000),
+    "mnist": DatasetFacts("mnist", 10, 1, 28, 60_000, 10_000),
 }
 DATASETS = tuple(CATALOG)
 PAD_MODES = ("zeros", "reflect")  # how the loader pads before a random crop (data/loader.py)

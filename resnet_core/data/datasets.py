@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ..atomic import atomic_file
-from .catalog import DATASETS  # the names live where the command line reads them without torch
+from .catalog import CATALOG, DATASETS  # the names live where the command line reads them without torch
 from .shapes import SHAPES_CLASSES, SHAPES_FORMAT_VERSION, make_shapes, seeded_generator
 
 SHAPES_TRAIN_SIZE = 50_000  # CIFAR's split sizes, so an epoch means the same amount of work
@@ -76,10 +76,9 @@ class ImageDataset:
 
 def num_classes(name: str) -> int:
     """How many classes a dataset has, without loading it (a net's `num_classes` must match)."""
-    counts = {"shapes": len(SHAPES_CLASSES), "cifar10": 10, "cifar100": 100}
-    if name not in counts:
+    if name not in CATALOG:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    return counts[name]
+    return CATALOG[name].num_classes
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
@@ -101,7 +100,7 @@ def load_dataset(
     """Load a dataset by name (one of ``DATASETS``) as an :class:`ImageDataset`.
 
     ``train_size`` / ``test_size`` keep a class-balanced subset drawn with ``seed`` (None: all of it).
-    For ``shapes`` the seed also picks the rendered images; ``download`` applies to CIFAR only.
+    For ``shapes`` the seed also picks the rendered images; ``download`` applies to CIFAR and (Fashion-)MNIST.
     Raises ``ValueError`` for an unknown name or a bad size, :class:`DatasetUnavailable` for missing files.
     """
     if name not in DATASETS:
@@ -109,6 +108,8 @@ def load_dataset(
     if name == "shapes":
         classes = SHAPES_CLASSES
         train_x, train_y, test_x, test_y = _load_shapes(data_root(root), seed)  # images: numpy, maybe mapped
+    elif name in IDX_DATASETS:
+        classes, (train_x, train_y, test_x, test_y) = _load_idx(name, data_root(root), download)
     else:
         classes, (train_x, train_y, test_x, test_y) = _load_cifar(name, data_root(root), download)
     # Each subset has its own random stream, so the test subset does not change with train_size.
@@ -288,6 +289,39 @@ def _map_npz(path: Path, expected: dict[str, tuple[tuple[int, ...], type]]) -> d
 
 # Texture fills, in pixels rather than object units, so that their period never drops below
 # TEXTURE_PERIOD_PX (finer patterns alias into mush); they share the object's rotation.
+
+
+# ------------------------------------------------------------------------------ MNIST, Fashion-MNIST
+
+IDX_DATASETS = ("fashion-mnist", "mnist")
+_TORCHVISION_FOLDERS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}  # where torchvision downloads them
+
+
+def _load_idx(name: str, root: Path, download: bool) -> tuple[list[str], tuple[torch.Tensor, ...]]:
+    """(Fashion-)MNIST from its four IDX files (data/idx.py), as uint8 ``(N, 1, 28, 28)`` tensors: from
+    `root/<name>/`, where torchvision downloads them (`root/<name>/<FashionMNIST|MNIST>/raw/`), or the
+    folder a Debian package installs them in."""
+    from . import idx
+
+    folders = [root / name, root / name / _TORCHVISION_FOLDERS[name] / "raw", *idx.SYSTEM_FOLDERS[name]]
+    files = idx.find_files(folders)
+    if files is None and download:
+        from torchvision import datasets as tv  # imported here: slow to import, and only a download needs it
+
+        cls = tv.FashionMNIST if name == "fashion-mnist" else tv.MNIST
+        try:
+            for train in (True, False):
+                cls(root=root / name, train=train, download=True)
+        except (RuntimeError, OSError) as err:
+            raise DatasetUnavailable(f"{idx.missing_message(name, root)} (The download failed: {err}.)") from err
+        files = idx.find_files(folders)
+    if files is None:
+        raise DatasetUnavailable(idx.missing_message(name, root))
+    try:
+        arrays = idx.load_idx_dataset(name, files)
+    except idx.IdxError as err:
+        raise DatasetUnavailable(f"{name}: {err}. Replace that file with a good copy.") from err
+    return list(idx.CLASSES[name]), tuple(torch.from_numpy(a.copy()) for a in arrays)
 
 
 # ------------------------------------------------------------------------------------------ CIFAR
