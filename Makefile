@@ -1,4 +1,4 @@
-# ResNet Lab: `make run` serves the app, `make test` runs every check (lint, unit, page, browser).
+# ResNet Lab: `make run` serves the app, `make test` runs every check (lint, types, unit, page, browser).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -16,11 +16,13 @@ run: $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed browser
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -60,4 +62,4 @@ browser:
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache test-artifacts
