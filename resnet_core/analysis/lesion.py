@@ -61,8 +61,8 @@ def analysis_copy(net: nn.Module) -> nn.Module:
     """
     model = copy.deepcopy(net)
     model.eval()
-    # NHWC: the convs of these many forward passes run ~1.8x faster on a CPU (measured side by side on the
-    # 2-core machine, ResNet-56 on 500 images); the trainer uses it for the same reason.
+    # NHWC: oneDNN's convs are faster in it on a CPU, and these analyses run many forward passes; the trainer
+    # uses it for the same reason (see BENCHMARKS.md, 'CPU').
     model.to(memory_format=torch.channels_last)
     for p in model.parameters():
         p.grad = None
@@ -85,8 +85,8 @@ def analysis_copy(net: nn.Module) -> nn.Module:
 
 def folded_copy(net: nn.Module) -> nn.Module:
     """An `analysis_copy` whose eval-mode BatchNorms are folded into the conv before them (the block classes'
-    `conv_norm_pairs`, the stem's conv → norm): the same function up to float rounding, 11 % less time for the
-    lesion of ResNet-56 on a CPU (BN was 18 % of its forward pass in the profiler). Only for analyses that
+    `conv_norm_pairs`, the stem's conv → norm): the same function up to float rounding, without BN's share of
+    each forward pass (see BENCHMARKS.md, 'Why it works, on the reference runs'). Only for analyses that
     evaluate the net as it is: the landscape perturbs weights BN by BN and needs them apart."""
     model = analysis_copy(net)
     pairs = [
@@ -102,7 +102,7 @@ def folded_copy(net: nn.Module) -> nn.Module:
             fused.requires_grad_(False)
             setattr(module, conv_name, fused)
             setattr(module, norm_name, nn.Identity())
-    # ReLUs in place save another ~9 % (measured side by side). Safe only where a ReLU's input is a tensor the
+    # ReLUs in place save a pass over each activation (same section). Safe only where a ReLU's input is a tensor the
     # module has just made: true of the stem and of every post-activation block (each act follows a conv/norm
     # or the sum), never of a pre-activation block (its act1 may see the block's input, which the deletions
     # of `evaluate_deletions` share).
@@ -275,8 +275,8 @@ def evaluate_deletions(
     (deletions taken in the order of that block): deleting each of n blocks in turn costs about n/2 passes
     instead of n (27 blocks of ResNet-56: 15 passes instead of 28), and only one intact activation is held
     at a time. Nets whose stages are not plain sequences of their blocks are evaluated whole, one deletion at
-    a time (`deleted`). `model`: an `analysis_copy`. `batch_size`: images per chunk (250 ran ~25 % faster
-    than 500 on the 2-core CPU: the activations of a smaller chunk stay nearer the cores). `on_progress(done,
+    a time (`deleted`). `model`: an `analysis_copy`. `batch_size`: images per chunk (the activations of a
+    smaller chunk stay nearer the cores; see BENCHMARKS.md, 'Why it works, on the reference runs'). `on_progress(done,
     total)` is called after each evaluation of a chunk (total = (deletions + 1) × chunks): with one chunk,
     after each evaluation.
     """

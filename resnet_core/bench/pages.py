@@ -139,7 +139,7 @@ def bench_explain(
     occlusion (default window) and SmoothGrad (25 samples) on their own. One untimed warm-up.
 
     `threads`: torch's intra-op threads for the measurement (restored after); None keeps the current
-    setting. On a CPU shared with a training run, 1 thread was 2-3x faster than 2 in our measurements.
+    setting. On a CPU shared with a training run one thread beats two (see BENCHMARKS.md, 'Interactive pages').
     """
     before = torch.get_num_threads()
     if threads is not None:

@@ -128,9 +128,10 @@ def load_dataset(
 
 
 def prepare_dataset(name: str = "shapes", root: str | os.PathLike | None = None, seed: int = 0) -> None:
-    """Have dataset `name` ready to load: the embedded ``shapes`` set rendered and cached (~8 s of CPU on
-    the 2-core machine the first time, nothing once cached: the cache is only mapped). CIFAR is there or
-    not: nothing to do. The app's standby worker does this ahead of a fresh install's first run."""
+    """Have dataset `name` ready to load: the embedded ``shapes`` set rendered and cached (seconds of CPU
+    the first time, nothing once cached: the cache is only mapped; see BENCHMARKS.md, 'Time to first
+    point'). CIFAR is there or not: nothing to do. The app's standby worker does this ahead of a fresh
+    install's first run."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     if name == "shapes":

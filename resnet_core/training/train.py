@@ -205,7 +205,7 @@ def resolve_precision(precision: str, device: torch.device) -> str:
 
 
 def resolve_channels_last(channels_last: bool | None, device: torch.device) -> bool:
-    """NHWC is faster for convs on CUDA (tensor cores) and, measured here, with oneDNN on the CPU."""
+    """NHWC is faster for convs on CUDA (tensor cores) and with oneDNN on the CPU (see BENCHMARKS.md, 'CPU')."""
     return device.type in ("cuda", "cpu") if channels_last is None else channels_last
 
 
@@ -325,8 +325,8 @@ def train(
             step += 1
             meter.add(loss, logits, labels)  # device tensors: no sync
             # The run's first steps are logged one by one, so its curve starts with its first step: on a
-            # CPU a ResNet-20 step takes 0.1-0.6 s (quiet to busy), and waiting for step 10 kept a new chart empty
-            # for seconds.
+            # CPU, waiting for step `log_every` would keep a new chart empty for seconds (see BENCHMARKS.md,
+            # 'Time to first point').
             if step % config.log_every == 0 or step % steps_per_epoch == 0 or step < config.log_every:
                 diverged_step = _log_steps(meter, step, steps_per_epoch, lr, emit, divergence)
                 if diverged_step is not None:
