@@ -31,8 +31,9 @@ $(VENV)/bin/python:
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Stamps: reinstall only when a requirements file changes, so `make run` works offline once installed.
-# Then the embedded dataset is rendered into its cache (seconds, once; BENCHMARKS.md, 'Time to first point'), so the first Train a new user presses
-# does not wait for it (the app's standby worker would render it too, but only once the app is open).
+# Then the embedded dataset is rendered into its cache (seconds, once: BENCHMARKS.md, 'Time to first point'),
+# so the first Train a new user presses does not wait for it (the app's standby worker would render it too,
+# but only once the app is open).
 $(VENV)/.runtime-installed: requirements.txt $(CONSTRAINTS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt $(PIN)
 	$(PY) -c 'from resnet_core.data.datasets import prepare_dataset; prepare_dataset("shapes")' || \
