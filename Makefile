@@ -1,4 +1,4 @@
-# ResNet Lab: `make run` serves the app, `make test` runs every check (lint, unit, page, browser).
+# ResNet Lab: `make run` serves the app, `make test` runs every check (lint, types, unit, page, browser).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -16,11 +16,13 @@ run: $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed browser datasets
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -29,8 +31,9 @@ $(VENV)/bin/python:
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Stamps: reinstall only when a requirements file changes, so `make run` works offline once installed.
-# Then the embedded dataset is rendered into its cache (~10 s, once), so the first Train a new user presses
-# does not wait for it (the app's standby worker would render it too, but only once the app is open).
+# Then the embedded dataset is rendered into its cache (seconds, once: BENCHMARKS.md, 'Time to first point'),
+# so the first Train a new user presses does not wait for it (the app's standby worker would render it too,
+# but only once the app is open).
 $(VENV)/.runtime-installed: requirements.txt $(CONSTRAINTS) | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -r requirements.txt $(PIN)
 	$(PY) -c 'from resnet_core.data.datasets import prepare_dataset; prepare_dataset("shapes")' || \
@@ -72,4 +75,4 @@ datasets:
 	fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache test-artifacts

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,8 +49,8 @@ class ImageDataset:
     train_labels: torch.Tensor = field(repr=False)  # (N,) int64
     test_images: torch.Tensor = field(repr=False)  # (M, C, H, W) uint8
     test_labels: torch.Tensor = field(repr=False)  # (M,) int64
-    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)  # per channel, of the train images, on [0, 1]
-    std: tuple[float, float, float] = (1.0, 1.0, 1.0)  # population std, same scale
+    mean: tuple[float, ...] = (0.0, 0.0, 0.0)  # per channel, of the train images, on [0, 1]
+    std: tuple[float, ...] = (1.0, 1.0, 1.0)  # population std, same scale
 
     def __post_init__(self) -> None:
         for split in ("train", "test"):
@@ -105,6 +106,9 @@ def load_dataset(
     """
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
+    classes: Sequence[str]
+    train_x: torch.Tensor | np.ndarray
+    test_x: torch.Tensor | np.ndarray
     if name == "shapes":
         classes = SHAPES_CLASSES
         train_x, train_y, test_x, test_y = _load_shapes(data_root(root), seed)  # images: numpy, maybe mapped
@@ -115,19 +119,20 @@ def load_dataset(
     # Each subset has its own random stream, so the test subset does not change with train_size.
     train_keep = _balanced_subset(train_y, train_size, len(classes), seeded_generator(seed, 7, 0), "train_size")
     test_keep = _balanced_subset(test_y, test_size, len(classes), seeded_generator(seed, 7, 1), "test_size")
-    train_x, test_x = _take(train_x, train_keep), _take(test_x, test_keep)
+    train_images, test_images = _take(train_x, train_keep), _take(test_x, test_keep)
     if train_keep is not None:
         train_y = train_y[train_keep]
     if test_keep is not None:
         test_y = test_y[test_keep]
-    mean, std = channel_stats(train_x)
-    return ImageDataset(name, tuple(classes), train_x, train_y, test_x, test_y, mean, std)
+    mean, std = channel_stats(train_images)
+    return ImageDataset(name, tuple(classes), train_images, train_y, test_images, test_y, mean, std)
 
 
 def prepare_dataset(name: str = "shapes", root: str | os.PathLike | None = None, seed: int = 0) -> None:
-    """Have dataset `name` ready to load: the embedded ``shapes`` set rendered and cached (~8 s of CPU on
-    the 2-core machine the first time, nothing once cached: the cache is only mapped). CIFAR is there or
-    not: nothing to do. The app's standby worker does this ahead of a fresh install's first run."""
+    """Have dataset `name` ready to load: the embedded ``shapes`` set rendered and cached (seconds of CPU
+    the first time, nothing once cached: the cache is only mapped; see BENCHMARKS.md, 'Time to first
+    point'). CIFAR is there or not: nothing to do. The app's standby worker does this ahead of a fresh
+    install's first run."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     if name == "shapes":
@@ -213,7 +218,6 @@ def _load_shapes(root: Path, seed: int) -> tuple[np.ndarray, torch.Tensor, np.nd
     caller copies the rows it keeps: `_take`), labels as tensors; rendered and cached on a miss."""
     n_train, n_test = SHAPES_TRAIN_SIZE, SHAPES_TEST_SIZE
     path = shapes_cache(root, seed)
-    keys = ("train_images", "train_labels", "test_images", "test_labels")
     if path.is_file():
         try:
             arrays = _map_npz(
@@ -233,10 +237,17 @@ def _load_shapes(root: Path, seed: int) -> tuple[np.ndarray, torch.Tensor, np.nd
             )
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             pass  # an unreadable cache (say, half copied by hand) is simply rendered again
-    arrays = (*make_shapes(n_train, seed, "train"), *make_shapes(n_test, seed, "test"))
+    train_images, train_labels = make_shapes(n_train, seed, "train")
+    test_images, test_labels = make_shapes(n_test, seed, "test")
     with atomic_file(path) as f:  # uncompressed: pixel noise compresses badly, and it can be memory-mapped
-        np.savez(f, **{k: a.numpy() for k, a in zip(keys, arrays, strict=True)})
-    return arrays[0].numpy(), arrays[1], arrays[2].numpy(), arrays[3]
+        np.savez(
+            f,
+            train_images=train_images.numpy(),
+            train_labels=train_labels.numpy(),
+            test_images=test_images.numpy(),
+            test_labels=test_labels.numpy(),
+        )
+    return train_images.numpy(), train_labels, test_images.numpy(), test_labels
 
 
 def _map_npz(path: Path, expected: dict[str, tuple[tuple[int, ...], type]]) -> dict[str, np.ndarray]:
@@ -248,7 +259,7 @@ def _map_npz(path: Path, expected: dict[str, tuple[tuple[int, ...], type]]) -> d
     so it can be mapped at its offset: its local header (30 bytes, then the name and an extra field) and the
     .npy header give where its data starts. A run's start then reads the ~20 MB it uses (BENCHMARKS.md,
     "Time to first point")."""
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     size = path.stat().st_size
     with zipfile.ZipFile(path) as archive, open(path, "rb") as f:
         for name, (shape, dtype) in expected.items():
