@@ -7,40 +7,21 @@ from dataclasses import replace
 
 import streamlit as st
 
-import resnet_core as rc
 from resnet_core.presentation import why_text as text
 from resnet_core.presentation.text import markdown_text
 from resnet_core.studies.pairs import informative_pair
-from resnet_core.studies.reference import LANDSCAPE_PARAMS
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
 from ui.threads import share_cpu_with_training
-from ui.view_state import Param, ViewState, parse_bool, presenting
+from ui.view_state import presenting
 from ui.views import why as views
 from ui.views.render import show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
-TABS = {"lesion": "Lesion study", "landscape": "Loss landscape", "shattered": "Shattered gradients"}
-STEPS = [5, 7, 9, 11, 15, 21, 25, 31, 41, 51]
-# On a CPU the reference bundle's grid, so its kept landscapes show at once; a GPU affords a finer one.
-DEFAULT_STEPS = LANDSCAPE_PARAMS["steps"] if rc.pick_device().type == "cpu" else 31
-state = ViewState(
-    "why",
-    [
-        Param("pair", ""),  # "resnet-id,plain-id"; empty: the most informative pair (studies/pairs.py)
-        Param("tab", "lesion", choices=list(TABS)),
-        Param("steps", DEFAULT_STEPS, int, STEPS),
-        Param("span", LANDSCAPE_PARAMS["span"], float, [0.25, 0.5, 1.0, 1.5, 2.0]),
-        Param("surface", False, parse_bool),
-        Param("weights", "trained", choices=["trained", "initial"]),
-        Param("points", 256, int, [64, 128, 256, 512]),
-        Param("depth", 50, int, [1, 2, 5, 10, 20, 50, 100]),
-        Param("seed", 0, int, range(1000)),
-    ],
-)
+state = views.VIEW_STATE
 state.load()
 controls = not presenting()
 
@@ -58,14 +39,14 @@ if not pairs:
     st.page_link(page("train"), label="Train twins", icon=":material/model_training:")
     state.set("tab", "shattered")  # the toy needs no training
 elif controls:
-    st.selectbox(
-        "Trained twins", list(pairs), format_func=lambda k: views.pair_label(store, pairs[k]), key=state.key("pair")
-    )
-    st.segmented_control("Experiment", list(TABS), format_func=TABS.get, required=True, key=state.key("tab"))
+    label = lambda k: views.pair_label(store, pairs[k])  # noqa: E731
+    st.selectbox("Trained twins", list(pairs), format_func=label, key=state.key("pair"))
+    tabs = views.TABS
+    st.segmented_control("Experiment", list(tabs), format_func=tabs.get, required=True, key=state.key("tab"))
 pair = pairs.get(state.value("pair"))
 if pair is not None:
     if best is not None and views.pair_key(best) == state.value("pair"):
-        st.caption(f"{why_best} ({markdown_text(views.pair_label(store, best))})")
+        st.caption(f"Opened on **{markdown_text(views.pair_label(store, best))}**. {why_best}")
     reference_note(store, list(pair))
 tab = state.value("tab")
 
@@ -85,9 +66,7 @@ def analysis_controls(found: views.PairAnalyses, key: str, label: str) -> None:
 
 
 def side_by_side(two: list, key: str) -> None:
-    """Two views' figures in two columns under the first's title, then their captions and verdicts."""
-    if two[0].title:
-        st.subheader(two[0].title)
+    """Two views' figures in two columns, then their captions and verdicts."""
     for i, (col, view) in enumerate(zip(st.columns(2), two)):
         col.plotly_chart(view.figure, width="stretch", key=f"{key}.{i}" if i else key)
     for view in two:
@@ -111,18 +90,8 @@ if tab == "landscape" and pair is not None:
     st.markdown(text.LANDSCAPE_INTRO)
     if controls:
         cols = st.columns(3)
-        cols[0].select_slider(
-            "Grid (points per side)",
-            STEPS,
-            key=state.key("steps"),
-            help="Each point is one evaluation of the net on a fixed batch: 11 × 11 = 121 evaluations.",
-        )
-        cols[1].select_slider(
-            "Span (±)",
-            state.params["span"].choices,
-            key=state.key("span"),
-            help="How far along each direction, in units of the weights' own filter norms.",
-        )
+        cols[0].select_slider("Grid (points per side)", state.params["steps"].choices, key=state.key("steps"))
+        cols[1].select_slider("Span (±)", state.params["span"].choices, key=state.key("span"), help=text.SPAN_HELP)
         cols[2].toggle("3-D surface", key=state.key("surface"))
     steps, span = state.value("steps"), state.value("span")
 
@@ -136,15 +105,16 @@ if tab == "landscape" and pair is not None:
 
 if tab == "shattered":
     st.markdown(text.SHATTERED_INTRO)
+    st.subheader(text.TOY_TITLE)
     if controls:
         cols = st.columns([3, 1])
         cols[0].select_slider("Depth (layers or blocks)", state.params["depth"].choices, key=state.key("depth"))
         cols[1].number_input("Seed", 0, 999, key=state.key("seed"))
     side_by_side(views.toy_shattered_view(state.value("depth"), state.value("seed")), "why.toy")
     if pair is not None:
+        st.subheader(text.SHATTERED_LINE_TITLE)
         if controls:
-            cols = st.columns([3, 1])
-            weights = {"trained": "trained", "initial": "at initialisation"}
+            cols, weights = st.columns([3, 1]), text.WEIGHTS
             cols[0].radio("Weights", list(weights), format_func=weights.get, horizontal=True, key=state.key("weights"))
             cols[1].select_slider("Points on the line", state.params["points"].choices, key=state.key("points"))
         side_by_side(views.shattered_view(store, pair, state.value("points"), state.value("weights")), "why.line")

@@ -456,3 +456,5 @@ TOY_CAPTION = (
     "Fully-connected ReLU nets of width 200 with batch normalisation, freshly initialised; the gradient "
     "scaled to unit standard deviation. Try depth 1 (both smooth) and 50."
 )
+SPAN_HELP = "How far along each direction, in units of the weights' own filter norms."
+WEIGHTS = {"trained": "trained", "initial": "at initialisation"}

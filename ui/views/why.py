@@ -33,8 +33,30 @@ from resnet_core.store.run_store import Run, RunStore
 from resnet_core.studies.analyses import LESION_PARAMS, Analyses, Analysis, compute, landscape_batch, start_worker
 from resnet_core.studies.pairs import chance_error, final_train_error, has_learned, informative_pair, twin_pairs
 from resnet_core.studies.reference import LANDSCAPE_PARAMS, is_reference
+from resnet_core.training.device import pick_device
+from ui.view_state import Param, ViewState, parse_bool
 
 Pair = tuple[Run, Run]  # (ResNet, plain twin)
+
+# The page's view state in its URL (ui/view_state.py): the lesson links to a view with VIEW_STATE.link(...).
+TABS = {"lesion": "Lesion study", "landscape": "Loss landscape", "shattered": "Shattered gradients"}
+STEPS = [5, 7, 9, 11, 15, 21, 25, 31, 41, 51]
+# On a CPU the reference bundle's grid, so its kept landscapes show at once; a GPU affords a finer one.
+DEFAULT_STEPS = LANDSCAPE_PARAMS["steps"] if pick_device().type == "cpu" else 31
+VIEW_STATE = ViewState(
+    "why",
+    [
+        Param("pair", ""),  # "resnet-id,plain-id"; empty: the most informative pair (studies/pairs.py)
+        Param("tab", "lesion", choices=list(TABS)),
+        Param("steps", DEFAULT_STEPS, int, STEPS),
+        Param("span", LANDSCAPE_PARAMS["span"], float, [0.25, 0.5, 1.0, 1.5, 2.0]),
+        Param("surface", False, parse_bool),
+        Param("weights", "trained", choices=["trained", "initial"]),
+        Param("points", 256, int, [64, 128, 256, 512]),
+        Param("depth", 50, int, [1, 2, 5, 10, 20, 50, 100]),
+        Param("seed", 0, int, range(1000)),
+    ],
+)
 
 # A lesion study costs about (1 + blocks + draws × the k values) evaluations of the net on its images; below
 # this many multiply-adds in all for the pair it takes a second or two on two CPU cores (ResNet-56 on 1,000
