@@ -205,9 +205,10 @@ def add_delete(subparsers: argparse._SubParsersAction) -> None:
 def run_delete(args: argparse.Namespace) -> int:
     store = RunStore(args.runs_dir)
     run = _find(store, args.run)
-    if run.active:
-        raise ValueError(f"run {run.id} is {run.status}: stop it first (python -m resnet_core stop {run.id})")
-    store.delete(run.id)
+    try:
+        store.delete(run.id)  # refuses a queued or running run
+    except ValueError as err:
+        raise ValueError(f"{err} (python -m resnet_core stop {run.id})") from None
     print(f"run {run.id}: deleted")
     return 0
 
