@@ -28,7 +28,12 @@ import numpy as np
 import torch
 
 from ..atomic import atomic_file
-from .catalog import CATALOG, DATASETS  # the names live where the command line reads them without torch
+from . import own
+from .catalog import (  # the names live where the command line reads them without torch
+    DATASETS,
+    data_root,
+    facts,
+)
 from .shapes import SHAPES_CLASSES, SHAPES_FORMAT_VERSION, make_shapes, seeded_generator
 
 SHAPES_TRAIN_SIZE = 50_000  # CIFAR's split sizes, so an epoch means the same amount of work
@@ -77,16 +82,7 @@ class ImageDataset:
 
 def num_classes(name: str) -> int:
     """How many classes a dataset has, without loading it (a net's `num_classes` must match)."""
-    if name not in CATALOG:
-        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    return CATALOG[name].num_classes
-
-
-def data_root(root: str | os.PathLike | None = None) -> Path:
-    """Where datasets live: ``root``, else env ``RESNET_LAB_DATA``, else ``~/.cache/resnet-lab/data``."""
-    if root is None:
-        root = os.environ.get("RESNET_LAB_DATA") or Path.home() / ".cache" / "resnet-lab" / "data"
-    return Path(root).expanduser()
+    return facts(name).num_classes
 
 
 def load_dataset(
@@ -101,15 +97,18 @@ def load_dataset(
     """Load a dataset by name (one of ``DATASETS``) as an :class:`ImageDataset`.
 
     ``train_size`` / ``test_size`` keep a class-balanced subset drawn with ``seed`` (None: all of it).
-    For ``shapes`` the seed also picks the rendered images; ``download`` applies to CIFAR and (Fashion-)MNIST.
+    ``own:NAME`` is a dataset imported from your images (data/own.py). For ``shapes`` the seed also picks
+    the rendered images; ``download`` applies to CIFAR and (Fashion-)MNIST.
     Raises ``ValueError`` for an unknown name or a bad size, :class:`DatasetUnavailable` for missing files.
     """
-    if name not in DATASETS:
+    if name not in DATASETS and not name.startswith(own.PREFIX):
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     classes: Sequence[str]
     train_x: torch.Tensor | np.ndarray
     test_x: torch.Tensor | np.ndarray
-    if name == "shapes":
+    if name.startswith(own.PREFIX):
+        classes, (train_x, train_y, test_x, test_y) = _load_own(name, data_root(root))
+    elif name == "shapes":
         classes = SHAPES_CLASSES
         train_x, train_y, test_x, test_y = _load_shapes(data_root(root), seed)  # images: numpy, maybe mapped
     elif name in IDX_DATASETS:
@@ -300,6 +299,23 @@ def _map_npz(path: Path, expected: dict[str, tuple[tuple[int, ...], type]]) -> d
 
 # Texture fills, in pixels rather than object units, so that their period never drops below
 # TEXTURE_PERIOD_PX (finer patterns alias into mush); they share the object's rotation.
+
+
+# -------------------------------------------------------------------------------------- own images
+
+
+def _load_own(name: str, root: Path) -> tuple[list[str], tuple[torch.Tensor, ...]]:
+    """A dataset imported from the user's images (data/own.py)."""
+    try:
+        info, arrays = own.load_own(name, root)
+    except own.OwnDataError as err:
+        raise DatasetUnavailable(str(err)) from err
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        raise DatasetUnavailable(
+            f"{name}'s files in {own.own_dir(root)} cannot be read ({err}): import it again"
+        ) from err
+    keys = ("train_images", "train_labels", "test_images", "test_labels")
+    return list(info.classes), tuple(torch.from_numpy(arrays[k]) for k in keys)
 
 
 # ------------------------------------------------------------------------------ MNIST, Fashion-MNIST
