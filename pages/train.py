@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import resnet_core as rc
+from resnet_core.data.catalog import CATALOG
 from resnet_core.data.datasets import DATASETS, num_classes
 from resnet_core.execution.estimates import describe_duration, device_kind, estimate, measured_rates
 from resnet_core.presentation.charts import error_figure, loss_figure
@@ -31,7 +32,13 @@ MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again
 CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
 POLL_SECONDS = 2.0  # while runs train, the live view (progress bars) is read this often
 STARTING_POLL_SECONDS = 0.5  # … and while a shown run is in its first steps: its first point shows at once
-DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+DATASET_LABELS = {
+    "shapes": "shapes (embedded, offline)",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+    "fashion-mnist": "Fashion-MNIST (28×28 grayscale)",
+    "mnist": "MNIST (28×28 grayscale)",
+}
 WARMUPS = {
     "none": "none",
     "error": "lr ÷10 until the training error is below 80% (§4.2)",
@@ -183,7 +190,8 @@ with st.expander("Start a run", expanded=not store.list()):
         train_size=int(train_size),
         test_size=min(2000, int(train_size)),
     )
-    spec = spec.replace(num_classes=num_classes(dataset))  # the classifier must match the dataset
+    # The classifier must match the dataset's classes and the stem its channels (1 for (Fashion-)MNIST).
+    spec = spec.replace(num_classes=num_classes(dataset), in_channels=CATALOG[dataset].in_channels)
     as_paper = (momentum, weight_decay) == (paper.momentum, paper.weight_decay)
     st.caption(
         f"Recipe: {describe_recipe(config)}. SGD with momentum {momentum:g} and weight decay "

@@ -9,9 +9,9 @@ from streamlit.testing.v1 import AppTest
 from test_train import FAST, TINY, random_data
 
 import resnet_core as rc
-from resnet_core.execution.estimates import describe_duration, device_kind, estimate, measured_rates
+from resnet_core.execution.estimates import device_kind, estimate, measured_rates
+from resnet_core.presentation.describe import describe_duration, describe_recipe
 from resnet_core.store.run_store import RunStore
-from resnet_core.studies.experiments import describe_recipe
 from resnet_core.training.train import WARMED_UP, TrainConfig, train
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
