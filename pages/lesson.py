@@ -8,8 +8,8 @@ from resnet_core.presentation.lesson import UI
 from ui.navigation import leave_pages_directory_mode, page
 from ui.threads import share_cpu_with_training
 from ui.view_state import Param, ViewState, presenting
-from ui.views.lesson import MINE, REFERENCE, draw, evidence
-from ui.views.render import show_view
+from ui.views.lesson import MINE, REFERENCE, draw, evidence, not_learned
+from ui.views.render import show_verdict, show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 share_cpu_with_training()  # the gradient views run torch beside training runs: see ui/threads.py
@@ -88,11 +88,9 @@ elif question is not None:
 if revealed:
     found = evidence(st.session_state.get(STATE.key("src"), REFERENCE))
     st.divider()
-    untrained = False
     for i, item in enumerate(step.evidence):
-        view = draw(item, found)
-        show_view(view, key=f"lesson.{number}.{i}")
-        untrained = untrained or any(v.kind == "untrained" for v in view.verdicts)
+        for j, view in enumerate(draw(item, found)):
+            show_view(view, key=f"lesson.{number}.{i}.{j}")
         st.markdown(UI["look_at"].format(text=item.look_at))
         if not present:
             st.page_link(
@@ -101,7 +99,10 @@ if revealed:
                 icon=":material/open_in_new:",
                 query_params={**lesson.tool_query(item.tool, found.placeholders()), **lang},
             )
-    if untrained and step.if_untrained:
+    failed = not_learned(step.evidence, found)  # what the step's claim means when a net shown never learned
+    for verdict in failed:
+        show_verdict(verdict)
+    if failed and step.if_untrained:
         st.info(step.if_untrained, icon=":material/lightbulb:")
     for note in found.notes:
         st.caption(note)

@@ -14,7 +14,7 @@ passed in, so they are testable without Streamlit.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -125,12 +125,12 @@ STEPS: tuple[Step, ...] = (
             ),
         ),
         if_untrained=(
-            "What that means here: a net that never left chance trains worse than one that learned, so the "
-            "deeper plain net is worse, but in an extreme form of the paper's result. In the paper plain-56 "
-            "did learn, only less well than plain-20; on this machine's short recipe the optimiser never got "
-            "the deep plain net started. That is still an optimisation failure, the paper's point, but the "
-            "size of the gap says nothing about the paper's numbers. Train longer (step 9) to see a deep "
-            "plain net that learns and still trails the shallow one."
+            "What that means: a net that never left chance trains worse than one that learned, so the deeper "
+            "plain net is worse here, but in an extreme form of the paper's result. The paper's deeper plain "
+            "nets did learn, only less well than the shallower ones; with this short recipe the optimiser never "
+            "got the deep one started. That is still an optimisation failure, the paper's point, but the size "
+            "of the gap says nothing about the paper's numbers. Train for longer (step 9) to see a deep plain "
+            "net that learns and still trails the shallow one."
         ),
         source="He et al. 2015, §4.2 and Fig. 6",
     ),
@@ -167,9 +167,8 @@ STEPS: tuple[Step, ...] = (
             ),
         ),
         if_untrained=(
-            "What that means here: a net near chance has not fitted its training images at all, so it cannot "
-            "be overfitting them; its test error is as high as its training error. The claim holds in its "
-            "extreme form on this data."
+            "What that means: a net near chance has not fitted its training images at all, so it cannot be "
+            "overfitting them. The claim holds here, in its extreme form."
         ),
         source="He et al. 2015, §1 and §4.1",
     ),
@@ -378,9 +377,9 @@ STEPS: tuple[Step, ...] = (
             ),
             Evidence(
                 view="shattered",
-                params=_frozen(points=64),
+                params=_frozen(points=64),  # the page's coarsest line: a quarter of its default's cost
                 look_at="The input gradient along a line between two images: a smooth curve or noise?",
-                tool=Tool("why", "Why it works: shattered gradients", _frozen(tab="shattered", pair=PAIR)),
+                tool=Tool("why", "Why it works: shattered gradients", _frozen(tab="shattered", pair=PAIR, points="64")),
             ),
         ),
         if_untrained=(
@@ -495,6 +494,10 @@ UI: Mapping[str, str] = MappingProxyType(
             "These views study {resnet} and its plain twin {plain}; no pair among these runs has two nets that learned."
         ),
         "bad_step": "There is no step {raw}: showing step 1.",
+        "did_not_learn": (
+            "{net} did not learn at all here: its training error ended at {error:.1f} %, near chance "
+            "({chance:.0f} % with {classes} classes)."
+        ),
     }
 )
 
@@ -694,6 +697,18 @@ def table6_view(
     else:
         note = t["cannot_estimate"].format(device=device, command=t["command"])
     return View(title="", figure=fig, caption=t["caption"], verdicts=[verdict], notes=[note], table=table)
+
+
+def not_learned_verdicts(nets: Sequence[tuple[str, float, int]]) -> list[Verdict]:
+    """An "untrained" verdict for each (name, final training error as a fraction, classes) of a net shown
+    that did not learn (the caller decides which did not: studies/pairs.has_learned)."""
+    return [
+        Verdict(
+            "untrained",
+            UI["did_not_learn"].format(net=name, error=100 * error, chance=100 * (1 - 1 / classes), classes=classes),
+        )
+        for name, error, classes in nets
+    ]
 
 
 def twins_verdict(resnet: str, plain: str, params_resnet: int, params_plain: int) -> Verdict:

@@ -3,20 +3,21 @@ functions (so the lesson shows exactly what the tool page shows, verdict include
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.execution.estimates import describe_duration, estimate, measured_rates
+from resnet_core.execution.estimates import estimate, measured_rates
 from resnet_core.presentation import lesson
+from resnet_core.presentation.describe import describe_duration, describe_recipe
 from resnet_core.presentation.views import Verdict, View
 from resnet_core.store.run_store import Run
 from resnet_core.studies import reference
-from resnet_core.studies.experiments import cpu_preset, describe_recipe, experiment_runs, experiments
-from resnet_core.studies.pairs import informative_pair, run_has_learned
+from resnet_core.studies.experiments import cpu_preset, experiment_runs, experiments
+from resnet_core.studies.pairs import final_train_error, informative_pair, run_has_learned
 from resnet_core.studies.reference import describe, read_provenance
 from ui.reference import reference_store
 from ui.runs import get_runner
@@ -145,18 +146,18 @@ def _responses(ev: Evidence, params: Mapping[str, Any]) -> View:
     return responses_view(ev.store, runs)
 
 
-def _why(name: str) -> Callable[[Evidence, Mapping[str, Any]], View]:
-    def draw(ev: Evidence, params: Mapping[str, Any]) -> View:
+def _why(name: str) -> Callable[[Evidence, Mapping[str, Any]], list[View]]:
+    def draw(ev: Evidence, params: Mapping[str, Any]) -> list[View]:
         from ui.views import why
 
         if ev.pair is None:
-            return _missing(lesson.UI["no_pair"])
-        view = getattr(why, f"{name}_view")(ev.store, ev.pair, **params)
+            return [_missing(lesson.UI["no_pair"])]
+        views = _listed(getattr(why, f"{name}_view")(ev.store, ev.pair, **params))
         resnet, plain = ev.pair
         learned = run_has_learned(ev.store, resnet) and run_has_learned(ev.store, plain)
         note = lesson.UI["pair_learned" if learned else "pair_unlearned"]
-        view.notes = [*view.notes, note.format(resnet=resnet.spec.name, plain=plain.spec.name)]
-        return view
+        views[-1].notes = [*views[-1].notes, note.format(resnet=resnet.spec.name, plain=plain.spec.name)]
+        return views
 
     return draw
 
@@ -195,15 +196,15 @@ def _table6(ev: Evidence, params: Mapping[str, Any]) -> View:
     return lesson.table6_view({d: p for d, (p, _) in counts.items()}, durations, device, used)
 
 
-def _your_experiment(ev: Evidence, params: Mapping[str, Any]) -> View:
+def _your_experiment(ev: Evidence, params: Mapping[str, Any]) -> list[View]:
     user = get_runner().store
     mine = experiments(user)
     if mine:
         from ui.views.degradation import fig6_view
 
-        view = fig6_view(user, mine[0], "both")
-        view.notes = [lesson.YOURS_TEXT["which"].format(experiment=mine[0]), *view.notes]
-        return view
+        views = [fig6_view(user, mine[0], kind) for kind in ("plain", "residual")]
+        views[-1].notes = [lesson.YOURS_TEXT["which"].format(experiment=mine[0]), *views[-1].notes]
+        return views
     from ui.views.architecture import twins_view
 
     preset = cpu_preset()
@@ -213,7 +214,7 @@ def _your_experiment(ev: Evidence, params: Mapping[str, Any]) -> View:
     return view
 
 
-VIEWS: dict[str, Callable[[Evidence, Mapping[str, Any]], View]] = {
+VIEWS: dict[str, Callable[[Evidence, Mapping[str, Any]], View | list[View]]] = {
     "fig6": _fig6,
     "final_errors": _final_errors,
     "init_gradients": _init_gradients,
@@ -228,6 +229,30 @@ VIEWS: dict[str, Callable[[Evidence, Mapping[str, Any]], View]] = {
 }
 
 
-def draw(item: lesson.Evidence, ev: Evidence) -> View:
-    """The view evidence `item` names, on the runs of `ev`."""
-    return VIEWS[item.view](ev, item.params)
+def shown_runs(item: lesson.Evidence, ev: Evidence) -> list[Run]:
+    """The trained runs whose data evidence `item` draws."""
+    if item.view == "fig6":
+        return [r for r in ev.runs if r.spec.skip == (item.params["kind"] == "residual")]
+    if item.view in ("final_errors", "responses"):
+        return ev.runs or list(ev.pair or ())
+    if item.view in ("lesion", "landscape", "shattered"):
+        return list(ev.pair or ())
+    return []
+
+
+def not_learned(items: Sequence[lesson.Evidence], ev: Evidence) -> list[Verdict]:
+    """A verdict for each net the step shows that finished without learning (near chance)."""
+    runs = {r.id: r for item in items for r in shown_runs(item, ev)}.values()
+    failed = [r for r in runs if run_has_learned(ev.store, r) is False]
+    return lesson.not_learned_verdicts(
+        [(r.spec.name, final_train_error(ev.store, r), r.spec.num_classes) for r in failed]
+    )
+
+
+def _listed(views: View | list[View]) -> list[View]:
+    return list(views) if isinstance(views, list) else [views]
+
+
+def draw(item: lesson.Evidence, ev: Evidence) -> list[View]:
+    """The views evidence `item` names (one, or a figure and its companion), on the runs of `ev`."""
+    return _listed(VIEWS[item.view](ev, item.params))
