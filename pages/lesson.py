@@ -8,7 +8,7 @@ from resnet_core.presentation.lesson import UI
 from ui.navigation import leave_pages_directory_mode, page
 from ui.threads import share_cpu_with_training
 from ui.view_state import Param, ViewState, presenting
-from ui.views.lesson import MINE, REFERENCE, draw, evidence, not_learned
+from ui.views.lesson import MINE, REFERENCE, draw, evidence, not_learned, step_notes, uses_runs
 from ui.views.render import show_verdict, show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
@@ -45,7 +45,7 @@ st.progress(number / total, text=UI["step_of"].format(number=number, total=total
 st.header(step.title)
 st.markdown(step.claim)
 
-if not present:
+if not present and uses_runs(step):
     st.segmented_control(
         UI["evidence_from"],
         (REFERENCE, MINE),
@@ -104,7 +104,7 @@ if revealed:
         show_verdict(verdict)
     if failed and step.if_untrained:
         st.info(step.if_untrained, icon=":material/lightbulb:")
-    for note in found.notes:
+    for note in step_notes(step, found):
         st.caption(note)
 if step.source:
     st.caption(UI["source"].format(source=step.source))

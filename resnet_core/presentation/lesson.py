@@ -343,7 +343,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         slug="why-it-works",
-        title="Why it works: ensembles, smooth surfaces, gradients that keep their shape",
+        title="Why it works: lesions, landscapes, gradients",
         claim=(
             "Later studies looked inside trained ResNets: deleting one block barely hurts one, as if it were an "
             "ensemble of many shorter paths (Veit et al. 2016); the loss around its trained weights is smoother "
@@ -520,7 +520,7 @@ TABLE6_TEXT: Mapping[str, str] = MappingProxyType(
         "col_params": "parameters (counted here)",
         "col_paper_params": "parameters (Table 6)",
         "col_paper_error": "test error % (Table 6)",
-        "col_time": "paper's schedule on this machine",
+        "col_time": "the paper's schedule here (estimate)",
         "agrees": (
             "Counted here: ResNet-110 has {small} parameters and ResNet-1202 {large}, as Table 6 prints them "
             "(1.7M and 19.4M); the deeper net has {ratio:.1f}× the parameters."
@@ -529,12 +529,12 @@ TABLE6_TEXT: Mapping[str, str] = MappingProxyType(
             "Counted here: ResNet-110 has {small} parameters and ResNet-1202 {large}, which does not match "
             "Table 6 (1.7M and 19.4M)."
         ),
-        "estimate": "{duration} (estimated from {runs} earlier runs on {device})",
-        "no_estimate": "unknown: no run has trained on {device} yet",
+        "no_estimate": "unknown",
         "can_show": (
             "On {device}, the paper's schedule (64,000 steps of 128 CIFAR-10 images) would take ResNet-110 "
-            "{small} and ResNet-1202 {large}, so this machine counts their parameters but does not reproduce "
-            "their errors. Where CIFAR-10 and a GPU are available, run: `{command}`"
+            "{small} and ResNet-1202 {large} (estimated from the speed of {runs} earlier runs here), so this "
+            "machine counts their parameters but does not reproduce their errors. Where CIFAR-10 and a GPU are "
+            "available, run: `{command}`"
         ),
         "cannot_estimate": (
             "No run has trained on {device} yet, so how long these nets would take here is unknown: train any "
@@ -678,10 +678,7 @@ def table6_view(
     )
 
     def when(depth: int) -> str:
-        words = durations.get(depth)
-        if words is None:
-            return t["no_estimate"].format(device=device)
-        return t["estimate"].format(duration=words, runs=estimated_from, device=device)
+        return durations.get(depth) or t["no_estimate"]
 
     table = pd.DataFrame(
         {
@@ -693,7 +690,9 @@ def table6_view(
         }
     )
     if all(durations.get(d) for d in depths):
-        note = t["can_show"].format(device=device, small=durations[110], large=durations[1202], command=t["command"])
+        note = t["can_show"].format(
+            device=device, small=durations[110], large=durations[1202], runs=estimated_from, command=t["command"]
+        )
     else:
         note = t["cannot_estimate"].format(device=device, command=t["command"])
     return View(title="", figure=fig, caption=t["caption"], verdicts=[verdict], notes=[note], table=table)

@@ -152,12 +152,7 @@ def _why(name: str) -> Callable[[Evidence, Mapping[str, Any]], list[View]]:
 
         if ev.pair is None:
             return [_missing(lesson.UI["no_pair"])]
-        views = _listed(getattr(why, f"{name}_view")(ev.store, ev.pair, **params))
-        resnet, plain = ev.pair
-        learned = run_has_learned(ev.store, resnet) and run_has_learned(ev.store, plain)
-        note = lesson.UI["pair_learned" if learned else "pair_unlearned"]
-        views[-1].notes = [*views[-1].notes, note.format(resnet=resnet.spec.name, plain=plain.spec.name)]
-        return views
+        return getattr(why, f"{name}_view")(ev.store, ev.pair, **params)
 
     return draw
 
@@ -227,6 +222,28 @@ VIEWS: dict[str, Callable[[Evidence, Mapping[str, Any]], View | list[View]]] = {
     "table6": _table6,
     "your_experiment": _your_experiment,
 }
+
+
+RUN_VIEWS = {"fig6", "final_errors", "responses", "lesion", "landscape", "shattered"}  # views of trained runs
+PAIR_VIEWS = {"lesion", "landscape", "shattered"}
+
+
+def uses_runs(step: lesson.Step) -> bool:
+    """Whether the step's evidence is trained runs (so the learner may choose whose)."""
+    return any(item.view in RUN_VIEWS for item in step.evidence)
+
+
+def step_notes(step: lesson.Step, ev: Evidence) -> list[str]:
+    """Where the step's runs come from, and which pair the "why" views study, for the step's foot."""
+    if not uses_runs(step):
+        return []
+    notes = list(ev.notes)
+    if ev.pair is not None and any(item.view in PAIR_VIEWS for item in step.evidence):
+        resnet, plain = ev.pair
+        learned = run_has_learned(ev.store, resnet) and run_has_learned(ev.store, plain)
+        note = lesson.UI["pair_learned" if learned else "pair_unlearned"]
+        notes.append(note.format(resnet=resnet.spec.name, plain=plain.spec.name))
+    return notes
 
 
 def shown_runs(item: lesson.Evidence, ev: Evidence) -> list[Run]:
