@@ -6,6 +6,7 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.presentation.charts import degradation_figure
 from resnet_core.presentation.reports import depth_table_csv, series_for
+from resnet_core.store.status import ACTIVE
 from resnet_core.studies import reference
 from resnet_core.studies.experiments import (
     cifar_available,
@@ -64,7 +65,7 @@ with st.expander("Start the experiment", expanded=not experiments(view)):  # col
     at_once = runner.max_parallel  # None: a Ray executor, as many as its cluster fits
     pace = "one after another" if at_once == 1 else f"up to {at_once} at a time" if at_once else "side by side"
     st.caption(f"{describe_recipe(cfg)} · {2 * len(depths)} runs, {pace} on {rc.describe_device(device)}.")
-    busy = store.list(["queued", "running"])
+    busy = store.list(ACTIVE)
     if busy:
         st.warning(
             f"{len(busy)} run{'' if len(busy) == 1 else 's'} already queued or running: the experiment "
