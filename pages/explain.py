@@ -25,6 +25,7 @@ from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.text import markdown_text, plot_text
 from resnet_core.store import loading
+from resnet_core.store.status import ACTIVE
 from resnet_core.studies.reference import is_reference
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
@@ -334,7 +335,7 @@ if rows:
         key="explain.png",
     )
 
-pending = loading.find_twin(store, run, statuses=("queued", "running")) if run is not None and twin is None else None
+pending = loading.find_twin(store, run, statuses=ACTIVE) if run is not None and twin is None else None
 if pending is not None:
     kind = "residual" if not run.spec.skip else "plain"
     st.info(
