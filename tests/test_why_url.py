@@ -68,7 +68,7 @@ def test_the_toy_view_round_trips_through_the_url(no_runs):
     at = open_page(tab="shattered", depth="5", seed="3")
     assert at.select_slider(key="why.depth").value == 5 and at.number_input(key="why.seed").value == 3
     assert titles(at) == ["d output / d input along the line", "Autocorrelation of the gradient"]
-    assert any("ResNet, 5 blocks" in v for v in verdicts(at))  # the verdict is on the depth the link names
+    assert any("ResNet (5 blocks)" in v for v in verdicts(at))  # the verdict is on the depth the link names
     at.select_slider(key="why.depth").set_value(1).run()
     at.number_input(key="why.seed").set_value(0).run()
     assert at.query_params["depth"] == "1" and at.query_params["tab"] == "shattered"

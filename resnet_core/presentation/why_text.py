@@ -264,7 +264,7 @@ def landscape_caption(steps: int, images: int) -> str:
 
 def roughness_caption(rough: dict[str, dict | None]) -> str:
     return (
-        "A slice through the centre of each surface. Roughness over the grid's interior — mean |discrete "
+        "Roughness over the grid's interior — mean |discrete "
         "Laplacian| of the log loss (0 for a plane, larger for a bumpier surface) and the share of points "
         "where the surface curves down in some direction (non-convex): "
         + "; ".join(

@@ -336,7 +336,7 @@ def toy_shattered_view(depth: int = 50, seed: int = 0) -> list[View]:
     net of `depth` blocks or layers, their gradient along the input line and its autocorrelation."""
     nets = [
         NetResult(
-            f"{'ResNet' if skip else 'plain'}, {depth} {'blocks' if skip else 'layers'}",
+            f"ResNet ({depth} blocks)" if skip else f"plain net ({depth} layers)",
             skip,
             _toy(int(depth), skip, int(seed)),
         )
