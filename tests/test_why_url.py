@@ -113,3 +113,19 @@ def test_present_hides_the_controls_and_keeps_figure_and_verdict(reference):
     assert not at.selectbox and not at.segmented_control and not at.button
     assert "Test error after deleting one block" in titles(at)
     assert at.success  # the verdict
+
+
+def test_a_long_lesion_study_that_is_not_kept_waits_for_a_button(reference):
+    """The 56-layer pair's lesion study takes about 15 s on two quiet cores: without a kept result the page
+    says so and offers to compute it in the background, rather than computing on open."""
+    from resnet_core.studies.reference import open_reference
+
+    copy = open_reference(BUNDLE)  # the copy the page opens (the same cache)
+    with copy._write() as db:
+        db.execute("DELETE FROM analyses WHERE kind = 'lesion' AND run_id IN ('ref-resnet-56', 'ref-plain-56')")
+    at = open_page(pair=PAIR_56)
+    assert at.button(key="why.lesion.start").label == "Compute the lesion study"
+    assert any("has not been computed yet" in i.value for i in at.info)
+    assert "Test error after deleting one block" not in titles(at)
+    at = open_page(pair=PAIR_56, present="1")  # presenting: the state, no button
+    assert not at.button and any("has not been computed yet" in i.value for i in at.info)
