@@ -458,3 +458,10 @@ TOY_CAPTION = (
 )
 SPAN_HELP = "How far along each direction, in units of the weights' own filter norms."
 WEIGHTS = {"trained": "trained", "initial": "at initialisation"}
+
+
+def lines_pending(names: str, points: int) -> str:
+    return (
+        f"The gradients of {markdown_text(names)} at {points} points along the line take a while to compute "
+        "on this machine: press the button (fewer points are quicker)."
+    )
