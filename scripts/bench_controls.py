@@ -1,5 +1,6 @@
 """How long each page takes to answer a control change, with one training run using the CPU and with none
-(issue 15.11: goal ≤ 3 s at depth 56 on the 2-core machine). A measuring script for BENCHMARKS.md, not a test.
+(the goal: ≤ 3 s at depth 56 on a 2-core CPU; see BENCHMARKS.md, 'Control latency with one training run').
+A measuring script for BENCHMARKS.md, not a test.
 
     .venv/bin/python scripts/bench_controls.py [--training] [--idle] [--pages architecture,gradients,...]
 

@@ -212,7 +212,7 @@ def one_repeat(
                 tabs_window = WindowOfTabs(f"{url}/train?runs={run_id}", tabs)
                 loaded = tabs_window.wait_loaded(limit)
                 loads.append(None if loaded is None else round(loaded, 2))
-                time.sleep(30)  # the tabs behind it load too (ten take ~10 s of CPU): not counted as polling
+                time.sleep(30)  # the tabs behind it load too (seconds of CPU): not counted as polling
                 log(
                     f"  {tabs} tabs in one window, the front one loaded in {loaded} s; visibility: "
                     f"{tabs_window.visibility()}"

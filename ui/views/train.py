@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import resnet_core as rc
+from resnet_core.data.catalog import CATALOG
 from resnet_core.data.datasets import DATASETS, num_classes
 from resnet_core.execution.estimates import device_kind, estimate, measured_rates
 from resnet_core.presentation.charts import error_figure, loss_figure
@@ -26,7 +27,13 @@ TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
 SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
-DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+DATASET_LABELS = {
+    "shapes": "shapes (embedded, offline)",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+    "fashion-mnist": "Fashion-MNIST (28×28 grayscale)",
+    "mnist": "MNIST (28×28 grayscale)",
+}
 # The "All runs" table's columns, the errors early: at 1024 px the columns after the first seven or so are
 # scrolled out of view.
 TABLE_COLUMNS = (
@@ -165,7 +172,8 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
             head_init_scale=recipe["head_init_scale"],
         )
         config = form.config()
-        spec = spec.replace(num_classes=num_classes(dataset))  # the classifier must match the dataset
+        # The classifier must match the dataset's classes and the stem its channels (1 for (Fashion-)MNIST).
+        spec = spec.replace(num_classes=num_classes(dataset), in_channels=CATALOG[dataset].in_channels)
         st.caption(f"Recipe: {describe_recipe(config)}. {form.describe_optimizer()}.")
         advice = warmup_advice(spec, form)
         if advice:
