@@ -5,7 +5,7 @@ import dataclasses
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.presentation.describe import describe_progress, describe_recipe
+from resnet_core.presentation.describe import describe_progress
 from resnet_core.presentation.reports import depth_table_csv
 from resnet_core.studies.experiments import (
     cifar_available,
@@ -14,12 +14,11 @@ from resnet_core.studies.experiments import (
     experiment_progress,
     experiment_runs,
     experiments,
-    plan_experiment,
 )
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode
 from ui.reference import reference_note, runs_view
-from ui.runs import badge, get_runner
+from ui.runs import badge, follow_statuses, get_runner, read_runs
 from ui.view_state import Param, ViewState, presenting
 from ui.views import degradation as views
 from ui.views.render import show_verdict, show_view
@@ -31,6 +30,7 @@ STARTED = "deg.started"  # the experiment this session started last: its runs ar
 runner = get_runner()
 view = runs_view("degradation")  # the user's runs and, unless hidden in the sidebar, the shipped reference runs
 store = runner.store  # where new runs go
+read_runs(store)  # what the sidebar shows of the runs, for `follow_statuses`
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -53,36 +53,11 @@ if controls:
         "identity, so this is not overfitting but an optimisation difficulty. With shortcuts, the deeper net is "
         "no worse. One click trains both kinds at several depths, the same way."
     )
-    with st.expander("Start the experiment", expanded=not known):  # collapsed when there are results
-        choice = 0
-        if len(presets) > 1:  # a CPU: a quick pair of depths, or the paper's 20 and 56 for longer
-            label = {i: views.preset_label(store, p) for i, p in enumerate(presets)}
-            choice = st.radio(
-                "Preset", range(len(presets)), format_func=label.get, key=state.key("preset"), horizontal=True
-            )
-        preset = presets[choice]
-        st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
-        options = sorted({8, 20, 32, 44, 56, 110} | set(preset.depths))
-        depths = st.multiselect("Depths", options, default=list(preset.depths), key=f"deg.depths.{choice}")
-        at_once = runner.max_parallel  # None: a Ray executor, as many as its cluster fits
-        pace = "one after another" if at_once == 1 else f"up to {at_once} at a time" if at_once else "side by side"
-        st.caption(
-            f"{describe_recipe(preset.config)} · {2 * len(depths)} runs, {pace} on {rc.describe_device(device)}. "
-            + views.time_here(store, preset, depths)
-        )
-        busy = [r for r in store.list(["queued", "running"]) if r.config.experiment != st.session_state.get(STARTED)]
-        if busy:
-            st.warning(
-                f"{len(busy)} run{'' if len(busy) == 1 else 's'} already queued or running: the experiment "
-                "starts after them, so it takes longer than the estimate."
-            )
-        if st.button("Run the degradation experiment", type="primary", disabled=not depths, key="deg.start"):
-            started, runs = plan_experiment(preset, depths)
-            for spec, config, name in runs:
-                runner.submit(spec, config, dataset=preset.dataset, name=name)
-            st.session_state[STARTED] = started
-            state.set("exp", started)  # before the picker is drawn: the new experiment is the one shown
-            known = experiments(view)
+    started = views.start_form(runner, presets, state, expanded=not known, started=st.session_state.get(STARTED))
+    if started:
+        st.session_state[STARTED] = started
+        state.set("exp", started)  # before the picker is drawn: the new experiment is the one shown
+        known = experiments(view)
 
 if not known:
     st.info("No experiment yet: press the button above. Results appear here while the nets train.")
@@ -98,6 +73,7 @@ if experiment == default and why:
 
 
 def results() -> None:
+    follow_statuses(store)  # a status changed since the page was drawn: redraw all of it (and the sidebar)
     runs = experiment_runs(view, experiment)
     active = any(r.active for r in runs)
     reference_note(view, runs)

@@ -67,8 +67,9 @@ def analysis_controls(found: views.PairAnalyses, key: str, label: str) -> None:
 
 def side_by_side(two: list, key: str) -> None:
     """Two views' figures in two columns, then their captions and verdicts."""
-    for i, (col, view) in enumerate(zip(st.columns(2), two)):
-        col.plotly_chart(view.figure, width="stretch", key=f"{key}.{i}" if i else key)
+    figures = [v.figure for v in two if v.figure is not None]
+    for i, (col, figure) in enumerate(zip(st.columns(2) if figures else [], figures)):
+        col.plotly_chart(figure, width="stretch", key=f"{key}.{i}" if i else key)
     for view in two:
         show_view(replace(view, title="", figure=None), key=key)
 
@@ -117,5 +118,8 @@ if tab == "shattered":
             cols, weights = st.columns([3, 1]), text.WEIGHTS
             cols[0].radio("Weights", list(weights), format_func=weights.get, horizontal=True, key=state.key("weights"))
             cols[1].select_slider("Points on the line", state.params["points"].choices, key=state.key("points"))
-        side_by_side(views.shattered_view(store, pair, state.value("points"), state.value("weights")), "why.line")
+        points, weights = state.value("points"), state.value("weights")
+        ready = views.lines_ready(store, pair, points, weights)
+        go = not ready and controls and st.button("Compute the gradients", key="why.line.start")
+        side_by_side(views.shattered_view(store, pair, points, weights, compute=go), "why.line")
 state.save()

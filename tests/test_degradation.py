@@ -313,10 +313,9 @@ def test_no_verdict_from_unfinished_runs(tmp_path):
         (56, False, 3, "stopped", 0.5),
         (56, True, 1, "stopped", 0.872),
     ):
-        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), cfg)
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), cfg, status=status)
         for epoch in range(1, done + 1):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": err, "test_error": err})
-        store.set_status(run_id, status)
     rows = depth_table(store, experiment_runs(store, "e1"))
     assert degradation_findings(rows) == []
     assert verdict_missing(rows) == ["plain-56: 3 of 14 epochs, stopped", "ResNet-56: 1 of 14 epochs, stopped"]
@@ -325,10 +324,10 @@ def test_no_verdict_from_unfinished_runs(tmp_path):
 def test_no_verdict_across_recipes(tmp_path):
     store = RunStore(tmp_path / "runs")
     for depth, skip, epochs in ((20, False, 2), (20, True, 2), (56, False, 2), (56, True, 1)):
-        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": epochs})
+        config = {"experiment": "e1", "epochs": epochs}
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), config, status="completed")
         for epoch in range(1, epochs + 1):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": 0.2, "test_error": 0.2})
-        store.set_status(run_id, "completed")
     rows = depth_table(store, experiment_runs(store, "e1"))
     assert degradation_findings(rows) == []
     (gap,) = verdict_missing(rows)
@@ -338,10 +337,10 @@ def test_no_verdict_across_recipes(tmp_path):
 def test_the_page_gives_no_verdict_on_stopped_runs(tiny_preset):
     store = RunStore(tiny_preset)
     for depth, skip, done in ((20, False, 14), (20, True, 14), (32, False, 0), (56, False, 3), (56, True, 1)):
-        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": 14})
+        status = "completed" if done == 14 else "stopped"
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": 14}, status=status)
         for epoch in range(1, done + 1):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": 0.1, "test_error": 0.1})
-        store.set_status(run_id, "completed" if done == 14 else "stopped")
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     assert not at.success and not at.warning
@@ -456,3 +455,75 @@ def test_the_cli_table_gives_no_verdict_on_unfinished_runs(tmp_path):
     text = format_table(store, "degradation-x")
     assert "no verdict yet: " in text and "1 of 3 epochs" in text
     assert "as in the paper" not in text
+
+
+def test_the_link_holds_the_experiment_and_the_preset(monkeypatch, tmp_path):
+    """A link reproduces the view (issue 22.3): the experiment and the preset come from the URL and go back
+    into it; a value the page cannot show falls back to the informative default with a warning."""
+    import torch
+
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(rc, "pick_device", lambda *a, **k: torch.device("cpu"))  # two presets
+    store = RunStore(tmp_path / "runs")
+    for experiment, errors in (("degradation-a", (0.3, 0.5, 0.2, 0.15)), ("degradation-b", (0.9, 0.9, 0.9, 0.9))):
+        for depth, skip, err in zip((8, 8, 44, 44), (False, True, False, True), errors):
+            run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": experiment, "epochs": 1})
+            store.add_epoch(run_id, {"epoch": 1, "train_error": err, "test_error": err})
+            store.set_status(run_id, "completed")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()  # no link: the newest experiment whose nets learned
+    assert at.selectbox(key="deg.exp").value == "degradation-a"
+    assert at.query_params["exp"] in ("degradation-a", ["degradation-a"])
+    assert any("newest experiment whose nets learned" in c.value for c in at.caption)
+    at.selectbox(key="deg.exp").set_value("degradation-b").run()
+    assert at.query_params["exp"] in ("degradation-b", ["degradation-b"])
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["exp"] = "degradation-b"
+    at.query_params["preset"] = "1"
+    at.run()
+    assert not at.exception and not [w for w in at.warning if "link" in w.value]
+    assert at.selectbox(key="deg.exp").value == "degradation-b" and at.radio(key="deg.preset").value == 1
+    assert [w.value for w in at.warning] == [
+        f"No verdict: {verdict_withheld(depth_table(store, experiment_runs(store, 'degradation-b')))}."
+    ]
+
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["exp"] = "**nope**"
+    at.query_params["preset"] = "7"
+    at.run()
+    assert not at.exception
+    assert "not one this page can show" in at.warning[0].value
+    assert at.selectbox(key="deg.exp").value == "degradation-a" and at.radio(key="deg.preset").value == 0
+
+
+def test_the_views_say_what_the_numbers_say(tmp_path):
+    """fig6_view and final_errors_view (the lesson's evidence) judge the rows they draw: the verdict changes
+    with the data, and nets near chance are named as untrained."""
+    from ui.views.degradation import fig6_view, final_errors_view
+
+    store = RunStore(tmp_path / "runs")
+
+    def experiment(name, plain, residual):
+        for depth, (p, r) in zip((20, 56), zip(plain, residual)):
+            for skip, (train, test) in ((False, p), (True, r)):
+                run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": name, "epochs": 1})
+                store.add_epoch(run_id, {"epoch": 1, "train_error": train, "test_error": test})
+                store.set_status(run_id, "completed")
+
+    experiment("paper", plain=((0.2, 0.3), (0.4, 0.45)), residual=((0.2, 0.3), (0.1, 0.2)))
+    experiment("overfit", plain=((0.2, 0.3), (0.1, 0.45)), residual=((0.2, 0.3), (0.1, 0.2)))
+    experiment("chance", plain=((0.89, 0.9), (0.9, 0.9)), residual=((0.88, 0.9), (0.89, 0.9)))
+    (plain,) = fig6_view(store, "paper", "plain").verdicts
+    assert plain.kind == "agrees" and "(40.0% vs 20.0%): degradation" in plain.text
+    (residual,) = fig6_view(store, "paper", "residual").verdicts
+    assert residual.kind == "agrees" and residual.text.startswith("ResNet-56 is better than ResNet-20")
+    final = final_errors_view(store, "paper")
+    assert [v.kind for v in final.verdicts] == ["agrees", "agrees"]
+    assert final.verdicts[0].text.startswith("Not overfitting: plain-56 has the higher training error (40.0% vs 20.0%)")
+    assert list(final.table.data["depth"]) == [20, 56] and len(final.figure.data) == 4
+    overfit = final_errors_view(store, "overfit").verdicts[0]
+    assert overfit.kind == "disagrees" and "that is overfitting" in overfit.text
+    assert fig6_view(store, "overfit", "plain").verdicts[0].kind == "disagrees"
+    for view in (fig6_view(store, "chance", "plain"), final_errors_view(store, "chance")):
+        ((verdict),) = view.verdicts
+        assert verdict.kind == "untrained" and "still near chance" in verdict.text

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -113,30 +114,37 @@ while sum(n["Alive"] for n in ray.nodes()) < 2 or ray.cluster_resources().get("C
 """
 
 
-@pytest.fixture(scope="module")
-def cluster(shapes_root):
-    """The head (its GCS at 127.0.0.1:PORT) and a second node (127.0.0.2), one CPU each, token authentication."""
-    rc.load_dataset("shapes", shapes_root, test_size=10)  # rendered once here, not by both nodes at once
-    token = secrets.token_hex(32)
-    env = shell_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
+@contextmanager
+def ray_cluster(env: dict, second_node: bool):
+    """A head (its GCS at 127.0.0.1:PORT, one CPU) and, if asked, a second node (127.0.0.2, one CPU), started
+    with `ray start` in `env`; yields the address, and ends the process groups it started."""
     temp = Path(tempfile.mkdtemp(prefix="rl-ray-", dir="/tmp"))  # short: Ray's socket paths live under it
     port = free_port()
     address = f"127.0.0.1:{port}"
     common = ["--num-cpus", "1", "--object-store-memory", str(100 * 2**20), "--disable-usage-stats"]
     groups = []
     try:
-        head = ["--head", "--port", str(port), "--include-dashboard=false"]
-        head += ["--temp-dir", str(temp / "head")]
+        head = ["--head", "--port", str(port), "--include-dashboard=false", "--temp-dir", str(temp / "head")]
         groups.append(start_node(head + common, env, temp / "head.log"))
-        node = ["--address", address, "--node-ip-address", NODE_IP, "--temp-dir", str(temp / "node")]
-        node += ["--dashboard-agent-listen-port", str(free_port())]
-        groups.append(start_node(node + common, env, temp / "node.log"))
-        subprocess.run([sys.executable, "-c", WAIT_FOR_NODES, address], env=env, check=True, timeout=120)
-        yield Cluster(address, token)
+        if second_node:
+            node = ["--address", address, "--node-ip-address", NODE_IP, "--temp-dir", str(temp / "node")]
+            node += ["--dashboard-agent-listen-port", str(free_port())]
+            groups.append(start_node(node + common, env, temp / "node.log"))
+            subprocess.run([sys.executable, "-c", WAIT_FOR_NODES, address], env=env, check=True, timeout=120)
+        yield address
     finally:
         for pgid in reversed(groups):
             stop_group(pgid)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def cluster(shapes_root):
+    """Two nodes with token authentication on, as the README makes them."""
+    rc.load_dataset("shapes", shapes_root, test_size=10)  # rendered once here, not by both nodes at once
+    token = secrets.token_hex(32)
+    with ray_cluster(shell_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token), second_node=True) as address:
+        yield Cluster(address, token)
 
 
 def driver(args: list[str], env: dict, timeout: float = 300) -> subprocess.CompletedProcess:
@@ -216,7 +224,7 @@ def test_an_app_run_through_RAY_ADDRESS_trains_on_both_nodes(cluster, tmp_path, 
 @pytest.mark.parametrize(
     "changes, said",
     [
-        ({"RAY_AUTH_TOKEN": "0" * 64}, "refused this machine's authentication token"),
+        ({"RAY_AUTH_TOKEN": "0" * 64}, "refused the authentication token of this machine (from RAY_AUTH_TOKEN)"),
         ({"RAY_AUTH_MODE": None}, "requires token authentication (Ray's default): set RAY_AUTH_MODE=token"),
     ],
     ids=["wrong token", "no token mode"],
@@ -251,7 +259,34 @@ def test_the_app_with_a_wrong_token_fails_its_runs_saying_why(cluster, tmp_path,
     env = cluster.env(RAY_ADDRESS=cluster.address, RAY_AUTH_TOKEN="0" * 64)
     result = app_runs(env, tmp_path / "runs", shapes_root)
     assert [r["status"] for r in result["runs"]] == ["failed"] * 2
-    assert all("refused this machine's authentication token" in r["error"] for r in result["runs"])
+    assert all(
+        "refused the authentication token of this machine (from RAY_AUTH_TOKEN)" in r["error"] for r in result["runs"]
+    )
+
+
+def test_token_mode_against_a_cluster_without_authentication_is_named(tmp_path):
+    """Ray would let this driver join, but the cluster's workers could not answer it: runs would wait forever."""
+    with ray_cluster(shell_env(RAY_AUTH_MODE="disabled"), second_node=False) as address:
+        env = shell_env(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN="0" * 64)
+        done = driver(
+            [
+                "-m",
+                "resnet_core",
+                "sweep",
+                "--executor",
+                "ray",
+                "--address",
+                address,
+                *TINY,
+                "--runs-dir",
+                str(tmp_path / "runs"),
+            ],
+            env,
+            timeout=120,
+        )
+    assert done.returncode == 2, done.stderr
+    assert "runs without authentication, but RAY_AUTH_MODE=token is set here" in done.stderr, done.stderr
+    assert "Set RAY_AUTH_MODE=disabled here" in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
 def test_nothing_listening_is_said_at_once(tmp_path, capsys):

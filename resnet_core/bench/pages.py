@@ -20,9 +20,9 @@ from typing import Any
 import torch
 
 from ..analysis.attributions import explain
-from ..analysis.explorer import init_gradient_profile, probe_batch
 from ..analysis.landscape import loss_landscape
 from ..analysis.lesion import lesion
+from ..analysis.profiles import init_gradient_profile, probe_batch
 from ..analysis.shattered import toy_shattered
 from ..data.datasets import ImageDataset
 from ..data.pixels import to_input

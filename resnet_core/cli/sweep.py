@@ -137,7 +137,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     print(f"{preset.name}, {dataset}, {where}: {describe_recipe(config)}")
     print(
         f"sweep {sweep}: {len(ids)} runs ({len(args.depths)} depths{' × 2 twins' if args.twins else ''}"
-        f" × {args.seeds} seeds) on the {args.executor} executor (runs dir: {store.root})"
+        f" × {args.seeds} seeds) on the {args.executor} executor (runs dir: {store.root})",
+        flush=True,  # before the progress lines on stderr, also in a log that takes both
     )
     runner = JobRunner(
         store.root,

@@ -160,8 +160,8 @@ def not_overfitting_verdicts(rows: Sequence[DepthRow], num_classes: int = 10, ac
     done = _done(rows)
     shallow, deep = done[0], done[-1]
     train = deep.plain_train - shallow.plain_train
-    trains = f"training error {_versus(deep.plain_train, shallow.plain_train)}"
-    tests = f"test error {_versus(deep.plain_test, shallow.plain_test)}"
+    trains = _versus(deep.plain_train, shallow.plain_train)
+    tests = _versus(deep.plain_test, shallow.plain_test)
     a, b = f"plain-{deep.depth}", f"plain-{shallow.depth}"
     if abs(train) <= experiments.SAME_WITHIN:
         plain = Verdict(
@@ -174,17 +174,24 @@ def not_overfitting_verdicts(rows: Sequence[DepthRow], num_classes: int = 10, ac
         plain = Verdict(
             "agrees",
             f"Not overfitting: {a} has the higher training error ({trains}), "
-            + (f"as well as the higher test error ({tests})" if worse_test else f"though not the higher {tests}")
+            + (
+                f"not only the higher test error ({tests})"
+                if worse_test
+                else f"though not the higher test error ({tests})"
+            )
             + " — an overfitting net would fit its training images better, not worse.",
         )
     elif deep.plain_test > shallow.plain_test:
         plain = Verdict(
             "disagrees",
-            f"{a} fits its training images better than {b} ({trains}) but tests worse ({tests}): that is "
-            "overfitting, not the degradation of Fig. 6.",
+            f"{a} fits its training images better than {b} (training error {trains}) but tests worse "
+            f"({tests}): that is overfitting, not the degradation of Fig. 6.",
         )
     else:
-        plain = Verdict("disagrees", f"{a} is no worse than {b} in training ({trains}) or test error: no degradation.")
+        plain = Verdict(
+            "disagrees",
+            f"{a} is no worse than {b} in training error ({trains}) or test error ({tests}): no degradation.",
+        )
     residual = Verdict(
         "agrees" if deep.residual_test <= shallow.residual_test + experiments.SAME_WITHIN else "disagrees",
         f"ResNet-{deep.depth} is {_compare(deep.residual_test, shallow.residual_test)} ResNet-{shallow.depth} "

@@ -264,7 +264,7 @@ def landscape_caption(steps: int, images: int) -> str:
 
 def roughness_caption(rough: dict[str, dict | None]) -> str:
     return (
-        "A slice through the centre of each surface. Roughness over the grid's interior — mean |discrete "
+        "Roughness over the grid's interior — mean |discrete "
         "Laplacian| of the log loss (0 for a plane, larger for a bumpier surface) and the share of points "
         "where the surface curves down in some direction (non-convex): "
         + "; ".join(
@@ -458,3 +458,10 @@ TOY_CAPTION = (
 )
 SPAN_HELP = "How far along each direction, in units of the weights' own filter norms."
 WEIGHTS = {"trained": "trained", "initial": "at initialisation"}
+
+
+def lines_pending(names: str, points: int) -> str:
+    return (
+        f"The gradients of {markdown_text(names)} at {points} points along the line take a while to compute "
+        "on this machine: press the button (fewer points are quicker)."
+    )

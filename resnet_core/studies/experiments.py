@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from ..data.datasets import DatasetUnavailable, load_dataset
 from ..model.spec import NetSpec
 from ..store.config import RunConfig
-from ..store.run_store import Run, RunStore
+from ..store.protocol import RunReader
+from ..store.run_store import Run
+from ..store.status import ACTIVE
 from ..training.train import TrainConfig
 
 PAPER_DEPTHS = (20, 32, 44, 56)
@@ -184,11 +186,11 @@ def plan_experiment(preset: Preset, depths, **config_changes) -> tuple[str, list
     return experiment, [(spec, config, f"{spec.name} · {experiment}") for spec in experiment_specs(depths)]
 
 
-def experiment_runs(store: RunStore, experiment: str) -> list[Run]:
+def experiment_runs(store: RunReader, experiment: str) -> list[Run]:
     return [r for r in store.list() if r.config.experiment == experiment]
 
 
-def experiments(store: RunStore) -> list[str]:
+def experiments(store: RunReader) -> list[str]:
     """Experiment ids in the store, newest first (not the pair ids of twins trained together)."""
     seen = dict.fromkeys(
         r.config.experiment
@@ -228,7 +230,7 @@ def _recipe(run: Run) -> dict:
     return {k: v for k, v in run.config.to_dict().items() if k != "experiment"}
 
 
-def depth_table(store: RunStore, runs: list[Run]) -> list[DepthRow]:
+def depth_table(store: RunReader, runs: list[Run]) -> list[DepthRow]:
     """Final (latest epoch's) train and test error of the plain and residual net at each depth, and for
     each depth what keeps it from a verdict: a run that did not complete all its epochs, a missing run,
     or a run trained with another recipe than the rest of the experiment."""
@@ -292,7 +294,7 @@ class ExperimentProgress:
     eta_seconds: float | None  # for this experiment's remaining epochs; None until an epoch was timed
 
 
-def experiment_progress(store: RunStore, runs: list[Run], at_once: int = 1) -> ExperimentProgress:
+def experiment_progress(store: RunReader, runs: list[Run], at_once: int = 1) -> ExperimentProgress:
     """Where an experiment stands: epochs done of planned, the runs it waits behind (the runner starts runs
     in the order they were created, `at_once` at a time), and the time its own remaining epochs should take —
     each run at its measured seconds per epoch, a run not yet started at the experiment's measured seconds
@@ -311,7 +313,7 @@ def experiment_progress(store: RunStore, runs: list[Run], at_once: int = 1) -> E
     waiting = [r for r in runs if r.status == "queued"]
     ahead = 0
     if waiting:
-        queue = store.list(["queued", "running"])
+        queue = store.list(ACTIVE)
         first = next((i for i, r in enumerate(queue) if r.id in ids), len(queue))
         ahead = sum(1 for r in queue[:first] if r.id not in ids)
     eta = None

@@ -15,10 +15,18 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.execution.estimates import device_kind, estimate, measured_rates
 from resnet_core.presentation import degradation as words
-from resnet_core.presentation.describe import NO_VALUE, describe_duration
+from resnet_core.presentation.describe import NO_VALUE, describe_duration, describe_recipe
 from resnet_core.presentation.reports import series_for
 from resnet_core.presentation.views import View
-from resnet_core.studies.experiments import Preset, depth_table, experiment_runs, experiment_specs, experiments
+from resnet_core.store.status import ACTIVE
+from resnet_core.studies.experiments import (
+    Preset,
+    depth_table,
+    experiment_runs,
+    experiment_specs,
+    experiments,
+    plan_experiment,
+)
 from resnet_core.studies.reference import EXPERIMENT as REFERENCE
 
 FIG6_CAPTION = (
@@ -140,3 +148,39 @@ def time_here(user_store, preset: Preset, depths) -> str:
         f"Time here: {describe_duration(seconds)} of training, estimated from the speed of "
         f"{runs} earlier run{'' if runs == 1 else 's'} on this {device_kind(rc.describe_device())}."
     )
+
+
+def start_form(runner, presets: tuple[Preset, ...], state, expanded: bool, started: str | None) -> str | None:
+    """The "Start the experiment" form: a preset (its time here), the depths, the recipe, and the button.
+    Returns the id of the experiment it started, or None. `state`: the page's ViewState (the preset is in
+    the URL); `started`: the experiment this session started last, whose runs are not "already queued"."""
+    store = runner.store
+    with st.expander("Start the experiment", expanded=expanded):  # collapsed when there are results
+        choice = 0
+        if len(presets) > 1:  # a CPU: a quick pair of depths, or the paper's 20 and 56 for longer
+            label = {i: preset_label(store, p) for i, p in enumerate(presets)}
+            choice = st.radio(
+                "Preset", range(len(presets)), format_func=label.get, key=state.key("preset"), horizontal=True
+            )
+        preset = presets[choice]
+        st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
+        options = sorted({8, 20, 32, 44, 56, 110} | set(preset.depths))
+        depths = st.multiselect("Depths", options, default=list(preset.depths), key=f"deg.depths.{choice}")
+        at_once = runner.max_parallel  # None: a Ray executor, as many as its cluster fits
+        pace = "one after another" if at_once == 1 else f"up to {at_once} at a time" if at_once else "side by side"
+        st.caption(
+            f"{describe_recipe(preset.config)} · {2 * len(depths)} runs, {pace} on {rc.describe_device()}. "
+            + time_here(store, preset, depths)
+        )
+        busy = [r for r in store.list(ACTIVE) if started is None or r.config.experiment != started]
+        if busy:
+            st.warning(
+                f"{len(busy)} run{'' if len(busy) == 1 else 's'} already queued or running: the experiment "
+                "starts after them, so it takes longer than the estimate."
+            )
+        if st.button("Run the degradation experiment", type="primary", disabled=not depths, key="deg.start"):
+            experiment, runs = plan_experiment(preset, depths)
+            for spec, config, name in runs:
+                runner.submit(spec, config, dataset=preset.dataset, name=name)
+            return experiment
+    return None

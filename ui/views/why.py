@@ -10,6 +10,7 @@ moment is computed here and kept; anything longer is computed in the background 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import streamlit as st
@@ -293,18 +294,50 @@ def landscape_view(store, pair: Pair, steps: int = 11, span: float = 1.0, surfac
 # ------------------------------------------------------------------------------------ shattered gradients
 
 
-@st.cache_data(max_entries=16, show_spinner="Computing input gradients…")
-def _line_gradients(root: str, run_id: str, points: int, weights: str, _store: RunStore) -> dict:
+# Gradients along the line, by (store folder, run id, points, weights): the newest few, kept for the server's
+# life so a view knows whether it has them without computing (st.cache_data cannot be asked).
+_LINES: OrderedDict[tuple, dict] = OrderedDict()
+_LINES_KEPT = 32
+# One forward and one backward pass per point (about three forward passes' multiply-adds) for each net; below
+# this many in all for the pair the line takes a few seconds on two CPU cores (ResNet-20's pair at 256
+# points, about 6·10¹⁰, takes about 4 s there), so it is computed on the spot.
+LINE_INLINE_MACS = 1e11
+
+
+def line_cost(pair: Pair, points: int) -> float:
+    return sum(3.0 * summarize(r.spec).macs * points for r in pair)
+
+
+def _line_key(store, run: Run, points: int, weights: str) -> tuple:
+    return (str(home(store, run).root.resolve()), run.id, int(points), weights)
+
+
+def lines_ready(store, pair: Pair, points: int = 256, weights: str = "trained") -> bool:
+    """Whether both nets' lines are at hand (or cheap enough to compute on the spot)."""
+    kept = all(_line_key(store, r, points, weights) in _LINES for r in pair)
+    return kept or line_cost(pair, points) <= LINE_INLINE_MACS
+
+
+def _line(store, run: Run, points: int, weights: str) -> dict:
     """The run's gradient along the line between its first two test images, trained or at initialisation."""
-    net, images, _ = landscape_batch(_store, run_id, 2)
-    return line_gradients(net, _store.get(run_id).spec, images[0], images[1], points, weights=weights)
+    key = _line_key(store, run, points, weights)
+    if key not in _LINES:
+        net, images, _ = landscape_batch(home(store, run), run.id, 2)
+        _LINES[key] = line_gradients(net, run.spec, images[0], images[1], int(points), weights=weights)
+        while len(_LINES) > _LINES_KEPT:
+            _LINES.popitem(last=False)
+    return _LINES[key]
 
 
-def shattered_view(store, pair: Pair, points: int = 256, weights: str = "trained") -> list[View]:
+def shattered_view(store, pair: Pair, points: int = 256, weights: str = "trained", compute: bool = False) -> list[View]:
     """Each net's gradient along the line between two test images (`weights`: "trained" or "initial": a
-    fresh net of the same architecture), then the autocorrelation with the verdict (Balduzzi et al. 2017)."""
-    where = home(store, pair[0])
-    lines = [_line_gradients(str(where.root.resolve()), r.id, int(points), weights, where) for r in pair]
+    fresh net of the same architecture), then the autocorrelation with the verdict (Balduzzi et al. 2017).
+    A line that would take more than a few seconds is computed only with `compute` (else: a pending view)."""
+    if not (compute or lines_ready(store, pair, points, weights)):
+        names = " and ".join(r.spec.name for r in pair)
+        return [View(text.SHATTERED_LINE_TITLE, verdicts=[Verdict("pending", text.lines_pending(names, points))])]
+    with st.spinner("Computing input gradients…"):
+        lines = [_line(store, r, points, weights) for r in pair]
     when = "trained" if weights == "trained" else "at initialisation"
     nets = [NetResult(f"{r.spec.name} ({when})", r.spec.skip, line) for r, line in zip(pair, lines)]
     res, pln = (net_facts(store, r) for r in pair)
@@ -336,7 +369,7 @@ def toy_shattered_view(depth: int = 50, seed: int = 0) -> list[View]:
     net of `depth` blocks or layers, their gradient along the input line and its autocorrelation."""
     nets = [
         NetResult(
-            f"{'ResNet' if skip else 'plain'}, {depth} {'blocks' if skip else 'layers'}",
+            f"ResNet ({depth} blocks)" if skip else f"plain net ({depth} layers)",
             skip,
             _toy(int(depth), skip, int(seed)),
         )
