@@ -88,9 +88,11 @@ elif question is not None:
 if revealed:
     found = evidence(st.session_state.get(STATE.key("src"), REFERENCE))
     st.divider()
+    flagged = False  # whether a view's own verdict already names a net that did not learn
     for i, item in enumerate(step.evidence):
         for j, view in enumerate(draw(item, found)):
             show_view(view, key=f"lesson.{number}.{i}.{j}")
+            flagged = flagged or any(v.kind == "untrained" for v in view.verdicts)
         st.markdown(UI["look_at"].format(text=item.look_at))
         if not present:
             st.page_link(
@@ -100,9 +102,9 @@ if revealed:
                 query_params={**lesson.tool_query(item.tool, found.placeholders()), **lang},
             )
     failed = not_learned(step.evidence, found)  # what the step's claim means when a net shown never learned
-    for verdict in failed:
+    for verdict in [] if flagged else failed:
         show_verdict(verdict)
-    if failed and step.if_untrained:
+    if (failed or flagged) and step.if_untrained:
         st.info(step.if_untrained, icon=":material/lightbulb:")
     for note in step_notes(step, found):
         st.caption(note)

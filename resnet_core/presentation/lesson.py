@@ -301,7 +301,7 @@ STEPS: tuple[Step, ...] = (
             ),
         ),
         if_untrained=(
-            "What that means here: a ResNet that did not learn says nothing about depth; the comparison needs "
+            "What that means: a ResNet that did not learn says nothing about depth; the comparison needs "
             "both ResNets trained. Train longer or on more images (step 9)."
         ),
         source="He et al. 2015, §4.2 and Fig. 6",
@@ -335,7 +335,7 @@ STEPS: tuple[Step, ...] = (
             ),
         ),
         if_untrained=(
-            "What that means here: the responses of a net that never learned are those of random weights "
+            "What that means: the responses of a net that never learned are those of random weights "
             "passed through training noise; they say nothing about trained plain nets. Compare the twins "
             "that both learned."
         ),
@@ -383,7 +383,7 @@ STEPS: tuple[Step, ...] = (
             ),
         ),
         if_untrained=(
-            "What that means here: a net that never learned has no trained weights to study; its lesion, "
+            "What that means: a net that never learned has no trained weights to study; its lesion, "
             "landscape and gradients say nothing about trained nets of its kind. Look at a pair in which both "
             "nets learned, or train one (step 9)."
         ),
