@@ -143,3 +143,9 @@ def test_without_reference_runs_or_own_runs_a_step_says_what_to_do(monkeypatch):
     at = run_page("lesson", {"step": "1", "present": "1"})
     assert any("No Fig. 6 experiment to show" in i.value for i in at.info)
     assert any("no reference runs" in c.value for c in at.caption)
+
+
+def test_choosing_my_runs_without_any_says_so_and_keeps_the_reference_evidence():
+    at = run_page("lesson", {"step": "5", "present": "1", "src": "mine"})
+    assert any(c.value == lesson.UI["no_mine"] for c in at.caption)
+    assert any("ResNet-56" in s.value for s in at.success)  # the reference runs' verdict
