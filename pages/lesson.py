@@ -8,8 +8,8 @@ from resnet_core.presentation.lesson import UI
 from ui.navigation import leave_pages_directory_mode, page
 from ui.threads import share_cpu_with_training
 from ui.view_state import Param, ViewState, presenting
-from ui.views.lesson import MINE, REFERENCE, draw, evidence, not_learned, step_notes, uses_runs
-from ui.views.render import show_verdict, show_view
+from ui.views.lesson import MINE, REFERENCE, draw, evidence, not_learned, show_evidence, step_notes, uses_runs
+from ui.views.render import show_verdict
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 share_cpu_with_training()  # the gradient views run torch beside training runs: see ui/threads.py
@@ -91,7 +91,7 @@ if revealed:
     flagged = False  # whether a view's own verdict already names a net that did not learn
     for i, item in enumerate(step.evidence):
         for j, view in enumerate(draw(item, found)):
-            show_view(view, key=f"lesson.{number}.{i}.{j}")
+            show_evidence(view, key=f"lesson.{number}.{i}.{j}")
             flagged = flagged or any(v.kind == "untrained" for v in view.verdicts)
         st.markdown(UI["look_at"].format(text=item.look_at))
         if not present:

@@ -21,6 +21,7 @@ from resnet_core.studies.pairs import final_train_error, informative_pair, run_h
 from resnet_core.studies.reference import describe, read_provenance
 from ui.reference import reference_store
 from ui.runs import get_runner
+from ui.views.render import show_verdict, show_view
 
 REFERENCE, MINE = "reference", "mine"
 
@@ -273,3 +274,20 @@ def _listed(views: View | list[View]) -> list[View]:
 def draw(item: lesson.Evidence, ev: Evidence) -> list[View]:
     """The views evidence `item` names (one, or a figure and its companion), on the runs of `ev`."""
     return _listed(VIEWS[item.view](ev, item.params))
+
+
+def show_evidence(view: View, key: str) -> None:
+    """A view laid out as its tool page does (ui/views/render.show_view); a view with `diagrams` (the
+    Architecture page's twins) shows both nets side by side, as that page does, without its stage table."""
+    diagrams = getattr(view, "diagrams", None)
+    if not diagrams:
+        show_view(view, key=key)
+        return
+    st.subheader(view.title)
+    for column, (spec, figure, _) in zip(st.columns(len(diagrams), gap="medium"), diagrams):
+        column.plotly_chart(figure, width="stretch", key=f"{key}.{spec.name}")
+    st.caption(view.caption)
+    for verdict in view.verdicts:
+        show_verdict(verdict)
+    for note in view.notes:
+        st.caption(note)
