@@ -428,9 +428,9 @@ STEPS: tuple[Step, ...] = (
         slug="try-it",
         title="Try it yourself",
         claim=(
-            "Everything so far came from a few small nets trained on a CPU. Train your own: the quick preset "
-            "trains plain and residual nets of 8 and 44 layers in a few minutes, or pick your own twins on the "
-            "Train page."
+            "Everything so far came from a few small nets trained on a CPU. Train your own: on a CPU the quick "
+            "preset trains plain and residual nets of 8 and 44 layers in a few minutes; or pick your own twins "
+            "on the Train page."
         ),
         evidence=(
             Evidence(
@@ -559,9 +559,9 @@ YOURS_TEXT: Mapping[str, str] = MappingProxyType(
     {
         "title": "Your experiment",
         "none": (
-            "You have not run a Fig. 6 experiment of your own yet. Start the quick preset on the Degradation "
-            "page ({preset}: {recipe}); the nets drawn here are the deepest twins it trains. Then come back: "
-            "this step shows your curves and their verdict."
+            "You have not run a Fig. 6 experiment of your own yet. Start one on the Degradation page: its "
+            "first preset here is “{preset}” ({recipe}), and the nets drawn here are the deepest twins it "
+            "trains. Then come back: this step shows your curves and their verdict."
         ),
         "which": "Your newest experiment, {experiment}.",
     }

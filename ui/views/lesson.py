@@ -16,7 +16,7 @@ from resnet_core.presentation.describe import describe_duration, describe_recipe
 from resnet_core.presentation.views import Verdict, View
 from resnet_core.store.run_store import Run
 from resnet_core.studies import reference
-from resnet_core.studies.experiments import cpu_preset, experiment_runs, experiments
+from resnet_core.studies.experiments import cifar_available, default_preset, experiment_runs, experiments
 from resnet_core.studies.pairs import final_train_error, informative_pair, run_has_learned
 from resnet_core.studies.reference import describe, read_provenance
 from ui.reference import reference_store
@@ -203,7 +203,8 @@ def _your_experiment(ev: Evidence, params: Mapping[str, Any]) -> list[View]:
         return views
     from ui.views.architecture import twins_view
 
-    preset = cpu_preset()
+    device = rc.pick_device().type
+    preset = default_preset(device, device == "cuda" and cifar_available())  # the Degradation page's first
     view = twins_view(rc.NetSpec(depth=max(preset.depths)))
     text = lesson.YOURS_TEXT["none"].format(preset=preset.name, recipe=describe_recipe(preset.config))
     view.verdicts = [Verdict("pending", text)]
