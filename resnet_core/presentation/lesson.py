@@ -261,7 +261,7 @@ STEPS: tuple[Step, ...] = (
                 view="block",
                 params=_frozen(depth=20),
                 look_at="The shortcut carries x around the two 3×3 layers, and the addition makes F(x) + x.",
-                tool=Tool("architecture", "Architecture: ResNet-20", _frozen(depth="20")),
+                tool=Tool("architecture", "Architecture: ResNet-20, block by block", _frozen(depth="20")),
             ),
             Evidence(
                 view="twins",
