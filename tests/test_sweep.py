@@ -15,9 +15,10 @@ from resnet_core.cli.main import main
 from resnet_core.cli.sweep import follow
 from resnet_core.execution.executors import default_executor
 from resnet_core.execution.ray_executor import decode_event, encode_event
+from resnet_core.presentation.degradation import format_sweep_table
 from resnet_core.store.config import RunConfig
 from resnet_core.store.run_store import RunStore
-from resnet_core.studies.sweeps import Stat, SweepRow, format_sweep_table, plan_sweep, sweep_table
+from resnet_core.studies.sweeps import Stat, SweepRow, plan_sweep, sweep_table
 from resnet_core.training.train import CheckpointEvent, EpochEvent, StepEvent, TrainConfig
 
 

@@ -91,9 +91,11 @@ def run_sweep(args: argparse.Namespace) -> int:
     from ..data.datasets import num_classes
     from ..execution.jobs import JobRunner
     from ..model.spec import NetSpec
+    from ..presentation.degradation import format_sweep_table
+    from ..presentation.describe import describe_recipe
     from ..store.run_store import RunStore
-    from ..studies.experiments import cifar_available, describe_recipe, device_presets
-    from ..studies.sweeps import format_sweep_table, plan_sweep, sweep_table
+    from ..studies.experiments import cifar_available, device_presets
+    from ..studies.sweeps import plan_sweep, sweep_table
     from ..training.device import describe_device, pick_device
 
     ray = args.executor == "ray"
