@@ -57,14 +57,3 @@ def estimate(
         return None
     near = sorted(rates, key=lambda r: abs(math.log(max(r[0], 1) / max(macs_per_image, 1))))[:nearest]
     return Estimate(macs_per_image * images * epochs / statistics.median(rate for _, rate in near), len(near))
-
-
-def describe_duration(seconds: float) -> str:
-    """ "about 40 s", "about 12 min", "about 3.5 h", "about 2.1 days"."""
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
-    if seconds < 90 * 60:
-        return f"about {round(seconds / 60)} min"
-    if seconds < 48 * 3600:
-        return f"about {seconds / 3600:.1f} h"
-    return f"about {seconds / 86400:.1f} days"

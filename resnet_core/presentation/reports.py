@@ -13,6 +13,7 @@ import numpy as np
 
 from ..store.protocol import RunReader
 from ..store.run_store import Run
+from .describe import percent_cell
 from .palette import shade
 
 if TYPE_CHECKING:
@@ -67,8 +68,8 @@ def run_row(store: RunReader, run: Run) -> dict:
         "depth": run.spec.depth,
         "dataset": run.dataset,
         "epochs": f"{len(epochs)}/{total}" if total else str(len(epochs)),
-        "train error %": _percent(last.get("train_error")),
-        "test error %": _percent(last.get("test_error")),
+        "train error %": percent_cell(last.get("train_error")),
+        "test error %": percent_cell(last.get("test_error")),
         "minutes": round(sum(e["seconds"] or 0.0 for e in epochs) / 60, 2),
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at)),
         "where": run_where(run),
@@ -111,10 +112,6 @@ def progress_line(run: Run) -> tuple[float, str]:
             f" · about {eta / 60:.1f} min left" if eta else ""
         )
     return (min(step / total, 1.0) if total else 0.0), text
-
-
-def _percent(fraction: float | None) -> float | None:
-    return None if fraction is None or fraction != fraction else round(100 * fraction, 2)  # None or NaN: no value
 
 
 def run_json(store: RunReader, run: Run) -> dict:
@@ -199,6 +196,8 @@ def metrics_csv(store: RunReader, run_id: str) -> str:
 def depth_table_csv(rows: Sequence[DepthRow]) -> str:
     """The Degradation page's table as CSV: per depth, the plain and the residual net's latest training and
     test error in percent (empty before a finished epoch), and what keeps that depth from a verdict."""
+    from .degradation import describe_gap  # plotly: not for listing runs
+
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -213,5 +212,11 @@ def depth_table_csv(rows: Sequence[DepthRow]) -> str:
     )
     for r in rows:
         errors = (r.plain_train, r.plain_test, r.residual_train, r.residual_test)
-        writer.writerow([r.depth, *("" if v is None else _percent(v) for v in errors), "; ".join(r.unfinished)])
+        writer.writerow(
+            [
+                r.depth,
+                *("" if v is None else percent_cell(v) for v in errors),
+                "; ".join(describe_gap(g) for g in r.unfinished),
+            ]
+        )
     return out.getvalue()

@@ -361,7 +361,11 @@ class RunStore:
                 raise KeyError(f"no run {run_id!r}")
 
     def delete(self, run_id: str) -> None:
-        """The run, its metrics and its checkpoint files."""
+        """The run, its metrics and its checkpoint files. ValueError for a queued or running run: its worker
+        would go on writing rows and checkpoints for a run that no longer exists (stop it first)."""
+        row = self._connect().execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is not None and row["status"] in ACTIVE:
+            raise ValueError(f"run {run_id} is {row['status']}: stop it before deleting it")
         with self._write() as db:
             for table in ("steps", "epochs", "probes", "probe_layers", "checkpoints"):
                 db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))

@@ -18,7 +18,6 @@ from ..model.spec import NetSpec
 from ..store.config import RunConfig
 from ..store.protocol import RunReader
 from ..store.run_store import Run
-from .experiments import DepthRow, degradation_findings, verdict_withheld
 
 
 def new_sweep_id() -> str:
@@ -109,34 +108,3 @@ def sweep_table(store: RunReader, runs: list[Run]) -> list[SweepRow]:
         )
         for d in sorted({r.spec.depth for r in runs})
     ]
-
-
-def format_sweep_table(rows: list[SweepRow]) -> str:
-    """The table (error %, mean ± std over seeds), then the degradation verdict on the means."""
-    header = ("depth", "plain train %", "plain test %", "ResNet train %", "ResNet test %")
-    cells = [
-        (
-            str(r.depth),
-            r.plain_train.percent(),
-            r.plain_test.percent(),
-            r.residual_train.percent(),
-            r.residual_test.percent(),
-        )
-        for r in rows
-    ]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    means = [
-        DepthRow(r.depth, r.plain_train.mean, r.plain_test.mean, r.residual_train.mean, r.residual_test.mean)
-        for r in rows
-    ]
-    withheld = verdict_withheld(means)  # the Degradation page's rule
-    if withheld:
-        lines.append(f"no verdict: {withheld} (--epochs, --train-size)")
-        return "\n".join(lines)
-    lines += [
-        ("as in the paper: " if agrees else "NOT as in the paper: ") + sentence
-        for agrees, sentence in degradation_findings(means)
-    ]
-    return "\n".join(lines)
