@@ -14,7 +14,7 @@ MOVED = "store.moved"  # session key: where a damaged store was moved, to say so
 
 SELECTED_KEY = "runs"  # query parameter and session key: comma-separated run ids
 
-BADGES = {  # status -> (colour, icon)
+BADGES = {  # status -> (colour, icon): the one source of a status's look (badges, the sidebar's links)
     "queued": ("gray", ":material/schedule:"),
     "running": ("blue", ":material/play_arrow:"),
     "completed": ("green", ":material/check:"),

@@ -1,7 +1,7 @@
 """`JobRunner`: runs train in worker processes, at most N at once, the rest queued in order.
 
 N (`default_parallel_runs`): four on a GPU; on a CPU one per core, at least two, so the twins of the
-Train page train side by side, each worker with its share of the cores (worker.ThreadShare).
+Train page train side by side, each worker with its share of the cores (cpu_share.ThreadShare).
 
 Workers talk to the rest of the world only through the `RunStore`. The runner is a thin scheduler: it
 starts queued runs when a slot is free, reaps finished workers, and records how each one ended when the
@@ -50,7 +50,9 @@ from ..store.config import RunConfig
 from ..store.run_store import GONE, Run, RunStore
 from ..store.status import ACTIVE
 from ..training.train import TrainConfig
+from .cpu_share import trains_here
 from .executors import RemoteExecutor, default_executor, remote_executor
+from .lifecycle import RESUME_HINT
 from .worker import worker_log
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,7 @@ STANDBY_RETRY_SECONDS = 60.0  # after a standby worker exited without a run (a b
 def default_parallel_runs() -> int:
     """Four runs at once on a CUDA GPU; on a CPU one per core, at least two (a pair of twins grows its
     curves side by side) and at most four. The runs on a CPU split its threads between them
-    (worker.ThreadShare): a pair side by side trains as fast as one after another (BENCHMARKS.md, "Twins
+    (cpu_share.ThreadShare): a pair side by side trains as fast as one after another (BENCHMARKS.md, "Twins
     side by side — CPU"), where a one-slot queue left the plain twin waiting."""
     if torch.cuda.is_available():
         return 4
@@ -377,10 +379,10 @@ class JobRunner:
         (a reader marks a dead one `interrupted`: RunStore.list settles it) — a restarted server never runs
         more at once than it would have itself (issue 15.4)."""
         host = socket.gethostname()
+        # Every run on this machine counts, whatever its device: the slots are the machine's (a GPU's four,
+        # or the CPU's cores), as this runner's own workers count whatever theirs.
         return sum(
-            1
-            for r in self.store.list(["running"])
-            if r.id not in self._workers and r.executor in (None, "local") and r.node in (None, host)
+            1 for r in self.store.list(["running"]) if r.id not in self._workers and trains_here(r, host, cpu=False)
         )
 
     def _start_remote(self, queued: list[Run]) -> None:
@@ -439,7 +441,7 @@ class JobRunner:
             self.store.set_status(
                 run_id,
                 "interrupted",
-                error=f"the worker was killed ({name}; out of memory?) — resume to continue from the last checkpoint",
+                error=f"the worker was killed ({name}; out of memory?) — {RESUME_HINT}",
             )
         elif exitcode is not None and exitcode < 0:
             self.store.set_status(run_id, "failed", error=f"the worker crashed ({signal.Signals(-exitcode).name})")
