@@ -465,3 +465,15 @@ def lines_pending(names: str, points: int) -> str:
         f"The gradients of {markdown_text(names)} at {points} points along the line take a while to compute "
         "on this machine: press the button (fewer points are quicker)."
     )
+
+
+def other_pair(residual: str, plain: str, reference: bool) -> str:
+    """A pair to look at instead, for an "untrained" verdict."""
+    return f"{'the reference' if reference else 'your'} {residual} with {plain}"
+
+
+def pair_label(residual_label: str, plain: str, test_errors: dict[str, float | None]) -> str:
+    """ "ResNet-20 · reference + plain-20 twin · test error ResNet-20 26.4 % · plain-20 36.7 %" (a selector's
+    option: plain text)."""
+    tested = " · ".join(f"{name} {percent(e, 1)}" for name, e in test_errors.items() if e is not None)
+    return f"{residual_label} + {plain} twin" + (f" · test error {tested}" if tested else "")

@@ -60,8 +60,9 @@ VIEW_STATE = ViewState(
 )
 
 # A lesion study costs about (1 + blocks + draws × the k values) evaluations of the net on its images; below
-# this many multiply-adds in all for the pair it takes a second or two on two CPU cores (ResNet-56 on 1,000
-# images, about 8·10¹² counted this way, takes about 15 s there: BENCHMARKS.md), so it is computed on the spot.
+# this many multiply-adds in all for the pair it takes a second or two on two CPU cores (ResNet-56's on 1,000
+# images, about 8·10¹² counted this way, takes 13.3 s there: BENCHMARKS.md, the Why page's speed), so it is
+# computed on the spot; a ResNet-20 pair on 1,000 images (3·10¹²) waits for a button.
 LESION_INLINE_MACS = 1e12
 ENDED = ("failed", "interrupted", "stopped")
 
@@ -84,14 +85,13 @@ def instead(store, pair: Pair) -> str | None:
         return None
     if not all(net_facts(store, r).learned for r in best):
         return None
-    return ("the reference " if is_reference(best[0]) else "your ") + f"{best[0].spec.name} with {best[1].spec.name}"
+    return text.other_pair(best[0].spec.name, best[1].spec.name, is_reference(best[0]))
 
 
 def pair_label(store, pair: Pair) -> str:
     """The pair as the selector lists it: names and final test errors."""
-    errors = [final_test_error(store, r) for r in pair]
-    tested = " · ".join(f"{r.spec.name} {text.percent(e, 1)}" for r, e in zip(pair, errors) if e is not None)
-    return f"{run_label(pair[0])} + {pair[1].spec.name} twin" + (f" · test error {tested}" if tested else "")
+    errors = {r.spec.name: final_test_error(store, r) for r in pair}
+    return text.pair_label(run_label(pair[0]), pair[1].spec.name, errors)
 
 
 def pairs_by_key(store) -> dict[str, Pair]:
@@ -179,7 +179,8 @@ def lesion_analyses(store, pair: Pair, compute_small: bool = True) -> PairAnalys
     """The pair's lesion studies as kept; a study small enough (LESION_INLINE_MACS) is computed here first,
     in this process, and kept like the others."""
     state = find_analyses(store, pair, "lesion", LESION_PARAMS)
-    if compute_small and not state.done and not state.active and lesion_cost(pair) <= LESION_INLINE_MACS:
+    quick = lesion_cost(pair) <= LESION_INLINE_MACS
+    if compute_small and quick and not (state.done or state.active or state.ended):  # a failed try: the button
         analyses = Analyses(state.store)
         for run in state.missing():
             try:
@@ -299,8 +300,9 @@ def landscape_view(store, pair: Pair, steps: int = 11, span: float = 1.0, surfac
 _LINES: OrderedDict[tuple, dict] = OrderedDict()
 _LINES_KEPT = 32
 # One forward and one backward pass per point (about three forward passes' multiply-adds) for each net; below
-# this many in all for the pair the line takes a few seconds on two CPU cores (ResNet-20's pair at 256
-# points, about 6·10¹⁰, takes about 4 s there), so it is computed on the spot.
+# this many in all for the pair the line takes a few seconds on two CPU cores (ResNet-20's pair at 256 points,
+# about 6·10¹⁰; the 20-layer reference pair's trained and fresh lines together were about half of the Why
+# page's 15 s first visit in BENCHMARKS.md), so it is computed on the spot; ResNet-56's pair waits for a button.
 LINE_INLINE_MACS = 1e11
 
 
