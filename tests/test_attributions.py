@@ -21,7 +21,7 @@ from resnet_core.analysis.attributions import (
     predict,
     top_k,
 )
-from resnet_core.cli.bench_pages import bench_explain
+from resnet_core.bench.pages import bench_explain
 from resnet_core.data.pixels import to_display, to_input
 from resnet_core.presentation.explain_figures import (
     MapRow,

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from resnet_core.cli import bench
+from resnet_core.bench import trainer as bench
 from resnet_core.cli import main as cli
 
 

@@ -1,6 +1,6 @@
 """A smoke run of the page benchmarks' code paths (tiny sizes; benchmarks are never timed tests)."""
 
-from resnet_core.cli.bench_pages import gradient_profile_seconds, store_read_seconds, why_seconds
+from resnet_core.bench.pages import gradient_profile_seconds, store_read_seconds, why_seconds
 from resnet_core.data.datasets import load_dataset
 
 

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from resnet_core.bench.twins import BASELINE, TwinsConfig, format_twins_report, run_twins_benchmark
 from resnet_core.cli import main as cli
-from resnet_core.cli.bench_twins import BASELINE, TwinsConfig, format_twins_report, run_twins_benchmark
 
 
 def test_a_quick_run_measures_the_pair_both_ways():

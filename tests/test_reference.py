@@ -252,11 +252,12 @@ def test_degradation_shows_the_reference_experiment_on_a_fresh_install_and_hides
     at = page("degradation")
     assert at.selectbox(key="deg.exp").value == "reference"
     assert labelled_reference(at)
-    (fig,) = charts(at)
-    names = " ".join(t.get("name") or "" for t in fig["data"])
+    plain, residual, final = charts(at)  # Fig. 6's two halves, then the final errors by depth
+    traces = plain["data"] + residual["data"]
+    names = " ".join(t.get("name") or "" for t in traces)
     nets = [rc.NetSpec.from_dict(json.loads(r["spec"])) for r in shipped_runs()]
     assert all(net.name in names for net in nets)
-    assert all(len(t.get("x", [])) > 0 for t in fig["data"] if t.get("name"))  # real curves
+    assert all(len(t.get("x", [])) > 0 for t in traces if t.get("name"))  # real curves
     table = at.dataframe[0].value
     assert table.notna().all().all() and list(table["depth"]) == sorted({net.depth for net in nets})
     assert len(at.success) + len(at.warning) >= 2  # the verdict on the reference runs

@@ -1,6 +1,6 @@
 """The executors' overhead per run: the same sweep of tiny runs, local worker processes vs Ray tasks.
 
-    python -m resnet_core.cli.bench_executors [--runs 8] [--repeats 3] [--epochs 1] [--train-size 256]
+    python -m resnet_core bench --executors [--runs 8] [--repeats 3]
 
 Each repeat trains `--runs` tiny runs (ResNet-8 on the embedded dataset, on the CPU) one at a time in
 three ways: the local executor (a fresh worker process per run), Ray tasks of 2 CPUs each on a local
