@@ -463,7 +463,7 @@ WEIGHTS = {"trained": "trained", "initial": "at initialisation"}
 def lines_pending(names: str, points: int) -> str:
     return (
         f"The gradients of {markdown_text(names)} at {points} points along the line take a while to compute "
-        "on this machine: press the button (fewer points are quicker)."
+        "on this machine, so they are computed on request (fewer points are quicker)."
     )
 
 
