@@ -445,7 +445,7 @@ LESION_K_TITLE = "Deleting k blocks at once"
 LANDSCAPE_TITLE = "The loss around the trained weights"
 LANDSCAPE_SLICE_TITLE = "A slice through the centre"
 SHATTERED_LINE_TITLE = "Your trained twins, between two test images"
-SHATTERED_ACF_TITLE = ""
+SHATTERED_ACF_TITLE = "How alike neighbouring gradients are"
 TOY_TITLE = "The paper's 1-D experiment, at initialisation"
 LINE_CAPTION = (
     "The logit of the class predicted at the first image, along the straight line to the second; the "

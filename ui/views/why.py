@@ -386,7 +386,7 @@ def toy_shattered_view(depth: int = 50, seed: int = 0) -> list[View]:
             text.TOY_CAPTION,
         ),
         View(
-            "",
+            text.SHATTERED_ACF_TITLE,
             autocorrelation_figure(nets),
             text.lag1_caption("", acfs),
             text.shattered_verdicts(*facts, *acfs.values(), "at initialisation", toy_depth=int(depth)),
