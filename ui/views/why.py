@@ -10,12 +10,14 @@ moment is computed here and kept; anything longer is computed in the background 
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import streamlit as st
 
 from resnet_core.analysis.shattered import line_gradients, toy_shattered
+from resnet_core.model.spec import NetSpec
 from resnet_core.model.summary import summarize
 from resnet_core.presentation import why_text as text
 from resnet_core.presentation.reports import run_label
@@ -165,13 +167,20 @@ def lesion_images(run: Run) -> int:
     return min(LESION_PARAMS["images"], size) if size else LESION_PARAMS["images"]
 
 
+@functools.lru_cache(maxsize=64)
+def _size(spec: NetSpec) -> tuple[int, int]:
+    """(multiply-adds per image, blocks) of a net: `summarize` runs a forward pass, so once per spec."""
+    summary = summarize(spec)
+    return summary.macs, summary.blocks
+
+
 def lesion_cost(pair: Pair) -> float:
     """Multiply-adds of both nets' lesion studies, counted without the shared prefixes the study reuses."""
     total = 0.0
     for run in pair:
-        blocks = summarize(run.spec).blocks
+        macs, blocks = _size(run.spec)
         ks = len({1, 2, 3, *range(4, blocks + 1, max(1, blocks // 8)), blocks})
-        total += summarize(run.spec).macs * lesion_images(run) * (1 + blocks + LESION_PARAMS["draws"] * ks)
+        total += macs * lesion_images(run) * (1 + blocks + LESION_PARAMS["draws"] * ks)
     return total
 
 
@@ -179,8 +188,8 @@ def lesion_analyses(store, pair: Pair, compute_small: bool = True) -> PairAnalys
     """The pair's lesion studies as kept; a study small enough (LESION_INLINE_MACS) is computed here first,
     in this process, and kept like the others."""
     state = find_analyses(store, pair, "lesion", LESION_PARAMS)
-    quick = lesion_cost(pair) <= LESION_INLINE_MACS
-    if compute_small and quick and not (state.done or state.active or state.ended):  # a failed try: the button
+    waiting = not (state.done or state.active or state.ended)  # after a failed try: the button
+    if compute_small and waiting and lesion_cost(pair) <= LESION_INLINE_MACS:
         analyses = Analyses(state.store)
         for run in state.missing():
             try:
@@ -307,7 +316,7 @@ LINE_INLINE_MACS = 1e11
 
 
 def line_cost(pair: Pair, points: int) -> float:
-    return sum(3.0 * summarize(r.spec).macs * points for r in pair)
+    return sum(3.0 * _size(r.spec)[0] * points for r in pair)
 
 
 def _line_key(store, run: Run, points: int, weights: str) -> tuple:
