@@ -106,10 +106,7 @@ if during is not None:
                 st.caption(choice.reason)
             reference_note(store, [runs[i] for i in shown])
             training = training_gradients_view(store, shown)
-            st.markdown(
-                "**Gradient norm of every layer over training** — one shared colour scale, so colours compare "
-                "across the two runs. Long runs and deep nets are averaged into at most 300 × 300 cells."
-            )
+            st.markdown(f"**{training.title}.** {training.caption}")
             for col, (run_id, heatmap) in zip(st.columns(len(shown)), training.heatmaps):
                 col.plotly_chart(heatmap.figure, width="stretch", key=f"heat.{run_id}")
             steps = training.steps

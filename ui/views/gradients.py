@@ -194,11 +194,12 @@ def init_gradients_view(
 
 
 @dataclass
-class TrainingGradients:
-    """The during-training views: one heatmap per run, then the profile at `step` (see `step_view`)."""
+class TrainingGradients(View):
+    """The during-training view: `figure` is the first run's heatmap, `heatmaps` every run's (same colour
+    scale); `steps` the steps any of them recorded, for `step_view`."""
 
-    heatmaps: list[tuple[str, View]]  # (run id, its heatmap)
-    steps: list[int]  # the steps recorded by any of the runs, for the step control
+    heatmaps: list[tuple[str, View]] = field(default_factory=list)  # (run id, its heatmap)
+    steps: list[int] = field(default_factory=list)
     data: dict = field(default_factory=dict)  # run id -> (layer names, positions, values)
     runs: dict = field(default_factory=dict)  # run id -> Run
 
@@ -225,7 +226,16 @@ def training_gradients_view(store, run_ids: list[str]) -> TrainingGradients:
         )
         heatmaps.append((run_id, View(run_label(by_id[run_id]), figure)))
     steps = sorted(set(np.concatenate([data[i][1] for i in run_ids]).tolist()))
-    return TrainingGradients(heatmaps, steps, data, by_id)
+    return TrainingGradients(
+        "Gradient norm of every layer over training",
+        heatmaps[0][1].figure,
+        "One shared colour scale, so colours compare across the runs. Long runs and deep nets are averaged "
+        "into at most 300 × 300 cells.",
+        heatmaps=heatmaps,
+        steps=steps,
+        data=data,
+        runs=by_id,
+    )
 
 
 def step_view(training: TrainingGradients, step: int) -> View:
