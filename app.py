@@ -7,7 +7,7 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.store.run_store import StoreCorrupt
 from ui.navigation import PAGES, leave_pages_directory_mode, page
-from ui.runs import damaged_store, shared_runner
+from ui.runs import damaged_store, shared_runner, take_snapshot
 from ui.sidebar import active_runs
 
 FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
@@ -30,7 +30,8 @@ def main() -> None:
     with st.sidebar:
         st.caption(f"Device: {rc.describe_device()}")
         try:
-            active_runs(shared_runner().store.list(["running", "queued"]))  # also starts the runner after a restart
+            runs = take_snapshot(shared_runner().store)  # also starts the runner after a restart
+            active_runs([r for r in runs if r.active])  # the page of this rerun shows the same statuses
         except StoreCorrupt:  # the pages that need the store say what to do; the others still work
             st.caption(":red[The run store is damaged:] the Train page says what to do.")
     try:

@@ -1,75 +1,22 @@
 """Train: start runs in the background, watch their curves live, compare residual and plain nets."""
 
-import time
-
-import pandas as pd
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.data.datasets import DATASETS, num_classes
-from resnet_core.execution.estimates import describe_duration, device_kind, estimate, measured_rates
-from resnet_core.presentation.charts import error_figure, loss_figure
-from resnet_core.presentation.reports import metrics_csv, progress_line, run_label, run_row, run_where, series_for
-from resnet_core.presentation.text import markdown_text
-from resnet_core.studies.experiments import (
-    SCHEDULE_WORDS,
-    dataset_problem,
-    describe_recipe,
-    new_twins_id,
-    quick_recipe,
-)
-from ui.live import figure_board, live_fragment, polling_changed, run_starting
+from resnet_core.studies.experiments import quick_recipe
+from ui.live import live_fragment
 from ui.navigation import leave_pages_directory_mode
-from ui.runs import badge, get_runner, live_reader, selected_ids, set_selected
-from ui.spec_state import current_spec, remember_spec, spec_editor
+from ui.runs import default_selection, get_runner, read_runs, selected_ids, set_selected
+from ui.views import train as views
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 
-TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
-SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
-MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
-CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
 POLL_SECONDS = 2.0  # while runs train, the live view (progress bars) is read this often
 STARTING_POLL_SECONDS = 0.5  # … and while a shown run is in its first steps: its first point shows at once
-DATASET_LABELS = {"shapes": "shapes (embedded, offline)", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
-WARMUPS = {
-    "none": "none",
-    "error": "lr ÷10 until the training error is below 80% (§4.2)",
-    "epoch": "lr ÷10 for the first epoch",
-}
-
-
-@st.cache_data(ttl=300, show_spinner=False)
-def dataset_problem_here(name: str) -> str | None:
-    return dataset_problem(name)  # checks the files on disk (CIFAR: loads it once); nothing is downloaded
-
-
-@st.cache_data(max_entries=256, show_spinner="Measuring the net…")
-def macs_per_image(spec: rc.NetSpec) -> int:
-    return rc.summarize(spec).macs
-
-
-@st.cache_data(ttl=60, show_spinner=False)
-def device_rates(root: str) -> list[tuple[int, float]]:
-    """This device's training speed in multiply-adds per second, from the runs stored here (runs/estimates)."""
-    return measured_rates(store, rc.describe_device(), macs_per_image)
-
-
-def newest_checkpoint_bytes(run_id: str) -> bytes:
-    """The run's newest checkpoint file, read when its download is asked for (a newer one may exist by then,
-    and the older ones are deleted as new ones come)."""
-    found = store.latest_checkpoint(run_id)
-    return found[2].read_bytes() if found is not None else b""
-
-
-def show(run_ids: list[str]) -> None:
-    """Add runs to "Runs shown" (applied before the widget is drawn: its state cannot change after)."""
-    st.session_state[PENDING] = run_ids + st.session_state.get(PENDING, [])
-
 
 runner = get_runner()
-recipe = quick_recipe(rc.pick_device().type)
 store = runner.store
+runs_before = read_runs(store)  # this rerun's one read: the sidebar, the chips and the table agree
 
 st.title("Train")
 st.markdown(
@@ -77,292 +24,28 @@ st.markdown(
     "to see the paper's finding: at depth, the plain net's **training** error stays higher (degradation). "
     "Runs keep going when you close the tab; everything is saved."
 )
-
-with st.expander("Start a run", expanded=not store.list()):
-    spec = spec_editor(current_spec(), key="train")  # any depth the builder allows: the estimate below says how long
-    remember_spec(spec)
-    cols = st.columns([2, 1, 1.6])  # rows of three: at 1024 px a row of five cut the dataset's name
-    problems = {name: dataset_problem_here(name) for name in DATASETS if name != "shapes"}
-    dataset = cols[0].selectbox(
-        "Dataset",
-        DATASETS,
-        key="train.dataset",
-        format_func=lambda d: DATASET_LABELS[d] + (" (not available here)" if problems.get(d) else ""),
-    )
-    epochs = cols[1].number_input("Epochs", 1, 500, 5, key="train.epochs")
-    train_size = cols[2].select_slider(
-        "Training images",
-        TRAIN_SIZES,
-        value=5000,
-        key="train.size",
-        help="A class-balanced subset: smaller trains faster on a CPU.",
-    )
-    cols = st.columns([1.6, 1, 2])
-    batch_size = cols[0].select_slider(
-        "Batch size", [32, 64, 128, 256, 512], value=recipe["batch_size"], key="train.batch"
-    )
-    lr = cols[1].number_input(
-        "Learning rate",
-        0.0001,
-        2.0,
-        recipe["lr"],
-        step=0.01,
-        format="%.4f",
-        key="train.lr",
-        help="The paper uses 0.1 at batch 128 on a GPU. On a CPU the start "
-        "is 0.02: at 0.1 deep nets sit at chance for hundreds of steps on the embedded data.",
-    )
-    schedule = cols[2].selectbox(
-        "Learning-rate schedule",
-        list(SCHEDULE_WORDS),
-        key="train.schedule",
-        index=list(SCHEDULE_WORDS).index(recipe["schedule"]),
-        format_func=SCHEDULE_WORDS.get,
-        help="The paper divides the lr by 10 at 50% and 75% of training (§4.2).",
-    )
-    augment = st.checkbox(
-        "Augment: crop + flip (§4.2)",
-        value=recipe["augment"],
-        key="train.augment",
-        help="Random 32×32 crops of the image padded by 4 pixels, and horizontal flips, as "
-        "in the paper: better test error, slower-falling training error.",
-    )
-    with st.expander("Momentum, weight decay, warm-up and seed"):
-        cols = st.columns(3)
-        paper = rc.TrainConfig()  # the paper's recipe (§4.2): momentum, weight decay and seed start there
-        momentum = cols[0].number_input(
-            "Momentum",
-            0.0,
-            0.99,
-            paper.momentum,
-            0.05,
-            key="train.momentum",
-            help="SGD momentum; the paper uses 0.9 (§4.2).",
-        )
-        weight_decay = cols[1].number_input(
-            "Weight decay",
-            0.0,
-            0.01,
-            paper.weight_decay,
-            1e-4,
-            format="%.4f",
-            key="train.wd",
-            help="L2 penalty on every parameter; the paper uses 0.0001 (§4.2).",
-        )
-        seed = cols[2].number_input(
-            "Seed",
-            0,
-            2**31 - 1,
-            paper.seed,
-            key="train.seed",
-            help="Picks the initial weights, the batch order and the augmentation: the "
-            "same seed and settings give the same run.",
-        )
-        warmup = st.columns([2, 1])[0].selectbox(
-            "Warm-up",
-            list(WARMUPS),
-            format_func=WARMUPS.get,
-            key="train.warmup",
-            help="§4.2, for ResNet-110: lr 0.01 until the training error is below 80% (about 400 iterations), then "
-            "0.1 — at 0.1 it was too large to start converging.",
-        )
-    config = rc.RunConfig(
-        rc.TrainConfig(
-            epochs=int(epochs),
-            batch_size=int(batch_size),
-            lr=float(lr),
-            schedule=schedule,
-            augment=augment,
-            momentum=float(momentum),
-            weight_decay=float(weight_decay),
-            seed=int(seed),
-            warmup_until_error=0.8 if warmup == "error" else 0.0,
-            warmup_epochs=1.0 if warmup == "epoch" else 0.0,
-            head_init_scale=recipe["head_init_scale"],
-        ),
-        train_size=int(train_size),
-        test_size=min(2000, int(train_size)),
-    )
-    spec = spec.replace(num_classes=num_classes(dataset))  # the classifier must match the dataset
-    as_paper = (momentum, weight_decay) == (paper.momentum, paper.weight_decay)
-    st.caption(
-        f"Recipe: {describe_recipe(config)}. SGD with momentum {momentum:g} and weight decay "
-        f"{weight_decay:g}{' (§4.2)' if as_paper else ''}, seed {seed}."
-    )
-    if spec.depth >= 110 and warmup == "none" and lr >= 0.1:
-        st.caption(
-            "The paper warmed ResNet-110 up (lr 0.01 until the training error is below 80%): at lr 0.1 "
-            "it did not start converging. See *Warm-up* above."
-        )
-    estimated = estimate(macs_per_image(spec), int(train_size), int(epochs), device_rates(str(store.root)))
-    device_label = rc.describe_device()
-    if estimated is None:
-        st.caption(f"Time on this {device_kind(device_label)}: known once a run here has finished an epoch.")
-    else:
-        runs_word = f"{estimated.runs} earlier run{'s' if estimated.runs != 1 else ''}"
-        st.caption(
-            f"Time on this {device_kind(device_label)}: {describe_duration(estimated.seconds)} of training "
-            f"({spec.name}, {int(epochs)} epoch{'s' if epochs != 1 else ''} of {int(train_size):,} images; "
-            f"from the speed of {runs_word} here)."
-        )
-    if problems.get(dataset):
-        st.warning(f"{DATASET_LABELS[dataset]} is not available here. {problems[dataset]}", icon=":material/cloud_off:")
-    buttons = st.columns([1, 2.4, 3.6])
-    twins = [spec.replace(skip=True), spec.replace(skip=False)]
-    if buttons[0].button("Train", type="primary", key="train.one", disabled=bool(problems.get(dataset))):
-        show([runner.submit(spec, config, dataset=dataset)])
-        st.toast(f"{spec.name} queued")
-    if buttons[1].button("Train plain + residual twins", key="train.twins", disabled=bool(problems.get(dataset))):
-        pair = config.replace(experiment=new_twins_id())  # created together: find_twin pairs them by this
-        show([runner.submit(s, pair, dataset=dataset) for s in twins])
-        st.toast(f"{twins[0].name} and {twins[1].name} queued")
-
-all_runs = store.list()
+views.start_form(runner, quick_recipe(rc.pick_device().type), expanded=not runs_before)
+all_runs = read_runs(store) if views.PENDING in st.session_state else runs_before  # runs just started
 if not all_runs:
     st.info("No runs yet. Pick a net above and press **Train**.")
     st.stop()
 
 by_id = {r.id: r for r in all_runs}
-if SHOWN in st.session_state:
-    current = st.session_state[SHOWN]
-else:  # from the link; without one, the active runs and the most recent one
-    current = selected_ids() or [r.id for r in all_runs if r.active] + [all_runs[-1].id]
-st.session_state[SHOWN] = [i for i in dict.fromkeys(st.session_state.pop(PENDING, []) + current) if i in by_id]
-chosen = st.multiselect(
-    "Runs shown",
-    list(reversed(by_id)),
-    key=SHOWN,
-    format_func=lambda i: f"{run_label(by_id[i])} · {by_id[i].status} · {i}",
-)
+chosen = views.choose_shown(by_id, selected_ids() or default_selection(all_runs))  # from the link, or the default
 set_selected(chosen)
-
-
-def shown_runs() -> list:
-    """The chosen runs as the server's LiveReader last read them (shared with every tab: one read of each run
-    a second, only the new rows)."""
-    reader, runs = live_reader(), []
-    for run_id in (i for i in chosen if i in by_id):
-        try:
-            runs.append(reader.get(run_id))
-        except KeyError:  # deleted in another tab meanwhile
-            continue
-    return runs
-
-
-def starting(runs: list) -> bool:
-    """A shown run is in its first steps (ui/live.run_starting)."""
-    reader, now = live_reader(), time.time()
-    return any(run_starting(r, reader.version(r.id)[2], now) for r in runs)  # version: (…, last step, …)
-
-
-def live_view() -> None:
-    runs = shown_runs()
-    for run in runs:
-        row = st.columns([2.2, 5, 1])
-        row[0].markdown(f"{badge(run)} **{markdown_text(run_label(run))}**")  # a name is text, not Markdown
-        if run.status == "running":
-            done, text = progress_line(run)  # starting / training / evaluating on the test set
-            row[1].progress(
-                done, text=text + (f" · on {markdown_text(run_where(run))}" if run.executor == "ray" else "")
-            )
-        elif run.status == "queued":
-            row[1].caption("waiting for a free worker")
-        elif run.error:
-            row[1].caption(markdown_text(run.error))
-        if run.active and row[2].button("Stop", key=f"stop.{run.id}", icon=":material/stop:"):
-            runner.stop(run.id)
-    if not runs:
-        st.info("Choose runs to show above.")
-        return
-    reader = live_reader()
-
-    def charts() -> list:
-        series = series_for(reader, runs)
-        return [error_figure(series, "Error: thin dashed = training, bold = test"), loss_figure(series)]
-
-    # One build for every tab, redrawn at most every CHART_SECONDS while runs train (the progress bars above
-    # move at every poll); at once when they end, and while a shown run is in its first `log_every` steps:
-    # a new run's first points show within a poll, not up to CHART_SECONDS later (issue 12.5).
-    versions = tuple(reader.version(r.id) for r in runs)
-    first_steps = starting(runs)
-    throttle = CHART_SECONDS if any(r.active for r in runs) and not first_steps else 0.0
-    errors, losses = figure_board().get(("train", *(r.id for r in runs)), versions, charts, every=throttle)
-    left, right = st.columns(2)
-    left.plotly_chart(errors, width="stretch", key="chart.error")
-    right.plotly_chart(losses, width="stretch", key="chart.loss")
-    st.caption(
-        "Training error and loss are running means over recent batches (weights still moving; the "
-        "augmented images when augmentation is on); test error is measured on the whole test set after "
-        "each epoch."
-    )
-    polling_changed("train", any(r.active for r in runs))
-    polling_changed("train.starting", first_steps)
-
 
 # Every open tab reruns this view at each poll, and each rerun costs the tab's browser tens of ms of CPU (on
 # the same cores as the training, on a laptop): poll every POLL_SECONDS, more often only while a shown run is
 # in its first steps (BENCHMARKS.md, "Ten viewers", "Time to first point"); the page reruns once when that ends.
 active = any(by_id[i].active for i in chosen)
-st.session_state["train.starting.was_active"] = active and starting(shown_runs())
+st.session_state["train.starting.was_active"] = active and views.starting(views.shown_runs(chosen))
 live_fragment(
-    live_view,
+    lambda: views.live_view(runner, chosen),
     "train",
     active,
     every=STARTING_POLL_SECONDS if st.session_state["train.starting.was_active"] else POLL_SECONDS,
 )
 
 st.subheader("All runs")
-table = pd.DataFrame([run_row(store, r) for r in reversed(all_runs)])
-# A run without an epoch has no errors yet: "—". The browser draws a missing value as "None" whatever the
-# Styler says (its na_rep only reaches the Arrow data), so the table's own placeholder says it there.
-st.dataframe(
-    table.drop(columns=["skip"]).style.format(precision=2, na_rep="—"),
-    placeholder="—",
-    hide_index=True,
-    width="stretch",
-    column_config={"error": st.column_config.TextColumn("message", width="medium")},
-)
-
-with st.expander("Rename, delete or download a run"):
-    if MANAGE_RENAMED in st.session_state:  # a run was renamed: send the picker its new label (see below)
-        st.session_state["train.manage"] = st.session_state.pop(MANAGE_RENAMED)
-    target = st.selectbox(
-        "Run", list(reversed(by_id)), format_func=lambda i: f"{by_id[i].name} · {i}", key="train.manage"
-    )
-    run = by_id[target]
-    cols = st.columns([2.2, 1.1, 1.1, 1.6, 1.6])  # at 1024 px narrower columns cut "Rename"
-    new_name = cols[0].text_input("Name", run.name, key=f"rename.{target}")
-    if cols[1].button("Rename", key="train.rename") and new_name.strip() and new_name != run.name:
-        store.rename(target, new_name)
-        # The browser keeps a selectbox's chosen *label*; unless the value is set again it goes on showing
-        # the old name (Streamlit sends the selection only when it is set from the script).
-        st.session_state[MANAGE_RENAMED] = target
-        st.rerun()
-    if run.resumable and cols[2].button("Resume", key="train.resume"):
-        runner.resume(target)
-        show([target])
-        st.rerun()
-    # Both files are made when the button is pressed, not at every rerun (a checkpoint can be 80 MB).
-    cols[3].download_button(
-        "Metrics (CSV)",
-        lambda run_id=target: metrics_csv(store, run_id),
-        file_name=f"{target}.csv",
-        mime="text/csv",
-        key="train.csv",
-    )
-    checkpoint = store.latest_checkpoint(target)
-    if checkpoint is not None:
-        cols[4].download_button(
-            "Checkpoint",
-            lambda run_id=target: newest_checkpoint_bytes(run_id),
-            file_name=f"{target}.safetensors",
-            mime="application/octet-stream",
-            key="train.ckpt",
-            help=f"Weights after epoch {checkpoint[0]} (safetensors).",
-        )
-    confirm = st.checkbox("Yes, delete this run and its files", key=f"confirm.{target}")
-    if st.button(
-        "Delete", disabled=not confirm or run.active, key="train.delete", help="Stop a running run before deleting it."
-    ):
-        store.delete(target)
-        st.rerun()  # "Runs shown" drops ids that no longer exist
+views.runs_table(store, all_runs)
+views.manage_panel(runner, by_id)

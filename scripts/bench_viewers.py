@@ -41,6 +41,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import resnet_core as rc  # noqa: E402
 from conftest import CHROMIUM_FLAGS, serve_app  # noqa: E402
 from resnet_core.store.run_store import RunStore  # noqa: E402
+from resnet_core.store.status import ACTIVE  # noqa: E402
 
 BATCH = 128
 
@@ -200,7 +201,7 @@ def one_repeat(
             page.goto(f"{url}/train?runs={run_id}")  # the first request starts the server's runner
             deadline = time.monotonic() + 300
             while store.get(run_id).progress.get("step", 0) < 40:  # past start-up and the first epoch
-                assert time.monotonic() < deadline and store.get(run_id).status in ("queued", "running")
+                assert time.monotonic() < deadline and store.get(run_id).status in ACTIVE
                 time.sleep(1)
             page.close()
             time.sleep(10)  # warm: nothing polls
@@ -212,7 +213,7 @@ def one_repeat(
                 tabs_window = WindowOfTabs(f"{url}/train?runs={run_id}", tabs)
                 loaded = tabs_window.wait_loaded(limit)
                 loads.append(None if loaded is None else round(loaded, 2))
-                time.sleep(30)  # the tabs behind it load too (ten take ~10 s of CPU): not counted as polling
+                time.sleep(30)  # the tabs behind it load too (seconds of CPU): not counted as polling
                 log(
                     f"  {tabs} tabs in one window, the front one loaded in {loaded} s; visibility: "
                     f"{tabs_window.visibility()}"

@@ -195,10 +195,10 @@ def test_dataset_rejects_wrong_dtypes():
 
 
 def test_unknown_dataset_name_lists_the_choices():
-    with pytest.raises(ValueError, match="shapes, cifar10, cifar100") as info:
-        load_dataset("mnist")
-    assert "mnist" in str(info.value)
-    assert DATASETS == ("shapes", "cifar10", "cifar100")
+    with pytest.raises(ValueError, match="shapes, cifar10, cifar100, fashion-mnist, mnist") as info:
+        load_dataset("svhn")
+    assert "svhn" in str(info.value)
+    assert DATASETS == ("shapes", "cifar10", "cifar100", "fashion-mnist", "mnist")
 
 
 def test_data_root_prefers_argument_then_env_then_home(tmp_path, monkeypatch):

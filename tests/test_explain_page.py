@@ -272,3 +272,52 @@ def _widgets(node):
 
 def _all_widgets(at: AppTest):
     return list(_widgets(at.main))
+
+
+def test_the_link_holds_the_model_image_methods_and_class(with_runs):
+    """Issue 22.3: a link reproduces the view — the run, the test image or sample (not an upload), the methods
+    and the class explained; a value the page cannot show falls back with a warning."""
+    from ui.views.explain import sample_files
+
+    root, (residual_id, plain_id) = with_runs
+    at = open_page()
+    assert any("pair" in c.value for c in at.caption)  # which pair it opened on, and why
+    at.selectbox(key="explain.model").set_value(residual_id).run()
+    at.radio(key="explain.source.False").set_value("Sample").run()
+    sample = sample_files()[1]
+    at.selectbox(key="explain.sample").set_value(sample)
+    at.multiselect(key="explain.methods.False").set_value(["saliency", "gradcam"])
+    at.selectbox(key=f"explain.class.{residual_id}").set_value("star").run()
+    assert not at.exception
+    link = {k: at.query_params[k] for k in ("model", "image", "sample", "methods", "target")}
+    link = {k: v[0] if isinstance(v, list) else v for k, v in link.items()}
+    assert link == {
+        "model": residual_id,
+        "image": "Sample",
+        "sample": sample,
+        "methods": "saliency,gradcam",
+        "target": "star",
+    }
+
+    cold = AppTest.from_file(PAGE, default_timeout=120)
+    for name, value in link.items():
+        cold.query_params[name] = value
+    cold.run()
+    assert not cold.exception and not cold.warning
+    assert cold.selectbox(key="explain.model").value == residual_id
+    assert cold.radio(key="explain.source.False").value == "Sample"
+    assert cold.selectbox(key="explain.sample").value == sample
+    assert cold.multiselect(key="explain.methods.False").value == ["saliency", "gradcam"]
+    assert cold.selectbox(key=f"explain.class.{residual_id}").value == "star"
+    assert "“star”" in charts(cold)[-1]["layout"]["title"]["text"]
+
+    cold = AppTest.from_file(PAGE, default_timeout=120)
+    cold.query_params["model"] = "no-such-run"
+    cold.query_params["methods"] = "saliency,**bold**"
+    cold.query_params["test"] = "99"
+    cold.run()
+    assert not cold.exception
+    warnings = " ".join(w.value for w in cold.warning)
+    assert "not one this page can show" in warnings and "model" in warnings and "methods" in warnings
+    assert cold.selectbox(key="explain.model").value in (plain_id, residual_id)
+    assert cold.selectbox(key="explain.test").value == 0

@@ -252,11 +252,12 @@ def test_degradation_shows_the_reference_experiment_on_a_fresh_install_and_hides
     at = page("degradation")
     assert at.selectbox(key="deg.exp").value == "reference"
     assert labelled_reference(at)
-    (fig,) = charts(at)
-    names = " ".join(t.get("name") or "" for t in fig["data"])
+    plain, residual, final = charts(at)  # Fig. 6's two halves, then the final errors by depth
+    traces = plain["data"] + residual["data"]
+    names = " ".join(t.get("name") or "" for t in traces)
     nets = [rc.NetSpec.from_dict(json.loads(r["spec"])) for r in shipped_runs()]
     assert all(net.name in names for net in nets)
-    assert all(len(t.get("x", [])) > 0 for t in fig["data"] if t.get("name"))  # real curves
+    assert all(len(t.get("x", [])) > 0 for t in traces if t.get("name"))  # real curves
     table = at.dataframe[0].value
     assert table.notna().all().all() and list(table["depth"]) == sorted({net.depth for net in nets})
     assert len(at.success) + len(at.warning) >= 2  # the verdict on the reference runs
@@ -307,10 +308,11 @@ def test_why_shows_the_reference_twins_with_their_precomputed_landscape_and_lesi
     assert at.selectbox(key="why.pair").value.startswith(PREFIX) and labelled_reference(at)
     pairs = at.selectbox(key="why.pair").options
     assert "ResNet-20" in pairs[0] and "ResNet-56" in pairs[-1]  # the quicker lesion study first
+    assert "Test error after deleting one block" in [c["layout"]["title"]["text"] for c in charts(at)]
+    at.segmented_control(key="why.tab").set_value("landscape").run()  # one experiment at a time
     if at.select_slider(key="why.steps").value != LANDSCAPE_PARAMS["steps"]:  # a GPU's default is finer
         at.select_slider(key="why.steps").set_value(LANDSCAPE_PARAMS["steps"]).run()
     titles = [c["layout"]["title"]["text"] for c in charts(at)]
-    assert "Test error after deleting one block" in titles
     assert "Loss around the trained weights (log₁₀ of the mean cross-entropy)" in titles  # shown, not computed
     assert not [b for b in at.button if b.key == "why.landscape.start"]
     assert_untouched(fresh_install)

@@ -122,6 +122,10 @@ def test_checkpoints_keep_the_newest_and_round_trip(store):
     opt2.load_state_dict(optimizer)
     first = next(iter(opt.state_dict()["state"].values()))["momentum_buffer"]
     assert torch.equal(opt2.state_dict()["state"][0]["momentum_buffer"], first)
+    with pytest.raises(ValueError, match="is queued: stop it before deleting it"):
+        store.delete(run_id)  # its worker would go on writing for a run that no longer exists
+    assert store.run_dir(run_id).exists()
+    store.set_status(run_id, "stopped")
     store.delete(run_id)
     assert not store.run_dir(run_id).exists()
     with pytest.raises(KeyError):

@@ -2,6 +2,7 @@
 choosing an executor, events over the wire, and old stores gaining the executor columns. (tests/test_ray.py
 runs the ray executor on a local cluster.)"""
 
+import io
 import json
 import socket
 import sqlite3
@@ -11,11 +12,13 @@ import torch
 
 import resnet_core as rc
 from resnet_core.cli.main import main
+from resnet_core.cli.sweep import follow
 from resnet_core.execution.executors import default_executor
 from resnet_core.execution.ray_executor import decode_event, encode_event
+from resnet_core.presentation.degradation import format_sweep_table
 from resnet_core.store.config import RunConfig
 from resnet_core.store.run_store import RunStore
-from resnet_core.studies.sweeps import Stat, SweepRow, format_sweep_table, plan_sweep, sweep_table
+from resnet_core.studies.sweeps import Stat, SweepRow, plan_sweep, sweep_table
 from resnet_core.training.train import CheckpointEvent, EpochEvent, StepEvent, TrainConfig
 
 
@@ -73,11 +76,43 @@ def test_a_local_sweep_end_to_end(tmp_path, shapes_root, capsys):
     assert "local executor" in out.out and "depth  plain train %" in out.out
     assert out.out.startswith("Longer CPU preset")  # a grid of depths gets the 20/56 preset's recipe, not the quick one
     assert "plain-8 · seed 0" in out.err and "completed — train error" in out.err
+    # stderr is not a terminal here: a line per event (started, each epoch, ended), no progress bar.
+    lines = [line for line in out.err.splitlines() if "] plain-8 · seed 0" in line]
+    events = [line.split(": ", 1)[1].split(" ")[0] for line in lines]
+    assert events[0] in ("queued", "running") and events[-2:] == ["epoch", "completed"], lines
+    final = lines[-1].split("completed — ")[1].split(" after")[0]  # "train error …%, test error …%"
+    assert lines[-2].endswith(f"epoch 1/1 — {final}")
+    assert "%|" not in out.err and "\r" not in out.err
     assert main(["runs", "--json", "--runs-dir", runs]) == 0
     listed = json.loads(capsys.readouterr().out)
     where = [(r["status"], r["executor"], r["node"]) for r in listed]
     assert where == [("completed", "local", socket.gethostname())] * 2
     assert [r["spec"]["skip"] for r in listed] == [False, True]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("terminal", [False, True], ids=["pipe", "terminal"])
+def test_sweep_progress_is_a_line_per_event_off_a_terminal_and_a_bar_on_one(tmp_path, terminal):
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(rc.NetSpec(depth=8), {"epochs": 2}, name="ResNet-8", status="completed")
+    store.add_epoch(run_id, {"epoch": 1, "step": 4, "train_error": 0.5, "test_error": 0.6})
+    store.add_epoch(run_id, {"epoch": 2, "step": 8, "train_error": 0.25, "test_error": 0.3})
+    stream = Terminal() if terminal else io.StringIO()
+    assert follow(store, None, [run_id], epochs=2, retries=0, stream=stream)
+    completed = "[1/1] ResNet-8: completed — train error 25.0%, test error 30.0% after 2 epochs"
+    if terminal:
+        assert "2.0/2 epochs" in stream.getvalue() and "\r" in stream.getvalue()  # tqdm's bar, redrawn in place
+        assert completed in stream.getvalue() and "epoch 1/2" not in stream.getvalue()
+    else:
+        assert stream.getvalue().splitlines() == [
+            "[1/1] ResNet-8: epoch 1/2 — train error 50.0%, test error 60.0%",
+            "[1/1] ResNet-8: epoch 2/2 — train error 25.0%, test error 30.0%",
+            completed,
+        ]
 
 
 def test_plan_sweep_tags_every_run_and_varies_the_seed():

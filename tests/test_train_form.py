@@ -9,9 +9,9 @@ from streamlit.testing.v1 import AppTest
 from test_train import FAST, TINY, random_data
 
 import resnet_core as rc
-from resnet_core.execution.estimates import describe_duration, device_kind, estimate, measured_rates
+from resnet_core.execution.estimates import device_kind, estimate, measured_rates
+from resnet_core.presentation.describe import describe_duration, describe_recipe
 from resnet_core.store.run_store import RunStore
-from resnet_core.studies.experiments import describe_recipe
 from resnet_core.training.train import WARMED_UP, TrainConfig, train
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
@@ -160,3 +160,36 @@ def test_the_cli_sets_the_same_recipe_and_counts_epochs_in_words(tmp_path, shape
     (run,) = RunStore(tmp_path / "runs").list()
     config = run.config.train
     assert (config.momentum, config.weight_decay, config.warmup_until_error, config.seed) == (0.8, 0.0, 0.8, 3)
+
+
+def test_the_form_maps_to_a_run_config_without_streamlit():
+    from resnet_core.presentation.forms import TrainForm, warmup_advice
+
+    form = TrainForm(
+        epochs=3,
+        train_size=1000,
+        batch_size=64,
+        lr=0.1,
+        schedule="step",
+        augment=True,
+        momentum=0.8,
+        weight_decay=0.0005,
+        seed=7,
+        warmup="error",
+        head_init_scale=0.1,
+    )
+    config = form.config()
+    assert (config.epochs, config.batch_size, config.lr, config.schedule, config.augment) == (3, 64, 0.1, "step", True)
+    assert (config.momentum, config.weight_decay, config.seed, config.head_init_scale) == (0.8, 0.0005, 7, 0.1)
+    assert (config.warmup_until_error, config.warmup_epochs) == (0.8, 0.0)
+    assert (config.train_size, config.test_size) == (1000, 1000)  # never more test images than training ones
+    assert TrainForm(**{**form.__dict__, "warmup": "epoch", "train_size": 5000}).config().warmup_epochs == 1.0
+    assert TrainForm(**{**form.__dict__, "train_size": 5000}).config().test_size == 2000
+    assert form.describe_optimizer() == "SGD with momentum 0.8 and weight decay 0.0005, seed 7"
+    # §4.2: ResNet-110 at lr 0.1 without a warm-up did not start converging: said for that case only.
+    no_warmup = TrainForm(**{**form.__dict__, "warmup": "none"})
+    assert "did not start converging" in warmup_advice(rc.NetSpec(depth=110), no_warmup)
+    assert warmup_advice(rc.NetSpec(depth=56), no_warmup) is None
+    assert warmup_advice(rc.NetSpec(depth=110), form) is None
+    with pytest.raises(ValueError, match="warm-up"):
+        TrainForm(**{**form.__dict__, "warmup": "sometimes"}).config()

@@ -177,3 +177,79 @@ def test_runs_table_shows_a_dash_for_a_run_without_an_epoch(env):
     assert not at.exception
     shown = at.dataframe[0].proto.arrow_data.styler.display_values  # what the cells show, as Arrow IPC
     assert "—".encode() in shown and b"None" not in shown
+
+
+def test_a_status_change_reruns_the_whole_page_from_one_read(env):
+    """Issue 26.2: while twins trained, the "All runs" table and the "Runs shown" chips said `queued` (drawn
+    by the last full rerun; only the live view polled). A poll that sees a status change reruns the app, and
+    a full rerun reads the runs once, from app.py's snapshot when there is one."""
+
+    def script():
+        import streamlit as st
+
+        from resnet_core.store.run_store import RunStore
+        from ui.runs import follow_statuses, read_runs, take_snapshot
+
+        store = RunStore(st.session_state["root"])
+        st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+        if st.session_state.pop("poll", False):  # a live view's poll: only the fragment would run
+            follow_statuses(store)
+        else:  # a full rerun: app.py's snapshot for the sidebar, and the page's runs are that same read
+            snapshot = take_snapshot(store)
+            runs = read_runs(store)
+            st.session_state["same read"] = runs is snapshot
+            st.session_state["statuses"] = [r.status for r in runs]
+
+    store = RunStore(env / "runs")
+    run_id = store.create(rc.NetSpec(depth=8), {"epochs": 1})
+    at = AppTest.from_function(script, default_timeout=60)
+    at.session_state["root"] = str(env / "runs")
+    at.run()
+    assert at.session_state["statuses"] == ["queued"] and at.session_state["runs"] == 1
+    assert at.session_state["same read"]
+    at.session_state["poll"] = True
+    at.run()  # a poll, nothing changed: no rerun
+    assert at.session_state["runs"] == 2
+    store.set_status(run_id, "stopped")
+    at.session_state["poll"] = True
+    at.run()  # a poll that sees the change reruns the whole app, which reads the new status
+    assert not at.exception
+    assert at.session_state["runs"] == 4 and at.session_state["statuses"] == ["stopped"]
+
+
+def test_a_stopped_twin_has_resume_on_its_row_and_stays_shown(env):
+    """Issue 26.3: a stopped run's row had no Resume (it hid under "Rename, delete or download a run"), and
+    without a link "Runs shown" dropped the stopped twin (only the active runs and the newest one)."""
+    import os
+
+    store = RunStore(env / "runs")
+    pair = {"epochs": 1, "experiment": "twins-x"}
+    residual = store.create(rc.NetSpec(depth=8), pair, status="stopped")
+    plain = store.create(rc.NetSpec(depth=8, skip=False), pair)
+    store.set_status(plain, "running", pid=os.getpid())
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert set(at.multiselect(key="train.shown").value) == {residual, plain}
+    resume = at.button(key=f"resume.{residual}")
+    assert resume.label == "Resume"
+    resumed = []
+    from ui.runs import _runner_for
+
+    runner = _runner_for(str((env / "runs").resolve()))
+    runner_resume = runner.resume
+    try:
+        runner.resume = resumed.append  # nothing trains here: record the press
+        resume.click().run()
+    finally:
+        runner.resume = runner_resume
+    assert resumed == [residual] and not at.exception
+
+
+def test_the_runs_table_shows_its_errors_first(env):
+    """Issue 26.7: at 1024 px the "All runs" table's error columns were scrolled out of view, after id,
+    net, depth and dataset."""
+    store = RunStore(env / "runs")
+    store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="completed")
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    order = list(at.dataframe[0].proto.column_order)
+    assert order[:5] == ["name", "status", "epochs", "train error %", "test error %"], order

@@ -144,7 +144,6 @@ def test_the_page_runs_every_experiment_on_trained_twins(twins, monkeypatch, sha
     titles = [c["layout"]["title"]["text"] for c in charts]
     assert "Test error after deleting one block" in titles
     assert "Test error after deleting k random blocks at once" in titles
-    assert "Autocorrelation of the gradient" in titles
     lesion = charts[titles.index("Test error after deleting one block")]
     assert [t["name"] for t in lesion["data"]] == [
         "ResNet-8: one block deleted",
@@ -153,6 +152,13 @@ def test_the_page_runs_every_experiment_on_trained_twins(twins, monkeypatch, sha
         "plain-8 intact",
     ]
     assert len(lesion["data"][0]["y"]) == 3  # ResNet-8 has three blocks
+    # One experiment at a time: a switch kept in the URL (Streamlit's tabs cannot be set from a link).
+    at.segmented_control(key="why.tab").set_value("shattered").run()
+    assert not at.exception, at.exception
+    assert at.query_params["tab"] == "shattered"
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert "Autocorrelation of the gradient" in titles and "d logit / dt along the line" in titles
+    at.segmented_control(key="why.tab").set_value("landscape").run()
     assert at.button(key="why.landscape.start")  # nothing computed yet: the page offers to
     at.select_slider(key="why.steps").set_value(5).run()
     at.button(key="why.landscape.start").click().run()

@@ -83,6 +83,57 @@ def damaged_store(err: StoreCorrupt) -> None:
         st.rerun()
 
 
+SNAPSHOT = "runs.snapshot"  # session key: the runs app.py read at the start of this rerun, for the page
+DRAWN = "runs.drawn"  # session key: what the last full rerun showed of each run (`_shown_state`)
+JUST_READ = "runs.just_read"  # session key: the page read the runs in this very rerun
+
+
+def _shown_state(runs: list[Run]) -> dict[str, tuple]:
+    """What a status shows of each run: its status, and for an active run its epoch (the table's "2/6")."""
+    return {r.id: (r.status, int(r.progress.get("epoch") or 0) if r.active else None) for r in runs}
+
+
+def take_snapshot(store) -> list[Run]:
+    """Every run, read once at the start of a rerun (app.py: the sidebar's "Active runs"), and kept for the
+    page of this rerun (`read_runs`): the sidebar, the "All runs" table and the "Runs shown" chips then
+    show the same statuses."""
+    runs = store.list()
+    st.session_state[SNAPSHOT] = runs
+    st.session_state[DRAWN] = _shown_state(runs)
+    return runs
+
+
+def read_runs(store) -> list[Run]:
+    """The runs this rerun shows: app.py's snapshot of this rerun, or (a page run on its own, as in tests)
+    one read of the store."""
+    runs = st.session_state.pop(SNAPSHOT, None)
+    if runs is None:
+        runs = store.list()
+    st.session_state[DRAWN] = _shown_state(runs)
+    st.session_state[JUST_READ] = True
+    return runs
+
+
+def follow_statuses(store) -> None:
+    """For a live view's poll (a fragment rerun, which redraws only the fragment): rerun the whole app when a
+    run's status or epoch changed since the page was drawn, so every place a status shows is redrawn."""
+    if st.session_state.pop(JUST_READ, False):  # this is the page's own run: it has just read them
+        return
+    drawn = st.session_state.get(DRAWN)
+    if drawn is not None and _shown_state(store.list()) != drawn:
+        st.rerun(scope="app")
+
+
+def default_selection(runs: list[Run]) -> list[str]:
+    """The runs a page shows without a link: the active ones, the newest, and the runs started together with
+    the newest (its twin, stopped or not: a pair is shown as a pair)."""
+    if not runs:
+        return []
+    latest = runs[-1]
+    together = [r.id for r in runs if latest.config.experiment and r.config.experiment == latest.config.experiment]
+    return list(dict.fromkeys([r.id for r in runs if r.active] + together + [latest.id]))
+
+
 def selected_ids() -> list[str]:
     if SELECTED_KEY not in st.session_state:
         raw = st.query_params.get(SELECTED_KEY, "")

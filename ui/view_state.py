@@ -37,6 +37,7 @@ class Param:
     parse: Callable[[str], Any] = str
     choices: Sequence[Any] | None = None
     multi: bool = False
+    key: str | None = None  # the widget's key, when not "<page>.<name>" (e.g. one widget per model)
 
     def from_url(self, raw: str) -> Any:
         """The value `raw` means; ValueError when it means none."""
@@ -79,7 +80,7 @@ class ViewState:
         self.params = {p.name: p for p in params}
 
     def key(self, name: str) -> str:
-        return f"{self.page}.{name}"
+        return self.params[name].key or f"{self.page}.{name}"
 
     def load(self) -> None:
         """On a session's first visit to the page, seed each widget's key from the URL (or the default).

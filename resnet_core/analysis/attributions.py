@@ -36,6 +36,7 @@ import copy
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -226,6 +227,13 @@ def explain(net: nn.Module, images: torch.Tensor, method: str, target=None, **op
     return Attribution(method, maps, target_t.cpu(), delta, layer, opts)
 
 
+@runtime_checkable
+class _InPlace(Protocol):
+    """A module with an `inplace` flag (ReLU, LeakyReLU, Dropout, ...)."""
+
+    inplace: bool
+
+
 def eval_copy(net: nn.Module) -> nn.Module:
     """A deep copy in eval mode with frozen parameters and no in-place activations; `net` is untouched."""
     model = copy.deepcopy(net)
@@ -234,7 +242,7 @@ def eval_copy(net: nn.Module) -> nn.Module:
         p.grad = None
         p.requires_grad_(False)  # gradients flow to the inputs only: no weight-gradient work
     for m in model.modules():
-        if getattr(m, "inplace", False) and isinstance(m, nn.Module):
+        if isinstance(m, _InPlace) and m.inplace:
             m.inplace = False  # torchvision's ReLU(inplace=True) breaks Captum's backward hooks
     return model
 

@@ -47,6 +47,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ..model.blocks import BasicBlock, BottleneckBlock
 from ..model.layers import ZeroPadShortcut, make_activation
+from ..model.net import BlockInfo, NetLayout
 
 Metrics = dict[str, float]  # {"loss": mean cross-entropy, "error": top-1 error in percent}
 
@@ -60,8 +61,8 @@ def analysis_copy(net: nn.Module) -> nn.Module:
     """
     model = copy.deepcopy(net)
     model.eval()
-    # NHWC: the convs of these many forward passes run ~1.8x faster on a CPU (measured side by side on the
-    # 2-core machine, ResNet-56 on 500 images); the trainer uses it for the same reason.
+    # NHWC: oneDNN's convs are faster in it on a CPU, and these analyses run many forward passes; the trainer
+    # uses it for the same reason (see BENCHMARKS.md, 'CPU').
     model.to(memory_format=torch.channels_last)
     for p in model.parameters():
         p.grad = None
@@ -84,8 +85,8 @@ def analysis_copy(net: nn.Module) -> nn.Module:
 
 def folded_copy(net: nn.Module) -> nn.Module:
     """An `analysis_copy` whose eval-mode BatchNorms are folded into the conv before them (the block classes'
-    `conv_norm_pairs`, the stem's conv → norm): the same function up to float rounding, 11 % less time for the
-    lesion of ResNet-56 on a CPU (BN was 18 % of its forward pass in the profiler). Only for analyses that
+    `conv_norm_pairs`, the stem's conv → norm): the same function up to float rounding, without BN's share of
+    each forward pass (see BENCHMARKS.md, 'Why it works, on the reference runs'). Only for analyses that
     evaluate the net as it is: the landscape perturbs weights BN by BN and needs them apart."""
     model = analysis_copy(net)
     pairs = [
@@ -101,12 +102,12 @@ def folded_copy(net: nn.Module) -> nn.Module:
             fused.requires_grad_(False)
             setattr(module, conv_name, fused)
             setattr(module, norm_name, nn.Identity())
-    # ReLUs in place save another ~9 % (measured side by side). Safe only where a ReLU's input is a tensor the
+    # ReLUs in place save a pass over each activation (same section). Safe only where a ReLU's input is a tensor the
     # module has just made: true of the stem and of every post-activation block (each act follows a conv/norm
     # or the sum), never of a pre-activation block (its act1 may see the block's input, which the deletions
     # of `evaluate_deletions` share).
-    for module in [stem, *(m for m in model.modules() if isinstance(m, (BasicBlock, BottleneckBlock)))]:
-        for act in module.children() if module is not None else ():
+    for owner in [stem, *(m for m in model.modules() if isinstance(m, (BasicBlock, BottleneckBlock)))]:
+        for act in owner.children() if owner is not None else ():
             if type(act) is nn.ReLU:
                 act.inplace = True
     return model
@@ -144,9 +145,10 @@ def deleted_block_mapping(net: nn.Module, name: str) -> nn.Module:
     """What block `name` computes once deleted (see the module docstring): its shortcut — or, in a plain
     net, identity / option-A zero-pad — followed, in a post-activation net, by the block's activation."""
     info = _block_infos(net)[name]
-    spec = net.layout.spec
+    spec = _layout(net).spec
+    mapping: nn.Module
     if info.shortcut is not None:
-        mapping = net.get_submodule(name).shortcut
+        mapping = net.get_submodule(f"{name}.shortcut")
     elif info.stride != 1 or info.in_channels != info.out_channels:
         mapping = ZeroPadShortcut(info.in_channels, info.out_channels, info.stride)
     else:
@@ -273,8 +275,8 @@ def evaluate_deletions(
     (deletions taken in the order of that block): deleting each of n blocks in turn costs about n/2 passes
     instead of n (27 blocks of ResNet-56: 15 passes instead of 28), and only one intact activation is held
     at a time. Nets whose stages are not plain sequences of their blocks are evaluated whole, one deletion at
-    a time (`deleted`). `model`: an `analysis_copy`. `batch_size`: images per chunk (250 ran ~25 % faster
-    than 500 on the 2-core CPU: the activations of a smaller chunk stay nearer the cores). `on_progress(done,
+    a time (`deleted`). `model`: an `analysis_copy`. `batch_size`: images per chunk (the activations of a
+    smaller chunk stay nearer the cores; see BENCHMARKS.md, 'Why it works, on the reference runs'). `on_progress(done,
     total)` is called after each evaluation of a chunk (total = (deletions + 1) × chunks): with one chunk,
     after each evaluation.
     """
@@ -298,6 +300,7 @@ def evaluate_deletions(
     loss_sums = torch.zeros(len(deletions) + 1, dtype=torch.float64, device=device)
     wrong = torch.zeros(len(deletions) + 1, dtype=torch.int64, device=device)
     done, total = 0, (len(deletions) + 1) * len(chunks)
+    stem = model.get_submodule("stem")
 
     def score(i: int, logits: torch.Tensor, y: torch.Tensor) -> None:
         nonlocal done
@@ -313,7 +316,7 @@ def evaluate_deletions(
                 device=device, dtype=torch.float32, memory_format=torch.channels_last
             )
             y = labels[start : start + batch_size].to(device=device, dtype=torch.long)
-            h, at = model.stem(x), 0  # h: the intact net's input of block `at`
+            h, at = stem(x), 0  # h: the intact net's input of block `at`
             for d in order:
                 for _, block in blocks[at : starts[d]]:
                     h = block(h)
@@ -334,7 +337,12 @@ def _block_sequence(model: nn.Module) -> list[tuple[str, nn.Module]] | None:
     """The net's blocks in forward order when its forward is exactly stem → blocks → `_tail` (a net from
     `build_net` whose stages are nn.Sequential of its blocks); None otherwise."""
     stage_names = getattr(model, "stage_names", None)
-    if stage_names is None or not all(hasattr(model, part) for part in ("stem", "head", "pool", "flatten", "fc")):
+    layout = getattr(model, "layout", None)
+    if (
+        stage_names is None
+        or not isinstance(layout, NetLayout)
+        or not all(hasattr(model, part) for part in ("stem", "head", "pool", "flatten", "fc"))
+    ):
         return None
     blocks = []
     for stage_name in stage_names:
@@ -342,14 +350,16 @@ def _block_sequence(model: nn.Module) -> list[tuple[str, nn.Module]] | None:
         if type(stage) is not nn.Sequential:
             return None
         blocks += [(f"{stage_name}.{child}", module) for child, module in stage.named_children()]
-    if [name for name, _ in blocks] != [b.name for b in model.layout.blocks]:
+    if [name for name, _ in blocks] != [b.name for b in layout.blocks]:
         return None
     return blocks
 
 
 def _tail(model: nn.Module, h: torch.Tensor) -> torch.Tensor:
     """What ResNet.forward does after the last block."""
-    return model.fc(model.flatten(model.pool(model.head(h))))
+    for part in ("head", "pool", "flatten", "fc"):
+        h = model.get_submodule(part)(h)
+    return h
 
 
 def _report(on_progress: Callable[[int, int], None] | None, done: int, total: int) -> None:
@@ -357,11 +367,15 @@ def _report(on_progress: Callable[[int, int], None] | None, done: int, total: in
         on_progress(done, total)
 
 
-def _block_infos(net: nn.Module) -> dict:
+def _layout(net: nn.Module) -> NetLayout:
     layout = getattr(net, "layout", None)
-    if layout is None:
+    if not isinstance(layout, NetLayout):
         raise TypeError("lesion needs a net from resnet_core.build_net (it reads net.layout.blocks)")
-    return {b.name: b for b in layout.blocks}
+    return layout
+
+
+def _block_infos(net: nn.Module) -> dict[str, BlockInfo]:
+    return {b.name: b for b in _layout(net).blocks}
 
 
 def _select_blocks(net: nn.Module, blocks: Sequence[str] | None) -> list[str]:

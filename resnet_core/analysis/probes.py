@@ -34,7 +34,7 @@ from torch import nn
 NORM_TYPES = (nn.BatchNorm2d, nn.GroupNorm, nn.LayerNorm, nn.Identity)
 
 
-def weight_modules(net: nn.Module) -> list[tuple[str, nn.Module]]:
+def weight_modules(net: nn.Module) -> list[tuple[str, nn.Conv2d | nn.Linear]]:
     """Every Conv2d and Linear module with its name, in `named_modules()` order."""
     return [(name, m) for name, m in net.named_modules() if isinstance(m, nn.Conv2d | nn.Linear)]
 

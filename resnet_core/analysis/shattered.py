@@ -11,6 +11,8 @@ series measures it (Fig. 2).
 - `toy_shattered`: that experiment at initialisation, plain vs residual.
 - `input_gradients_along_line`: the same question for an image classifier: the gradient of one logit
   along the straight line between two images, as one number per point.
+- `line_gradients`: that line for a trained net or for the same architecture freshly
+  initialised (the paper's claim is about initialisation; training may change it), with autocorrelations.
 - `autocorrelation`: the normalised sample autocorrelation used for both.
 """
 
@@ -22,7 +24,11 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..model.net import build_net
+from ..model.spec import NetSpec
 from .lesion import analysis_copy, device_of
+
+MAX_LAG = 20  # lags of the autocorrelation shown (Balduzzi et al. 2017, Fig. 2, plot a few tens)
 
 
 def autocorrelation(series: Sequence[float] | torch.Tensor, max_lag: int) -> list[float]:
@@ -102,6 +108,42 @@ def input_gradients_along_line(
     }
 
 
+def initialised_net(spec: NetSpec, seed: int = 0) -> nn.Module:
+    """A fresh net of architecture `spec`, its weights drawn from `seed` without touching the global RNG,
+    in eval mode (BN with its initial running statistics: mean 0, variance 1)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return build_net(spec).eval()
+
+
+def line_gradients(
+    net: nn.Module,
+    spec: NetSpec,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    points: int = 256,
+    *,
+    weights: str = "trained",
+    init_seed: int = 0,
+    max_lag: int = MAX_LAG,
+) -> dict:
+    """`input_gradients_along_line` between `a` and `b` for the trained `net` (`weights="trained"`) or for a
+    fresh net of its architecture (`"initial"`: `initialised_net(spec, init_seed)`), with "autocorrelation"
+    (lags 0..max_lag) added. Both follow the logit of the class the trained net predicts at `a`, so the
+    trained and the fresh line are the same function of the same class, before and after training.
+    """
+    if weights not in ("trained", "initial"):
+        raise ValueError(f"weights must be 'trained' or 'initial', got {weights!r}")
+    with torch.no_grad():
+        model = analysis_copy(net)
+        x = _one_image(a, "a").unsqueeze(0).to(device=device_of(model), dtype=next(model.parameters()).dtype)
+        target = int(model(x).argmax(dim=1))
+    chosen = net if weights == "trained" else initialised_net(spec, init_seed)
+    result = input_gradients_along_line(chosen, a, b, points, target=target)
+    result["autocorrelation"] = autocorrelation(result["gradient"], min(max_lag, points - 1))
+    return result
+
+
 def toy_shattered(
     depth: int,
     skip: bool,
@@ -109,7 +151,7 @@ def toy_shattered(
     seed: int = 0,
     *,
     width: int = 200,
-    max_lag: int = 20,
+    max_lag: int = MAX_LAG,
 ) -> dict:
     """The paper's 1-D experiment (Balduzzi et al. 2017, §2, Fig. 1–2) on a freshly initialised net.
 

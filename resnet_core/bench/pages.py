@@ -15,6 +15,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -127,7 +128,7 @@ def why_seconds(
 def run_page_benchmarks(data: ImageDataset, log=print) -> dict:
 
     log(f"torch threads: {torch.get_num_threads()}")
-    report = {"gradient_profile_110_seconds": gradient_profile_seconds(data)}
+    report: dict[str, Any] = {"gradient_profile_110_seconds": gradient_profile_seconds(data)}
     log(
         f"Gradients page, 110 layers, residual + plain at init: {report['gradient_profile_110_seconds']:.2f} s "
         "(target < 2 s)"
@@ -164,7 +165,7 @@ def bench_explain(
     occlusion (default window) and SmoothGrad (25 samples) on their own. One untimed warm-up.
 
     `threads`: torch's intra-op threads for the measurement (restored after); None keeps the current
-    setting. On a CPU shared with a training run, 1 thread was 2-3x faster than 2 in our measurements.
+    setting. On a CPU shared with a training run one thread beats two (see BENCHMARKS.md, 'Interactive pages').
     """
     before = torch.get_num_threads()
     if threads is not None:
@@ -195,7 +196,7 @@ def _bench_explain(depth: int, repeats: int, image_size: int, device: str) -> di
                 total += seconds if method in core else 0.0
         if repeat:
             totals.append(total)
-    result = {m: statistics.median(t) for m, t in times.items()}
+    result: dict[str, Any] = {m: statistics.median(t) for m, t in times.items()}
     result.update(
         total=statistics.median(totals),
         depth=depth,

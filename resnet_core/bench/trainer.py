@@ -201,7 +201,7 @@ class _Variants:
 
     def _net(self, channels_last: bool) -> torch.nn.Module:
         fmt = torch.channels_last if channels_last else torch.contiguous_format
-        return build_net(self.spec).to(self.device, memory_format=fmt)
+        return build_net(self.spec).to(self.device).to(memory_format=fmt)
 
     def measure(self, variant: str, warmup: bool = False) -> tuple[float, float | None]:
         """(images/s, seconds of one responses probe or None)."""

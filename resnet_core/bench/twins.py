@@ -37,7 +37,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 WAYS = ("one after another", "side by side", "unsplit", "lockstep")
 BASELINE = "one after another"
@@ -116,9 +116,8 @@ def child(args: argparse.Namespace) -> None:
     )
     nets = []
     for skip in args.skips:
-        net = build_net(NetSpec(depth=args.depth, width=args.width, skip=skip)).to(
-            device, memory_format=torch.channels_last
-        )
+        net = build_net(NetSpec(depth=args.depth, width=args.width, skip=skip))
+        net = net.to(device).to(memory_format=torch.channels_last)
         nets.append((net, make_optimizer(net, TrainConfig())))
 
     def step(net, optimizer, images, labels, losses) -> None:
@@ -132,7 +131,7 @@ def child(args: argparse.Namespace) -> None:
             losses.clear()
 
     def train(steps: int, epoch: int) -> None:
-        pending = [[] for _ in nets]
+        pending: list[list[torch.Tensor]] = [[] for _ in nets]  # each net's losses since its last host copy
         if args.lockstep:  # one batch, every net steps on it
             for i, (images, labels) in enumerate(loader.batches(epoch)):
                 if i == steps:
@@ -171,7 +170,7 @@ class _Way:
     """The processes of one way of training the pair, started and warmed up once, then timed on demand."""
 
     def __init__(self, way: str, config: TwinsConfig, batch_size: int, cores: int) -> None:
-        def spawn(skips: list[bool], threads: int, lockstep: bool = False) -> subprocess.Popen:
+        def spawn(skips: list[bool], threads: int, lockstep: bool = False) -> subprocess.Popen[str]:
             command = [
                 sys.executable,
                 "-m",
@@ -212,18 +211,25 @@ class _Way:
             self._expect(p, "ready")
 
     @staticmethod
-    def _expect(proc: subprocess.Popen, what: str) -> str:
+    def _expect(proc: subprocess.Popen[str], what: str) -> str:
+        assert proc.stdout is not None, "spawned with stdout=PIPE"
         line = proc.stdout.readline()
         if not line or (what == "ready" and line.strip() != "ready"):
             raise RuntimeError(f"a benchmark process ended early (exit code {proc.wait()})")
         return line
 
+    @staticmethod
+    def _stdin(proc: subprocess.Popen[str]) -> IO[str]:
+        assert proc.stdin is not None, "spawned with stdin=PIPE"
+        return proc.stdin
+
     def measure(self) -> float:
         """The pair's images per second of wall time, from the common start to the last end."""
-        for p in self.procs:
-            p.stdin.write("go\n")
-        for p in self.procs:
-            p.stdin.flush()
+        stdins = [self._stdin(p) for p in self.procs]
+        for stdin in stdins:
+            stdin.write("go\n")
+        for stdin in stdins:
+            stdin.flush()
         results = [json.loads(self._expect(p, "result")) for p in self.procs]
         wall = max(r["end"] for r in results) - min(r["start"] for r in results)
         return sum(r["images"] for r in results) / wall
@@ -231,7 +237,7 @@ class _Way:
     def close(self) -> None:
         for p in self.procs:
             try:
-                p.stdin.close()
+                self._stdin(p).close()
             except OSError:
                 pass
         for p in self.procs:

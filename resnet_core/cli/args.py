@@ -4,6 +4,10 @@ message that says what it wanted (argparse then exits 2 with it)."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TypeVar
+
+Number = TypeVar("Number", int, float)
 
 
 def depths_arg(text: str) -> tuple[int, ...]:
@@ -22,13 +26,13 @@ def comparison_depths(text: str) -> tuple[int, ...]:
     return depths
 
 
-def _number(text: str, kind, wanted: str, ok) -> int | float:
+def _number(text: str, kind: Callable[[str], Number], wanted: str, ok: Callable[[Number], bool]) -> Number:
     """`text` as `kind` if `ok(value)`; else the message "must be <wanted>, got <text>" (not a number too)."""
     try:
         value = kind(text)
     except ValueError:
-        value = None
-    if value is None or not ok(value):
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}") from None
+    if not ok(value):
         raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
     return value
 

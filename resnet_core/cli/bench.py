@@ -66,9 +66,9 @@ def run_bench(args: argparse.Namespace) -> int:
         from ..data.datasets import load_dataset
 
         log = (lambda line: print(line, file=sys.stderr)) if args.json else print
-        report = run_page_benchmarks(load_dataset("shapes"), log=log)
+        page_report = run_page_benchmarks(load_dataset("shapes"), log=log)
         if args.json:
-            print(json.dumps(report, indent=2))
+            print(json.dumps(page_report, indent=2))
         return 0
     if args.twins:
         return run_twins_bench(args)

@@ -54,7 +54,8 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
 def run_degradation(args: argparse.Namespace) -> int:
     from ..execution.jobs import JobRunner
     from ..execution.worker import interrupt_on_signals
-    from ..studies.experiments import cifar_available, describe_recipe, device_presets, plan_experiment
+    from ..presentation.describe import describe_recipe
+    from ..studies.experiments import cifar_available, device_presets, plan_experiment
     from .sweep import follow
 
     device = pick_device(args.device)  # ValueError (exit 2) for a device this machine lacks
@@ -103,32 +104,8 @@ def run_degradation(args: argparse.Namespace) -> int:
 
 def format_table(store: RunStore, experiment: str) -> str:
     """The final errors by depth, as the Degradation page's table, then its verdict."""
-    from ..studies.experiments import (  # torch: not at start-up
-        degradation_findings,
-        depth_table,
-        experiment_runs,
-        verdict_missing,
-        verdict_withheld,
-    )
+    from ..presentation.degradation import format_depth_table  # torch: not at start-up
+    from ..studies.experiments import depth_table, experiment_runs
 
     runs = experiment_runs(store, experiment)
-    rows = depth_table(store, runs)
-    pct = lambda v: "–" if v is None else f"{100 * v:.1f}"  # noqa: E731
-    lines = ["depth  plain train %  plain test %  ResNet train %  ResNet test %"]
-    lines += [
-        f"{r.depth:>5}  {pct(r.plain_train):>13}  {pct(r.plain_test):>12}  {pct(r.residual_train):>14}  "
-        f"{pct(r.residual_test):>13}"
-        for r in rows
-    ]
-    classes = runs[0].spec.num_classes if runs else 10
-    missing = verdict_missing(rows)
-    withheld = verdict_withheld(rows, classes)
-    if missing:  # the same rules as the page: a verdict only on runs that completed the same recipe ...
-        lines.append("no verdict yet: " + "; ".join(missing))
-    elif withheld:  # ... and learned something
-        lines.append(f"no verdict: {withheld}")
-    lines += [
-        ("as in the paper: " if agrees else "NOT as in the paper: ") + sentence
-        for agrees, sentence in degradation_findings(rows, classes)
-    ]
-    return "\n".join(lines)
+    return format_depth_table(depth_table(store, runs), runs[0].spec.num_classes if runs else 10)

@@ -63,8 +63,9 @@ def add_reference(subparsers: argparse._SubParsersAction) -> None:
 def run_reference(args: argparse.Namespace) -> int:
     from ..execution.jobs import JobRunner
     from ..execution.worker import interrupt_on_signals
+    from ..presentation.describe import describe_recipe
     from ..studies.analyses import LESION_PARAMS
-    from ..studies.experiments import cpu_long_preset, describe_recipe, experiment_runs, plan_experiment
+    from ..studies.experiments import cpu_long_preset, experiment_runs, plan_experiment
     from ..studies.reference import DEFAULT_BUNDLE, LANDSCAPE_PARAMS, add_lesion, export_bundle, provenance
     from .degradation import format_table
     from .sweep import follow

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from ..data.catalog import DATASETS, facts
+from ..data import own
+from ..data.catalog import DATASETS, data_root, facts
 from ..model.spec import ACTIVATIONS, BLOCKS, NORMS, SHORTCUTS, STEMS, NetSpec
 from ..presentation.text import count
 from ..store.config import RunConfig
@@ -42,9 +44,20 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     net.add_argument("--activation", choices=ACTIVATIONS, default="relu")
     net.add_argument("--width", type=int, default=None, help="channels of the first stage (default: 16 or 64)")
     net.add_argument("--num-classes", type=int, default=None, help="default: the dataset's")
-    net.add_argument("--in-channels", type=int, default=3)
+    net.add_argument(
+        "--in-channels",
+        type=int,
+        default=None,
+        help="image channels (default: the dataset's: 3, or 1 for (Fashion-)MNIST)",
+    )
     data = p.add_argument_group("data")
-    data.add_argument("--dataset", choices=DATASETS, default="shapes")
+    data.add_argument(
+        "--dataset",
+        default="shapes",
+        metavar="NAME|PATH",
+        help=f"one of {', '.join(DATASETS)}; own:NAME for images you imported; or a folder with one subfolder "
+        "of images per class, or a .zip of one, to import now (it is listed as own:NAME afterwards)",
+    )
     data.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
     data.add_argument("--train-size", type=int, default=None, help="a class-balanced subset for quick runs")
     data.add_argument("--test-size", type=int, default=None)
@@ -70,7 +83,8 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    data = facts(args.dataset)
+    args.dataset = resolve_dataset(args.dataset, args.data_dir)
+    data = facts(args.dataset, args.data_dir)
     check_request(args)  # a request that can never train makes no run (it would only be left `failed`)
     spec = NetSpec(
         depth=args.depth,
@@ -83,7 +97,7 @@ def run_train(args: argparse.Namespace) -> int:
         activation=args.activation,
         width=args.width,
         num_classes=data.num_classes if args.num_classes is None else args.num_classes,
-        in_channels=args.in_channels,
+        in_channels=data.in_channels if args.in_channels is None else args.in_channels,
     )
     config = RunConfig(
         TrainConfig(
@@ -108,16 +122,33 @@ def run_train(args: argparse.Namespace) -> int:
     return train_here(store, run_id)
 
 
+def resolve_dataset(dataset: str, data_dir: str | None) -> str:
+    """A dataset's name; a folder or .zip of the user's images is imported first (data/own.py) and
+    named own:NAME. ValueError (exit 2) for images that cannot become a dataset, with the reason."""
+    if dataset in DATASETS or dataset.startswith(own.PREFIX) or not Path(dataset).exists():
+        return dataset
+    try:
+        info = own.import_images(Path(dataset), data_root(data_dir), replace=True)
+    except own.OwnDataError as err:
+        raise ValueError(f"{dataset}: {err}") from None
+    print(
+        f"imported {info.train_size + info.test_size:,} images in {len(info.classes)} classes as {info.dataset} "
+        f"({info.train_size:,} to train, {info.test_size:,} held out for testing; {info.skipped} files skipped: "
+        f"not images we can read)"
+    )
+    return info.dataset
+
+
 def check_request(args: argparse.Namespace) -> None:
     """ValueError (exit 2), before anything is stored, for what training would refuse or cannot do: a net
     that does not fit the dataset, more images than it has, a device this machine lacks."""
-    data = facts(args.dataset)
+    data = facts(args.dataset, args.data_dir)
     if args.num_classes is not None and args.num_classes != data.num_classes:
         raise ValueError(
             f"--num-classes {args.num_classes}: {data.name} has {data.num_classes} classes and the "
             f"net's classifier must match them (leave --num-classes out)"
         )
-    if args.in_channels != data.in_channels:
+    if args.in_channels is not None and args.in_channels != data.in_channels:
         raise ValueError(f"--in-channels {args.in_channels}: {data.name} images have {data.in_channels} channels")
     for key, most in (("train_size", data.train_size), ("test_size", data.test_size)):
         value = getattr(args, key)
@@ -200,9 +231,10 @@ def add_delete(subparsers: argparse._SubParsersAction) -> None:
 def run_delete(args: argparse.Namespace) -> int:
     store = RunStore(args.runs_dir)
     run = _find(store, args.run)
-    if run.active:
-        raise ValueError(f"run {run.id} is {run.status}: stop it first (python -m resnet_core stop {run.id})")
-    store.delete(run.id)
+    try:
+        store.delete(run.id)  # refuses a queued or running run
+    except ValueError as err:
+        raise ValueError(f"{err} (python -m resnet_core stop {run.id})") from None
     print(f"run {run.id}: deleted")
     return 0
 

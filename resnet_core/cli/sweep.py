@@ -4,10 +4,11 @@
 
 It queues every run of the grid in the store the app reads (tagged with a sweep id, like an experiment),
 drives them with a JobRunner on the chosen executor — `local` worker processes, or `ray` tasks whose
-events this process writes to the store — shows one progress bar over all of them and a line per run as
-its status changes, and ends with the depth table: mean ± std over seeds of the final errors (Table 6 /
-Fig. 6). Runs a lost node or a killed task leaves `interrupted` resume from their last checkpoint, up to
-`--retries` times. Ctrl-C ends the sweep's runs `interrupted` (each can be resumed).
+events this process writes to the store — shows a line per run as its status changes and one progress bar
+over all of them (on stderr; when that is not a terminal, a line per finished epoch instead), and ends
+with the depth table: mean ± std over seeds of the final errors (Table 6 / Fig. 6). Runs a lost node or a
+killed task leaves `interrupted` resume from their last checkpoint, up to `--retries` times. Ctrl-C ends
+the sweep's runs `interrupted` (each can be resumed).
 """
 
 from __future__ import annotations
@@ -90,9 +91,11 @@ def run_sweep(args: argparse.Namespace) -> int:
     from ..data.datasets import num_classes
     from ..execution.jobs import JobRunner
     from ..model.spec import NetSpec
+    from ..presentation.degradation import format_sweep_table
+    from ..presentation.describe import describe_recipe
     from ..store.run_store import RunStore
-    from ..studies.experiments import cifar_available, describe_recipe, device_presets
-    from ..studies.sweeps import format_sweep_table, plan_sweep, sweep_table
+    from ..studies.experiments import cifar_available, device_presets
+    from ..studies.sweeps import plan_sweep, sweep_table
     from ..training.device import describe_device, pick_device
 
     ray = args.executor == "ray"
@@ -134,7 +137,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     print(f"{preset.name}, {dataset}, {where}: {describe_recipe(config)}")
     print(
         f"sweep {sweep}: {len(ids)} runs ({len(args.depths)} depths{' × 2 twins' if args.twins else ''}"
-        f" × {args.seeds} seeds) on the {args.executor} executor (runs dir: {store.root})"
+        f" × {args.seeds} seeds) on the {args.executor} executor (runs dir: {store.root})",
+        flush=True,  # before the progress lines on stderr, also in a log that takes both
     )
     runner = JobRunner(
         store.root,
@@ -160,50 +164,80 @@ def run_sweep(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def follow(store, runner, ids: list[str], epochs: int, retries: int) -> bool:
-    """Show the sweep until every run has ended: one bar (epochs over all runs) and a line per run each time
-    its status changes; resume interrupted runs up to `retries` times. True if every run completed (or was
-    stopped on purpose)."""
+def follow(store, runner, ids: list[str], epochs: int, retries: int, stream=None) -> bool:
+    """Show the sweep until every run has ended: a line per run each time its status changes and, on a
+    terminal, one bar (epochs over all runs); elsewhere (a pipe, a log file) a line per finished epoch instead
+    of the bar, whose redraws would pile up there. Resume interrupted runs up to `retries` times. True if
+    every run completed (or was stopped on purpose)."""
     from tqdm import tqdm
 
+    stream = stream or sys.stderr
     seen: dict[str, tuple] = {}
+    epochs_seen = dict.fromkeys(ids, 0)
     resumed = dict.fromkeys(ids, 0)
     width = len(str(len(ids)))
-    bar = tqdm(
-        total=len(ids) * epochs,
-        unit="epoch",
-        dynamic_ncols=True,
-        file=sys.stderr,
-        bar_format="{l_bar}{bar}| {n:.1f}/{total} epochs [{elapsed}<{remaining}]",
-    )
+    bar = None
+    if _is_terminal(stream):
+        bar = tqdm(
+            total=len(ids) * epochs,
+            unit="epoch",
+            dynamic_ncols=True,
+            file=stream,
+            bar_format="{l_bar}{bar}| {n:.1f}/{total} epochs [{elapsed}<{remaining}]",
+        )
+
+    def say(number: int, run, text: str) -> None:
+        line = f"[{number:>{width}}/{len(ids)}] {run.name}: {text}"
+        if bar is not None:
+            tqdm.write(line, file=stream)
+        else:
+            print(line, file=stream, flush=True)
+
     try:
         while True:
             runs = [store.get(i) for i in ids]
             done = 0.0
             for number, run in enumerate(runs, 1):
-                finished = len(store.epochs(run.id))
+                finished = store.epochs(run.id)
                 step, total = run.progress.get("step", 0), run.progress.get("total_steps")
                 partial = step / total * epochs if run.active and total else 0.0
-                done += max(finished, min(partial, epochs))
+                done += max(len(finished), min(partial, epochs))
+                if bar is None:  # a resumed run forgets a partial epoch, never a finished one
+                    for record in finished[epochs_seen[run.id] :]:
+                        say(number, run, describe_epoch(record, epochs))
+                epochs_seen[run.id] = len(finished)
                 state = (run.status, run.node)
                 if seen.get(run.id) != state:
                     seen[run.id] = state
-                    tqdm.write(f"[{number:>{width}}/{len(ids)}] {run.name}: {describe(store, run)}", file=sys.stderr)
+                    say(number, run, describe(store, run))
                 if run.status == "interrupted" and resumed[run.id] < retries:
                     resumed[run.id] += 1
-                    tqdm.write(
-                        f"[{number:>{width}}/{len(ids)}] {run.name}: resuming from its last checkpoint "
-                        f"(retry {resumed[run.id]} of {retries})",
-                        file=sys.stderr,
-                    )
+                    say(number, run, f"resuming from its last checkpoint (retry {resumed[run.id]} of {retries})")
                     runner.resume(run.id)
-            bar.n = round(done, 2)
-            bar.refresh()
+            if bar is not None:
+                bar.n = round(done, 2)
+                bar.refresh()
             if not any(store.get(i).active for i in ids):
                 return all(store.get(i).status in ("completed", "stopped") for i in ids)
             time.sleep(POLL_SECONDS)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+
+
+def describe_epoch(record: dict, epochs: int) -> str:
+    """ "epoch 3/10 — train error 41.2%, test error 43.0%"."""
+    return (
+        f"epoch {record['epoch']}/{epochs} — train error {100 * record['train_error']:.1f}%, "
+        f"test error {100 * record['test_error']:.1f}%"
+    )
 
 
 def describe(store, run) -> str:

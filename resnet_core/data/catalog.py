@@ -5,7 +5,9 @@ that the two agree."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,39 @@ CATALOG = {
     "shapes": DatasetFacts("shapes", 10, 3, 32, 50_000, 10_000),  # CIFAR's split sizes (datasets.py)
     "cifar10": DatasetFacts("cifar10", 10, 3, 32, 50_000, 10_000),
     "cifar100": DatasetFacts("cifar100", 100, 3, 32, 50_000, 10_000),
+    # 28×28 grayscale (Xiao et al. 2017; LeCun et al. 1998): the CIFAR stem takes them as they are (28 → 14 → 7).
+    "fashion-mnist": DatasetFacts("fashion-mnist", 10, 1, 28, 60_000, 10_000),
+    "mnist": DatasetFacts("mnist", 10, 1, 28, 60_000, 10_000),
 }
 DATASETS = tuple(CATALOG)
 PAD_MODES = ("zeros", "reflect")  # how the loader pads before a random crop (data/loader.py)
 
 
-def facts(name: str) -> DatasetFacts:
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """Where datasets live: ``root``, else env ``RESNET_LAB_DATA``, else ``~/.cache/resnet-lab/data``."""
+    if root is None:
+        root = os.environ.get("RESNET_LAB_DATA") or Path.home() / ".cache" / "resnet-lab" / "data"
+    return Path(root).expanduser()
+
+
+def facts(name: str, root: str | os.PathLike | None = None) -> DatasetFacts:
+    """A dataset's facts: the built-in ones, or one the user imported (`own:<name>`, data/own.py) into the
+    data folder `root`. ValueError, naming the choices, for a name that is neither."""
+    from . import own
+
+    if name.startswith(own.PREFIX):
+        try:
+            info = own.find_own(name, data_root(root))
+        except own.OwnDataError as err:
+            raise ValueError(str(err)) from None
+        return DatasetFacts(name, len(info.classes), 3, info.image_size, info.train_size, info.test_size)
     if name not in CATALOG:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     return CATALOG[name]
+
+
+def available_datasets(root: str | os.PathLike | None = None) -> list[str]:
+    """The built-in datasets, then the user's own, by name (what pages and `runs` list)."""
+    from . import own
+
+    return [*DATASETS, *(d.dataset for d in own.list_own(data_root(root)))]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +28,12 @@ import numpy as np
 import torch
 
 from ..atomic import atomic_file
-from .catalog import DATASETS  # the names live where the command line reads them without torch
+from . import own
+from .catalog import (  # the names live where the command line reads them without torch
+    DATASETS,
+    data_root,
+    facts,
+)
 from .shapes import SHAPES_CLASSES, SHAPES_FORMAT_VERSION, make_shapes, seeded_generator
 
 SHAPES_TRAIN_SIZE = 50_000  # CIFAR's split sizes, so an epoch means the same amount of work
@@ -48,8 +54,8 @@ class ImageDataset:
     train_labels: torch.Tensor = field(repr=False)  # (N,) int64
     test_images: torch.Tensor = field(repr=False)  # (M, C, H, W) uint8
     test_labels: torch.Tensor = field(repr=False)  # (M,) int64
-    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)  # per channel, of the train images, on [0, 1]
-    std: tuple[float, float, float] = (1.0, 1.0, 1.0)  # population std, same scale
+    mean: tuple[float, ...] = (0.0, 0.0, 0.0)  # per channel, of the train images, on [0, 1]
+    std: tuple[float, ...] = (1.0, 1.0, 1.0)  # population std, same scale
 
     def __post_init__(self) -> None:
         for split in ("train", "test"):
@@ -76,17 +82,7 @@ class ImageDataset:
 
 def num_classes(name: str) -> int:
     """How many classes a dataset has, without loading it (a net's `num_classes` must match)."""
-    counts = {"shapes": len(SHAPES_CLASSES), "cifar10": 10, "cifar100": 100}
-    if name not in counts:
-        raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    return counts[name]
-
-
-def data_root(root: str | os.PathLike | None = None) -> Path:
-    """Where datasets live: ``root``, else env ``RESNET_LAB_DATA``, else ``~/.cache/resnet-lab/data``."""
-    if root is None:
-        root = os.environ.get("RESNET_LAB_DATA") or Path.home() / ".cache" / "resnet-lab" / "data"
-    return Path(root).expanduser()
+    return facts(name).num_classes
 
 
 def load_dataset(
@@ -101,32 +97,41 @@ def load_dataset(
     """Load a dataset by name (one of ``DATASETS``) as an :class:`ImageDataset`.
 
     ``train_size`` / ``test_size`` keep a class-balanced subset drawn with ``seed`` (None: all of it).
-    For ``shapes`` the seed also picks the rendered images; ``download`` applies to CIFAR only.
+    ``own:NAME`` is a dataset imported from your images (data/own.py). For ``shapes`` the seed also picks
+    the rendered images; ``download`` applies to CIFAR and (Fashion-)MNIST.
     Raises ``ValueError`` for an unknown name or a bad size, :class:`DatasetUnavailable` for missing files.
     """
-    if name not in DATASETS:
+    if name not in DATASETS and not name.startswith(own.PREFIX):
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
-    if name == "shapes":
+    classes: Sequence[str]
+    train_x: torch.Tensor | np.ndarray
+    test_x: torch.Tensor | np.ndarray
+    if name.startswith(own.PREFIX):
+        classes, (train_x, train_y, test_x, test_y) = _load_own(name, data_root(root))
+    elif name == "shapes":
         classes = SHAPES_CLASSES
         train_x, train_y, test_x, test_y = _load_shapes(data_root(root), seed)  # images: numpy, maybe mapped
+    elif name in IDX_DATASETS:
+        classes, (train_x, train_y, test_x, test_y) = _load_idx(name, data_root(root), download)
     else:
         classes, (train_x, train_y, test_x, test_y) = _load_cifar(name, data_root(root), download)
     # Each subset has its own random stream, so the test subset does not change with train_size.
     train_keep = _balanced_subset(train_y, train_size, len(classes), seeded_generator(seed, 7, 0), "train_size")
     test_keep = _balanced_subset(test_y, test_size, len(classes), seeded_generator(seed, 7, 1), "test_size")
-    train_x, test_x = _take(train_x, train_keep), _take(test_x, test_keep)
+    train_images, test_images = _take(train_x, train_keep), _take(test_x, test_keep)
     if train_keep is not None:
         train_y = train_y[train_keep]
     if test_keep is not None:
         test_y = test_y[test_keep]
-    mean, std = channel_stats(train_x)
-    return ImageDataset(name, tuple(classes), train_x, train_y, test_x, test_y, mean, std)
+    mean, std = channel_stats(train_images)
+    return ImageDataset(name, tuple(classes), train_images, train_y, test_images, test_y, mean, std)
 
 
 def prepare_dataset(name: str = "shapes", root: str | os.PathLike | None = None, seed: int = 0) -> None:
-    """Have dataset `name` ready to load: the embedded ``shapes`` set rendered and cached (~8 s of CPU on
-    the 2-core machine the first time, nothing once cached: the cache is only mapped). CIFAR is there or
-    not: nothing to do. The app's standby worker does this ahead of a fresh install's first run."""
+    """Have dataset `name` ready to load: the embedded ``shapes`` set rendered and cached (seconds of CPU
+    the first time, nothing once cached: the cache is only mapped; see BENCHMARKS.md, 'Time to first
+    point'). CIFAR is there or not: nothing to do. The app's standby worker does this ahead of a fresh
+    install's first run."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASETS)}")
     if name == "shapes":
@@ -212,7 +217,6 @@ def _load_shapes(root: Path, seed: int) -> tuple[np.ndarray, torch.Tensor, np.nd
     caller copies the rows it keeps: `_take`), labels as tensors; rendered and cached on a miss."""
     n_train, n_test = SHAPES_TRAIN_SIZE, SHAPES_TEST_SIZE
     path = shapes_cache(root, seed)
-    keys = ("train_images", "train_labels", "test_images", "test_labels")
     if path.is_file():
         try:
             arrays = _map_npz(
@@ -232,10 +236,17 @@ def _load_shapes(root: Path, seed: int) -> tuple[np.ndarray, torch.Tensor, np.nd
             )
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             pass  # an unreadable cache (say, half copied by hand) is simply rendered again
-    arrays = (*make_shapes(n_train, seed, "train"), *make_shapes(n_test, seed, "test"))
+    train_images, train_labels = make_shapes(n_train, seed, "train")
+    test_images, test_labels = make_shapes(n_test, seed, "test")
     with atomic_file(path) as f:  # uncompressed: pixel noise compresses badly, and it can be memory-mapped
-        np.savez(f, **{k: a.numpy() for k, a in zip(keys, arrays, strict=True)})
-    return arrays[0].numpy(), arrays[1], arrays[2].numpy(), arrays[3]
+        np.savez(
+            f,
+            train_images=train_images.numpy(),
+            train_labels=train_labels.numpy(),
+            test_images=test_images.numpy(),
+            test_labels=test_labels.numpy(),
+        )
+    return train_images.numpy(), train_labels, test_images.numpy(), test_labels
 
 
 def _map_npz(path: Path, expected: dict[str, tuple[tuple[int, ...], type]]) -> dict[str, np.ndarray]:
@@ -247,7 +258,7 @@ def _map_npz(path: Path, expected: dict[str, tuple[tuple[int, ...], type]]) -> d
     so it can be mapped at its offset: its local header (30 bytes, then the name and an extra field) and the
     .npy header give where its data starts. A run's start then reads the ~20 MB it uses (BENCHMARKS.md,
     "Time to first point")."""
-    arrays = {}
+    arrays: dict[str, np.ndarray] = {}
     size = path.stat().st_size
     with zipfile.ZipFile(path) as archive, open(path, "rb") as f:
         for name, (shape, dtype) in expected.items():
@@ -288,6 +299,56 @@ def _map_npz(path: Path, expected: dict[str, tuple[tuple[int, ...], type]]) -> d
 
 # Texture fills, in pixels rather than object units, so that their period never drops below
 # TEXTURE_PERIOD_PX (finer patterns alias into mush); they share the object's rotation.
+
+
+# -------------------------------------------------------------------------------------- own images
+
+
+def _load_own(name: str, root: Path) -> tuple[list[str], tuple[torch.Tensor, ...]]:
+    """A dataset imported from the user's images (data/own.py)."""
+    try:
+        info, arrays = own.load_own(name, root)
+    except own.OwnDataError as err:
+        raise DatasetUnavailable(str(err)) from err
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        raise DatasetUnavailable(
+            f"{name}'s files in {own.own_dir(root)} cannot be read ({err}): import it again"
+        ) from err
+    keys = ("train_images", "train_labels", "test_images", "test_labels")
+    return list(info.classes), tuple(torch.from_numpy(arrays[k]) for k in keys)
+
+
+# ------------------------------------------------------------------------------ MNIST, Fashion-MNIST
+
+IDX_DATASETS = ("fashion-mnist", "mnist")
+_TORCHVISION_FOLDERS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}  # where torchvision downloads them
+
+
+def _load_idx(name: str, root: Path, download: bool) -> tuple[list[str], tuple[torch.Tensor, ...]]:
+    """(Fashion-)MNIST from its four IDX files (data/idx.py), as uint8 ``(N, 1, 28, 28)`` tensors: from
+    `root/<name>/`, where torchvision downloads them (`root/<name>/<FashionMNIST|MNIST>/raw/`), or the
+    folder a Debian package installs them in."""
+    from . import idx
+
+    folders = [root / name, root / name / _TORCHVISION_FOLDERS[name] / "raw", *idx.SYSTEM_FOLDERS[name]]
+    files = idx.find_files(folders)
+    if files is None and download:
+        from torchvision import datasets as tv  # imported here: slow to import, and only a download needs it
+
+        cls = tv.FashionMNIST if name == "fashion-mnist" else tv.MNIST
+        try:
+            for train in (True, False):
+                cls(root=root / name, train=train, download=True)
+        except (RuntimeError, OSError) as err:
+            raise DatasetUnavailable(f"{idx.missing_message(name, root)} (The download failed: {err}.)") from err
+        files = idx.find_files(folders)
+    if files is None:
+        raise DatasetUnavailable(idx.missing_message(name, root))
+    try:
+        arrays = idx.load_idx_dataset(name, files)
+    except idx.IdxError as err:
+        raise DatasetUnavailable(f"{name}: {err}. Replace that file with a good copy.") from err
+    return list(idx.CLASSES[name]), tuple(torch.from_numpy(a.copy()) for a in arrays)
 
 
 # ------------------------------------------------------------------------------------------ CIFAR

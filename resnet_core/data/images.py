@@ -51,7 +51,7 @@ def open_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
         with warnings.catch_warnings():
             # Pillow only *warns* between 89 and 179 megapixels; make that an error as well.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=list(FORMATS))
+            img: Image.Image = Image.open(io.BytesIO(data), formats=list(FORMATS))
     except UnidentifiedImageError:
         kind = _sniff(data)
         if kind:

@@ -37,11 +37,11 @@ SHAPES_FORMAT_VERSION = 2  # bump when the renderer or a knob changes: it is par
 
 # Difficulty knobs. Lengths are in units of half the image width (1.0 = 16 px) unless named *_PX.
 # Each is drawn from the same range for every class, so none of them gives the label away.
-# Version 2 (measured, BENCHMARKS.md): v1's small, faint objects (scale 0.38-0.8, contrast 0.35) gave
-# only a weak signal through the global average pool, and every ResNet sat at chance for its first few
-# hundred steps -- the 56-layer one for ~400 -- which hid Fig. 6. Larger, clearer objects shorten that
-# plateau; closer class pairs (ellipse/circle, star/pentagon-like, thick ring/disc) and more pixel noise
-# keep the dataset hard: ResNet-20 with the paper's recipe is at 43% then 16% test error after epochs 1-2.
+# Version 2 (see BENCHMARKS.md, 'How it was tuned (shapes v1 → v2)'): v1's small, faint objects gave only
+# a weak signal through the global average pool, and every ResNet sat at chance for its first few hundred
+# steps, the deepest the longest, which hid Fig. 6. Larger, clearer objects shorten that plateau; closer
+# class pairs (ellipse/circle, star/pentagon-like, thick ring/disc) and more pixel noise keep the dataset
+# hard (see 'How hard the embedded dataset is').
 SCALE_RANGE = (0.45, 0.9)  # object half-size; one range for all classes, so size is no cue
 
 
@@ -129,8 +129,7 @@ def _one_thread():
     """Run torch single-threaded inside the block (the setting is per process; restored on exit).
 
     The renderer's many small ops gain little from threads, and while the CPU is busy (a training run
-    beside us) the thread pool's barriers made rendering 7x slower in our measurements; one thread
-    stayed fast.
+    beside us) the thread pool's barriers make rendering several times slower; one thread stays fast.
     """
     before = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..model.spec import NetSpec
-from ..store.run_store import RunStore
+from ..store.protocol import RunReader
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def device_kind(label: str | None) -> str:
 
 
 def measured_rates(
-    store: RunStore, device_label: str, macs_of: Callable[[NetSpec], int], limit: int = 20
+    store: RunReader, device_label: str, macs_of: Callable[[NetSpec], int], limit: int = 20
 ) -> list[tuple[int, float]]:
     """(multiply-adds per image, multiply-adds per second) of up to `limit` most recent runs with a finished
     epoch on this device kind (`macs_of(spec)`: multiply-adds per image, e.g. from `summarize`)."""
@@ -57,14 +57,3 @@ def estimate(
         return None
     near = sorted(rates, key=lambda r: abs(math.log(max(r[0], 1) / max(macs_per_image, 1))))[:nearest]
     return Estimate(macs_per_image * images * epochs / statistics.median(rate for _, rate in near), len(near))
-
-
-def describe_duration(seconds: float) -> str:
-    """ "about 40 s", "about 12 min", "about 3.5 h", "about 2.1 days"."""
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
-    if seconds < 90 * 60:
-        return f"about {round(seconds / 60)} min"
-    if seconds < 48 * 3600:
-        return f"about {seconds / 3600:.1f} h"
-    return f"about {seconds / 86400:.1f} days"

@@ -48,6 +48,7 @@ import torch
 from ..model.spec import NetSpec
 from ..store.config import RunConfig
 from ..store.run_store import GONE, Run, RunStore
+from ..store.status import ACTIVE
 from ..training.train import TrainConfig
 from .executors import RemoteExecutor, default_executor, remote_executor
 from .worker import worker_log
@@ -243,7 +244,7 @@ class JobRunner:
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until nothing is queued or running (for tests and scripts)."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.store.list(["queued", "running"]) or self.running():
+        while self.store.list(ACTIVE) or self.running():
             if deadline is not None and time.monotonic() > deadline:
                 return False
             time.sleep(0.1)
@@ -326,8 +327,8 @@ class JobRunner:
                         log.error("could not start a worker for run %s: %s", run.id, err)
                         self.store.set_status(run.id, "failed", error=f"could not start a worker: {err}")
                         continue
+                self._workers[run.id] = proc  # reaped even if the next line fails (a run already ended)
                 self.store.set_status(run.id, "running", pid=proc.pid)
-                self._workers[run.id] = proc
 
     def _keep_standby(self) -> None:
         """Have a standby worker ready (see the module's docstring)."""

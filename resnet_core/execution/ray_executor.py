@@ -271,14 +271,16 @@ class RayExecutor:
         ray = import_ray()
         os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # before ray.init: no usage reports, here or by a new head
         if not ray.is_initialized():
+            from . import ray_connect
+
             address = self.address or os.environ.get("RAY_ADDRESS") or None
             options = {"log_to_driver": False, "runtime_env": runtime_env()}
             if address is None:
                 options["include_dashboard"] = False
-            try:
-                _init_ray(ray, address=address, **options)
-            except (ConnectionError, RuntimeError, ValueError) as err:
-                raise RayUnavailable(f"could not connect to the Ray cluster at {address}: {err}") from err
+            try:  # ray_connect: a cluster that cannot be joined is one sentence naming the fix
+                ray_connect.connect(lambda **o: _init_ray(ray, **o), address, **options)
+            except ray_connect.RayConnectError as err:
+                raise RayUnavailable(str(err)) from err
             self._owns_ray = True
         actor = ray.remote(num_cpus=0, max_restarts=0)(RunControl)
         self._control = actor.options(name=CONTROL_ACTOR, get_if_exists=True).remote()

@@ -9,13 +9,24 @@ BatchNorm can be folded into that conv: analysis/lesion.py does for its thousand
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import torch
 from torch import nn
 
 from .layers import conv, make_activation, make_norm
 
 
-class BasicBlock(nn.Module):
+class ResidualBlock(nn.Module):
+    """What the four blocks share, so that the layout (net.py) and the lesion study read it typed."""
+
+    expansion: ClassVar[int]  # output channels / width (1 basic, 4 bottleneck)
+    convs: ClassVar[tuple[str, ...]]  # the residual branch's convs, forward order
+    conv_norm_pairs: ClassVar[tuple[tuple[str, str], ...]]
+    shortcut: nn.Module | None  # None: the plain twin
+
+
+class BasicBlock(ResidualBlock):
     """conv3×3-BN-act-conv3×3-BN, (+ shortcut), act (2015, Fig. 2)."""
 
     expansion = 1
@@ -41,7 +52,7 @@ class BasicBlock(nn.Module):
         return self.act2(out)
 
 
-class BottleneckBlock(nn.Module):
+class BottleneckBlock(ResidualBlock):
     """conv1×1-BN-act-conv3×3-BN-act-conv1×1-BN, (+ shortcut), act (2015, Fig. 5 right).
 
     The stride sits on the first 1×1 conv, as in the paper's original models: this is what gives
@@ -76,7 +87,7 @@ class BottleneckBlock(nn.Module):
         return self.act3(out)
 
 
-class PreActBasicBlock(nn.Module):
+class PreActBasicBlock(ResidualBlock):
     """BN-act-conv3×3-BN-act-conv3×3, + shortcut (He et al. 2016, Fig. 4e): nothing after the add,
     so the identity path runs clean from block to block."""
 
@@ -103,7 +114,7 @@ class PreActBasicBlock(nn.Module):
         return out
 
 
-class PreActBottleneckBlock(nn.Module):
+class PreActBottleneckBlock(ResidualBlock):
     """BN-act-conv1×1-BN-act-conv3×3-BN-act-conv1×1, + shortcut (He et al. 2016, ResNet-164)."""
 
     expansion = 4
@@ -133,7 +144,7 @@ class PreActBottleneckBlock(nn.Module):
         return out
 
 
-BLOCK_CLASSES: dict[tuple[str, bool], type[nn.Module]] = {
+BLOCK_CLASSES: dict[tuple[str, bool], type[ResidualBlock]] = {
     ("basic", False): BasicBlock,
     ("bottleneck", False): BottleneckBlock,
     ("basic", True): PreActBasicBlock,

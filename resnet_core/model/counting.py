@@ -31,7 +31,7 @@ def layer_macs(net: nn.Module, input_size: tuple[int, int, int] = (3, 32, 32)) -
                 kh, kw = module.kernel_size
                 per_output = (module.in_channels // module.groups) * kh * kw
                 macs[name] = macs.get(name, 0) + output[0].numel() * per_output
-            else:
+            elif isinstance(module, nn.Linear):  # the only other kind the hook is registered on
                 macs[name] = macs.get(name, 0) + module.in_features * module.out_features
 
         return hook

@@ -90,7 +90,8 @@ class NetLayout:
 
     def layer_indices(self, names) -> list[int]:
         """The paper's layer index (1 … depth) of each module name, e.g. a probe's keys in order."""
-        index = {info.name: info.index for info in self.layers}
+        # Every entry of `layers` is numbered (only projections have index None).
+        index = {info.name: info.index for info in self.layers if info.index is not None}
         return [index[name] for name in names]
 
     def feature_sizes(self, image_size: int | None = None) -> dict[str, int]:
@@ -198,7 +199,7 @@ def _make_stem(spec: NetSpec) -> tuple[nn.Sequential, tuple[str, ...]]:
 
 
 def _make_stages(spec: NetSpec) -> tuple[list[nn.Sequential], list[StageInfo]]:
-    block_class = BLOCK_CLASSES[(spec.block, spec.preact)]
+    block_class = BLOCK_CLASSES[(spec.block_kind, spec.preact)]
     in_channels = spec.stage_widths[0]
     stages, infos = [], []
     for s, (n_blocks, width) in enumerate(zip(spec.stage_blocks, spec.stage_widths), start=1):

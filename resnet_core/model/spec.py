@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 BLOCKS = ("basic", "bottleneck")
 SHORTCUTS = ("A", "B", "C")
@@ -71,25 +72,32 @@ class NetSpec:
 
     # --- derived layout -------------------------------------------------------------------------
     @property
+    def block_kind(self) -> str:
+        """`block` as resolved by construction: "basic" or "bottleneck", never None."""
+        assert self.block is not None, "__post_init__ resolves block=None to the depth's default block"
+        return self.block
+
+    @property
     def stage_blocks(self) -> tuple[int, ...]:
         """Blocks in each stage."""
+        block = self.block_kind
         if self.stem == "imagenet":
-            table = IMAGENET_STAGE_BLOCKS[self.block]
+            table = IMAGENET_STAGE_BLOCKS[block]
             if self.depth not in table:
                 valid = ", ".join(str(d) for d in table)
                 raise ValueError(
-                    f"depth {self.depth} is not an ImageNet-style {self.block} net; valid depths: {valid}"
-                    + _other_block_hint(self.depth, self.block, self.stem)
+                    f"depth {self.depth} is not an ImageNet-style {block} net; valid depths: {valid}"
+                    + _other_block_hint(self.depth, block, self.stem)
                 )
             return table[self.depth]
-        per_block = CONVS_PER_BLOCK[self.block]
+        per_block = CONVS_PER_BLOCK[block]
         n, rest = divmod(self.depth - 2, 3 * per_block)
         if rest or n < 1:
             formula = f"{3 * per_block}n+2"
-            nearest = ", ".join(str(d) for d in nearest_depths(self.depth, self.block, self.stem))
+            nearest = ", ".join(str(d) for d in nearest_depths(self.depth, block, self.stem))
             raise ValueError(
-                f"depth {self.depth} is not {formula} for {self.block} blocks on the cifar stem; "
-                f"nearest: {nearest}" + _other_block_hint(self.depth, self.block, self.stem)
+                f"depth {self.depth} is not {formula} for {block} blocks on the cifar stem; "
+                f"nearest: {nearest}" + _other_block_hint(self.depth, block, self.stem)
             )
         return (n, n, n)
 
@@ -101,7 +109,7 @@ class NetSpec:
 
     @property
     def expansion(self) -> int:
-        return EXPANSION[self.block]
+        return EXPANSION[self.block_kind]
 
     @property
     def input_size(self) -> int:
@@ -195,7 +203,7 @@ def spec_to_params(spec: NetSpec) -> dict[str, str]:
 
 def spec_from_params(params: dict[str, str]) -> NetSpec:
     """Inverse of `spec_to_params`; other keys are ignored. ValueError for values that do not parse."""
-    fields = {}
+    fields: dict[str, Any] = {}  # field name -> parsed value, typed per field below
     for field in dataclasses.fields(NetSpec):
         if field.name not in params:
             continue

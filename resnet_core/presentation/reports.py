@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..store.run_store import Run, RunStore
+from ..store.protocol import RunReader
+from ..store.run_store import Run
+from .describe import percent_cell
 from .palette import shade
 
 if TYPE_CHECKING:
@@ -26,7 +28,7 @@ def run_label(run: Run) -> str:
     return run.name if run.name.startswith(run.spec.name) else f"{run.spec.name} · {run.name}"
 
 
-def run_series(store: RunStore, run: Run, color: str | None = None, label: str | None = None) -> RunSeries:
+def run_series(store: RunReader, run: Run, color: str | None = None, label: str | None = None) -> RunSeries:
     from .charts import RunSeries
 
     steps = store.steps(run.id)
@@ -44,7 +46,7 @@ def run_series(store: RunStore, run: Run, color: str | None = None, label: str |
     )
 
 
-def series_for(store: RunStore, runs: list[Run], label: Callable[[Run], str] = run_label) -> list[RunSeries]:
+def series_for(store: RunReader, runs: list[Run], label: Callable[[Run], str] = run_label) -> list[RunSeries]:
     """Series with colours by kind: residual runs in blues, plain runs in oranges, deeper = darker."""
     out = []
     for skip in (False, True):
@@ -53,7 +55,7 @@ def series_for(store: RunStore, runs: list[Run], label: Callable[[Run], str] = r
     return out
 
 
-def run_row(store: RunStore, run: Run) -> dict:
+def run_row(store: RunReader, run: Run) -> dict:
     epochs = store.epochs(run.id)
     last = epochs[-1] if epochs else {}
     total = run.config.epochs
@@ -66,8 +68,8 @@ def run_row(store: RunStore, run: Run) -> dict:
         "depth": run.spec.depth,
         "dataset": run.dataset,
         "epochs": f"{len(epochs)}/{total}" if total else str(len(epochs)),
-        "train error %": _percent(last.get("train_error")),
-        "test error %": _percent(last.get("test_error")),
+        "train error %": percent_cell(last.get("train_error")),
+        "test error %": percent_cell(last.get("test_error")),
         "minutes": round(sum(e["seconds"] or 0.0 for e in epochs) / 60, 2),
         "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at)),
         "where": run_where(run),
@@ -112,11 +114,7 @@ def progress_line(run: Run) -> tuple[float, str]:
     return (min(step / total, 1.0) if total else 0.0), text
 
 
-def _percent(fraction: float | None) -> float | None:
-    return None if fraction is None or fraction != fraction else round(100 * fraction, 2)  # None or NaN: no value
-
-
-def run_json(store: RunStore, run: Run) -> dict:
+def run_json(store: RunReader, run: Run) -> dict:
     """The CLI's `runs --json` object for one run."""
     fields = ("epoch", "train_loss", "train_error", "test_loss", "test_error", "seconds", "images_per_second")
     data = run.to_dict()
@@ -124,7 +122,7 @@ def run_json(store: RunStore, run: Run) -> dict:
     return data
 
 
-def metrics_csv(store: RunStore, run_id: str) -> str:
+def metrics_csv(store: RunReader, run_id: str) -> str:
     """Every per-epoch and per-step record of a run, one CSV (a `record` column tells them apart), in step
     order: an epoch's row follows its last step's. Errors are fractions (0.25 = 25 %), and their column
     names say so."""
@@ -198,6 +196,8 @@ def metrics_csv(store: RunStore, run_id: str) -> str:
 def depth_table_csv(rows: Sequence[DepthRow]) -> str:
     """The Degradation page's table as CSV: per depth, the plain and the residual net's latest training and
     test error in percent (empty before a finished epoch), and what keeps that depth from a verdict."""
+    from .degradation import describe_gap  # plotly: not for listing runs
+
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
@@ -212,5 +212,11 @@ def depth_table_csv(rows: Sequence[DepthRow]) -> str:
     )
     for r in rows:
         errors = (r.plain_train, r.plain_test, r.residual_train, r.residual_test)
-        writer.writerow([r.depth, *("" if v is None else _percent(v) for v in errors), "; ".join(r.unfinished)])
+        writer.writerow(
+            [
+                r.depth,
+                *("" if v is None else percent_cell(v) for v in errors),
+                "; ".join(describe_gap(g) for g in r.unfinished),
+            ]
+        )
     return out.getvalue()

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from ..data.datasets import DatasetUnavailable, load_dataset
 from ..model.spec import NetSpec
 from ..store.config import RunConfig
-from ..store.run_store import Run, RunStore
+from ..store.protocol import RunReader
+from ..store.run_store import Run
+from ..store.status import ACTIVE
 from ..training.train import TrainConfig
 
 PAPER_DEPTHS = (20, 32, 44, 56)
@@ -64,7 +66,7 @@ def cpu_preset() -> Preset:
     # on a machine whose load changes; this is ~12 % less work, and took 12–19 % less time.
     config = RunConfig(_CPU_RECIPE.replace(epochs=8), train_size=2800, test_size=500)
     return Preset(
-        "Quick CPU preset (3–4 minutes on two cores)",
+        "Quick CPU preset",
         "shapes",
         (8, 44),
         config,
@@ -84,7 +86,7 @@ def cpu_long_preset() -> Preset:
     init the two ended within noise of each other, 14.5 vs 13.9 %, 8.4 vs 7.3 %)."""
     config = RunConfig(_CPU_RECIPE, train_size=4500, test_size=1000)
     return Preset(
-        "Longer CPU preset (10–17 minutes on two cores)",
+        "Longer CPU preset",
         "shapes",
         (20, 56),
         config,
@@ -97,34 +99,6 @@ def cpu_long_preset() -> Preset:
 def cpu_presets() -> tuple[Preset, ...]:
     """The presets a CPU offers, its default first."""
     return cpu_preset(), cpu_long_preset()
-
-
-SCHEDULE_WORDS = {"step": "÷10 at 50% and 75%", "cosine": "cosine decay to 0", "constant": "constant"}
-
-
-def describe_recipe(config: RunConfig | TrainConfig | dict) -> str:
-    """One line a learner can read: "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · …"."""
-    config = RunConfig.of(config)
-    parts = [
-        f"{config.epochs} epoch{'' if config.epochs == 1 else 's'}",
-        f"batch {config.batch_size}",
-        f"lr {config.lr:g}, {SCHEDULE_WORDS[config.schedule]}",
-    ]
-    if config.warmup_epochs:
-        parts.append(
-            f"{config.warmup_epochs:g} epoch{'' if config.warmup_epochs == 1 else 's'} of warm-up at lr "
-            f"{config.lr / 10:g}"
-        )
-    if config.warmup_until_error:
-        parts.append(
-            f"warm-up at lr {config.lr / 10:g} until the training error is below {100 * config.warmup_until_error:g}%"
-        )
-    parts.append("crop + flip augmentation" if config.augment else "no augmentation")
-    if config.head_init_scale != 1.0:
-        parts.append(f"classifier initialised at {config.head_init_scale:g}× (every net starts near chance loss)")
-    size = config.train_size
-    parts.append(f"{size:,} training images" if size else "all training images")
-    return " · ".join(parts)
 
 
 def quick_recipe(device_type: str) -> dict:
@@ -212,11 +186,11 @@ def plan_experiment(preset: Preset, depths, **config_changes) -> tuple[str, list
     return experiment, [(spec, config, f"{spec.name} · {experiment}") for spec in experiment_specs(depths)]
 
 
-def experiment_runs(store: RunStore, experiment: str) -> list[Run]:
+def experiment_runs(store: RunReader, experiment: str) -> list[Run]:
     return [r for r in store.list() if r.config.experiment == experiment]
 
 
-def experiments(store: RunStore) -> list[str]:
+def experiments(store: RunReader) -> list[str]:
     """Experiment ids in the store, newest first (not the pair ids of twins trained together)."""
     seen = dict.fromkeys(
         r.config.experiment
@@ -227,15 +201,28 @@ def experiments(store: RunStore) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Gap:
+    """Why one net of a depth cannot be judged yet: no run (`run` None), a run that did not complete all its
+    epochs (`done` of `planned`, `status`), or one trained with another recipe than the rest of the
+    experiment (`other_recipe`, its config). presentation/degradation.describe_gap says it in words."""
+
+    net: str  # "plain-56", "ResNet-56"
+    planned: int = 0
+    done: int = 0
+    status: str | None = None  # None: no run
+    other_recipe: RunConfig | None = None
+
+
+@dataclass(frozen=True)
 class DepthRow:
     depth: int
     plain_train: float | None  # final training error (fraction), None until an epoch finished
     plain_test: float | None
     residual_train: float | None
     residual_test: float | None
-    # Why these numbers cannot be judged yet, one phrase per run ("plain-56: 3 of 14 epochs, stopped");
-    # empty when both runs completed the experiment's recipe.
-    unfinished: tuple[str, ...] = ()
+    # What keeps these numbers from a verdict, one Gap per net; empty when both runs completed the
+    # experiment's recipe.
+    unfinished: tuple[Gap, ...] = ()
 
 
 def _recipe(run: Run) -> dict:
@@ -243,7 +230,7 @@ def _recipe(run: Run) -> dict:
     return {k: v for k, v in run.config.to_dict().items() if k != "experiment"}
 
 
-def depth_table(store: RunStore, runs: list[Run]) -> list[DepthRow]:
+def depth_table(store: RunReader, runs: list[Run]) -> list[DepthRow]:
     """Final (latest epoch's) train and test error of the plain and residual net at each depth, and for
     each depth what keeps it from a verdict: a run that did not complete all its epochs, a missing run,
     or a run trained with another recipe than the rest of the experiment."""
@@ -262,20 +249,20 @@ def depth_table(store: RunStore, runs: list[Run]) -> list[DepthRow]:
         row = final.get((depth, skip))
         return None if row is None else row[key]
 
-    def gaps(depth) -> tuple[str, ...]:
+    def gaps(depth) -> tuple[Gap, ...]:
         out = []
         for skip in (False, True):
             name = f"{'ResNet' if skip else 'plain'}-{depth}"
             run = by_net.get((depth, skip))
             if run is None:
-                out.append(f"{name}: no run")
+                out.append(Gap(name))
                 continue
             done = final[(depth, skip)]["epoch"] if (depth, skip) in final else 0
             planned = run.config.epochs
             if run.status != "completed" or done < planned:
-                out.append(f"{name}: {done} of {planned} epoch{'' if planned == 1 else 's'}, {run.status}")
+                out.append(Gap(name, planned, done, run.status))
             elif _recipe(run) != common:
-                out.append(f"{name}: trained with another recipe ({describe_recipe(run.config)})")
+                out.append(Gap(name, planned, done, run.status, run.config))
         return tuple(out)
 
     return [
@@ -291,73 +278,12 @@ def depth_table(store: RunStore, runs: list[Run]) -> list[DepthRow]:
     ]
 
 
-def verdict_missing(rows: list[DepthRow]) -> list[str]:
-    """What a verdict still waits for, one phrase per run; empty when every run completed the same recipe."""
-    return [gap for row in rows for gap in row.unfinished]
-
-
 # How far below chance a net's final training error must be for it to count as trained: 10 points (80% with
 # 10 classes, where chance is 90%). A judgement, as SAME_WITHIN.
 LEARNED_BELOW_CHANCE = 0.10
-
-
-def verdict_withheld(rows: list[DepthRow], num_classes: int = 10) -> str | None:
-    """Why finished runs still give no verdict, or None. A ResNet, or the shallowest plain net, that ended
-    near chance has not learned yet, and which of such nets is worse is noise (a one-epoch trial). A deep
-    plain net near chance is different: beside a shallower plain net that learned, that is the degradation
-    the paper reports (plain-56 ends near chance in the CPU preset)."""
-    done = [r for r in rows if r.plain_train is not None and r.residual_train is not None]
-    if len(done) < 2:
-        return None
-    limit = 1 - 1 / num_classes - LEARNED_BELOW_CHANCE
-    untrained = [f"plain-{done[0].depth}"] if done[0].plain_train >= limit else []
-    untrained += [f"ResNet-{r.depth}" for r in done if r.residual_train >= limit]
-    if not untrained:
-        return None
-    return (
-        f"{', '.join(untrained)} ended with a training error of {100 * limit:.0f}% or more, still near chance "
-        f"({100 * (1 - 1 / num_classes):.0f}% with {num_classes} classes): which net is worse says nothing "
-        "yet — train longer or on more images"
-    )
-
-
 # A deeper ResNet counts as "no worse" within this margin of training error (one point), for run-to-run
 # noise. It is a judgement, not a measured bound.
 SAME_WITHIN = 0.01
-
-
-def degradation_findings(rows: list[DepthRow], num_classes: int = 10) -> list[tuple[bool, str]]:
-    """(agrees with the paper, sentence) for the shallowest vs the deepest net of each kind; none while a
-    run is unfinished or trained another way (`verdict_missing` says what is missing) or the nets have not
-    learned yet (`verdict_withheld` says which)."""
-    if verdict_missing(rows) or verdict_withheld(rows, num_classes):
-        return []
-    done = [r for r in rows if r.plain_train is not None and r.residual_train is not None]
-    if len(done) < 2:
-        return []
-    shallow, deep = done[0], done[-1]
-    plain_ok = deep.plain_train > shallow.plain_train
-    res_ok = deep.residual_train <= shallow.residual_train + SAME_WITHIN
-    return [
-        (
-            plain_ok,
-            f"plain-{deep.depth} ends with {'a higher' if plain_ok else 'no higher'} training error than "
-            f"plain-{shallow.depth} ({100 * deep.plain_train:.1f}% vs {100 * shallow.plain_train:.1f}%)"
-            + (": degradation." if plain_ok else "."),
-        ),
-        (
-            res_ok,
-            f"ResNet-{deep.depth} is {_compare(deep.residual_train, shallow.residual_train)} "
-            f"ResNet-{shallow.depth} in training error ({100 * deep.residual_train:.1f}% vs "
-            f"{100 * shallow.residual_train:.1f}%).",
-        ),
-    ]
-
-
-def _compare(deep: float, shallow: float) -> str:
-    if deep < shallow - SAME_WITHIN:
-        return "better than"
-    return "no worse than" if deep <= shallow + SAME_WITHIN else "worse than"
 
 
 @dataclass(frozen=True)
@@ -367,23 +293,8 @@ class ExperimentProgress:
     runs_ahead: int  # active runs of other experiments before this one's first waiting run, in queue order
     eta_seconds: float | None  # for this experiment's remaining epochs; None until an epoch was timed
 
-    def describe(self) -> str:
-        """ "12 of 56 epochs · about 7 min left · queued behind 2 other runs"."""
-        parts = [f"{self.epochs_done} of {self.epochs_total} epoch{'' if self.epochs_total == 1 else 's'}"]
-        if self.epochs_done < self.epochs_total:
-            if self.eta_seconds is not None:
-                parts.append(
-                    f"about {max(1, round(self.eta_seconds / 60))} min left"
-                    + (" once the runs ahead finish" if self.runs_ahead else "")
-                )
-            else:
-                parts.append("time left: known after the first epoch")
-        if self.runs_ahead:
-            parts.append(f"queued behind {self.runs_ahead} other run{'' if self.runs_ahead == 1 else 's'}")
-        return " · ".join(parts)
 
-
-def experiment_progress(store: RunStore, runs: list[Run], at_once: int = 1) -> ExperimentProgress:
+def experiment_progress(store: RunReader, runs: list[Run], at_once: int = 1) -> ExperimentProgress:
     """Where an experiment stands: epochs done of planned, the runs it waits behind (the runner starts runs
     in the order they were created, `at_once` at a time), and the time its own remaining epochs should take —
     each run at its measured seconds per epoch, a run not yet started at the experiment's measured seconds
@@ -402,7 +313,7 @@ def experiment_progress(store: RunStore, runs: list[Run], at_once: int = 1) -> E
     waiting = [r for r in runs if r.status == "queued"]
     ahead = 0
     if waiting:
-        queue = store.list(["queued", "running"])
+        queue = store.list(ACTIVE)
         first = next((i for i, r in enumerate(queue) if r.id in ids), len(queue))
         ahead = sum(1 for r in queue[:first] if r.id not in ids)
     eta = None

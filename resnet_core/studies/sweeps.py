@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from ..model.spec import NetSpec
 from ..store.config import RunConfig
-from ..store.run_store import Run, RunStore
-from .experiments import DepthRow, degradation_findings, verdict_withheld
+from ..store.protocol import RunReader
+from ..store.run_store import Run
 
 
 def new_sweep_id() -> str:
@@ -50,7 +50,7 @@ def plan_sweep(
     ]
 
 
-def sweep_runs(store: RunStore, sweep: str) -> list[Run]:
+def sweep_runs(store: RunReader, sweep: str) -> list[Run]:
     return [r for r in store.list() if r.config.experiment == sweep]
 
 
@@ -86,7 +86,7 @@ class SweepRow:
     residual_test: Stat
 
 
-def sweep_table(store: RunStore, runs: list[Run]) -> list[SweepRow]:
+def sweep_table(store: RunReader, runs: list[Run]) -> list[SweepRow]:
     """Per depth: the final (last epoch's) train and test errors of the plain and residual nets over seeds.
     Only `completed` runs count (a stopped or failed run's last epoch is not its final one)."""
     final: dict[tuple[int, bool], list[dict]] = {}
@@ -108,34 +108,3 @@ def sweep_table(store: RunStore, runs: list[Run]) -> list[SweepRow]:
         )
         for d in sorted({r.spec.depth for r in runs})
     ]
-
-
-def format_sweep_table(rows: list[SweepRow]) -> str:
-    """The table (error %, mean ± std over seeds), then the degradation verdict on the means."""
-    header = ("depth", "plain train %", "plain test %", "ResNet train %", "ResNet test %")
-    cells = [
-        (
-            str(r.depth),
-            r.plain_train.percent(),
-            r.plain_test.percent(),
-            r.residual_train.percent(),
-            r.residual_test.percent(),
-        )
-        for r in rows
-    ]
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
-    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
-    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
-    means = [
-        DepthRow(r.depth, r.plain_train.mean, r.plain_test.mean, r.residual_train.mean, r.residual_test.mean)
-        for r in rows
-    ]
-    withheld = verdict_withheld(means)  # the Degradation page's rule
-    if withheld:
-        lines.append(f"no verdict: {withheld} (--epochs, --train-size)")
-        return "\n".join(lines)
-    lines += [
-        ("as in the paper: " if agrees else "NOT as in the paper: ") + sentence
-        for agrees, sentence in degradation_findings(means)
-    ]
-    return "\n".join(lines)

@@ -83,7 +83,7 @@ def tensors_sha256(tensors: dict[str, torch.Tensor]) -> str:
     for name in sorted(tensors):
         t = tensors[name].detach().to("cpu").contiguous()
         digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
-        digest.update(t.reshape(-1).view(torch.uint8).numpy())  # the bytes as they are: no copy
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().data)  # the bytes as they are: no copy
     return digest.hexdigest()
 
 

@@ -62,7 +62,6 @@ from ..model.spec import NetSpec
 from .config import PRECISIONS, SCHEDULES, TrainConfig  # noqa: F401 (their home was here: re-exported)
 from .device import pick_device
 
-STATUSES = ("completed", "stopped", "diverged")
 WARMED_UP = "warmed_up"  # an optimizer param_group key: the warm-up by training error has ended
 PHASES = ("starting", "training", "evaluating")  # PhaseEvent.phase, in the order a run goes through them
 
@@ -136,7 +135,7 @@ class DivergedEvent(_Event):
 
 @dataclass(frozen=True)
 class EndEvent(_Event):
-    status: str  # "completed", "stopped" or "diverged"
+    status: str  # "completed", "stopped" or "diverged": the run statuses store/status.ENDINGS names
     epoch: int  # epochs finished
     step: int
     seconds: float  # wall time of the whole call
@@ -158,7 +157,7 @@ Event = (
 
 @dataclass
 class TrainResult:
-    status: str  # "completed", "stopped" or "diverged"
+    status: str  # "completed", "stopped" or "diverged": the run statuses store/status.ENDINGS names
     net: nn.Module  # the trained net, on the training device
     epoch: int  # epochs finished (including those before `start_epoch`)
     step: int  # optimizer steps done
@@ -205,7 +204,7 @@ def resolve_precision(precision: str, device: torch.device) -> str:
 
 
 def resolve_channels_last(channels_last: bool | None, device: torch.device) -> bool:
-    """NHWC is faster for convs on CUDA (tensor cores) and, measured here, with oneDNN on the CPU."""
+    """NHWC is faster for convs on CUDA (tensor cores) and with oneDNN on the CPU (see BENCHMARKS.md, 'CPU')."""
     return device.type in ("cuda", "cpu") if channels_last is None else channels_last
 
 
@@ -254,7 +253,7 @@ def train(
         if config.head_init_scale != 1.0:
             with torch.no_grad():
                 net.fc.weight.mul_(config.head_init_scale)
-    net = net.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
+    net = net.to(device).to(memory_format=torch.channels_last if channels_last else torch.preserve_format)
     optimizer = make_optimizer(net, config)
     if optimizer_state is not None:
         optimizer.load_state_dict(optimizer_state)
@@ -263,7 +262,7 @@ def train(
     warming = config.warmup_until_error > 0 and not optimizer.param_groups[0].get(WARMED_UP, False)
     # dynamic=False: one graph per batch shape (train, last partial batch, eval) rather than a slower
     # shape-generic graph. `model` shares `net`'s parameters; the probes hook `net` itself.
-    model = torch.compile(net, dynamic=False) if config.compile else net
+    model = compiled(net) if config.compile else net
 
     train_loader = DeviceLoader(
         data.train_images,
@@ -287,7 +286,7 @@ def train(
         std=data.std,
         channels_last=channels_last,
     )
-    probe_images = _probe_images(test_loader, config.probe_batch_size)
+    probe_images = _probe_images(test_loader, config.probe_batch_size) if config.probe_batch_size else None
     grad_probe = WeightGradNorms(net, _probe_images(test_loader, 2)) if config.grad_norm_every else None
 
     steps_per_epoch = len(train_loader)
@@ -325,8 +324,8 @@ def train(
             step += 1
             meter.add(loss, logits, labels)  # device tensors: no sync
             # The run's first steps are logged one by one, so its curve starts with its first step: on a
-            # CPU a ResNet-20 step takes 0.1-0.6 s (quiet to busy), and waiting for step 10 kept a new chart empty
-            # for seconds.
+            # CPU, waiting for step `log_every` would keep a new chart empty for seconds (see BENCHMARKS.md,
+            # 'Time to first point').
             if step % config.log_every == 0 or step % steps_per_epoch == 0 or step < config.log_every:
                 diverged_step = _log_steps(meter, step, steps_per_epoch, lr, emit, divergence)
                 if diverged_step is not None:
@@ -449,6 +448,13 @@ def _log_steps(
 
 
 @torch.no_grad()
+def compiled(net: nn.Module) -> nn.Module:
+    """`torch.compile(net, dynamic=False)`, typed as the module it is (torch types it as a bare callable)."""
+    model = torch.compile(net, dynamic=False)
+    assert isinstance(model, nn.Module), "torch.compile wraps a module in an OptimizedModule"
+    return model
+
+
 def evaluate(
     model: nn.Module, loader: DeviceLoader, device: torch.device, precision: str = "fp32"
 ) -> tuple[float, float]:
@@ -465,10 +471,8 @@ def evaluate(
     return loss_total / loader.num_images, wrong_total / loader.num_images
 
 
-def _probe_images(test_loader: DeviceLoader, size: int) -> torch.Tensor | None:
+def _probe_images(test_loader: DeviceLoader, size: int) -> torch.Tensor:
     """The first `size` test images, normalised: the same images at every epoch."""
-    if size == 0:
-        return None
     images = test_loader.images[:size]
     return normalize(images, test_loader.scale, test_loader.shift, channels_last=test_loader.channels_last)
 

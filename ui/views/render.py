@@ -29,7 +29,7 @@ def show_view(view: View, *, key: str, title_level: str = "subheader") -> None:
     if view.caption:
         st.caption(view.caption)
     if view.table is not None:
-        st.dataframe(view.table, hide_index=True, width="stretch")
+        st.dataframe(view.table, hide_index=True, width="stretch", placeholder="—")  # not the browser's "None"
     for verdict in view.verdicts:
         show_verdict(verdict)
     for note in view.notes:

@@ -1,0 +1,118 @@
+"""MNIST and Fashion-MNIST from their four IDX files, as Yann LeCun and Zalando distribute them.
+
+An IDX file is a big-endian header — two zero bytes, a type code (0x08: unsigned byte), the number of
+dimensions — then one uint32 per dimension, then the data (LeCun et al., "THE MNIST DATABASE", file
+formats). The files may be gzipped (as downloaded, and as Debian's `dataset-fashion-mnist` installs them).
+Each file is checked against the size its header promises, so a truncated or foreign file gets a clear
+message rather than a wrong array.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+
+# The four files of each dataset, in the names both distributions use.
+FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+# Where else a dataset's files may already be: Debian's packages install them here.
+SYSTEM_FOLDERS = {
+    "fashion-mnist": (Path("/usr/share/datasets/fashion-mnist"),),
+    "mnist": (Path("/usr/share/datasets/mnist"),),
+}
+CLASSES = {  # Zalando's README (fashion-mnist), and the digits
+    "fashion-mnist": (
+        "T-shirt/top",
+        "trouser",
+        "pullover",
+        "dress",
+        "coat",
+        "sandal",
+        "shirt",
+        "sneaker",
+        "bag",
+        "ankle boot",
+    ),
+    "mnist": tuple(str(d) for d in range(10)),
+}
+UBYTE = 0x08
+
+
+class IdxError(ValueError):
+    """An IDX file that is not what its name says (wrong magic, wrong type, truncated)."""
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """The array an IDX file (gzipped or not) holds, uint8, shaped as its header says."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as err:  # gzip raises BadGzipFile (an OSError) or EOFError when cut short
+        raise IdxError(f"{path.name} cannot be read: {err}") from err
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise IdxError(f"{path.name} is not an IDX file (its first bytes are not an IDX header)")
+    if raw[2] != UBYTE:
+        raise IdxError(f"{path.name} holds type 0x{raw[2]:02x}, not unsigned bytes (0x08)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(raw) < header:
+        raise IdxError(f"{path.name} has a broken header")
+    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    expected = int(np.prod(shape))
+    if len(raw) - header != expected:
+        raise IdxError(f"{path.name} holds {len(raw) - header:,} bytes of data; its header promises {expected:,}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def find_files(folders: list[Path]) -> dict[str, Path] | None:
+    """The four files (each gzipped or not) in the first of `folders` that has all four; None if none has."""
+    for folder in folders:
+        found = {}
+        for key, stem in FILES.items():
+            for candidate in (folder / f"{stem}.gz", folder / stem):
+                if candidate.is_file():
+                    found[key] = candidate
+                    break
+        if len(found) == len(FILES):
+            return found
+    return None
+
+
+def load_idx_dataset(name: str, files: dict[str, Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(train images (N, 1, 28, 28), train labels, test images, test labels) from the four files;
+    IdxError when one is broken or they do not fit together."""
+    arrays = {key: read_idx(path) for key, path in files.items()}
+    for split in ("train", "test"):
+        images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
+        if images.ndim != 3 or images.shape[1] != images.shape[2]:
+            raise IdxError(f"{files[f'{split}_images'].name} does not hold square images: {images.shape}")
+        if labels.ndim != 1 or len(labels) != len(images):
+            raise IdxError(f"{files[f'{split}_labels'].name} holds {len(labels):,} labels for {len(images):,} images")
+        if labels.size and labels.max() >= len(CLASSES[name]):
+            raise IdxError(f"{files[f'{split}_labels'].name} has a label {labels.max()} outside 0–9")
+    return (
+        arrays["train_images"][:, None],  # (N, 1, H, W): one channel
+        arrays["train_labels"].astype(np.int64),
+        arrays["test_images"][:, None],
+        arrays["test_labels"].astype(np.int64),
+    )
+
+
+def missing_message(name: str, root: Path) -> str:
+    stems = ", ".join(f"{s}.gz" for s in FILES.values())
+    system = " or ".join(str(f) for f in SYSTEM_FOLDERS[name])
+    package = " (Debian/Ubuntu: `apt-get install dataset-fashion-mnist`)" if name == "fashion-mnist" else ""
+    return (
+        f"{name} was not found: put its four files ({stems}) in {root / name}, or install them in "
+        f"{system}{package}, or run load_dataset({name!r}, download=True) on a machine with internet access. "
+        f"The embedded 'shapes' dataset needs no download."
+    )

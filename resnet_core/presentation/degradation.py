@@ -1,0 +1,320 @@
+"""The degradation experiment in words and figures (He et al. 2015, Fig. 6): what keeps a depth from a
+verdict, the verdicts themselves, the sweep's table, and the two figures the Degradation page and the lesson
+show. Every sentence that states a finding is computed from the DepthRows it is given.
+
+The numbers come from studies/experiments.depth_table (final errors per depth and kind, with what keeps each
+depth from a verdict); this module never reads the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Literal
+
+import plotly.graph_objects as go
+
+from ..studies import experiments
+from .charts import RunSeries, error_figure, style_axes
+from .describe import describe_recipe, percent, plural
+from .palette import FONT, NEUTRAL_COLOR, PLAIN_COLOR, RESIDUAL_COLOR
+from .views import Verdict
+
+if TYPE_CHECKING:
+    from ..studies.experiments import DepthRow, Gap
+    from ..studies.sweeps import SweepRow
+
+Kind = Literal["plain", "residual"]
+KIND_TITLES = {"plain": "plain nets", "residual": "ResNets"}
+
+
+def net_name(kind: Kind, depth: int) -> str:
+    return f"{'ResNet' if kind == 'residual' else 'plain'}-{depth}"
+
+
+def describe_gap(gap: Gap) -> str:
+    """ "plain-56: 3 of 14 epochs, stopped", "ResNet-56: no run", "ResNet-56: trained with another recipe (…)"."""
+    if gap.status is None:
+        return f"{gap.net}: no run"
+    if gap.other_recipe is not None:
+        return f"{gap.net}: trained with another recipe ({describe_recipe(gap.other_recipe)})"
+    return f"{gap.net}: {gap.done} of {plural(gap.planned, 'epoch')}, {gap.status}"
+
+
+def verdict_missing(rows: Sequence[DepthRow]) -> list[str]:
+    """What a verdict still waits for, one phrase per run; empty when every run completed the same recipe."""
+    return [describe_gap(gap) for row in rows for gap in row.unfinished]
+
+
+def _done(rows: Sequence[DepthRow]) -> list[DepthRow]:
+    return [r for r in rows if r.plain_train is not None and r.residual_train is not None]
+
+
+def verdict_withheld(rows: Sequence[DepthRow], num_classes: int = 10) -> str | None:
+    """Why finished runs still give no verdict, or None. A ResNet, or the shallowest plain net, that ended
+    near chance has not learned yet, and which of such nets is worse is noise (a one-epoch trial). A deep
+    plain net near chance is different: beside a shallower plain net that learned, that is the degradation
+    the paper reports (plain-56 ends near chance in the CPU preset)."""
+    done = _done(rows)
+    if len(done) < 2:
+        return None
+    chance = 1 - 1 / num_classes
+    limit = chance - experiments.LEARNED_BELOW_CHANCE  # read at each call: tests lower it
+    untrained = [f"plain-{done[0].depth}"] if done[0].plain_train >= limit else []
+    untrained += [f"ResNet-{r.depth}" for r in done if r.residual_train >= limit]
+    if not untrained:
+        return None
+    return (
+        f"{', '.join(untrained)} ended with a training error of {100 * limit:.0f}% or more, still near chance "
+        f"({100 * chance:.0f}% with {num_classes} classes): which net is worse says nothing "
+        "yet — train longer or on more images"
+    )
+
+
+def _compare(deep: float, shallow: float) -> str:
+    if deep < shallow - experiments.SAME_WITHIN:
+        return "better than"
+    return "no worse than" if deep <= shallow + experiments.SAME_WITHIN else "worse than"
+
+
+def _versus(a: float, b: float) -> str:
+    return f"{percent(a)} vs {percent(b)}"
+
+
+def _plain_verdict(shallow: DepthRow, deep: DepthRow) -> Verdict:
+    diff = deep.plain_train - shallow.plain_train
+    numbers = f"({_versus(deep.plain_train, shallow.plain_train)})"
+    if abs(diff) <= experiments.SAME_WITHIN:
+        return Verdict(
+            "too_close",
+            f"plain-{deep.depth} and plain-{shallow.depth} end within one point of each other in training error "
+            f"{numbers}: too close to call degradation from one run of each.",
+        )
+    higher = diff > 0
+    return Verdict(
+        "agrees" if higher else "disagrees",
+        f"plain-{deep.depth} ends with {'a higher' if higher else 'no higher'} training error than "
+        f"plain-{shallow.depth} {numbers}" + (": degradation." if higher else "."),
+    )
+
+
+def _residual_verdict(shallow: DepthRow, deep: DepthRow) -> Verdict:
+    ok = deep.residual_train <= shallow.residual_train + experiments.SAME_WITHIN
+    return Verdict(
+        "agrees" if ok else "disagrees",
+        f"ResNet-{deep.depth} is {_compare(deep.residual_train, shallow.residual_train)} "
+        f"ResNet-{shallow.depth} in training error ({_versus(deep.residual_train, shallow.residual_train)}).",
+    )
+
+
+def waiting_verdict(rows: Sequence[DepthRow], num_classes: int = 10, active: bool = False) -> Verdict | None:
+    """The one verdict to show instead of findings, or None when the rows can be judged: runs still
+    training, runs unfinished or trained another way, nets that have not learned, fewer than two depths."""
+    if active:
+        return Verdict("pending", "Final numbers when every run has finished; until then each run's latest epoch.")
+    missing = verdict_missing(rows)
+    if missing:
+        return Verdict(
+            "pending",
+            "No verdict: a comparison needs every run to complete the same recipe, and these did not — "
+            + "; ".join(missing)
+            + ". Resume the unfinished runs on the Train page to get a verdict.",
+        )
+    withheld = verdict_withheld(rows, num_classes)
+    if withheld:
+        return Verdict("untrained", f"No verdict: {withheld}.")
+    if len(_done(rows)) < 2:
+        return Verdict("pending", "No verdict: Fig. 6 compares at least two depths, and this experiment has fewer.")
+    return None
+
+
+def degradation_verdicts(rows: Sequence[DepthRow], num_classes: int = 10) -> list[Verdict]:
+    """[plain verdict, ResNet verdict] for the shallowest vs the deepest net of each kind; [] while the rows
+    cannot be judged (`waiting_verdict` says why)."""
+    if waiting_verdict(rows, num_classes) is not None:
+        return []
+    done = _done(rows)
+    return [_plain_verdict(done[0], done[-1]), _residual_verdict(done[0], done[-1])]
+
+
+def degradation_findings(rows: Sequence[DepthRow], num_classes: int = 10) -> list[tuple[bool, str]]:
+    """(agrees with the paper, sentence) for the plain and the residual comparison (`degradation_verdicts`)."""
+    return [(v.kind == "agrees", v.text) for v in degradation_verdicts(rows, num_classes)]
+
+
+def fig6_verdicts(rows: Sequence[DepthRow], kind: Kind, num_classes: int = 10, active: bool = False) -> list[Verdict]:
+    """The verdict on one half of Fig. 6: for plain nets, whether the deeper one trains worse; for ResNets,
+    whether the deeper one is no worse."""
+    waiting = waiting_verdict(rows, num_classes, active)
+    if waiting is not None:
+        return [waiting]
+    return [degradation_verdicts(rows, num_classes)[0 if kind == "plain" else 1]]
+
+
+def not_overfitting_verdicts(rows: Sequence[DepthRow], num_classes: int = 10, active: bool = False) -> list[Verdict]:
+    """Whether the deeper plain net's higher error is overfitting: it is not when its *training* error is
+    higher too (§4.2: "the deeper plain net has higher training error"); and whether the deeper ResNet's
+    test error is no worse."""
+    waiting = waiting_verdict(rows, num_classes, active)
+    if waiting is not None:
+        return [waiting]
+    done = _done(rows)
+    shallow, deep = done[0], done[-1]
+    train = deep.plain_train - shallow.plain_train
+    trains = _versus(deep.plain_train, shallow.plain_train)
+    tests = _versus(deep.plain_test, shallow.plain_test)
+    a, b = f"plain-{deep.depth}", f"plain-{shallow.depth}"
+    if abs(train) <= experiments.SAME_WITHIN:
+        plain = Verdict(
+            "too_close",
+            f"{a} and {b} end within one point of each other in training error ({trains}): no degradation to "
+            "explain in this experiment.",
+        )
+    elif train > 0:
+        worse_test = deep.plain_test > shallow.plain_test
+        plain = Verdict(
+            "agrees",
+            f"Not overfitting: {a} has the higher training error ({trains}), "
+            + (
+                f"not only the higher test error ({tests})"
+                if worse_test
+                else f"though not the higher test error ({tests})"
+            )
+            + " — an overfitting net would fit its training images better, not worse.",
+        )
+    elif deep.plain_test > shallow.plain_test:
+        plain = Verdict(
+            "disagrees",
+            f"{a} fits its training images better than {b} (training error {trains}) but tests worse "
+            f"({tests}): that is overfitting, not the degradation of Fig. 6.",
+        )
+    else:
+        plain = Verdict(
+            "disagrees",
+            f"{a} is no worse than {b} in training error ({trains}) or test error ({tests}): no degradation.",
+        )
+    residual = Verdict(
+        "agrees" if deep.residual_test <= shallow.residual_test + experiments.SAME_WITHIN else "disagrees",
+        f"ResNet-{deep.depth} is {_compare(deep.residual_test, shallow.residual_test)} ResNet-{shallow.depth} "
+        f"in test error ({_versus(deep.residual_test, shallow.residual_test)}).",
+    )
+    return [plain, residual]
+
+
+def fig6_half_figure(series: Sequence[RunSeries], kind: Kind) -> go.Figure:
+    """One half of Fig. 6: the error curves of one kind's nets, darker = deeper, error axis 0–100 % so the
+    two halves compare at a glance."""
+    fig = error_figure(series, f"{KIND_TITLES[kind].capitalize()}: error during training, by depth")
+    fig.update_yaxes(range=[0, 100])
+    fig.update_xaxes(rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR)
+    fig.update_yaxes(showline=True, linecolor=NEUTRAL_COLOR)
+    if not any(len(s.steps) or len(s.test_error) for s in series):
+        fig.update_xaxes(range=[0, 100])
+        fig.add_annotation(
+            text="no steps yet",
+            showarrow=False,
+            x=0.5,
+            y=0.5,
+            xref="x domain",
+            yref="y domain",
+            font=dict(FONT, color=NEUTRAL_COLOR),
+        )
+    return fig
+
+
+def final_errors_figure(rows: Sequence[DepthRow]) -> go.Figure:
+    """Final training (solid) and test (dashed) error against depth, plain orange and ResNets blue."""
+    fig = go.Figure()
+    depths = [r.depth for r in rows]
+    for kind, color in (("plain", PLAIN_COLOR), ("residual", RESIDUAL_COLOR)):
+        prefix = "plain" if kind == "plain" else "residual"
+        for which, dash in (("train", "solid"), ("test", "dash")):
+            values = [getattr(r, f"{prefix}_{which}") for r in rows]
+            fig.add_trace(
+                go.Scatter(
+                    x=depths,
+                    y=[None if v is None else 100 * v for v in values],
+                    mode="lines+markers",
+                    name=f"{KIND_TITLES[kind]}, {'training' if which == 'train' else 'test'} error",
+                    line=dict(color=color, width=3 if which == "train" else 2, dash=dash),
+                    marker=dict(size=8),
+                )
+            )
+    style_axes(fig, hovermode="x unified", title="Final error by depth", height=380)
+    fig.update_xaxes(title="depth (weighted layers)", tickvals=depths, showline=True, linecolor=NEUTRAL_COLOR)
+    fig.update_yaxes(title="error after the last epoch (%)", rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR)
+    return fig
+
+
+def depth_records(rows: Sequence[DepthRow]) -> list[dict]:
+    """The depth table's rows for a table widget: error in percent, None (shown "—") before an epoch."""
+    from .describe import percent_cell
+
+    return [
+        {
+            "depth": r.depth,
+            "plain train error %": percent_cell(r.plain_train),
+            "plain test error %": percent_cell(r.plain_test),
+            "ResNet train error %": percent_cell(r.residual_train),
+            "ResNet test error %": percent_cell(r.residual_test),
+        }
+        for r in rows
+    ]
+
+
+def format_depth_table(rows: Sequence[DepthRow], num_classes: int = 10) -> str:
+    """The command line's table of final errors by depth (%), then the verdict by the page's rules."""
+
+    def pct(v: float | None) -> str:
+        return "–" if v is None else percent(v).removesuffix("%")
+
+    lines = ["depth  plain train %  plain test %  ResNet train %  ResNet test %"]
+    lines += [
+        f"{r.depth:>5}  {pct(r.plain_train):>13}  {pct(r.plain_test):>12}  {pct(r.residual_train):>14}  "
+        f"{pct(r.residual_test):>13}"
+        for r in rows
+    ]
+    missing = verdict_missing(rows)
+    withheld = verdict_withheld(rows, num_classes)
+    if missing:  # a verdict only on runs that completed the same recipe ...
+        lines.append("no verdict yet: " + "; ".join(missing))
+    elif withheld:  # ... and learned something
+        lines.append(f"no verdict: {withheld}")
+    lines += [_cli_line(v) for v in degradation_verdicts(rows, num_classes)]
+    return "\n".join(lines)
+
+
+_CLI_PREFIX = {"agrees": "as in the paper: ", "too_close": "too close to call: "}
+
+
+def _cli_line(verdict: Verdict) -> str:
+    return _CLI_PREFIX.get(verdict.kind, "NOT as in the paper: ") + verdict.text
+
+
+def format_sweep_table(rows: Sequence[SweepRow]) -> str:
+    """A sweep's table (error %, mean ± std over seeds), then the degradation verdict on the means."""
+    header = ("depth", "plain train %", "plain test %", "ResNet train %", "ResNet test %")
+    cells = [
+        (
+            str(r.depth),
+            r.plain_train.percent(),
+            r.plain_test.percent(),
+            r.residual_train.percent(),
+            r.residual_test.percent(),
+        )
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in cells]
+    means = [
+        experiments.DepthRow(
+            r.depth, r.plain_train.mean, r.plain_test.mean, r.residual_train.mean, r.residual_test.mean
+        )
+        for r in rows
+    ]
+    withheld = verdict_withheld(means)  # the Degradation page's rule
+    if withheld:
+        lines.append(f"no verdict: {withheld} (--epochs, --train-size)")
+        return "\n".join(lines)
+    lines += [_cli_line(v) for v in degradation_verdicts(means)]
+    return "\n".join(lines)

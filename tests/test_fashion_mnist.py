@@ -1,0 +1,138 @@
+"""Fashion-MNIST and MNIST from their real IDX files (Debian's `dataset-fashion-mnist`, which `make test`
+installs as root), and what broken or missing files get."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import resnet_core as rc
+from resnet_core.data import idx
+from resnet_core.data.catalog import CATALOG
+
+SYSTEM = idx.SYSTEM_FOLDERS["fashion-mnist"][0]
+
+
+@pytest.fixture(scope="module")
+def system_files():
+    files = idx.find_files([SYSTEM])
+    if files is None:
+        reason = f"Debian's dataset-fashion-mnist is not installed ({SYSTEM}; `make test` as root installs it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the Fashion-MNIST tests must run under CI=true, but {reason}")
+        pytest.skip(reason)
+    return files
+
+
+def write_idx(path: Path, array: np.ndarray, *, gz: bool = True) -> Path:
+    header = bytes([0, 0, idx.UBYTE, array.ndim]) + b"".join(struct.pack(">I", n) for n in array.shape)
+    data = header + array.astype(np.uint8).tobytes()
+    if gz:
+        path = path.with_name(path.name + ".gz")
+        path.write_bytes(gzip.compress(data))
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def tiny_idx_folder(folder: Path, n_train=40, n_test=20, *, gz=True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    write_idx(folder / idx.FILES["train_images"], rng.integers(0, 256, (n_train, 28, 28)), gz=gz)
+    write_idx(folder / idx.FILES["train_labels"], np.arange(n_train) % 10, gz=gz)
+    write_idx(folder / idx.FILES["test_images"], rng.integers(0, 256, (n_test, 28, 28)), gz=gz)
+    write_idx(folder / idx.FILES["test_labels"], np.arange(n_test) % 10, gz=gz)
+    return folder
+
+
+def test_the_real_files_load_as_zalando_describes_them(system_files, tmp_path):
+    data = rc.load_dataset("fashion-mnist", tmp_path)  # nothing in tmp_path: found in Debian's folder
+    facts = CATALOG["fashion-mnist"]
+    assert data.train_images.shape == (facts.train_size, 1, 28, 28) == (60_000, 1, 28, 28)
+    assert data.test_images.shape == (facts.test_size, 1, 28, 28) == (10_000, 1, 28, 28)
+    assert data.classes[0] == "T-shirt/top" and data.classes[9] == "ankle boot"
+    assert data.in_channels == 1 and data.image_size == 28 and data.num_classes == 10
+    # Balanced: 6,000 training and 1,000 test images a class (Zalando's README).
+    assert data.train_labels.bincount().tolist() == [6000] * 10
+    assert data.test_labels.bincount().tolist() == [1000] * 10
+    # The training set's pixel statistics as commonly quoted (mean 0.286, std 0.353 on [0, 1]).
+    assert data.mean[0] == pytest.approx(0.2860, abs=5e-4) and data.std[0] == pytest.approx(0.3530, abs=5e-4)
+
+
+def test_a_balanced_subset_and_a_net_that_fits_it(system_files, tmp_path):
+    data = rc.load_dataset("fashion-mnist", tmp_path, train_size=200, test_size=100, seed=1)
+    assert data.train_labels.bincount().tolist() == [20] * 10
+    net = rc.build_net(rc.NetSpec(depth=8, in_channels=1, num_classes=10))
+    assert net(data.train_images[:4].float()).shape == (4, 10)  # 28 px: the CIFAR stem gives 28 → 14 → 7
+
+
+def test_files_in_the_data_folder_come_first_gzipped_or_not(tmp_path):
+    tiny_idx_folder(tmp_path / "mnist", gz=False)
+    data = rc.load_dataset("mnist", tmp_path)
+    assert data.train_images.shape == (40, 1, 28, 28) and data.classes == tuple("0123456789")
+    tiny_idx_folder(tmp_path / "fashion-mnist", n_train=30)
+    assert rc.load_dataset("fashion-mnist", tmp_path).train_images.shape[0] == 30
+
+
+def test_missing_files_name_where_to_put_them(tmp_path, monkeypatch):
+    monkeypatch.setitem(idx.SYSTEM_FOLDERS, "mnist", (tmp_path / "nowhere",))
+    with pytest.raises(rc.DatasetUnavailable) as err:
+        rc.load_dataset("mnist", tmp_path)
+    message = str(err.value)
+    assert str(tmp_path / "mnist") in message and "t10k-images-idx3-ubyte.gz" in message
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not gzip", "wrong magic", "labels do not match"])
+def test_a_broken_file_gets_a_clear_message(tmp_path, monkeypatch, damage):
+    monkeypatch.setitem(idx.SYSTEM_FOLDERS, "mnist", ())
+    folder = tiny_idx_folder(tmp_path / "mnist")
+    images = folder / (idx.FILES["train_images"] + ".gz")
+    if damage == "truncated":
+        images.write_bytes(gzip.compress(gzip.decompress(images.read_bytes())[:-100]))
+        expected = "its header promises"
+    elif damage == "not gzip":
+        images.write_bytes(b"this is not a gzip file at all")
+        expected = "cannot be read"
+    elif damage == "wrong magic":
+        images.write_bytes(gzip.compress(b"\x1f\x8bPK" + bytes(100)))
+        expected = "not an IDX file"
+    else:
+        write_idx(folder / idx.FILES["train_labels"], np.arange(39) % 10)
+        expected = "39 labels for 40 images"
+    with pytest.raises(rc.DatasetUnavailable, match=expected):
+        rc.load_dataset("mnist", tmp_path)
+
+
+def test_the_command_line_trains_on_it_with_one_channel(system_files, tmp_path, capsys):
+    from resnet_core.cli import main as cli
+
+    runs = tmp_path / "runs"
+    code = cli.main(
+        [
+            "train",
+            "--dataset",
+            "fashion-mnist",
+            "--depth",
+            "8",
+            "--epochs",
+            "1",
+            "--train-size",
+            "200",
+            "--test-size",
+            "100",
+            "--device",
+            "cpu",
+            "--runs-dir",
+            str(runs),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ]
+    )
+    assert code == 0
+    (run,) = rc.RunStore(runs).list()
+    assert run.dataset == "fashion-mnist" and run.spec.in_channels == 1 and run.status == "completed"

@@ -1,0 +1,372 @@
+"""The Explain page's parts: the model and its header, the image, the predictions of the net and its twin,
+the method controls, and the attribution maps. Which model, image, methods and class are in the URL
+(`url_state`), so a link reproduces the view (uploads excepted: a file is not in a link)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+from PIL import Image
+
+from resnet_core.analysis import pretrained as pt
+from resnet_core.analysis.attributions import METHODS, SIGNS, explain, layer_choices, predict, top_k
+from resnet_core.analysis.classifier import Classifier
+from resnet_core.data.datasets import sample_test_images
+from resnet_core.data.images import EXTENSIONS, FORMAT_NAMES, ImageError, fit_square, open_image, to_uint8_tensor
+from resnet_core.data.pixels import to_input
+from resnet_core.presentation.describe import percent
+from resnet_core.presentation.explain_figures import (
+    SIGN_LABELS,
+    MapRow,
+    attribution_figure,
+    attribution_png,
+    image_figure,
+    top_k_figure,
+)
+from resnet_core.presentation.palette import net_color
+from resnet_core.presentation.reports import run_label
+from resnet_core.presentation.text import markdown_text, plot_text
+from resnet_core.store import loading
+from resnet_core.store.status import ACTIVE
+from resnet_core.studies.pairs import informative_pair
+from resnet_core.studies.reference import is_reference
+from ui.navigation import page
+from ui.reference import reference_note
+from ui.spec_state import remember_spec
+from ui.view_state import Param, ViewState
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
+IMAGENET = "imagenet:"  # prefix of the ImageNet models' keys in the model picker
+SOURCES = {"test": "Test image", "sample": "Sample", "upload": "Upload"}
+# Waiting for an upload (or after one it cannot read) the page used to stop before its controls: the browser
+# dropped them, forgetting their values, while the server kept them, so back they showed their defaults beside
+# a figure drawn from the kept values. The controls are drawn whatever the image now, and "page" keeps a value
+# while its widget is hidden (another source's picker) and tells the browser to show it.
+KEEP = "page"
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading the trained net and its dataset…")
+def load_run(root: str, run_id: str, _store):
+    """(Classifier, a few test images (n, 3, S, S) uint8, their labels) of a completed run of the store
+    `_store` (the user's or the reference runs'), whose folder is `root`."""
+    run = _store.get(run_id)
+    data = loading.run_dataset(run)
+    images, labels = sample_test_images(data, n=min(20, len(data.test_labels)))
+    return loading.classifier_from_run(_store, run, data), images, labels.tolist()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the ImageNet weights…")
+def load_imagenet(name: str) -> Classifier:
+    return pt.load_pretrained(name)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def attribution(model_key: str, _clf: Classifier, pixels: np.ndarray, method: str, target, options: dict):
+    x = to_input(torch.from_numpy(pixels), _clf.mean, _clf.std)
+    return explain(_clf.net, x, method, target=target, **options)
+
+
+def sample_files() -> list[str]:
+    return sorted(p.stem for p in SAMPLES.glob("*.png"))
+
+
+def model_choices(store) -> tuple[dict, list[str], str, str]:
+    """(completed runs by id, the picker's keys, the one to open on, why): the plain net of the most
+    informative pair (studies/pairs.informative_pair: shown beside its ResNet twin), else the newest run."""
+    runs = {r.id: r for r in reversed(store.list(["completed"]))}
+    choices = list(runs) + [IMAGENET + name for name in pt.PRETRAINED]
+    pair, why = informative_pair(store)
+    if pair is not None:
+        return runs, choices, pair[1].id, why
+    return runs, choices, choices[0], ""
+
+
+def describe_choice(store, runs: dict, key: str) -> str:
+    if key.startswith(IMAGENET):
+        name = key.removeprefix(IMAGENET)
+        return f"{pt.label(name)}{'' if pt.is_cached(name) else ' — not downloaded'}"
+    error = loading.final_test_error(store, runs[key])
+    tested = f" · test error {percent(error)}" if error is not None else ""
+    return f"{run_label(runs[key])} · {runs[key].dataset}{tested}"
+
+
+def imagenet_model(name: str) -> Classifier:
+    """The ImageNet net (downloading its weights on request) and what it is; stops the page until the
+    weights are here."""
+    if not pt.is_cached(name):
+        st.warning(pt.offline_message(name))
+        if st.button(f"Download the {pt.label(name)} weights", key="explain.download"):
+            try:
+                with st.spinner("Downloading…"):
+                    pt.download(name)
+                st.rerun()
+            except pt.PretrainedUnavailable as err:
+                st.error(str(err))
+        st.stop()
+    clf = load_imagenet(name)
+    st.caption(
+        f"torchvision's ImageNet weights: {len(clf.classes)} classes, top-1 accuracy "
+        f"{pt.imagenet_accuracy(name)}% on ImageNet's validation set. It sees {clf.input_size}×"
+        f"{clf.input_size} images (shorter side resized to {clf.resize_size}, centre crop)."
+    )
+    return clf
+
+
+def run_model(store, run):
+    """(Classifier, test images, labels) of a trained run, with a line saying what it is; stops the page
+    with a message when it cannot be loaded."""
+    try:
+        home = store.store_of(run)
+        loaded = load_run(str(home.root.resolve()), run.id, home)
+    except Exception as err:  # a missing checkpoint or dataset: say so, keep the page alive
+        st.error(f"This run cannot be loaded: {type(err).__name__}: {markdown_text(err)}")
+        st.stop()
+    spec, error = run.spec, loading.final_test_error(store, run)
+    epochs = len(store.epochs(run.id))
+    error_text = f" · final test error **{percent(error)}**" if error is not None else ""
+    st.markdown(
+        f"<span style='color:{net_color(spec.skip)}'>**{spec.name}**</span> · "
+        f"{'residual' if spec.skip else 'plain'} · trained {epochs} epoch{'s' if epochs != 1 else ''} on "
+        f"{run.config.train_size or 'all'} {markdown_text(run.dataset)} images{error_text}",
+        unsafe_allow_html=True,
+    )  # the markup is ours; the stored dataset name is escaped
+    st.caption(
+        f"{spec.block} blocks · shortcut {spec.shortcut if spec.skip else 'none'} · norm {spec.norm} · "
+        f"{spec.activation} · width {spec.stage_widths[0]} · {'pre-activation · ' if spec.preact else ''}"
+        f"run {run.id}"
+    )
+    reference_note(store, [run])
+    return loaded
+
+
+def url_state(key: str, run, clf: Classifier, test_count: int) -> ViewState:
+    """The view's URL parameters once the model is known: the image source, the test image or sample, the
+    methods and the class explained (their widgets are keyed per kind of model, as their choices differ)."""
+    sources = [SOURCES["sample"], SOURCES["upload"]] if run is None else list(SOURCES.values())
+    default = ["integrated_gradients", "gradcam", "saliency"] if run is not None else ["gradcam", "saliency"]
+    return ViewState(
+        "explain",
+        [
+            Param("image", sources[0], choices=sources, key=f"explain.source.{run is None}"),
+            Param("test", 0, int, choices=range(test_count)),
+            Param("sample", sample_files()[0], choices=sample_files()),
+            Param("methods", default, choices=list(METHODS), multi=True, key=f"explain.methods.{run is None}"),
+            Param("target", "predicted", choices=["predicted", *clf.classes], key=f"explain.class.{key}"),
+        ],
+    )
+
+
+@dataclass
+class Picked:
+    image: Image.Image | None  # None: waiting for an upload, or it could not be read
+    name: str = ""
+    true_class: str | None = None  # known for the dataset's test images
+
+
+def pick_image(state: ViewState, clf: Classifier, test_images, test_labels) -> Picked:
+    sources = state.params["image"].choices
+    source = st.radio("Image", sources, horizontal=True, key=state.key("image"), persist_state=KEEP)
+    if source == SOURCES["upload"]:
+        upload = st.file_uploader(
+            f"An image: {FORMAT_NAMES} (a GIF's first frame), up to 10 MB", type=list(EXTENSIONS), key="explain.upload"
+        )
+        if upload is None:
+            st.info("Upload an image to explain (or pick another source above).")
+            return Picked(None)
+        try:
+            return Picked(open_image(upload.getvalue()), Path(upload.name).stem)
+        except ImageError as err:
+            st.error(f"**{markdown_text(upload.name)}**: {markdown_text(err)}")  # a file's name is text
+            return Picked(None)
+    if source == SOURCES["test"]:
+        index = st.selectbox(
+            "Test image",
+            range(len(test_labels)),
+            key=state.key("test"),
+            persist_state=KEEP,
+            format_func=lambda i: f"{clf.classes[test_labels[i]]} (test image {i + 1})",
+        )
+        label = clf.classes[test_labels[index]]
+        return Picked(Image.fromarray(test_images[index].permute(1, 2, 0).numpy()), f"test-{index + 1}-{label}", label)
+    stem = st.selectbox(
+        "Sample",
+        sample_files(),
+        format_func=lambda s: s.replace("-", ": ", 1),
+        key=state.key("sample"),
+        persist_state=KEEP,
+    )
+    return Picked(open_image((SAMPLES / f"{stem}.png").read_bytes()), stem)
+
+
+def twin_of(store, run):
+    """The run's twin, completed (a reference run's twin is a reference run, a user run's the user's)."""
+    if run is None:
+        return None
+    return loading.find_twin(
+        store, run, among=[r for r in store.list(["completed"]) if is_reference(r) == is_reference(run)]
+    )
+
+
+def predictions(store, key: str, clf: Classifier, twin, picked: Picked):
+    """The image as the nets see it and each net's top-5; returns (pixels, shown image, [(key, net, probs)])."""
+    fitted = fit_square(picked.image, clf.input_size, clf.resize_size)
+    pixels = to_uint8_tensor(fitted).numpy()  # (3, S, S): the cache key of every attribution
+    nets = [(key, clf)]
+    if twin is not None:
+        try:
+            home = store.store_of(twin)
+            nets.append((twin.id, load_run(str(home.root.resolve()), twin.id, home)[0]))
+            nets.sort(key=lambda n: n[1].skip)  # plain first, as in the paper's figures
+        except Exception as err:
+            st.warning(f"The twin run {twin.id} cannot be loaded: {type(err).__name__}: {markdown_text(err)}")
+    nets_probs = [(k, c, predict(c.net, to_input(to_uint8_tensor(fitted), c.mean, c.std))[0]) for k, c in nets]
+    cols = st.columns([1] + [1.3] * len(nets), gap="medium")
+    seen = f"As the net sees it: {clf.input_size}×{clf.input_size}"
+    seen += f"<br><sup>true class: {plot_text(picked.true_class)}</sup>" if picked.true_class else ""
+    shown = np.asarray(fitted)  # (S, S, 3)
+    cols[0].plotly_chart(
+        image_figure(shown, seen), width="stretch", config={"displayModeBar": False}, key="explain.input"
+    )
+    for col, (k, c, p) in zip(cols[1:], nets_probs):
+        col.plotly_chart(
+            top_k_figure(top_k(p, c.classes), net_color(c.skip), f"Top-5 predictions · {plot_text(c.name)}"),
+            width="stretch",
+            config={"displayModeBar": False},
+            key=f"explain.top5.{k}",
+        )
+    st.caption(
+        "Left: the image resized (and centre-cropped) to the net's input size. Right: the net's five most "
+        "probable classes, in percent (softmax of its output)."
+    )
+    return pixels, shown, nets_probs
+
+
+@dataclass
+class Controls:
+    methods: list[str]
+    options: dict
+    target_class: str  # "predicted" or a class name
+    sign: str
+    opacity: float
+
+
+def method_controls(state: ViewState, key: str, clf: Classifier) -> Controls:
+    methods = st.multiselect(
+        "Methods",
+        list(METHODS),
+        format_func=lambda m: METHODS[m].label,
+        key=state.key("methods"),
+        persist_state=KEEP,
+    )
+    with st.expander("Method settings"):
+        c = st.columns(4)  # one column per method with settings
+        steps = c[0].slider("Integrated gradients: steps", 10, 200, 50, 10, key="explain.steps", persist_state=KEEP)
+        samples = c[1].slider("SmoothGrad: noisy samples", 5, 50, 25, 5, key="explain.samples", persist_state=KEEP)
+        noise = c[1].slider(
+            "SmoothGrad: noise (fraction of the range)", 0.05, 0.5, 0.15, 0.05, key="explain.noise", persist_state=KEEP
+        )
+        layer = c[2].selectbox("Grad-CAM layer", layer_choices(clf.net), key=f"explain.layer.{key}", persist_state=KEEP)
+        window = c[3].slider(
+            "Occlusion: window (pixels)",
+            2,
+            clf.input_size // 2,
+            max(2, clf.input_size // 4),
+            key=f"explain.window.{clf.input_size}",
+            persist_state=KEEP,
+        )
+        if clf.input_size > 64:
+            st.caption(
+                "On a CPU, integrated gradients, SmoothGrad and occlusion take several seconds on a 224×224 "
+                "image; Grad-CAM and saliency are fast."
+            )
+    row = st.columns([2, 3, 3])
+    target = row[0].selectbox(
+        "Explain the class",
+        state.params["target"].choices,
+        key=state.key("target"),
+        persist_state=KEEP,
+        format_func=lambda n: "the predicted class" if n == "predicted" else n,
+    )
+    sign = row[1].radio(
+        "Sign", SIGNS, index=1, horizontal=True, format_func=SIGN_LABELS.get, key="explain.sign", persist_state=KEEP
+    )
+    opacity = row[2].slider("Map opacity", 0.0, 1.0, 0.7, 0.05, key="explain.opacity", persist_state=KEEP)
+    options = {
+        "integrated_gradients": {"n_steps": steps},
+        "smoothgrad": {"nt_samples": samples, "noise_level": noise},
+        "gradcam": {"layer": layer},
+        "occlusion": {"window": window},
+    }
+    return Controls(methods, options, target, sign, opacity)
+
+
+def attribution_maps(root, nets_probs, pixels, shown, controls: Controls, clf: Classifier, image_name: str) -> None:
+    """Each net's maps for each method, one figure, its legend of methods and a PNG download."""
+    target = None if controls.target_class == "predicted" else clf.classes.index(controls.target_class)
+    rows, notes = [], []
+    with st.spinner("Computing attributions…"):
+        for k, net_clf, net_probs in nets_probs:
+            shown_class = net_clf.classes[int(net_probs.argmax()) if target is None else target]
+            row = MapRow(f"{net_clf.name}\n“{shown_class}”", net_color(net_clf.skip))
+            for method in controls.methods:
+                try:
+                    a = attribution(f"{root}/{k}", net_clf, pixels, method, target, controls.options.get(method, {}))
+                except ValueError as err:
+                    st.warning(f"{METHODS[method].label} on {markdown_text(net_clf.name)}: {markdown_text(err)}")
+                    continue
+                row.maps[METHODS[method].label] = a.heatmaps(controls.sign)[0]
+                if a.delta is not None:
+                    notes.append(f"{markdown_text(net_clf.name)} {abs(float(a.delta[0])):.1e}")
+            rows.append(row)
+    rows = [r for r in rows if r.maps]
+    if not rows:
+        return
+    if target is not None:
+        explained = f"the class “{controls.target_class}”"
+    else:
+        explained = "each net's predicted class" if len(rows) > 1 else "its predicted class"
+    title = f"What the {'nets look' if len(rows) > 1 else 'net looks'} at, explaining {explained}"
+    figure = attribution_figure(shown, rows, controls.sign, controls.opacity, title)
+    st.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, key="explain.maps")
+    st.markdown("\n".join(f"- **{METHODS[m].label}** — {METHODS[m].summary}" for m in controls.methods))
+    deltas = (
+        f" Integrated gradients' convergence error (logit units; more steps shrink it): {', '.join(notes)}."
+        if notes
+        else ""
+    )
+    st.caption(
+        "Each map is scaled to its own 98th percentile, so compare *where* the maps look, not how strongly." + deltas
+    )
+    st.download_button(
+        "Download the figure (PNG)",
+        attribution_png(shown, rows, controls.sign, controls.opacity, title),
+        file_name=f"explain-{image_name}.png",
+        mime="image/png",
+        key="explain.png",
+    )
+
+
+def twin_hint(store, run, twin) -> None:
+    """Where the twin is, or how to train it."""
+    if run is None or twin is not None:
+        return
+    kind = "residual" if not run.spec.skip else "plain"
+    pending = loading.find_twin(store, run, statuses=ACTIVE)
+    if pending is not None:
+        st.info(
+            f"The {kind} twin ({markdown_text(pending.name)}, {pending.id}) is {pending.status}: it appears here "
+            "side by side once it completes."
+        )
+        return
+    st.info(
+        f"To compare with the {kind} twin on the same image, train it: on the **Train** page pick the same "
+        f"net and dataset ({run.dataset}) and press **Train plain + residual twins** (or toggle *Skip "
+        f"connections*). It appears here side by side once it completes."
+    )
+    if st.button(f"Set up the {kind} twin on the Train page", icon=":material/model_training:", key="explain.twin"):
+        remember_spec(run.spec.replace(skip=not run.spec.skip))
+        st.switch_page(page("train"))

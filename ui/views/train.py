@@ -1,0 +1,352 @@
+"""The Train page's parts: the form that starts runs, the live view of the runs shown, the table of all
+runs, and the panel that renames, deletes or downloads one. The form's values become a RunConfig in
+resnet_core/presentation/forms.py (testable without Streamlit); these functions draw."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+import resnet_core as rc
+from resnet_core.data.catalog import CATALOG
+from resnet_core.data.datasets import DATASETS, num_classes
+from resnet_core.execution.estimates import device_kind, estimate, measured_rates
+from resnet_core.presentation.charts import error_figure, loss_figure
+from resnet_core.presentation.describe import NO_VALUE, SCHEDULE_WORDS, describe_recipe
+from resnet_core.presentation.forms import WARMUPS, TrainForm, describe_time_here, warmup_advice
+from resnet_core.presentation.reports import metrics_csv, progress_line, run_label, run_row, run_where, series_for
+from resnet_core.presentation.text import markdown_text
+from resnet_core.studies.experiments import dataset_problem, new_twins_id
+from ui.live import figure_board, polling_changed, run_starting
+from ui.runs import SNAPSHOT, badge, follow_statuses, live_reader
+from ui.spec_state import current_spec, remember_spec, spec_editor
+
+TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
+SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
+MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
+CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
+DATASET_LABELS = {
+    "shapes": "shapes (embedded, offline)",
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+    "fashion-mnist": "Fashion-MNIST (28×28 grayscale)",
+    "mnist": "MNIST (28×28 grayscale)",
+}
+# The "All runs" table's columns, the errors early: at 1024 px the columns after the first seven or so are
+# scrolled out of view.
+TABLE_COLUMNS = (
+    "name",
+    "status",
+    "epochs",
+    "train error %",
+    "test error %",
+    "dataset",
+    "minutes",
+    "created",
+    "where",
+    "error",
+    "id",
+)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def dataset_problem_here(name: str) -> str | None:
+    return dataset_problem(name)  # checks the files on disk (CIFAR: loads it once); nothing is downloaded
+
+
+@st.cache_data(max_entries=256, show_spinner="Measuring the net…")
+def macs_per_image(spec: rc.NetSpec) -> int:
+    return rc.summarize(spec).macs
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def device_rates(root: str, _store) -> list[tuple[int, float]]:
+    """This device's training speed in multiply-adds per second, from the runs stored here."""
+    return measured_rates(_store, rc.describe_device(), macs_per_image)
+
+
+def show(run_ids: list[str]) -> None:
+    """Add runs to "Runs shown" (applied before the widget is drawn: its state cannot change after)."""
+    st.session_state[PENDING] = run_ids + st.session_state.get(PENDING, [])
+    st.session_state.pop(SNAPSHOT, None)  # the runs read before these were made: the page reads again
+
+
+def start_form(runner, recipe: dict, expanded: bool) -> None:
+    """The "Start a run" form: the net, its recipe, the time it should take here, and the buttons."""
+    store = runner.store
+    with st.expander("Start a run", expanded=expanded):
+        spec = spec_editor(current_spec(), key="train")  # any depth: the estimate below says how long
+        remember_spec(spec)
+        cols = st.columns([2, 1, 1.6])  # rows of three: at 1024 px a row of five cut the dataset's name
+        problems = {name: dataset_problem_here(name) for name in DATASETS if name != "shapes"}
+        dataset = cols[0].selectbox(
+            "Dataset",
+            DATASETS,
+            key="train.dataset",
+            format_func=lambda d: DATASET_LABELS[d] + (" (not available here)" if problems.get(d) else ""),
+        )
+        epochs = cols[1].number_input("Epochs", 1, 500, 5, key="train.epochs")
+        train_size = cols[2].select_slider(
+            "Training images",
+            TRAIN_SIZES,
+            value=5000,
+            key="train.size",
+            help="A class-balanced subset: smaller trains faster on a CPU.",
+        )
+        cols = st.columns([1.6, 1, 2])
+        batch_size = cols[0].select_slider(
+            "Batch size", [32, 64, 128, 256, 512], value=recipe["batch_size"], key="train.batch"
+        )
+        lr = cols[1].number_input(
+            "Learning rate",
+            0.0001,
+            2.0,
+            recipe["lr"],
+            step=0.01,
+            format="%.4f",
+            key="train.lr",
+            help="The paper uses 0.1 at batch 128 on a GPU. On a CPU the start "
+            "is 0.02: at 0.1 deep nets sit at chance for hundreds of steps on the embedded data.",
+        )
+        schedule = cols[2].selectbox(
+            "Learning-rate schedule",
+            list(SCHEDULE_WORDS),
+            key="train.schedule",
+            index=list(SCHEDULE_WORDS).index(recipe["schedule"]),
+            format_func=SCHEDULE_WORDS.get,
+            help="The paper divides the lr by 10 at 50% and 75% of training (§4.2).",
+        )
+        augment = st.checkbox(
+            "Augment: crop + flip (§4.2)",
+            value=recipe["augment"],
+            key="train.augment",
+            help="Random 32×32 crops of the image padded by 4 pixels, and horizontal flips, as "
+            "in the paper: better test error, slower-falling training error.",
+        )
+        with st.expander("Momentum, weight decay, warm-up and seed"):
+            cols = st.columns(3)
+            paper = rc.TrainConfig()  # the paper's recipe (§4.2): momentum, weight decay and seed start there
+            momentum = cols[0].number_input(
+                "Momentum", 0.0, 0.99, paper.momentum, 0.05, key="train.momentum", help="SGD momentum; §4.2: 0.9."
+            )
+            weight_decay = cols[1].number_input(
+                "Weight decay",
+                0.0,
+                0.01,
+                paper.weight_decay,
+                1e-4,
+                format="%.4f",
+                key="train.wd",
+                help="L2 penalty on every parameter; the paper uses 0.0001 (§4.2).",
+            )
+            seed = cols[2].number_input(
+                "Seed",
+                0,
+                2**31 - 1,
+                paper.seed,
+                key="train.seed",
+                help="Picks the initial weights, the batch order and the augmentation: the "
+                "same seed and settings give the same run.",
+            )
+            warmup = st.columns([2, 1])[0].selectbox(
+                "Warm-up",
+                list(WARMUPS),
+                format_func=WARMUPS.get,
+                key="train.warmup",
+                help="§4.2, for ResNet-110: lr 0.01 until the training error is below 80% (about 400 iterations), "
+                "then 0.1 — at 0.1 it was too large to start converging.",
+            )
+        form = TrainForm(
+            epochs=epochs,
+            train_size=train_size,
+            batch_size=batch_size,
+            lr=lr,
+            schedule=schedule,
+            augment=augment,
+            momentum=momentum,
+            weight_decay=weight_decay,
+            seed=seed,
+            warmup=warmup,
+            head_init_scale=recipe["head_init_scale"],
+        )
+        config = form.config()
+        # The classifier must match the dataset's classes and the stem its channels (1 for (Fashion-)MNIST).
+        spec = spec.replace(num_classes=num_classes(dataset), in_channels=CATALOG[dataset].in_channels)
+        st.caption(f"Recipe: {describe_recipe(config)}. {form.describe_optimizer()}.")
+        advice = warmup_advice(spec, form)
+        if advice:
+            st.caption(advice)
+        found = estimate(macs_per_image(spec), int(train_size), int(epochs), device_rates(str(store.root), store))
+        device = device_kind(rc.describe_device())
+        st.caption(describe_time_here(device, found and found.seconds, found.runs if found else 0, spec, form))
+        if problems.get(dataset):
+            st.warning(
+                f"{DATASET_LABELS[dataset]} is not available here. {problems[dataset]}", icon=":material/cloud_off:"
+            )
+        buttons = st.columns([1, 2.4, 3.6])
+        twins = [spec.replace(skip=True), spec.replace(skip=False)]
+        if buttons[0].button("Train", type="primary", key="train.one", disabled=bool(problems.get(dataset))):
+            show([runner.submit(spec, config, dataset=dataset)])
+            st.toast(f"{spec.name} queued")
+        if buttons[1].button("Train plain + residual twins", key="train.twins", disabled=bool(problems.get(dataset))):
+            pair = config.replace(experiment=new_twins_id())  # created together: find_twin pairs them by this
+            show([runner.submit(s, pair, dataset=dataset) for s in twins])
+            st.toast(f"{twins[0].name} and {twins[1].name} queued")
+
+
+def choose_shown(by_id: dict, default: list[str]) -> list[str]:
+    """The "Runs shown" picker: its chips name each run with its status (as this rerun read it)."""
+    current = st.session_state[SHOWN] if SHOWN in st.session_state else default
+    st.session_state[SHOWN] = [i for i in dict.fromkeys(st.session_state.pop(PENDING, []) + current) if i in by_id]
+    return st.multiselect(
+        "Runs shown",
+        list(reversed(by_id)),
+        key=SHOWN,
+        format_func=lambda i: f"{run_label(by_id[i])} · {by_id[i].status} · {i}",
+    )
+
+
+def shown_runs(chosen: list[str]) -> list:
+    """The chosen runs as the server's LiveReader last read them (shared with every tab: one read of each run
+    a second, only the new rows)."""
+    reader, runs = live_reader(), []
+    for run_id in chosen:
+        try:
+            runs.append(reader.get(run_id))
+        except KeyError:  # deleted in another tab meanwhile
+            continue
+    return runs
+
+
+def starting(runs: list) -> bool:
+    """A shown run is in its first steps (ui/live.run_starting)."""
+    reader, now = live_reader(), time.time()
+    return any(run_starting(r, reader.version(r.id)[2], now) for r in runs)  # version: (…, last step, …)
+
+
+def run_rows(runner, runs: list) -> None:
+    """One row per shown run: its status, what it does now, and Stop (running) or Resume (stopped)."""
+    for run in runs:
+        row = st.columns([2.2, 5, 1])
+        row[0].markdown(f"{badge(run)} **{markdown_text(run_label(run))}**")  # a name is text, not Markdown
+        if run.status == "running":
+            done, text = progress_line(run)  # starting / training / evaluating on the test set
+            where = f" · on {markdown_text(run_where(run))}" if run.executor == "ray" else ""
+            row[1].progress(done, text=text + where)
+        elif run.status == "queued":
+            row[1].caption("waiting for a free worker")
+        elif run.error:
+            row[1].caption(markdown_text(run.error))
+        if run.active and row[2].button("Stop", key=f"stop.{run.id}", icon=":material/stop:"):
+            runner.stop(run.id)
+        if run.resumable and row[2].button("Resume", key=f"resume.{run.id}", icon=":material/play_arrow:"):
+            runner.resume(run.id)
+            st.rerun()  # the whole page: the run is queued again everywhere its status shows
+
+
+def live_view(runner, chosen: list[str]) -> None:
+    """The shown runs' rows and their error and loss curves, as a live fragment's body."""
+    follow_statuses(runner.store)  # a status changed since the page was drawn: redraw all of it
+    runs = shown_runs(chosen)
+    run_rows(runner, runs)
+    if not runs:
+        st.info("Choose runs to show above.")
+        return
+    reader = live_reader()
+
+    def charts() -> list:
+        series = series_for(reader, runs)
+        return [error_figure(series, "Error: thin dashed = training, bold = test"), loss_figure(series)]
+
+    # One build for every tab, redrawn at most every CHART_SECONDS while runs train (the progress bars above
+    # move at every poll); at once when they end, and while a shown run is in its first `log_every` steps:
+    # a new run's first points show within a poll, not up to CHART_SECONDS later.
+    versions = tuple(reader.version(r.id) for r in runs)
+    first_steps = starting(runs)
+    throttle = CHART_SECONDS if any(r.active for r in runs) and not first_steps else 0.0
+    errors, losses = figure_board().get(("train", *(r.id for r in runs)), versions, charts, every=throttle)
+    left, right = st.columns(2)
+    left.plotly_chart(errors, width="stretch", key="chart.error")
+    right.plotly_chart(losses, width="stretch", key="chart.loss")
+    st.caption(
+        "Training error and loss are running means over recent batches (weights still moving; the "
+        "augmented images when augmentation is on); test error is measured on the whole test set after "
+        "each epoch."
+    )
+    polling_changed("train", any(r.active for r in runs))
+    polling_changed("train.starting", first_steps)
+
+
+def runs_table(store, all_runs: list) -> None:
+    """Every run, newest first, with its status and latest errors (a run without an epoch: "—")."""
+    table = pd.DataFrame([run_row(store, r) for r in reversed(all_runs)])
+    # The browser draws a missing value as "None" whatever the Styler says (its na_rep only reaches the
+    # Arrow data), so the table's own placeholder says it there.
+    st.dataframe(
+        table.style.format(precision=2, na_rep=NO_VALUE),
+        placeholder=NO_VALUE,
+        hide_index=True,
+        width="stretch",
+        column_order=TABLE_COLUMNS,
+        column_config={"error": st.column_config.TextColumn("message", width="medium")},
+    )
+
+
+def newest_checkpoint_bytes(store, run_id: str) -> bytes:
+    """The run's newest checkpoint file, read when its download is asked for (a newer one may exist by then,
+    and the older ones are deleted as new ones come)."""
+    found = store.latest_checkpoint(run_id)
+    return found[2].read_bytes() if found is not None else b""
+
+
+def manage_panel(runner, by_id: dict) -> None:
+    """Rename, resume, download or delete one run."""
+    store = runner.store
+    with st.expander("Rename, delete or download a run"):
+        if MANAGE_RENAMED in st.session_state:  # a run was renamed: send the picker its new label (see below)
+            st.session_state["train.manage"] = st.session_state.pop(MANAGE_RENAMED)
+        target = st.selectbox(
+            "Run", list(reversed(by_id)), format_func=lambda i: f"{by_id[i].name} · {i}", key="train.manage"
+        )
+        run = by_id[target]
+        cols = st.columns([2.2, 1.1, 1.1, 1.6, 1.6])  # at 1024 px narrower columns cut "Rename"
+        new_name = cols[0].text_input("Name", run.name, key=f"rename.{target}")
+        if cols[1].button("Rename", key="train.rename") and new_name.strip() and new_name != run.name:
+            store.rename(target, new_name)
+            # The browser keeps a selectbox's chosen *label*; unless the value is set again it goes on showing
+            # the old name (Streamlit sends the selection only when it is set from the script).
+            st.session_state[MANAGE_RENAMED] = target
+            st.rerun()
+        if run.resumable and cols[2].button("Resume", key="train.resume"):
+            runner.resume(target)
+            show([target])
+            st.rerun()
+        # Both files are made when the button is pressed, not at every rerun (a checkpoint can be 80 MB).
+        cols[3].download_button(
+            "Metrics (CSV)",
+            lambda run_id=target: metrics_csv(store, run_id),
+            file_name=f"{target}.csv",
+            mime="text/csv",
+            key="train.csv",
+        )
+        checkpoint = store.latest_checkpoint(target)
+        if checkpoint is not None:
+            cols[4].download_button(
+                "Checkpoint",
+                lambda run_id=target: newest_checkpoint_bytes(store, run_id),
+                file_name=f"{target}.safetensors",
+                mime="application/octet-stream",
+                key="train.ckpt",
+                help=f"Weights after epoch {checkpoint[0]} (safetensors).",
+            )
+        confirm = st.checkbox("Yes, delete this run and its files", key=f"confirm.{target}")
+        help_text = "Stop a running run before deleting it."
+        if st.button("Delete", disabled=not confirm or run.active, key="train.delete", help=help_text):
+            try:
+                store.delete(target)  # refuses a run that started meanwhile (in another tab)
+            except ValueError as err:
+                st.error(markdown_text(err))
+                return
+            st.rerun()  # "Runs shown" drops ids that no longer exist
