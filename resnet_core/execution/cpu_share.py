@@ -26,7 +26,7 @@ def cpu_share(store: RunReader, me: str | None, threads: int, host: str | None =
     """The torch threads of one party among the runs training on this CPU now, out of `threads`: `me` is a
     run's id (ranked in queue order; counted, last, while it is not marked running) or None for a party that
     is no run (the app server). Each gets `threads // n`, the first `threads % n` one more, at least one."""
-    ids = [r.id for r in store.list(["running"]) if r.id == me or trains_here(r, host)]
+    ids: list[str | None] = [r.id for r in store.list(["running"]) if r.id == me or trains_here(r, host)]
     if me is None or me not in ids:
         ids.append(me)
     n, rank = len(ids), ids.index(me)

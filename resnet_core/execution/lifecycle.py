@@ -154,7 +154,8 @@ class StoreRecorder:
             )
             self.progress.update(step=event.step, epoch=event.epoch, images_per_second=event.images_per_second)
             # This worker's first step is written at once: the "training" phase event flushed just before
-            # it, so waiting FLUSH_SECONDS held a new run's first point back by ~0.4 s (BENCHMARKS.md).
+            # it, so waiting FLUSH_SECONDS would hold a new run's first point back (BENCHMARKS.md, "Time to
+            # first point").
             if not self.stepped or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
                 self.stepped = True
                 self.flush()

@@ -33,6 +33,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..store.run_store import Run, RunStore
 from ..training.train import (
@@ -56,6 +57,9 @@ from .lifecycle import (
     set_up,
     train_run,
 )
+
+if TYPE_CHECKING:  # Ray is optional at run time (the `ray` extra); the type check has it (the dev install)
+    from ray import ObjectRefGenerator
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +107,7 @@ def decode_event(item: dict):
         from ..training.checkpoints import read_checkpoint_bytes
 
         model_state, optimizer_state, _ = read_checkpoint_bytes(item["data"])
+        assert optimizer_state is not None, "train() checkpoints the optimizer with the net"
         return CheckpointEvent(item["epoch"], item["step"], model_state, optimizer_state)
     return EVENT_TYPES[kind](**{k: v for k, v in item.items() if k != "kind"})
 
@@ -213,7 +218,7 @@ def _asked_to_stop(control, token: str) -> bool:
 @dataclass
 class _Remote:
     token: str
-    generator: object  # ray.ObjectRefGenerator
+    generator: ObjectRefGenerator
     thread: threading.Thread
     info: dict = field(default_factory=dict)  # what the task said when it started: host, ip, pid, device
     stop_sent: bool = False
@@ -251,7 +256,7 @@ class RayExecutor:
         self._runs: dict[str, _Remote] = {}
         self._ended: list[str] = []
         self._lock = threading.Lock()
-        self._control = None
+        self._control: Any = None  # the RunControl actor's handle (Ray builds its methods at run time)
         self._owns_ray = False
 
     def attach(self, store: RunStore) -> None:
@@ -279,6 +284,11 @@ class RayExecutor:
         actor = ray.remote(num_cpus=0, max_restarts=0)(RunControl)
         self._control = actor.options(name=CONTROL_ACTOR, get_if_exists=True).remote()
 
+    def _attached_store(self) -> RunStore:
+        if self.store is None:
+            raise RuntimeError("attach(store) first: the JobRunner attaches its store before it starts runs")
+        return self.store
+
     def capacity(self) -> int:
         """Runs the cluster can train at once with this executor's resources per run (at least one)."""
         self.connect()
@@ -294,7 +304,7 @@ class RayExecutor:
         self.connect()
         from ..training.checkpoints import checkpoint_bytes
 
-        store = self.store
+        store = self._attached_store()
         # As a local worker: the newest checkpoint that loads, sent to the task as safetensors bytes.
         point = resume_point(store, run.id)
         checkpoint = None
@@ -379,7 +389,7 @@ class RayExecutor:
     # --- the pump: a task's events -> the store -------------------------------------------------
     def _pump(self, run_id: str) -> None:
         ray = import_ray()
-        store = self.store
+        store = self._attached_store()
         with self._lock:
             remote = self._runs[run_id]
         recorder: StoreRecorder | None = None
@@ -394,6 +404,8 @@ class RayExecutor:
                             begin(store, run_id, item["device"], self.name, node, remote.note)
                             recorder = StoreRecorder(store, run_id, item["total_steps"])
                             continue
+                        if recorder is None:
+                            raise RuntimeError("the Ray task sent events before it said it had started")
                         recorder(decode_event(item))
                 if recorder is None or recorder.end is None:
                     raise RuntimeError("the Ray task ended without reporting how")
@@ -408,10 +420,10 @@ class RayExecutor:
                 ray.cancel(remote.generator, force=True)
                 outcome = "failed", f"the driver could not record the run: {failure(err)}"[:2000]
             try:
-                if outcome is None:  # train() ended it: as a local worker records it
-                    record_end(store, run_id, recorder, remote.note)
-                else:
+                if outcome is not None:
                     store.set_status(run_id, outcome[0], error=outcome[1])
+                elif recorder is not None:  # train() ended it: recorded as a local worker records it
+                    record_end(store, run_id, recorder, remote.note)
             except KeyError:  # deleted meanwhile
                 pass
         except BaseException:

@@ -8,8 +8,8 @@ A worker process starts in one of two ways (jobs.JobRunner):
     python -m resnet_core.execution.worker ROOT --standby   started before its run (`standby`): it imports torch and
                                                        warms up, then reads the run's id from stdin
 A standby worker is what makes a press of Train show its first point within seconds on a CPU: a fresh
-interpreter spends ~1.4 s importing torch and, at the optimizer's first use, ~1 s importing torch._dynamo
-(BENCHMARKS.md, "Time to first point").
+interpreter spends seconds importing torch and, at the optimizer's first use, torch._dynamo (BENCHMARKS.md,
+"Time to first point").
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from .lifecycle import StoreRecorder, begin, failure, record_end, resume_point, 
 __all__ = ["StoreRecorder", "ThreadShare", "execute_run", "run_worker", "standby", "warm_up", "worker_log"]
 
 # A worker process runs this much below the server in CPU priority (os.nice): with training using every
-# core, a person's clicks on a page come first (issue 15.11); background analyses sit lower still
-# (studies/analyses.py).
+# core, a person's clicks on a page come first (BENCHMARKS.md, "Control latency with one training run");
+# background analyses sit lower still (studies/analyses.py).
 WORKER_NICENESS = 5
 STOP_CHECK_SECONDS = 0.5  # how often the hot loop asks the store whether to stop (and how many share the CPU)
 
@@ -94,8 +94,9 @@ def standby(root: str, prepare: str | None = None) -> None:
     os.nice(WORKER_NICENESS)  # the warm-up is background work too: a page's script comes first
     warm_up()
     if prepare:
-        # On a fresh install the first run would render the embedded set first (~8 s here; issue 12.5): done
-        # now, while the person reads the app. A run handed over meanwhile waits in stdin until it is done.
+        # On a fresh install the first run would render the embedded set first (BENCHMARKS.md, "Time to first
+        # point"): done now, while the person reads the app. A run handed over meanwhile waits in stdin until
+        # it is done.
         try:
             prepare_dataset(prepare)
         except Exception as err:  # the run that needs the data reports it properly
@@ -116,8 +117,8 @@ def standby(root: str, prepare: str | None = None) -> None:
 
 def warm_up() -> None:
     """Do now what the start of every run would otherwise wait for: torch's optimizers import torch._dynamo
-    at their first use (torch._compile._disable_dynamo), ~1 s of CPU on the 2-core machine — as long as
-    building the net, the first steps and loading the data together (BENCHMARKS.md, "Time to first point").
+    at their first use (torch._compile._disable_dynamo), as long as building the net, the first steps and
+    loading the data together on a small CPU (BENCHMARKS.md, "Time to first point").
     A throwaway SGD on one tensor does it, whichever lazy imports a torch version has there."""
     import torch
 
@@ -144,16 +145,17 @@ def _work(store: RunStore, run_id: str) -> None:
 def _stop_checker(store: RunStore, run_id: str, share: ThreadShare | None = None) -> Callable[[], bool]:
     """should_stop() for train(): asks the store at most every STOP_CHECK_SECONDS (it runs every step)
     whether to stop, and resizes the run's thread share (`share`) as runs start and end beside it."""
-    state = {"checked": 0.0, "stop": False}
+    checked, stop = 0.0, False
 
     def should_stop() -> bool:
+        nonlocal checked, stop
         now = time.monotonic()
-        if not state["stop"] and now - state["checked"] >= STOP_CHECK_SECONDS:
-            state["checked"] = now
-            state["stop"] = store.stop_requested(run_id)
-            if share is not None and not state["stop"]:
+        if not stop and now - checked >= STOP_CHECK_SECONDS:
+            checked = now
+            stop = store.stop_requested(run_id)
+            if share is not None and not stop:
                 share.update()
-        return state["stop"]
+        return stop
 
     return should_stop
 
