@@ -98,6 +98,8 @@ class _Standby:
         # stderr: a pipe until it has its run (then the run's worker.log), so that a standby worker that
         # dies on its own (an import error) can be logged with its message.
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert self.proc.stdin is not None and self.proc.stderr is not None  # both pipes, as asked above
+        self._stdin, self._stderr = self.proc.stdin, self.proc.stderr
 
     def take(self, run_id: str) -> subprocess.Popen | None:
         """Give it its run; None (and it is ended) when it cannot take one: gone, or started in another
@@ -106,24 +108,24 @@ class _Standby:
             self.end()
             return None
         try:
-            self.proc.stdin.write(f"{run_id}\n".encode())
-            self.proc.stdin.close()
+            self._stdin.write(f"{run_id}\n".encode())
+            self._stdin.close()
         except OSError:  # it died meanwhile (a broken pipe)
             self.end()
             return None
-        self.proc.stderr.close()  # it writes to the run's worker.log from now on
+        self._stderr.close()  # it writes to the run's worker.log from now on
         return self.proc
 
     def failure(self) -> str:
         """What a standby worker that exited on its own said (the end of its stderr)."""
         try:
-            text = self.proc.stderr.read().decode(errors="replace").strip()
+            text = self._stderr.read().decode(errors="replace").strip()
         except (OSError, ValueError):
             text = ""
         return f"exit code {self.proc.returncode}" + (f": {text[-2000:]}" if text else "")
 
     def end(self) -> None:
-        for pipe in (self.proc.stdin, self.proc.stderr):
+        for pipe in (self._stdin, self._stderr):
             try:
                 pipe.close()
             except OSError:
@@ -301,8 +303,9 @@ class JobRunner:
     def _start_queued(self) -> None:
         queued = [r for r in self.store.list(["queued"]) if self._only is None or self._only(r)]
         if self.remote is not None:
-            self._start_remote(queued)
+            self._start_remote(self.remote, queued)
             return
+        assert self.max_parallel is not None, "a runner with its own workers always has a limit (__init__)"
         with self._lock:
             free = self.max_parallel - sum(p.poll() is None for p in self._workers.values())
             if queued:
@@ -383,11 +386,12 @@ class JobRunner:
             if r.id not in self._workers and r.executor in (None, "local") and r.node in (None, host)
         )
 
-    def _start_remote(self, queued: list[Run]) -> None:
+    def _start_remote(self, remote: RemoteExecutor, queued: list[Run]) -> None:
         if not queued:
             return
+        failure: Exception | None
         try:
-            free = (self.max_parallel or self.remote.capacity()) - len(self.remote.running())
+            free = (self.max_parallel or remote.capacity()) - len(remote.running())
         except Exception as err:  # Ray missing, or no cluster at RAY_ADDRESS: the runs say so, not a log loop
             log.exception("could not reach the %s executor", self.executor)
             free, failure = len(queued), err
@@ -399,7 +403,7 @@ class JobRunner:
             try:
                 if failure is not None:
                     raise failure
-                self.remote.start(run)
+                remote.start(run)
             except Exception as err:
                 log.exception("could not start run %s on %s", run.id, self.executor)
                 self.store.set_status(run.id, "failed", error=f"could not start it on {self.executor}: {err}")

@@ -33,6 +33,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..store.run_store import Run, RunStore
 from ..training.train import (
@@ -45,6 +46,9 @@ from ..training.train import (
     ResponsesEvent,
     StepEvent,
 )
+
+if TYPE_CHECKING:  # Ray is optional at run time (the `ray` extra); the type check has it (the dev install)
+    from ray import ObjectRefGenerator
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +96,7 @@ def decode_event(item: dict):
         from ..training.checkpoints import read_checkpoint_bytes
 
         model_state, optimizer_state, _ = read_checkpoint_bytes(item["data"])
+        assert optimizer_state is not None, "train() checkpoints the optimizer with the net"
         return CheckpointEvent(item["epoch"], item["step"], model_state, optimizer_state)
     return EVENT_TYPES[kind](**{k: v for k, v in item.items() if k != "kind"})
 
@@ -219,7 +224,7 @@ def _asked_to_stop(control, token: str) -> bool:
 @dataclass
 class _Remote:
     token: str
-    generator: object  # ray.ObjectRefGenerator
+    generator: ObjectRefGenerator
     thread: threading.Thread
     info: dict = field(default_factory=dict)  # what the task said when it started: host, ip, pid, device
     stop_sent: bool = False
@@ -257,7 +262,7 @@ class RayExecutor:
         self._runs: dict[str, _Remote] = {}
         self._ended: list[str] = []
         self._lock = threading.Lock()
-        self._control = None
+        self._control: Any = None  # the RunControl actor's handle (Ray builds its methods at run time)
         self._owns_ray = False
 
     def attach(self, store: RunStore) -> None:
@@ -285,6 +290,11 @@ class RayExecutor:
         actor = ray.remote(num_cpus=0, max_restarts=0)(RunControl)
         self._control = actor.options(name=CONTROL_ACTOR, get_if_exists=True).remote()
 
+    def _attached_store(self) -> RunStore:
+        if self.store is None:
+            raise RuntimeError("attach(store) first: the JobRunner attaches its store before it starts runs")
+        return self.store
+
     def capacity(self) -> int:
         """Runs the cluster can train at once with this executor's resources per run (at least one)."""
         self.connect()
@@ -300,7 +310,7 @@ class RayExecutor:
         self.connect()
         from ..training.checkpoints import checkpoint_bytes
 
-        store = self.store
+        store = self._attached_store()
         checkpoint, start_epoch, start_step, note = None, 0, 0, None
         if store.latest_checkpoint(run.id) is not None:
             # As execute_run: the newest checkpoint that loads (a damaged newer one is set aside and named),
@@ -392,10 +402,11 @@ class RayExecutor:
         ray = import_ray()
         from .worker import StoreRecorder
 
-        store = self.store
+        store = self._attached_store()
         with self._lock:
             remote = self._runs[run_id]
-        recorder, end = None, None
+        recorder: StoreRecorder | None = None
+        end: EndEvent | None = None
         try:
             try:
                 for ref in remote.generator:
@@ -408,11 +419,13 @@ class RayExecutor:
                             store.set_placement(run_id, self.name, f"{item['host']} ({item['ip']})")
                             recorder = StoreRecorder(store, run_id, item["total_steps"])
                             continue
+                        if recorder is None:
+                            raise RuntimeError("the Ray task sent events before it said it had started")
                         event = decode_event(item)
                         recorder(event)
                         if event.kind == "end":
                             end = event
-                if end is None:
+                if end is None or recorder is None:
                     raise RuntimeError("the Ray task ended without reporting how")
                 status, error = end.status, _end_error(end, recorder.diverged, remote.note)
             except ray.exceptions.RayTaskError as err:  # the training itself raised: as a local worker would

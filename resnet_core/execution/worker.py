@@ -280,16 +280,17 @@ def _work(store: RunStore, run_id: str) -> None:
 def _stop_checker(store: RunStore, run_id: str, share: ThreadShare | None = None) -> Callable[[], bool]:
     """should_stop() for train(): asks the store at most every STOP_CHECK_SECONDS (it runs every step)
     whether to stop, and resizes the run's thread share (`share`) as runs start and end beside it."""
-    state = {"checked": 0.0, "stop": False}
+    checked, stop = 0.0, False
 
     def should_stop() -> bool:
+        nonlocal checked, stop
         now = time.monotonic()
-        if not state["stop"] and now - state["checked"] >= STOP_CHECK_SECONDS:
-            state["checked"] = now
-            state["stop"] = store.stop_requested(run_id)
-            if share is not None and not state["stop"]:
+        if not stop and now - checked >= STOP_CHECK_SECONDS:
+            checked = now
+            stop = store.stop_requested(run_id)
+            if share is not None and not stop:
                 share.update()
-        return state["stop"]
+        return stop
 
     return should_stop
 
