@@ -11,6 +11,7 @@ store as they are, so `presentation.reports.series_for` and every other reader r
 
 from __future__ import annotations
 
+import builtins
 import threading
 import time
 from collections.abc import Sequence
@@ -71,7 +72,8 @@ class LiveReader:
     def list(self, statuses: Sequence[str] | None = None) -> list[Run]:
         return self.store.list(statuses)
 
-    def probe(self, run_id: str, kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    # builtins.list: below `def list`, the bare name means that method
+    def probe(self, run_id: str, kind: str) -> tuple[builtins.list[str], np.ndarray, np.ndarray]:
         return self.store.probe(run_id, kind)
 
     def runs_with_probe(self, kind: str) -> set[str]:
