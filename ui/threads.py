@@ -1,4 +1,5 @@
-"""The server's torch threads while training runs share its CPU (issue 15.11).
+"""The server's torch threads while training runs share its CPU (BENCHMARKS.md, "Control latency with one
+training run").
 
 A page that computes with torch (Gradients, Explain, Why, Architecture) calls `share_cpu_with_training()`
 first. With no run training on this CPU the server keeps all its threads; with runs training, it takes one

@@ -14,7 +14,7 @@ re-execute that page script before doing any work.
 
 The runner keeps one *standby* worker ready (`python -m resnet_core.execution.worker ROOT --standby`): started
 ahead of its run, it has imported torch and warmed up (worker.warm_up) and waits for a run id on its stdin.
-The next run to start goes to it, so pressing Train does not wait ~2.5 s for an interpreter to import torch
+The next run to start goes to it, so pressing Train does not wait seconds for an interpreter to import torch
 (BENCHMARKS.md, "Time to first point"); the run then looks exactly as if its worker had been started for
 it (its pid, niceness, log, stop and kill handling). A new standby worker starts once the runs started since
 the last one have stored their first step (at most STANDBY_AFTER_SECONDS after the last start), so its imports
@@ -58,8 +58,8 @@ log = logging.getLogger(__name__)
 # Signals that mean "someone stopped this process" rather than "it crashed": the run can resume.
 KILL_SIGNALS = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 # A new standby worker waits for the runs just started to store their first step, or this long after the last
-# start: its imports (~2.5 s of a core on the 2-core machine) would compete with their start. A worker started
-# 10 s after a fresh install's first run slowed it by seconds in the middle of its rendering (BENCHMARKS.md).
+# start: its imports (seconds of a core) would compete with their start, in the middle of a fresh install's
+# rendering of the dataset (BENCHMARKS.md, "Time to first point").
 STANDBY_AFTER_SECONDS = 60.0
 STANDBY_RETRY_SECONDS = 60.0  # after a standby worker exited without a run (a broken install, say)
 
@@ -378,7 +378,7 @@ class JobRunner:
         server's workers that outlived it (they keep training; the store has their pid and start time), a
         CLI `train`, another runner. They use the same cores, so they take this runner's slots until they end
         (a reader marks a dead one `interrupted`: RunStore.list settles it) — a restarted server never runs
-        more at once than it would have itself (issue 15.4)."""
+        more at once than it would have itself."""
         host = socket.gethostname()
         return sum(
             1

@@ -8,8 +8,8 @@ A worker process starts in one of two ways (jobs.JobRunner):
     python -m resnet_core.execution.worker ROOT --standby   started before its run (`standby`): it imports torch and
                                                        warms up, then reads the run's id from stdin
 A standby worker is what makes a press of Train show its first point within seconds on a CPU: a fresh
-interpreter spends ~1.4 s importing torch and, at the optimizer's first use, ~1 s importing torch._dynamo
-(BENCHMARKS.md, "Time to first point").
+interpreter spends seconds importing torch and, at the optimizer's first use, torch._dynamo (BENCHMARKS.md,
+"Time to first point").
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from ..training.train import train
 
 FLUSH_SECONDS = 0.5  # write buffered step metrics at most this often (short write transactions)
 # A worker process runs this much below the server in CPU priority (os.nice): with training using every
-# core, a person's clicks on a page come first (issue 15.11); background analyses sit lower still
-# (runs/analyses.py).
+# core, a person's clicks on a page come first (BENCHMARKS.md, "Control latency with one training run");
+# background analyses sit lower still (studies/analyses.py).
 WORKER_NICENESS = 5
 STOP_CHECK_SECONDS = 0.5  # how often the hot loop asks the store whether to stop (and how many share the CPU)
 
@@ -114,7 +114,8 @@ class StoreRecorder:
             )
             self.progress.update(step=event.step, epoch=event.epoch, images_per_second=event.images_per_second)
             # This worker's first step is written at once: the "training" phase event flushed just before
-            # it, so waiting FLUSH_SECONDS held a new run's first point back by ~0.4 s (BENCHMARKS.md).
+            # it, so waiting FLUSH_SECONDS would hold a new run's first point back (BENCHMARKS.md, "Time to
+            # first point").
             if not self.stepped or time.monotonic() - self.last_flush >= FLUSH_SECONDS:
                 self.stepped = True
                 self.flush()
@@ -230,8 +231,9 @@ def standby(root: str, prepare: str | None = None) -> None:
     os.nice(WORKER_NICENESS)  # the warm-up is background work too: a page's script comes first
     warm_up()
     if prepare:
-        # On a fresh install the first run would render the embedded set first (~8 s here; issue 12.5): done
-        # now, while the person reads the app. A run handed over meanwhile waits in stdin until it is done.
+        # On a fresh install the first run would render the embedded set first (BENCHMARKS.md, "Time to first
+        # point"): done now, while the person reads the app. A run handed over meanwhile waits in stdin until
+        # it is done.
         try:
             prepare_dataset(prepare)
         except Exception as err:  # the run that needs the data reports it properly
@@ -252,8 +254,8 @@ def standby(root: str, prepare: str | None = None) -> None:
 
 def warm_up() -> None:
     """Do now what the start of every run would otherwise wait for: torch's optimizers import torch._dynamo
-    at their first use (torch._compile._disable_dynamo), ~1 s of CPU on the 2-core machine — as long as
-    building the net, the first steps and loading the data together (BENCHMARKS.md, "Time to first point").
+    at their first use (torch._compile._disable_dynamo), as long as building the net, the first steps and
+    loading the data together on a small CPU (BENCHMARKS.md, "Time to first point").
     A throwaway SGD on one tensor does it, whichever lazy imports a torch version has there."""
     import torch
 

@@ -43,8 +43,8 @@ class LiveReader:
         self, store: RunStore, ttl: float = 1.0, forget_after: float = 300.0, starting_ttl: float = 0.25
     ) -> None:
         # `starting_ttl`: for a queued or running run with no step yet, whose first point a person waits for
-        # right after pressing Train (issue 12.5): with the page's poll, a read up to `ttl` old could hold the
-        # first point back by most of a second more.
+        # right after pressing Train: with the page's poll, a read up to `ttl` old could hold the first point
+        # back by most of a second more (BENCHMARKS.md, "Time to first point").
         self.store, self.ttl, self.forget_after, self.starting_ttl = store, ttl, forget_after, starting_ttl
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}

@@ -171,7 +171,7 @@ def compute(store: RunStore, analysis_id: str) -> str:
     try:
         p = analysis.params
         net, images, labels = landscape_batch(store, analysis.run_id, int(p["images"]))
-        if analysis.kind == "lesion":  # ~15 s for ResNet-56 on 1,000 images on two cores: no progress rows
+        if analysis.kind == "lesion":  # seconds, not minutes, on a CPU: no progress rows
             analyses.set_status(
                 analysis_id, "completed", result=lesion_study(net, images, labels, int(p["draws"]), int(p["seed"]))
             )
