@@ -41,8 +41,9 @@ from resnet_core.studies.reference import is_reference
 from ui.data import shapes
 
 KINDS = ("residual", "plain")
-# Computed without asking, whatever the estimate: up to a ResNet-110 pair on 64 images, 1.3 s on the 2-core CPU
-# (BENCHMARKS.md, "Interactive pages"); an estimate from a small net's timing overstates small nets' cost.
+# Computed without asking, whatever the estimate: up to a ResNet-110 pair on 64 images, within the page's
+# 2-second target on a 2-core CPU (BENCHMARKS.md, "Interactive pages"); an estimate from a small net's timing
+# overstates small nets' cost.
 QUICK_WORK = 2 * profile_work(rc.NetSpec(depth=110), 64)
 Y_TITLE = "‖∇W‖ (L2 norm of the weight gradient)"
 
