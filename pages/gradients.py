@@ -5,13 +5,19 @@ from dataclasses import replace
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.presentation.reports import run_label
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
-from ui.spec_state import NORM_LABELS, depth_picks
 from ui.threads import share_cpu_with_training
 from ui.view_state import Param, ViewState, parse_bool, presenting
-from ui.views.gradients import KINDS, init_gradients_view, step_view, training_choice, training_gradients_view, twin_of
+from ui.views.gradients import (
+    KINDS,
+    choose_runs,
+    init_controls,
+    init_gradients_view,
+    step_view,
+    training_choice,
+    training_gradients_view,
+)
 from ui.views.render import show_verdict, show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
@@ -53,26 +59,7 @@ else:
 if at_init is not None:
     with at_init:
         if not present:
-            cols = st.columns([3, 1.4], gap="large") + st.columns(3)  # two rows: at 1024 px one cut the labels
-            with cols[0]:
-                depth_picks(STATE.key("depth"), DEPTHS, "cifar")
-                st.select_slider("Depth", DEPTHS, key=STATE.key("depth"))
-            cols[2].selectbox("Normalisation", rc.NORMS, format_func=NORM_LABELS.get, key=STATE.key("norm"))
-            cols[3].selectbox("Activation", rc.ACTIVATIONS, key=STATE.key("activation"))
-            cols[4].selectbox("Batch size", [16, 32, 64, 128], key=STATE.key("batch"))
-            cols[1].toggle(
-                "Pre-activation",
-                key=STATE.key("preact"),
-                help="He et al. 2016: BN and activation before each conv, nothing after the addition, "
-                "so the shortcut path is a clean identity from block to block.",
-            )
-            st.segmented_control(
-                "Nets shown",
-                list(KINDS),
-                selection_mode="multi",
-                key=STATE.key("shown"),
-                help="Skip connections on (residual), off (plain), or both overlaid.",
-            )
+            init_controls(STATE.key, DEPTHS)
         args = [STATE.value(n) for n in ("depth", "norm", "activation", "preact", "batch")]
         asked = st.session_state.pop("grad.computing", False)
         view = init_gradients_view(*args, STATE.value("shown") or [], allow_seconds=None if asked else WAIT)
@@ -109,32 +96,17 @@ if during is not None:
                 "layer's gradient norm every few steps."
             )
         else:
-            ids, runs = list(choice.runs), choice.runs
+            runs = choice.runs
             first, second = choice.first, choice.second
             if not present:
-                label = {i: f"{run_label(r)} · {r.status} · {i}" for i, r in runs.items()}.get
-                first = st.selectbox("Run", ids, index=ids.index(first), format_func=label, key="grad.run")
-                second = second if first == choice.first else twin_of(store, runs[first], runs)
-                options = [None] + [i for i in ids if i != first]
-                second = st.selectbox(
-                    "Compare with",
-                    options,
-                    index=options.index(second) if second in options else 0,
-                    format_func=lambda i: "—" if i is None else label(i),
-                    key=f"grad.compare.{first}",
-                    help="Defaults to the run's twin (same net, skip connections toggled, created together "
-                    "with it or trained the same way) when there is one.",
-                )
+                first, second = choose_runs(store, choice)
             shown = [i for i in (first, second) if i]
             STATE.set("runs", shown)
             if choice.reason and shown == [choice.first, choice.second]:
                 st.caption(choice.reason)
             reference_note(store, [runs[i] for i in shown])
             training = training_gradients_view(store, shown)
-            st.markdown(
-                "**Gradient norm of every layer over training** — one shared colour scale, so colours compare "
-                "across the two runs. Long runs and deep nets are averaged into at most 300 × 300 cells."
-            )
+            st.markdown(f"**{training.title}.** {training.caption}")
             for col, (run_id, heatmap) in zip(st.columns(len(shown)), training.heatmaps):
                 col.plotly_chart(heatmap.figure, width="stretch", key=f"heat.{run_id}")
             steps = training.steps

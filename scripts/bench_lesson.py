@@ -1,5 +1,5 @@
 """How long each lesson step takes to show its evidence on first open, from the shipped reference bundle.
-A measuring script for BENCHMARKS.md, not a test (the target, issue 22: ≤ 3 s on the 2-core CPU).
+A measuring script for BENCHMARKS.md, not a test (the target: ≤ 3 s on a 2-core CPU).
 
     .venv/bin/python scripts/bench_lesson.py [--fresh-server] [--repeats 1]
 

@@ -169,7 +169,7 @@ def explain_init_profiles(residual: GradientProfile, plain: GradientProfile) -> 
         paragraphs.append(
             "**With BatchNorm nothing vanishes here**, not even in the plain net"
             + (" (its gradients even *grow* toward the input)" if grows else "")
-            + (f" — but {' and '.join(exploding)} explode instead" if exploding else "")
+            + (f" — but the gradients of {' and '.join(exploding)} explode instead" if exploding else "")
             + ". So why do deep plain nets still end with a *higher training error*? The paper (§4.1) "
             "calls it an optimisation difficulty — degradation."
         )

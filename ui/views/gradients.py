@@ -39,10 +39,12 @@ from resnet_core.store.run_store import Run
 from resnet_core.studies.pairs import informative_pair
 from resnet_core.studies.reference import is_reference
 from ui.data import shapes
+from ui.spec_state import NORM_LABELS, depth_picks
 
 KINDS = ("residual", "plain")
-# Computed without asking, whatever the estimate: up to a ResNet-110 pair on 64 images, 1.3 s on the 2-core CPU
-# (BENCHMARKS.md, "Interactive pages"); an estimate from a small net's timing overstates small nets' cost.
+# Computed without asking, whatever the estimate: up to a ResNet-110 pair on 64 images, within the page's
+# 2-second target on a 2-core CPU (BENCHMARKS.md, "Interactive pages"); an estimate from a small net's timing
+# overstates small nets' cost.
 QUICK_WORK = 2 * profile_work(rc.NetSpec(depth=110), 64)
 Y_TITLE = "‖∇W‖ (L2 norm of the weight gradient)"
 
@@ -193,11 +195,12 @@ def init_gradients_view(
 
 
 @dataclass
-class TrainingGradients:
-    """The during-training views: one heatmap per run, then the profile at `step` (see `step_view`)."""
+class TrainingGradients(View):
+    """The during-training view: `figure` is the first run's heatmap, `heatmaps` every run's (same colour
+    scale); `steps` the steps any of them recorded, for `step_view`."""
 
-    heatmaps: list[tuple[str, View]]  # (run id, its heatmap)
-    steps: list[int]  # the steps recorded by any of the runs, for the step control
+    heatmaps: list[tuple[str, View]] = field(default_factory=list)  # (run id, its heatmap)
+    steps: list[int] = field(default_factory=list)
     data: dict = field(default_factory=dict)  # run id -> (layer names, positions, values)
     runs: dict = field(default_factory=dict)  # run id -> Run
 
@@ -224,7 +227,16 @@ def training_gradients_view(store, run_ids: list[str]) -> TrainingGradients:
         )
         heatmaps.append((run_id, View(run_label(by_id[run_id]), figure)))
     steps = sorted(set(np.concatenate([data[i][1] for i in run_ids]).tolist()))
-    return TrainingGradients(heatmaps, steps, data, by_id)
+    return TrainingGradients(
+        "Gradient norm of every layer over training",
+        heatmaps[0][1].figure,
+        "One shared colour scale, so colours compare across the runs. Long runs and deep nets are averaged "
+        "into at most 300 × 300 cells.",
+        heatmaps=heatmaps,
+        steps=steps,
+        data=data,
+        runs=by_id,
+    )
 
 
 def step_view(training: TrainingGradients, step: int) -> View:
@@ -286,3 +298,49 @@ def twin_of(store, run: Run, runs: dict[str, Run]) -> str | None:
     """The run's twin among `runs` (reference runs pair with reference runs), or None."""
     same_source = [r for r in runs.values() if is_reference(r) == is_reference(run)]
     return getattr(find_twin(store, run, statuses=None, among=same_source), "id", None)
+
+
+def init_controls(key, depths: list[int]) -> None:
+    """The at-initialisation controls, keyed `key(name)` (the page's view state seeds and saves them): the
+    paper's depths as quick picks beside the depth slider, normalisation, activation, batch, pre-activation
+    and which nets are drawn."""
+    cols = st.columns([3, 1.4], gap="large") + st.columns(3)  # two rows: at 1024 px one cut the labels
+    with cols[0]:
+        depth_picks(key("depth"), depths, "cifar")
+        st.select_slider("Depth", depths, key=key("depth"))
+    cols[2].selectbox("Normalisation", rc.NORMS, format_func=NORM_LABELS.get, key=key("norm"))
+    cols[3].selectbox("Activation", rc.ACTIVATIONS, key=key("activation"))
+    cols[4].selectbox("Batch size", [16, 32, 64, 128], key=key("batch"))
+    cols[1].toggle(
+        "Pre-activation",
+        key=key("preact"),
+        help="He et al. 2016: BN and activation before each conv, nothing after the addition, "
+        "so the shortcut path is a clean identity from block to block.",
+    )
+    st.segmented_control(
+        "Nets shown",
+        list(KINDS),
+        selection_mode="multi",
+        key=key("shown"),
+        help="Skip connections on (residual), off (plain), or both overlaid.",
+    )
+
+
+def choose_runs(store, choice: TrainingChoice) -> tuple[str, str | None]:
+    """The run and the run to compare it with, as two select boxes starting on `choice`; when the user
+    picks another run, the comparison starts on that run's twin."""
+    ids, runs = list(choice.runs), choice.runs
+    label = {i: f"{run_label(r)} · {r.status} · {i}" for i, r in runs.items()}.get
+    first = st.selectbox("Run", ids, index=ids.index(choice.first), format_func=label, key="grad.run")
+    second = choice.second if first == choice.first else twin_of(store, runs[first], runs)
+    options = [None] + [i for i in ids if i != first]
+    second = st.selectbox(
+        "Compare with",
+        options,
+        index=options.index(second) if second in options else 0,
+        format_func=lambda i: "—" if i is None else label(i),
+        key=f"grad.compare.{first}",
+        help="Defaults to the run's twin (same net, skip connections toggled, created together "
+        "with it or trained the same way) when there is one.",
+    )
+    return first, second
