@@ -528,3 +528,20 @@ def test_the_views_say_what_the_numbers_say(tmp_path):
     for view in (fig6_view(store, "chance", "plain"), final_errors_view(store, "chance")):
         ((verdict),) = view.verdicts
         assert verdict.kind == "untrained" and "still near chance" in verdict.text
+
+
+def test_present_shows_the_figures_and_verdicts_without_controls(monkeypatch, tmp_path):
+    """`?present=1` (issue 22.3): a projector shows the figure, the claim and the verdict only."""
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    store = RunStore(tmp_path / "runs")
+    for depth, skip, err in ((8, False, 0.3), (8, True, 0.3), (44, False, 0.6), (44, True, 0.2)):
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "degradation-a", "epochs": 1})
+        store.add_epoch(run_id, {"epoch": 1, "train_error": err, "test_error": err})
+        store.set_status(run_id, "completed")
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["exp"] = "degradation-a"
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception
+    assert not at.selectbox and not at.button and not at.radio and not at.get("download_button")
+    assert len(at.get("plotly_chart")) == 3 and len(at.success) == 4
