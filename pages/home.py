@@ -1,4 +1,4 @@
-"""Home: what ResNet Lab is for, the residual idea, the device, where to go next."""
+"""Home: what ResNet Lab is for, the way into the lesson, the residual idea, the tools, the device."""
 
 from pathlib import Path
 
@@ -15,6 +15,17 @@ st.markdown(
     "look at their structure and cost, and compare a net with its *plain twin* — the same layers "
     "without skip connections."
 )
+
+with st.container(border=True):
+    st.subheader("Start here: the lesson")
+    st.markdown(
+        "Nine short steps through the paper's argument — degradation, why it is not overfitting nor "
+        "vanishing gradients, the residual idea, and why it works. At each step you predict first, then see "
+        "the evidence from nets trained on this kind of machine, with a verdict on whether it agrees."
+    )
+    st.page_link(
+        page("lesson"), label="**Start the lesson** — step 1: deeper plain nets train worse", icon=":material/school:"
+    )
 
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -37,20 +48,25 @@ with right:
         caption="A residual block (after He et al. 2015, Fig. 2).",
     )
 
-st.subheader("Where to go next")
-NEXT = [  # (page, what the link says, one line on what is there)
-    ("architecture", None, "build a net of any depth; see its blocks, size and cost beside its plain twin"),
-    ("train", None, "train nets in the background and watch their curves live"),
-    ("degradation", None, "the paper's Fig. 6 in one click: deeper plain nets train worse, ResNets don't"),
-    ("gradients", None, "gradient norms layer by layer — do they vanish? (with BatchNorm: no)"),
-    ("responses", None, "how strongly each layer responds in trained nets (Fig. 7)"),
-    ("explain", None, "upload an image and see what a trained net looks at (Captum attributions)"),
-    ("why", "Lesion study", "delete a block of a trained net: a ResNet shrugs, a plain net collapses"),
-    ("why", "Loss landscape", "the loss around the trained weights: smooth with shortcuts, chaotic without"),
-    ("why", "Shattered gradients", "nearby inputs' gradients: structured in a ResNet, noise in a deep plain net"),
+st.subheader("The tools")
+NEXT = [  # (page, what the link says, one line on what is there, the view's URL parameters)
+    ("architecture", None, "build a net of any depth; see its blocks, size and cost beside its plain twin", {}),
+    ("train", None, "train nets in the background and watch their curves live", {}),
+    ("degradation", None, "the paper's Fig. 6 in one click: do deeper plain nets train worse here?", {}),
+    ("gradients", None, "gradient norms layer by layer: do they vanish, with and without BatchNorm?", {}),
+    ("responses", None, "how strongly each layer responds in trained nets (Fig. 7)", {}),
+    ("explain", None, "upload an image and see what a trained net looks at (Captum attributions)", {}),
+    ("why", "Lesion study", "delete a block of a trained net: how much worse does it get?", {"tab": "lesion"}),
+    (
+        "why",
+        "Loss landscape",
+        "the loss around the trained weights: smooth or rough, with and without shortcuts?",
+        {"tab": "landscape"},
+    ),
+    ("why", "Shattered gradients", "nearby inputs' gradients: related, or noise?", {"tab": "shattered"}),
 ]
-for name, title, text in NEXT:
+for name, title, text, query in NEXT:
     page_title, icon = PAGES[name]
-    st.page_link(page(name), label=f"**{title or page_title}** — {text}", icon=icon)
+    st.page_link(page(name), label=f"**{title or page_title}** — {text}", icon=icon, query_params=query)
 
 st.caption(f"Computing on: **{rc.describe_device()}**")

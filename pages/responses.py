@@ -1,18 +1,23 @@
 """Responses: how strongly each 3×3 layer responds in trained nets, as in the paper's Fig. 7."""
 
-import numpy as np
+from dataclasses import replace
+
 import streamlit as st
 
-from resnet_core.analysis.explorer import fig7_findings
-from resnet_core.model.net import layout_of
-from resnet_core.presentation.charts import LayerSeries, responses_figure
-from resnet_core.presentation.palette import shade
 from resnet_core.presentation.reports import run_label
 from ui.navigation import leave_pages_directory_mode
 from ui.reference import reference_note, runs_view
-from ui.runs import selected_ids
+from ui.runs import SELECTED_KEY
+from ui.view_state import Param, ViewState, presenting
+from ui.views.render import show_verdict, show_view
+from ui.views.responses import default_runs, last_epoch, recorded_runs, responses_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+
+# `runs` is the parameter every page that shows runs reads (ui/runs.py); `epoch` 0 means each run's latest.
+STATE = ViewState("resp", [Param(SELECTED_KEY, [], str, multi=True), Param("epoch", 0, int)])
+STATE.load()
+present = presenting()
 
 st.title("Responses")
 st.markdown(
@@ -21,8 +26,7 @@ st.markdown(
     "layer's output — after BN, before the ReLU or the addition — on the test set."
 )
 store = runs_view("responses")  # the user's runs and, unless hidden in the sidebar, the reference runs
-recorded = store.runs_with_probe("responses")
-runs = [r for r in store.list() if r.id in recorded]
+runs = recorded_runs(store)
 if not runs:
     st.info(
         "No run has finished an epoch yet. Train a few nets on the Train page — e.g. plain and residual "
@@ -30,77 +34,59 @@ if not runs:
     )
     st.stop()
 
-by_id = {r.id: r for r in runs}
-preferred = [i for i in selected_ids() if i in by_id] or [r.id for r in runs if r.status == "completed"][-5:]
-chosen = st.multiselect(
-    "Runs",
-    list(reversed(by_id)),
-    default=preferred or list(by_id)[-1:],
-    format_func=lambda i: f"{run_label(by_id[i])} · {by_id[i].status} · {i}",
-    key="resp.runs",
-)
+asked = STATE.value(SELECTED_KEY)
+chosen = [i for i in asked if i in runs]
+reason = ""
+if not chosen:
+    chosen, reason = default_runs(store, runs)
+    if asked:
+        reason = "The link's runs are not here. " + reason
+if not present:
+    key = STATE.key(SELECTED_KEY)
+    if st.session_state.get(key) != chosen and not st.session_state.get("resp.touched"):
+        st.session_state[key] = chosen  # the link's runs, or the informative default, until the user edits
+    chosen = st.multiselect(
+        "Runs",
+        list(runs),
+        format_func=lambda i: f"{run_label(runs[i])} · {runs[i].status} · {i}",
+        key=key,
+        on_change=st.session_state.__setitem__,
+        args=("resp.touched", True),
+    )
+if reason and not st.session_state.get("resp.touched"):
+    st.caption(reason)
 if not chosen:
     st.info("Choose one or more runs above.")
+    STATE.save()
     st.stop()
 
-reference_note(store, [by_id[i] for i in chosen])
-records = {i: store.probe(i, "responses") for i in chosen}  # (names, epochs, values (E, layers))
-last_epoch = max(int(r[1].max()) for r in records.values())
-epoch = (
-    last_epoch
-    if last_epoch == 1
-    else st.slider(
+reference_note(store, [runs[i] for i in chosen])
+latest = last_epoch(store, chosen)
+key = STATE.key("epoch")
+if not 1 <= st.session_state.get(key, 0) <= latest:
+    st.session_state[key] = latest  # 0 (the link's default) or beyond these runs: their latest epoch
+if latest > 1 and not present:
+    st.slider(
         "Epoch",
         1,
-        last_epoch,
-        last_epoch,
-        key="resp.epoch",
+        latest,
+        key=key,
         help="Responses after this epoch (a run that has not reached it shows its latest).",
     )
-)
-
-series, means = [], {}
-for skip in (False, True):
-    group = sorted((i for i in chosen if by_id[i].spec.skip == skip), key=lambda i: by_id[i].spec.depth)
-    for k, run_id in enumerate(group):
-        names, epochs, values = records[run_id]
-        row = int(np.searchsorted(epochs, epoch, side="right")) - 1
-        row = max(row, 0)
-        label = f"{run_label(by_id[run_id])} (epoch {epochs[row]})"
-        series.append(
-            LayerSeries(
-                label,
-                shade(skip, k, len(group)),
-                names,
-                values[row],
-                layout_of(by_id[run_id].spec).layer_indices(names),
-                dash="solid" if skip else "dash",
-            )
-        )
-        means[by_id[run_id].spec] = values[row]  # per layer: the verdicts resample the layers
-
-st.plotly_chart(responses_figure(series), width="stretch", key="resp.chart")
-shown = sorted({(by_id[i].spec.depth, len(records[i][0])) for i in chosen})
-counts = "; ".join(f"{n} of the {depth} layers of a {depth}-layer net" for depth, n in shown)
-st.caption(
-    "Blue: ResNets (solid), orange: plain nets (dashed); darker = deeper. Measured on fixed test images "
-    "with the net in evaluation mode. Compare nets trained on the same data for the same time. "
-    f"Each line has a point per 3×3 conv ({counts}), at the layer's number in the Architecture diagram; "
-    "1×1 convs and the fc layer have no Fig. 7 response."
-)
-
+epoch = st.session_state[key]
+if present:
+    STATE.set(SELECTED_KEY, chosen)
+view = responses_view(store, chosen, epoch)
+show_view(replace(view, verdicts=[], notes=[]), key="resp.chart")
 st.subheader("What the paper found, and what your runs show")
 st.markdown(
     "He et al. (§4.2): *ResNets have generally smaller responses than their plain counterparts*, and *the "
     "deeper ResNet has smaller magnitudes of responses* — the residual functions stay close to zero."
 )
-findings = fig7_findings(means)
-if not findings:
-    st.info("To compare, show a plain net with its residual twin, or two ResNets that differ only in depth.")
-for agrees, sentence in findings:
-    if agrees is None:
-        st.info("Too close to call: " + sentence.replace(" — too close to call:", " —", 1) + " (mean std over layers).")
-    else:
-        (st.success if agrees else st.warning)(
-            ("Agrees: " if agrees else "Does not agree: ") + sentence + " (mean std over layers)."
-        )
+for verdict in view.verdicts:
+    show_verdict(verdict)
+for note in view.notes:
+    st.info(note)
+STATE.save()
+if epoch == latest and "epoch" in st.query_params:
+    del st.query_params["epoch"]  # the latest epoch is the default: a link keeps following the runs

@@ -37,7 +37,6 @@ if state.value("pair") not in pairs:
 if not pairs:
     st.info(text.NO_PAIRS)
     st.page_link(page("train"), label="Train twins", icon=":material/model_training:")
-    state.set("tab", "shattered")  # the toy needs no training
 elif controls:
     label = lambda k: views.pair_label(store, pairs[k])  # noqa: E731
     st.selectbox("Trained twins", list(pairs), format_func=label, key=state.key("pair"))
@@ -48,7 +47,7 @@ if pair is not None:
     if best is not None and views.pair_key(best) == state.value("pair"):
         st.caption(f"Opened on **{markdown_text(views.pair_label(store, best))}**. {why_best}")
     reference_note(store, list(pair))
-tab = state.value("tab")
+tab = state.value("tab") if pairs else "shattered"  # without a pair, the toy: it needs no training
 
 
 def analysis_controls(found: views.PairAnalyses, key: str, label: str) -> None:
@@ -67,8 +66,9 @@ def analysis_controls(found: views.PairAnalyses, key: str, label: str) -> None:
 
 def side_by_side(two: list, key: str) -> None:
     """Two views' figures in two columns, then their captions and verdicts."""
-    for i, (col, view) in enumerate(zip(st.columns(2), two)):
-        col.plotly_chart(view.figure, width="stretch", key=f"{key}.{i}" if i else key)
+    figures = [v.figure for v in two if v.figure is not None]
+    for i, (col, figure) in enumerate(zip(st.columns(2) if figures else [], figures)):
+        col.plotly_chart(figure, width="stretch", key=f"{key}.{i}" if i else key)
     for view in two:
         show_view(replace(view, title="", figure=None), key=key)
 
@@ -117,5 +117,8 @@ if tab == "shattered":
             cols, weights = st.columns([3, 1]), text.WEIGHTS
             cols[0].radio("Weights", list(weights), format_func=weights.get, horizontal=True, key=state.key("weights"))
             cols[1].select_slider("Points on the line", state.params["points"].choices, key=state.key("points"))
-        side_by_side(views.shattered_view(store, pair, state.value("points"), state.value("weights")), "why.line")
+        points, weights = state.value("points"), state.value("weights")
+        ready = views.lines_ready(store, pair, points, weights)
+        go = not ready and controls and st.button("Compute the gradients", key="why.line.start")
+        side_by_side(views.shattered_view(store, pair, points, weights, compute=go), "why.line")
 state.save()

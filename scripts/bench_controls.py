@@ -40,6 +40,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import resnet_core as rc  # noqa: E402
 from conftest import CHROMIUM_FLAGS, serve_app  # noqa: E402
 from resnet_core.store.run_store import RunStore  # noqa: E402
+from resnet_core.store.status import ACTIVE  # noqa: E402
 from resnet_core.studies.reference import DEFAULT_BUNDLE  # noqa: E402
 
 # What a change may alter, per page: charts (their text and images), captions, metrics, headings, alerts.
@@ -279,7 +280,7 @@ def measure(browser, data: Path, training: bool, only: set[str] | None, limit: f
             if run_id is not None:
                 deadline = time.monotonic() + 300
                 while store.get(run_id).progress.get("step", 0) < 20:
-                    assert time.monotonic() < deadline and store.get(run_id).status in ("queued", "running")
+                    assert time.monotonic() < deadline and store.get(run_id).status in ACTIVE
                     time.sleep(1)
                 log(f"  training: run {run_id} at step {store.get(run_id).progress.get('step')}")
             for name, control, setup, actions in scenarios(page, url):

@@ -41,6 +41,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import resnet_core as rc  # noqa: E402
 from conftest import CHROMIUM_FLAGS, serve_app  # noqa: E402
 from resnet_core.store.run_store import RunStore  # noqa: E402
+from resnet_core.store.status import ACTIVE  # noqa: E402
 
 BATCH = 128
 
@@ -200,7 +201,7 @@ def one_repeat(
             page.goto(f"{url}/train?runs={run_id}")  # the first request starts the server's runner
             deadline = time.monotonic() + 300
             while store.get(run_id).progress.get("step", 0) < 40:  # past start-up and the first epoch
-                assert time.monotonic() < deadline and store.get(run_id).status in ("queued", "running")
+                assert time.monotonic() < deadline and store.get(run_id).status in ACTIVE
                 time.sleep(1)
             page.close()
             time.sleep(10)  # warm: nothing polls

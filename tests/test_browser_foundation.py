@@ -11,6 +11,7 @@ pytestmark = pytest.mark.browser
 # Each page's URL, and a heading it shows, as a user would type or bookmark them.
 PAGE_HEADINGS = {
     "": "ResNet Lab",
+    "lesson": "The lesson",
     "architecture": "Architecture",
     "train": "Train",
     "degradation": "Degradation",

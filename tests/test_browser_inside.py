@@ -70,3 +70,48 @@ def test_responses_page_shows_fig7_for_recorded_runs(page, app_url, app_runs_dir
     page.locator("[data-testid='stMultiSelect'] button[aria-label^='Remove']:visible").first.click()
     wait_for_app(page)
     expect_lines(page, 2 * 2)
+
+
+def _boxes_overlap(a, b) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_gradients_training_tab_legend_stays_clear_of_the_axis_title(page, app_url, app_runs_dir, shapes_root):
+    """Issue 26: on the during-training tab the step profile's legend overlapped its x-axis title."""
+    store = RunStore(app_runs_dir)
+    ids = []
+    for spec in (rc.NetSpec(depth=8, width=4, skip=False), rc.NetSpec(depth=8, width=4)):
+        run_id = store.create(spec, dict(TINY, data_dir=str(shapes_root)), status="running")
+        assert execute_run(store, run_id) == "completed"
+        ids.append(run_id)
+    page.goto(f"{app_url}/gradients?tab=training&runs={ids[1]},{ids[0]}")
+    wait_for_app(page)
+    chart = page.locator(".js-plotly-plot").last  # the per-layer profile at one step
+    expect(chart.locator(".legend")).to_be_visible(timeout=60_000)
+    chart.scroll_into_view_if_needed()
+    legend, title = chart.locator(".legend").bounding_box(), chart.locator(".xtitle").bounding_box()
+    screenshot(page, "gradients-training")
+    assert not _boxes_overlap(legend, title), (legend, title)
+    assert legend["y"] >= title["y"] + title["height"]  # under the title
+
+
+def test_architecture_1202_diagram(page, app_url):
+    page.goto(f"{app_url}/architecture?depth=1202")
+    wait_for_app(page)
+    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=60_000)
+    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    screenshot(page, "architecture-1202")
+    notes = page.locator(".js-plotly-plot").first.locator(".annotation")
+    script = (
+        "ns => ns.map(n => { const r = n.getBoundingClientRect();"
+        " return {x: r.x, y: r.y, width: r.width, height: r.height, text: n.textContent}; })"
+    )
+    boxes = [b for b in notes.evaluate_all(script) if b["text"].strip()]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not _boxes_overlap(a, b), (a["text"], b["text"])

@@ -103,7 +103,7 @@ def test_a_run_that_cannot_load_its_data_fails_cleanly(runs_dir, tmp_path):
         (["train", "--depth", "21"], ["20, 26"]),
         (["train", "--depth", "50", "--stem", "imagenet"], ["18, 34"]),
         (["train", "--block", "dense"], ["basic", "bottleneck"]),
-        (["train", "--dataset", "mnist"], ["shapes", "cifar10", "cifar100"]),
+        (["train", "--dataset", "svhn"], ["shapes", "cifar10", "cifar100", "fashion-mnist", "mnist"]),
         (["train", "--device", "tpu"], ["auto", "cpu", "cuda", "mps"]),
         (["train", "--epochs", "0"], ["epochs"]),
         (["train", "--train-size", "0"], ["train-size"]),

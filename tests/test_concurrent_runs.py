@@ -2,7 +2,6 @@
 same order, each worker with its share of the cores. Real JobRunners with real worker processes (the
 spy worker, tests/spy_worker.py, is the real worker with a record of its batches)."""
 
-import os
 import socket
 import sys
 import time
@@ -143,8 +142,7 @@ def test_thread_share_counts_the_runs_on_this_cpu(tmp_path):
     host = socket.gethostname()
 
     def run(status="running", device="CPU (2 cores, 2 threads)", executor="local", node=host):
-        run_id = store.create(SPEC, {})
-        store.set_status(run_id, status, pid=os.getpid() if status == "running" else None, device=device)
+        run_id = store.create(SPEC, {}, device=device, status=status)  # running: this process trains it
         if executor is not None:
             store.set_placement(run_id, executor, node)
         return run_id

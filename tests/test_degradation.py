@@ -203,7 +203,7 @@ def test_the_presets_say_how_long_they_take_here(monkeypatch, tmp_path):
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
     monkeypatch.setattr(rc, "pick_device", lambda *a, **k: torch.device("cpu"))
     store = RunStore(tmp_path / "runs")
-    run_id = store.create(rc.NetSpec(depth=20), {"epochs": 1}, device=rc.describe_device())
+    run_id = store.create(rc.NetSpec(depth=20), {"epochs": 1}, device=rc.describe_device(), status="completed")
     store.add_epoch(run_id, {"epoch": 1, "train_error": 0.5, "test_error": 0.5, "images_per_second": 100.0})
     macs = rc.summarize(rc.NetSpec(depth=20)).macs
     at = AppTest.from_file(PAGE, default_timeout=60).run()
@@ -313,10 +313,9 @@ def test_no_verdict_from_unfinished_runs(tmp_path):
         (56, False, 3, "stopped", 0.5),
         (56, True, 1, "stopped", 0.872),
     ):
-        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), cfg)
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), cfg, status=status)
         for epoch in range(1, done + 1):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": err, "test_error": err})
-        store.set_status(run_id, status)
     rows = depth_table(store, experiment_runs(store, "e1"))
     assert degradation_findings(rows) == []
     assert verdict_missing(rows) == ["plain-56: 3 of 14 epochs, stopped", "ResNet-56: 1 of 14 epochs, stopped"]
@@ -325,10 +324,10 @@ def test_no_verdict_from_unfinished_runs(tmp_path):
 def test_no_verdict_across_recipes(tmp_path):
     store = RunStore(tmp_path / "runs")
     for depth, skip, epochs in ((20, False, 2), (20, True, 2), (56, False, 2), (56, True, 1)):
-        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": epochs})
+        config = {"experiment": "e1", "epochs": epochs}
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), config, status="completed")
         for epoch in range(1, epochs + 1):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": 0.2, "test_error": 0.2})
-        store.set_status(run_id, "completed")
     rows = depth_table(store, experiment_runs(store, "e1"))
     assert degradation_findings(rows) == []
     (gap,) = verdict_missing(rows)
@@ -338,10 +337,10 @@ def test_no_verdict_across_recipes(tmp_path):
 def test_the_page_gives_no_verdict_on_stopped_runs(tiny_preset):
     store = RunStore(tiny_preset)
     for depth, skip, done in ((20, False, 14), (20, True, 14), (32, False, 0), (56, False, 3), (56, True, 1)):
-        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": 14})
+        status = "completed" if done == 14 else "stopped"
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": 14}, status=status)
         for epoch in range(1, done + 1):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": 0.1, "test_error": 0.1})
-        store.set_status(run_id, "completed" if done == 14 else "stopped")
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     assert not at.success and not at.warning

@@ -48,10 +48,10 @@ def test_metrics_csv_rows_come_in_step_order(tmp_path):
 def test_the_degradation_table_as_csv_in_percent_with_what_keeps_a_depth_from_a_verdict(tmp_path):
     store = RunStore(tmp_path / "runs")
     for depth, skip, done in ((20, False, 2), (20, True, 2), (56, False, 1)):
-        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": 2})
+        status = "completed" if done == 2 else "stopped"
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": 2}, status=status)
         for epoch in range(1, done + 1):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": 0.125 * depth / 20, "test_error": 0.25})
-        store.set_status(run_id, "completed" if done == 2 else "stopped")
     rows = list(csv.reader(io.StringIO(depth_table_csv(depth_table(store, experiment_runs(store, "e1"))))))
     assert rows[0] == [
         "depth",
@@ -69,9 +69,8 @@ def test_the_degradation_page_offers_its_table_as_csv(tmp_path, monkeypatch):
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
     store = RunStore(tmp_path / "runs")
     for skip in (False, True):
-        run_id = store.create(rc.NetSpec(depth=20, skip=skip), {"experiment": "e1", "epochs": 1})
+        run_id = store.create(rc.NetSpec(depth=20, skip=skip), {"experiment": "e1", "epochs": 1}, status="completed")
         store.add_epoch(run_id, {"epoch": 1, "train_error": 0.3, "test_error": 0.3})
-        store.set_status(run_id, "completed")
     try:
         at = AppTest.from_file(str(PAGES / "degradation.py"), default_timeout=60).run()
         assert not at.exception

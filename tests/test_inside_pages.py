@@ -7,8 +7,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
-from resnet_core.analysis.explorer import aggregate_grid, describe_ratio, fig7_findings
+from resnet_core.analysis.profiles import aggregate_grid
 from resnet_core.execution.worker import execute_run
+from resnet_core.presentation.fig7 import fig7_findings
+from resnet_core.presentation.gradient_text import describe_ratio
 from resnet_core.store.run_store import RunStore
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -36,10 +38,13 @@ def trained_runs(tmp_path_factory, shapes_root):
     return root, ids
 
 
-def run_page(name: str, runs_root, monkeypatch, shapes_root) -> AppTest:
+def run_page(name: str, runs_root, monkeypatch, shapes_root, **params) -> AppTest:
     monkeypatch.setenv("RESNET_LAB_RUNS", str(runs_root))
     monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
-    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=180).run()
+    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=180)
+    for name, value in params.items():
+        at.query_params[name] = value
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -60,12 +65,54 @@ def test_gradients_at_initialisation_respond_to_the_controls(tmp_path, monkeypat
 
 
 def test_gradients_of_a_1202_layer_net(tmp_path, monkeypatch, shapes_root):
+    """A 1202-layer pair that nothing kept is computed on a button (it takes longer than a page may wait)."""
     at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root)
     at.selectbox(key="grad.batch").set_value(16)
     at.select_slider(key="grad.depth").set_value(1202).run()
     assert not at.exception
+    assert not at.metric and "takes about" in at.info[0].value
+    at.button(key="grad.compute").click().run(timeout=900)  # two 1202-layer nets: minutes on a busy CPU
+    assert not at.exception
     assert all(m.value for m in at.metric)
     assert "1202" in at.get("plotly_chart")[0].proto.spec
+
+
+def test_gradients_at_1202_layers_open_on_the_kept_profiles_and_say_exploding(tmp_path, monkeypatch, shapes_root):
+    """Issue: 49 s behind a spinner, then "plain-1202's norms are nan orders of magnitude above" and "nothing
+    vanishes" without a word on the overflow. The default settings at 1202 are kept: shown at once."""
+    at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root, depth="1202")
+    assert [m.value for m in at.metric][1] == "∞ (overflow)"
+    text = " ".join(m.value for m in at.markdown)
+    assert "exploding gradients" in text.lower() and "nan" not in text
+    assert any("Does not agree" in w.value and "explode" in w.value for w in at.warning)
+    assert any("kept result" in c.value for c in at.caption)
+
+
+def test_gradients_url_round_trip(tmp_path, monkeypatch, shapes_root):
+    """A link's controls come back as the widgets' values; a widget change goes back into the URL."""
+    link = dict(depth="20", norm="none", activation="sigmoid", preact="1", batch="16", shown="plain")
+    at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root, **link)
+    assert at.select_slider(key="grad.depth").value == 20
+    assert at.selectbox(key="grad.norm").value == "none" and at.selectbox(key="grad.activation").value == "sigmoid"
+    assert at.toggle(key="grad.preact").value is True and at.selectbox(key="grad.batch").value == 16
+    assert at.segmented_control(key="grad.shown").value == ["plain"]
+    assert at.get("plotly_chart")[0].proto.spec.count('"name":') == 1  # the plain net alone
+    assert any(s.value.startswith("Agrees") and "0.25" in s.value for s in at.success)  # plain-20 vanishes
+    at.selectbox(key="grad.norm").set_value("batch").run()
+    assert "norm" not in at.query_params and at.query_params["depth"] in ("20", ["20"])
+    at.button_group(key="grad.depth.pick").set_value(110).run()  # a quick pick sets the precise control
+    assert at.select_slider(key="grad.depth").value == 110 and at.query_params["depth"] in ("110", ["110"])
+
+
+def test_gradients_bad_link_values_fall_back(tmp_path, monkeypatch, shapes_root):
+    at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root, depth="21", norm="<b>x</b>")
+    assert "depth" in at.warning[0].value and at.select_slider(key="grad.depth").value == 56
+
+
+def test_gradients_presenting_hides_the_controls(tmp_path, monkeypatch, shapes_root):
+    at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root, present="1", depth="20")
+    assert not at.selectbox and not at.select_slider and not at.tabs
+    assert len(at.get("plotly_chart")) == 1 and at.success  # the figure and its verdict
 
 
 def test_gradients_during_training_show_heatmaps_of_twins(trained_runs, monkeypatch, shapes_root):
@@ -81,14 +128,40 @@ def test_gradients_during_training_show_heatmaps_of_twins(trained_runs, monkeypa
 
 def test_responses_compare_runs_with_the_paper(trained_runs, monkeypatch, shapes_root):
     root, ids = trained_runs
-    at = run_page("responses", root, monkeypatch, shapes_root)
+    at = run_page("responses", root, monkeypatch, shapes_root, runs=",".join(ids))  # the link's runs (by
+    # default the page now opens on one informative pair: test_responses_open_on_an_informative_pair…)
     assert set(at.multiselect(key="resp.runs").value) == set(ids)
     assert len(at.get("plotly_chart")) == 1
     verdicts = [e.value for e in (*at.success, *at.warning, *at.info)]
     assert len(verdicts) == 2  # plain-8 vs ResNet-8, and ResNet-8 vs ResNet-14
-    assert all(v.startswith(("Agrees", "Does not agree", "Too close to call")) for v in verdicts)
+    # Nets that did not learn are named as such whatever their numbers (these tiny runs stay near chance).
+    assert all(v.startswith(("Agrees", "Does not agree", "Too close to call", "Not trained enough")) for v in verdicts)
     at.slider(key="resp.epoch").set_value(1).run()
     assert not at.exception
+
+
+def test_responses_open_on_an_informative_pair_and_keep_it_in_the_url(trained_runs, monkeypatch, shapes_root):
+    """Issue 22: with no selection in the link the page preselected every run, flat ones and a twin without
+    its pair; now the twin pair (here no pair learned, so the first: said so), never the lone ResNet-14."""
+    root, (plain, residual, deeper) = trained_runs
+    at = run_page("responses", root, monkeypatch, shapes_root)
+    assert at.multiselect(key="resp.runs").value == [residual, plain]
+    assert any("showing" in c.value.lower() for c in at.caption)
+    assert at.query_params["runs"] in (f"{residual},{plain}", [f"{residual},{plain}"])
+    assert all(w.value.startswith("Not trained enough") for w in at.warning)  # near chance: named so
+    at.multiselect(key="resp.runs").select(deeper).run()
+    assert at.query_params["runs"] in (f"{residual},{plain},{deeper}", [f"{residual},{plain},{deeper}"])
+
+
+def test_responses_url_round_trip_and_presenting(trained_runs, monkeypatch, shapes_root):
+    root, (plain, residual, _) = trained_runs
+    at = run_page("responses", root, monkeypatch, shapes_root, runs=f"{plain},{residual}", epoch="1")
+    assert at.multiselect(key="resp.runs").value == [plain, residual] and at.slider(key="resp.epoch").value == 1
+    assert "(epoch 1)" in at.get("plotly_chart")[0].proto.spec
+    at.slider(key="resp.epoch").set_value(2).run()  # the latest: the link follows the runs again
+    assert "epoch" not in at.query_params
+    at = run_page("responses", root, monkeypatch, shapes_root, runs=f"{plain},{residual}", present="1")
+    assert not at.multiselect and not at.slider and len(at.get("plotly_chart")) == 1 and at.warning
 
 
 def test_responses_without_runs_explain_what_to_do(tmp_path, monkeypatch, shapes_root):
@@ -129,7 +202,8 @@ def test_fig7_a_small_gap_within_the_spread_is_too_close_to_call():
 def test_gradient_text_follows_what_is_drawn():
     """Issue 15: no normalisation + ReLU gave ResNet norms ~1e8 and plain ~1e-4, and the text only said both
     "stay within two orders of magnitude"; BatchNorm + sigmoid said they vanish and then "nothing vanishes"."""
-    from resnet_core.analysis.explorer import GradientProfile, explain_init_profiles
+    from resnet_core.analysis.profiles import GradientProfile
+    from resnet_core.presentation.gradient_text import explain_init_profiles
 
     def profile(norm, activation, skip, norms):
         spec = rc.NetSpec(depth=len(norms), norm=norm, activation=activation, skip=skip)

@@ -12,7 +12,13 @@ from torch import nn
 
 import resnet_core as rc
 from resnet_core.analysis.lesion import analysis_copy
-from resnet_core.analysis.shattered import autocorrelation, input_gradients_along_line, toy_shattered
+from resnet_core.analysis.shattered import (
+    autocorrelation,
+    initialised_net,
+    input_gradients_along_line,
+    line_gradients,
+    toy_shattered,
+)
 
 # --- autocorrelation ------------------------------------------------------------------------------------
 
@@ -145,3 +151,24 @@ def test_line_gradient_uses_the_requested_target_and_leaves_the_net_alone():
     for old, p in zip(grads, net.parameters()):
         assert (old is None and p.grad is None) or torch.equal(old, p.grad)
     assert all(not m._forward_hooks for m in net.modules())
+
+
+def test_trained_and_initial_lines_follow_the_trained_nets_class():
+    """The Why page compares a trained net's line with a fresh net of the same architecture: both follow the
+    logit of the class the trained net predicts at the first image, and the fresh net depends on the seed
+    only (not on the global RNG)."""
+    spec = rc.NetSpec(depth=8, width=4)
+    torch.manual_seed(1)  # "trained": other weights than the fresh net's (seed 0)
+    net = rc.build_net(spec).eval()
+    a, b = torch.randn(3, 32, 32), torch.randn(3, 32, 32)
+    trained = line_gradients(net, spec, a, b, points=16)
+    assert trained["target"] == int(analysis_copy(net)(a[None]).argmax())
+    assert trained["autocorrelation"][0] == 1.0 and len(trained["autocorrelation"]) == 16  # lags 0..15
+    torch.manual_seed(123)  # the global RNG does not change the fresh net
+    initial = line_gradients(net, spec, a, b, points=16, weights="initial")
+    assert initial["target"] == trained["target"] and initial["gradient"] != trained["gradient"]
+    fresh = initialised_net(spec, 0)
+    assert initial["gradient"] == input_gradients_along_line(fresh, a, b, 16, target=trained["target"])["gradient"]
+    assert not fresh.training
+    with pytest.raises(ValueError, match="weights"):
+        line_gradients(net, spec, a, b, weights="final")

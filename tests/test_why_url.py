@@ -68,7 +68,7 @@ def test_the_toy_view_round_trips_through_the_url(no_runs):
     at = open_page(tab="shattered", depth="5", seed="3")
     assert at.select_slider(key="why.depth").value == 5 and at.number_input(key="why.seed").value == 3
     assert titles(at) == ["d output / d input along the line", "Autocorrelation of the gradient"]
-    assert any("ResNet, 5 blocks" in v for v in verdicts(at))  # the verdict is on the depth the link names
+    assert any("ResNet \\(5 blocks\\)" in v for v in verdicts(at))  # the verdict is on the depth the link names
     at.select_slider(key="why.depth").set_value(1).run()
     at.number_input(key="why.seed").set_value(0).run()
     assert at.query_params["depth"] == "1" and at.query_params["tab"] == "shattered"
@@ -113,3 +113,26 @@ def test_present_hides_the_controls_and_keeps_figure_and_verdict(reference):
     assert not at.selectbox and not at.segmented_control and not at.button
     assert "Test error after deleting one block" in titles(at)
     assert at.success  # the verdict
+
+
+def test_a_long_lesion_study_that_is_not_kept_waits_for_a_button(reference):
+    """The 56-layer pair's lesion study takes about 15 s on two quiet cores: without a kept result the page
+    says so and offers to compute it in the background, rather than computing on open."""
+    from resnet_core.studies.reference import open_reference
+
+    copy = open_reference(BUNDLE)  # the copy the page opens (the same cache)
+    with copy._write() as db:
+        db.execute("DELETE FROM analyses WHERE kind = 'lesion' AND run_id IN ('ref-resnet-56', 'ref-plain-56')")
+    at = open_page(pair=PAIR_56)
+    assert at.button(key="why.lesion.start").label == "Compute the lesion study"
+    assert any("has not been computed yet" in i.value for i in at.info)
+    assert "Test error after deleting one block" not in titles(at)
+    at = open_page(pair=PAIR_56, present="1")  # presenting: the state, no button
+    assert not at.button and any("has not been computed yet" in i.value for i in at.info)
+
+
+def test_the_56_layer_gradients_wait_for_a_button_while_the_toy_shows_at_once(reference):
+    at = open_page(pair=PAIR_56, tab="shattered", weights="initial", points="512")
+    assert at.radio(key="why.weights").value == "initial" and at.select_slider(key="why.points").value == 512
+    assert titles(at) == ["d output / d input along the line", "Autocorrelation of the gradient"]  # the toy
+    assert at.button(key="why.line.start") and any("take a while to compute" in i.value for i in at.info)

@@ -23,6 +23,7 @@ PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 # name -> (title, icon); the order is the sidebar's.
 PAGES = {
     "home": ("Home", ":material/home:"),
+    "lesson": ("The lesson", ":material/school:"),
     "architecture": ("Architecture", ":material/account_tree:"),
     "train": ("Train", ":material/model_training:"),
     "degradation": ("Degradation", ":material/stacked_line_chart:"),

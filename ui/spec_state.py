@@ -48,6 +48,37 @@ def remember_spec(spec: rc.NetSpec) -> None:
             del st.query_params[name]
 
 
+# The depths the papers train, offered as one-click picks beside the precise control: He et al. 2015's CIFAR
+# nets (Table 6: 20 … 110, and 1202 in §4.2) and its ImageNet nets (Table 1: 18 … 152).
+PAPER_DEPTHS = {"cifar": (20, 32, 44, 56, 110, 1202), "imagenet": (18, 34, 50, 101, 152)}
+
+
+def _picked(depth_key: str, pick_key: str) -> None:
+    if st.session_state[pick_key] is not None:
+        st.session_state[depth_key] = st.session_state[pick_key]
+
+
+def depth_picks(depth_key: str, depths: list[int], stem: str) -> None:
+    """The paper's depths among `depths`, as pills that set the precise control keyed `depth_key` (drawn
+    after this, with no `value=`: its value is in session state). The pill of the current depth is shown
+    selected; none when the depth is not one of the paper's."""
+    picks = [d for d in PAPER_DEPTHS[stem] if d in depths]
+    if not picks:
+        return
+    pick_key = f"{depth_key}.pick"
+    current = st.session_state.get(depth_key)
+    st.session_state[pick_key] = current if current in picks else None
+    st.pills(
+        "The paper's depths",
+        picks,
+        key=pick_key,
+        on_change=_picked,
+        args=(depth_key, pick_key),
+        help="One click for a depth the paper trains; the slider below reaches every valid depth "
+        "(arrow keys step one at a time).",
+    )
+
+
 def _snap(depth: int, options: list[int]) -> int:
     return depth if depth in options else min(options, key=lambda d: (abs(d - depth), d))
 
@@ -65,12 +96,17 @@ def spec_editor(spec: rc.NetSpec, key: str = "spec", max_depth: int = 1202) -> r
     )
     depths = rc.valid_depths(block, stem, max_depth=max_depth)
     rule = {"basic": "6n+2", "bottleneck": "9n+2"}[block] if stem == "cifar" else "the paper's Table 1"
-    # The key carries block and stem: the valid depths differ, so the slider is a different widget.
+    # The key carries block and stem: the valid depths differ, so the slider is a different widget. Its value
+    # lives in session state (no `value=`), so the quick picks can set it.
+    depth_key = f"{key}.depth.{block}.{stem}"
+    if st.session_state.get(depth_key) not in depths:
+        st.session_state[depth_key] = _snap(spec.depth, depths)
+    with top[0]:
+        depth_picks(depth_key, depths, stem)
     depth = top[0].select_slider(
         "Depth (weighted layers)",
         depths,
-        value=_snap(spec.depth, depths),
-        key=f"{key}.depth.{block}.{stem}",
+        key=depth_key,
         help=f"Convolutions plus the final fully-connected layer, as the paper counts them ({rule}).",
     )
     skip = top[1].toggle(

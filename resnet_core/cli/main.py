@@ -5,6 +5,7 @@
     python -m resnet_core degradation [--depths 20,56] [--device cpu]
     python -m resnet_core reference [--out DIR] [--depths 8,14 --epochs 1 --train-size 200]  (the app's reference runs)
     python -m resnet_core sweep --depths 20,56 --twins --seeds 3 [--executor ray [--address ADDR]]
+    python -m resnet_core profiles [--depths 110,1202]  (the Gradients page's kept profiles)
     python -m resnet_core bench [--quick] [--device cpu] [--models 20,56] [--steps 25] [--json]
 
 Each command is a pair of functions: `add_<name>(subparsers)` declares its flags and sets `handler`,
@@ -21,6 +22,7 @@ from collections.abc import Callable, Sequence
 from ..store.run_store import StoreCorrupt
 from .bench import add_bench
 from .degradation import add_degradation
+from .profiles import add_profiles
 from .reference import add_reference
 from .runs import COMMANDS as RUN_COMMANDS
 from .runs import damaged_store_advice
@@ -32,6 +34,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     add_reference,
     add_sweep,
     add_bench,
+    add_profiles,
 ]
 
 

@@ -22,10 +22,14 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+# A file found in a folder or a zip: its path parts, and how to read its bytes (read only when used).
+_Member = tuple[tuple[str, ...], Callable[[], bytes]]
 
 PREFIX = "own:"  # a dataset name that starts with this is one of the user's (catalog.py lists them)
 FOLDER = "own"  # under the data folder: own/<name>/{manifest.json,images.npz}
@@ -157,8 +161,9 @@ def import_images(
     target = own_dir(root) / name
     if target.exists() and not replace:
         raise OwnDataError(f"a dataset named {PREFIX + name!r} already exists: choose another name")
-    files = _zip_files(source, label) if isinstance(source, bytes) or zipfile.is_zipfile(source) else None
-    if files is None:
+    if isinstance(source, bytes) or zipfile.is_zipfile(source):
+        files = _zip_files(source, label)
+    else:
         files = _folder_files(Path(source))
     by_class = _by_class(files)
     images: dict[str, list[np.ndarray]] = {c: [] for c in by_class}
@@ -181,7 +186,13 @@ def import_images(
     own_dir(root).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=own_dir(root)))  # same file system: rename is atomic
     try:
-        np.savez(work / ARRAYS, **arrays)
+        np.savez(
+            work / ARRAYS,
+            train_images=arrays["train_images"],
+            train_labels=arrays["train_labels"],
+            test_images=arrays["test_images"],
+            test_labels=arrays["test_labels"],
+        )
         (work / MANIFEST).write_text(json.dumps(asdict(info), indent=1))
         if target.exists():
             shutil.rmtree(target)
@@ -216,10 +227,11 @@ def _skip(parts: tuple[str, ...]) -> bool:
     return any(p in _SKIPPED_NAMES or p.startswith(".") for p in parts)
 
 
-def _folder_files(folder: Path) -> list[tuple[tuple[str, ...], object]]:
+def _folder_files(folder: Path) -> list[_Member]:
     if not folder.is_dir():
         raise OwnDataError(f"{folder.name!r} is neither a folder nor a .zip file")
-    files, total = [], 0
+    files: list[_Member] = []
+    total = 0
     for path in sorted(folder.rglob("*")):
         parts = path.relative_to(folder).parts
         if path.is_file() and not path.is_symlink() and not _skip(parts):
@@ -230,7 +242,7 @@ def _folder_files(folder: Path) -> list[tuple[tuple[str, ...], object]]:
     return files
 
 
-def _zip_files(source: str | os.PathLike | bytes, label: str) -> list[tuple[tuple[str, ...], object]]:
+def _zip_files(source: str | os.PathLike | bytes, label: str) -> list[_Member]:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if len(data) > MAX_ARCHIVE_BYTES:
         raise OwnDataError(f"{label} is {len(data) / 2**20:.0f} MB; the limit is {MAX_ARCHIVE_BYTES // 2**20} MB")
@@ -244,7 +256,7 @@ def _zip_files(source: str | os.PathLike | bytes, label: str) -> list[tuple[tupl
             f"{label} would inflate to more than {MAX_INFLATED_BYTES // 2**20} MB: refused (limits: {LIMITS})"
         )
 
-    def reader(info: zipfile.ZipInfo):
+    def reader(info: zipfile.ZipInfo) -> Callable[[], bytes]:
         def read() -> bytes:
             try:
                 return archive.read(info)
@@ -253,7 +265,7 @@ def _zip_files(source: str | os.PathLike | bytes, label: str) -> list[tuple[tupl
 
         return read
 
-    files = []
+    files: list[_Member] = []
     for info in infos:
         parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
         if ".." in parts:
@@ -263,7 +275,7 @@ def _zip_files(source: str | os.PathLike | bytes, label: str) -> list[tuple[tupl
     return files
 
 
-def _by_class(files: list[tuple[tuple[str, ...], object]]) -> dict[str, list]:
+def _by_class(files: list[_Member]) -> dict[str, list[Callable[[], bytes]]]:
     """Files grouped by their class folder: the first folder of each path, after dropping one top folder
     that holds everything (a zip of `photos/` gives `photos/cat/1.jpg`)."""
     while files and all(len(p) > 2 for p, _ in files) and len({p[0] for p, _ in files}) == 1:
@@ -271,7 +283,7 @@ def _by_class(files: list[tuple[tuple[str, ...], object]]) -> dict[str, list]:
     loose = [p for p, _ in files if len(p) < 2]
     if loose and len(loose) == len(files):
         raise OwnDataError(f"the images must sit in one subfolder per class (class/image.jpg); limits: {LIMITS}")
-    by_class: dict[str, list] = {}
+    by_class: dict[str, list[Callable[[], bytes]]] = {}
     for parts, read in files:
         if len(parts) >= 2:
             by_class.setdefault(parts[0], []).append(read)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..model.spec import NetSpec
-from ..store.run_store import RunStore
+from ..store.protocol import RunReader
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def device_kind(label: str | None) -> str:
 
 
 def measured_rates(
-    store: RunStore, device_label: str, macs_of: Callable[[NetSpec], int], limit: int = 20
+    store: RunReader, device_label: str, macs_of: Callable[[NetSpec], int], limit: int = 20
 ) -> list[tuple[int, float]]:
     """(multiply-adds per image, multiply-adds per second) of up to `limit` most recent runs with a finished
     epoch on this device kind (`macs_of(spec)`: multiply-adds per image, e.g. from `summarize`)."""

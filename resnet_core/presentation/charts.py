@@ -96,6 +96,29 @@ def style_axes(fig: go.Figure, hovermode: str = "x unified", **kwargs) -> None:
     fig.update_yaxes(showgrid=True, gridcolor="#e2e8f0", zeroline=False)
 
 
+AXIS_TITLE_SPACE = 60  # px under the plot: tick labels, the x-axis title and a gap
+
+
+def legend_at_bottom(fig: go.Figure, labels: Sequence[str], min_width: int = 480) -> None:
+    """The legend at the figure's bottom edge, below the x-axis title, in a bottom margin sized for both.
+
+    `style_axes` places it at a fraction of the *plot's* height below the axis; when long labels wrap to a
+    second row the legend grows, the plot shrinks, and that fraction came to less than the room the x-axis
+    title needs: the two overlapped. Anchored to the container, the legend's place no longer depends on
+    the plot's height. Rows are estimated for a chart `min_width` px wide (each item: its symbol, ~40 px,
+    and ~7 px per character)."""
+    rows, used = 1, 0
+    for label in labels:
+        width = 40 + 7 * len(label)
+        if used and used + width > min_width:
+            rows, used = rows + 1, 0
+        used += width
+    fig.update_layout(
+        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0),
+        margin=dict(b=AXIS_TITLE_SPACE + 22 * rows + 8),
+    )
+
+
 def loss_figure(runs: Sequence[RunSeries], title: str = "Training loss") -> go.Figure:
     """Training loss per iteration (running mean over a window that grows with the run)."""
     fig = go.Figure()
@@ -230,6 +253,7 @@ def layer_profile_figure(
             )
         )
     style_axes(fig, title=plot_text(title), height=height, hovermode="closest")
+    legend_at_bottom(fig, [s.label for s in series])
     fig.update_xaxes(title="layer (1 = first conv, input side; the diagram's numbers)")
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power")
     return fig

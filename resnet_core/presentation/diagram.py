@@ -13,6 +13,10 @@ from ..model.net import BlockInfo, NetLayout
 from .palette import FONT, NEUTRAL_COLOR, net_color, tint
 from .text import count
 
+LABEL_SIZE, NUMBER_SIZE = 12, 10  # px: a box's text and its layer numbers
+BOX_HALF_WIDTH = 1.25  # data units; the x axis spans X_RANGE
+X_RANGE = (-3.3, 3.1)
+
 
 @dataclass
 class _Node:
@@ -66,6 +70,7 @@ def architecture_figure(
 
     def add(label: str, hover: str, kind: str, lines: int = 1, **extra) -> None:
         nonlocal y
+        lines += 1 if extra.get("layers") else 0  # the layer numbers get a line of their own, above the text
         height = 0.3 + line_h * lines
         nodes.append(_Node(label, hover, y - height / 2, height, kind, **extra))
         y -= height + gap
@@ -80,31 +85,34 @@ def architecture_figure(
         lines=2 if spec.stem == "imagenet" else 1,
         layers=tuple(i.index for i in stem_layers),
     )
-    lines_per_block = 2 if spec.block == "basic" else 3
+    lines_per_block = 2 if spec.block_kind == "basic" else 3
     for stage in layout.stages:
         top = y + gap / 2
         blocks = list(stage.blocks)
+        shown: list[BlockInfo | None]  # None: the fold of the middle blocks
         if len(blocks) > max_blocks_shown:
             hidden = len(blocks) - (max_blocks_shown - 1)
-            shown = blocks[: max_blocks_shown - 2] + [None] + blocks[-1:]
+            shown = [*blocks[: max_blocks_shown - 2], None, blocks[-1]]
         else:
-            hidden, shown = 0, blocks
+            hidden, shown = 0, [*blocks]
         for block in shown:
             if block is None:
                 folded = blocks[max_blocks_shown - 2 : -1]
                 indices = tuple(i.index for b in folded for i in block_layers[b.name])
-                # The span goes into the text: at the box's left edge it would run into "⋮ 6 more blocks".
+                # Two short lines: one long line ran out of the box in a half-width column.
                 add(
-                    f"⋮ {hidden} more blocks like these (layers {_span(indices)})",
+                    f"⋮ {hidden} more blocks<br>like these",
                     f"{hidden} identical blocks folded: layers {_span(indices)}",
                     "fold",
+                    lines=2,
                     folded=hidden,
+                    layers=indices,
                 )
                 continue
             infos = block_layers[block.name]
             shortcut = projection[block.name].label if block.name in projection else block.shortcut or "none (plain)"
             add(
-                _block_label(block, spec.block, stage.width),
+                _block_label(block, spec.block_kind, stage.width),
                 f"{block.name}<br>{block.in_channels}→{block.out_channels} channels, stride {block.stride}<br>"
                 + "<br>".join(i.label for i in infos)
                 + f"<br>shortcut: {shortcut}",
@@ -123,7 +131,7 @@ def architecture_figure(
     )
 
     fig = go.Figure()
-    box_w, arc_x = 1.25, 1.25
+    box_w, arc_x = BOX_HALF_WIDTH, BOX_HALF_WIDTH
     for i, node in enumerate(nodes):
         y0, y1 = node.y - node.height / 2, node.y + node.height / 2
         fill = {"io": "#f1f5f9", "layer": tint(color, 0.10), "block": tint(color, 0.16), "fold": "#ffffff"}[node.kind]
@@ -141,15 +149,17 @@ def architecture_figure(
             ),
             layer="above",
         )
-        fig.add_annotation(x=0, y=node.y, text=node.label, showarrow=False, font=dict(FONT, size=12))
-        if node.layers:  # the layer numbers every chart uses, at the box's left edge
+        # The layer numbers every chart uses, on the box's first line, centred above its text: at the box's
+        # left edge they ran into the text of a narrow diagram ("402–4033×3 conv").
+        text_y = node.y - (line_h / 2 if node.layers else 0)
+        fig.add_annotation(x=0, y=text_y, text=node.label, showarrow=False, font=dict(FONT, size=LABEL_SIZE))
+        if node.layers:
             fig.add_annotation(
-                x=-box_w + 0.06,
-                y=node.y,
+                x=0,
+                y=y1 - 0.15 - line_h / 2,
                 text=_span(node.layers),
                 showarrow=False,
-                xanchor="left",
-                font=dict(FONT, size=10, color=NEUTRAL_COLOR),
+                font=dict(FONT, size=NUMBER_SIZE, color=NEUTRAL_COLOR),
             )
         if i + 1 < len(nodes):  # arrow to the next node
             nxt = nodes[i + 1]
@@ -170,7 +180,7 @@ def architecture_figure(
                 text="",
             )
         if spec.skip and node.kind in ("block", "fold"):
-            kind = node.block.shortcut if node.block else "identity"
+            kind = (node.block.shortcut if node.block else None) or "identity"  # a residual block has one
             dash = {"identity": "solid", "zero-pad": "dot", "projection": "solid"}[kind]
             width = 3.5 if kind == "projection" else 1.6
             bulge = arc_x + 0.9
@@ -233,7 +243,7 @@ def architecture_figure(
         font=FONT,
         showlegend=False,
         dragmode=False,
-        xaxis=dict(visible=False, range=[-3.3, 3.1], fixedrange=True),
+        xaxis=dict(visible=False, range=list(X_RANGE), fixedrange=True),
         yaxis=dict(visible=False, range=[y, 0.3], fixedrange=True),
     )
     return fig
@@ -338,3 +348,95 @@ def _svg_text(text: str, x: float, y: float, anchor: str, size: float, color: st
         spans.append(f'<tspan x="{x}" y="{round(first + i * step, 2)}"{weight}>{escape(plain)}</tspan>')
     align = {"left": "start", "right": "end"}.get(anchor, "middle")
     return f'<text text-anchor="{align}" font-size="{size}" fill="{escape(color)}">{"".join(spans)}</text>'
+
+
+def block_figure(spec) -> go.Figure:
+    """One block of `spec`'s net, as the paper's Fig. 2 draws it: the weight layers that compute F(x), the
+    shortcut that carries x around them, and their sum H(x) = F(x) + x (then the activation, unless the
+    block is pre-activation: He et al. 2016 leave nothing after the addition)."""
+    color = net_color(True)
+    norm = "BN, " if spec.norm == "batch" else ""
+    act = spec.activation if spec.activation != "relu" else "ReLU"
+    kernels = ["3×3", "3×3"] if spec.block == "basic" else ["1×1", "3×3", "1×1"]
+    if spec.preact:
+        layers = [f"{norm}{act}, {k} conv" for k in kernels]
+    else:
+        layers = [f"{k} conv, {norm}{act}" for k in kernels[:-1]] + [f"{kernels[-1]} conv" + (", BN" if norm else "")]
+    steps = [("x", "io")] + [(text, "layer") for text in layers] + [("+", "sum")]
+    steps += [] if spec.preact else [(act, "act")]
+    steps += [("H(x) = F(x) + x", "io")]
+    fig = go.Figure()
+    box_w, height, gap = 1.3, 0.6, 0.4
+    centres = [-(height + gap) * i for i in range(len(steps))]
+    for (text, kind), y in zip(steps, centres):
+        if kind == "sum":
+            fig.add_shape(type="circle", x0=-0.3, x1=0.3, y0=y - 0.3, y1=y + 0.3, line=dict(color=color, width=1.5))
+        else:
+            fill = {"io": "#f1f5f9", "layer": tint(color, 0.16), "act": tint(color, 0.08)}[kind]
+            fig.add_shape(
+                type="rect",
+                x0=-box_w,
+                x1=box_w,
+                y0=y - height / 2,
+                y1=y + height / 2,
+                fillcolor=fill,
+                line=dict(color=color if kind != "io" else NEUTRAL_COLOR, width=1.2),
+                layer="above",
+            )
+        fig.add_annotation(x=0, y=y, text=text, showarrow=False, font=dict(FONT, size=LABEL_SIZE))
+    for y_from, y_to, (_, kind_to) in zip(centres, centres[1:], steps[1:]):
+        top = y_to + (0.3 if kind_to == "sum" else height / 2)
+        fig.add_annotation(
+            x=0,
+            y=top,
+            ax=0,
+            ay=y_from - height / 2,
+            xref="x",
+            yref="y",
+            axref="x",
+            ayref="y",
+            showarrow=True,
+            arrowhead=2,
+            arrowwidth=1.2,
+            arrowcolor=NEUTRAL_COLOR,
+            text="",
+        )
+    weights = [y for (_, kind), y in zip(steps, centres) if kind == "layer"]
+    f_top, f_bottom = weights[0] + height / 2, weights[-1] - height / 2
+    fig.add_shape(type="line", x0=-box_w - 0.2, x1=-box_w - 0.2, y0=f_bottom, y1=f_top, line=dict(color=color, width=2))
+    fig.add_annotation(
+        x=-box_w - 0.3,
+        y=(f_top + f_bottom) / 2,
+        text="F(x)",
+        xanchor="right",
+        showarrow=False,
+        font=dict(FONT, size=14, color=color),
+    )
+    x_y, sum_y = centres[0], centres[len(layers) + 1]
+    bulge = box_w + 1.0
+    fig.add_shape(
+        type="path",
+        path=f"M {box_w},{x_y} C {bulge},{x_y} {bulge},{sum_y} 0.3,{sum_y}",
+        line=dict(color=color, width=2),
+    )
+    fig.add_annotation(
+        x=bulge - 0.2,
+        y=(x_y + sum_y) / 2,
+        text="x<br>identity",
+        xanchor="left",
+        showarrow=False,
+        font=dict(FONT, size=11, color=color),
+    )
+    bottom = centres[-1] - height / 2 - 0.2
+    fig.update_layout(
+        height=int(60 + 60 * (0.4 - bottom)),
+        margin=dict(l=10, r=10, t=20, b=10),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        font=FONT,
+        showlegend=False,
+        dragmode=False,
+        xaxis=dict(visible=False, range=[-3.0, 3.6], fixedrange=True),
+        yaxis=dict(visible=False, range=[bottom, 0.4], fixedrange=True, scaleanchor=None),
+    )
+    return fig

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..store.run_store import Run, RunStore
+from ..store.protocol import RunReader
+from ..store.run_store import Run
 from .describe import percent_cell
 from .palette import shade
 
@@ -27,7 +28,7 @@ def run_label(run: Run) -> str:
     return run.name if run.name.startswith(run.spec.name) else f"{run.spec.name} · {run.name}"
 
 
-def run_series(store: RunStore, run: Run, color: str | None = None, label: str | None = None) -> RunSeries:
+def run_series(store: RunReader, run: Run, color: str | None = None, label: str | None = None) -> RunSeries:
     from .charts import RunSeries
 
     steps = store.steps(run.id)
@@ -45,7 +46,7 @@ def run_series(store: RunStore, run: Run, color: str | None = None, label: str |
     )
 
 
-def series_for(store: RunStore, runs: list[Run], label: Callable[[Run], str] = run_label) -> list[RunSeries]:
+def series_for(store: RunReader, runs: list[Run], label: Callable[[Run], str] = run_label) -> list[RunSeries]:
     """Series with colours by kind: residual runs in blues, plain runs in oranges, deeper = darker."""
     out = []
     for skip in (False, True):
@@ -54,7 +55,7 @@ def series_for(store: RunStore, runs: list[Run], label: Callable[[Run], str] = r
     return out
 
 
-def run_row(store: RunStore, run: Run) -> dict:
+def run_row(store: RunReader, run: Run) -> dict:
     epochs = store.epochs(run.id)
     last = epochs[-1] if epochs else {}
     total = run.config.epochs
@@ -113,7 +114,7 @@ def progress_line(run: Run) -> tuple[float, str]:
     return (min(step / total, 1.0) if total else 0.0), text
 
 
-def run_json(store: RunStore, run: Run) -> dict:
+def run_json(store: RunReader, run: Run) -> dict:
     """The CLI's `runs --json` object for one run."""
     fields = ("epoch", "train_loss", "train_error", "test_loss", "test_error", "seconds", "images_per_second")
     data = run.to_dict()
@@ -121,7 +122,7 @@ def run_json(store: RunStore, run: Run) -> dict:
     return data
 
 
-def metrics_csv(store: RunStore, run_id: str) -> str:
+def metrics_csv(store: RunReader, run_id: str) -> str:
     """Every per-epoch and per-step record of a run, one CSV (a `record` column tells them apart), in step
     order: an epoch's row follows its last step's. Errors are fractions (0.25 = 25 %), and their column
     names say so."""

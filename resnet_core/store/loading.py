@@ -6,7 +6,8 @@ from __future__ import annotations
 from ..analysis.classifier import Classifier
 from ..data.datasets import ImageDataset, load_dataset
 from ..model.net import build_net
-from .run_store import Run, RunStore
+from .protocol import RunReader
+from .run_store import Run
 
 
 def run_dataset(run: Run) -> ImageDataset:
@@ -14,7 +15,7 @@ def run_dataset(run: Run) -> ImageDataset:
     return load_dataset(run.dataset, **run.config.data_options())
 
 
-def classifier_from_run(store: RunStore, run: Run, data: ImageDataset | None = None) -> Classifier:
+def classifier_from_run(store: RunReader, run: Run, data: ImageDataset | None = None) -> Classifier:
     """The run's net with its newest checkpoint's weights (safetensors via the store), in eval mode.
 
     `data` is the run's dataset (`run_dataset(run)`), for the class names and the normalisation.
@@ -38,7 +39,7 @@ def classifier_from_run(store: RunStore, run: Run, data: ImageDataset | None = N
     )
 
 
-def find_twin(store: RunStore, run: Run, statuses=("completed",), among: list[Run] | None = None) -> Run | None:
+def find_twin(store: RunReader, run: Run, statuses=("completed",), among: list[Run] | None = None) -> Run | None:
     """The run's twin: the same net with skip connections toggled, on the same dataset, created together
     with it — the same `config.experiment` (the degradation experiment, or the pair id that "Train plain +
     residual twins" gives both runs) — else one trained the same way (RunConfig equal but for the
@@ -56,10 +57,11 @@ def find_twin(store: RunStore, run: Run, statuses=("completed",), among: list[Ru
     ]
     together = [r for r in twins if run.config.experiment and r.config.experiment == run.config.experiment]
     same_recipe = [r for r in twins if r.config.replace(experiment=None) == run.config.replace(experiment=None)]
-    return (together or same_recipe or [None])[-1]
+    found = together or same_recipe
+    return found[-1] if found else None
 
 
-def final_test_error(store: RunStore, run: Run) -> float | None:
+def final_test_error(store: RunReader, run: Run) -> float | None:
     """Test error (a fraction) after the run's last epoch, or None."""
     epochs = store.epochs(run.id)
     return epochs[-1]["test_error"] if epochs else None

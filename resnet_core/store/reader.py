@@ -4,15 +4,19 @@ step k").
 
 Ten tabs polling a training run every second each read every metric row of the run every second: the server
 stopped answering (BENCHMARKS.md, "Ten viewers"). With one reader per store (the app keeps one per server),
-a run costs one small query per second however many tabs watch it. The reader has the RunStore's reading
-methods (get, steps, epochs), so `presentation.reports.series_for` reads through it unchanged.
+a run costs one small query per second however many tabs watch it. The reader is a `RunReader`
+(store/protocol.py): get, steps and epochs are cached; the other reads (list, probes, checkpoints) go to the
+store as they are, so `presentation.reports.series_for` and every other reader read through it unchanged.
 """
 
 from __future__ import annotations
 
+import builtins
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -39,8 +43,8 @@ class LiveReader:
         self, store: RunStore, ttl: float = 1.0, forget_after: float = 300.0, starting_ttl: float = 0.25
     ) -> None:
         # `starting_ttl`: for a queued or running run with no step yet, whose first point a person waits for
-        # right after pressing Train (issue 12.5): with the page's poll, a read up to `ttl` old could hold the
-        # first point back by most of a second more.
+        # right after pressing Train: with the page's poll, a read up to `ttl` old could hold the first point
+        # back by most of a second more (BENCHMARKS.md, "Time to first point").
         self.store, self.ttl, self.forget_after, self.starting_ttl = store, ttl, forget_after, starting_ttl
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
@@ -59,6 +63,27 @@ class LiveReader:
 
     def epochs(self, run_id: str) -> list[dict]:
         return list(self._entry(run_id).epochs)
+
+    # Not cached: what the live views poll is the run and its metrics.
+    @property
+    def root(self) -> Path:
+        return self.store.root
+
+    def list(self, statuses: Sequence[str] | None = None) -> list[Run]:
+        return self.store.list(statuses)
+
+    # builtins.list: below `def list`, the bare name means that method
+    def probe(self, run_id: str, kind: str) -> tuple[builtins.list[str], np.ndarray, np.ndarray]:
+        return self.store.probe(run_id, kind)
+
+    def runs_with_probe(self, kind: str) -> set[str]:
+        return self.store.runs_with_probe(kind)
+
+    def latest_checkpoint(self, run_id: str) -> tuple[int, int, Path] | None:
+        return self.store.latest_checkpoint(run_id)
+
+    def load_checkpoint(self, run_id: str, epoch: int | None = None):
+        return self.store.load_checkpoint(run_id, epoch)
 
     def version(self, run_id: str) -> tuple:
         """Changes whenever what a chart of the run shows may change: its status, name, steps or epochs."""

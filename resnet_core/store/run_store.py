@@ -4,10 +4,13 @@ training (ARCHITECTURE.md, "How data flows").
 SQLite in WAL mode (readers never block the writer), a busy timeout, `BEGIN IMMEDIATE` for short write
 transactions, and one connection per thread and process. Checkpoints are safetensors files next to the
 database, written atomically. A page refresh, a second tab or a server restart loses nothing written.
+The tables are in schema.py; the statuses and the moves between them (which `set_status` enforces) in
+status.py; whether a run's process still runs, processes.py.
 """
 
 from __future__ import annotations
 
+import builtins
 import functools
 import json
 import logging
@@ -19,7 +22,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,67 +31,36 @@ import numpy as np
 from ..model.spec import NetSpec
 from ..training.config import TrainConfig
 from .config import RunConfig
+from .processes import our_zombie, pid_alive, process_alive, process_start
+from .schema import EPOCH_FIELDS, SCHEMA, STEP_FIELDS, create_tables
+from .status import ACTIVE, RESUMABLE, STATUSES, check_status, check_transition
+
+# Names whose home is now schema.py, processes.py or status.py stay importable from here (tests, scripts).
+__all__ = [
+    "ACTIVE",
+    "EPOCH_FIELDS",
+    "GONE",
+    "RESUMABLE",
+    "SCHEMA",
+    "STATUSES",
+    "STEP_FIELDS",
+    "Run",
+    "RunStore",
+    "StoreCorrupt",
+    "move_aside",
+    "pid_alive",
+    "process_alive",
+    "process_start",
+    "runs_dir",
+]
 
 if TYPE_CHECKING:
     import torch
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("queued", "running", "completed", "stopped", "diverged", "failed", "interrupted")
-ACTIVE = ("queued", "running")
-RESUMABLE = ("stopped", "interrupted")
 # The message of a run found `running` with its process gone (JobRunner refines it for its own workers).
 GONE = "the process training this run ended unexpectedly"
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- queue order
-    id TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL,
-    spec TEXT NOT NULL,                      -- JSON of NetSpec
-    config TEXT NOT NULL,                    -- JSON of the training config
-    dataset TEXT NOT NULL,
-    device TEXT,
-    status TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL,
-    error TEXT,
-    pid INTEGER,                             -- the process training it while running
-    pid_started INTEGER,                     -- that process's start time (tells a reused pid apart)
-    progress TEXT,                           -- JSON: epoch, step, total_steps, images_per_second
-    stop_requested INTEGER NOT NULL DEFAULT 0,
-    executor TEXT,                           -- where it trains: "local" or "ray" (NULL: not started yet,
-    node TEXT                                --   or recorded by an older version); node: its host
-);
-CREATE TABLE IF NOT EXISTS steps (
-    run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch REAL, loss REAL, error REAL, lr REAL,
-    images_per_second REAL,
-    PRIMARY KEY (run_id, step)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id TEXT NOT NULL, epoch INTEGER NOT NULL, step INTEGER, train_loss REAL, train_error REAL,
-    test_loss REAL, test_error REAL, seconds REAL, images_per_second REAL,
-    PRIMARY KEY (run_id, epoch)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS probes (            -- per-layer values as float32 blobs
-    run_id TEXT NOT NULL, kind TEXT NOT NULL, position INTEGER NOT NULL, vals BLOB NOT NULL,
-    PRIMARY KEY (run_id, kind, position)        -- kind 'grad_norms': position = step; 'responses': epoch
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS probe_layers (
-    run_id TEXT NOT NULL, kind TEXT NOT NULL, names TEXT NOT NULL,
-    PRIMARY KEY (run_id, kind)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS checkpoints (
-    run_id TEXT NOT NULL, epoch INTEGER NOT NULL, step INTEGER NOT NULL, path TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    PRIMARY KEY (run_id, epoch)
-) WITHOUT ROWID;
-"""
-
-STEP_FIELDS = ("step", "epoch", "loss", "error", "lr", "images_per_second")
-# Columns added after the first release: (name, type); old stores get them on first open.
-ADDED_COLUMNS = (("runs", "pid_started", "INTEGER"), ("runs", "executor", "TEXT"), ("runs", "node", "TEXT"))
-EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "seconds", "images_per_second")
 
 
 class StoreCorrupt(RuntimeError):
@@ -186,8 +158,7 @@ class RunStore:
         conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL mode; durable at checkpoints
-        conn.executescript(SCHEMA)
-        _add_columns(conn)
+        create_tables(conn)
         conn.row_factory = sqlite3.Row
         self._local.conn, self._local.pid = conn, os.getpid()
         return conn
@@ -229,30 +200,22 @@ class RunStore:
     ) -> str:
         """A new run (queued unless told otherwise); returns its id. `config` may be a RunConfig, a bare
         TrainConfig or the stored dict form (ValueError for unknown keys or invalid values)."""
-        _check_status(status)
+        check_status(status)
         config = RunConfig.of(config)
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
         now = time.time()
         pid = os.getpid() if status == "running" else None  # created running: this process trains it (CLI)
+        run = Run(run_id, name or f"{spec.name} · {dataset}", spec, config, dataset, device, status, now, now, pid=pid)
         with self._write() as db:
-            db.execute(
-                "INSERT INTO runs (id, name, spec, config, dataset, device, status, created_at, updated_at,"
-                " pid, pid_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    name or f"{spec.name} · {dataset}",
-                    json.dumps(spec.to_dict()),
-                    json.dumps(config.to_dict()),
-                    dataset,
-                    device,
-                    status,
-                    now,
-                    now,
-                    pid,
-                    process_start(pid),
-                ),
-            )
+            _insert(db, run)
         return run_id
+
+    def add_run(self, run: Run) -> None:
+        """Keep `run` as it is: its id, name, status and times (a copy of a finished run, such as the reference
+        bundle's; its id must be new here). Its pid is not kept: no process of this store trains it."""
+        check_status(run.status)
+        with self._write() as db:
+            _insert(db, replace(run, pid=None))
 
     def get(self, run_id: str) -> Run:
         row = self._connect().execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -281,14 +244,16 @@ class RunStore:
 
     def list(self, statuses: Sequence[str] | None = None) -> list[Run]:
         """Runs in the order they were created (the queue order)."""
-        sql, args = "SELECT * FROM runs", ()
+        sql = "SELECT * FROM runs"
+        args: tuple[str, ...] = ()
         if statuses:
             sql += f" WHERE status IN ({','.join('?' * len(statuses))})"
             args = tuple(statuses)
         rows = self._settle(self._connect().execute(sql + " ORDER BY seq", args).fetchall())
         return [_run_from_row(r) for r in rows if not statuses or r["status"] in statuses]
 
-    def _settle(self, rows: list[sqlite3.Row]) -> list[sqlite3.Row]:
+    # Below `def list`, `list` in this class's annotations names that method: they say `builtins.list`.
+    def _settle(self, rows: builtins.list[sqlite3.Row]) -> builtins.list[sqlite3.Row]:
         """The rows, with every `running` run whose process is gone marked `interrupted` first.
 
         A process killed outright (SIGKILL, a killed server's orphaned worker killed later) cannot write
@@ -299,7 +264,7 @@ class RunStore:
             if r["status"] == "running"
             and r["pid"] is not None
             and not process_alive(r["pid"], r["pid_started"])
-            and not _our_zombie(r["pid"])
+            and not our_zombie(r["pid"])
         ]
         if not lost:
             return rows
@@ -326,16 +291,20 @@ class RunStore:
     def set_status(
         self, run_id: str, status: str, error: str | None = None, pid: int | None = None, device: str | None = None
     ) -> None:
-        _check_status(status)
+        """Move a run to `status` (store/status.py: ValueError for a move its TRANSITIONS table does not
+        allow, KeyError for no such run), with its message, the process training it, its device."""
+        check_status(status)
         with self._write() as db:
-            cur = db.execute(
+            row = db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no run {run_id!r}")
+            check_transition(row["status"], status)
+            db.execute(
                 "UPDATE runs SET status = ?, error = ?, pid = ?, pid_started = ?, device = COALESCE(?, device),"
-                " updated_at = ?, stop_requested = CASE WHEN ? IN ('queued', 'running') THEN stop_requested ELSE 0"
+                f" updated_at = ?, stop_requested = CASE WHEN ? IN ({_sql_list(ACTIVE)}) THEN stop_requested ELSE 0"
                 " END WHERE id = ?",
                 (status, error, pid, process_start(pid), device, time.time(), status, run_id),
             )
-            if cur.rowcount == 0:
-                raise KeyError(f"no run {run_id!r}")
 
     def claim(self, run_id: str, pid: int) -> bool:
         """Atomically move a queued run to running for process `pid`; False if it is no longer queued.
@@ -409,7 +378,7 @@ class RunStore:
         if _inside(folder, self.root):  # an id is only trusted as a folder name below the root
             shutil.rmtree(folder, onerror=lambda _f, path, err: log.warning("could not remove %s: %s", path, err[1]))
 
-    def mark_interrupted(self, is_alive=None) -> list[str]:
+    def mark_interrupted(self, is_alive=None) -> builtins.list[str]:
         """Runs left `running` by a process that no longer exists become `interrupted` (at a runner's start,
         also those `running` without a pid: claimed by a server that is gone)."""
         alive = process_alive if is_alive is None else (lambda pid, started: is_alive(pid))
@@ -453,7 +422,7 @@ class RunStore:
             .fetchone()[0]
         )
 
-    def epochs(self, run_id: str) -> list[dict]:
+    def epochs(self, run_id: str) -> builtins.list[dict]:
         rows = (
             self._connect()
             .execute(f"SELECT {', '.join(EPOCH_FIELDS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
@@ -469,7 +438,7 @@ class RunStore:
             db.execute("INSERT OR IGNORE INTO probe_layers VALUES (?, ?, ?)", (run_id, kind, names))
             db.execute("INSERT OR REPLACE INTO probes VALUES (?, ?, ?, ?)", (run_id, kind, position, blob))
 
-    def probe(self, run_id: str, kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def probe(self, run_id: str, kind: str) -> tuple[builtins.list[str], np.ndarray, np.ndarray]:
         """(layer names, positions (P,), values (P, layers)) of one kind of probe."""
         db = self._connect()
         row = db.execute("SELECT names FROM probe_layers WHERE run_id = ? AND kind = ?", (run_id, kind)).fetchone()
@@ -499,6 +468,67 @@ class RunStore:
             db.execute("DELETE FROM epochs WHERE run_id = ? AND epoch > ?", (run_id, epoch))
             db.execute("DELETE FROM probes WHERE run_id = ? AND kind = 'grad_norms' AND position > ?", (run_id, step))
             db.execute("DELETE FROM probes WHERE run_id = ? AND kind = 'responses' AND position > ?", (run_id, epoch))
+
+    # --- background analyses of runs (the `analyses` table; studies/analyses.py computes them) -------------
+    def add_analysis(self, analysis_id: str, run_id: str, kind: str, params: str) -> None:
+        """A queued analysis of a run; `params` its JSON (keys sorted: the same request finds the same row)."""
+        now = time.time()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO analyses (id, run_id, kind, params, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
+                (analysis_id, run_id, kind, params, now, now),
+            )
+
+    def analysis_row(self, analysis_id: str) -> dict | None:
+        row = self._connect().execute("SELECT * FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
+        return None if row is None else dict(row)
+
+    def find_analysis_row(self, run_id: str, kind: str, params: str) -> dict | None:
+        """The newest analysis of this run and kind with exactly these parameters (JSON), or None."""
+        row = (
+            self._connect()
+            .execute(
+                "SELECT * FROM analyses WHERE run_id = ? AND kind = ? AND params = ? ORDER BY created_at DESC LIMIT 1",
+                (run_id, kind, params),
+            )
+            .fetchone()
+        )
+        return None if row is None else dict(row)
+
+    def set_analysis_status(
+        self, analysis_id: str, status: str, error: str | None, pid: int | None, result: str | None
+    ) -> None:
+        """Move an analysis to `status` (the runs' TRANSITIONS table; KeyError for no such analysis); `pid` and
+        `result` (JSON) replace what is stored only when given."""
+        check_status(status)
+        with self._write() as db:
+            row = db.execute("SELECT status FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
+            if row is None:
+                raise KeyError(f"no analysis {analysis_id!r}")
+            check_transition(row["status"], status, "an analysis")
+            db.execute(
+                "UPDATE analyses SET status = ?, error = ?, pid = COALESCE(?, pid), "
+                "result = COALESCE(?, result), updated_at = ? WHERE id = ?",
+                (status, error, pid, result, time.time(), analysis_id),
+            )
+
+    def set_analysis_progress(self, analysis_id: str, fraction: float) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE analyses SET progress = ?, updated_at = ? WHERE id = ?",
+                (float(fraction), time.time(), analysis_id),
+            )
+
+    def request_analysis_stop(self, analysis_id: str) -> None:
+        with self._write() as db:
+            db.execute("UPDATE analyses SET stop_requested = 1 WHERE id = ?", (analysis_id,))
+            # A queued analysis has no worker to notice: it stops at once.
+            db.execute("UPDATE analyses SET status = 'stopped' WHERE id = ? AND status = 'queued'", (analysis_id,))
+
+    def analysis_stop_requested(self, analysis_id: str) -> bool:
+        row = self._connect().execute("SELECT stop_requested FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
+        return bool(row and row[0])
 
     # --- checkpoints ------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
@@ -595,72 +625,6 @@ class RunStore:
         raise _checkpoints().CheckpointCorrupt(f"run {run_id}: no checkpoint loads: " + "; ".join(skipped))
 
 
-def process_start(pid: int | None) -> int | None:
-    """When process `pid` started (clock ticks since boot: /proc/<pid>/stat field 22), or None where that
-    cannot be read (no such process, no /proc). With the pid, it names one process: pids get reused."""
-    fields = _proc_stat(pid)
-    try:
-        return int(fields[19])  # field 22 (fields[0] is field 3)
-    except (IndexError, ValueError, TypeError):
-        return None
-
-
-def _our_zombie(pid: int) -> bool:
-    """A child of this process that has exited but is not reaped yet: our JobRunner reaps it within a
-    poll and records how it ended (its exit code says more than "gone")."""
-    fields = _proc_stat(pid)
-    return bool(fields) and fields[0] == "Z" and fields[1] == str(os.getpid())  # fields 3 (state), 4 (ppid)
-
-
-def _proc_stat(pid: int | None) -> list[str] | None:
-    """The fields of /proc/<pid>/stat from field 3 on, or None (no such process, no /proc)."""
-    if pid is None:
-        return None
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[-1].split()  # after "pid (comm)": comm may hold spaces and parentheses
-
-
-def process_alive(pid: int, started: int | None) -> bool:
-    """Whether the process that had `pid` and start time `started` still runs (a pid reused by a newer
-    process does not count; where start times are unknown, the pid alone decides)."""
-    if not pid_alive(pid):
-        return False
-    now = process_start(pid)
-    return started is None or now is None or now == started
-
-
-def _add_columns(conn: sqlite3.Connection) -> None:
-    """Bring a store made by an earlier version up to date (ADDED_COLUMNS), once per connection."""
-    for table, column, kind in ADDED_COLUMNS:
-        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-        if column not in have:
-            try:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-            except sqlite3.OperationalError as err:  # another process added it just now
-                if "duplicate column" not in str(err):
-                    raise
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie (exited, not yet reaped) still answers kill(0): look at its state where /proc exists.
-    stat = Path(f"/proc/{pid}/stat")
-    if stat.exists():
-        try:
-            return stat.read_text().split(") ")[-1][:1] != "Z"
-        except OSError:
-            return False
-    return True
-
-
 def _naming_damage(method):
     """`method`, raising StoreCorrupt (which names the file) where SQLite reports a damaged database."""
 
@@ -701,9 +665,34 @@ def _inside(path: Path, root: Path) -> bool:
     return path.parent == root and path != root
 
 
-def _check_status(status: str) -> None:
-    if status not in STATUSES:
-        raise ValueError(f"status {status!r} is not valid; choose one of: {', '.join(STATUSES)}")
+def _sql_list(values: Sequence[str]) -> str:
+    """A literal SQL list of fixed status names: 'queued', 'running'."""
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _insert(db: sqlite3.Connection, run: Run) -> None:
+    """The one INSERT of a run (RunStore.create and add_run)."""
+    db.execute(
+        "INSERT INTO runs (id, name, spec, config, dataset, device, status, created_at, updated_at, error, pid,"
+        " pid_started, progress, executor, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            run.id,
+            run.name,
+            json.dumps(run.spec.to_dict()),
+            json.dumps(run.config.to_dict()),
+            run.dataset,
+            run.device,
+            run.status,
+            run.created_at,
+            run.updated_at,
+            run.error,
+            run.pid,
+            process_start(run.pid),
+            json.dumps(run.progress) if run.progress else None,
+            run.executor,
+            run.node,
+        ),
+    )
 
 
 def _run_from_row(row: sqlite3.Row) -> Run:

@@ -30,30 +30,18 @@ from dataclasses import dataclass
 
 import torch
 
-from ..store.run_store import RunStore, pid_alive
+from ..store.processes import pid_alive
+from ..store.protocol import RunReader
+from ..store.run_store import RunStore
+from ..store.status import ACTIVE, RunStatus, check_status
+from ..store.status import STATUSES as RUN_STATUSES
 
 KINDS = ("landscape", "lesion")
 # The Why page's lesion study: the first 1,000 test images (Veit et al. use the whole CIFAR-10 test set), three
 # random draws of k deleted blocks per k. The reference bundle keeps it per run, so the page shows it at once.
 LESION_PARAMS = {"images": 1000, "draws": 3, "seed": 0}
-STATUSES = ("queued", "running", "completed", "stopped", "failed", "interrupted")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS analyses (
-    id TEXT PRIMARY KEY,
-    run_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    params TEXT NOT NULL,                    -- JSON, keys sorted: the same request finds the same row
-    status TEXT NOT NULL,
-    progress REAL NOT NULL DEFAULT 0,        -- fraction done, 0..1
-    result TEXT,                             -- JSON, once completed (or the rows done when stopped)
-    error TEXT,
-    pid INTEGER,
-    stop_requested INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-"""
+# An analysis moves as a run does (store/status.py), but never diverges.
+STATUSES = tuple(s for s in RUN_STATUSES if s != RunStatus.DIVERGED)
 
 
 @dataclass(frozen=True)
@@ -70,47 +58,33 @@ class Analysis:
 
     @property
     def active(self) -> bool:
-        return self.status in ("queued", "running")
+        return self.status in ACTIVE
 
 
 class Analyses:
-    """The `analyses` table of a run store's database. It uses the store's own connections and short write
-    transactions (same package): one database file, one connection per thread and process."""
+    """The analyses of a run store's runs: rows of its `analyses` table (store/schema.py), read and written
+    through the store's methods (one database file; a damaged one raises StoreCorrupt, as for runs)."""
 
     def __init__(self, store: RunStore) -> None:
         self.store = store
-        store._connect().executescript(SCHEMA)
 
     def create(self, run_id: str, kind: str, params: dict) -> str:
         if kind not in KINDS:
             raise ValueError(f"analysis kind {kind!r} is not valid; choose one of: {', '.join(KINDS)}")
         self.store.get(run_id)  # KeyError for an unknown run
         analysis_id = f"{kind}-{secrets.token_hex(4)}"
-        now = time.time()
-        with self.store._write() as db:
-            db.execute(
-                "INSERT INTO analyses (id, run_id, kind, params, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 'queued', ?, ?)",
-                (analysis_id, run_id, kind, _params_json(params), now, now),
-            )
+        self.store.add_analysis(analysis_id, run_id, kind, _params_json(params))
         return analysis_id
 
     def get(self, analysis_id: str) -> Analysis:
-        row = self.store._connect().execute("SELECT * FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
+        row = self.store.analysis_row(analysis_id)
         if row is None:
             raise KeyError(f"no analysis {analysis_id!r}")
         return _from_row(row)
 
     def find(self, run_id: str, kind: str, params: dict) -> Analysis | None:
         """The newest analysis of this run with exactly these parameters, or None."""
-        row = (
-            self.store._connect()
-            .execute(
-                "SELECT * FROM analyses WHERE run_id = ? AND kind = ? AND params = ? ORDER BY created_at DESC LIMIT 1",
-                (run_id, kind, _params_json(params)),
-            )
-            .fetchone()
-        )
+        row = self.store.find_analysis_row(run_id, kind, _params_json(params))
         return None if row is None else _from_row(row)
 
     def set_status(
@@ -122,33 +96,17 @@ class Analyses:
         pid: int | None = None,
         result: dict | None = None,
     ) -> None:
-        if status not in STATUSES:
-            raise ValueError(f"status {status!r} is not valid; choose one of: {', '.join(STATUSES)}")
-        with self.store._write() as db:
-            db.execute(
-                "UPDATE analyses SET status = ?, error = ?, pid = COALESCE(?, pid), "
-                "result = COALESCE(?, result), updated_at = ? WHERE id = ?",
-                (status, error, pid, None if result is None else json.dumps(result), time.time(), analysis_id),
-            )
+        check_status(status, STATUSES)
+        self.store.set_analysis_status(analysis_id, status, error, pid, None if result is None else json.dumps(result))
 
     def set_progress(self, analysis_id: str, fraction: float) -> None:
-        with self.store._write() as db:
-            db.execute(
-                "UPDATE analyses SET progress = ?, updated_at = ? WHERE id = ?",
-                (float(fraction), time.time(), analysis_id),
-            )
+        self.store.set_analysis_progress(analysis_id, fraction)
 
     def request_stop(self, analysis_id: str) -> None:
-        with self.store._write() as db:
-            db.execute("UPDATE analyses SET stop_requested = 1 WHERE id = ?", (analysis_id,))
-            # A queued analysis has no worker to notice: it stops at once.
-            db.execute("UPDATE analyses SET status = 'stopped' WHERE id = ? AND status = 'queued'", (analysis_id,))
+        self.store.request_analysis_stop(analysis_id)
 
     def stop_requested(self, analysis_id: str) -> bool:
-        row = (
-            self.store._connect().execute("SELECT stop_requested FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
-        )
-        return bool(row and row[0])
+        return self.store.analysis_stop_requested(analysis_id)
 
 
 def _params_json(params: dict) -> str:
@@ -175,7 +133,7 @@ def _from_row(row) -> Analysis:
 # ------------------------------------------------------------------------------------------ the worker
 
 
-def landscape_batch(store: RunStore, run_id: str, n_images: int) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
+def landscape_batch(store: RunReader, run_id: str, n_images: int) -> tuple[torch.nn.Module, torch.Tensor, torch.Tensor]:
     """The run's trained net and its first `n_images` test images: the landscape's fixed batch (as Li et al.
     use) and the lesion study's images, as the Why page takes them."""
     from ..data.pixels import to_input
@@ -191,9 +149,9 @@ def landscape_batch(store: RunStore, run_id: str, n_images: int) -> tuple[torch.
 def lesion_study(net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor, draws: int, seed: int) -> dict:
     """Every block deleted alone, then k random blocks at once for k = 1, 2, 3, then about eight steps up to all
     of them: {"single": lesion(...), "random": lesion_random(...)} (analysis/lesion.py), JSON-ready."""
-    from ..analysis.lesion import lesion, lesion_random
+    from ..analysis.lesion import block_names, lesion, lesion_random
 
-    n = len(net.layout.blocks)
+    n = len(block_names(net))
     ks = sorted({1, 2, 3, *range(4, n + 1, max(1, n // 8)), n})
     return {
         "single": lesion(net, images, labels),
@@ -207,13 +165,13 @@ def compute(store: RunStore, analysis_id: str) -> str:
 
     analyses = Analyses(store)
     analysis = analyses.get(analysis_id)
-    if analysis.status not in ("queued", "interrupted"):
+    if analysis.status not in (RunStatus.QUEUED, RunStatus.INTERRUPTED):
         return analysis.status
     analyses.set_status(analysis_id, "running", pid=os.getpid())
     try:
         p = analysis.params
         net, images, labels = landscape_batch(store, analysis.run_id, int(p["images"]))
-        if analysis.kind == "lesion":  # ~15 s for ResNet-56 on 1,000 images on two cores: no progress rows
+        if analysis.kind == "lesion":  # seconds, not minutes, on a CPU: no progress rows
             analyses.set_status(
                 analysis_id, "completed", result=lesion_study(net, images, labels, int(p["draws"]), int(p["seed"]))
             )

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from ..data.datasets import DatasetUnavailable, load_dataset
 from ..model.spec import NetSpec
 from ..store.config import RunConfig
-from ..store.run_store import Run, RunStore
+from ..store.protocol import RunReader
+from ..store.run_store import Run
+from ..store.status import ACTIVE
 from ..training.train import TrainConfig
 
 PAPER_DEPTHS = (20, 32, 44, 56)
@@ -46,22 +48,16 @@ _CPU_RECIPE = TrainConfig(
 
 
 def cpu_preset() -> Preset:
-    """The CPU's default: both halves of Fig. 6 in under four minutes on two cores (issue 12.2; measured with
-    the degradation command for training seeds 0, 1 and 2: BENCHMARKS.md, "The quick preset").
+    """The CPU's default: both halves of Fig. 6 in under four minutes on two cores (see BENCHMARKS.md,
+    "The quick preset: 8 and 44 layers in under four minutes", for the trials behind every choice here).
 
-    Depths 8 and 44 rather than the paper's 20 and 56. On two cores the four nets of 20 and 56 layers cost
-    ~10 ms per training image, so four minutes buy ~21,000 images per net, and there ResNet-56 had not yet
-    overtaken ResNet-20 (62.1 vs 59.0 % training error with 3,000 images × 7 epochs; batch 32, or residual
-    branches starting at zero, did not change that): a deep ResNet needs more steps than that to pass a
-    20-layer one. Against the family's shallowest net (8 layers, one block per stage) it does not, and 8 + 44
-    layers cost ~30 % less per image than 20 + 56 (estimated from the per-net costs in BENCHMARKS.md). 44
-    rather than 32: plain-32 was not reliably worse than plain-8 in this budget (8 and 32 layers, 4,000 images
-    × 9 epochs: 78.6, 70.4, 65.3, 69.1 % against plain-8's 69.8–71.4 %, seeds 0–2), while plain-44, like
-    plain-56, stays near chance (85.6 and 86.6 %, seeds 0 and 1, against ResNet-44's 45.3 %, in a trial of
-    3,200 images × 8). With this preset, seeds 0–2: plain 75.3–75.9 → 84.6–87.5 %, ResNet 72.1–73.8 →
-    46.6–56.9 %, in 3 min 10 s to 3 min 18 s. The 20/56 preset is `cpu_long_preset` (the reference runs)."""
-    # 2,800 × 8 and 500 test images: 3,000 × 8 with 1,000 took 3 min 44 s to 4 min 1 s (seeds 0–2), no margin
-    # on a machine whose load changes; this is ~12 % less work, and took 12–19 % less time.
+    Depths 8 and 44 rather than the paper's 20 and 56: in four minutes ResNet-56 does not yet overtake
+    ResNet-20 (a deep ResNet needs more steps than that to pass a 20-layer one), but it does overtake the
+    family's shallowest net (8 layers, one block per stage), and 8 + 44 layers cost less per image than
+    20 + 56. 44 rather than 32: in this budget plain-32 is not reliably worse than plain-8, while plain-44,
+    like plain-56, stays near chance. The 20/56 preset is `cpu_long_preset` (the reference runs)."""
+    # 2,800 × 8 and 500 test images: a little less work than 3,000 × 8 with 1,000, which left no margin under
+    # four minutes on a machine whose load changes.
     config = RunConfig(_CPU_RECIPE.replace(epochs=8), train_size=2800, test_size=500)
     return Preset(
         "Quick CPU preset",
@@ -75,13 +71,12 @@ def cpu_preset() -> Preset:
 
 
 def cpu_long_preset() -> Preset:
-    """10–17 minutes on a 2-core CPU (10 min 35 s quiet, one run after another, 2026-11-23; 16.5 min of training
-    two at a time at load 2–5 on 2026-11-28's machine): the paper's depths 20 and 56, and the recipe of the
-    reference runs the app ships (`python -m resnet_core reference`). Tuned by measurement (BENCHMARKS.md,
-    "Degradation preset"): 4,500 images for 14 epochs rather than 10,000 for 6 — about the same compute, but
-    the ResNets get close enough to convergence for depth to show: ResNet-56 starts slower and overtakes
-    ResNet-20 in the last epochs (3,000 × 20 overfitted without separating them; with the usual classifier
-    init the two ended within noise of each other, 14.5 vs 13.9 %, 8.4 vs 7.3 %)."""
+    """Ten to twenty minutes on a 2-core CPU (BENCHMARKS.md, "Degradation preset"): the paper's depths 20
+    and 56, and the recipe of the reference runs the app ships (`python -m resnet_core reference`). Tuned by
+    measurement (same section): 4,500 images for 14 epochs rather than 10,000 for 6 — about the same compute,
+    but the ResNets get close enough to convergence for depth to show: ResNet-56 starts slower and overtakes
+    ResNet-20 in the last epochs (fewer images for more epochs overfitted without separating them; with the
+    usual classifier init the two ended within noise of each other)."""
     config = RunConfig(_CPU_RECIPE, train_size=4500, test_size=1000)
     return Preset(
         "Longer CPU preset",
@@ -184,11 +179,11 @@ def plan_experiment(preset: Preset, depths, **config_changes) -> tuple[str, list
     return experiment, [(spec, config, f"{spec.name} · {experiment}") for spec in experiment_specs(depths)]
 
 
-def experiment_runs(store: RunStore, experiment: str) -> list[Run]:
+def experiment_runs(store: RunReader, experiment: str) -> list[Run]:
     return [r for r in store.list() if r.config.experiment == experiment]
 
 
-def experiments(store: RunStore) -> list[str]:
+def experiments(store: RunReader) -> list[str]:
     """Experiment ids in the store, newest first (not the pair ids of twins trained together)."""
     seen = dict.fromkeys(
         r.config.experiment
@@ -228,7 +223,7 @@ def _recipe(run: Run) -> dict:
     return {k: v for k, v in run.config.to_dict().items() if k != "experiment"}
 
 
-def depth_table(store: RunStore, runs: list[Run]) -> list[DepthRow]:
+def depth_table(store: RunReader, runs: list[Run]) -> list[DepthRow]:
     """Final (latest epoch's) train and test error of the plain and residual net at each depth, and for
     each depth what keeps it from a verdict: a run that did not complete all its epochs, a missing run,
     or a run trained with another recipe than the rest of the experiment."""
@@ -292,7 +287,7 @@ class ExperimentProgress:
     eta_seconds: float | None  # for this experiment's remaining epochs; None until an epoch was timed
 
 
-def experiment_progress(store: RunStore, runs: list[Run], at_once: int = 1) -> ExperimentProgress:
+def experiment_progress(store: RunReader, runs: list[Run], at_once: int = 1) -> ExperimentProgress:
     """Where an experiment stands: epochs done of planned, the runs it waits behind (the runner starts runs
     in the order they were created, `at_once` at a time), and the time its own remaining epochs should take —
     each run at its measured seconds per epoch, a run not yet started at the experiment's measured seconds
@@ -311,7 +306,7 @@ def experiment_progress(store: RunStore, runs: list[Run], at_once: int = 1) -> E
     waiting = [r for r in runs if r.status == "queued"]
     ahead = 0
     if waiting:
-        queue = store.list(["queued", "running"])
+        queue = store.list(ACTIVE)
         first = next((i for i, r in enumerate(queue) if r.id in ids), len(queue))
         ahead = sum(1 for r in queue[:first] if r.id not in ids)
     eta = None

@@ -8,12 +8,13 @@ so its lesion study, landscape or responses say nothing about trained nets of it
 from __future__ import annotations
 
 from ..store.loading import find_twin
+from ..store.protocol import RunReader
 from ..store.run_store import Run
 from .experiments import LEARNED_BELOW_CHANCE
 from .reference import is_reference
 
 
-def twin_pairs(store, statuses=("completed",)) -> list[tuple[Run, Run]]:
+def twin_pairs(store: RunReader, statuses=("completed",)) -> list[tuple[Run, Run]]:
     """(ResNet, plain twin) pairs among the store's runs with one of `statuses`: the user's pairs first,
     newest first, then the reference pairs, shallowest first."""
     runs = store.list(list(statuses))
@@ -27,7 +28,7 @@ def twin_pairs(store, statuses=("completed",)) -> list[tuple[Run, Run]]:
     return sorted(pairs, key=lambda p: (1, p[0].spec.depth) if is_reference(p[0]) else (0, 0))  # stable
 
 
-def final_train_error(store, run: Run) -> float | None:
+def final_train_error(store: RunReader, run: Run) -> float | None:
     """Training error (a fraction) after the run's last epoch, or None before one."""
     epochs = store.epochs(run.id)
     return epochs[-1]["train_error"] if epochs else None
@@ -46,11 +47,11 @@ def has_learned(train_error: float | None, num_classes: int) -> bool | None:
     return train_error < chance_error(num_classes) - LEARNED_BELOW_CHANCE
 
 
-def run_has_learned(store, run: Run) -> bool | None:
+def run_has_learned(store: RunReader, run: Run) -> bool | None:
     return has_learned(final_train_error(store, run), run.spec.num_classes)
 
 
-def informative_pair(store, statuses=("completed",)) -> tuple[tuple[Run, Run] | None, str]:
+def informative_pair(store: RunReader, statuses=("completed",)) -> tuple[tuple[Run, Run] | None, str]:
     """The pair a page opens on when its URL names none, and why: the user's newest pair in which both
     nets learned, else the reference pair in which both learned (the deepest such), else the first pair
     there is. The reason is a sentence for the page."""

@@ -12,11 +12,12 @@ draws by default, computed on the shipped weights.
 The app never writes into the bundle nor into the user's runs folder: `open_reference` copies the bundle
 into a cache folder (keyed by its content) and opens the copy, where a landscape the user computes on a
 reference run is kept. Reference run ids start with `ref-` (user run ids start with a date): that prefix
-is the one marker, and `RunView` routes every read of a run to the store that holds it.
+is the one marker, and `RunView` (store/view.py) routes every read of a run to the store that holds it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
@@ -29,9 +30,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..store.protocol import RunReader
 from ..store.run_store import Run, RunStore
 
-PREFIX = "ref-"  # every reference run id starts with it; ids made by RunStore.create start with a date
+# Their home is store/view.py; the app and the tests import them from here too.
+from ..store.view import PREFIX as PREFIX
+from ..store.view import RunView as RunView
+from ..store.view import is_reference as is_reference
+
 EXPERIMENT = "reference"  # the experiment tag of the bundle's runs (Degradation lists it as one experiment)
 PROVENANCE = "provenance.json"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -44,10 +50,6 @@ LANDSCAPE_PARAMS = {"steps": 11, "span": 1.0, "seed": 0, "images": 256}
 # A shipped checkpoint must give the recorded final test error within this (a fraction: 0.1 point); the
 # bundle's test checks it too.
 TEST_ERROR_TOLERANCE = 0.001
-
-
-def is_reference(run: Run | str) -> bool:
-    return (run if isinstance(run, str) else run.id).startswith(PREFIX)
 
 
 def bundle_dir() -> Path | None:
@@ -105,50 +107,6 @@ def open_reference(bundle: str | os.PathLike | None = None, cache: str | os.Path
     return RunStore(target)
 
 
-class RunView:
-    """What the pages read: the user's runs and, unless hidden, the reference runs, behind the read
-    methods of a RunStore (list, get, epochs, steps, probe, checkpoints). Each call about one run goes to
-    the store that holds it, so `series_for`, `depth_table`, `find_twin`, `classifier_from_run`, … work
-    on it unchanged. Writes (new runs, stops, analyses) go to a real store: `user`, or `store_of(run)`."""
-
-    def __init__(self, user: RunStore, reference: RunStore | None = None) -> None:
-        self.user, self.reference = user, reference
-
-    @property
-    def root(self) -> Path:
-        return self.user.root
-
-    def store_of(self, run: Run | str) -> RunStore:
-        return self.reference if self.reference is not None and is_reference(run) else self.user
-
-    def list(self, statuses: Sequence[str] | None = None) -> list[Run]:
-        """The reference runs first (they were made before any of the user's), then the user's in queue order."""
-        ref = self.reference.list(statuses) if self.reference is not None else []
-        return ref + self.user.list(statuses)
-
-    def runs_with_probe(self, kind: str) -> set[str]:
-        ref = self.reference.runs_with_probe(kind) if self.reference is not None else set()
-        return ref | self.user.runs_with_probe(kind)
-
-    def get(self, run_id: str) -> Run:
-        return self.store_of(run_id).get(run_id)
-
-    def epochs(self, run_id: str) -> list[dict]:
-        return self.store_of(run_id).epochs(run_id)
-
-    def steps(self, run_id: str, since_step: int = -1):
-        return self.store_of(run_id).steps(run_id, since_step)
-
-    def probe(self, run_id: str, kind: str):
-        return self.store_of(run_id).probe(run_id, kind)
-
-    def latest_checkpoint(self, run_id: str):
-        return self.store_of(run_id).latest_checkpoint(run_id)
-
-    def load_checkpoint(self, run_id: str, epoch: int | None = None):
-        return self.store_of(run_id).load_checkpoint(run_id, epoch)
-
-
 # ---------------------------------------------------------------------------------------- making a bundle
 
 
@@ -192,22 +150,19 @@ def export_bundle(
         new_id = reference_id(run, taken)
         taken.add(new_id)
         config = run.config.replace(experiment=EXPERIMENT, data_dir=None)  # no path of the machine it came from
-        with bundle._write() as db:  # the store's own write transaction (same package); ids are ours
-            db.execute(
-                "INSERT INTO runs (id, name, spec, config, dataset, device, status, created_at, updated_at,"
-                " executor, node) VALUES (?, ?, ?, ?, ?, ?, 'completed', ?, ?, ?, NULL)",
-                (
-                    new_id,
-                    f"{run.spec.name} · reference",
-                    json.dumps(run.spec.to_dict()),
-                    json.dumps(config.to_dict()),
-                    run.dataset,
-                    run.device,
-                    run.created_at,
-                    run.updated_at,
-                    run.executor,
-                ),
+        bundle.add_run(
+            dataclasses.replace(
+                run,
+                id=new_id,
+                name=f"{run.spec.name} · reference",
+                config=config,
+                status="completed",
+                error=None,
+                progress={},
+                stop_requested=False,
+                node=None,
             )
+        )
         steps = source.steps(run.id)
         bundle.add_steps(new_id, [dict(zip(steps, values)) for values in zip(*steps.values())])
         epochs = source.epochs(run.id)
@@ -313,7 +268,7 @@ def _compact(store: RunStore) -> None:
         Path(f"{store.db_path}{suffix}").unlink(missing_ok=True)
 
 
-def checkpoint_test_error(store: RunStore | RunView, run: Run, batch_size: int = 500) -> float:
+def checkpoint_test_error(store: RunReader, run: Run, batch_size: int = 500) -> float:
     """The error fraction of the run's newest checkpoint on the run's own test set (its dataset, subset and
     normalisation), in eval mode, as the trainer evaluates it after each epoch."""
     import torch

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from ..model.spec import NetSpec
 from ..store.config import RunConfig
-from ..store.run_store import Run, RunStore
+from ..store.protocol import RunReader
+from ..store.run_store import Run
 
 
 def new_sweep_id() -> str:
@@ -49,7 +50,7 @@ def plan_sweep(
     ]
 
 
-def sweep_runs(store: RunStore, sweep: str) -> list[Run]:
+def sweep_runs(store: RunReader, sweep: str) -> list[Run]:
     return [r for r in store.list() if r.config.experiment == sweep]
 
 
@@ -72,7 +73,7 @@ class Stat:
         """ "12.3 ± 0.4" (mean ± std, in %), "12.3" for one seed, "–" for none."""
         if not self.values:
             return "–"
-        text = f"{100 * self.mean:.1f}"
+        text = f"{100 * statistics.fmean(self.values):.1f}"
         return text if self.std is None else f"{text} ± {100 * self.std:.1f}"
 
 
@@ -85,7 +86,7 @@ class SweepRow:
     residual_test: Stat
 
 
-def sweep_table(store: RunStore, runs: list[Run]) -> list[SweepRow]:
+def sweep_table(store: RunReader, runs: list[Run]) -> list[SweepRow]:
     """Per depth: the final (last epoch's) train and test errors of the plain and residual nets over seeds.
     Only `completed` runs count (a stopped or failed run's last epoch is not its final one)."""
     final: dict[tuple[int, bool], list[dict]] = {}

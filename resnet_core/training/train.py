@@ -62,7 +62,6 @@ from ..model.spec import NetSpec
 from .config import PRECISIONS, SCHEDULES, TrainConfig  # noqa: F401 (their home was here: re-exported)
 from .device import pick_device
 
-STATUSES = ("completed", "stopped", "diverged")
 WARMED_UP = "warmed_up"  # an optimizer param_group key: the warm-up by training error has ended
 PHASES = ("starting", "training", "evaluating")  # PhaseEvent.phase, in the order a run goes through them
 
@@ -136,7 +135,7 @@ class DivergedEvent(_Event):
 
 @dataclass(frozen=True)
 class EndEvent(_Event):
-    status: str  # "completed", "stopped" or "diverged"
+    status: str  # "completed", "stopped" or "diverged": the run statuses store/status.ENDINGS names
     epoch: int  # epochs finished
     step: int
     seconds: float  # wall time of the whole call
@@ -158,7 +157,7 @@ Event = (
 
 @dataclass
 class TrainResult:
-    status: str  # "completed", "stopped" or "diverged"
+    status: str  # "completed", "stopped" or "diverged": the run statuses store/status.ENDINGS names
     net: nn.Module  # the trained net, on the training device
     epoch: int  # epochs finished (including those before `start_epoch`)
     step: int  # optimizer steps done

@@ -18,6 +18,7 @@ from resnet_core.presentation import degradation as words
 from resnet_core.presentation.describe import NO_VALUE, describe_duration, describe_recipe
 from resnet_core.presentation.reports import series_for
 from resnet_core.presentation.views import View
+from resnet_core.store.status import ACTIVE
 from resnet_core.studies.experiments import (
     Preset,
     depth_table,
@@ -171,7 +172,7 @@ def start_form(runner, presets: tuple[Preset, ...], state, expanded: bool, start
             f"{describe_recipe(preset.config)} · {2 * len(depths)} runs, {pace} on {rc.describe_device()}. "
             + time_here(store, preset, depths)
         )
-        busy = [r for r in store.list(["queued", "running"]) if started is None or r.config.experiment != started]
+        busy = [r for r in store.list(ACTIVE) if started is None or r.config.experiment != started]
         if busy:
             st.warning(
                 f"{len(busy)} run{'' if len(busy) == 1 else 's'} already queued or running: the experiment "

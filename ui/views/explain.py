@@ -31,6 +31,7 @@ from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.text import markdown_text, plot_text
 from resnet_core.store import loading
+from resnet_core.store.status import ACTIVE
 from resnet_core.studies.pairs import informative_pair
 from resnet_core.studies.reference import is_reference
 from ui.navigation import page
@@ -354,7 +355,7 @@ def twin_hint(store, run, twin) -> None:
     if run is None or twin is not None:
         return
     kind = "residual" if not run.spec.skip else "plain"
-    pending = loading.find_twin(store, run, statuses=("queued", "running"))
+    pending = loading.find_twin(store, run, statuses=ACTIVE)
     if pending is not None:
         st.info(
             f"The {kind} twin ({markdown_text(pending.name)}, {pending.id}) is {pending.status}: it appears here "

@@ -10,11 +10,14 @@ moment is computed here and kept; anything longer is computed in the background 
 
 from __future__ import annotations
 
+import functools
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import streamlit as st
 
 from resnet_core.analysis.shattered import line_gradients, toy_shattered
+from resnet_core.model.spec import NetSpec
 from resnet_core.model.summary import summarize
 from resnet_core.presentation import why_text as text
 from resnet_core.presentation.reports import run_label
@@ -59,8 +62,9 @@ VIEW_STATE = ViewState(
 )
 
 # A lesion study costs about (1 + blocks + draws × the k values) evaluations of the net on its images; below
-# this many multiply-adds in all for the pair it takes a second or two on two CPU cores (ResNet-56 on 1,000
-# images, about 8·10¹² counted this way, takes about 15 s there: BENCHMARKS.md), so it is computed on the spot.
+# this many multiply-adds in all for the pair it takes a second or two on two CPU cores (ResNet-56's on 1,000
+# images, about 8·10¹² counted this way, takes 13.3 s there: BENCHMARKS.md, the Why page's speed), so it is
+# computed on the spot; a ResNet-20 pair on 1,000 images (3·10¹²) waits for a button.
 LESION_INLINE_MACS = 1e12
 ENDED = ("failed", "interrupted", "stopped")
 
@@ -83,14 +87,13 @@ def instead(store, pair: Pair) -> str | None:
         return None
     if not all(net_facts(store, r).learned for r in best):
         return None
-    return ("the reference " if is_reference(best[0]) else "your ") + f"{best[0].spec.name} with {best[1].spec.name}"
+    return text.other_pair(best[0].spec.name, best[1].spec.name, is_reference(best[0]))
 
 
 def pair_label(store, pair: Pair) -> str:
     """The pair as the selector lists it: names and final test errors."""
-    errors = [final_test_error(store, r) for r in pair]
-    tested = " · ".join(f"{r.spec.name} {text.percent(e, 1)}" for r, e in zip(pair, errors) if e is not None)
-    return f"{run_label(pair[0])} + {pair[1].spec.name} twin" + (f" · test error {tested}" if tested else "")
+    errors = {r.spec.name: final_test_error(store, r) for r in pair}
+    return text.pair_label(run_label(pair[0]), pair[1].spec.name, errors)
 
 
 def pairs_by_key(store) -> dict[str, Pair]:
@@ -164,13 +167,20 @@ def lesion_images(run: Run) -> int:
     return min(LESION_PARAMS["images"], size) if size else LESION_PARAMS["images"]
 
 
+@functools.lru_cache(maxsize=64)
+def _size(spec: NetSpec) -> tuple[int, int]:
+    """(multiply-adds per image, blocks) of a net: `summarize` runs a forward pass, so once per spec."""
+    summary = summarize(spec)
+    return summary.macs, summary.blocks
+
+
 def lesion_cost(pair: Pair) -> float:
     """Multiply-adds of both nets' lesion studies, counted without the shared prefixes the study reuses."""
     total = 0.0
     for run in pair:
-        blocks = summarize(run.spec).blocks
+        macs, blocks = _size(run.spec)
         ks = len({1, 2, 3, *range(4, blocks + 1, max(1, blocks // 8)), blocks})
-        total += summarize(run.spec).macs * lesion_images(run) * (1 + blocks + LESION_PARAMS["draws"] * ks)
+        total += macs * lesion_images(run) * (1 + blocks + LESION_PARAMS["draws"] * ks)
     return total
 
 
@@ -178,7 +188,8 @@ def lesion_analyses(store, pair: Pair, compute_small: bool = True) -> PairAnalys
     """The pair's lesion studies as kept; a study small enough (LESION_INLINE_MACS) is computed here first,
     in this process, and kept like the others."""
     state = find_analyses(store, pair, "lesion", LESION_PARAMS)
-    if compute_small and not state.done and not state.active and lesion_cost(pair) <= LESION_INLINE_MACS:
+    waiting = not (state.done or state.active or state.ended)  # after a failed try: the button
+    if compute_small and waiting and lesion_cost(pair) <= LESION_INLINE_MACS:
         analyses = Analyses(state.store)
         for run in state.missing():
             try:
@@ -293,18 +304,51 @@ def landscape_view(store, pair: Pair, steps: int = 11, span: float = 1.0, surfac
 # ------------------------------------------------------------------------------------ shattered gradients
 
 
-@st.cache_data(max_entries=16, show_spinner="Computing input gradients…")
-def _line_gradients(root: str, run_id: str, points: int, weights: str, _store: RunStore) -> dict:
+# Gradients along the line, by (store folder, run id, points, weights): the newest few, kept for the server's
+# life so a view knows whether it has them without computing (st.cache_data cannot be asked).
+_LINES: OrderedDict[tuple, dict] = OrderedDict()
+_LINES_KEPT = 32
+# One forward and one backward pass per point (about three forward passes' multiply-adds) for each net; below
+# this many in all for the pair the line takes a few seconds on two CPU cores (ResNet-20's pair at 256 points,
+# about 6·10¹⁰; the 20-layer reference pair's trained and fresh lines together were about half of the Why
+# page's 15 s first visit in BENCHMARKS.md), so it is computed on the spot; ResNet-56's pair waits for a button.
+LINE_INLINE_MACS = 1e11
+
+
+def line_cost(pair: Pair, points: int) -> float:
+    return sum(3.0 * _size(r.spec)[0] * points for r in pair)
+
+
+def _line_key(store, run: Run, points: int, weights: str) -> tuple:
+    return (str(home(store, run).root.resolve()), run.id, int(points), weights)
+
+
+def lines_ready(store, pair: Pair, points: int = 256, weights: str = "trained") -> bool:
+    """Whether both nets' lines are at hand (or cheap enough to compute on the spot)."""
+    kept = all(_line_key(store, r, points, weights) in _LINES for r in pair)
+    return kept or line_cost(pair, points) <= LINE_INLINE_MACS
+
+
+def _line(store, run: Run, points: int, weights: str) -> dict:
     """The run's gradient along the line between its first two test images, trained or at initialisation."""
-    net, images, _ = landscape_batch(_store, run_id, 2)
-    return line_gradients(net, _store.get(run_id).spec, images[0], images[1], points, weights=weights)
+    key = _line_key(store, run, points, weights)
+    if key not in _LINES:
+        net, images, _ = landscape_batch(home(store, run), run.id, 2)
+        _LINES[key] = line_gradients(net, run.spec, images[0], images[1], int(points), weights=weights)
+        while len(_LINES) > _LINES_KEPT:
+            _LINES.popitem(last=False)
+    return _LINES[key]
 
 
-def shattered_view(store, pair: Pair, points: int = 256, weights: str = "trained") -> list[View]:
+def shattered_view(store, pair: Pair, points: int = 256, weights: str = "trained", compute: bool = False) -> list[View]:
     """Each net's gradient along the line between two test images (`weights`: "trained" or "initial": a
-    fresh net of the same architecture), then the autocorrelation with the verdict (Balduzzi et al. 2017)."""
-    where = home(store, pair[0])
-    lines = [_line_gradients(str(where.root.resolve()), r.id, int(points), weights, where) for r in pair]
+    fresh net of the same architecture), then the autocorrelation with the verdict (Balduzzi et al. 2017).
+    A line that would take more than a few seconds is computed only with `compute` (else: a pending view)."""
+    if not (compute or lines_ready(store, pair, points, weights)):
+        names = " and ".join(r.spec.name for r in pair)
+        return [View(text.SHATTERED_LINE_TITLE, verdicts=[Verdict("pending", text.lines_pending(names, points))])]
+    with st.spinner("Computing input gradients…"):
+        lines = [_line(store, r, points, weights) for r in pair]
     when = "trained" if weights == "trained" else "at initialisation"
     nets = [NetResult(f"{r.spec.name} ({when})", r.spec.skip, line) for r, line in zip(pair, lines)]
     res, pln = (net_facts(store, r) for r in pair)
@@ -336,7 +380,7 @@ def toy_shattered_view(depth: int = 50, seed: int = 0) -> list[View]:
     net of `depth` blocks or layers, their gradient along the input line and its autocorrelation."""
     nets = [
         NetResult(
-            f"{'ResNet' if skip else 'plain'}, {depth} {'blocks' if skip else 'layers'}",
+            f"ResNet ({depth} blocks)" if skip else f"plain net ({depth} layers)",
             skip,
             _toy(int(depth), skip, int(seed)),
         )
@@ -351,7 +395,7 @@ def toy_shattered_view(depth: int = 50, seed: int = 0) -> list[View]:
             text.TOY_CAPTION,
         ),
         View(
-            "",
+            text.SHATTERED_ACF_TITLE,
             autocorrelation_figure(nets),
             text.lag1_caption("", acfs),
             text.shattered_verdicts(*facts, *acfs.values(), "at initialisation", toy_depth=int(depth)),

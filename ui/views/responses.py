@@ -1,0 +1,104 @@
+"""The Responses view: the paper's Fig. 7 (each 3×3 layer's response std, by layer and sorted) for runs,
+with the verdicts their numbers give; and which runs a page shows when its link names none."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from resnet_core.model.net import layout_of
+from resnet_core.presentation.charts import LayerSeries, responses_figure
+from resnet_core.presentation.fig7 import fig7_verdicts
+from resnet_core.presentation.palette import shade
+from resnet_core.presentation.reports import run_label
+from resnet_core.presentation.views import View
+from resnet_core.store.run_store import Run
+from resnet_core.studies.pairs import chance_error, final_train_error, informative_pair, run_has_learned
+from resnet_core.studies.reference import is_reference
+
+
+def recorded_runs(store) -> dict[str, Run]:
+    """The runs that measured responses (after an epoch), newest first."""
+    recorded = store.runs_with_probe("responses")
+    return {r.id: r for r in reversed(store.list()) if r.id in recorded}
+
+
+def default_runs(store, runs: dict[str, Run]) -> tuple[list[str], str]:
+    """The runs Fig. 7 opens on when the link names none, and why: the most informative twin pair
+    (studies/pairs.informative_pair), and the ResNets of the same source that learned and differ from the
+    pair's only in depth (the paper's second comparison) — never a net that did not learn when the pair
+    learned, never a twin without its pair."""
+    pair, reason = informative_pair(store)
+    if pair is None or not all(r.id in runs for r in pair):
+        return [], reason
+    residual, plain = pair
+    deeper = [
+        r.id
+        for r in runs.values()
+        if r.spec.skip
+        and r.id != residual.id
+        and r.status == "completed"
+        and is_reference(r) == is_reference(residual)
+        and r.spec.replace(depth=residual.spec.depth) == residual.spec
+        and r.spec.depth != residual.spec.depth
+        and run_has_learned(store, r)
+    ]
+    chosen = [residual.id, plain.id] + sorted(deeper, key=lambda i: runs[i].spec.depth)
+    if deeper:
+        names = ", ".join(run_label(runs[i]) for i in deeper[:3])
+        reason += f" Also shown: {names}, which learned — for the paper's second comparison (deeper ResNets)."
+    return chosen[:5], reason
+
+
+def _untrained_sentence(store, run: Run) -> str:
+    error = final_train_error(store, run)
+    return (
+        f"{run_label(run)} (final training error {100 * error:.0f} %, chance "
+        f"{100 * chance_error(run.spec.num_classes):.0f} %)"
+    )
+
+
+def responses_view(store, run_ids: list[str], epoch: int | None = None) -> View:
+    """Fig. 7 for `run_ids` (runs that recorded responses) after `epoch` (None: each run's latest; a run
+    that has not reached it shows its latest): blue ResNets solid, orange plain dashed, darker = deeper;
+    one verdict per comparison the runs allow, an untrained one where a net did not learn."""
+    runs = {r.id: r for r in store.list() if r.id in run_ids}
+    records = {i: store.probe(i, "responses") for i in run_ids}  # (names, epochs, values (E, layers))
+    series, means, untrained = [], {}, {}
+    for skip in (False, True):
+        group = sorted((i for i in run_ids if runs[i].spec.skip == skip), key=lambda i: runs[i].spec.depth)
+        for k, run_id in enumerate(group):
+            names, epochs, values = records[run_id]
+            row = len(epochs) - 1 if epoch is None else max(int(np.searchsorted(epochs, epoch, side="right")) - 1, 0)
+            run = runs[run_id]
+            series.append(
+                LayerSeries(
+                    f"{run_label(run)} (epoch {epochs[row]})",
+                    shade(skip, k, len(group)),
+                    names,
+                    values[row],
+                    layout_of(run.spec).layer_indices(names),
+                    dash="solid" if skip else "dash",
+                )
+            )
+            means[run.spec] = values[row]  # per layer: the verdicts resample the layers
+            if run_has_learned(store, run) is False:
+                untrained[run.spec] = _untrained_sentence(store, run)
+    shown = sorted({(runs[i].spec.depth, len(records[i][0])) for i in run_ids})
+    counts = "; ".join(f"{n} of the {depth} layers of a {depth}-layer net" for depth, n in shown)
+    caption = (
+        "Blue: ResNets (solid), orange: plain nets (dashed); darker = deeper. Measured on fixed test images "
+        "with the net in evaluation mode. Compare nets trained on the same data for the same time. "
+        f"Each line has a point per 3×3 conv ({counts}), at the layer's number in the Architecture diagram; "
+        "1×1 convs and the fc layer have no Fig. 7 response."
+    )
+    verdicts = fig7_verdicts(means, untrained)
+    notes = (
+        []
+        if verdicts
+        else ["To compare, show a plain net with its residual twin, or two ResNets that differ only in depth."]
+    )
+    return View("", responses_figure(series), caption, verdicts, notes)
+
+
+def last_epoch(store, run_ids: list[str]) -> int:
+    return max(int(store.probe(i, "responses")[1].max()) for i in run_ids)
