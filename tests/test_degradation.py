@@ -550,3 +550,10 @@ def test_present_shows_the_figures_and_verdicts_without_controls(monkeypatch, tm
     assert not at.exception
     assert not at.selectbox and not at.button and not at.radio and not at.get("download_button")
     assert len(at.get("plotly_chart")) == 3 and len(at.success) == 4
+
+
+def test_the_halves_are_titled_as_the_paper_names_the_nets():
+    from resnet_core.presentation.degradation import fig6_half_figure
+
+    assert fig6_half_figure([], "residual").layout.title.text.startswith("ResNets: ")
+    assert fig6_half_figure([], "plain").layout.title.text.startswith("Plain nets: ")

@@ -236,7 +236,8 @@ def not_overfitting_verdicts(rows: Sequence[DepthRow], num_classes: int = 10, ac
 def fig6_half_figure(series: Sequence[RunSeries], kind: Kind) -> go.Figure:
     """One half of Fig. 6: the error curves of one kind's nets, darker = deeper, error axis 0–100 % so the
     two halves compare at a glance."""
-    fig = error_figure(series, f"{KIND_TITLES[kind].capitalize()}: error during training, by depth")
+    name = KIND_TITLES[kind]
+    fig = error_figure(series, f"{name[0].upper() + name[1:]}: error during training, by depth")  # "ResNets" as is
     fig.update_yaxes(range=[0, 100])
     fig.update_xaxes(rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR)
     fig.update_yaxes(showline=True, linecolor=NEUTRAL_COLOR)
