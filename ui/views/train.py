@@ -21,11 +21,12 @@ from resnet_core.presentation.reports import metrics_csv, progress_line, run_lab
 from resnet_core.presentation.text import markdown_text
 from resnet_core.studies.experiments import dataset_problem, new_twins_id
 from ui.live import figure_board, polling_changed, run_starting
-from ui.runs import SNAPSHOT, badge, follow_statuses, live_reader
+from ui.runs import badge, follow_statuses, live_reader
 from ui.spec_state import current_spec, remember_spec, spec_editor
 
 TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
 SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
+TOAST = "train.toast"  # what was just started, said after the rerun that shows it
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
 DATASET_LABELS = {
@@ -115,10 +116,19 @@ def import_images() -> None:
             )
 
 
-def show(run_ids: list[str]) -> None:
-    """Add runs to "Runs shown" (applied before the widget is drawn: its state cannot change after)."""
+def show(run_ids: list[str], message: str | None = None) -> None:
+    """Add runs just started to "Runs shown" and rerun the app: the sidebar, drawn from the runs read before
+    they were made, shows them too. `message`: a toast, shown after the rerun."""
     st.session_state[PENDING] = run_ids + st.session_state.get(PENDING, [])
-    st.session_state.pop(SNAPSHOT, None)  # the runs read before these were made: the page reads again
+    if message:
+        st.session_state[TOAST] = message
+    st.rerun()
+
+
+def toast() -> None:
+    """The toast of the runs just started (`show`)."""
+    if TOAST in st.session_state:
+        st.toast(st.session_state.pop(TOAST))
 
 
 def start_form(runner, recipe: dict, expanded: bool) -> None:
@@ -240,12 +250,12 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
         buttons = st.columns([1, 2.4, 3.6])
         twins = [spec.replace(skip=True), spec.replace(skip=False)]
         if buttons[0].button("Train", type="primary", key="train.one", disabled=bool(problems.get(dataset))):
-            show([runner.submit(spec, config, dataset=dataset)])
-            st.toast(f"{spec.name} queued")
+            show([runner.submit(spec, config, dataset=dataset)], f"{spec.name} queued")
         if buttons[1].button("Train plain + residual twins", key="train.twins", disabled=bool(problems.get(dataset))):
             pair = config.replace(experiment=new_twins_id())  # created together: find_twin pairs them by this
-            show([runner.submit(s, pair, dataset=dataset) for s in twins])
-            st.toast(f"{twins[0].name} and {twins[1].name} queued")
+            show(
+                [runner.submit(s, pair, dataset=dataset) for s in twins], f"{twins[0].name} and {twins[1].name} queued"
+            )
 
 
 def choose_shown(by_id: dict, default: list[str]) -> list[str]:
@@ -281,7 +291,7 @@ def starting(runs: list) -> bool:
 def run_rows(runner, runs: list) -> None:
     """One row per shown run: its status, what it does now, and Stop (running) or Resume (stopped)."""
     for run in runs:
-        row = st.columns([2.2, 5, 1])
+        row = st.columns([2, 4.4, 1.6])  # at 1024 px a narrower last column cut "Resume"
         row[0].markdown(f"{badge(run)} **{markdown_text(run_label(run))}**")  # a name is text, not Markdown
         if run.status == "running":
             done, text = progress_line(run)  # starting / training / evaluating on the test set
@@ -374,7 +384,6 @@ def manage_panel(runner, by_id: dict) -> None:
         if run.resumable and cols[2].button("Resume", key="train.resume"):
             runner.resume(target)
             show([target])
-            st.rerun()
         # Both files are made when the button is pressed, not at every rerun (a checkpoint can be 80 MB).
         cols[3].download_button(
             "Metrics (CSV)",
