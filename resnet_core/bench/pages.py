@@ -64,8 +64,9 @@ def gradient_page_seconds(data: ImageDataset, depth: int = 1202, batch_size: int
         kept = kept_profiles()
         specs = [NetSpec(depth=depth, skip=s) for s in (True, False)]
         fingerprint = batch_fingerprint(images, labels)
-        pair = [kept.get(profile_key(spec, fingerprint)) for spec in specs]
-        if not all(pair):
+        found = [kept.get(profile_key(spec, fingerprint)) for spec in specs]
+        pair = [p for p in found if p is not None]
+        if len(pair) < len(specs):
             pair = [init_gradient_profile(spec, images, labels) for spec in specs]
         explain_init_profiles(*pair), init_verdicts(*pair)
         layer_profile_figure([LayerSeries(p.spec.name, "#000", p.names, p.norms, p.indices) for p in pair], "", "")
