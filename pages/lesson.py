@@ -8,8 +8,8 @@ from resnet_core.presentation.lesson import UI
 from ui.navigation import leave_pages_directory_mode, page
 from ui.threads import share_cpu_with_training
 from ui.view_state import Param, ViewState, presenting
-from ui.views.lesson import MINE, REFERENCE, draw, evidence, not_learned
-from ui.views.render import show_verdict, show_view
+from ui.views.lesson import MINE, REFERENCE, draw, evidence, not_learned, show_evidence, step_notes, uses_runs
+from ui.views.render import show_verdict
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 share_cpu_with_training()  # the gradient views run torch beside training runs: see ui/threads.py
@@ -45,7 +45,7 @@ st.progress(number / total, text=UI["step_of"].format(number=number, total=total
 st.header(step.title)
 st.markdown(step.claim)
 
-if not present:
+if not present and uses_runs(step):
     st.segmented_control(
         UI["evidence_from"],
         (REFERENCE, MINE),
@@ -88,9 +88,11 @@ elif question is not None:
 if revealed:
     found = evidence(st.session_state.get(STATE.key("src"), REFERENCE))
     st.divider()
+    flagged = False  # whether a view's own verdict already names a net that did not learn
     for i, item in enumerate(step.evidence):
         for j, view in enumerate(draw(item, found)):
-            show_view(view, key=f"lesson.{number}.{i}.{j}")
+            show_evidence(view, key=f"lesson.{number}.{i}.{j}")
+            flagged = flagged or any(v.kind == "untrained" for v in view.verdicts)
         st.markdown(UI["look_at"].format(text=item.look_at))
         if not present:
             st.page_link(
@@ -100,11 +102,11 @@ if revealed:
                 query_params={**lesson.tool_query(item.tool, found.placeholders()), **lang},
             )
     failed = not_learned(step.evidence, found)  # what the step's claim means when a net shown never learned
-    for verdict in failed:
+    for verdict in [] if flagged else failed:
         show_verdict(verdict)
-    if failed and step.if_untrained:
+    if (failed or flagged) and step.if_untrained:
         st.info(step.if_untrained, icon=":material/lightbulb:")
-    for note in found.notes:
+    for note in step_notes(step, found):
         st.caption(note)
 if step.source:
     st.caption(UI["source"].format(source=step.source))

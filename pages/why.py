@@ -37,7 +37,6 @@ if state.value("pair") not in pairs:
 if not pairs:
     st.info(text.NO_PAIRS)
     st.page_link(page("train"), label="Train twins", icon=":material/model_training:")
-    state.set("tab", "shattered")  # the toy needs no training
 elif controls:
     label = lambda k: views.pair_label(store, pairs[k])  # noqa: E731
     st.selectbox("Trained twins", list(pairs), format_func=label, key=state.key("pair"))
@@ -48,7 +47,7 @@ if pair is not None:
     if best is not None and views.pair_key(best) == state.value("pair"):
         st.caption(f"Opened on **{markdown_text(views.pair_label(store, best))}**. {why_best}")
     reference_note(store, list(pair))
-tab = state.value("tab")
+tab = state.value("tab") if pairs else "shattered"  # without a pair, the toy: it needs no training
 
 
 def analysis_controls(found: views.PairAnalyses, key: str, label: str) -> None:

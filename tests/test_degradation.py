@@ -203,7 +203,7 @@ def test_the_presets_say_how_long_they_take_here(monkeypatch, tmp_path):
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
     monkeypatch.setattr(rc, "pick_device", lambda *a, **k: torch.device("cpu"))
     store = RunStore(tmp_path / "runs")
-    run_id = store.create(rc.NetSpec(depth=20), {"epochs": 1}, device=rc.describe_device())
+    run_id = store.create(rc.NetSpec(depth=20), {"epochs": 1}, device=rc.describe_device(), status="completed")
     store.add_epoch(run_id, {"epoch": 1, "train_error": 0.5, "test_error": 0.5, "images_per_second": 100.0})
     macs = rc.summarize(rc.NetSpec(depth=20)).macs
     at = AppTest.from_file(PAGE, default_timeout=60).run()

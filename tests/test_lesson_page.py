@@ -7,8 +7,26 @@ import pytest
 from test_pages import run_page
 
 from resnet_core.presentation import lesson
+from resnet_core.studies.reference import DEFAULT_BUNDLE
 
 ALL = range(1, lesson.step_count() + 1)
+
+
+@pytest.fixture(autouse=True)
+def reference(tmp_path, monkeypatch):
+    """No runs of the user's; the shipped reference runs on, copied to a cache of this test's own."""
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(runs))
+    monkeypatch.setenv("RESNET_LAB_REFERENCE", str(DEFAULT_BUNDLE))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    from ui.reference import _reference_for
+
+    _reference_for.clear()
+    yield
+    _reference_for.clear()
+    from ui.runs import _runner_for
+
+    _runner_for(str(runs.resolve())).shutdown()
 
 
 def charts(at) -> int:
@@ -108,3 +126,26 @@ def test_home_leads_into_the_lesson_first_and_its_why_links_open_their_tab():
         "Loss landscape": {"tab": ["landscape"]},
         "Shattered gradients": {"tab": ["shattered"]},
     }
+
+
+def test_step_1_says_the_deep_plain_reference_net_did_not_learn_and_what_that_means():
+    at = run_page("lesson", {"step": "1", "present": "1"})
+    untrained = [w.value for w in at.warning if "did not learn at all" in w.value]
+    assert len(untrained) == 1 and untrained[0].startswith("plain-56") and "85.4 %" in untrained[0]
+    assert any(i.value == lesson.step(1).if_untrained for i in at.info)
+    at = run_page("lesson", {"step": "5", "present": "1"})  # both ResNets learned: no such note
+    assert not any("did not learn" in w.value for w in at.warning)
+    assert not any(i.value == lesson.step(5).if_untrained for i in at.info)
+
+
+def test_without_reference_runs_or_own_runs_a_step_says_what_to_do(monkeypatch):
+    monkeypatch.setenv("RESNET_LAB_REFERENCE", "off")
+    at = run_page("lesson", {"step": "1", "present": "1"})
+    assert any("No Fig. 6 experiment to show" in i.value for i in at.info)
+    assert any("no reference runs" in c.value for c in at.caption)
+
+
+def test_choosing_my_runs_without_any_says_so_and_keeps_the_reference_evidence():
+    at = run_page("lesson", {"step": "5", "present": "1", "src": "mine"})
+    assert any(c.value == lesson.UI["no_mine"] for c in at.caption)
+    assert any("ResNet-56" in s.value for s in at.success)  # the reference runs' verdict

@@ -63,10 +63,9 @@ def test_a_fresh_install_shows_labelled_reference_runs_and_hides_them(fresh_app)
 
     nav(page, "Why it works")  # the bundle keeps the pair's lesion studies and landscapes: shown at once
     expect(main.get_by_text("Test error after deleting one block")).to_be_visible()
-    main.locator("[data-testid='stButtonGroup']").get_by_text(
-        "Loss landscape", exact=True
-    ).click()  # the experiment switch, kept in the URL
-    expect(main.get_by_text("A slice through the centre")).to_be_visible()  # precomputed: shown at once
+    switch = main.locator("[data-testid='stButtonGroup']")  # the experiment switch, kept in the URL
+    switch.get_by_text("Loss landscape", exact=True).click()
+    expect(main.get_by_text("A slice through the centre").first).to_be_visible()  # precomputed: shown at once
     screenshot(page, "reference-why-landscape")
 
     # One toggle hides them, and they stay hidden on the session's other pages.

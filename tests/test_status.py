@@ -111,3 +111,28 @@ def test_train_ends_runs_only_in_the_endings_the_table_knows():
         if isinstance(t, ast.Name) and t.id == "status" and isinstance(elt, ast.Constant)
     }
     assert assigned | ends == set(ENDINGS)
+
+
+def test_a_status_looks_the_same_in_the_tables_and_in_the_sidebar():
+    from streamlit.testing.v1 import AppTest
+
+    from ui.runs import BADGES
+
+    assert set(BADGES) == set(STATUSES)
+
+    def sidebar():
+        import resnet_core as rc
+        from resnet_core.store.config import RunConfig
+        from resnet_core.store.run_store import Run
+        from ui.sidebar import active_runs
+
+        active_runs(
+            [
+                Run(f"r{i}", "a run", rc.NetSpec(depth=8), RunConfig(), "shapes", None, s, 0.0, 0.0)
+                for i, s in enumerate(("running", "queued"))
+            ]
+        )
+
+    at = AppTest.from_function(sidebar).run()
+    assert not at.exception, at.exception
+    assert [link.proto.icon for link in at.get("page_link")] == [BADGES["running"][1], BADGES["queued"][1]]

@@ -240,10 +240,10 @@ def test_the_apps_standby_worker_renders_the_embedded_dataset_while_it_waits(tmp
 def test_a_workers_first_step_is_written_at_once(tmp_path, monkeypatch):
     """The curve of a new run starts as soon as its first step is done (issue 12.5): the "training" phase
     event has just flushed, and the step waited FLUSH_SECONDS for the next flush. Later steps are buffered."""
-    from resnet_core.execution import worker
+    from resnet_core.execution import lifecycle, worker
     from resnet_core.training.train import PhaseEvent, StepEvent
 
-    monkeypatch.setattr(worker, "FLUSH_SECONDS", 3600.0)  # no flush falls due by time in this test
+    monkeypatch.setattr(lifecycle, "FLUSH_SECONDS", 3600.0)  # no flush falls due by time in this test
     store = RunStore(tmp_path / "runs")
     run_id = store.create(SPEC, TINY)
     recorder = worker.StoreRecorder(store, run_id, total_steps=20)

@@ -81,8 +81,8 @@ class FigureBoard:
     """The charts of live views, shared by every session and tab: built once per change of what they show
     (`LiveReader.version` of their runs) and, while runs train, at most every `every` seconds. An unchanged
     chart is the same figure, so the same element for the browser, which then does not draw it again —
-    Streamlit keys a plotly chart by its data, so each new one is drawn from scratch, ~0.1 s of a browser's
-    CPU (BENCHMARKS.md, "Ten viewers")."""
+    Streamlit keys a plotly chart by its data, so each new one is drawn from scratch, at a cost to the
+    browser's CPU (BENCHMARKS.md, "Ten viewers of a training run")."""
 
     def __init__(self, max_sets: int = 64) -> None:
         self._lock = threading.Lock()

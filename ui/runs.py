@@ -14,7 +14,7 @@ MOVED = "store.moved"  # session key: where a damaged store was moved, to say so
 
 SELECTED_KEY = "runs"  # query parameter and session key: comma-separated run ids
 
-BADGES = {  # status -> (colour, icon)
+BADGES = {  # status -> (colour, icon): the one source of a status's look (badges, the sidebar's links)
     "queued": ("gray", ":material/schedule:"),
     "running": ("blue", ":material/play_arrow:"),
     "completed": ("green", ":material/check:"),
@@ -28,7 +28,7 @@ BADGES = {  # status -> (colour, icon)
 @st.cache_resource(show_spinner=False)
 def _runner_for(root: str) -> JobRunner:
     # Its standby worker renders the embedded dataset while it waits, on a fresh install: the first press of
-    # Train then does not wait ~8 s for it (issue 12.5; BENCHMARKS.md, "Time to first point").
+    # Train then does not wait for it (BENCHMARKS.md, "Time to first point").
     return JobRunner(root, standby=standby_wanted() and functools.partial(standby_command, prepare="shapes"))
 
 

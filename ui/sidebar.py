@@ -6,9 +6,7 @@ from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.text import markdown_text
 from resnet_core.store.run_store import Run
 from ui.navigation import page
-from ui.runs import SELECTED_KEY
-
-ICONS = {"running": ":material/play_circle:", "queued": ":material/schedule:"}
+from ui.runs import BADGES, SELECTED_KEY
 
 
 def active_runs(runs: list[Run]) -> None:
@@ -19,6 +17,6 @@ def active_runs(runs: list[Run]) -> None:
         st.page_link(
             page("train"),
             label=markdown_text(f"{run_label(run)} · {run.status}"),
-            icon=ICONS.get(run.status),
+            icon=BADGES[run.status][1],  # the icon of the run's badge in the tables
             query_params={SELECTED_KEY: run.id},
         )

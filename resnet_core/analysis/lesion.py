@@ -367,6 +367,11 @@ def _report(on_progress: Callable[[int, int], None] | None, done: int, total: in
         on_progress(done, total)
 
 
+def block_names(net: nn.Module) -> list[str]:
+    """The residual blocks of a net from `build_net`, forward order (TypeError for any other net)."""
+    return list(_block_infos(net))
+
+
 def _layout(net: nn.Module) -> NetLayout:
     layout = getattr(net, "layout", None)
     if not isinstance(layout, NetLayout):

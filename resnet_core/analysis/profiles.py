@@ -86,8 +86,8 @@ def init_gradient_profile(spec: NetSpec, images: torch.Tensor, labels: torch.Ten
     """Per-layer gradient norms of a freshly initialised net (train mode: BN uses the batch's statistics,
     as in the first training step), on one batch.
 
-    Runs in channels_last, as the trainer does on the CPU: oneDNN's convolutions take ~25 % less time
-    in it (BENCHMARKS.md, "Gradients at 1202 layers"); the norms are the same up to float rounding."""
+    Runs in channels_last, as the trainer does on the CPU: oneDNN's convolutions are faster in it
+    (BENCHMARKS.md, "CPU"); the norms are the same up to float rounding."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = build_net(spec)

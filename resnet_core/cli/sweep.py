@@ -16,11 +16,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import TYPE_CHECKING
 
 from ..data.catalog import DATASETS
 from ..presentation.text import count
 from ..training.device import DEVICE_CHOICES
 from .args import depths_arg, non_negative_float, non_negative_int, positive_float, positive_int
+
+if TYPE_CHECKING:  # the command imports the execution layer only once it runs
+    from ..execution.executors import RemoteExecutor
 
 TABLE6_DEPTHS = (20, 32, 44, 56, 110)
 POLL_SECONDS = 0.5
@@ -126,12 +130,15 @@ def run_sweep(args: argparse.Namespace) -> int:
     # NetSpec checks every depth here, before anything is stored (ValueError → exit 2).
     sweep, plan = plan_sweep(args.depths, config, seeds=args.seeds, twins=args.twins, base=base)
 
-    executor = "local"
+    executor: str | RemoteExecutor = "local"
     if ray:
         from ..execution.ray_executor import RayExecutor
 
-        executor = RayExecutor(args.address, cpus_per_run=args.cpus_per_run or 1, gpus_per_run=args.gpus_per_run or 0)
-        executor.connect()  # here, in the main thread: no cluster is a message (exit 2), before runs are queued
+        ray_executor = RayExecutor(
+            args.address, cpus_per_run=args.cpus_per_run or 1, gpus_per_run=args.gpus_per_run or 0
+        )
+        ray_executor.connect()  # here, in the main thread: no cluster is a message (exit 2), before runs are queued
+        executor = ray_executor
     store = RunStore(args.runs_dir)
     ids = [store.create(spec, run_config, dataset=dataset, name=name) for spec, run_config, name in plan]
     print(f"{preset.name}, {dataset}, {where}: {describe_recipe(config)}")

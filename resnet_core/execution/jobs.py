@@ -1,7 +1,7 @@
 """`JobRunner`: runs train in worker processes, at most N at once, the rest queued in order.
 
 N (`default_parallel_runs`): four on a GPU; on a CPU one per core, at least two, so the twins of the
-Train page train side by side, each worker with its share of the cores (worker.ThreadShare).
+Train page train side by side, each worker with its share of the cores (cpu_share.ThreadShare).
 
 Workers talk to the rest of the world only through the `RunStore`. The runner is a thin scheduler: it
 starts queued runs when a slot is free, reaps finished workers, and records how each one ended when the
@@ -14,7 +14,7 @@ re-execute that page script before doing any work.
 
 The runner keeps one *standby* worker ready (`python -m resnet_core.execution.worker ROOT --standby`): started
 ahead of its run, it has imported torch and warmed up (worker.warm_up) and waits for a run id on its stdin.
-The next run to start goes to it, so pressing Train does not wait ~2.5 s for an interpreter to import torch
+The next run to start goes to it, so pressing Train does not wait seconds for an interpreter to import torch
 (BENCHMARKS.md, "Time to first point"); the run then looks exactly as if its worker had been started for
 it (its pid, niceness, log, stop and kill handling). A new standby worker starts once the runs started since
 the last one have stored their first step (at most STANDBY_AFTER_SECONDS after the last start), so its imports
@@ -50,7 +50,9 @@ from ..store.config import RunConfig
 from ..store.run_store import GONE, Run, RunStore
 from ..store.status import ACTIVE
 from ..training.train import TrainConfig
+from .cpu_share import trains_here
 from .executors import RemoteExecutor, default_executor, remote_executor
+from .lifecycle import RESUME_HINT
 from .worker import worker_log
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,8 @@ log = logging.getLogger(__name__)
 # Signals that mean "someone stopped this process" rather than "it crashed": the run can resume.
 KILL_SIGNALS = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 # A new standby worker waits for the runs just started to store their first step, or this long after the last
-# start: its imports (~2.5 s of a core on the 2-core machine) would compete with their start. A worker started
-# 10 s after a fresh install's first run slowed it by seconds in the middle of its rendering (BENCHMARKS.md).
+# start: its imports (seconds of a core) would compete with their start, in the middle of a fresh install's
+# rendering of the dataset (BENCHMARKS.md, "Time to first point").
 STANDBY_AFTER_SECONDS = 60.0
 STANDBY_RETRY_SECONDS = 60.0  # after a standby worker exited without a run (a broken install, say)
 
@@ -67,7 +69,7 @@ STANDBY_RETRY_SECONDS = 60.0  # after a standby worker exited without a run (a b
 def default_parallel_runs() -> int:
     """Four runs at once on a CUDA GPU; on a CPU one per core, at least two (a pair of twins grows its
     curves side by side) and at most four. The runs on a CPU split its threads between them
-    (worker.ThreadShare): a pair side by side trains as fast as one after another (BENCHMARKS.md, "Twins
+    (cpu_share.ThreadShare): a pair side by side trains as fast as one after another (BENCHMARKS.md, "Twins
     side by side — CPU"), where a one-slot queue left the plain twin waiting."""
     if torch.cuda.is_available():
         return 4
@@ -98,6 +100,8 @@ class _Standby:
         # stderr: a pipe until it has its run (then the run's worker.log), so that a standby worker that
         # dies on its own (an import error) can be logged with its message.
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert self.proc.stdin is not None and self.proc.stderr is not None  # both pipes, as asked above
+        self._stdin, self._stderr = self.proc.stdin, self.proc.stderr
 
     def take(self, run_id: str) -> subprocess.Popen | None:
         """Give it its run; None (and it is ended) when it cannot take one: gone, or started in another
@@ -106,24 +110,24 @@ class _Standby:
             self.end()
             return None
         try:
-            self.proc.stdin.write(f"{run_id}\n".encode())
-            self.proc.stdin.close()
+            self._stdin.write(f"{run_id}\n".encode())
+            self._stdin.close()
         except OSError:  # it died meanwhile (a broken pipe)
             self.end()
             return None
-        self.proc.stderr.close()  # it writes to the run's worker.log from now on
+        self._stderr.close()  # it writes to the run's worker.log from now on
         return self.proc
 
     def failure(self) -> str:
         """What a standby worker that exited on its own said (the end of its stderr)."""
         try:
-            text = self.proc.stderr.read().decode(errors="replace").strip()
+            text = self._stderr.read().decode(errors="replace").strip()
         except (OSError, ValueError):
             text = ""
         return f"exit code {self.proc.returncode}" + (f": {text[-2000:]}" if text else "")
 
     def end(self) -> None:
-        for pipe in (self.proc.stdin, self.proc.stderr):
+        for pipe in (self._stdin, self._stderr):
             try:
                 pipe.close()
             except OSError:
@@ -301,8 +305,9 @@ class JobRunner:
     def _start_queued(self) -> None:
         queued = [r for r in self.store.list(["queued"]) if self._only is None or self._only(r)]
         if self.remote is not None:
-            self._start_remote(queued)
+            self._start_remote(self.remote, queued)
             return
+        assert self.max_parallel is not None, "a runner with its own workers always has a limit (__init__)"
         with self._lock:
             free = self.max_parallel - sum(p.poll() is None for p in self._workers.values())
             if queued:
@@ -375,19 +380,20 @@ class JobRunner:
         server's workers that outlived it (they keep training; the store has their pid and start time), a
         CLI `train`, another runner. They use the same cores, so they take this runner's slots until they end
         (a reader marks a dead one `interrupted`: RunStore.list settles it) — a restarted server never runs
-        more at once than it would have itself (issue 15.4)."""
+        more at once than it would have itself."""
         host = socket.gethostname()
+        # Every run on this machine counts, whatever its device: the slots are the machine's (a GPU's four,
+        # or the CPU's cores), as this runner's own workers count whatever theirs.
         return sum(
-            1
-            for r in self.store.list(["running"])
-            if r.id not in self._workers and r.executor in (None, "local") and r.node in (None, host)
+            1 for r in self.store.list(["running"]) if r.id not in self._workers and trains_here(r, host, cpu=False)
         )
 
-    def _start_remote(self, queued: list[Run]) -> None:
+    def _start_remote(self, remote: RemoteExecutor, queued: list[Run]) -> None:
         if not queued:
             return
+        failure: Exception | None
         try:
-            free = (self.max_parallel or self.remote.capacity()) - len(self.remote.running())
+            free = (self.max_parallel or remote.capacity()) - len(remote.running())
         except Exception as err:  # Ray missing, or no cluster at RAY_ADDRESS: the runs say so, not a log loop
             log.exception("could not reach the %s executor", self.executor)
             free, failure = len(queued), err
@@ -399,7 +405,7 @@ class JobRunner:
             try:
                 if failure is not None:
                     raise failure
-                self.remote.start(run)
+                remote.start(run)
             except Exception as err:
                 log.exception("could not start run %s on %s", run.id, self.executor)
                 self.store.set_status(run.id, "failed", error=f"could not start it on {self.executor}: {err}")
@@ -439,7 +445,7 @@ class JobRunner:
             self.store.set_status(
                 run_id,
                 "interrupted",
-                error=f"the worker was killed ({name}; out of memory?) — resume to continue from the last checkpoint",
+                error=f"the worker was killed ({name}; out of memory?) — {RESUME_HINT}",
             )
         elif exitcode is not None and exitcode < 0:
             self.store.set_status(run_id, "failed", error=f"the worker crashed ({signal.Signals(-exitcode).name})")

@@ -105,7 +105,7 @@ def check_cluster(address: str) -> None:
     except Exception as err:
         raise RayConnectError(
             f"{address} answers, but not as a Ray cluster's head ({type(err).__name__}: {err}): give the port "
-            "`ray start --head --port` was given"
+            "that `ray start --head --port` was given"
         ) from None
     if token_mode and _answers_without_token(ask_gcs):
         raise RayConnectError(
@@ -205,7 +205,8 @@ def _answers_without_token(ask: Callable[[], None]) -> bool:
 def quiet_stderr():
     """File descriptor 2 pointed at /dev/null for the duration (Ray's C++ logging writes there directly).
     Only around calls of a few milliseconds: other threads' stderr is lost meanwhile."""
-    sys.stderr.flush()
+    if sys.stderr is not None:
+        sys.stderr.flush()
     try:
         saved = os.dup(2)
     except OSError:  # no stderr at all

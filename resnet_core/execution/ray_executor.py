@@ -33,6 +33,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..store.run_store import Run, RunStore
 from ..training.train import (
@@ -45,6 +46,20 @@ from ..training.train import (
     ResponsesEvent,
     StepEvent,
 )
+from .lifecycle import (
+    RESUME_HINT,
+    ResumePoint,
+    StoreRecorder,
+    begin,
+    failure,
+    record_end,
+    resume_point,
+    set_up,
+    train_run,
+)
+
+if TYPE_CHECKING:  # Ray is optional at run time (the `ray` extra); the type check has it (the dev install)
+    from ray import ObjectRefGenerator
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +107,7 @@ def decode_event(item: dict):
         from ..training.checkpoints import read_checkpoint_bytes
 
         model_state, optimizer_state, _ = read_checkpoint_bytes(item["data"])
+        assert optimizer_state is not None, "train() checkpoints the optimizer with the net"
         return CheckpointEvent(item["epoch"], item["step"], model_state, optimizer_state)
     return EVENT_TYPES[kind](**{k: v for k, v in item.items() if k != "kind"})
 
@@ -123,14 +139,10 @@ def train_task(payload: dict, control) -> Iterator[list[dict]]:
     import ray
     import torch
 
-    from ..data.datasets import load_dataset
-    from ..data.loader import batches_per_epoch
-    from ..model.net import build_net
     from ..model.spec import NetSpec
     from ..store.config import RunConfig
     from ..training.checkpoints import read_checkpoint_bytes
     from ..training.device import describe_device, pick_device
-    from ..training.train import train
 
     cpus = ray.get_runtime_context().get_assigned_resources().get("CPU")
     if cpus:
@@ -138,24 +150,20 @@ def train_task(payload: dict, control) -> Iterator[list[dict]]:
     spec = NetSpec.from_dict(payload["spec"])
     config = RunConfig.from_dict(payload["config"])
     device = pick_device(config.train.device)
-    data = load_dataset(payload["dataset"], **config.data_options())
-    net, start_epoch, optimizer_state = None, 0, None
-    if payload["checkpoint"] is not None:
+    point = ResumePoint()
+    if payload["checkpoint"] is not None:  # the driver's resume_point, as safetensors bytes
         model_state, optimizer_state, meta = read_checkpoint_bytes(payload["checkpoint"])
-        net = build_net(spec)
-        net.load_state_dict(model_state)
-        start_epoch = meta["epoch"]
-    total_steps = batches_per_epoch(len(data.train_labels), config.train.batch_size) * config.train.epochs
-    host = socket.gethostname()
+        point = ResumePoint(model_state, optimizer_state, meta["epoch"], meta["step"])
+    setup = set_up(spec, config, payload["dataset"], point)
     yield [
         {
             "kind": "started",
-            "host": host,
+            "host": socket.gethostname(),
             "ip": ray.util.get_node_ip_address(),
             "pid": os.getpid(),
             "node_id": ray.get_runtime_context().get_node_id(),
             "device": describe_device(device),
-            "total_steps": total_steps,
+            "total_steps": setup.total_steps,
         }
     ]
 
@@ -165,16 +173,7 @@ def train_task(payload: dict, control) -> Iterator[list[dict]]:
 
     def work() -> None:  # train() reports through a callback; the generator yields from this thread's queue
         try:
-            train(
-                spec,
-                data,
-                config.train,
-                lambda event: events.put(encode_event(event)),
-                net=net,
-                start_epoch=start_epoch,
-                optimizer_state=optimizer_state,
-                should_stop=stop.is_set,
-            )
+            train_run(setup, lambda event: events.put(encode_event(event)), should_stop=stop.is_set)
         except BaseException as err:  # re-raised below, in the task's own thread
             outcome["error"] = err
         finally:
@@ -219,7 +218,7 @@ def _asked_to_stop(control, token: str) -> bool:
 @dataclass
 class _Remote:
     token: str
-    generator: object  # ray.ObjectRefGenerator
+    generator: ObjectRefGenerator
     thread: threading.Thread
     info: dict = field(default_factory=dict)  # what the task said when it started: host, ip, pid, device
     stop_sent: bool = False
@@ -257,7 +256,7 @@ class RayExecutor:
         self._runs: dict[str, _Remote] = {}
         self._ended: list[str] = []
         self._lock = threading.Lock()
-        self._control = None
+        self._control: Any = None  # the RunControl actor's handle (Ray builds its methods at run time)
         self._owns_ray = False
 
     def attach(self, store: RunStore) -> None:
@@ -285,6 +284,11 @@ class RayExecutor:
         actor = ray.remote(num_cpus=0, max_restarts=0)(RunControl)
         self._control = actor.options(name=CONTROL_ACTOR, get_if_exists=True).remote()
 
+    def _attached_store(self) -> RunStore:
+        if self.store is None:
+            raise RuntimeError("attach(store) first: the JobRunner attaches its store before it starts runs")
+        return self.store
+
     def capacity(self) -> int:
         """Runs the cluster can train at once with this executor's resources per run (at least one)."""
         self.connect()
@@ -300,18 +304,13 @@ class RayExecutor:
         self.connect()
         from ..training.checkpoints import checkpoint_bytes
 
-        store = self.store
-        checkpoint, start_epoch, start_step, note = None, 0, 0, None
-        if store.latest_checkpoint(run.id) is not None:
-            # As execute_run: the newest checkpoint that loads (a damaged newer one is set aside and named),
-            # sent to the task as safetensors bytes with its checksum.
-            model_state, optimizer_state, meta, skipped = store.newest_good_checkpoint(run.id, set_aside=True)
-            checkpoint = checkpoint_bytes(model_state, optimizer_state, meta)
-            start_epoch, start_step = meta["epoch"], meta["step"]
-            if skipped:
-                note = f"resumed from epoch {start_epoch}: " + "; ".join(skipped)
-                store.set_status(run.id, "running", error=note, pid=os.getpid())
-        store.truncate_after(run.id, step=start_step, epoch=start_epoch)  # forget a partial epoch
+        store = self._attached_store()
+        # As a local worker: the newest checkpoint that loads, sent to the task as safetensors bytes.
+        point = resume_point(store, run.id)
+        checkpoint = None
+        if point.model_state is not None:
+            meta = {"epoch": point.epoch, "step": point.step}
+            checkpoint = checkpoint_bytes(point.model_state, point.optimizer_state, meta)
         store.set_placement(run.id, self.name, None)
         token = f"{run.id}:{secrets.token_hex(4)}"
         payload = {
@@ -332,7 +331,7 @@ class RayExecutor:
         generator = task.remote(payload, self._control)
         thread = threading.Thread(target=self._pump, args=(run.id,), name=f"resnet-lab-ray-{run.id}", daemon=True)
         with self._lock:
-            self._runs[run.id] = _Remote(token, generator, thread, note=note)
+            self._runs[run.id] = _Remote(token, generator, thread, note=point.note)
         thread.start()
 
     def running(self) -> list[str]:
@@ -390,45 +389,41 @@ class RayExecutor:
     # --- the pump: a task's events -> the store -------------------------------------------------
     def _pump(self, run_id: str) -> None:
         ray = import_ray()
-        from .worker import StoreRecorder
-
-        store = self.store
+        store = self._attached_store()
         with self._lock:
             remote = self._runs[run_id]
-        recorder, end = None, None
+        recorder: StoreRecorder | None = None
+        outcome: tuple[str, str] | None = None  # (status, message) of a task that did not end by itself
         try:
             try:
                 for ref in remote.generator:
                     for item in ray.get(ref):
                         if item["kind"] == "started":
                             remote.info = {k: v for k, v in item.items() if k != "kind"}
-                            store.set_status(
-                                run_id, "running", pid=os.getpid(), device=item["device"], error=remote.note
-                            )
-                            store.set_placement(run_id, self.name, f"{item['host']} ({item['ip']})")
+                            node = f"{item['host']} ({item['ip']})"
+                            begin(store, run_id, item["device"], self.name, node, remote.note)
                             recorder = StoreRecorder(store, run_id, item["total_steps"])
                             continue
-                        event = decode_event(item)
-                        recorder(event)
-                        if event.kind == "end":
-                            end = event
-                if end is None:
+                        if recorder is None:
+                            raise RuntimeError("the Ray task sent events before it said it had started")
+                        recorder(decode_event(item))
+                if recorder is None or recorder.end is None:
                     raise RuntimeError("the Ray task ended without reporting how")
-                status, error = end.status, _end_error(end, recorder.diverged, remote.note)
             except ray.exceptions.RayTaskError as err:  # the training itself raised: as a local worker would
-                cause = getattr(err, "cause", None) or err
-                status, error = "failed", f"{type(cause).__name__}: {cause}"[:2000]
+                outcome = "failed", failure(getattr(err, "cause", None) or err)
             except ray.exceptions.RayError as err:  # the task died: worker killed, node lost, cancelled, OOM
                 if recorder is not None:
                     recorder.flush()
-                status = "interrupted"
-                error = f"the Ray task was lost ({type(err).__name__}) — resume to continue from the last checkpoint"
+                outcome = "interrupted", f"the Ray task was lost ({type(err).__name__}) — {RESUME_HINT}"
             except Exception as err:  # the store could not take an event: end the task, say why
                 log.exception("recording run %s from its Ray task failed", run_id)
                 ray.cancel(remote.generator, force=True)
-                status, error = "failed", f"the driver could not record the run: {type(err).__name__}: {err}"[:2000]
+                outcome = "failed", f"the driver could not record the run: {failure(err)}"[:2000]
             try:
-                store.set_status(run_id, status, error=error)
+                if outcome is not None:
+                    store.set_status(run_id, outcome[0], error=outcome[1])
+                elif recorder is not None:  # train() ended it: recorded as a local worker records it
+                    record_end(store, run_id, recorder, remote.note)
             except KeyError:  # deleted meanwhile
                 pass
         except BaseException:
@@ -442,16 +437,6 @@ class RayExecutor:
                 self._control.forget.remote(remote.token)
             except Exception:  # shut down meanwhile
                 pass
-
-
-def _end_error(end: EndEvent, diverged: dict | None, note: str | None) -> str | None:
-    """The stored message of a run that ended `end` (worker.execute_run words it the same way)."""
-    if end.status != "diverged":
-        return note
-    d = diverged or {"step": end.step, "loss": float("nan")}
-    return f"the training loss became {d['loss']} at step {d['step']}: try a smaller learning rate" + (
-        f" ({note})" if note else ""
-    )
 
 
 _REMOTE: dict = {}

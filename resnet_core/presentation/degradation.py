@@ -9,6 +9,7 @@ depth from a verdict); this module never reads the store.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import plotly.graph_objects as go
@@ -45,8 +46,27 @@ def verdict_missing(rows: Sequence[DepthRow]) -> list[str]:
     return [describe_gap(gap) for row in rows for gap in row.unfinished]
 
 
-def _done(rows: Sequence[DepthRow]) -> list[DepthRow]:
-    return [r for r in rows if r.plain_train is not None and r.residual_train is not None]
+@dataclass(frozen=True)
+class _Done:
+    """A depth whose plain and residual net both finished an epoch: its final errors (fractions)."""
+
+    depth: int
+    plain_train: float
+    plain_test: float
+    residual_train: float
+    residual_test: float
+
+
+def _done(rows: Sequence[DepthRow]) -> list[_Done]:
+    return [
+        _Done(r.depth, r.plain_train, r.plain_test, r.residual_train, r.residual_test)
+        for r in rows
+        # an epoch's row holds both errors: train and test are None together
+        if r.plain_train is not None
+        and r.plain_test is not None
+        and r.residual_train is not None
+        and r.residual_test is not None
+    ]
 
 
 def verdict_withheld(rows: Sequence[DepthRow], num_classes: int = 10) -> str | None:
@@ -80,7 +100,7 @@ def _versus(a: float, b: float) -> str:
     return f"{percent(a)} vs {percent(b)}"
 
 
-def _plain_verdict(shallow: DepthRow, deep: DepthRow) -> Verdict:
+def _plain_verdict(shallow: _Done, deep: _Done) -> Verdict:
     diff = deep.plain_train - shallow.plain_train
     numbers = f"({_versus(deep.plain_train, shallow.plain_train)})"
     if abs(diff) <= experiments.SAME_WITHIN:
@@ -97,7 +117,7 @@ def _plain_verdict(shallow: DepthRow, deep: DepthRow) -> Verdict:
     )
 
 
-def _residual_verdict(shallow: DepthRow, deep: DepthRow) -> Verdict:
+def _residual_verdict(shallow: _Done, deep: _Done) -> Verdict:
     ok = deep.residual_train <= shallow.residual_train + experiments.SAME_WITHIN
     return Verdict(
         "agrees" if ok else "disagrees",

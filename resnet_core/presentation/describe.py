@@ -19,13 +19,13 @@ SCHEDULE_WORDS = {"step": "÷10 at 50% and 75%", "cosine": "cosine decay to 0", 
 NO_VALUE = "—"  # a table cell or a number that does not exist yet (no finished epoch)
 
 
-def _missing(fraction: float | None) -> bool:
-    return fraction is None or (isinstance(fraction, float) and math.isnan(fraction))
+def _is_nan(fraction: float) -> bool:
+    return isinstance(fraction, float) and math.isnan(fraction)
 
 
 def percent(fraction: float | None, digits: int = 1) -> str:
     """A fraction as text in percent: 0.1234 -> "12.3%"; None or NaN (no value yet) -> "—"."""
-    if _missing(fraction):
+    if fraction is None or _is_nan(fraction):
         return NO_VALUE
     return f"{100 * fraction:.{digits}f}%"
 
@@ -33,7 +33,7 @@ def percent(fraction: float | None, digits: int = 1) -> str:
 def percent_cell(fraction: float | None, digits: int = 2) -> float | None:
     """A fraction as a table's number in percent (the column's name says "%"): 0.1234 -> 12.34; None or
     NaN -> None, which a table shows as "—"."""
-    return None if _missing(fraction) else round(100 * fraction, digits)
+    return None if fraction is None or _is_nan(fraction) else round(100 * fraction, digits)
 
 
 def plural(n: int | float, noun: str) -> str:

@@ -85,15 +85,16 @@ def architecture_figure(
         lines=2 if spec.stem == "imagenet" else 1,
         layers=tuple(i.index for i in stem_layers),
     )
-    lines_per_block = 2 if spec.block == "basic" else 3
+    lines_per_block = 2 if spec.block_kind == "basic" else 3
     for stage in layout.stages:
         top = y + gap / 2
         blocks = list(stage.blocks)
+        shown: list[BlockInfo | None]  # None: the fold of the middle blocks
         if len(blocks) > max_blocks_shown:
             hidden = len(blocks) - (max_blocks_shown - 1)
-            shown = blocks[: max_blocks_shown - 2] + [None] + blocks[-1:]
+            shown = [*blocks[: max_blocks_shown - 2], None, blocks[-1]]
         else:
-            hidden, shown = 0, blocks
+            hidden, shown = 0, [*blocks]
         for block in shown:
             if block is None:
                 folded = blocks[max_blocks_shown - 2 : -1]
@@ -111,7 +112,7 @@ def architecture_figure(
             infos = block_layers[block.name]
             shortcut = projection[block.name].label if block.name in projection else block.shortcut or "none (plain)"
             add(
-                _block_label(block, spec.block, stage.width),
+                _block_label(block, spec.block_kind, stage.width),
                 f"{block.name}<br>{block.in_channels}→{block.out_channels} channels, stride {block.stride}<br>"
                 + "<br>".join(i.label for i in infos)
                 + f"<br>shortcut: {shortcut}",
@@ -179,7 +180,7 @@ def architecture_figure(
                 text="",
             )
         if spec.skip and node.kind in ("block", "fold"):
-            kind = node.block.shortcut if node.block else "identity"
+            kind = (node.block.shortcut if node.block else None) or "identity"  # a residual block has one
             dash = {"identity": "solid", "zero-pad": "dot", "projection": "solid"}[kind]
             width = 3.5 if kind == "projection" else 1.6
             bulge = arc_x + 0.9

@@ -301,7 +301,7 @@ STEPS: tuple[Step, ...] = (
             ),
         ),
         if_untrained=(
-            "What that means here: a ResNet that did not learn says nothing about depth; the comparison needs "
+            "What that means: a ResNet that did not learn says nothing about depth; the comparison needs "
             "both ResNets trained. Train longer or on more images (step 9)."
         ),
         source="He et al. 2015, §4.2 and Fig. 6",
@@ -335,7 +335,7 @@ STEPS: tuple[Step, ...] = (
             ),
         ),
         if_untrained=(
-            "What that means here: the responses of a net that never learned are those of random weights "
+            "What that means: the responses of a net that never learned are those of random weights "
             "passed through training noise; they say nothing about trained plain nets. Compare the twins "
             "that both learned."
         ),
@@ -343,7 +343,7 @@ STEPS: tuple[Step, ...] = (
     ),
     Step(
         slug="why-it-works",
-        title="Why it works: ensembles, smooth surfaces, gradients that keep their shape",
+        title="Why it works: lesions, landscapes, gradients",
         claim=(
             "Later studies looked inside trained ResNets: deleting one block barely hurts one, as if it were an "
             "ensemble of many shorter paths (Veit et al. 2016); the loss around its trained weights is smoother "
@@ -383,7 +383,7 @@ STEPS: tuple[Step, ...] = (
             ),
         ),
         if_untrained=(
-            "What that means here: a net that never learned has no trained weights to study; its lesion, "
+            "What that means: a net that never learned has no trained weights to study; its lesion, "
             "landscape and gradients say nothing about trained nets of its kind. Look at a pair in which both "
             "nets learned, or train one (step 9)."
         ),
@@ -428,9 +428,9 @@ STEPS: tuple[Step, ...] = (
         slug="try-it",
         title="Try it yourself",
         claim=(
-            "Everything so far came from a few small nets trained on a CPU. Train your own: the quick preset "
-            "trains plain and residual nets of 8 and 44 layers in a few minutes, or pick your own twins on the "
-            "Train page."
+            "Everything so far came from a few small nets trained on a CPU. Train your own: on a CPU the quick "
+            "preset trains plain and residual nets of 8 and 44 layers in a few minutes; or pick your own twins "
+            "on the Train page."
         ),
         evidence=(
             Evidence(
@@ -520,7 +520,7 @@ TABLE6_TEXT: Mapping[str, str] = MappingProxyType(
         "col_params": "parameters (counted here)",
         "col_paper_params": "parameters (Table 6)",
         "col_paper_error": "test error % (Table 6)",
-        "col_time": "paper's schedule on this machine",
+        "col_time": "the paper's schedule here (estimate)",
         "agrees": (
             "Counted here: ResNet-110 has {small} parameters and ResNet-1202 {large}, as Table 6 prints them "
             "(1.7M and 19.4M); the deeper net has {ratio:.1f}× the parameters."
@@ -529,12 +529,12 @@ TABLE6_TEXT: Mapping[str, str] = MappingProxyType(
             "Counted here: ResNet-110 has {small} parameters and ResNet-1202 {large}, which does not match "
             "Table 6 (1.7M and 19.4M)."
         ),
-        "estimate": "{duration} (estimated from {runs} earlier runs on {device})",
-        "no_estimate": "unknown: no run has trained on {device} yet",
+        "no_estimate": "unknown",
         "can_show": (
             "On {device}, the paper's schedule (64,000 steps of 128 CIFAR-10 images) would take ResNet-110 "
-            "{small} and ResNet-1202 {large}, so this machine counts their parameters but does not reproduce "
-            "their errors. Where CIFAR-10 and a GPU are available, run: `{command}`"
+            "{small} and ResNet-1202 {large} (estimated from the speed of {runs} earlier runs here), so this "
+            "machine counts their parameters but does not reproduce their errors. Where CIFAR-10 and a GPU are "
+            "available, run: `{command}`"
         ),
         "cannot_estimate": (
             "No run has trained on {device} yet, so how long these nets would take here is unknown: train any "
@@ -559,9 +559,9 @@ YOURS_TEXT: Mapping[str, str] = MappingProxyType(
     {
         "title": "Your experiment",
         "none": (
-            "You have not run a Fig. 6 experiment of your own yet. Start the quick preset on the Degradation "
-            "page ({preset}: {recipe}); the nets drawn here are the deepest twins it trains. Then come back: "
-            "this step shows your curves and their verdict."
+            "You have not run a Fig. 6 experiment of your own yet. Start one on the Degradation page: its "
+            "first preset here is “{preset}” ({recipe}), and the nets drawn here are the deepest twins it "
+            "trains. Then come back: this step shows your curves and their verdict."
         ),
         "which": "Your newest experiment, {experiment}.",
     }
@@ -678,10 +678,7 @@ def table6_view(
     )
 
     def when(depth: int) -> str:
-        words = durations.get(depth)
-        if words is None:
-            return t["no_estimate"].format(device=device)
-        return t["estimate"].format(duration=words, runs=estimated_from, device=device)
+        return durations.get(depth) or t["no_estimate"]
 
     table = pd.DataFrame(
         {
@@ -693,7 +690,9 @@ def table6_view(
         }
     )
     if all(durations.get(d) for d in depths):
-        note = t["can_show"].format(device=device, small=durations[110], large=durations[1202], command=t["command"])
+        note = t["can_show"].format(
+            device=device, small=durations[110], large=durations[1202], runs=estimated_from, command=t["command"]
+        )
     else:
         note = t["cannot_estimate"].format(device=device, command=t["command"])
     return View(title="", figure=fig, caption=t["caption"], verdicts=[verdict], notes=[note], table=table)

@@ -1,9 +1,20 @@
 """One palette for every chart: residual nets are blue, plain nets orange, on every page."""
 
+from typing import TypedDict
+
+
+class Font(TypedDict):
+    """A plotly font, typed so that its size and colour read as what they are."""
+
+    family: str
+    size: int
+    color: str
+
+
 RESIDUAL_COLOR = "#2563eb"
 PLAIN_COLOR = "#ea580c"
 NEUTRAL_COLOR = "#64748b"
-FONT = dict(family="Inter, Segoe UI, Helvetica, Arial, sans-serif", size=13, color="#0f172a")
+FONT: Font = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13, "color": "#0f172a"}
 # Shades for several nets of one kind (e.g. ResNet-20/32/44/56), light (shallow) to dark (deep).
 RESIDUAL_SHADES = ("#93c5fd", "#60a5fa", "#3b82f6", "#2563eb", "#1d4ed8", "#1e3a8a")
 PLAIN_SHADES = ("#fdba74", "#fb923c", "#f97316", "#ea580c", "#c2410c", "#7c2d12")

@@ -445,7 +445,7 @@ LESION_K_TITLE = "Deleting k blocks at once"
 LANDSCAPE_TITLE = "The loss around the trained weights"
 LANDSCAPE_SLICE_TITLE = "A slice through the centre"
 SHATTERED_LINE_TITLE = "Your trained twins, between two test images"
-SHATTERED_ACF_TITLE = ""
+SHATTERED_ACF_TITLE = "How alike neighbouring gradients are"
 TOY_TITLE = "The paper's 1-D experiment, at initialisation"
 LINE_CAPTION = (
     "The logit of the class predicted at the first image, along the straight line to the second; the "
@@ -463,5 +463,17 @@ WEIGHTS = {"trained": "trained", "initial": "at initialisation"}
 def lines_pending(names: str, points: int) -> str:
     return (
         f"The gradients of {markdown_text(names)} at {points} points along the line take a while to compute "
-        "on this machine: press the button (fewer points are quicker)."
+        "on this machine, so they are computed on request (fewer points are quicker)."
     )
+
+
+def other_pair(residual: str, plain: str, reference: bool) -> str:
+    """A pair to look at instead, for an "untrained" verdict."""
+    return f"{'the reference' if reference else 'your'} {residual} with {plain}"
+
+
+def pair_label(residual_label: str, plain: str, test_errors: dict[str, float | None]) -> str:
+    """ "ResNet-20 · reference + plain-20 twin · test error ResNet-20 26.4 % · plain-20 36.7 %" (a selector's
+    option: plain text)."""
+    tested = " · ".join(f"{name} {percent(e, 1)}" for name, e in test_errors.items() if e is not None)
+    return f"{residual_label} + {plain} twin" + (f" · test error {tested}" if tested else "")

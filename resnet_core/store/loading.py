@@ -57,7 +57,8 @@ def find_twin(store: RunReader, run: Run, statuses=("completed",), among: list[R
     ]
     together = [r for r in twins if run.config.experiment and r.config.experiment == run.config.experiment]
     same_recipe = [r for r in twins if r.config.replace(experiment=None) == run.config.replace(experiment=None)]
-    return (together or same_recipe or [None])[-1]
+    found = together or same_recipe
+    return found[-1] if found else None
 
 
 def final_test_error(store: RunReader, run: Run) -> float | None:

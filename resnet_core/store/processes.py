@@ -27,9 +27,11 @@ def process_start(pid: int | None) -> int | None:
     """When process `pid` started (clock ticks since boot: /proc/<pid>/stat field 22), or None where that
     cannot be read (no such process, no /proc). With the pid, it names one process."""
     fields = _stat(pid)
+    if fields is None:
+        return None
     try:
         return int(fields[19])  # field 22 (fields[0] is field 3)
-    except (IndexError, ValueError, TypeError):
+    except (IndexError, ValueError):
         return None
 
 
@@ -60,4 +62,5 @@ def our_zombie(pid: int) -> bool:
     """A child of this process that has exited but is not reaped yet: our JobRunner reaps it within a
     poll and records how it ended (its exit code says more than "gone")."""
     fields = _stat(pid)
-    return bool(fields) and fields[0] == "Z" and fields[1] == str(os.getpid())  # fields 3 (state), 4 (ppid)
+    # fields 3 (state) and 4 (ppid)
+    return fields is not None and len(fields) > 1 and fields[0] == "Z" and fields[1] == str(os.getpid())

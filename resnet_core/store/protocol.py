@@ -10,6 +10,7 @@ of the three; one that writes takes a `RunStore`.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -38,11 +39,12 @@ class RunReader(Protocol):
         """Per-step metrics with step > since_step, as columns (store/schema.py STEP_FIELDS)."""
         ...
 
-    def epochs(self, run_id: str) -> list[dict]:
+    # builtins.list: below `def list`, the bare name means that method
+    def epochs(self, run_id: str) -> builtins.list[dict]:
         """One dict per finished epoch (store/schema.py EPOCH_FIELDS)."""
         ...
 
-    def probe(self, run_id: str, kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def probe(self, run_id: str, kind: str) -> tuple[builtins.list[str], np.ndarray, np.ndarray]:
         """(layer names, positions, values) of the run's probes of one kind ("grad_norms", "responses")."""
         ...
 

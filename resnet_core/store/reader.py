@@ -11,6 +11,7 @@ store as they are, so `presentation.reports.series_for` and every other reader r
 
 from __future__ import annotations
 
+import builtins
 import threading
 import time
 from collections.abc import Sequence
@@ -42,8 +43,8 @@ class LiveReader:
         self, store: RunStore, ttl: float = 1.0, forget_after: float = 300.0, starting_ttl: float = 0.25
     ) -> None:
         # `starting_ttl`: for a queued or running run with no step yet, whose first point a person waits for
-        # right after pressing Train (issue 12.5): with the page's poll, a read up to `ttl` old could hold the
-        # first point back by most of a second more.
+        # right after pressing Train: with the page's poll, a read up to `ttl` old could hold the first point
+        # back by most of a second more (BENCHMARKS.md, "Time to first point").
         self.store, self.ttl, self.forget_after, self.starting_ttl = store, ttl, forget_after, starting_ttl
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
@@ -71,7 +72,8 @@ class LiveReader:
     def list(self, statuses: Sequence[str] | None = None) -> list[Run]:
         return self.store.list(statuses)
 
-    def probe(self, run_id: str, kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    # builtins.list: below `def list`, the bare name means that method
+    def probe(self, run_id: str, kind: str) -> tuple[builtins.list[str], np.ndarray, np.ndarray]:
         return self.store.probe(run_id, kind)
 
     def runs_with_probe(self, kind: str) -> set[str]:

@@ -10,6 +10,7 @@ status.py; whether a run's process still runs, processes.py.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import json
 import logging
@@ -243,14 +244,16 @@ class RunStore:
 
     def list(self, statuses: Sequence[str] | None = None) -> list[Run]:
         """Runs in the order they were created (the queue order)."""
-        sql, args = "SELECT * FROM runs", ()
+        sql = "SELECT * FROM runs"
+        args: tuple[str, ...] = ()
         if statuses:
             sql += f" WHERE status IN ({','.join('?' * len(statuses))})"
             args = tuple(statuses)
         rows = self._settle(self._connect().execute(sql + " ORDER BY seq", args).fetchall())
         return [_run_from_row(r) for r in rows if not statuses or r["status"] in statuses]
 
-    def _settle(self, rows: list[sqlite3.Row]) -> list[sqlite3.Row]:
+    # Below `def list`, `list` in this class's annotations names that method: they say `builtins.list`.
+    def _settle(self, rows: builtins.list[sqlite3.Row]) -> builtins.list[sqlite3.Row]:
         """The rows, with every `running` run whose process is gone marked `interrupted` first.
 
         A process killed outright (SIGKILL, a killed server's orphaned worker killed later) cannot write
@@ -375,7 +378,7 @@ class RunStore:
         if _inside(folder, self.root):  # an id is only trusted as a folder name below the root
             shutil.rmtree(folder, onerror=lambda _f, path, err: log.warning("could not remove %s: %s", path, err[1]))
 
-    def mark_interrupted(self, is_alive=None) -> list[str]:
+    def mark_interrupted(self, is_alive=None) -> builtins.list[str]:
         """Runs left `running` by a process that no longer exists become `interrupted` (at a runner's start,
         also those `running` without a pid: claimed by a server that is gone)."""
         alive = process_alive if is_alive is None else (lambda pid, started: is_alive(pid))
@@ -419,7 +422,7 @@ class RunStore:
             .fetchone()[0]
         )
 
-    def epochs(self, run_id: str) -> list[dict]:
+    def epochs(self, run_id: str) -> builtins.list[dict]:
         rows = (
             self._connect()
             .execute(f"SELECT {', '.join(EPOCH_FIELDS)} FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
@@ -435,7 +438,7 @@ class RunStore:
             db.execute("INSERT OR IGNORE INTO probe_layers VALUES (?, ?, ?)", (run_id, kind, names))
             db.execute("INSERT OR REPLACE INTO probes VALUES (?, ?, ?, ?)", (run_id, kind, position, blob))
 
-    def probe(self, run_id: str, kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def probe(self, run_id: str, kind: str) -> tuple[builtins.list[str], np.ndarray, np.ndarray]:
         """(layer names, positions (P,), values (P, layers)) of one kind of probe."""
         db = self._connect()
         row = db.execute("SELECT names FROM probe_layers WHERE run_id = ? AND kind = ?", (run_id, kind)).fetchone()

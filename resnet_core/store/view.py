@@ -4,6 +4,7 @@ that prefix is the one marker, and the view routes every read of a run to the st
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -46,13 +47,14 @@ class RunView:
     def get(self, run_id: str) -> Run:
         return self.store_of(run_id).get(run_id)
 
-    def epochs(self, run_id: str) -> list[dict]:
+    # builtins.list: below `def list`, the bare name means that method
+    def epochs(self, run_id: str) -> builtins.list[dict]:
         return self.store_of(run_id).epochs(run_id)
 
     def steps(self, run_id: str, since_step: int = -1) -> dict[str, np.ndarray]:
         return self.store_of(run_id).steps(run_id, since_step)
 
-    def probe(self, run_id: str, kind: str) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def probe(self, run_id: str, kind: str) -> tuple[builtins.list[str], np.ndarray, np.ndarray]:
         return self.store_of(run_id).probe(run_id, kind)
 
     def latest_checkpoint(self, run_id: str) -> tuple[int, int, Path] | None:

@@ -48,22 +48,16 @@ _CPU_RECIPE = TrainConfig(
 
 
 def cpu_preset() -> Preset:
-    """The CPU's default: both halves of Fig. 6 in under four minutes on two cores (issue 12.2; measured with
-    the degradation command for training seeds 0, 1 and 2: BENCHMARKS.md, "The quick preset").
+    """The CPU's default: both halves of Fig. 6 in under four minutes on two cores (see BENCHMARKS.md,
+    "The quick preset: 8 and 44 layers in under four minutes", for the trials behind every choice here).
 
-    Depths 8 and 44 rather than the paper's 20 and 56. On two cores the four nets of 20 and 56 layers cost
-    ~10 ms per training image, so four minutes buy ~21,000 images per net, and there ResNet-56 had not yet
-    overtaken ResNet-20 (62.1 vs 59.0 % training error with 3,000 images × 7 epochs; batch 32, or residual
-    branches starting at zero, did not change that): a deep ResNet needs more steps than that to pass a
-    20-layer one. Against the family's shallowest net (8 layers, one block per stage) it does not, and 8 + 44
-    layers cost ~30 % less per image than 20 + 56 (estimated from the per-net costs in BENCHMARKS.md). 44
-    rather than 32: plain-32 was not reliably worse than plain-8 in this budget (8 and 32 layers, 4,000 images
-    × 9 epochs: 78.6, 70.4, 65.3, 69.1 % against plain-8's 69.8–71.4 %, seeds 0–2), while plain-44, like
-    plain-56, stays near chance (85.6 and 86.6 %, seeds 0 and 1, against ResNet-44's 45.3 %, in a trial of
-    3,200 images × 8). With this preset, seeds 0–2: plain 75.3–75.9 → 84.6–87.5 %, ResNet 72.1–73.8 →
-    46.6–56.9 %, in 3 min 10 s to 3 min 18 s. The 20/56 preset is `cpu_long_preset` (the reference runs)."""
-    # 2,800 × 8 and 500 test images: 3,000 × 8 with 1,000 took 3 min 44 s to 4 min 1 s (seeds 0–2), no margin
-    # on a machine whose load changes; this is ~12 % less work, and took 12–19 % less time.
+    Depths 8 and 44 rather than the paper's 20 and 56: in four minutes ResNet-56 does not yet overtake
+    ResNet-20 (a deep ResNet needs more steps than that to pass a 20-layer one), but it does overtake the
+    family's shallowest net (8 layers, one block per stage), and 8 + 44 layers cost less per image than
+    20 + 56. 44 rather than 32: in this budget plain-32 is not reliably worse than plain-8, while plain-44,
+    like plain-56, stays near chance. The 20/56 preset is `cpu_long_preset` (the reference runs)."""
+    # 2,800 × 8 and 500 test images: a little less work than 3,000 × 8 with 1,000, which left no margin under
+    # four minutes on a machine whose load changes.
     config = RunConfig(_CPU_RECIPE.replace(epochs=8), train_size=2800, test_size=500)
     return Preset(
         "Quick CPU preset",
@@ -77,13 +71,12 @@ def cpu_preset() -> Preset:
 
 
 def cpu_long_preset() -> Preset:
-    """10–17 minutes on a 2-core CPU (10 min 35 s quiet, one run after another, 2026-11-23; 16.5 min of training
-    two at a time at load 2–5 on 2026-11-28's machine): the paper's depths 20 and 56, and the recipe of the
-    reference runs the app ships (`python -m resnet_core reference`). Tuned by measurement (BENCHMARKS.md,
-    "Degradation preset"): 4,500 images for 14 epochs rather than 10,000 for 6 — about the same compute, but
-    the ResNets get close enough to convergence for depth to show: ResNet-56 starts slower and overtakes
-    ResNet-20 in the last epochs (3,000 × 20 overfitted without separating them; with the usual classifier
-    init the two ended within noise of each other, 14.5 vs 13.9 %, 8.4 vs 7.3 %)."""
+    """Ten to twenty minutes on a 2-core CPU (BENCHMARKS.md, "Degradation preset"): the paper's depths 20
+    and 56, and the recipe of the reference runs the app ships (`python -m resnet_core reference`). Tuned by
+    measurement (same section): 4,500 images for 14 epochs rather than 10,000 for 6 — about the same compute,
+    but the ResNets get close enough to convergence for depth to show: ResNet-56 starts slower and overtakes
+    ResNet-20 in the last epochs (fewer images for more epochs overfitted without separating them; with the
+    usual classifier init the two ended within noise of each other)."""
     config = RunConfig(_CPU_RECIPE, train_size=4500, test_size=1000)
     return Preset(
         "Longer CPU preset",

@@ -73,7 +73,7 @@ class Stat:
         """ "12.3 ± 0.4" (mean ± std, in %), "12.3" for one seed, "–" for none."""
         if not self.values:
             return "–"
-        text = f"{100 * self.mean:.1f}"
+        text = f"{100 * statistics.fmean(self.values):.1f}"
         return text if self.std is None else f"{text} ± {100 * self.std:.1f}"
 
 

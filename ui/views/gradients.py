@@ -42,8 +42,9 @@ from ui.data import shapes
 from ui.spec_state import NORM_LABELS, depth_picks
 
 KINDS = ("residual", "plain")
-# Computed without asking, whatever the estimate: up to a ResNet-110 pair on 64 images, 1.3 s on the 2-core CPU
-# (BENCHMARKS.md, "Interactive pages"); an estimate from a small net's timing overstates small nets' cost.
+# Computed without asking, whatever the estimate: up to a ResNet-110 pair on 64 images, within the page's
+# 2-second target on a 2-core CPU (BENCHMARKS.md, "Interactive pages"); an estimate from a small net's timing
+# overstates small nets' cost.
 QUICK_WORK = 2 * profile_work(rc.NetSpec(depth=110), 64)
 Y_TITLE = "‖∇W‖ (L2 norm of the weight gradient)"
 

@@ -16,11 +16,12 @@ from resnet_core.presentation.describe import describe_duration, describe_recipe
 from resnet_core.presentation.views import Verdict, View
 from resnet_core.store.run_store import Run
 from resnet_core.studies import reference
-from resnet_core.studies.experiments import cpu_preset, experiment_runs, experiments
+from resnet_core.studies.experiments import cifar_available, default_preset, experiment_runs, experiments
 from resnet_core.studies.pairs import final_train_error, informative_pair, run_has_learned
 from resnet_core.studies.reference import describe, read_provenance
 from ui.reference import reference_store
 from ui.runs import get_runner
+from ui.views.render import show_verdict, show_view
 
 REFERENCE, MINE = "reference", "mine"
 
@@ -152,12 +153,7 @@ def _why(name: str) -> Callable[[Evidence, Mapping[str, Any]], list[View]]:
 
         if ev.pair is None:
             return [_missing(lesson.UI["no_pair"])]
-        views = _listed(getattr(why, f"{name}_view")(ev.store, ev.pair, **params))
-        resnet, plain = ev.pair
-        learned = run_has_learned(ev.store, resnet) and run_has_learned(ev.store, plain)
-        note = lesson.UI["pair_learned" if learned else "pair_unlearned"]
-        views[-1].notes = [*views[-1].notes, note.format(resnet=resnet.spec.name, plain=plain.spec.name)]
-        return views
+        return getattr(why, f"{name}_view")(ev.store, ev.pair, **params)
 
     return draw
 
@@ -207,7 +203,8 @@ def _your_experiment(ev: Evidence, params: Mapping[str, Any]) -> list[View]:
         return views
     from ui.views.architecture import twins_view
 
-    preset = cpu_preset()
+    device = rc.pick_device().type
+    preset = default_preset(device, device == "cuda" and cifar_available())  # the Degradation page's first
     view = twins_view(rc.NetSpec(depth=max(preset.depths)))
     text = lesson.YOURS_TEXT["none"].format(preset=preset.name, recipe=describe_recipe(preset.config))
     view.verdicts = [Verdict("pending", text)]
@@ -227,6 +224,28 @@ VIEWS: dict[str, Callable[[Evidence, Mapping[str, Any]], View | list[View]]] = {
     "table6": _table6,
     "your_experiment": _your_experiment,
 }
+
+
+RUN_VIEWS = {"fig6", "final_errors", "responses", "lesion", "landscape", "shattered"}  # views of trained runs
+PAIR_VIEWS = {"lesion", "landscape", "shattered"}
+
+
+def uses_runs(step: lesson.Step) -> bool:
+    """Whether the step's evidence is trained runs (so the learner may choose whose)."""
+    return any(item.view in RUN_VIEWS for item in step.evidence)
+
+
+def step_notes(step: lesson.Step, ev: Evidence) -> list[str]:
+    """Where the step's runs come from, and which pair the "why" views study, for the step's foot."""
+    if not uses_runs(step):
+        return []
+    notes = list(ev.notes)
+    if ev.pair is not None and any(item.view in PAIR_VIEWS for item in step.evidence):
+        resnet, plain = ev.pair
+        learned = run_has_learned(ev.store, resnet) and run_has_learned(ev.store, plain)
+        note = lesson.UI["pair_learned" if learned else "pair_unlearned"]
+        notes.append(note.format(resnet=resnet.spec.name, plain=plain.spec.name))
+    return notes
 
 
 def shown_runs(item: lesson.Evidence, ev: Evidence) -> list[Run]:
@@ -256,3 +275,20 @@ def _listed(views: View | list[View]) -> list[View]:
 def draw(item: lesson.Evidence, ev: Evidence) -> list[View]:
     """The views evidence `item` names (one, or a figure and its companion), on the runs of `ev`."""
     return _listed(VIEWS[item.view](ev, item.params))
+
+
+def show_evidence(view: View, key: str) -> None:
+    """A view laid out as its tool page does (ui/views/render.show_view); a view with `diagrams` (the
+    Architecture page's twins) shows both nets side by side, as that page does, without its stage table."""
+    diagrams = getattr(view, "diagrams", None)
+    if not diagrams:
+        show_view(view, key=key)
+        return
+    st.subheader(view.title)
+    for column, (spec, figure, _) in zip(st.columns(len(diagrams), gap="medium"), diagrams):
+        column.plotly_chart(figure, width="stretch", key=f"{key}.{spec.name}")
+    st.caption(view.caption)
+    for verdict in view.verdicts:
+        show_verdict(verdict)
+    for note in view.notes:
+        st.caption(note)

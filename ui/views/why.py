@@ -10,12 +10,14 @@ moment is computed here and kept; anything longer is computed in the background 
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import streamlit as st
 
 from resnet_core.analysis.shattered import line_gradients, toy_shattered
+from resnet_core.model.spec import NetSpec
 from resnet_core.model.summary import summarize
 from resnet_core.presentation import why_text as text
 from resnet_core.presentation.reports import run_label
@@ -60,8 +62,9 @@ VIEW_STATE = ViewState(
 )
 
 # A lesion study costs about (1 + blocks + draws × the k values) evaluations of the net on its images; below
-# this many multiply-adds in all for the pair it takes a second or two on two CPU cores (ResNet-56 on 1,000
-# images, about 8·10¹² counted this way, takes about 15 s there: BENCHMARKS.md), so it is computed on the spot.
+# this many multiply-adds in all for the pair it takes a second or two on two CPU cores (ResNet-56's on 1,000
+# images, about 8·10¹² counted this way, takes 13.3 s there: BENCHMARKS.md, the Why page's speed), so it is
+# computed on the spot; a ResNet-20 pair on 1,000 images (3·10¹²) waits for a button.
 LESION_INLINE_MACS = 1e12
 ENDED = ("failed", "interrupted", "stopped")
 
@@ -84,14 +87,13 @@ def instead(store, pair: Pair) -> str | None:
         return None
     if not all(net_facts(store, r).learned for r in best):
         return None
-    return ("the reference " if is_reference(best[0]) else "your ") + f"{best[0].spec.name} with {best[1].spec.name}"
+    return text.other_pair(best[0].spec.name, best[1].spec.name, is_reference(best[0]))
 
 
 def pair_label(store, pair: Pair) -> str:
     """The pair as the selector lists it: names and final test errors."""
-    errors = [final_test_error(store, r) for r in pair]
-    tested = " · ".join(f"{r.spec.name} {text.percent(e, 1)}" for r, e in zip(pair, errors) if e is not None)
-    return f"{run_label(pair[0])} + {pair[1].spec.name} twin" + (f" · test error {tested}" if tested else "")
+    errors = {r.spec.name: final_test_error(store, r) for r in pair}
+    return text.pair_label(run_label(pair[0]), pair[1].spec.name, errors)
 
 
 def pairs_by_key(store) -> dict[str, Pair]:
@@ -165,13 +167,20 @@ def lesion_images(run: Run) -> int:
     return min(LESION_PARAMS["images"], size) if size else LESION_PARAMS["images"]
 
 
+@functools.lru_cache(maxsize=64)
+def _size(spec: NetSpec) -> tuple[int, int]:
+    """(multiply-adds per image, blocks) of a net: `summarize` runs a forward pass, so once per spec."""
+    summary = summarize(spec)
+    return summary.macs, summary.blocks
+
+
 def lesion_cost(pair: Pair) -> float:
     """Multiply-adds of both nets' lesion studies, counted without the shared prefixes the study reuses."""
     total = 0.0
     for run in pair:
-        blocks = summarize(run.spec).blocks
+        macs, blocks = _size(run.spec)
         ks = len({1, 2, 3, *range(4, blocks + 1, max(1, blocks // 8)), blocks})
-        total += summarize(run.spec).macs * lesion_images(run) * (1 + blocks + LESION_PARAMS["draws"] * ks)
+        total += macs * lesion_images(run) * (1 + blocks + LESION_PARAMS["draws"] * ks)
     return total
 
 
@@ -179,7 +188,8 @@ def lesion_analyses(store, pair: Pair, compute_small: bool = True) -> PairAnalys
     """The pair's lesion studies as kept; a study small enough (LESION_INLINE_MACS) is computed here first,
     in this process, and kept like the others."""
     state = find_analyses(store, pair, "lesion", LESION_PARAMS)
-    if compute_small and not state.done and not state.active and lesion_cost(pair) <= LESION_INLINE_MACS:
+    waiting = not (state.done or state.active or state.ended)  # after a failed try: the button
+    if compute_small and waiting and lesion_cost(pair) <= LESION_INLINE_MACS:
         analyses = Analyses(state.store)
         for run in state.missing():
             try:
@@ -299,13 +309,14 @@ def landscape_view(store, pair: Pair, steps: int = 11, span: float = 1.0, surfac
 _LINES: OrderedDict[tuple, dict] = OrderedDict()
 _LINES_KEPT = 32
 # One forward and one backward pass per point (about three forward passes' multiply-adds) for each net; below
-# this many in all for the pair the line takes a few seconds on two CPU cores (ResNet-20's pair at 256
-# points, about 6·10¹⁰, takes about 4 s there), so it is computed on the spot.
+# this many in all for the pair the line takes a few seconds on two CPU cores (ResNet-20's pair at 256 points,
+# about 6·10¹⁰; the 20-layer reference pair's trained and fresh lines together were about half of the Why
+# page's 15 s first visit in BENCHMARKS.md), so it is computed on the spot; ResNet-56's pair waits for a button.
 LINE_INLINE_MACS = 1e11
 
 
 def line_cost(pair: Pair, points: int) -> float:
-    return sum(3.0 * summarize(r.spec).macs * points for r in pair)
+    return sum(3.0 * _size(r.spec)[0] * points for r in pair)
 
 
 def _line_key(store, run: Run, points: int, weights: str) -> tuple:
@@ -384,7 +395,7 @@ def toy_shattered_view(depth: int = 50, seed: int = 0) -> list[View]:
             text.TOY_CAPTION,
         ),
         View(
-            "",
+            text.SHATTERED_ACF_TITLE,
             autocorrelation_figure(nets),
             text.lag1_caption("", acfs),
             text.shattered_verdicts(*facts, *acfs.values(), "at initialisation", toy_depth=int(depth)),
