@@ -27,7 +27,8 @@ except ValueError:
     number = 1
 # Set even when the server already has it: a page_link to this same page changes the server's query
 # parameters but leaves the address bar on the step before, which a copied link would then name.
-st.query_params["step"] = str(number)
+if raw is not None:
+    st.query_params["step"] = str(number)
 step = lesson.step(number)
 total = lesson.step_count()
 kept = {name: st.query_params[name] for name in lesson.CARRIED if name in st.query_params}

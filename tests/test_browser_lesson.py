@@ -53,7 +53,9 @@ def test_every_step_link_opened_cold_asks_first_then_shows_figure_and_verdict(br
         alerts = page.locator(ALERTS).all_inner_texts()
         judged = 1 if step.question is not None else 0
         assert len(alerts) > judged, alerts  # the views' own verdicts, beside the judgement of the answer
-        assert page.get_by_text(lesson.UI["open_in_tool"].format(label=step.evidence[0].tool.label)).is_visible()
+        assert page.get_by_text(
+            lesson.UI["open_in_tool"].format(label=step.evidence[0].tool.label), exact=True
+        ).is_visible()
         screenshot(page, f"lesson-step-{number}")
     finally:
         context.close()

@@ -204,8 +204,8 @@ STEPS: tuple[Step, ...] = (
                     depth=56, norm="batch", activation="relu", preact=False, batch_size=64, shown=("residual", "plain")
                 ),
                 look_at=(
-                    "The orange line is plain-56: does it fall towards the first layers (on the left), or stay "
-                    "within the same few powers of ten?"
+                    "The orange line is plain-56, its first layers on the left: does its gradient fall towards "
+                    "them, as it would if it vanished?"
                 ),
                 tool=Tool("gradients", "Gradients: BatchNorm and ReLU", _frozen(depth="56")),
             ),
@@ -220,8 +220,8 @@ STEPS: tuple[Step, ...] = (
                     shown=("residual", "plain"),
                 ),
                 look_at=(
-                    "The same nets without BatchNorm and with sigmoid: the plain net's gradient now drops by "
-                    "many powers of ten towards the input. Compare with the first figure."
+                    "The same nets without BatchNorm and with sigmoid: how many powers of ten does each net's "
+                    "gradient lose on its way to the first layer? Compare with the first figure."
                 ),
                 tool=Tool(
                     "gradients",
@@ -261,7 +261,7 @@ STEPS: tuple[Step, ...] = (
                 view="block",
                 params=_frozen(depth=20),
                 look_at="The shortcut carries x around the two 3×3 layers, and the addition makes F(x) + x.",
-                tool=Tool("architecture", "Architecture: ResNet-20", _frozen(depth="20")),
+                tool=Tool("architecture", "Architecture: ResNet-20, block by block", _frozen(depth="20")),
             ),
             Evidence(
                 view="twins",
