@@ -16,7 +16,7 @@ STARTING_POLL_SECONDS = 0.5  # … and while a shown run is in its first steps: 
 
 runner = get_runner()
 store = runner.store
-runs_before = read_runs(store)  # this rerun's one read: the sidebar, the chips and the table agree
+all_runs = read_runs(store)  # this rerun's one read: the sidebar, the chips and the table agree
 
 st.title("Train")
 st.markdown(
@@ -24,8 +24,8 @@ st.markdown(
     "to see the paper's finding: at depth, the plain net's **training** error stays higher (degradation). "
     "Runs keep going when you close the tab; everything is saved."
 )
-views.start_form(runner, quick_recipe(rc.pick_device().type), expanded=not runs_before)
-all_runs = read_runs(store) if views.PENDING in st.session_state else runs_before  # runs just started
+views.toast()
+views.start_form(runner, quick_recipe(rc.pick_device().type), expanded=not all_runs)
 if not all_runs:
     st.info("No runs yet. Pick a net above and press **Train**.")
     st.stop()

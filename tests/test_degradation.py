@@ -19,6 +19,12 @@ from resnet_core.studies.experiments import DepthRow, Preset, depth_table, exper
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "degradation.py")
 
 
+def complete(store: RunStore, run_id: str) -> None:
+    """A queued run, as if it had trained (store/status.py: queued -> running -> completed)."""
+    store.set_status(run_id, "running")
+    store.set_status(run_id, "completed")
+
+
 def test_specs_pair_plain_and_residual_at_every_depth():
     specs = experiment_specs([56, 20])
     assert [(s.depth, s.skip) for s in specs] == [(20, False), (20, True), (56, False), (56, True)]
@@ -174,7 +180,7 @@ def test_the_started_experiment_is_the_one_shown_and_not_counted_as_already_queu
     for depth, skip in ((8, False), (8, True), (14, False), (14, True)):  # an earlier experiment, finished
         run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "degradation-earlier", "epochs": 1})
         store.add_epoch(run_id, {"epoch": 1, "train_error": 0.5, "test_error": 0.5})
-        store.set_status(run_id, "completed")
+        complete(store, run_id)
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert at.selectbox(key="deg.exp").value == "degradation-earlier"
     assert not at.warning
@@ -469,7 +475,7 @@ def test_the_link_holds_the_experiment_and_the_preset(monkeypatch, tmp_path):
         for depth, skip, err in zip((8, 8, 44, 44), (False, True, False, True), errors):
             run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": experiment, "epochs": 1})
             store.add_epoch(run_id, {"epoch": 1, "train_error": err, "test_error": err})
-            store.set_status(run_id, "completed")
+            complete(store, run_id)
     at = AppTest.from_file(PAGE, default_timeout=60).run()  # no link: the newest experiment whose nets learned
     assert at.selectbox(key="deg.exp").value == "degradation-a"
     assert at.query_params["exp"] in ("degradation-a", ["degradation-a"])
@@ -508,7 +514,7 @@ def test_the_views_say_what_the_numbers_say(tmp_path):
             for skip, (train, test) in ((False, p), (True, r)):
                 run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": name, "epochs": 1})
                 store.add_epoch(run_id, {"epoch": 1, "train_error": train, "test_error": test})
-                store.set_status(run_id, "completed")
+                complete(store, run_id)
 
     experiment("paper", plain=((0.2, 0.3), (0.4, 0.45)), residual=((0.2, 0.3), (0.1, 0.2)))
     experiment("overfit", plain=((0.2, 0.3), (0.1, 0.45)), residual=((0.2, 0.3), (0.1, 0.2)))
@@ -527,3 +533,27 @@ def test_the_views_say_what_the_numbers_say(tmp_path):
     for view in (fig6_view(store, "chance", "plain"), final_errors_view(store, "chance")):
         ((verdict),) = view.verdicts
         assert verdict.kind == "untrained" and "still near chance" in verdict.text
+
+
+def test_present_shows_the_figures_and_verdicts_without_controls(monkeypatch, tmp_path):
+    """`?present=1` (issue 22.3): a projector shows the figure, the claim and the verdict only."""
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    store = RunStore(tmp_path / "runs")
+    for depth, skip, err in ((8, False, 0.3), (8, True, 0.3), (44, False, 0.6), (44, True, 0.2)):
+        run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "degradation-a", "epochs": 1})
+        store.add_epoch(run_id, {"epoch": 1, "train_error": err, "test_error": err})
+        complete(store, run_id)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["exp"] = "degradation-a"
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception
+    assert not at.selectbox and not at.button and not at.radio and not at.get("download_button")
+    assert len(at.get("plotly_chart")) == 3 and len(at.success) == 4
+
+
+def test_the_halves_are_titled_as_the_paper_names_the_nets():
+    from resnet_core.presentation.degradation import fig6_half_figure
+
+    assert fig6_half_figure([], "residual").layout.title.text.startswith("ResNets: ")
+    assert fig6_half_figure([], "plain").layout.title.text.startswith("Plain nets: ")

@@ -160,3 +160,42 @@ def test_the_command_line_imports_a_folder_and_trains_on_it(tmp_path, capsys):
     (run,) = rc.RunStore(runs).list()
     assert run.dataset == "own:colours" and run.spec.num_classes == 3 and run.status == "completed"
     assert cli.main(["train", "--dataset", str(tmp_path / "empty-folder-that-is-missing"), *args]) == 2
+
+
+def test_the_train_page_trains_on_your_imported_images(tmp_path, monkeypatch):
+    """The picker lists an imported dataset by name; Train makes a run on it whose net and subset fit it
+    (3 classes; the largest class-balanced subsets of an unbalanced set), and the worker trains it."""
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    from ui.runs import _runner_for
+
+    source = image_folder(tmp_path / "colours", per_class=6)
+    for i in range(6, 10):  # unbalanced: red has 10 images, the others 6
+        (source / "red" / f"{i}.png").write_bytes(png(COLOURS["red"], seed=i))
+    own.import_images(source, tmp_path / "data")
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("RESNET_LAB_DATA", str(tmp_path / "data"))
+    page = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
+    try:
+        at = AppTest.from_file(page, default_timeout=120).run()
+        assert not at.exception
+        picker = at.selectbox(key="train.dataset")
+        assert "own:colours" in picker.options or "colours (your images)" in picker.options
+        picker.set_value("own:colours")
+        at.number_input(key="train.epochs").set_value(1)
+        at.run()
+        at.button(key="train.one").click().run()
+        assert not at.exception, at.exception
+        (run,) = rc.RunStore(tmp_path / "runs").list()
+        assert run.dataset == "own:colours" and run.spec.num_classes == 3
+        # 6 a class: 1 held out (20 %), 5 to train — balanced over 3 classes: 15 and 3.
+        assert (run.config.train_size, run.config.test_size) == (15, 3)
+        deadline = time.monotonic() + 300
+        while rc.RunStore(tmp_path / "runs").get(run.id).status in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+        assert rc.RunStore(tmp_path / "runs").get(run.id).status == "completed"
+    finally:
+        _runner_for(str((tmp_path / "runs").resolve())).shutdown()

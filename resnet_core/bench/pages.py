@@ -64,11 +64,13 @@ def gradient_page_seconds(data: ImageDataset, depth: int = 1202, batch_size: int
         kept = kept_profiles()
         specs = [NetSpec(depth=depth, skip=s) for s in (True, False)]
         fingerprint = batch_fingerprint(images, labels)
-        pair = [kept.get(profile_key(spec, fingerprint)) for spec in specs]
-        if not all(pair):
-            pair = [init_gradient_profile(spec, images, labels) for spec in specs]
-        explain_init_profiles(*pair), init_verdicts(*pair)
-        layer_profile_figure([LayerSeries(p.spec.name, "#000", p.names, p.norms, p.indices) for p in pair], "", "")
+        residual, plain = (kept.get(profile_key(spec, fingerprint)) for spec in specs)
+        if residual is None or plain is None:
+            residual, plain = (init_gradient_profile(spec, images, labels) for spec in specs)
+        explain_init_profiles(residual, plain), init_verdicts(residual, plain)
+        layer_profile_figure(
+            [LayerSeries(p.spec.name, "#000", p.names, p.norms, p.indices) for p in (residual, plain)], "", ""
+        )
 
     return _median_seconds(page, repeats)
 

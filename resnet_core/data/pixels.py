@@ -37,7 +37,26 @@ def to_input(images, mean: Sequence[float], std: Sequence[float]) -> torch.Tenso
         images = images.unsqueeze(0)
     if images.dtype != torch.uint8:
         raise ValueError(f"to_input takes uint8 pixels, got {images.dtype}")
+    images = match_channels(images, len(mean))
     return normalize(images, *normalizer(mean, std, images.device))
+
+
+# ITU-R BT.601 luma, the weights Pillow's convert("L") uses: a colour image as a grayscale net sees it.
+LUMA = (0.299, 0.587, 0.114)
+
+
+def match_channels(images: torch.Tensor, channels: int) -> torch.Tensor:
+    """uint8 (N, C, H, W) pixels with `channels` channels: colour to gray by luma (an upload or sample shown
+    to a net trained on (Fashion-)MNIST), gray to colour by repeating it; others unchanged."""
+    have = images.shape[1]
+    if have == channels:
+        return images
+    if have == 3 and channels == 1:
+        weights = torch.tensor(LUMA, dtype=torch.float32, device=images.device).view(1, 3, 1, 1)
+        return (images.float() * weights).sum(dim=1, keepdim=True).round().clamp(0, 255).to(torch.uint8)
+    if have == 1 and channels == 3:
+        return images.expand(-1, 3, -1, -1).contiguous()
+    raise ValueError(f"images with {have} channels cannot feed a net that takes {channels}")
 
 
 def to_display(x: torch.Tensor, mean: Sequence[float], std: Sequence[float]) -> np.ndarray:

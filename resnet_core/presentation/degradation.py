@@ -100,7 +100,19 @@ def _versus(a: float, b: float) -> str:
     return f"{percent(a)} vs {percent(b)}"
 
 
-def _plain_verdict(shallow: _Done, deep: _Done) -> Verdict:
+def _near_chance(deep: _Done, num_classes: int) -> str:
+    """A sentence when the deeper plain net stayed near chance (the CPU presets' plain-56 does): the
+    degradation at its extreme, which the reader should know is what they are looking at."""
+    chance = 1 - 1 / num_classes
+    if deep.plain_train < chance - experiments.LEARNED_BELOW_CHANCE:
+        return ""
+    return (
+        f" plain-{deep.depth} stayed near chance ({100 * chance:.0f}% with {num_classes} classes): on this "
+        "budget it barely learned at all."
+    )
+
+
+def _plain_verdict(shallow: _Done, deep: _Done, num_classes: int = 10) -> Verdict:
     diff = deep.plain_train - shallow.plain_train
     numbers = f"({_versus(deep.plain_train, shallow.plain_train)})"
     if abs(diff) <= experiments.SAME_WITHIN:
@@ -113,7 +125,7 @@ def _plain_verdict(shallow: _Done, deep: _Done) -> Verdict:
     return Verdict(
         "agrees" if higher else "disagrees",
         f"plain-{deep.depth} ends with {'a higher' if higher else 'no higher'} training error than "
-        f"plain-{shallow.depth} {numbers}" + (": degradation." if higher else "."),
+        f"plain-{shallow.depth} {numbers}" + (": degradation." + _near_chance(deep, num_classes) if higher else "."),
     )
 
 
@@ -153,7 +165,7 @@ def degradation_verdicts(rows: Sequence[DepthRow], num_classes: int = 10) -> lis
     if waiting_verdict(rows, num_classes) is not None:
         return []
     done = _done(rows)
-    return [_plain_verdict(done[0], done[-1]), _residual_verdict(done[0], done[-1])]
+    return [_plain_verdict(done[0], done[-1], num_classes), _residual_verdict(done[0], done[-1])]
 
 
 def degradation_findings(rows: Sequence[DepthRow], num_classes: int = 10) -> list[tuple[bool, str]]:
@@ -199,7 +211,8 @@ def not_overfitting_verdicts(rows: Sequence[DepthRow], num_classes: int = 10, ac
                 if worse_test
                 else f"though not the higher test error ({tests})"
             )
-            + " — an overfitting net would fit its training images better, not worse.",
+            + " — an overfitting net would fit its training images better, not worse."
+            + _near_chance(deep, num_classes),
         )
     elif deep.plain_test > shallow.plain_test:
         plain = Verdict(
@@ -223,7 +236,8 @@ def not_overfitting_verdicts(rows: Sequence[DepthRow], num_classes: int = 10, ac
 def fig6_half_figure(series: Sequence[RunSeries], kind: Kind) -> go.Figure:
     """One half of Fig. 6: the error curves of one kind's nets, darker = deeper, error axis 0–100 % so the
     two halves compare at a glance."""
-    fig = error_figure(series, f"{KIND_TITLES[kind].capitalize()}: error during training, by depth")
+    name = KIND_TITLES[kind]
+    fig = error_figure(series, f"{name[0].upper() + name[1:]}: error during training, by depth")  # "ResNets" as is
     fig.update_yaxes(range=[0, 100])
     fig.update_xaxes(rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR)
     fig.update_yaxes(showline=True, linecolor=NEUTRAL_COLOR)

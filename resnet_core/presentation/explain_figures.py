@@ -228,7 +228,8 @@ def _font(size: int):
 
 
 def _hex(color: str) -> tuple[int, int, int]:
-    return tuple(int(color[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return r, g, b
 
 
 def attribution_png(image: np.ndarray, rows: Sequence[MapRow], sign: str, opacity: float, title: str) -> bytes:

@@ -37,9 +37,14 @@ class TrainForm:
     seed: int
     warmup: str  # a key of WARMUPS
     head_init_scale: float = 1.0
+    # The most a class-balanced subset of the dataset can hold (your own images: the smallest class times
+    # the classes); None: the slider's values all fit (the built-in datasets).
+    train_most: int | None = None
+    test_most: int | None = None
 
     def config(self) -> RunConfig:
-        """The run's recipe: a test set of at most TEST_IMAGES images, never more than the training set."""
+        """The run's recipe: a test set of at most TEST_IMAGES images, never more than the training set;
+        both within what the dataset holds."""
         if self.warmup not in WARMUPS:
             raise ValueError(f"warm-up {self.warmup!r} is not one of {', '.join(WARMUPS)}")
         return RunConfig(
@@ -56,8 +61,8 @@ class TrainForm:
                 warmup_epochs=1.0 if self.warmup == "epoch" else 0.0,
                 head_init_scale=float(self.head_init_scale),
             ),
-            train_size=int(self.train_size),
-            test_size=min(TEST_IMAGES, int(self.train_size)),
+            train_size=min(int(self.train_size), self.train_most or int(self.train_size)),
+            test_size=min(TEST_IMAGES, int(self.train_size), self.test_most or TEST_IMAGES),
         )
 
     def describe_optimizer(self) -> str:

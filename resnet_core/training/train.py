@@ -69,10 +69,13 @@ PHASES = ("starting", "training", "evaluating")  # PhaseEvent.phase, in the orde
 # ------------------------------------------------------------------------------------------ events
 
 
+@dataclass(frozen=True)
 class _Event:
+    """What every event shares (each is a frozen dataclass of its own fields)."""
+
     def to_dict(self) -> dict[str, Any]:
         """The fields as a dict (shallow: checkpoint tensors are not copied)."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ def cached_summary(spec: rc.NetSpec) -> rc.NetSummary:
     return rc.summarize(spec)
 
 
-# Building a diagram is plotly validating hundreds of shapes and annotations: ~0.5 s of the server's CPU per net
-# on the 2-core machine, several seconds while a run trains there, at every rerun for both nets. Kept per spec
+# Building a diagram is plotly validating hundreds of shapes and annotations: a noticeable part of a second of
+# the server's CPU per net, more while a run trains, at every rerun for both nets. Kept per spec
 # (the figure is only read: st.plotly_chart copies it), so the twin, a toggle back and a revisit cost nothing.
 @st.cache_resource(max_entries=64, show_spinner="Drawing the net…")
 def cached_diagram(spec: rc.NetSpec) -> tuple:

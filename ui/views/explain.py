@@ -191,7 +191,9 @@ def pick_image(state: ViewState, clf: Classifier, test_images, test_labels) -> P
             format_func=lambda i: f"{clf.classes[test_labels[i]]} (test image {i + 1})",
         )
         label = clf.classes[test_labels[index]]
-        return Picked(Image.fromarray(test_images[index].permute(1, 2, 0).numpy()), f"test-{index + 1}-{label}", label)
+        pixels = test_images[index].permute(1, 2, 0).numpy()  # (H, W, C); C is 1 for (Fashion-)MNIST
+        image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).convert("RGB")
+        return Picked(image, f"test-{index + 1}-{label}", label)
     stem = st.selectbox(
         "Sample",
         sample_files(),

@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.data.catalog import CATALOG
+from resnet_core.data import own
+from resnet_core.data.catalog import available_datasets, data_root, facts
 from resnet_core.data.datasets import DATASETS, num_classes
 from resnet_core.execution.estimates import device_kind, estimate, measured_rates
 from resnet_core.presentation.charts import error_figure, loss_figure
@@ -20,11 +21,12 @@ from resnet_core.presentation.reports import metrics_csv, progress_line, run_lab
 from resnet_core.presentation.text import markdown_text
 from resnet_core.studies.experiments import dataset_problem, new_twins_id
 from ui.live import figure_board, polling_changed, run_starting
-from ui.runs import SNAPSHOT, badge, follow_statuses, live_reader
+from ui.runs import badge, follow_statuses, live_reader
 from ui.spec_state import current_spec, remember_spec, spec_editor
 
 TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
 SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
+TOAST = "train.toast"  # what was just started, said after the rerun that shows it
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
 DATASET_LABELS = {
@@ -67,10 +69,66 @@ def device_rates(root: str, _store) -> list[tuple[int, float]]:
     return measured_rates(_store, rc.describe_device(), macs_per_image)
 
 
-def show(run_ids: list[str]) -> None:
-    """Add runs to "Runs shown" (applied before the widget is drawn: its state cannot change after)."""
+def dataset_label(name: str) -> str:
+    """A dataset's name in the picker (a select box shows it as text): your own are marked as such."""
+    if name.startswith(own.PREFIX):
+        return f"{name.removeprefix(own.PREFIX)} (your images)"
+    return DATASET_LABELS[name]
+
+
+def balanced_most(dataset: str) -> dict:
+    """For your own images: the largest class-balanced training and test subsets (the smallest class's
+    count times the classes), which the form keeps the run within."""
+    if not dataset.startswith(own.PREFIX):
+        return {}
+    info = own.find_own(dataset, data_root())
+    k = len(info.classes)
+    return {"train_most": min(info.train_counts) * k, "test_most": min(info.test_counts) * k}
+
+
+def import_images() -> None:
+    """Import a .zip of the user's images (one folder per class) as a dataset, with its limits said first."""
+    with st.popover("Import your images", icon=":material/upload:"):
+        most = st.get_option("server.maxUploadSize")
+        st.caption(
+            f"A .zip with one folder of images per class (cat/1.jpg, dog/2.png, …): {own.LIMITS}; uploads here "
+            f"up to {most} MB (larger: `python -m resnet_core train --dataset FOLDER`). Each class keeps 20 % of "
+            "its images for testing."
+        )
+        upload = st.file_uploader("A .zip of class folders", type=["zip"], key="train.own.zip")
+        size = st.selectbox(
+            "Image size (pixels a side)", own.SIZES, index=own.SIZES.index(own.DEFAULT_SIZE), key="train.own.size"
+        )
+        if st.button("Import", key="train.own.import", disabled=upload is None) and upload is not None:
+            try:
+                with st.spinner("Checking and resizing the images…"):
+                    info = own.import_images(upload.getvalue(), data_root(), source_name=upload.name, size=size)
+            except own.OwnDataError as err:
+                st.error(markdown_text(err), icon=":material/error:")
+                return
+            st.session_state["train.dataset"] = info.dataset
+            st.success(
+                markdown_text(
+                    f"Imported {info.train_size + info.test_size:,} images in {len(info.classes)} classes as "
+                    f"{info.dataset} ({info.skipped} files skipped: not images we can read)."
+                ),
+                icon=":material/check:",
+            )
+
+
+def show(run_ids: list[str], message: str | None = None) -> None:
+    """Add runs just started to "Runs shown" and rerun the app: the sidebar, drawn from the runs read before
+    they were made, shows them too. `message`: a toast, shown after the rerun."""
     st.session_state[PENDING] = run_ids + st.session_state.get(PENDING, [])
-    st.session_state.pop(SNAPSHOT, None)  # the runs read before these were made: the page reads again
+    if message:
+        st.session_state[TOAST] = message
+    st.rerun()
+
+
+def toast() -> None:
+    """The toast of the runs just started (`show`)."""
+    if TOAST in st.session_state:
+        st.toast(st.session_state.pop(TOAST))
 
 
 def start_form(runner, recipe: dict, expanded: bool) -> None:
@@ -79,13 +137,14 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
     with st.expander("Start a run", expanded=expanded):
         spec = spec_editor(current_spec(), key="train")  # any depth: the estimate below says how long
         remember_spec(spec)
+        import_images()  # before the picker: a dataset just imported is the one it shows
         cols = st.columns([2, 1, 1.6])  # rows of three: at 1024 px a row of five cut the dataset's name
         problems = {name: dataset_problem_here(name) for name in DATASETS if name != "shapes"}
         dataset = cols[0].selectbox(
             "Dataset",
-            DATASETS,
+            available_datasets(),
             key="train.dataset",
-            format_func=lambda d: DATASET_LABELS[d] + (" (not available here)" if problems.get(d) else ""),
+            format_func=lambda d: dataset_label(d) + (" (not available here)" if problems.get(d) else ""),
         )
         epochs = cols[1].number_input("Epochs", 1, 500, 5, key="train.epochs")
         train_size = cols[2].select_slider(
@@ -161,6 +220,7 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
         form = TrainForm(
             epochs=epochs,
             train_size=train_size,
+            **balanced_most(dataset),
             batch_size=batch_size,
             lr=lr,
             schedule=schedule,
@@ -173,27 +233,29 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
         )
         config = form.config()
         # The classifier must match the dataset's classes and the stem its channels (1 for (Fashion-)MNIST).
-        spec = spec.replace(num_classes=num_classes(dataset), in_channels=CATALOG[dataset].in_channels)
+        spec = spec.replace(num_classes=num_classes(dataset), in_channels=facts(dataset).in_channels)
         st.caption(f"Recipe: {describe_recipe(config)}. {form.describe_optimizer()}.")
         advice = warmup_advice(spec, form)
         if advice:
             st.caption(advice)
-        found = estimate(macs_per_image(spec), int(train_size), int(epochs), device_rates(str(store.root), store))
+        images = config.train_size or int(train_size)
+        found = estimate(macs_per_image(spec), images, int(epochs), device_rates(str(store.root), store))
         device = device_kind(rc.describe_device())
         st.caption(describe_time_here(device, found and found.seconds, found.runs if found else 0, spec, form))
         if problems.get(dataset):
             st.warning(
-                f"{DATASET_LABELS[dataset]} is not available here. {problems[dataset]}", icon=":material/cloud_off:"
+                f"{dataset_label(dataset)} is not available here. {markdown_text(problems[dataset])}",
+                icon=":material/cloud_off:",
             )
         buttons = st.columns([1, 2.4, 3.6])
         twins = [spec.replace(skip=True), spec.replace(skip=False)]
         if buttons[0].button("Train", type="primary", key="train.one", disabled=bool(problems.get(dataset))):
-            show([runner.submit(spec, config, dataset=dataset)])
-            st.toast(f"{spec.name} queued")
+            show([runner.submit(spec, config, dataset=dataset)], f"{spec.name} queued")
         if buttons[1].button("Train plain + residual twins", key="train.twins", disabled=bool(problems.get(dataset))):
             pair = config.replace(experiment=new_twins_id())  # created together: find_twin pairs them by this
-            show([runner.submit(s, pair, dataset=dataset) for s in twins])
-            st.toast(f"{twins[0].name} and {twins[1].name} queued")
+            show(
+                [runner.submit(s, pair, dataset=dataset) for s in twins], f"{twins[0].name} and {twins[1].name} queued"
+            )
 
 
 def choose_shown(by_id: dict, default: list[str]) -> list[str]:
@@ -229,7 +291,7 @@ def starting(runs: list) -> bool:
 def run_rows(runner, runs: list) -> None:
     """One row per shown run: its status, what it does now, and Stop (running) or Resume (stopped)."""
     for run in runs:
-        row = st.columns([2.2, 5, 1])
+        row = st.columns([2, 4.4, 1.6])  # at 1024 px a narrower last column cut "Resume"
         row[0].markdown(f"{badge(run)} **{markdown_text(run_label(run))}**")  # a name is text, not Markdown
         if run.status == "running":
             done, text = progress_line(run)  # starting / training / evaluating on the test set
@@ -322,7 +384,6 @@ def manage_panel(runner, by_id: dict) -> None:
         if run.resumable and cols[2].button("Resume", key="train.resume"):
             runner.resume(target)
             show([target])
-            st.rerun()
         # Both files are made when the button is pressed, not at every rerun (a checkpoint can be 80 MB).
         cols[3].download_button(
             "Metrics (CSV)",
