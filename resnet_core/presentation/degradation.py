@@ -237,7 +237,7 @@ def fig6_half_figure(series: Sequence[RunSeries], kind: Kind) -> go.Figure:
     """One half of Fig. 6: the error curves of one kind's nets, darker = deeper, error axis 0–100 % so the
     two halves compare at a glance."""
     name = KIND_TITLES[kind]
-    fig = error_figure(series, f"{name[0].upper() + name[1:]}: error during training, by depth")  # "ResNets" as is
+    fig = error_figure(series, f"{name[0].upper() + name[1:]}: error by depth")  # short: half a page at 1024 px
     fig.update_yaxes(range=[0, 100])
     fig.update_xaxes(rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR)
     fig.update_yaxes(showline=True, linecolor=NEUTRAL_COLOR)
