@@ -12,20 +12,6 @@ import platform
 import time
 from datetime import UTC, datetime
 
-import torch
-
-from ..analysis.profiles import (
-    KEPT_FILE,
-    batch_fingerprint,
-    init_gradient_profile,
-    keep_profiles,
-    kept_profiles,
-    probe_batch,
-    profile_key,
-)
-from ..data.datasets import load_dataset
-from ..model.spec import NetSpec
-
 
 def int_list(text: str) -> list[int]:
     try:
@@ -45,6 +31,21 @@ def add_profiles(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_profiles(args: argparse.Namespace) -> int:
+    # Imported here: `python -m resnet_core runs` must not pay for torch (tests/test_cli_requests.py).
+    import torch
+
+    from ..analysis.profiles import (
+        KEPT_FILE,
+        batch_fingerprint,
+        init_gradient_profile,
+        keep_profiles,
+        kept_profiles,
+        probe_batch,
+        profile_key,
+    )
+    from ..data.datasets import load_dataset
+    from ..model.spec import NetSpec
+
     data = load_dataset("shapes")
     kept = kept_profiles(KEPT_FILE)
     for batch_size in args.batch:
