@@ -1,6 +1,7 @@
 """The Train page in a real browser: start a tiny run, see curve points appear, refresh, stop it."""
 
 import re
+import time
 
 import pytest
 
@@ -80,7 +81,14 @@ def test_start_watch_refresh_and_stop_a_run(page, app_url):
     page.get_by_text("images/s").first.wait_for(timeout=60_000)
     assert page.get_by_text("ResNet-8", exact=False).first.is_visible()
 
+    # The shared app may show earlier tests' runs too (some already stopped, some in elements not shown):
+    # count the visible "stopped" before the click, and wait for one more.
+    stopped = page.get_by_text("stopped").filter(visible=True)
+    before = stopped.count()
     page.get_by_role("button", name="Stop").first.click()
-    page.get_by_text("stopped").first.wait_for(timeout=60_000)
+    deadline = time.monotonic() + 60
+    while stopped.count() <= before:
+        assert time.monotonic() < deadline, "the stopped run never showed as stopped"
+        page.wait_for_timeout(250)
     wait_for_app(page)
     screenshot(page, "train-stopped")
