@@ -27,7 +27,7 @@ EventTarget.prototype.removeEventListener = function (type, ...rest) {
 
 def test_start_watch_refresh_and_stop_a_run(page, app_url):
     page.add_init_script(COUNT_VISIBILITY_LISTENERS)
-    start_run_from_train_page(page, app_url, epochs=40)
+    start_run_from_train_page(page, app_url, epochs=400)  # long enough that Stop, not the end, ends it
 
     # The run is queued, starts, and its first curve points arrive through the polling fragment.
     page.get_by_text("images/s").first.wait_for(timeout=120_000)
