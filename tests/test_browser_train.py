@@ -6,6 +6,7 @@ import time
 import pytest
 
 from conftest import screenshot, start_run_from_train_page, wait_for_app
+from resnet_core.store.run_store import RunStore
 
 pytestmark = pytest.mark.browser
 
@@ -25,10 +26,24 @@ EventTarget.prototype.removeEventListener = function (type, ...rest) {
 """
 
 
-def test_start_watch_refresh_and_stop_a_run(page, app_url):
+def test_start_watch_refresh_and_stop_a_run(page, app_url, app_runs_dir):
     page.add_init_script(COUNT_VISIBILITY_LISTENERS)
+    store = RunStore(app_runs_dir)
+    earlier = {r.id for r in store.list()}  # the shared app may hold earlier tests' runs
     start_run_from_train_page(page, app_url, epochs=400)  # long enough that Stop, not the end, ends it
+    deadline = time.monotonic() + 60
+    while not (new := [r.id for r in store.list() if r.id not in earlier]):
+        assert time.monotonic() < deadline, "pressing Train made no run"
+        time.sleep(0.25)
+    (run_id,) = new
+    try:
+        watch_refresh_and_stop(page, store, run_id)
+    finally:
+        if store.get(run_id).active:  # never leave a long run training for the rest of the suite
+            store.request_stop(run_id)
 
+
+def watch_refresh_and_stop(page, store, run_id: str) -> None:
     # The run is queued, starts, and its first curve points arrive through the polling fragment.
     page.get_by_text("images/s").first.wait_for(timeout=120_000)
     page.wait_for_function(
@@ -81,14 +96,12 @@ def test_start_watch_refresh_and_stop_a_run(page, app_url):
     page.get_by_text("images/s").first.wait_for(timeout=60_000)
     assert page.get_by_text("ResNet-8", exact=False).first.is_visible()
 
-    # The shared app may show earlier tests' runs too (some already stopped, some in elements not shown):
-    # count the visible "stopped" before the click, and wait for one more.
-    stopped = page.get_by_text("stopped").filter(visible=True)
-    before = stopped.count()
-    page.get_by_role("button", name="Stop").first.click()
+    # Our run's own Stop button (the shared app may show earlier tests' runs beside it).
+    page.locator(f".st-key-stop-{run_id} button").click()
     deadline = time.monotonic() + 60
-    while stopped.count() <= before:
-        assert time.monotonic() < deadline, "the stopped run never showed as stopped"
+    while store.get(run_id).status != "stopped":
+        assert time.monotonic() < deadline, f"the run is {store.get(run_id).status} a minute after Stop"
         page.wait_for_timeout(250)
+    page.get_by_text("stopped").filter(visible=True).first.wait_for(timeout=60_000)
     wait_for_app(page)
     screenshot(page, "train-stopped")
