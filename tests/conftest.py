@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from resnet_core.store.run_store import pid_alive
+from resnet_core.store.run_store import RunStore, pid_alive
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app shows the reference runs it ships (assets/reference/) beside the user's; tests of empty and of
@@ -241,6 +241,18 @@ def _no_standby_workers_in_process(monkeypatch):
     monkeypatch.setenv("RESNET_LAB_STANDBY", "0")
 
 
+@pytest.fixture(autouse=True)
+def _torch_threads_restored():
+    """An in-process page takes the server's share of the CPU (ui/threads.py) and keeps it: the next test
+    gets the process's threads as they were."""
+    import torch
+
+    before = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != before:
+        torch.set_num_threads(before)
+
+
 def start_run_from_train_page(page, app_url: str, epochs: int) -> None:
     """Start ResNet-8 on 1,000 embedded images for `epochs` epochs through the Train page's form, as a user."""
     page.goto(f"{app_url}/train?depth=8")
@@ -255,3 +267,22 @@ def start_run_from_train_page(page, app_url: str, epochs: int) -> None:
     field.press("Enter")
     wait_for_app(page)
     page.get_by_role("button", name="Train", exact=True).click()
+
+
+@contextmanager
+def run_from_train_page(page, app_url: str, runs_dir: Path, epochs: int) -> Iterator[str]:
+    """Start a run through the Train page (start_run_from_train_page) and give its id; whatever the test
+    does, the run is not left training for the rest of the suite (the shared app keeps its worker)."""
+    store = RunStore(runs_dir)
+    earlier = {r.id for r in store.list()}  # the shared app may hold earlier tests' runs
+    start_run_from_train_page(page, app_url, epochs)
+    deadline = time.monotonic() + 60
+    while not (new := [r.id for r in store.list() if r.id not in earlier]):
+        assert time.monotonic() < deadline, "pressing Train made no run"
+        time.sleep(0.25)
+    (run_id,) = new
+    try:
+        yield run_id
+    finally:
+        if store.get(run_id).active:
+            store.request_stop(run_id)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from conftest import screenshot, start_run_from_train_page, wait_for_app
+from conftest import run_from_train_page, screenshot, wait_for_app
 from resnet_core.store.run_store import RunStore
 
 pytestmark = pytest.mark.browser
@@ -28,19 +28,8 @@ EventTarget.prototype.removeEventListener = function (type, ...rest) {
 
 def test_start_watch_refresh_and_stop_a_run(page, app_url, app_runs_dir):
     page.add_init_script(COUNT_VISIBILITY_LISTENERS)
-    store = RunStore(app_runs_dir)
-    earlier = {r.id for r in store.list()}  # the shared app may hold earlier tests' runs
-    start_run_from_train_page(page, app_url, epochs=400)  # long enough that Stop, not the end, ends it
-    deadline = time.monotonic() + 60
-    while not (new := [r.id for r in store.list() if r.id not in earlier]):
-        assert time.monotonic() < deadline, "pressing Train made no run"
-        time.sleep(0.25)
-    (run_id,) = new
-    try:
-        watch_refresh_and_stop(page, store, run_id)
-    finally:
-        if store.get(run_id).active:  # never leave a long run training for the rest of the suite
-            store.request_stop(run_id)
+    with run_from_train_page(page, app_url, app_runs_dir, epochs=400) as run_id:  # Stop, not the end, ends it
+        watch_refresh_and_stop(page, RunStore(app_runs_dir), run_id)
 
 
 def watch_refresh_and_stop(page, store, run_id: str) -> None:

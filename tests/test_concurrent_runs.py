@@ -3,6 +3,7 @@ same order, each worker with its share of the cores. Real JobRunners with real w
 spy worker, tests/spy_worker.py, is the real worker with a record of its batches)."""
 
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -119,7 +120,9 @@ def test_twins_see_the_same_batches_in_the_same_order(runner_factory, shapes_roo
 def test_side_by_side_runs_split_the_threads_and_the_last_one_takes_them_all(runner_factory, shapes_root, tmp_path):
     """Two runs on a CPU split its threads; when one ends, the other's worker takes all of them while it
     trains on (worker.ThreadShare, checked every STOP_CHECK_SECONDS)."""
-    total = torch.get_num_threads()  # the workers' pool: the same machine and environment as this process
+    # The workers' pool, as a fresh process sees it: this process's own may have been changed in the suite
+    # (the in-process app tests take the server's share, ui/threads.py).
+    total = int(subprocess.check_output([sys.executable, "-c", "import torch; print(torch.get_num_threads())"]))
     runner = runner_factory(command=spy_worker)
     config = dict(LONG, data_dir=str(shapes_root))
     first, second = (runner.submit(rc.NetSpec(depth=d, width=4), config) for d in (8, 14))
