@@ -5,7 +5,9 @@ from pathlib import Path
 import streamlit as st
 
 import resnet_core as rc
+from resnet_core.presentation.i18n import _
 from resnet_core.store.run_store import StoreCorrupt
+from ui.language import language_selector, use_language
 from ui.navigation import PAGES, leave_pages_directory_mode, page
 from ui.runs import damaged_store, shared_runner, take_snapshot
 from ui.sidebar import active_runs
@@ -22,18 +24,20 @@ NARROW_CSS = """<style>
 
 def main() -> None:
     leave_pages_directory_mode()
+    use_language()  # before any word: the navigation's titles are translated too
     # A local file: an emoji or ":material/…:" icon makes the browser fetch it from a font service (offline:
     # no icon, and a failed request on every page).
     st.set_page_config(page_title="ResNet Lab", page_icon=str(FAVICON), layout="wide")
     st.html(NARROW_CSS)
     navigation = st.navigation([page(name) for name in PAGES])
     with st.sidebar:
-        st.caption(f"Device: {rc.describe_device()}")
+        language_selector()
+        st.caption(_("Device: {device}").format(device=rc.describe_device()))
         try:
             runs = take_snapshot(shared_runner().store)  # also starts the runner after a restart
             active_runs([r for r in runs if r.active])  # the page of this rerun shows the same statuses
         except StoreCorrupt:  # the pages that need the store say what to do; the others still work
-            st.caption(":red[The run store is damaged:] the Train page says what to do.")
+            st.caption(_(":red[The run store is damaged:] the Train page says what to do."))
     try:
         navigation.run()
     except StoreCorrupt as err:  # met while a page read the store

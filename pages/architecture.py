@@ -3,6 +3,7 @@
 import streamlit as st
 
 from resnet_core.presentation.palette import net_color
+from ui.language import use_language
 from ui.navigation import leave_pages_directory_mode
 from ui.spec_state import current_spec, remember_spec, spec_editor
 from ui.threads import share_cpu_with_training
@@ -10,6 +11,7 @@ from ui.view_state import presenting
 from ui.views.architecture import twins_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 present = presenting()

@@ -15,6 +15,7 @@ from resnet_core.studies.experiments import (
     experiment_runs,
     experiments,
 )
+from ui.language import use_language
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode
 from ui.reference import reference_note, runs_view
@@ -24,6 +25,7 @@ from ui.views import degradation as views
 from ui.views.render import show_verdict, show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 
 STARTED = "deg.started"  # the experiment this session started last: its runs are not "already queued"
 

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui.language import use_language
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import runs_view
 from ui.threads import share_cpu_with_training
@@ -9,6 +10,7 @@ from ui.view_state import Param, ViewState
 from ui.views import explain as views
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 LAST_MODEL = "explain.last_model"  # the model of the previous run: the class explained is the model's own

@@ -5,6 +5,7 @@ from dataclasses import replace
 import streamlit as st
 
 import resnet_core as rc
+from ui.language import use_language
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
 from ui.threads import share_cpu_with_training
@@ -21,6 +22,7 @@ from ui.views.gradients import (
 from ui.views.render import show_verdict, show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 DEPTHS = rc.valid_depths("basic", "cifar", 1202)

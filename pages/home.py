@@ -5,9 +5,12 @@ from pathlib import Path
 import streamlit as st
 
 import resnet_core as rc
+from ui.language import use_language
 from ui.navigation import PAGES, leave_pages_directory_mode, page
+from ui.navigation import title as title_of
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 
 st.title("ResNet Lab")
 st.markdown(
@@ -66,7 +69,7 @@ NEXT = [  # (page, what the link says, one line on what is there, the view's URL
     ("why", "Shattered gradients", "nearby inputs' gradients: related, or noise?", {"tab": "shattered"}),
 ]
 for name, title, text, query in NEXT:
-    page_title, icon = PAGES[name]
+    page_title, icon = title_of(name), PAGES[name][1]
     st.page_link(page(name), label=f"**{title or page_title}** — {text}", icon=icon, query_params=query)
 
 st.caption(f"Computing on: **{rc.describe_device()}**")

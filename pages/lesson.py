@@ -5,6 +5,7 @@ import streamlit as st
 
 from resnet_core.presentation import lesson
 from resnet_core.presentation.lesson import UI
+from ui.language import use_language
 from ui.navigation import leave_pages_directory_mode, page
 from ui.threads import share_cpu_with_training
 from ui.view_state import Param, ViewState, presenting
@@ -12,6 +13,7 @@ from ui.views.lesson import MINE, REFERENCE, draw, evidence, not_learned, show_e
 from ui.views.render import show_verdict
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # the gradient views run torch beside training runs: see ui/threads.py
 
 STATE = ViewState("lesson", [Param("src", REFERENCE, choices=(REFERENCE, MINE))])

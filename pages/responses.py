@@ -5,6 +5,7 @@ from dataclasses import replace
 import streamlit as st
 
 from resnet_core.presentation.reports import run_label
+from ui.language import use_language
 from ui.navigation import leave_pages_directory_mode
 from ui.reference import reference_note, runs_view
 from ui.runs import SELECTED_KEY
@@ -13,6 +14,7 @@ from ui.views.render import show_verdict, show_view
 from ui.views.responses import default_runs, last_epoch, recorded_runs, responses_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 
 # `runs` is the parameter every page that shows runs reads (ui/runs.py); `epoch` 0 means each run's latest.
 STATE = ViewState("resp", [Param(SELECTED_KEY, [], str, multi=True), Param("epoch", 0, int)])

@@ -4,12 +4,14 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.studies.experiments import quick_recipe
+from ui.language import use_language
 from ui.live import live_fragment
 from ui.navigation import leave_pages_directory_mode
 from ui.runs import default_selection, get_runner, read_runs, selected_ids, set_selected
 from ui.views import train as views
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 
 POLL_SECONDS = 2.0  # while runs train, the live view (progress bars) is read this often
 STARTING_POLL_SECONDS = 0.5  # … and while a shown run is in its first steps: its first point shows at once

@@ -10,6 +10,7 @@ import streamlit as st
 from resnet_core.presentation import why_text as text
 from resnet_core.presentation.text import markdown_text
 from resnet_core.studies.pairs import informative_pair
+from ui.language import use_language
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
@@ -19,6 +20,7 @@ from ui.views import why as views
 from ui.views.render import show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 state = views.VIEW_STATE
