@@ -5,22 +5,17 @@ the steps; `present=1` shows the evidence at once without controls; Home leads i
 import pytest
 from playwright.sync_api import expect
 
-from conftest import screenshot, serve_app, wait_for_app
+from conftest import screenshot, wait_for_app
 from resnet_core.presentation import lesson
-from resnet_core.studies.reference import DEFAULT_BUNDLE
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory, shapes_root):
-    """A server of this module's own: no runs of the user's, the shipped reference runs on."""
-    tmp = tmp_path_factory.mktemp("lesson-app")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("RESNET_LAB_REFERENCE", str(DEFAULT_BUNDLE))
-        env.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
-        with serve_app(tmp / "runs", shapes_root, tmp / "streamlit.log") as url:
-            yield url
+@pytest.fixture
+def app_url(reference_app_url):
+    """The session's server with no runs of the user's and the shipped reference runs on (conftest.py),
+    shared with the Chinese pages' test."""
+    return reference_app_url
 
 
 CHARTS = "[data-testid='stPlotlyChart'] .js-plotly-plot"

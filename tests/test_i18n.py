@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import string
 import threading
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,9 @@ from resnet_core.presentation.i18n import _, ngettext, set_language
 ROOT = Path(__file__).resolve().parent.parent
 PO = i18n.po_path("zh")
 CJK = re.compile(r"[\u3400-\u9fff]")
-# printf-style placeholders, for a message that uses them (`%(name)s`, `%d`); `%%` is a literal percent sign
-PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
+# printf-style placeholders, for a message that uses them (`%(name)s`, `%d`); `%%` is a literal percent sign.
+# No space flag: "7.93 % for" is a percentage in a sentence, not "% f".
+PRINTF = re.compile(r"%(?:\([^)]*\))?[-#0+]*\d*(?:\.\d+)?[diouxXeEfFgGcrs]")
 
 
 def read(path: Path) -> Catalog:
@@ -151,3 +153,62 @@ def test_plotly_separators_come_from_the_locale(lang, expected):
         assert i18n.plotly_separators() == expected
     finally:
         set_language("en")
+
+
+def test_the_words_of_the_lower_layers_are_in_the_catalog():
+    # studies/ and analysis/ cannot import i18n (a lower layer): presentation/library_words.py marks what
+    # they say for the catalog, and it must follow them when they change
+    from resnet_core.analysis.attributions import METHODS
+    from resnet_core.presentation import library_words
+    from resnet_core.studies import experiments, pairs
+
+    marked = set(library_words.PRESETS + library_words.METHODS + library_words.PAIRS)
+    presets = [experiments.cpu_preset(), experiments.cpu_long_preset()]
+    presets += [experiments.gpu_shapes_preset(), experiments.paper_preset()]
+    said = [p.name for p in presets] + [p.note for p in presets if p.note]
+    said += [text for m in METHODS.values() for text in (m.label, m.summary)]
+    code = Path(pairs.__file__).read_text()
+    said += [text for text in library_words.PAIRS if text in code]
+    assert len([t for t in library_words.PAIRS if t in code]) == len(library_words.PAIRS)
+    assert not [text for text in said if text not in marked]
+
+
+def _punctuation(c: str) -> bool:
+    return unicodedata.category(c)[0] in "PS"
+
+
+def emphasis_problems(text: str) -> list[str]:
+    """Markdown emphasis (`**bold**`, `*italic*`) that CommonMark will not render: a closing run right after
+    punctuation and right before a letter ("**并排对比。**快") or an opening run right before punctuation and
+    right after a letter ("看**（") is not a delimiter, and the asterisks show. English rarely meets this;
+    Chinese, with its full-width punctuation and no spaces, meets it all the time."""
+    found = []
+    for marker in ("**", "*"):
+        pattern = re.escape(marker) if marker == "**" else r"(?<!\*)\*(?!\*)"
+        runs = [m.start() for m in re.finditer(pattern, text)]
+        for i, at in enumerate(runs):
+            before = text[at - 1] if at else " "
+            after = text[at + len(marker)] if at + len(marker) < len(text) else " "
+            before, after = ("x" if before == "}" else before), ("x" if after == "{" else after)  # placeholders
+            if i % 2 == 0 and _punctuation(after) and not (before.isspace() or _punctuation(before)):
+                found.append(text[max(0, at - 6) : at + 8])
+            if i % 2 == 1 and _punctuation(before) and not (after.isspace() or _punctuation(after)):
+                found.append(text[max(0, at - 6) : at + 8])
+    return found
+
+
+def test_chinese_bold_and_italic_render():
+    bad = {}
+    for message in read(PO):
+        for text in forms(message)[1]:
+            if message.id and text and (found := emphasis_problems(text)):
+                bad[text[:40]] = found
+    assert not bad, bad
+
+
+def test_the_emphasis_check_finds_what_commonmark_leaves_as_asterisks():
+    assert emphasis_problems("**并排对比。**快捷连接") == ["*并排对比。**快捷连接"]
+    assert emphasis_problems("**并排对比。**{caption}") != []  # a placeholder is text
+    assert emphasis_problems("**并排对比**。快捷连接") == []
+    assert emphasis_problems("看**（中）**字") != []
+    assert emphasis_problems("*普通*网络比较浅") == []

@@ -10,14 +10,16 @@ import math
 from typing import TYPE_CHECKING
 
 from ..store.config import RunConfig
-from .i18n import N_, _, ngettext
+from .i18n import N_, Messages, _, ngettext
 
 if TYPE_CHECKING:
     from ..studies.experiments import ExperimentProgress
     from ..training.train import TrainConfig
 
 # English msgids, translated where shown: `_(SCHEDULE_WORDS[name])`
-SCHEDULE_WORDS = {"step": N_("÷10 at 50% and 75%"), "cosine": N_("cosine decay to 0"), "constant": N_("constant")}
+SCHEDULE_WORDS = Messages(
+    {"step": N_("÷10 at 50% and 75%"), "cosine": N_("cosine decay to 0"), "constant": N_("constant")}
+)
 NO_VALUE = "—"  # a table cell or a number that does not exist yet (no finished epoch)
 
 
@@ -73,6 +75,29 @@ def describe_recipe(config: RunConfig | TrainConfig | dict) -> str:
     size = config.train_size
     parts.append(_("{count} training images").format(count=f"{size:,}") if size else _("all training images"))
     return " · ".join(parts)
+
+
+def describe_provenance(prov: dict) -> str:
+    """Where the reference runs came from (their provenance.json), in the run's language: "trained on
+    2026-11-28 18:20 UTC by `python -m resnet_core reference` — CPU preset, 3.9 min on …, at commit abc1234,
+    torch 2.14.1" (studies/reference.describe says the same for the command line)."""
+    if not prov:
+        return _("trained by `python -m resnet_core reference`")
+    text = _("trained on {date} by `{command}` — {preset}, {minutes:.1f} min on {machine}").format(
+        date=prov.get("date", "?"),
+        command=prov.get("command", "python -m resnet_core reference"),
+        preset=prov.get("preset", "CPU preset"),
+        minutes=prov.get("train_wall_seconds", prov.get("wall_seconds", 0)) / 60,
+        machine=prov.get("machine", "?"),
+    )
+    commit = (prov.get("git_commit") or "")[:7]
+    if commit and prov.get("git_dirty"):
+        text += _(" — at commit {commit} (with local changes)").format(commit=commit)
+    elif commit:
+        text += _(" — at commit {commit}").format(commit=commit)
+    if prov.get("torch"):
+        text += f", torch {prov['torch']}"
+    return text
 
 
 def describe_duration(seconds: float) -> str:

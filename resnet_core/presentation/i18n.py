@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -110,3 +111,20 @@ def plotly_separators() -> str:
     the browser's locale for numbers, so the figure is told."""
     locale = LOCALES[language()]
     return get_decimal_symbol(locale) + get_group_symbol(locale)
+
+
+class Messages(Mapping[str, str]):
+    """A read-only table of messages (their English msgids, marked with N_), translated when looked up: a
+    module's table of sentences is built at import, before any run has a language."""
+
+    def __init__(self, messages: Mapping[str, str]) -> None:
+        self._messages = dict(messages)
+
+    def __getitem__(self, name: str) -> str:
+        return gettext(self._messages[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._messages)
+
+    def __len__(self) -> int:
+        return len(self._messages)
