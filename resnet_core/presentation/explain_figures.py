@@ -132,7 +132,7 @@ def fit_title(title: str, limit: int = 24) -> str:
 def image_figure(image: np.ndarray, title: str) -> go.Figure:
     """The image as the net sees it (its input size), enlarged by whole pixels."""
     size = image.shape[0]
-    fig = go.Figure(_image_trace(image, size, "input"))
+    fig = go.Figure(_image_trace(image, size, _("input")))
     _style(fig, fit_title(title), 340)
     fig.update_xaxes(title=_("x (pixels of {size})").format(size=size), showgrid=False, zeroline=False)
     fig.update_yaxes(title=_("y (pixels)"), showgrid=False, zeroline=False, scaleanchor="x")
@@ -171,13 +171,13 @@ def attribution_figure(image: np.ndarray, rows: Sequence[MapRow], sign: str, opa
     methods = list(rows[0].maps) if rows else []
     cols = 1 + len(methods)
     signed = sign == "all"
-    titles = ["input"] + methods + [""] * (cols * (len(rows) - 1))  # column heads on the first row only
+    titles = [_("input")] + methods + [""] * (cols * (len(rows) - 1))  # column heads on the first row only
     fig = make_subplots(
         rows=len(rows), cols=cols, subplot_titles=titles, horizontal_spacing=0.015, vertical_spacing=0.06
     )
     size = image.shape[0]
     for r, row in enumerate(rows, start=1):
-        fig.add_trace(_image_trace(image, size, "input"), row=r, col=1)
+        fig.add_trace(_image_trace(image, size, _("input")), row=r, col=1)
         for c, method in enumerate(methods, start=2):
             fig.add_trace(_image_trace(overlay(image, row.maps[method], signed, opacity), size, method), row=r, col=c)
         lines = [plot_text(line) for line in row.label.split("\n")]
@@ -252,7 +252,7 @@ def attribution_png(image: np.ndarray, rows: Sequence[MapRow], sign: str, opacit
     draw = ImageDraw.Draw(canvas)
     big, small = _font(18), _font(14)
     draw.text((gap, 12), title, fill=(15, 23, 42), font=big)
-    for c, name in enumerate(["input"] + methods):
+    for c, name in enumerate([_("input")] + methods):
         draw.text((left + c * (side + gap), top), name, fill=_hex(NEUTRAL_COLOR), font=small)
     for r, (row, row_tiles) in enumerate(zip(rows, tiles)):
         y = top + header + r * (side + gap)

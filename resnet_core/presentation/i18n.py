@@ -106,6 +106,15 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name for it, which Babel's
 _ = gettext
 
 
+def both(term: str) -> str:
+    """A term in the run's language followed by its English, for its first appearance on a page:
+    "残差块（residual block）" (the glossary's rule); just the term in English or where it has no translation."""
+    translated = gettext(term)
+    if translated == term:
+        return term
+    return gettext("{term} ({english})").format(term=translated, english=term)
+
+
 def plotly_separators() -> str:
     """plotly's `layout.separators` (decimal mark, then group mark) for the current language: plotly ignores
     the browser's locale for numbers, so the figure is told."""

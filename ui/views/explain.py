@@ -28,7 +28,7 @@ from resnet_core.presentation.explain_figures import (
     image_figure,
     top_k_figure,
 )
-from resnet_core.presentation.i18n import N_, Messages, _, ngettext
+from resnet_core.presentation.i18n import N_, Messages, _, both, ngettext
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.text import markdown_text, plot_text
@@ -396,7 +396,8 @@ def attribution_maps(root, nets_probs, pixels, shown, controls: Controls, clf: C
     ).format(explained=explained)
     figure = attribution_figure(shown, rows, controls.sign, controls.opacity, title)
     st.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, key="explain.maps")
-    st.markdown("\n".join(f"- **{_(METHODS[m].label)}** — {_(METHODS[m].summary)}" for m in controls.methods))
+    # the methods' names with their English, by which the literature and Captum know them
+    st.markdown("\n".join(f"- **{both(METHODS[m].label)}** — {_(METHODS[m].summary)}" for m in controls.methods))
     deltas = (
         _(" Integrated gradients' convergence error (logit units; more steps shrink it): {join}.").format(
             join=", ".join(notes)
