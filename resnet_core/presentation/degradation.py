@@ -92,7 +92,7 @@ def verdict_withheld(rows: Sequence[DepthRow], num_classes: int = 10) -> str | N
         "{join} ended with a training error of {value:.0f}% or more, still near chance "
         "({value2:.0f}% with {num_classes} classes): which net is worse says nothing yet — train "
         "longer or on more images"
-    ).format(join=", ".join(untrained), value=100 * limit, value2=100 * chance, num_classes=num_classes)
+    ).format(join=_(", ").join(untrained), value=100 * limit, value2=100 * chance, num_classes=num_classes)
 
 
 def _compare(deep: float, shallow: float) -> str:

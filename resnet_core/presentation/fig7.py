@@ -95,7 +95,7 @@ def fig7_verdicts(responses: dict[NetSpec, np.ndarray], untrained: dict[NetSpec,
     for (agrees, sentence), specs in zip(fig7_findings(responses), _compared(responses)):
         flat = [untrained[s] for s in specs if s in untrained]
         if flat:
-            who = " and ".join(flat)
+            who = _(" and ").join(flat)
             verdicts.append(
                 Verdict(
                     "untrained",

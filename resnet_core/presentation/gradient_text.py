@@ -156,12 +156,12 @@ def explain_init_profiles(residual: GradientProfile, plain: GradientProfile) -> 
                 "**Exploding, not vanishing:** with BatchNorm the gradients of {join} *grow* layer by "
                 "layer toward the input until they overflow float32 — BatchNorm at initialisation makes "
                 "a deep net's gradients grow exponentially with depth (Yang et al. 2019)."
-            ).format(join=" and ".join(exploding))
+            ).format(join=_(" and ").join(exploding))
         )
     elif exploding:
         paragraphs.append(
             _("**Exploding gradients:** those of {join} grow until they overflow float32.").format(
-                join=" and ".join(exploding)
+                join=_(" and ").join(exploding)
             )
         )
     if vanishing and spec.activation == "sigmoid":
@@ -187,11 +187,11 @@ def explain_init_profiles(residual: GradientProfile, plain: GradientProfile) -> 
                     "**Even with BatchNorm, {join} lose their gradient toward the input here**: BatchNorm "
                     "normalises each layer's input, but a sigmoid's derivative is at most 0.25 and the "
                     "gradient passes through the sigmoids on its way down."
-                ).format(join=" and ".join(vanishing))
+                ).format(join=_(" and ").join(vanishing))
             )
     elif vanishing:
         paragraphs.append(
-            _("The gradients of {join} vanish toward the input here.").format(join=" and ".join(vanishing))
+            _("The gradients of {join} vanish toward the input here.").format(join=_(" and ").join(vanishing))
         )
     elif spec.norm == "batch":
         grows = np.isfinite(plain.first_last_ratio) and plain.first_last_ratio > 1e2
@@ -199,7 +199,7 @@ def explain_init_profiles(residual: GradientProfile, plain: GradientProfile) -> 
             _("**With BatchNorm nothing vanishes here**, not even in the plain net")
             + (_(" (its gradients even *grow* toward the input)") if grows else "")
             + (
-                _(" — but the gradients of {join} explode instead").format(join=" and ".join(exploding))
+                _(" — but the gradients of {join} explode instead").format(join=_(" and ").join(exploding))
                 if exploding
                 else ""
             )

@@ -197,8 +197,8 @@ def landscape_figure(nets: Sequence[NetResult], surface: bool = False) -> go.Fig
                 row=1,
                 col=col,
             )
-            fig.update_xaxes(title="α (direction 1)", row=1, col=col)
-            fig.update_yaxes(title="β (direction 2)" if col == 1 else None, row=1, col=col)
+            fig.update_xaxes(title=_("α (direction 1)"), row=1, col=col)
+            fig.update_yaxes(title=_("β (direction 2)") if col == 1 else None, row=1, col=col)
     fig.update_layout(
         font=FONT,
         paper_bgcolor="white",

@@ -400,7 +400,7 @@ def attribution_maps(root, nets_probs, pixels, shown, controls: Controls, clf: C
     st.markdown("\n".join(f"- **{both(METHODS[m].label)}** — {_(METHODS[m].summary)}" for m in controls.methods))
     deltas = (
         _(" Integrated gradients' convergence error (logit units; more steps shrink it): {join}.").format(
-            join=", ".join(notes)
+            join=_(", ").join(notes)
         )
         if notes
         else ""

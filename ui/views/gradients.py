@@ -338,6 +338,7 @@ def init_controls(key, depths: list[int]) -> None:
         _("Nets shown"),
         list(KINDS),
         selection_mode="multi",
+        format_func={"residual": _("residual"), "plain": _("plain")}.get,
         key=key("shown"),
         help=_("Skip connections on (residual), off (plain), or both overlaid."),
     )

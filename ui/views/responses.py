@@ -46,7 +46,7 @@ def default_runs(store, runs: dict[str, Run]) -> tuple[list[str], str]:
     ]
     chosen = [residual.id, plain.id] + sorted(deeper, key=lambda i: runs[i].spec.depth)
     if deeper:
-        names = ", ".join(run_label(runs[i]) for i in deeper[:3])
+        names = _(", ").join(run_label(runs[i]) for i in deeper[:3])
         reason += _(" Also shown: {names}, which learned — for the paper's second comparison (deeper ResNets).").format(
             names=names
         )

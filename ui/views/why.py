@@ -218,7 +218,7 @@ def landscape_analyses(store, pair: Pair, steps: int, span: float) -> PairAnalys
 
 def waiting(state: PairAnalyses, title: str, what: str) -> View:
     """The view of an analysis that is not there yet: computing, ended without a result, or not started."""
-    names = " and ".join(r.spec.name for r in state.pair)
+    names = _(" and ").join(r.spec.name for r in state.pair)
     if state.active:
         verdict = Verdict(
             "pending",
@@ -356,11 +356,11 @@ def shattered_view(store, pair: Pair, points: int = 256, weights: str = "trained
     fresh net of the same architecture), then the autocorrelation with the verdict (Balduzzi et al. 2017).
     A line that would take more than a few seconds is computed only with `compute` (else: a pending view)."""
     if not (compute or lines_ready(store, pair, points, weights)):
-        names = " and ".join(r.spec.name for r in pair)
+        names = _(" and ").join(r.spec.name for r in pair)
         return [View(_(text.SHATTERED_LINE_TITLE), verdicts=[Verdict("pending", text.lines_pending(names, points))])]
     with st.spinner(_("Computing input gradients…")):
         lines = [_line(store, r, points, weights) for r in pair]
-    when = "trained" if weights == "trained" else _("at initialisation")
+    when = _("trained") if weights == "trained" else _("at initialisation")
     nets = [NetResult(f"{r.spec.name} ({when})", r.spec.skip, line) for r, line in zip(pair, lines)]
     res, pln = (net_facts(store, r) for r in pair)
     acfs = {n.label: n.data["autocorrelation"] for n in nets}
