@@ -5,8 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from resnet_core.data.datasets import ImageDataset, load_dataset
+from resnet_core.presentation.i18n import N_
+from ui.language import spinning
 
 
-@st.cache_resource(show_spinner="Loading the embedded dataset…")
+@spinning(N_("Loading the embedded dataset…"))
+@st.cache_resource(show_spinner=False)
 def shapes() -> ImageDataset:
     return load_dataset("shapes")

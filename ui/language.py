@@ -95,3 +95,19 @@ def in_language(function: F) -> F:
         return function(*args, **kwargs)
 
     return run  # type: ignore[return-value]
+
+
+def spinning(text: str) -> Callable[[F], F]:
+    """Say `_(text)` while the decorated function runs (after Streamlit's half-second delay, so a cache hit
+    shows nothing): `st.cache_*(show_spinner="…")` fixes its words once, at import, in no language. Put it
+    above the cache decorator, with `show_spinner=False` there, and mark `text` with N_."""
+
+    def wrap(function: F) -> F:
+        @functools.wraps(function)  # keeps the cache's own methods (`clear`)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with st.spinner(_(text)):
+                return function(*args, **kwargs)
+
+        return run  # type: ignore[return-value]
+
+    return wrap

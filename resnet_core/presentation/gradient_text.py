@@ -260,7 +260,7 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
             "magnitude smaller than its last (a sigmoid's derivative is at most 0.25)"
         )
         if _vanishes(plain):
-            orders = "all" if ratio == 0 else f"{-np.log10(ratio):.0f}"
+            orders = "" if ratio == 0 else f"{-np.log10(ratio):.0f}"
             return [
                 Verdict(
                     "agrees",
@@ -270,7 +270,11 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
                         if ratio == 0
                         else _("{ratio:.1e} × the last's").format(ratio=ratio)
                     )
-                    + _(" — {orders} orders of magnitude smaller.").format(orders=orders),
+                    + (
+                        _(" — all orders of magnitude smaller.")
+                        if ratio == 0
+                        else _(" — {orders} orders of magnitude smaller.").format(orders=orders)
+                    ),
                 )
             ]
         found = (

@@ -600,7 +600,7 @@ TABLE6_TEXT: Mapping[str, str] = Messages(
                 "the test errors of Table 6 (best of five runs), which this machine did not measure."
             )
         ),
-        "col_net": "net",
+        "col_net": N_("net"),
         "col_params": N_("parameters (counted here)"),
         "col_paper_params": N_("parameters (Table 6)"),
         "col_paper_error": N_("test error % (Table 6)"),
@@ -617,7 +617,7 @@ TABLE6_TEXT: Mapping[str, str] = Messages(
                 "Table 6 (1.7M and 19.4M)."
             )
         ),
-        "no_estimate": "unknown",
+        "no_estimate": N_("unknown"),
         "can_show": (
             N_(
                 "On {device}, the paper's schedule (64,000 steps of 128 CIFAR-10 images) would take ResNet-110 "
@@ -750,7 +750,7 @@ def table6_view(
             y=[TABLE6[d]["test_error"] for d in depths],
             marker_color=colors,
             marker_pattern_shape="/",
-            text=[f"{TABLE6[d]['test_error']:.2f} %" for d in depths],
+            text=[_("{value} %").format(value=f"{TABLE6[d]['test_error']:.2f}") for d in depths],
             textposition="outside",
             showlegend=False,
             hovertemplate="%{x}: %{y:.2f} %<extra></extra>",

@@ -10,11 +10,13 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.presentation import diagram
-from resnet_core.presentation.i18n import _, language
+from resnet_core.presentation.i18n import N_, _, language
 from resnet_core.presentation.views import View
+from ui.language import spinning
 
 
-@st.cache_data(max_entries=64, show_spinner="Building the net…")
+@spinning(N_("Building the net…"))
+@st.cache_data(max_entries=64, show_spinner=False)
 def cached_summary(spec: rc.NetSpec) -> rc.NetSummary:
     return rc.summarize(spec)
 
@@ -22,7 +24,8 @@ def cached_summary(spec: rc.NetSpec) -> rc.NetSummary:
 # Building a diagram is plotly validating hundreds of shapes and annotations: a noticeable part of a second of
 # the server's CPU per net, more while a run trains, at every rerun for both nets. Kept per spec
 # (the figure is only read: st.plotly_chart copies it), so the twin, a toggle back and a revisit cost nothing.
-@st.cache_resource(max_entries=64, show_spinner="Drawing the net…")
+@spinning(N_("Drawing the net…"))
+@st.cache_resource(max_entries=64, show_spinner=False)
 def cached_diagram(spec: rc.NetSpec, lang: str) -> tuple:
     """(the diagram of `spec`'s net, its SVG for the download button), its words in `lang` (the run's
     language, which the figure's labels are drawn in: part of the key)."""

@@ -36,6 +36,7 @@ from resnet_core.store import loading
 from resnet_core.store.status import ACTIVE
 from resnet_core.studies.pairs import informative_pair
 from resnet_core.studies.reference import is_reference
+from ui.language import spinning
 from ui.navigation import page
 from ui.reference import reference_note
 from ui.spec_state import remember_spec
@@ -51,7 +52,8 @@ SOURCES = Messages({"test": N_("Test image"), "sample": N_("Sample"), "upload": 
 KEEP = "page"
 
 
-@st.cache_resource(max_entries=6, show_spinner="Loading the trained net and its dataset…")
+@spinning(N_("Loading the trained net and its dataset…"))
+@st.cache_resource(max_entries=6, show_spinner=False)
 def load_run(root: str, run_id: str, _store):
     """(Classifier, a few test images (n, 3, S, S) uint8, their labels) of a completed run of the store
     `_store` (the user's or the reference runs'), whose folder is `root`."""
@@ -61,7 +63,8 @@ def load_run(root: str, run_id: str, _store):
     return loading.classifier_from_run(_store, run, data), images, labels.tolist()
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the ImageNet weights…")
+@spinning(N_("Loading the ImageNet weights…"))
+@st.cache_resource(max_entries=2, show_spinner=False)
 def load_imagenet(name: str) -> Classifier:
     return pt.load_pretrained(name)
 

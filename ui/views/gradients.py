@@ -40,6 +40,7 @@ from resnet_core.store.run_store import Run
 from resnet_core.studies.pairs import informative_pair
 from resnet_core.studies.reference import is_reference
 from ui.data import shapes
+from ui.language import spinning
 from ui.spec_state import NORM_LABELS, depth_picks
 
 KINDS = ("residual", "plain")
@@ -88,7 +89,8 @@ def _spec(depth: int, norm: str, activation: str, preact: bool, skip: bool) -> r
     return rc.NetSpec(depth=depth, norm=norm, activation=activation, preact=preact, skip=skip)
 
 
-@st.cache_data(max_entries=32, show_spinner="Computing gradients of a fresh net…")
+@spinning(N_("Computing gradients of a fresh net…"))
+@st.cache_data(max_entries=32, show_spinner=False)
 def _computed(depth: int, norm: str, activation: str, preact: bool, batch_size: int, skip: bool) -> GradientProfile:
     images, labels, _unused = _probe(batch_size)
     spec = _spec(depth, norm, activation, preact, skip)

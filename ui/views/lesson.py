@@ -13,13 +13,14 @@ import resnet_core as rc
 from resnet_core.execution.estimates import estimate, measured_rates
 from resnet_core.presentation import lesson
 from resnet_core.presentation.describe import describe_duration, describe_provenance, describe_recipe
-from resnet_core.presentation.i18n import _
+from resnet_core.presentation.i18n import N_, _
 from resnet_core.presentation.views import Verdict, View
 from resnet_core.store.run_store import Run
 from resnet_core.studies import reference
 from resnet_core.studies.experiments import cifar_available, default_preset, experiment_runs, experiments
 from resnet_core.studies.pairs import final_train_error, informative_pair, run_has_learned
 from resnet_core.studies.reference import read_provenance
+from ui.language import spinning
 from ui.reference import reference_store
 from ui.runs import get_runner
 from ui.views.render import show_verdict, show_view
@@ -168,7 +169,8 @@ def cifar_macs(depth: int) -> int:
     return one + ((depth - 2) // 6 - 1) * (two - one)
 
 
-@st.cache_resource(show_spinner="Counting the parameters of ResNet-110 and ResNet-1202…")
+@spinning(N_("Counting the parameters of ResNet-110 and ResNet-1202…"))
+@st.cache_resource(show_spinner=False)
 def _table6_counts() -> dict[int, tuple[int, int]]:
     """(parameters counted on the built net, multiply-adds per image) of Table 6's CIFAR ResNets."""
     return {d: (rc.count_params(rc.build_net(rc.NetSpec(depth=d))), cifar_macs(d)) for d in lesson.TABLE6}

@@ -29,6 +29,7 @@ from resnet_core.presentation.reports import (
 )
 from resnet_core.presentation.text import markdown_text
 from resnet_core.studies.experiments import dataset_problem, new_twins_id
+from ui.language import spinning
 from ui.live import figure_board, polling_changed, run_starting
 from ui.runs import badge, follow_statuses, live_reader
 from ui.spec_state import current_spec, remember_spec, spec_editor
@@ -79,7 +80,8 @@ def dataset_problem_here(name: str) -> str | None:
     return dataset_problem(name)  # checks the files on disk (CIFAR: loads it once); nothing is downloaded
 
 
-@st.cache_data(max_entries=256, show_spinner="Measuring the net…")
+@spinning(N_("Measuring the net…"))
+@st.cache_data(max_entries=256, show_spinner=False)
 def macs_per_image(spec: rc.NetSpec) -> int:
     return rc.summarize(spec).macs
 
