@@ -30,6 +30,15 @@ class _Node:
     layers: tuple[int, ...] = ()  # the paper's layer indices (net.layout.layers) drawn in this box
 
 
+def layer_words(info) -> str:
+    """A layer's `label` ("layer 17 · stage2.block4.conv1 (3×3)", model/net.py) in the run's language: the
+    diagram's hover names every layer so."""
+    kernel = f" ({info.kernel}×{info.kernel})" if info.kernel else ""
+    if info.index is None:
+        return _("projection · {name}{kernel}").format(name=info.name, kernel=kernel)
+    return _("layer {index} · {name}{kernel}").format(index=info.index, name=info.name, kernel=kernel)
+
+
 def _block_label(block: BlockInfo, spec_block: str, width: int) -> str:
     stride = " /2" if block.stride == 2 else ""
     if spec_block == "basic":
@@ -84,7 +93,7 @@ def architecture_figure(
     stem_text += _(" /2<br>3×3 max-pool /2") if spec.stem == "imagenet" else ""
     add(
         stem_text,
-        "<br>".join(i.label for i in stem_layers) + f" → {sizes['stem']}×{sizes['stem']}",
+        "<br>".join(layer_words(i) for i in stem_layers) + f" → {sizes['stem']}×{sizes['stem']}",
         "layer",
         lines=2 if spec.stem == "imagenet" else 1,
         layers=tuple(i.index for i in stem_layers),
@@ -114,13 +123,15 @@ def architecture_figure(
                 )
                 continue
             infos = block_layers[block.name]
-            shortcut = projection[block.name].label if block.name in projection else block.shortcut or _("none (plain)")
+            shortcut = (
+                layer_words(projection[block.name]) if block.name in projection else block.shortcut or _("none (plain)")
+            )
             add(
                 _block_label(block, spec.block_kind, stage.width),
                 _("{name}<br>{in_channels}→{out_channels} channels, stride {stride}<br>").format(
                     name=block.name, in_channels=block.in_channels, out_channels=block.out_channels, stride=block.stride
                 )
-                + "<br>".join(i.label for i in infos)
+                + "<br>".join(layer_words(i) for i in infos)
                 + _("<br>shortcut: {shortcut}").format(shortcut=shortcut),
                 "block",
                 lines=lines_per_block,
@@ -130,7 +141,7 @@ def architecture_figure(
         stage_spans.append((stage.name, top, y + gap / 2))
     add(
         _("global avg pool<br>fc, {num_classes}").format(num_classes=spec.num_classes),
-        _("pool → {label}").format(label=fc_layer.label),
+        _("pool → {label}").format(label=layer_words(fc_layer)),
         "layer",
         lines=2,
         layers=(fc_layer.index,),
