@@ -58,7 +58,9 @@ if present:
     at_init, during = (st.container(), None) if tab == "init" else (None, st.container())
 else:
     at_init, during = st.tabs(list(TABS.values()), default=TABS[STATE.value("tab")], key="grad.tabs", on_change="rerun")
-    STATE.set("tab", next(k for k, label in TABS.items() if label == st.session_state.get("grad.tabs", TABS["init"])))
+    # the open tab's label, in this run's language (after a switch of language: the one the URL kept)
+    opened = st.session_state.get("grad.tabs")
+    STATE.set("tab", next((k for k, label in TABS.items() if label == opened), STATE.value("tab")))
     at_init = at_init if at_init.open is not False else None  # its nets are computed only when it is open
 
 if at_init is not None:

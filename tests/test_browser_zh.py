@@ -158,3 +158,28 @@ def test_a_session_opens_in_its_browsers_language(browser, reference_app_url):
             assert ("lang=zh" in page.url) == (locale == "zh-CN")  # a copied link keeps the Chinese
         finally:
             context.close()
+
+
+def test_switching_the_language_keeps_choices_shown_in_words(page, reference_app_url):
+    # choices shown through format_func (the image source) and tabs named in words keep what was chosen
+    sidebar = page.locator("[data-testid=stSidebar]")
+    page.goto(f"{reference_app_url}/explain?lang=zh")
+    wait_for_app(page)
+    page.locator("[data-testid=stMain]").get_by_text("示例", exact=True).click()  # the sample images
+    wait_for_app(page)
+    assert "image=Sample" in page.url
+    sidebar.get_by_text("English", exact=True).click()
+    wait_for_app(page)
+    assert "image=Sample" in page.url
+    # still the sample images: their picker (a select box labelled "Sample") is there, not the test images'
+    assert page.locator("[data-testid=stSelectbox]", has_text="Sample").first.is_visible()
+    assert page.locator("[data-testid=stSelectbox]", has_text="Test image").count() == 0
+    page.goto(f"{reference_app_url}/gradients?lang=zh")
+    wait_for_app(page)
+    page.get_by_role("tab", name="训练过程中").click()
+    wait_for_app(page)
+    assert "tab=training" in page.url
+    sidebar.get_by_text("English", exact=True).click()
+    wait_for_app(page)
+    assert "tab=training" in page.url
+    assert page.get_by_role("tab", name="During training").get_attribute("aria-selected") == "true"

@@ -28,7 +28,7 @@ from resnet_core.presentation.explain_figures import (
     image_figure,
     top_k_figure,
 )
-from resnet_core.presentation.i18n import N_, Messages, _, both, ngettext
+from resnet_core.presentation.i18n import N_, _, both, ngettext
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.text import markdown_text, plot_text
@@ -44,7 +44,9 @@ from ui.view_state import Param, ViewState
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
 IMAGENET = "imagenet:"  # prefix of the ImageNet models' keys in the model picker
-SOURCES = Messages({"test": N_("Test image"), "sample": N_("Sample"), "upload": N_("Upload")})
+# The image source's choices: English msgids, which are also the values in session state and the URL
+# (?image=Upload), shown translated (format_func=_), so a link and a switch of language keep the choice.
+SOURCES = {"test": N_("Test image"), "sample": N_("Sample"), "upload": N_("Upload")}
 # Waiting for an upload (or after one it cannot read) the page used to stop before its controls: the browser
 # dropped them, forgetting their values, while the server kept them, so back they showed their defaults beside
 # a figure drawn from the kept values. The controls are drawn whatever the image now, and "page" keeps a value
@@ -200,7 +202,7 @@ class Picked:
 
 def pick_image(state: ViewState, clf: Classifier, test_images, test_labels) -> Picked:
     sources = state.params["image"].choices
-    source = st.radio(_("Image"), sources, horizontal=True, key=state.key("image"), persist_state=KEEP)
+    source = st.radio(_("Image"), sources, format_func=_, horizontal=True, key=state.key("image"), persist_state=KEEP)
     if source == SOURCES["upload"]:
         upload = st.file_uploader(
             _("An image: {format_names} (a GIF's first frame), up to 10 MB").format(format_names=FORMAT_NAMES),
