@@ -66,7 +66,7 @@ question, answer_key = step.question, f"lesson.answer.{number}"
 revealed = present or question is None or answer_key in st.session_state
 if question is not None and present:
     st.info(UI["ask_the_room"].format(prompt=_(question.prompt)), icon=":material/forum:")
-    with st.expander(UI["reveal_answer"]):
+    with st.expander(UI["reveal_answer"], key=f"lesson.reveal.{number}"):  # keyed: kept when the language changes
         right = _(question.choice(question.answer).label)
         st.markdown(UI["the_answer"].format(answer=right, why=_(question.why)))
 elif question is not None:

@@ -160,7 +160,7 @@ def spec_editor(spec: rc.NetSpec, key: str = "spec", max_depth: int = 1202) -> r
     ]
     if over:
         st.warning(_("The link asks for {join}: showing the largest instead.").format(join="; ".join(over)))
-    with st.expander(_("Width, classes and input channels")):
+    with st.expander(_("Width, classes and input channels"), key=f"{key}.limits"):  # keyed: kept across languages
         cols = st.columns(3)
         width = cols[0].number_input(
             _("Width of the first stage"), 1, LIMITS["width"], start["width"], key=f"{key}.width.{stem}"

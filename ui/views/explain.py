@@ -315,7 +315,7 @@ def method_controls(state: ViewState, key: str, clf: Classifier) -> Controls:
         key=state.key("methods"),
         persist_state=KEEP,
     )
-    with st.expander(_("Method settings")):
+    with st.expander(_("Method settings"), key="explain.settings"):  # keyed: kept across languages
         c = st.columns(4)  # one column per method with settings
         steps = c[0].slider(_("Integrated gradients: steps"), 10, 200, 50, 10, key="explain.steps", persist_state=KEEP)
         samples = c[1].slider(_("SmoothGrad: noisy samples"), 5, 50, 25, 5, key="explain.samples", persist_state=KEEP)

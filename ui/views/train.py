@@ -111,7 +111,7 @@ def balanced_most(dataset: str) -> dict:
 
 def import_images() -> None:
     """Import a .zip of the user's images (one folder per class) as a dataset, with its limits said first."""
-    with st.popover(_("Import your images"), icon=":material/upload:"):
+    with st.popover(_("Import your images"), icon=":material/upload:", key="train.own.popover"):
         most = st.get_option("server.maxUploadSize")
         st.caption(
             _(
@@ -220,7 +220,7 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
                 "in the paper: better test error, slower-falling training error."
             ),
         )
-        with st.expander(_("Momentum, weight decay, warm-up and seed")):
+        with st.expander(_("Momentum, weight decay, warm-up and seed"), key="train.optimizer"):
             cols = st.columns(3)
             paper = rc.TrainConfig()  # the paper's recipe (§4.2): momentum, weight decay and seed start there
             momentum = cols[0].number_input(
@@ -425,7 +425,7 @@ def newest_checkpoint_bytes(store, run_id: str) -> bytes:
 def manage_panel(runner, by_id: dict) -> None:
     """Rename, resume, download or delete one run."""
     store = runner.store
-    with st.expander(_("Rename, delete or download a run")):
+    with st.expander(_("Rename, delete or download a run"), key="train.manage.panel"):
         if MANAGE_RENAMED in st.session_state:  # a run was renamed: send the picker its new label (see below)
             st.session_state["train.manage"] = st.session_state.pop(MANAGE_RENAMED)
         target = st.selectbox(
