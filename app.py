@@ -6,6 +6,7 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.store.run_store import StoreCorrupt
+from ui.auth import access_for, require_login, sidebar_identity
 from ui.navigation import PAGES, leave_pages_directory_mode, page
 from ui.runs import damaged_store, shared_runner, take_snapshot
 from ui.sidebar import active_runs
@@ -26,12 +27,16 @@ def main() -> None:
     # no icon, and a failed request on every page).
     st.set_page_config(page_title="ResNet Lab", page_icon=str(FAVICON), layout="wide")
     st.html(NARROW_CSS)
+    require_login()  # class mode (an [auth] section in secrets.toml): nothing but the login until logged in
     navigation = st.navigation([page(name) for name in PAGES])
     with st.sidebar:
+        sidebar_identity()
         st.caption(f"Device: {rc.describe_device()}")
         try:
-            runs = take_snapshot(shared_runner().store)  # also starts the runner after a restart
-            active_runs([r for r in runs if r.active])  # the page of this rerun shows the same statuses
+            access = access_for(shared_runner())  # also starts the runner after a restart
+            runs = take_snapshot(access.store)  # the runs this visitor may see, as the page of this rerun shows
+            # The visitor's own (the administrator, alone on their machine: every run, as ever).
+            active_runs([r for r in (runs if access.actor.admin else access.mine(runs)) if r.active])
         except StoreCorrupt:  # the pages that need the store say what to do; the others still work
             st.caption(":red[The run store is damaged:] the Train page says what to do.")
     try:
