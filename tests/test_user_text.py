@@ -129,6 +129,14 @@ def test_an_uploads_file_name_is_text(env, shapes_root):
 LINKY = "x http://evil.example www.evil.example mail evil@evil.example"
 
 
+def test_markdown_text_breaks_every_start_of_an_autolink():
+    # GFM's literal autolinks start at "http://", "https://", "www." and an email's "@", in any case.
+    text = markdown_text("HTTP://a.b https://a.b WWW.a.b me@a.b ftp://a.b").replace("\\", "")
+    for start in ("HTTP://", "https://", "WWW.", "@a", "ftp://"):
+        assert start not in text, start
+    assert text.replace("\u2060", "") == "HTTP://a.b https://a.b WWW.a.b me@a.b ftp://a.b"  # nothing else changes
+
+
 @pytest.mark.browser
 def test_a_url_in_a_run_name_puts_no_link_on_the_page(page, app_url, app_runs_dir):
     # Streamlit's Markdown turns bare URLs and emails into links after the escapes are read: escaping alone
