@@ -8,6 +8,7 @@ It serves the real app in class mode (`streamlit run app.py` with a secrets file
 provider, oidc-provider-mock, started here with one person per session) on a fresh runs folder holding two
 queued ResNet-8 runs of two students (5,000 embedded images, 500 epochs: they train throughout), which the
 server's runner starts on its two slots. Then:
+0. one session opens every page once (the server's first imports of each page's libraries, timed apart);
 1. no sessions: the runs' training speed over `--seconds` (images per second from the steps they stored);
 2. `--sessions` browser contexts (Debian's chromium, headless) log in one after another, each as its own
    person through the provider's page; each then opens one page — the pages in turn, the Train page showing
@@ -141,7 +142,17 @@ def main() -> None:
             work / "runs", data, work / "streamlit.log", options=("--secrets.files", str(secrets_file)), port=port
         ) as url:
             pid = server_pid(port)
-            context, _ = log_in(browser, url, names[0], args.limit)  # the first visit starts the runner
+            # The first visit starts the runner; it opens every page once, as a teacher trying the app before the
+            # class would, so that the timed loads are not the server's first imports of each page's libraries.
+            context, page = log_in(browser, url, names[0], args.limit)
+            warm = {}
+            for path in PAGES:
+                t0 = time.monotonic()
+                page.goto(f"{url}/{path}")
+                wait_for_app(page)
+                warm[path or "home"] = round(time.monotonic() - t0, 2)
+            result["first_loads_s"] = warm
+            print(json.dumps(warm), flush=True)
             context.close()
             deadline = time.monotonic() + 600
             while min(steps_now(store, runs).values()) < 50:  # both training (the data rendered, warmed up)
