@@ -290,3 +290,21 @@ def run_from_train_page(page, app_url: str, runs_dir: Path, epochs: int) -> Iter
     finally:
         if store.get(run_id).active:
             store.request_stop(run_id)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """End the training workers this process started and left running (a page run in-process keeps its
+    shared runner for the session; a run it queued would otherwise be trained by a worker outliving pytest,
+    on the CPU the next session's tests need)."""
+    me = os.getpid()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+            cmdline = (status.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields.get("PPid", "0")) == me and b"resnet_core.execution.worker" in cmdline:
+            try:
+                os.kill(int(status.parent.name), signal.SIGTERM)
+            except ProcessLookupError:
+                pass

@@ -74,7 +74,8 @@ def test_a_local_sweep_end_to_end(tmp_path, shapes_root, capsys):
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "local executor" in out.out and "depth  plain train %" in out.out
-    assert out.out.startswith("Longer CPU preset")  # a grid of depths gets the 20/56 preset's recipe, not the quick one
+    # A grid of depths gets the 20/56 preset's recipe, not the quick one — changed, and the header says so.
+    assert out.out.startswith("Longer CPU preset, changed by --epochs, --train-size, --test-size,"), out.out
     assert "plain-8 · seed 0" in out.err and "completed — train error" in out.err
     # stderr is not a terminal here: a line per event (started, each epoch, ended), no progress bar.
     lines = [line for line in out.err.splitlines() if "] plain-8 · seed 0" in line]

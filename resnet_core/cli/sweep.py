@@ -141,7 +141,11 @@ def run_sweep(args: argparse.Namespace) -> int:
         executor = ray_executor
     store = RunStore(args.runs_dir)
     ids = [store.create(spec, run_config, dataset=dataset, name=name) for spec, run_config, name in plan]
-    print(f"{preset.name}, {dataset}, {where}: {describe_recipe(config)}")
+    # The preset's name only for its own recipe: `--epochs 1` is not "the longer CPU preset".
+    changed = [f"--{k.replace('_', '-')}" for k, v in changes.items() if v is not None and k != "data_dir"]
+    changed += ["--dataset"] if dataset != preset.dataset else []
+    recipe = f"{preset.name}, changed by {', '.join(changed)}" if changed else preset.name
+    print(f"{recipe}, {dataset}, {where}: {describe_recipe(config)}")
     print(
         f"sweep {sweep}: {len(ids)} runs ({len(args.depths)} depths{' × 2 twins' if args.twins else ''}"
         f" × {args.seeds} seeds) on the {args.executor} executor (runs dir: {store.root})",
