@@ -326,7 +326,11 @@ def live_view(runner, chosen: list[str]) -> None:
     follow_statuses(runner.store)  # a status changed since the page was drawn: redraw all of it
     runs = shown_runs(chosen)
     store = runner.store
-    places = classroom.queue_places(runner, device_rates(str(store.root), store), macs_per_image)
+    places = (  # only while a shown run waits: each open tab reruns this at every poll
+        classroom.queue_places(runner, device_rates(str(store.root), store), macs_per_image)
+        if any(r.status == "queued" for r in runs)
+        else {}
+    )
     run_rows(runner, runs, places)
     if not runs:
         st.info("Choose runs to show above.")
