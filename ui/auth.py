@@ -1,9 +1,9 @@
 """Who is looking: the class mode's login (`st.login`, any OpenID Connect provider) and the viewer's `Actor`.
 
 With an `[auth]` section in `.streamlit/secrets.toml` the app asks every visitor to log in and knows them by
-the provider's email claim (its subject where it gives none). Teachers are listed in the app's config:
-`[resnet_lab] teachers = ["…"]` in the same secrets file, or env RESNET_LAB_TEACHERS (comma-separated); both
-are read, emails compared without case. The students' default cap on runs waiting or training is
+the provider's email claim (its subject where it gives none, or says the email is not verified). Teachers are
+listed in the app's config: `[resnet_lab] teachers = ["…"]` in the same secrets file, or env RESNET_LAB_TEACHERS
+(comma-separated); both are read, emails compared without case. The students' default cap on runs waiting or training is
 `[resnet_lab] queue_cap` or env RESNET_LAB_QUEUE_CAP (execution/access.py; a teacher can change it in the app).
 
 Without `[auth]` nobody logs in: the app is one person's, on their own machine (`make run` binds localhost),
@@ -61,6 +61,8 @@ def viewer() -> Actor:
     if not st.user.is_logged_in:
         require_login()
     email, sub = st.user.get("email"), st.user.get("sub")
+    if st.user.get("email_verified") is False:  # the provider says it did not check it: anyone could claim it
+        email = None
     ident = str(email or sub or "").strip().lower()
     if not ident:  # a provider that names nobody: no identity to own runs by
         st.error("Your login gave no email or subject: ask the teacher to check the app's OIDC provider.")
