@@ -15,7 +15,7 @@ import pytest
 import resnet_core as rc
 from conftest import _free_port, screenshot, serve_app, wait_for_app
 from resnet_core.execution.access import RunAccess
-from resnet_core.execution.jobs import JobRunner
+from resnet_core.execution.jobs import JobRunner, default_parallel_runs
 from resnet_core.store.access import AccessDenied, Actor
 from resnet_core.store.run_store import RunStore
 
@@ -106,12 +106,19 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
     shared_stopped = store.create(spec, {"epochs": 1}, name="alice shared stopped", status="stopped", owner=ALICE)
     for run_id in (shared_active, shared_stopped):
         store.set_shared(run_id, True)
+    # Every other slot of the server's runner held the same way, so that her next run waits in the queue.
+    holding = [
+        store.create(spec, {"epochs": 1}, name=f"alice holding {i}", status="running", owner=ALICE)
+        for i in range(default_parallel_runs() - 1)
+    ]
+    waiting = store.create(spec, {"epochs": 1}, name="alice waiting", owner=ALICE)
 
     alice_context, alice = log_in(browser, url, "alice")
-    alice.goto(f"{url}/train?runs={private},{shared_active}")
+    alice.goto(f"{url}/train?runs={private},{shared_active},{waiting}")
     wait_for_app(alice)
     main = alice.locator("[data-testid='stMain']")
-    assert labelled(main, "Stop") == 1  # her running run: hers to stop
+    main.get_by_text("place 1 of 1 in line").wait_for()  # her place in the fair queue
+    assert labelled(main, "Stop") == 2  # her running and her waiting run: hers to stop
     assert main.get_by_text("Rename, delete or download a run").is_visible()
     assert alice.locator("[data-testid='stSidebar']").get_by_text("alice shared running").count() == 1
     screenshot(alice, "class-alice-train")
@@ -155,7 +162,7 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
         runner.shutdown()
     assert store.get(shared_active).status == "running" and not store.stop_requested(shared_active)
     assert store.get(shared_stopped).status == "stopped" and store.get(private).name == "alice private run"
-    assert {r.id for r in store.list()} == {private, shared_active, shared_stopped}
+    assert {r.id for r in store.list()} == {private, shared_active, shared_stopped, waiting, *holding}
 
     # The teacher sees every run and stops Alice's through the page.
     teacher_context, teacher = log_in(browser, url, "teacher")
@@ -169,4 +176,6 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
     assert store.stop_requested(shared_active)
     screenshot(teacher, "class-teacher-train")
     teacher_context.close()
-    store.set_status(shared_active, "stopped")  # as its worker would have; the server's end finds no active run
+    store.request_stop(waiting)  # before a slot frees: the server's runner must not train it
+    for run_id in (shared_active, *holding):
+        store.set_status(run_id, "stopped")  # as their workers would have; the server's end finds no active run
