@@ -6,7 +6,7 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.store.run_store import StoreCorrupt
-from ui.auth import access_for, require_login, sidebar_identity
+from ui.auth import access_for, logged_out, require_login, sidebar_identity
 from ui.navigation import PAGES, leave_pages_directory_mode, page
 from ui.runs import damaged_store, shared_runner, take_snapshot
 from ui.sidebar import active_runs
@@ -27,8 +27,10 @@ def main() -> None:
     # no icon, and a failed request on every page).
     st.set_page_config(page_title="ResNet Lab", page_icon=str(FAVICON), layout="wide")
     st.html(NARROW_CSS)
-    require_login()  # class mode (an [auth] section in secrets.toml): nothing but the login until logged in
-    navigation = st.navigation([page(name) for name in PAGES])
+    # Class mode (an [auth] section in secrets.toml): nothing but the login until logged in — the navigation
+    # hidden, not absent (without it Streamlit would list the pages folder's files).
+    navigation = st.navigation([page(name) for name in PAGES], position="hidden" if logged_out() else "sidebar")
+    require_login()
     with st.sidebar:
         sidebar_identity()
         st.caption(f"Device: {rc.describe_device()}")

@@ -94,6 +94,7 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
     wait_for_app(anonymous)
     assert anonymous.get_by_role("button", name="Log in").is_visible()  # nothing but the login
     assert anonymous.get_by_text("Start a run").count() == 0
+    assert anonymous.locator("[data-testid='stSidebarNav']").count() == 0  # not even the pages' names
     screenshot(anonymous, "class-login")
     anonymous.close()
 

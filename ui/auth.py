@@ -71,9 +71,14 @@ def viewer() -> Actor:
     return Actor(ident, teacher=ident in teachers() or str(sub or "").lower() in teachers(), name=name and str(name))
 
 
+def logged_out() -> bool:
+    """Class mode, and this visitor has not logged in yet."""
+    return class_mode() and not st.user.is_logged_in
+
+
 def require_login() -> None:
     """In class mode, a visitor who has not logged in sees the login and nothing else (the page stops here)."""
-    if not class_mode() or st.user.is_logged_in:
+    if not logged_out():
         return
     st.title("ResNet Lab")
     st.markdown("This ResNet Lab is shared by a class. Log in to train your own nets and see the runs shared with you.")
