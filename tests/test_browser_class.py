@@ -172,6 +172,7 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
     main = teacher.locator("[data-testid='stMain']")
     assert "alice private run" in main.inner_text()
     assert main.get_by_text("Teacher: the queue, the caps").is_visible()
+    assert main.inner_text().replace("\u2060", "").count(f"{ALICE}'s run") == 2  # whose runs the teacher acts on
     main.get_by_role("button").filter(has_text=re.compile(r"Stop$")).click()
     wait_for_app(teacher)
     assert store.stop_requested(shared_active)

@@ -19,6 +19,7 @@ from resnet_core.presentation.describe import NO_VALUE, SCHEDULE_WORDS, describe
 from resnet_core.presentation.forms import WARMUPS, TrainForm, describe_time_here, warmup_advice
 from resnet_core.presentation.reports import metrics_csv, progress_line, run_label, run_row, run_where, series_for
 from resnet_core.presentation.text import markdown_text
+from resnet_core.store.access import owner_label
 from resnet_core.studies.experiments import dataset_problem, new_twins_id
 from ui.live import figure_board, polling_changed, run_starting
 from ui.runs import badge, follow_statuses, live_reader
@@ -314,6 +315,8 @@ def run_rows(runner, runs: list, places: dict | None = None) -> None:
         if not runner.can_act(run):  # another person's run, shared with the class: read-only
             row[2].caption(markdown_text(f"shared by {run.owner}"))
             continue
+        if runner.actor.teacher and run.owner != runner.actor.id:  # a teacher acting on someone else's run
+            row[2].caption(markdown_text(f"{owner_label(run)}'s run"))
         if run.active and row[2].button("Stop", key=f"stop.{run.id}", icon=":material/stop:"):
             runner.stop(run.id)
         if run.resumable and row[2].button("Resume", key=f"resume.{run.id}", icon=":material/play_arrow:"):
