@@ -176,8 +176,13 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
     main.get_by_role("button").filter(has_text=re.compile(r"Stop$")).click()
     wait_for_app(teacher)
     assert store.stop_requested(shared_active)
+    main.get_by_text("Teacher: the queue, the caps").click()  # the whole queue, for the screenshot
+    main.get_by_text("Clear their queue").wait_for()
     screenshot(teacher, "class-teacher-train")
+    main.get_by_role("button", name="Clear their queue").click()  # Alice's waiting run, from the teacher's panel
+    wait_for_app(teacher)
+    assert store.get(waiting).status == "stopped"
     teacher_context.close()
-    store.request_stop(waiting)  # before a slot frees: the server's runner must not train it
+    store.request_stop(waiting)  # (if the panel failed) before a slot frees: the server's runner must not train it
     for run_id in (shared_active, *holding):
         store.set_status(run_id, "stopped")  # as their workers would have; the server's end finds no active run
