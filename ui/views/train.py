@@ -379,6 +379,9 @@ def runs_table(store, all_runs: list) -> None:
 
 
 def teacher_panel(runner) -> None:
+    """The teacher's panel (classroom.teacher_panel); nothing, and nothing read, for anyone else."""
+    if not runner.actor.teacher:
+        return
     store = runner.store
     classroom.teacher_panel(
         runner, classroom.queue_places(runner, device_rates(str(store.root), store), macs_per_image)
