@@ -8,12 +8,12 @@ PORT ?= 8501
 CONSTRAINTS ?= constraints.txt
 PIN := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-.PHONY: run test lint browser datasets clean constraints
+.PHONY: run test lint browser datasets fonts messages clean constraints
 
 run: $(VENV)/.runtime-installed
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
 
-test: $(VENV)/.dev-installed browser datasets
+test: $(VENV)/.dev-installed browser datasets fonts
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
@@ -73,6 +73,27 @@ datasets:
 			echo "dataset-fashion-mnist is missing and we are not root: the Fashion-MNIST tests will be skipped"; \
 		fi; \
 	fi
+
+# A CJK font (Debian's Noto CJK) for the browser tests' screenshots and plotly's image exports: without it
+# Chinese shows as boxes. Installed when missing and we are root; otherwise the Chinese screenshots show boxes
+# (the tests still read the page's text).
+fonts:
+	@if ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's fonts-noto-cjk for Chinese in the browser"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
+		else \
+			echo "fonts-noto-cjk is missing and we are not root: Chinese screenshots will show boxes"; \
+		fi; \
+	fi
+
+# Translations (README, "Translations"): extract every message of the code into the template, then bring
+# each language's catalog up to date with it (new messages empty, changed ones fuzzy, gone ones dropped);
+# then translate the empty and fuzzy entries. The app reads the .po itself: nothing to compile.
+POT := resnet_core/locale/messages.pot
+messages: $(VENV)/.dev-installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project resnet-lab -o $(POT) .
+	$(VENV)/bin/pybabel update -i $(POT) -d resnet_core/locale -D messages --ignore-obsolete --width 120
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache test-artifacts

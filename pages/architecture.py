@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+from resnet_core.presentation.i18n import _
 from resnet_core.presentation.palette import net_color
+from ui.language import use_language
 from ui.navigation import leave_pages_directory_mode
 from ui.spec_state import current_spec, remember_spec, spec_editor
 from ui.threads import share_cpu_with_training
@@ -10,15 +12,18 @@ from ui.view_state import presenting
 from ui.views.architecture import twins_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 present = presenting()
-st.title("Architecture")
+st.title(_("Architecture"))
 if not present:
     st.markdown(
-        "Pick a net. Every choice below is a field of `NetSpec`; the link in your address bar reproduces it. "
-        "The chosen net is drawn on the left and its twin — the same layers with the skip connections "
-        "toggled — on the right."
+        _(
+            "Pick a net. Every choice below is a field of `NetSpec`; the link in your address bar reproduces it. "
+            "The chosen net is drawn on the left and its twin — the same layers with the skip connections "
+            "toggled — on the right."
+        )
     )
     spec = spec_editor(current_spec(), key="arch")
     remember_spec(spec)
@@ -26,12 +31,12 @@ else:
     spec = current_spec()  # the link's net, no controls
 
 view = twins_view(spec)
-kind = "residual" if spec.skip else "plain"
+kind = _("residual") if spec.skip else _("plain")
 st.markdown(f"### <span style='color:{net_color(spec.skip)}'>{spec.name}</span> · {kind}", unsafe_allow_html=True)
 for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.metrics):
     col.metric(label, value, help=help_text or None)
 
-st.markdown(f"**Side by side.** {view.caption}")
+st.markdown(_("**Side by side.** {caption}").format(caption=view.caption))
 for col, (net, figure, svg) in zip(st.columns(2, gap="medium"), view.diagrams):
     with col:
         name = f"{net.name}-diagram"
@@ -48,17 +53,19 @@ for col, (net, figure, svg) in zip(st.columns(2, gap="medium"), view.diagrams):
         )
         if not present:
             st.download_button(
-                "Download as SVG",
+                _("Download as SVG"),
                 svg,
                 file_name=f"{name}.svg",
                 mime="image/svg+xml",
                 key=f"diagram.svg.{net.skip}",
                 icon=":material/download:",
-                help="As PNG: the camera button at the diagram's top right.",
+                help=_("As PNG: the camera button at the diagram's top right."),
             )
 
 st.markdown(
-    f"**Stages of {spec.name}** — output size of each part, channels, blocks, parameters and cost for one image."
+    _("**Stages of {name}** — output size of each part, channels, blocks, parameters and cost for one image.").format(
+        name=spec.name
+    )
 )
 st.dataframe(view.table, hide_index=True, width="stretch", placeholder="—")
 for note in view.notes:

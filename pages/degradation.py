@@ -6,6 +6,7 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.presentation.describe import describe_progress
+from resnet_core.presentation.i18n import _
 from resnet_core.presentation.reports import depth_table_csv
 from resnet_core.studies.experiments import (
     cifar_available,
@@ -15,6 +16,7 @@ from resnet_core.studies.experiments import (
     experiment_runs,
     experiments,
 )
+from ui.language import use_language
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode
 from ui.reference import reference_note, runs_view
@@ -24,6 +26,7 @@ from ui.views import degradation as views
 from ui.views.render import show_verdict, show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 
 STARTED = "deg.started"  # the experiment this session started last: its runs are not "already queued"
 
@@ -45,13 +48,15 @@ state = ViewState("deg", [Param("exp", None, choices=known), Param("preset", 0, 
 state.load()
 controls = not presenting()
 
-st.title("Degradation")
+st.title(_("Degradation"))
 if controls:
     st.markdown(
-        "The paper's central surprise (He et al. 2015, Fig. 6): stack more layers on a *plain* net and its "
-        "**training** error goes *up* — a deeper net could copy the shallower one and set its extra layers to "
-        "identity, so this is not overfitting but an optimisation difficulty. With shortcuts, the deeper net is "
-        "no worse. One click trains both kinds at several depths, the same way."
+        _(
+            "The paper's central surprise (He et al. 2015, Fig. 6): stack more layers on a *plain* net and its "
+            "**training** error goes *up* — a deeper net could copy the shallower one and set its extra layers to "
+            "identity, so this is not overfitting but an optimisation difficulty. With shortcuts, the deeper net is "
+            "no worse. One click trains both kinds at several depths, the same way."
+        )
     )
     started = views.start_form(runner, presets, state, expanded=not known, started=st.session_state.get(STARTED))
     if started:
@@ -60,12 +65,12 @@ if controls:
         known = experiments(view)
 
 if not known:
-    st.info("No experiment yet: press the button above. Results appear here while the nets train.")
+    st.info(_("No experiment yet: press the button above. Results appear here while the nets train."))
     st.stop()
 if state.value("exp") not in known:  # no link, or its experiment was deleted or hidden
     state.set("exp", default)
 if controls:
-    st.selectbox("Experiment", known, key=state.key("exp"), format_func=views.experiment_label)
+    st.selectbox(_("Experiment"), known, key=state.key("exp"), format_func=views.experiment_label)
 experiment = state.value("exp")
 state.save()
 if experiment == default and why:
@@ -88,7 +93,7 @@ def results() -> None:
     for column, (kind, half) in zip(st.columns(2), halves.items()):
         with column:
             show_view(dataclasses.replace(half, caption="", verdicts=[]), key=f"deg.fig6.{kind}")
-    st.caption(views.FIG6_CAPTION)
+    st.caption(_(views.FIG6_CAPTION))
     shown = []  # a verdict both halves share (e.g. "still training") is said once
     for verdict in (v for half in halves.values() for v in half.verdicts):
         if verdict not in shown:
@@ -98,7 +103,7 @@ def results() -> None:
     show_view(dataclasses.replace(final, verdicts=[v for v in final.verdicts if v not in shown]), key="deg.final")
     if controls:
         st.download_button(
-            "Download the table (CSV)",
+            _("Download the table (CSV)"),
             depth_table_csv(depth_table(view, runs)),
             file_name=f"degradation-{experiment}.csv",
             mime="text/csv",

@@ -5,6 +5,8 @@ from dataclasses import replace
 import streamlit as st
 
 import resnet_core as rc
+from resnet_core.presentation.i18n import _
+from ui.language import use_language, with_language
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
 from ui.threads import share_cpu_with_training
@@ -21,10 +23,11 @@ from ui.views.gradients import (
 from ui.views.render import show_verdict, show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 DEPTHS = rc.valid_depths("basic", "cifar", 1202)
-TABS = {"init": "At initialisation", "training": "During training"}
+TABS = {"init": _("At initialisation"), "training": _("During training")}
 WAIT = 3.0  # seconds a control change may compute before the page asks first (a kept result never waits)
 STATE = ViewState(
     "grad",
@@ -42,11 +45,13 @@ STATE = ViewState(
 STATE.load()
 present = presenting()
 
-st.title("Gradients")
+st.title(_("Gradients"))
 st.markdown(
-    "How large is each layer's gradient? If gradients *vanished* toward the input, the first layers could not "
-    "learn. The paper's point (§4.1) is subtle: with BatchNorm they do **not** vanish, even in deep plain nets — "
-    "and yet those nets train worse."
+    _(
+        "How large is each layer's gradient? If gradients *vanished* toward the input, the first layers could not "
+        "learn. The paper's point (§4.1) is subtle: with BatchNorm they do **not** vanish, even in deep plain nets — "
+        "and yet those nets train worse."
+    )
 )
 if present:
     tab = STATE.value("tab")
@@ -66,7 +71,7 @@ if at_init is not None:
         if view.figure is None:
             show_verdict(view.verdicts[0])
             st.button(
-                f"Compute (about {view.estimate:.0f} s)",
+                _("Compute (about {estimate:.0f} s)").format(estimate=view.estimate),
                 key="grad.compute",
                 type="primary",
                 on_click=st.session_state.__setitem__,
@@ -83,7 +88,10 @@ if at_init is not None:
                     st.markdown(paragraph)
                 if STATE.value("norm") == "batch" and not present:
                     st.page_link(
-                        page("degradation"), label="See degradation happen", icon=":material/stacked_line_chart:"
+                        page("degradation"),
+                        label=_("See degradation happen"),
+                        icon=":material/stacked_line_chart:",
+                        query_params=with_language(),
                     )
 
 if during is not None:
@@ -92,8 +100,10 @@ if during is not None:
         choice = training_choice(store, STATE.value("runs"))
         if choice is None:
             st.info(
-                "No run has recorded gradients yet. Start one on the Train page; the trainer records every "
-                "layer's gradient norm every few steps."
+                _(
+                    "No run has recorded gradients yet. Start one on the Train page; the trainer records every "
+                    "layer's gradient norm every few steps."
+                )
             )
         else:
             runs = choice.runs
@@ -111,7 +121,7 @@ if during is not None:
                 col.plotly_chart(heatmap.figure, width="stretch", key=f"heat.{run_id}")
             steps = training.steps
             key = f"grad.step.{'.'.join(shown)}"
-            step = steps[0] if present else st.select_slider("Step", steps, value=steps[0], key=key)
+            step = steps[0] if present else st.select_slider(_("Step"), steps, value=steps[0], key=key)
             view = step_view(training, step)
             show_view(replace(view, title="", notes=[]), key="grad.step")
             for note in view.notes:

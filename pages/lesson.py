@@ -4,7 +4,9 @@ and its verdict. The steps are data (resnet_core/presentation/lesson.py); this p
 import streamlit as st
 
 from resnet_core.presentation import lesson
+from resnet_core.presentation.i18n import _
 from resnet_core.presentation.lesson import UI
+from ui.language import use_language
 from ui.navigation import leave_pages_directory_mode, page
 from ui.threads import share_cpu_with_training
 from ui.view_state import Param, ViewState, presenting
@@ -12,6 +14,7 @@ from ui.views.lesson import MINE, REFERENCE, draw, evidence, not_learned, show_e
 from ui.views.render import show_verdict
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # the gradient views run torch beside training runs: see ui/threads.py
 
 STATE = ViewState("lesson", [Param("src", REFERENCE, choices=(REFERENCE, MINE))])
@@ -43,8 +46,8 @@ st.title(UI["page_title"])
 if not present:
     st.caption(UI["intro"])
 st.progress(number / total, text=UI["step_of"].format(number=number, total=total))
-st.header(step.title)
-st.markdown(step.claim)
+st.header(_(step.title))
+st.markdown(_(step.claim))
 
 if not present and uses_runs(step):
     st.segmented_control(
@@ -62,15 +65,15 @@ if not present and uses_runs(step):
 question, answer_key = step.question, f"lesson.answer.{number}"
 revealed = present or question is None or answer_key in st.session_state
 if question is not None and present:
-    st.info(UI["ask_the_room"].format(prompt=question.prompt), icon=":material/forum:")
+    st.info(UI["ask_the_room"].format(prompt=_(question.prompt)), icon=":material/forum:")
     with st.expander(UI["reveal_answer"]):
-        right = question.choice(question.answer).label
-        st.markdown(UI["the_answer"].format(answer=right, why=question.why))
+        right = _(question.choice(question.answer).label)
+        st.markdown(UI["the_answer"].format(answer=right, why=_(question.why)))
 elif question is not None:
     st.subheader(UI["predict"])
-    labels = {c.value: c.label for c in question.choices}
+    labels = {c.value: _(c.label) for c in question.choices}
     choice = st.radio(
-        question.prompt,
+        _(question.prompt),
         list(labels),
         index=None,
         format_func=labels.get,
@@ -94,11 +97,11 @@ if revealed:
         for j, view in enumerate(draw(item, found)):
             show_evidence(view, key=f"lesson.{number}.{i}.{j}")
             flagged = flagged or any(v.kind == "untrained" for v in view.verdicts)
-        st.markdown(UI["look_at"].format(text=item.look_at))
+        st.markdown(UI["look_at"].format(text=_(item.look_at)))
         if not present:
             st.page_link(
                 page(item.tool.page),
-                label=UI["open_in_tool"].format(label=item.tool.label),
+                label=UI["open_in_tool"].format(label=_(item.tool.label)),
                 icon=":material/open_in_new:",
                 query_params={**lesson.tool_query(item.tool, found.placeholders()), **lang},
             )
@@ -106,19 +109,19 @@ if revealed:
     for verdict in [] if flagged else failed:
         show_verdict(verdict)
     if (failed or flagged) and step.if_untrained:
-        st.info(step.if_untrained, icon=":material/lightbulb:")
+        st.info(_(step.if_untrained), icon=":material/lightbulb:")
     for note in step_notes(step, found):
         st.caption(note)
 if step.source:
-    st.caption(UI["source"].format(source=step.source))
+    st.caption(UI["source"].format(source=_(step.source)))
 
 st.divider()
 back, forward = st.columns(2)
 with back:
     if number > 1:
-        step_link(number - 1, UI["previous"].format(title=lesson.step(number - 1).title), ":material/arrow_back:")
+        step_link(number - 1, UI["previous"].format(title=_(lesson.step(number - 1).title)), ":material/arrow_back:")
 with forward:
     if number < total:
-        step_link(number + 1, UI["next"].format(title=lesson.step(number + 1).title), ":material/arrow_forward:")
+        step_link(number + 1, UI["next"].format(title=_(lesson.step(number + 1).title)), ":material/arrow_forward:")
     else:
         step_link(1, UI["back_to_start"], ":material/restart_alt:")

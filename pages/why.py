@@ -8,8 +8,10 @@ from dataclasses import replace
 import streamlit as st
 
 from resnet_core.presentation import why_text as text
+from resnet_core.presentation.i18n import _
 from resnet_core.presentation.text import markdown_text
 from resnet_core.studies.pairs import informative_pair
+from ui.language import use_language, with_language
 from ui.live import live_fragment, polling_changed
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
@@ -19,33 +21,41 @@ from ui.views import why as views
 from ui.views.render import show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
+use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 state = views.VIEW_STATE
 state.load()
 controls = not presenting()
 
-st.title("Why residual nets train")
-st.markdown(text.PAGE_INTRO)
+st.title(_("Why residual nets train"))
+st.markdown(_(text.PAGE_INTRO))
 store = runs_view("why")  # the user's runs and, unless hidden in the sidebar, the reference runs
 pairs = views.pairs_by_key(store)
 best, why_best = informative_pair(store)
+why_best = _(why_best)  # said in English by studies/pairs.py (marked in presentation/library_words.py)
 if state.value("pair") not in pairs:
     if state.value("pair"):
-        st.warning(f"This link's pair ({markdown_text(state.value('pair'))}) is not among the runs here.")
+        st.warning(
+            _("This link's pair ({value}) is not among the runs here.").format(value=markdown_text(state.value("pair")))
+        )
     state.set("pair", views.pair_key(best) if best else "")
 if not pairs:
-    st.info(text.NO_PAIRS)
-    st.page_link(page("train"), label="Train twins", icon=":material/model_training:")
+    st.info(_(text.NO_PAIRS))
+    st.page_link(page("train"), label=_("Train twins"), icon=":material/model_training:", query_params=with_language())
 elif controls:
     label = lambda k: views.pair_label(store, pairs[k])  # noqa: E731
-    st.selectbox("Trained twins", list(pairs), format_func=label, key=state.key("pair"))
+    st.selectbox(_("Trained twins"), list(pairs), format_func=label, key=state.key("pair"))
     tabs = views.TABS
-    st.segmented_control("Experiment", list(tabs), format_func=tabs.get, required=True, key=state.key("tab"))
+    st.segmented_control(_("Experiment"), list(tabs), format_func=tabs.get, required=True, key=state.key("tab"))
 pair = pairs.get(state.value("pair"))
 if pair is not None:
     if best is not None and views.pair_key(best) == state.value("pair"):
-        st.caption(f"Opened on **{markdown_text(views.pair_label(store, best))}**. {why_best}")
+        st.caption(
+            _("Opened on **{pair_label}**. {why_best}").format(
+                pair_label=markdown_text(views.pair_label(store, best)), why_best=why_best
+            )
+        )
     reference_note(store, list(pair))
 tab = state.value("tab") if pairs else "shattered"  # without a pair, the toy: it needs no training
 
@@ -54,11 +64,11 @@ def analysis_controls(found: views.PairAnalyses, key: str, label: str) -> None:
     """Progress and Stop while computing; a button to compute what is missing."""
     if found.active:
         st.progress(found.progress)
-        if controls and st.button("Stop", key=f"{key}.stop"):
+        if controls and st.button(_("Stop"), key=f"{key}.stop"):
             found.stop()
             st.rerun()
     elif not found.done and controls and pair is not None:
-        if st.button(label if not found.ended else "Compute them again", type="primary", key=f"{key}.start"):
+        if st.button(label if not found.ended else _("Compute them again"), type="primary", key=f"{key}.start"):
             found.start()
             st.rerun()
     polling_changed(key, bool(found.active))
@@ -74,51 +84,55 @@ def side_by_side(two: list, key: str) -> None:
 
 
 if tab == "lesion" and pair is not None:
-    st.markdown(text.LESION_INTRO)
+    st.markdown(_(text.LESION_INTRO))
 
     def lesion() -> None:
-        with st.spinner("Deleting blocks one at a time…"):
+        with st.spinner(_("Deleting blocks one at a time…")):
             found = views.lesion_analyses(store, pair)
         show_view(views.lesion_view(store, pair), key="why.lesion")
         if found.done:
             show_view(views.lesion_k_view(store, pair), key="why.lesion.k")
-        analysis_controls(found, "why.lesion", "Compute the lesion study")
+        analysis_controls(found, "why.lesion", _("Compute the lesion study"))
 
     live_fragment(lesion, "why.lesion", bool(views.lesion_analyses(store, pair, compute_small=False).active), 1.0)
 
 if tab == "landscape" and pair is not None:
-    st.markdown(text.LANDSCAPE_INTRO)
+    st.markdown(_(text.LANDSCAPE_INTRO))
     if controls:
         cols = st.columns(3)
-        cols[0].select_slider("Grid (points per side)", state.params["steps"].choices, key=state.key("steps"))
-        cols[1].select_slider("Span (±)", state.params["span"].choices, key=state.key("span"), help=text.SPAN_HELP)
-        cols[2].toggle("3-D surface", key=state.key("surface"))
+        cols[0].select_slider(_("Grid (points per side)"), state.params["steps"].choices, key=state.key("steps"))
+        cols[1].select_slider(
+            _("Span (±)"), state.params["span"].choices, key=state.key("span"), help=_(text.SPAN_HELP)
+        )
+        cols[2].toggle(_("3-D surface"), key=state.key("surface"))
     steps, span = state.value("steps"), state.value("span")
 
     def landscape() -> None:
         found = views.landscape_analyses(store, pair, steps, span)
         for i, view in enumerate(views.landscape_view(store, pair, steps, span, state.value("surface"))):
             show_view(view, key=f"why.landscape.{i}" if i else "why.landscape")
-        analysis_controls(found, "why.landscape", "Compute the landscapes")
+        analysis_controls(found, "why.landscape", _("Compute the landscapes"))
 
     live_fragment(landscape, "why.landscape", bool(views.landscape_analyses(store, pair, steps, span).active), 1.0)
 
 if tab == "shattered":
-    st.markdown(text.SHATTERED_INTRO)
-    st.subheader(text.TOY_TITLE)
+    st.markdown(_(text.SHATTERED_INTRO))
+    st.subheader(_(text.TOY_TITLE))
     if controls:
         cols = st.columns([3, 1])
-        cols[0].select_slider("Depth (layers or blocks)", state.params["depth"].choices, key=state.key("depth"))
-        cols[1].number_input("Seed", 0, 999, key=state.key("seed"))
+        cols[0].select_slider(_("Depth (layers or blocks)"), state.params["depth"].choices, key=state.key("depth"))
+        cols[1].number_input(_("Seed"), 0, 999, key=state.key("seed"))
     side_by_side(views.toy_shattered_view(state.value("depth"), state.value("seed")), "why.toy")
     if pair is not None:
-        st.subheader(text.SHATTERED_LINE_TITLE)
+        st.subheader(_(text.SHATTERED_LINE_TITLE))
         if controls:
             cols, weights = st.columns([3, 1]), text.WEIGHTS
-            cols[0].radio("Weights", list(weights), format_func=weights.get, horizontal=True, key=state.key("weights"))
-            cols[1].select_slider("Points on the line", state.params["points"].choices, key=state.key("points"))
+            cols[0].radio(
+                _("Weights"), list(weights), format_func=weights.get, horizontal=True, key=state.key("weights")
+            )
+            cols[1].select_slider(_("Points on the line"), state.params["points"].choices, key=state.key("points"))
         points, weights = state.value("points"), state.value("weights")
         ready = views.lines_ready(store, pair, points, weights)
-        go = not ready and controls and st.button("Compute the gradients", key="why.line.start")
+        go = not ready and controls and st.button(_("Compute the gradients"), key="why.line.start")
         side_by_side(views.shattered_view(store, pair, points, weights, compute=go), "why.line")
 state.save()

@@ -3,6 +3,7 @@ it with Playwright in Debian's chromium — never a browser Playwright downloads
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -157,6 +158,21 @@ def _end(pids: list[int]) -> None:
 def app_url(tmp_path_factory, shapes_root, app_runs_dir) -> Iterator[str]:
     """A real Streamlit server for this test session, with its own runs folder."""
     with serve_app(app_runs_dir, shapes_root, tmp_path_factory.mktemp("app") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def reference_app_url(tmp_path_factory, shapes_root) -> Iterator[str]:
+    """A second real server for the session: no runs of the user's, the shipped reference runs on, so its
+    pages and lesson steps show figures and verdicts (the lesson's and the Chinese pages' browser tests)."""
+    from resnet_core.studies.reference import DEFAULT_BUNDLE
+
+    tmp = tmp_path_factory.mktemp("reference-app")
+    with contextlib.ExitStack() as stack:
+        with pytest.MonkeyPatch.context() as env:  # only the server's environment: the test process keeps its own
+            env.setenv("RESNET_LAB_REFERENCE", str(DEFAULT_BUNDLE))
+            env.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
+            url = stack.enter_context(serve_app(tmp / "runs", shapes_root, tmp / "streamlit.log"))
         yield url
 
 

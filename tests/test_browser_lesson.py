@@ -5,22 +5,18 @@ the steps; `present=1` shows the evidence at once without controls; Home leads i
 import pytest
 from playwright.sync_api import expect
 
-from conftest import screenshot, serve_app, wait_for_app
+from conftest import screenshot, wait_for_app
 from resnet_core.presentation import lesson
-from resnet_core.studies.reference import DEFAULT_BUNDLE
+from resnet_core.presentation.i18n import _, set_language
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory, shapes_root):
-    """A server of this module's own: no runs of the user's, the shipped reference runs on."""
-    tmp = tmp_path_factory.mktemp("lesson-app")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("RESNET_LAB_REFERENCE", str(DEFAULT_BUNDLE))
-        env.setenv("XDG_CACHE_HOME", str(tmp / "cache"))
-        with serve_app(tmp / "runs", shapes_root, tmp / "streamlit.log") as url:
-            yield url
+@pytest.fixture
+def app_url(reference_app_url):
+    """The session's server with no runs of the user's and the shipped reference runs on (conftest.py),
+    shared with the Chinese pages' test."""
+    return reference_app_url
 
 
 CHARTS = "[data-testid='stPlotlyChart'] .js-plotly-plot"
@@ -62,16 +58,22 @@ def test_every_step_link_opened_cold_asks_first_then_shows_figure_and_verdict(br
 
 
 def test_next_and_previous_links_walk_the_steps_and_keep_the_language(page, app_url):
+    set_language("zh")  # the words the page shows, in Chinese: ?lang=zh
+    try:
+        nxt, prev = lesson.UI["next"], lesson.UI["previous"]
+        titles = {n: _(lesson.step(n).title) for n in (1, 2)}
+    finally:
+        set_language("en")
     page.goto(f"{app_url}/lesson?step=1&lang=zh")
     wait_for_app(page)
-    page.get_by_text(lesson.UI["next"].format(title=lesson.step(2).title)).click()
+    page.get_by_text(nxt.format(title=titles[2])).click()
     wait_for_app(page)
-    expect(page.get_by_role("heading", name=lesson.step(2).title)).to_be_visible()
+    expect(page.get_by_role("heading", name=titles[2])).to_be_visible()
     page.wait_for_url("**/lesson?*step=2*", timeout=10_000)
     assert "lang=zh" in page.url
-    page.get_by_text(lesson.UI["previous"].format(title=lesson.step(1).title)).click()
+    page.get_by_text(prev.format(title=titles[1])).click()
     wait_for_app(page)
-    expect(page.get_by_role("heading", name=lesson.step(1).title)).to_be_visible()
+    expect(page.get_by_role("heading", name=titles[1])).to_be_visible()
     page.wait_for_url("**/lesson?*step=1*", timeout=10_000)
 
 
@@ -81,7 +83,7 @@ def test_presenting_shows_claim_figure_and_verdict_without_controls(page, app_ur
     expect(page.locator(CHARTS)).to_have_count(1, timeout=90_000)
     assert page.get_by_text(lesson.step(8).claim).is_visible()
     assert page.get_by_role("button", name=lesson.UI["commit"]).count() == 0
-    assert page.get_by_role("radiogroup").count() == 0
+    assert page.locator("[data-testid=stMain]").get_by_role("radiogroup").count() == 0  # the sidebar: the language
     assert page.locator(ALERTS).count() >= 2  # "ask the room", and the view's verdict
     screenshot(page, "lesson-step-8-present")
 

@@ -53,6 +53,7 @@ def test_the_wheel_holds_the_library_and_works_outside_the_repo(tmp_path):
         "analysis/probes.py",
         "presentation/charts.py",
         "cli/main.py",
+        "locale/zh/LC_MESSAGES/messages.po",  # the app's Chinese, read at runtime (presentation/i18n.py)
     ):
         assert f"resnet_core/{module}" in names, module
     requires = [line for line in metadata.splitlines() if line.startswith("Requires-Dist:")]

@@ -11,6 +11,7 @@ from collections.abc import Callable, Hashable
 import streamlit as st
 
 from resnet_core.store.run_store import StoreCorrupt
+from ui.language import in_language
 from ui.runs import damaged_store
 
 
@@ -23,7 +24,7 @@ def live_fragment(view: Callable[[], None], key: str, active: bool, every: float
     rerun costs its browser CPU on the cores the training uses, and nobody sees it; the page reruns, with
     the newest data, when the tab comes back to the front."""
     st.session_state[f"{key}.was_active"] = active
-    st.fragment(_naming_damage(view), run_every=every if active and tab_visible() else None)()
+    st.fragment(in_language(_naming_damage(view)), run_every=every if active and tab_visible() else None)()
 
 
 # Vanilla JS for Streamlit's components v2 (no build step): report whether this browser tab is in view

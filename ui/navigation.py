@@ -18,27 +18,34 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from resnet_core.presentation.i18n import N_, _
+
 PAGES_DIR = Path(__file__).resolve().parent.parent / "pages"
 
-# name -> (title, icon); the order is the sidebar's.
+# name -> (title, icon); the order is the sidebar's. Titles are English msgids, translated when shown.
 PAGES = {
-    "home": ("Home", ":material/home:"),
-    "lesson": ("The lesson", ":material/school:"),
-    "architecture": ("Architecture", ":material/account_tree:"),
-    "train": ("Train", ":material/model_training:"),
-    "degradation": ("Degradation", ":material/stacked_line_chart:"),
-    "gradients": ("Gradients", ":material/gradient:"),
-    "responses": ("Responses", ":material/equalizer:"),
-    "explain": ("Explain", ":material/image_search:"),
-    "why": ("Why it works", ":material/psychology:"),
+    "home": (N_("Home"), ":material/home:"),
+    "lesson": (N_("The lesson"), ":material/school:"),
+    "architecture": (N_("Architecture"), ":material/account_tree:"),
+    "train": (N_("Train"), ":material/model_training:"),
+    "degradation": (N_("Degradation"), ":material/stacked_line_chart:"),
+    "gradients": (N_("Gradients"), ":material/gradient:"),
+    "responses": (N_("Responses"), ":material/equalizer:"),
+    "explain": (N_("Explain"), ":material/image_search:"),
+    "why": (N_("Why it works"), ":material/psychology:"),
 }
 
 
+def title(name: str) -> str:
+    """The page's title in the run's language."""
+    return _(PAGES[name][0])
+
+
 def page(name: str) -> st.Page:
-    title, icon = PAGES[name]
+    icon = PAGES[name][1]
     return st.Page(
         PAGES_DIR / f"{name}.py",
-        title=title,
+        title=title(name),
         icon=icon,
         default=name == "home",
         url_path="" if name == "home" else name,

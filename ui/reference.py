@@ -7,8 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from resnet_core.presentation.describe import describe_provenance
+from resnet_core.presentation.i18n import N_, _
 from resnet_core.store.run_store import Run, RunStore
-from resnet_core.studies.reference import RunView, bundle_dir, describe, is_reference, open_reference, read_provenance
+from resnet_core.studies.reference import RunView, bundle_dir, is_reference, open_reference, read_provenance
 from ui.runs import get_runner
 
 # Session key: whether reference runs are shown. Each page has its own toggle widget (key TOGGLE_KEY.<page>):
@@ -16,7 +18,7 @@ from ui.runs import get_runner
 # value after navigating; so each toggle starts from this value and writes it back when changed.
 SHOW_KEY = "reference.show"
 TOGGLE_KEY = "reference.toggle"
-BADGE = ":gray-badge[:material/verified: reference]"
+BADGE = N_(":gray-badge[:material/verified: reference]")
 
 
 @st.cache_resource(show_spinner=False)
@@ -50,20 +52,22 @@ def runs_view(page: str) -> RunView:
         return RunView(user, visible=visible)
     key = f"{TOGGLE_KEY}.{page}"
     st.sidebar.toggle(
-        "Show reference runs",
+        _("Show reference runs"),
         value=shown(),
         key=key,
         on_change=_remember,
         args=(key,),
-        help="Runs shipped with the app (marked *reference*), so these pages have results before "
-        "you train. Your own runs are shown either way.",
+        help=_(
+            "Runs shipped with the app (marked *reference*), so these pages have results before "
+            "you train. Your own runs are shown either way."
+        ),
     )
     return RunView(user, reference if shown() else None, visible=visible)
 
 
 def provenance_line(view: RunView) -> str:
     """Where the reference runs came from, for a caption."""
-    return describe(read_provenance(view.reference.root)) if view.reference is not None else ""
+    return describe_provenance(read_provenance(view.reference.root)) if view.reference is not None else ""
 
 
 def reference_note(view: RunView, runs: list[Run]) -> None:
@@ -71,7 +75,10 @@ def reference_note(view: RunView, runs: list[Run]) -> None:
     if view.reference is None or not any(is_reference(r) for r in runs):
         return
     st.markdown(
-        f"{BADGE} Runs marked **reference** ship with the app, so this page has results before you "
-        "train; your own runs appear beside them. Hide them with *Show reference runs* in the sidebar."
+        _(
+            "{badge} Runs marked **reference** ship with the app, so this page has results before "
+            "you train; your own runs appear beside them. Hide them with *Show reference runs* in "
+            "the sidebar."
+        ).format(badge=_(BADGE))
     )
-    st.caption("The reference runs were " + provenance_line(view) + ".")
+    st.caption(_("The reference runs were ") + provenance_line(view) + ".")

@@ -8,6 +8,8 @@ import streamlit as st
 
 from resnet_core.execution.access import RunAccess
 from resnet_core.execution.jobs import JobRunner, standby_command, standby_wanted
+from resnet_core.presentation.i18n import _
+from resnet_core.presentation.reports import status_word
 from resnet_core.store.reader import LiveReader
 from resnet_core.store.run_store import Run, StoreCorrupt, move_aside, runs_dir
 from ui.auth import access_for
@@ -62,7 +64,11 @@ def get_runner() -> RunAccess:
         damaged_store(err)
         st.stop()
     if MOVED in st.session_state:
-        st.success(f"The damaged run store was kept as `{st.session_state.pop(MOVED)}`; this is a new, empty one.")
+        st.success(
+            _("The damaged run store was kept as `{pop}`; this is a new, empty one.").format(
+                pop=st.session_state.pop(MOVED)
+            )
+        )
     return access_for(runner)
 
 
@@ -70,13 +76,15 @@ def damaged_store(err: StoreCorrupt) -> None:
     """What a damaged run store means, and a button that moves it aside (kept, renamed) for a new one."""
     path = str(err.path).replace("`", "'")
     st.error(
-        f"**The run store `{path}` is damaged** and cannot be read. Nothing was changed. Move it aside to "
-        "start a new, empty store: the file is kept under a new name, and the run folders and their "
-        "checkpoints stay. Or put back a copy you trust, then reload the page.",
+        _(
+            "**The run store `{path}` is damaged** and cannot be read. Nothing was changed. Move it "
+            "aside to start a new, empty store: the file is kept under a new name, and the run "
+            "folders and their checkpoints stay. Or put back a copy you trust, then reload the page."
+        ).format(path=path),
         icon=":material/error:",
     )
-    st.caption(f"SQLite says: {err.detail}")
-    if st.button("Move it aside and start a new run store", key="store.new", type="primary"):
+    st.caption(_("SQLite says: {detail}").format(detail=err.detail))
+    if st.button(_("Move it aside and start a new run store"), key="store.new", type="primary"):
         try:
             _runner_for(str(err.path.parent.resolve())).shutdown(kill_workers=False)  # if one was running
         except StoreCorrupt:
@@ -157,4 +165,4 @@ def set_selected(ids: list[str]) -> None:
 def badge(run: Run) -> str:
     """Markdown for a coloured status badge."""
     color, icon = BADGES[run.status]
-    return f":{color}-badge[{icon} {run.status}]"
+    return f":{color}-badge[{icon} {status_word(run.status)}]"

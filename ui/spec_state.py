@@ -6,22 +6,27 @@ from __future__ import annotations
 import streamlit as st
 
 import resnet_core as rc
+from resnet_core.presentation.i18n import N_, Messages, _
 from resnet_core.presentation.text import markdown_text
 
 SPEC_KEY = "net_spec"
 
-BLOCK_LABELS = {"basic": "basic · 3×3, 3×3", "bottleneck": "bottleneck · 1×1, 3×3, 1×1"}
-STEM_LABELS = {"cifar": "CIFAR · 32×32, 3 stages", "imagenet": "ImageNet · 224×224, 4 stages"}
-SHORTCUT_LABELS = {
-    "A": "A · identity + zero-pad",
-    "B": "B · projection on reshape",
-    "C": "C · projection always",
-}
+BLOCK_LABELS = Messages({"basic": N_("basic · 3×3, 3×3"), "bottleneck": N_("bottleneck · 1×1, 3×3, 1×1")})
+STEM_LABELS = Messages({"cifar": N_("CIFAR · 32×32, 3 stages"), "imagenet": N_("ImageNet · 224×224, 4 stages")})
+SHORTCUT_LABELS = Messages(
+    {
+        "A": N_("A · identity + zero-pad"),
+        "B": N_("B · projection on reshape"),
+        "C": N_("C · projection always"),
+    }
+)
 NORM_LABELS = {"batch": "BatchNorm", "none": "none"}
 # The widgets' ranges (NetSpec itself takes any positive number): a link asking for more is clamped, with a
 # warning — a widget given a value beyond its range raises instead.
 LIMITS = {"width": 512, "num_classes": 1000, "in_channels": 16}
-LIMIT_WORDS = {"width": "width of the first stage", "num_classes": "classes", "in_channels": "input channels"}
+LIMIT_WORDS = Messages(
+    {"width": N_("width of the first stage"), "num_classes": N_("classes"), "in_channels": N_("input channels")}
+)
 
 
 def current_spec() -> rc.NetSpec:
@@ -30,7 +35,11 @@ def current_spec() -> rc.NetSpec:
         try:
             spec = rc.spec_from_params(st.query_params.to_dict())
         except ValueError as err:
-            st.warning(f"The link's network settings are not valid ({markdown_text(err)}). Showing the default net.")
+            st.warning(
+                _("The link's network settings are not valid ({err}). Showing the default net.").format(
+                    err=markdown_text(err)
+                )
+            )
             spec = rc.NetSpec()
         st.session_state[SPEC_KEY] = spec
     return st.session_state[SPEC_KEY]
@@ -69,13 +78,15 @@ def depth_picks(depth_key: str, depths: list[int], stem: str) -> None:
     current = st.session_state.get(depth_key)
     st.session_state[pick_key] = current if current in picks else None
     st.pills(
-        "The paper's depths",
+        _("The paper's depths"),
         picks,
         key=pick_key,
         on_change=_picked,
         args=(depth_key, pick_key),
-        help="One click for a depth the paper trains; the slider below reaches every valid depth "
-        "(arrow keys step one at a time).",
+        help=_(
+            "One click for a depth the paper trains; the slider below reaches every valid depth "
+            "(arrow keys step one at a time)."
+        ),
     )
 
 
@@ -89,13 +100,13 @@ def spec_editor(spec: rc.NetSpec, key: str = "spec", max_depth: int = 1202) -> r
     top = st.columns([3, 2], gap="large")
     row = st.columns(2) + st.columns([1.5, 1, 1])
     stem = row[0].selectbox(
-        "Stem", rc.STEMS, index=rc.STEMS.index(spec.stem), format_func=STEM_LABELS.get, key=f"{key}.stem"
+        _("Stem"), rc.STEMS, index=rc.STEMS.index(spec.stem), format_func=STEM_LABELS.get, key=f"{key}.stem"
     )
     block = row[1].selectbox(
-        "Block", rc.BLOCKS, index=rc.BLOCKS.index(spec.block), format_func=BLOCK_LABELS.get, key=f"{key}.block"
+        _("Block"), rc.BLOCKS, index=rc.BLOCKS.index(spec.block), format_func=BLOCK_LABELS.get, key=f"{key}.block"
     )
     depths = rc.valid_depths(block, stem, max_depth=max_depth)
-    rule = {"basic": "6n+2", "bottleneck": "9n+2"}[block] if stem == "cifar" else "the paper's Table 1"
+    rule = {"basic": "6n+2", "bottleneck": "9n+2"}[block] if stem == "cifar" else _("the paper's Table 1")
     # The key carries block and stem: the valid depths differ, so the slider is a different widget. Its value
     # lives in session state (no `value=`), so the quick picks can set it.
     depth_key = f"{key}.depth.{block}.{stem}"
@@ -104,57 +115,61 @@ def spec_editor(spec: rc.NetSpec, key: str = "spec", max_depth: int = 1202) -> r
     with top[0]:
         depth_picks(depth_key, depths, stem)
     depth = top[0].select_slider(
-        "Depth (weighted layers)",
+        _("Depth (weighted layers)"),
         depths,
         key=depth_key,
-        help=f"Convolutions plus the final fully-connected layer, as the paper counts them ({rule}).",
+        help=_("Convolutions plus the final fully-connected layer, as the paper counts them ({rule}).").format(
+            rule=rule
+        ),
     )
     skip = top[1].toggle(
-        "Skip connections",
+        _("Skip connections"),
         value=spec.skip,
         key=f"{key}.skip",
-        help="Off: the plain twin — the same layers without shortcuts.",
+        help=_("Off: the plain twin — the same layers without shortcuts."),
     )
     preact = top[1].toggle(
-        "Pre-activation",
+        _("Pre-activation"),
         value=spec.preact,
         key=f"{key}.preact",
-        help="BN → ReLU → conv ordering of He et al. 2016 (Identity Mappings).",
+        help=_("BN → ReLU → conv ordering of He et al. 2016 (Identity Mappings)."),
     )
     shortcut = row[2].selectbox(
-        "Shortcut",
+        _("Shortcut"),
         rc.SHORTCUTS,
         index=rc.SHORTCUTS.index(spec.shortcut),
         format_func=SHORTCUT_LABELS.get,
         key=f"{key}.shortcut",
-        help="The paper's options A, B and C (§3.3). A plain net has no shortcuts.",
+        help=_("The paper's options A, B and C (§3.3). A plain net has no shortcuts."),
     )
     norm = row[3].selectbox(
-        "Normalisation", rc.NORMS, index=rc.NORMS.index(spec.norm), format_func=NORM_LABELS.get, key=f"{key}.norm"
+        _("Normalisation"), rc.NORMS, index=rc.NORMS.index(spec.norm), format_func=NORM_LABELS.get, key=f"{key}.norm"
     )
     activation = row[4].selectbox(
-        "Activation", rc.ACTIVATIONS, index=rc.ACTIVATIONS.index(spec.activation), key=f"{key}.activation"
+        _("Activation"), rc.ACTIVATIONS, index=rc.ACTIVATIONS.index(spec.activation), key=f"{key}.activation"
     )
     default_width = 16 if stem == "cifar" else 64
     asked = {"width": spec.width or default_width, "num_classes": spec.num_classes, "in_channels": spec.in_channels}
     start = {name: min(value, LIMITS[name]) for name, value in asked.items()}
     over = [
-        f"{LIMIT_WORDS[name]} {value:,} (this page goes up to {LIMITS[name]:,})"
+        _("{limit_words} {value:,} (this page goes up to {limits:,})").format(
+            limit_words=LIMIT_WORDS[name], value=value, limits=LIMITS[name]
+        )
         for name, value in asked.items()
         if value > LIMITS[name]
     ]
     if over:
-        st.warning(f"The link asks for {'; '.join(over)}: showing the largest instead.")
-    with st.expander("Width, classes and input channels"):
+        st.warning(_("The link asks for {join}: showing the largest instead.").format(join="; ".join(over)))
+    with st.expander(_("Width, classes and input channels")):
         cols = st.columns(3)
         width = cols[0].number_input(
-            "Width of the first stage", 1, LIMITS["width"], start["width"], key=f"{key}.width.{stem}"
+            _("Width of the first stage"), 1, LIMITS["width"], start["width"], key=f"{key}.width.{stem}"
         )
         num_classes = cols[1].number_input(
-            "Classes", 1, LIMITS["num_classes"], start["num_classes"], key=f"{key}.classes"
+            _("Classes"), 1, LIMITS["num_classes"], start["num_classes"], key=f"{key}.classes"
         )
         in_channels = cols[2].number_input(
-            "Input channels", 1, LIMITS["in_channels"], start["in_channels"], key=f"{key}.in"
+            _("Input channels"), 1, LIMITS["in_channels"], start["in_channels"], key=f"{key}.in"
         )
     return rc.NetSpec(
         depth=depth,

@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .i18n import N_, _, plotly_separators
 from .palette import FONT, NEUTRAL_COLOR
 from .text import plot_text
 
@@ -81,9 +82,16 @@ def smoothing_window(n: int) -> int:
     return int(max(1, min(100, n // 50)))
 
 
+def text_width(text: str) -> int:
+    """`text`'s width in Latin characters: a CJK character (Chinese labels) is about two wide."""
+    return sum(2 if "\u2e80" <= c <= "\ufaff" or "\uff00" <= c <= "\uffef" else 1 for c in text)
+
+
 def style_axes(fig: go.Figure, hovermode: str = "x unified", **kwargs) -> None:
     # The legend goes under the x-axis title: above the plot it collides with the chart's title.
+    # Numbers in the run's language: plotly ignores the browser's locale for them (i18n.plotly_separators).
     fig.update_layout(
+        separators=plotly_separators(),
         font=FONT,
         plot_bgcolor="white",
         paper_bgcolor="white",
@@ -109,7 +117,7 @@ def legend_at_bottom(fig: go.Figure, labels: Sequence[str], min_width: int = 480
     and ~7 px per character)."""
     rows, used = 1, 0
     for label in labels:
-        width = 40 + 7 * len(label)
+        width = 40 + 7 * text_width(label)
         if used and used + width > min_width:
             rows, used = rows + 1, 0
         used += width
@@ -119,7 +127,7 @@ def legend_at_bottom(fig: go.Figure, labels: Sequence[str], min_width: int = 480
     )
 
 
-def loss_figure(runs: Sequence[RunSeries], title: str = "Training loss") -> go.Figure:
+def loss_figure(runs: Sequence[RunSeries], title: str = N_("Training loss")) -> go.Figure:
     """Training loss per iteration (running mean over a window that grows with the run)."""
     fig = go.Figure()
     for run in runs:
@@ -129,19 +137,19 @@ def loss_figure(runs: Sequence[RunSeries], title: str = "Training loss") -> go.F
             go.Scatter(x=x, y=y, mode="lines", name=plot_text(run.label), line=dict(color=run.color, width=2))
         )
     style_axes(fig, title=plot_text(title), height=380)
-    fig.update_xaxes(title="iterations (batches)")
-    fig.update_yaxes(title="cross-entropy loss", type="log")
+    fig.update_xaxes(title=_("iterations (batches)"))
+    fig.update_yaxes(title=_("cross-entropy loss"), type="log")
     return fig
 
 
-def error_figure(runs: Sequence[RunSeries], title: str = "Error") -> go.Figure:
+def error_figure(runs: Sequence[RunSeries], title: str = N_("Error")) -> go.Figure:
     """Training error (thin dashed: running mean of batch errors) and test error (bold, per epoch) in %."""
     fig = go.Figure()
     for run in runs:
         _add_error_traces(fig, run)
     style_axes(fig, title=plot_text(title), height=380)
-    fig.update_xaxes(title="iterations (batches)")
-    fig.update_yaxes(title="error (%)", rangemode="tozero")
+    fig.update_xaxes(title=_("iterations (batches)"))
+    fig.update_yaxes(title=_("error (%)"), rangemode="tozero")
     return fig
 
 
@@ -157,7 +165,7 @@ def _add_error_traces(
                 x=x,
                 y=100 * y,
                 mode="lines",
-                name=plot_text(f"{run.label} train"),
+                name=plot_text(_("{label} train").format(label=run.label)),
                 legendgroup=run.label,
                 showlegend=legend,
                 line=dict(color=run.color, width=1, dash="dash"),
@@ -170,7 +178,7 @@ def _add_error_traces(
                 x=run.epoch_steps,
                 y=100 * run.test_error,
                 mode="lines+markers",
-                name=plot_text(f"{run.label} test"),
+                name=plot_text(_("{label} test").format(label=run.label)),
                 legendgroup=run.label,
                 showlegend=legend,
                 line=dict(color=run.color, width=3),
@@ -183,7 +191,7 @@ def _add_error_traces(
 def degradation_figure(plain: Sequence[RunSeries], residual: Sequence[RunSeries]) -> go.Figure:
     """The paper's Fig. 6: plain nets on the left, ResNets on the right, the same error axis."""
     fig = make_subplots(
-        rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05, subplot_titles=("plain nets", "ResNets")
+        rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.05, subplot_titles=(_("plain nets"), "ResNets")
     )
     for run in plain:
         _add_error_traces(fig, run, 1, 1)
@@ -193,16 +201,16 @@ def degradation_figure(plain: Sequence[RunSeries], residual: Sequence[RunSeries]
     # One x range for both panels (the runs of a kind may be further along than the other kind's), and
     # axes drawn before there is data, with a word where a panel is empty.
     fig.update_xaxes(
-        title="iterations (batches)", matches="x", rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR
+        title=_("iterations (batches)"), matches="x", rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR
     )
-    fig.update_yaxes(title="error (%)", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title=_("error (%)"), rangemode="tozero", row=1, col=1)
     fig.update_yaxes(showline=True, linecolor=NEUTRAL_COLOR)
     empty = [
         col for col, runs in ((1, plain), (2, residual)) if not any(len(r.steps) or len(r.test_error) for r in runs)
     ]
     for col in empty:
         fig.add_annotation(
-            text="no steps yet",
+            text=_("no steps yet"),
             showarrow=False,
             x=0.5,
             y=0.5,
@@ -249,12 +257,12 @@ def layer_profile_figure(
                 line=dict(color=s.color, width=2, dash=s.dash),
                 marker=dict(size=4),
                 customdata=np.asarray(s.names, dtype=object),
-                hovertemplate="layer %{x}: %{customdata}<br>%{y:.3g}<extra>%{fullData.name}</extra>",
+                hovertemplate=_("layer %{x}: %{customdata}<br>%{y:.3g}<extra>%{fullData.name}</extra>"),
             )
         )
     style_axes(fig, title=plot_text(title), height=height, hovermode="closest")
     legend_at_bottom(fig, [s.label for s in series])
-    fig.update_xaxes(title="layer (1 = first conv, input side; the diagram's numbers)")
+    fig.update_xaxes(title=_("layer (1 = first conv, input side; the diagram's numbers)"))
     fig.update_yaxes(title=y_title, type="log" if log_y else "linear", exponentformat="power")
     return fig
 
@@ -278,12 +286,12 @@ def gradient_heatmap_figure(
             colorscale="Viridis",
             colorbar=dict(title=dict(text="log₁₀ ‖∇W‖", side="right")),
             customdata=np.asarray([[names[i]] * grid.shape[1] for i in layer_starts], dtype=object),
-            hovertemplate="step %{x}<br>layer %{y}: %{customdata}<br>log₁₀ ‖∇W‖ = %{z:.2f}<extra></extra>",
+            hovertemplate=_("step %{x}<br>layer %{y}: %{customdata}<br>log₁₀ ‖∇W‖ = %{z:.2f}<extra></extra>"),
         )
     )
     style_axes(fig, title=plot_text(title), height=420, hovermode="closest")  # e.g. a run's label
-    fig.update_xaxes(title="training step")
-    fig.update_yaxes(title="layer index")
+    fig.update_xaxes(title=_("training step"))
+    fig.update_yaxes(title=_("layer index"))
     return fig
 
 
@@ -291,7 +299,10 @@ def responses_figure(series: Sequence[LayerSeries]) -> go.Figure:
     """The paper's Fig. 7: response std of each 3×3 layer by its layer index (top; for bottleneck nets the
     1×1 layers between are skipped) and sorted by magnitude (bottom)."""
     fig = make_subplots(
-        rows=2, cols=1, vertical_spacing=0.2, subplot_titles=("by layer index (input → output)", "sorted by magnitude")
+        rows=2,
+        cols=1,
+        vertical_spacing=0.2,
+        subplot_titles=(_("by layer index (input → output)"), _("sorted by magnitude")),
     )
     for s in series:
         x = np.asarray(s.indices)
@@ -303,7 +314,7 @@ def responses_figure(series: Sequence[LayerSeries]) -> go.Figure:
                 x=x,
                 y=s.values,
                 customdata=np.asarray(s.names, dtype=object),
-                hovertemplate="layer %{x}: %{customdata}<br>std %{y:.3f}<extra>%{fullData.name}</extra>",
+                hovertemplate=_("layer %{x}: %{customdata}<br>std %{y:.3f}<extra>%{fullData.name}</extra>"),
                 **common,
             ),
             row=1,
@@ -314,16 +325,16 @@ def responses_figure(series: Sequence[LayerSeries]) -> go.Figure:
                 x=np.arange(1, len(x) + 1),
                 y=np.sort(s.values)[::-1],
                 showlegend=False,
-                hovertemplate="rank %{x}: std %{y:.3f}<extra>%{fullData.name}</extra>",
+                hovertemplate=_("rank %{x}: std %{y:.3f}<extra>%{fullData.name}</extra>"),
                 **common,
             ),
             row=2,
             col=1,
         )
     style_axes(fig, height=620, hovermode="closest")
-    fig.update_xaxes(title="layer (the diagram's numbers; only the 3×3 convs have a response)", row=1, col=1)
-    fig.update_xaxes(title="layer rank (largest response first)", row=2, col=1)
-    fig.update_yaxes(title="std of response", rangemode="tozero")
+    fig.update_xaxes(title=_("layer (the diagram's numbers; only the 3×3 convs have a response)"), row=1, col=1)
+    fig.update_xaxes(title=_("layer rank (largest response first)"), row=2, col=1)
+    fig.update_yaxes(title=_("std of response"), rangemode="tozero")
     for annotation in fig.layout.annotations:
         annotation.font = dict(FONT, color=NEUTRAL_COLOR)
     return fig

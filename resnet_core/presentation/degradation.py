@@ -16,7 +16,8 @@ import plotly.graph_objects as go
 
 from ..studies import experiments
 from .charts import RunSeries, error_figure, style_axes
-from .describe import describe_recipe, percent, plural
+from .describe import describe_recipe, epochs, percent
+from .i18n import N_, Messages, _
 from .palette import FONT, NEUTRAL_COLOR, PLAIN_COLOR, RESIDUAL_COLOR
 from .views import Verdict
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from ..studies.sweeps import SweepRow
 
 Kind = Literal["plain", "residual"]
-KIND_TITLES = {"plain": "plain nets", "residual": "ResNets"}
+KIND_TITLES = Messages({"plain": N_("plain nets"), "residual": N_("ResNets")})
 
 
 def net_name(kind: Kind, depth: int) -> str:
@@ -35,10 +36,14 @@ def net_name(kind: Kind, depth: int) -> str:
 def describe_gap(gap: Gap) -> str:
     """ "plain-56: 3 of 14 epochs, stopped", "ResNet-56: no run", "ResNet-56: trained with another recipe (…)"."""
     if gap.status is None:
-        return f"{gap.net}: no run"
+        return _("{net}: no run").format(net=gap.net)
     if gap.other_recipe is not None:
-        return f"{gap.net}: trained with another recipe ({describe_recipe(gap.other_recipe)})"
-    return f"{gap.net}: {gap.done} of {plural(gap.planned, 'epoch')}, {gap.status}"
+        return _("{net}: trained with another recipe ({describe_recipe})").format(
+            net=gap.net, describe_recipe=describe_recipe(gap.other_recipe)
+        )
+    return _("{net}: {done} of {epochs}, {status}").format(
+        net=gap.net, done=gap.done, epochs=epochs(gap.planned), status=gap.status
+    )
 
 
 def verdict_missing(rows: Sequence[DepthRow]) -> list[str]:
@@ -83,21 +88,21 @@ def verdict_withheld(rows: Sequence[DepthRow], num_classes: int = 10) -> str | N
     untrained += [f"ResNet-{r.depth}" for r in done if r.residual_train >= limit]
     if not untrained:
         return None
-    return (
-        f"{', '.join(untrained)} ended with a training error of {100 * limit:.0f}% or more, still near chance "
-        f"({100 * chance:.0f}% with {num_classes} classes): which net is worse says nothing "
-        "yet — train longer or on more images"
-    )
+    return _(
+        "{join} ended with a training error of {value:.0f}% or more, still near chance "
+        "({value2:.0f}% with {num_classes} classes): which net is worse says nothing yet — train "
+        "longer or on more images"
+    ).format(join=", ".join(untrained), value=100 * limit, value2=100 * chance, num_classes=num_classes)
 
 
 def _compare(deep: float, shallow: float) -> str:
     if deep < shallow - experiments.SAME_WITHIN:
-        return "better than"
-    return "no worse than" if deep <= shallow + experiments.SAME_WITHIN else "worse than"
+        return _("better than")
+    return _("no worse than") if deep <= shallow + experiments.SAME_WITHIN else _("worse than")
 
 
 def _versus(a: float, b: float) -> str:
-    return f"{percent(a)} vs {percent(b)}"
+    return _("{percent} vs {percent2}").format(percent=percent(a), percent2=percent(b))
 
 
 def _near_chance(deep: _Done, num_classes: int) -> str:
@@ -106,10 +111,10 @@ def _near_chance(deep: _Done, num_classes: int) -> str:
     chance = 1 - 1 / num_classes
     if deep.plain_train < chance - experiments.LEARNED_BELOW_CHANCE:
         return ""
-    return (
-        f" plain-{deep.depth} stayed near chance ({100 * chance:.0f}% with {num_classes} classes): on this "
+    return _(
+        " plain-{depth} stayed near chance ({value:.0f}% with {num_classes} classes): on this "
         "budget it barely learned at all."
-    )
+    ).format(depth=deep.depth, value=100 * chance, num_classes=num_classes)
 
 
 def _plain_verdict(shallow: _Done, deep: _Done, num_classes: int = 10) -> Verdict:
@@ -118,14 +123,22 @@ def _plain_verdict(shallow: _Done, deep: _Done, num_classes: int = 10) -> Verdic
     if abs(diff) <= experiments.SAME_WITHIN:
         return Verdict(
             "too_close",
-            f"plain-{deep.depth} and plain-{shallow.depth} end within one point of each other in training error "
-            f"{numbers}: too close to call degradation from one run of each.",
+            _(
+                "plain-{depth} and plain-{depth2} end within one point of each other in training error "
+                "{numbers}: too close to call degradation from one run of each."
+            ).format(depth=deep.depth, depth2=shallow.depth, numbers=numbers),
         )
     higher = diff > 0
     return Verdict(
         "agrees" if higher else "disagrees",
-        f"plain-{deep.depth} ends with {'a higher' if higher else 'no higher'} training error than "
-        f"plain-{shallow.depth} {numbers}" + (": degradation." + _near_chance(deep, num_classes) if higher else "."),
+        _("plain-{depth} ends with a higher training error than plain-{depth2} {numbers}: degradation.").format(
+            depth=deep.depth, depth2=shallow.depth, numbers=numbers
+        )
+        + _near_chance(deep, num_classes)
+        if higher
+        else _("plain-{depth} ends with no higher training error than plain-{depth2} {numbers}.").format(
+            depth=deep.depth, depth2=shallow.depth, numbers=numbers
+        ),
     )
 
 
@@ -133,8 +146,12 @@ def _residual_verdict(shallow: _Done, deep: _Done) -> Verdict:
     ok = deep.residual_train <= shallow.residual_train + experiments.SAME_WITHIN
     return Verdict(
         "agrees" if ok else "disagrees",
-        f"ResNet-{deep.depth} is {_compare(deep.residual_train, shallow.residual_train)} "
-        f"ResNet-{shallow.depth} in training error ({_versus(deep.residual_train, shallow.residual_train)}).",
+        _("ResNet-{depth} is {compare} ResNet-{depth2} in training error ({versus}).").format(
+            depth=deep.depth,
+            compare=_compare(deep.residual_train, shallow.residual_train),
+            depth2=shallow.depth,
+            versus=_versus(deep.residual_train, shallow.residual_train),
+        ),
     )
 
 
@@ -142,20 +159,20 @@ def waiting_verdict(rows: Sequence[DepthRow], num_classes: int = 10, active: boo
     """The one verdict to show instead of findings, or None when the rows can be judged: runs still
     training, runs unfinished or trained another way, nets that have not learned, fewer than two depths."""
     if active:
-        return Verdict("pending", "Final numbers when every run has finished; until then each run's latest epoch.")
+        return Verdict("pending", _("Final numbers when every run has finished; until then each run's latest epoch."))
     missing = verdict_missing(rows)
     if missing:
         return Verdict(
             "pending",
-            "No verdict: a comparison needs every run to complete the same recipe, and these did not — "
+            _("No verdict: a comparison needs every run to complete the same recipe, and these did not — ")
             + "; ".join(missing)
-            + ". Resume the unfinished runs on the Train page to get a verdict.",
+            + _(". Resume the unfinished runs on the Train page to get a verdict."),
         )
     withheld = verdict_withheld(rows, num_classes)
     if withheld:
-        return Verdict("untrained", f"No verdict: {withheld}.")
+        return Verdict("untrained", _("No verdict: {withheld}.").format(withheld=withheld))
     if len(_done(rows)) < 2:
-        return Verdict("pending", "No verdict: Fig. 6 compares at least two depths, and this experiment has fewer.")
+        return Verdict("pending", _("No verdict: Fig. 6 compares at least two depths, and this experiment has fewer."))
     return None
 
 
@@ -198,37 +215,47 @@ def not_overfitting_verdicts(rows: Sequence[DepthRow], num_classes: int = 10, ac
     if abs(train) <= experiments.SAME_WITHIN:
         plain = Verdict(
             "too_close",
-            f"{a} and {b} end within one point of each other in training error ({trains}): no degradation to "
-            "explain in this experiment.",
+            _(
+                "{a} and {b} end within one point of each other in training error ({trains}): no "
+                "degradation to explain in this experiment."
+            ).format(a=a, b=b, trains=trains),
         )
     elif train > 0:
         worse_test = deep.plain_test > shallow.plain_test
         plain = Verdict(
             "agrees",
-            f"Not overfitting: {a} has the higher training error ({trains}), "
+            _("Not overfitting: {a} has the higher training error ({trains}), ").format(a=a, trains=trains)
             + (
-                f"not only the higher test error ({tests})"
+                _("not only the higher test error ({tests})").format(tests=tests)
                 if worse_test
-                else f"though not the higher test error ({tests})"
+                else _("though not the higher test error ({tests})").format(tests=tests)
             )
-            + " — an overfitting net would fit its training images better, not worse."
+            + _(" — an overfitting net would fit its training images better, not worse.")
             + _near_chance(deep, num_classes),
         )
     elif deep.plain_test > shallow.plain_test:
         plain = Verdict(
             "disagrees",
-            f"{a} fits its training images better than {b} (training error {trains}) but tests worse "
-            f"({tests}): that is overfitting, not the degradation of Fig. 6.",
+            _(
+                "{a} fits its training images better than {b} (training error {trains}) but tests worse "
+                "({tests}): that is overfitting, not the degradation of Fig. 6."
+            ).format(a=a, b=b, trains=trains, tests=tests),
         )
     else:
         plain = Verdict(
             "disagrees",
-            f"{a} is no worse than {b} in training error ({trains}) or test error ({tests}): no degradation.",
+            _("{a} is no worse than {b} in training error ({trains}) or test error ({tests}): no degradation.").format(
+                a=a, b=b, trains=trains, tests=tests
+            ),
         )
     residual = Verdict(
         "agrees" if deep.residual_test <= shallow.residual_test + experiments.SAME_WITHIN else "disagrees",
-        f"ResNet-{deep.depth} is {_compare(deep.residual_test, shallow.residual_test)} ResNet-{shallow.depth} "
-        f"in test error ({_versus(deep.residual_test, shallow.residual_test)}).",
+        _("ResNet-{depth} is {compare} ResNet-{depth2} in test error ({versus}).").format(
+            depth=deep.depth,
+            compare=_compare(deep.residual_test, shallow.residual_test),
+            depth2=shallow.depth,
+            versus=_versus(deep.residual_test, shallow.residual_test),
+        ),
     )
     return [plain, residual]
 
@@ -237,14 +264,16 @@ def fig6_half_figure(series: Sequence[RunSeries], kind: Kind) -> go.Figure:
     """One half of Fig. 6: the error curves of one kind's nets, darker = deeper, error axis 0–100 % so the
     two halves compare at a glance."""
     name = KIND_TITLES[kind]
-    fig = error_figure(series, f"{name[0].upper() + name[1:]}: error by depth")  # short: half a page at 1024 px
+    fig = error_figure(
+        series, _("{value}: error by depth").format(value=name[0].upper() + name[1:])
+    )  # short: half a page at 1024 px
     fig.update_yaxes(range=[0, 100])
     fig.update_xaxes(rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR)
     fig.update_yaxes(showline=True, linecolor=NEUTRAL_COLOR)
     if not any(len(s.steps) or len(s.test_error) for s in series):
         fig.update_xaxes(range=[0, 100])
         fig.add_annotation(
-            text="no steps yet",
+            text=_("no steps yet"),
             showarrow=False,
             x=0.5,
             y=0.5,
@@ -268,14 +297,18 @@ def final_errors_figure(rows: Sequence[DepthRow]) -> go.Figure:
                     x=depths,
                     y=[None if v is None else 100 * v for v in values],
                     mode="lines+markers",
-                    name=f"{KIND_TITLES[kind]}, {'training' if which == 'train' else 'test'} error",
+                    name=(_("{kind}, training error") if which == "train" else _("{kind}, test error")).format(
+                        kind=KIND_TITLES[kind]
+                    ),
                     line=dict(color=color, width=3 if which == "train" else 2, dash=dash),
                     marker=dict(size=8),
                 )
             )
-    style_axes(fig, hovermode="x unified", title="Final error by depth", height=380)
-    fig.update_xaxes(title="depth (weighted layers)", tickvals=depths, showline=True, linecolor=NEUTRAL_COLOR)
-    fig.update_yaxes(title="error after the last epoch (%)", rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR)
+    style_axes(fig, hovermode="x unified", title=_("Final error by depth"), height=380)
+    fig.update_xaxes(title=_("depth (weighted layers)"), tickvals=depths, showline=True, linecolor=NEUTRAL_COLOR)
+    fig.update_yaxes(
+        title=_("error after the last epoch (%)"), rangemode="tozero", showline=True, linecolor=NEUTRAL_COLOR
+    )
     return fig
 
 
@@ -283,13 +316,13 @@ def depth_records(rows: Sequence[DepthRow]) -> list[dict]:
     """The depth table's rows for a table widget: error in percent, None (shown "—") before an epoch."""
     from .describe import percent_cell
 
-    return [
+    return [  # headers in the run's language: the table and its CSV download are read, not parsed
         {
-            "depth": r.depth,
-            "plain train error %": percent_cell(r.plain_train),
-            "plain test error %": percent_cell(r.plain_test),
-            "ResNet train error %": percent_cell(r.residual_train),
-            "ResNet test error %": percent_cell(r.residual_test),
+            _("depth"): r.depth,
+            _("plain train error %"): percent_cell(r.plain_train),
+            _("plain test error %"): percent_cell(r.plain_test),
+            _("ResNet train error %"): percent_cell(r.residual_train),
+            _("ResNet test error %"): percent_cell(r.residual_test),
         }
         for r in rows
     ]
@@ -301,7 +334,7 @@ def format_depth_table(rows: Sequence[DepthRow], num_classes: int = 10) -> str:
     def pct(v: float | None) -> str:
         return "–" if v is None else percent(v).removesuffix("%")
 
-    lines = ["depth  plain train %  plain test %  ResNet train %  ResNet test %"]
+    lines = [_("depth  plain train %  plain test %  ResNet train %  ResNet test %")]
     lines += [
         f"{r.depth:>5}  {pct(r.plain_train):>13}  {pct(r.plain_test):>12}  {pct(r.residual_train):>14}  "
         f"{pct(r.residual_test):>13}"
@@ -310,14 +343,14 @@ def format_depth_table(rows: Sequence[DepthRow], num_classes: int = 10) -> str:
     missing = verdict_missing(rows)
     withheld = verdict_withheld(rows, num_classes)
     if missing:  # a verdict only on runs that completed the same recipe ...
-        lines.append("no verdict yet: " + "; ".join(missing))
+        lines.append(_("no verdict yet: ") + "; ".join(missing))
     elif withheld:  # ... and learned something
-        lines.append(f"no verdict: {withheld}")
+        lines.append(_("no verdict: {withheld}").format(withheld=withheld))
     lines += [_cli_line(v) for v in degradation_verdicts(rows, num_classes)]
     return "\n".join(lines)
 
 
-_CLI_PREFIX = {"agrees": "as in the paper: ", "too_close": "too close to call: "}
+_CLI_PREFIX = Messages({"agrees": N_("as in the paper: "), "too_close": N_("too close to call: ")})
 
 
 def _cli_line(verdict: Verdict) -> str:
@@ -326,7 +359,7 @@ def _cli_line(verdict: Verdict) -> str:
 
 def format_sweep_table(rows: Sequence[SweepRow]) -> str:
     """A sweep's table (error %, mean ± std over seeds), then the degradation verdict on the means."""
-    header = ("depth", "plain train %", "plain test %", "ResNet train %", "ResNet test %")
+    header = ("depth", _("plain train %"), _("plain test %"), _("ResNet train %"), _("ResNet test %"))
     cells = [
         (
             str(r.depth),
@@ -348,7 +381,7 @@ def format_sweep_table(rows: Sequence[SweepRow]) -> str:
     ]
     withheld = verdict_withheld(means)  # the Degradation page's rule
     if withheld:
-        lines.append(f"no verdict: {withheld} (--epochs, --train-size)")
+        lines.append(_("no verdict: {withheld} (--epochs, --train-size)").format(withheld=withheld))
         return "\n".join(lines)
     lines += [_cli_line(v) for v in degradation_verdicts(means)]
     return "\n".join(lines)

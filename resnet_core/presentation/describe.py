@@ -10,12 +10,16 @@ import math
 from typing import TYPE_CHECKING
 
 from ..store.config import RunConfig
+from .i18n import N_, Messages, _, ngettext
 
 if TYPE_CHECKING:
     from ..studies.experiments import ExperimentProgress
     from ..training.train import TrainConfig
 
-SCHEDULE_WORDS = {"step": "÷10 at 50% and 75%", "cosine": "cosine decay to 0", "constant": "constant"}
+# English msgids, translated where shown: `_(SCHEDULE_WORDS[name])`
+SCHEDULE_WORDS = Messages(
+    {"step": N_("÷10 at 50% and 75%"), "cosine": N_("cosine decay to 0"), "constant": N_("constant")}
+)
 NO_VALUE = "—"  # a table cell or a number that does not exist yet (no finished epoch)
 
 
@@ -37,51 +41,88 @@ def percent_cell(fraction: float | None, digits: int = 2) -> float | None:
 
 
 def plural(n: int | float, noun: str) -> str:
-    """ "1 epoch", "2 epochs", "0.5 epochs"."""
+    """ "1 epoch", "2 epochs", "0.5 epochs" (English only: a translated sentence uses `epochs()` or ngettext)."""
     return f"{n:g} {noun}{'' if n == 1 else 's'}"
+
+
+def epochs(n: int | float) -> str:
+    """ "1 epoch", "2 epochs", "0.5 epochs", in the run's language."""
+    return ngettext("{n} epoch", "{n} epochs", n).format(n=f"{n:g}")
 
 
 def describe_recipe(config: RunConfig | TrainConfig | dict) -> str:
     """One line a learner can read: "6 epochs · batch 64 · lr 0.02, cosine decay to 0 · no augmentation · …"."""
     config = RunConfig.of(config)
-    parts = [plural(config.epochs, "epoch"), f"batch {config.batch_size}"]
-    parts.append(f"lr {config.lr:g}, {SCHEDULE_WORDS[config.schedule]}")
+    parts = [epochs(config.epochs), _("batch {size}").format(size=config.batch_size)]
+    parts.append(_("lr {lr}, {schedule}").format(lr=f"{config.lr:g}", schedule=_(SCHEDULE_WORDS[config.schedule])))
     if config.warmup_epochs:
-        parts.append(f"{plural(config.warmup_epochs, 'epoch')} of warm-up at lr {config.lr / 10:g}")
+        parts.append(
+            _("{epochs} of warm-up at lr {lr}").format(epochs=epochs(config.warmup_epochs), lr=f"{config.lr / 10:g}")
+        )
     if config.warmup_until_error:
         parts.append(
-            f"warm-up at lr {config.lr / 10:g} until the training error is below {100 * config.warmup_until_error:g}%"
+            _("warm-up at lr {lr} until the training error is below {error}%").format(
+                lr=f"{config.lr / 10:g}", error=f"{100 * config.warmup_until_error:g}"
+            )
         )
-    parts.append("crop + flip augmentation" if config.augment else "no augmentation")
+    parts.append(_("crop + flip augmentation") if config.augment else _("no augmentation"))
     if config.head_init_scale != 1.0:
-        parts.append(f"classifier initialised at {config.head_init_scale:g}× (every net starts near chance loss)")
+        parts.append(
+            _("classifier initialised at {scale}× (every net starts near chance loss)").format(
+                scale=f"{config.head_init_scale:g}"
+            )
+        )
     size = config.train_size
-    parts.append(f"{size:,} training images" if size else "all training images")
+    parts.append(_("{count} training images").format(count=f"{size:,}") if size else _("all training images"))
     return " · ".join(parts)
+
+
+def describe_provenance(prov: dict) -> str:
+    """Where the reference runs came from (their provenance.json), in the run's language: "trained on
+    2026-11-28 18:20 UTC by `python -m resnet_core reference` — CPU preset, 3.9 min on …, at commit abc1234,
+    torch 2.14.1" (studies/reference.describe says the same for the command line)."""
+    if not prov:
+        return _("trained by `python -m resnet_core reference`")
+    text = _("trained on {date} by `{command}` — {preset}, {minutes:.1f} min on {machine}").format(
+        date=prov.get("date", "?"),
+        command=prov.get("command", "python -m resnet_core reference"),
+        preset=prov.get("preset", "CPU preset"),
+        minutes=prov.get("train_wall_seconds", prov.get("wall_seconds", 0)) / 60,
+        machine=prov.get("machine", "?"),
+    )
+    commit = (prov.get("git_commit") or "")[:7]
+    if commit and prov.get("git_dirty"):
+        text += _(" — at commit {commit} (with local changes)").format(commit=commit)
+    elif commit:
+        text += _(" — at commit {commit}").format(commit=commit)
+    if prov.get("torch"):
+        text += f", torch {prov['torch']}"
+    return text
 
 
 def describe_duration(seconds: float) -> str:
     """ "about 40 s", "about 12 min", "about 3.5 h", "about 2.1 days"."""
     if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
+        return _("about {n} s").format(n=max(1, round(seconds)))
     if seconds < 90 * 60:
-        return f"about {round(seconds / 60)} min"
+        return _("about {n} min").format(n=round(seconds / 60))
     if seconds < 48 * 3600:
-        return f"about {seconds / 3600:.1f} h"
-    return f"about {seconds / 86400:.1f} days"
+        return _("about {n} h").format(n=f"{seconds / 3600:.1f}")
+    return _("about {n} days").format(n=f"{seconds / 86400:.1f}")
 
 
 def describe_progress(progress: ExperimentProgress) -> str:
     """ "12 of 56 epochs · about 7 min left · queued behind 2 other runs"."""
-    parts = [f"{progress.epochs_done} of {plural(progress.epochs_total, 'epoch')}"]
+    parts = [_("{done} of {epochs}").format(done=progress.epochs_done, epochs=epochs(progress.epochs_total))]
     if progress.epochs_done < progress.epochs_total:
-        if progress.eta_seconds is not None:
-            parts.append(
-                f"about {max(1, round(progress.eta_seconds / 60))} min left"
-                + (" once the runs ahead finish" if progress.runs_ahead else "")
-            )
+        minutes = max(1, round(progress.eta_seconds / 60)) if progress.eta_seconds is not None else None
+        if minutes is not None and progress.runs_ahead:
+            parts.append(_("about {n} min left once the runs ahead finish").format(n=minutes))
+        elif minutes is not None:
+            parts.append(_("about {n} min left").format(n=minutes))
         else:
-            parts.append("time left: known after the first epoch")
+            parts.append(_("time left: known after the first epoch"))
     if progress.runs_ahead:
-        parts.append(f"queued behind {progress.runs_ahead} other run{'' if progress.runs_ahead == 1 else 's'}")
+        n = progress.runs_ahead
+        parts.append(ngettext("queued behind {n} other run", "queued behind {n} other runs", n).format(n=n))
     return " · ".join(parts)

@@ -10,8 +10,8 @@ from xml.sax.saxutils import escape
 import plotly.graph_objects as go
 
 from ..model.net import BlockInfo, NetLayout
+from .i18n import _, ngettext
 from .palette import FONT, NEUTRAL_COLOR, net_color, tint
-from .text import count
 
 LABEL_SIZE, NUMBER_SIZE = 12, 10  # px: a box's text and its layer numbers
 BOX_HALF_WIDTH = 1.25  # data units; the x axis spans X_RANGE
@@ -33,8 +33,10 @@ class _Node:
 def _block_label(block: BlockInfo, spec_block: str, width: int) -> str:
     stride = " /2" if block.stride == 2 else ""
     if spec_block == "basic":
-        return f"3×3 conv, {width}{stride}<br>3×3 conv, {width}"
-    return f"1×1 conv, {width}{stride}<br>3×3 conv, {width}<br>1×1 conv, {block.out_channels}"
+        return _("3×3 conv, {width}{stride}<br>3×3 conv, {width}").format(width=width, stride=stride)
+    return _("1×1 conv, {width}{stride}<br>3×3 conv, {width}<br>1×1 conv, {out_channels}").format(
+        width=width, stride=stride, out_channels=block.out_channels
+    )
 
 
 def _span(indices: tuple[int, ...]) -> str:
@@ -75,9 +77,11 @@ def architecture_figure(
         nodes.append(_Node(label, hover, y - height / 2, height, kind, **extra))
         y -= height + gap
 
-    add(f"image {spec.in_channels}×{size}×{size}", "input", "io")
-    stem_text = f"{'7×7' if spec.stem == 'imagenet' else '3×3'} conv, {spec.stage_widths[0]}"
-    stem_text += " /2<br>3×3 max-pool /2" if spec.stem == "imagenet" else ""
+    add(_("image {in_channels}×{size}×{size}").format(in_channels=spec.in_channels, size=size), "input", "io")
+    stem_text = _("{value} conv, {stage_widths}").format(
+        value="7×7" if spec.stem == "imagenet" else "3×3", stage_widths=spec.stage_widths[0]
+    )
+    stem_text += _(" /2<br>3×3 max-pool /2") if spec.stem == "imagenet" else ""
     add(
         stem_text,
         "<br>".join(i.label for i in stem_layers) + f" → {sizes['stem']}×{sizes['stem']}",
@@ -101,8 +105,8 @@ def architecture_figure(
                 indices = tuple(i.index for b in folded for i in block_layers[b.name])
                 # Two short lines: one long line ran out of the box in a half-width column.
                 add(
-                    f"⋮ {hidden} more blocks<br>like these",
-                    f"{hidden} identical blocks folded: layers {_span(indices)}",
+                    _("⋮ {hidden} more blocks<br>like these").format(hidden=hidden),
+                    _("{hidden} identical blocks folded: layers {span}").format(hidden=hidden, span=_span(indices)),
                     "fold",
                     lines=2,
                     folded=hidden,
@@ -110,12 +114,14 @@ def architecture_figure(
                 )
                 continue
             infos = block_layers[block.name]
-            shortcut = projection[block.name].label if block.name in projection else block.shortcut or "none (plain)"
+            shortcut = projection[block.name].label if block.name in projection else block.shortcut or _("none (plain)")
             add(
                 _block_label(block, spec.block_kind, stage.width),
-                f"{block.name}<br>{block.in_channels}→{block.out_channels} channels, stride {block.stride}<br>"
+                _("{name}<br>{in_channels}→{out_channels} channels, stride {stride}<br>").format(
+                    name=block.name, in_channels=block.in_channels, out_channels=block.out_channels, stride=block.stride
+                )
                 + "<br>".join(i.label for i in infos)
-                + f"<br>shortcut: {shortcut}",
+                + _("<br>shortcut: {shortcut}").format(shortcut=shortcut),
                 "block",
                 lines=lines_per_block,
                 block=block,
@@ -123,8 +129,8 @@ def architecture_figure(
             )
         stage_spans.append((stage.name, top, y + gap / 2))
     add(
-        f"global avg pool<br>fc, {spec.num_classes}",
-        f"pool → {fc_layer.label}",
+        _("global avg pool<br>fc, {num_classes}").format(num_classes=spec.num_classes),
+        _("pool → {label}").format(label=fc_layer.label),
         "layer",
         lines=2,
         layers=(fc_layer.index,),
@@ -189,7 +195,7 @@ def architecture_figure(
                 path=f"M {arc_x},{y1 - 0.08} C {bulge},{y1 + 0.1} {bulge},{y0 - 0.1} {arc_x},{y0 + 0.08}",
                 line=dict(color=color, width=width, dash=dash),
             )
-            note = {"projection": "1×1 proj", "zero-pad": "pad", "identity": "x"}[kind]
+            note = {"projection": _("1×1 proj"), "zero-pad": _("pad"), "identity": "x"}[kind]
             if node.folded:
                 note = f"×{node.folded}"
             fig.add_annotation(
@@ -218,8 +224,12 @@ def architecture_figure(
             y=(top + bottom) / 2,
             xanchor="right",
             showarrow=False,
-            text=f"<b>{name.replace('stage', 'stage ')}</b><br>{side}×{side}<br>"
-            f"{stage.out_channels} ch<br>{count(len(stage.blocks), 'block')}",
+            text=_("<b>{replace}</b><br>{side}×{side}<br>{out_channels} ch<br>{count}").format(
+                replace=_("stage {n}").format(n=name.removeprefix("stage")),
+                side=side,
+                out_channels=stage.out_channels,
+                count=ngettext("{n} block", "{n} blocks", len(stage.blocks)).format(n=f"{len(stage.blocks):,}"),
+            ),
             font=dict(FONT, size=11, color=NEUTRAL_COLOR),
         )
     fig.add_trace(
@@ -359,9 +369,11 @@ def block_figure(spec) -> go.Figure:
     act = spec.activation if spec.activation != "relu" else "ReLU"
     kernels = ["3×3", "3×3"] if spec.block == "basic" else ["1×1", "3×3", "1×1"]
     if spec.preact:
-        layers = [f"{norm}{act}, {k} conv" for k in kernels]
+        layers = [_("{norm}{act}, {k} conv").format(norm=norm, act=act, k=k) for k in kernels]
     else:
-        layers = [f"{k} conv, {norm}{act}" for k in kernels[:-1]] + [f"{kernels[-1]} conv" + (", BN" if norm else "")]
+        layers = [_("{k} conv, {norm}{act}").format(k=k, norm=norm, act=act) for k in kernels[:-1]] + [
+            _("{kernels} conv").format(kernels=kernels[-1]) + (", BN" if norm else "")
+        ]
     steps = [("x", "io")] + [(text, "layer") for text in layers] + [("+", "sum")]
     steps += [] if spec.preact else [(act, "act")]
     steps += [("H(x) = F(x) + x", "io")]
@@ -384,7 +396,7 @@ def block_figure(spec) -> go.Figure:
                 layer="above",
             )
         fig.add_annotation(x=0, y=y, text=text, showarrow=False, font=dict(FONT, size=LABEL_SIZE))
-    for y_from, y_to, (_, kind_to) in zip(centres, centres[1:], steps[1:]):
+    for y_from, y_to, (_unused, kind_to) in zip(centres, centres[1:], steps[1:]):
         top = y_to + (0.3 if kind_to == "sum" else height / 2)
         fig.add_annotation(
             x=0,
@@ -422,7 +434,7 @@ def block_figure(spec) -> go.Figure:
     fig.add_annotation(
         x=bulge - 0.2,
         y=(x_y + sum_y) / 2,
-        text="x<br>identity",
+        text=_("x<br>identity"),
         xanchor="left",
         showarrow=False,
         font=dict(FONT, size=11, color=color),

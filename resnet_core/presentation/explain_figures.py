@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from plotly.subplots import make_subplots
 
 from ..data.images import encode_png
+from .i18n import N_, Messages, _
 from .palette import FONT, NEUTRAL_COLOR
 from .text import plot_text
 
@@ -39,11 +40,13 @@ SIGNED_SCALE = (
     (1.0, (39, 100, 25), 1.0),
 )
 TILE = 224  # display side of each image tile, in screen pixels
-SIGN_LABELS = {
-    "positive": "positive (raises the score)",
-    "absolute": "absolute (either way)",
-    "all": "all (green raises, magenta lowers)",
-}
+SIGN_LABELS = Messages(
+    {
+        "positive": N_("positive (raises the score)"),
+        "absolute": N_("absolute (either way)"),
+        "all": N_("all (green raises, magenta lowers)"),
+    }
+)
 
 
 @dataclass
@@ -97,7 +100,7 @@ def _image_trace(image: np.ndarray, size: int, hover: str) -> go.Image:
         y0=0,
         dx=size / big.shape[1],
         dy=size / big.shape[0],
-        hovertemplate=f"{hover}<br>x %{{x:.0f}} px, y %{{y:.0f}} px<extra></extra>",
+        hovertemplate=_("{hover}<br>x %{{x:.0f}} px, y %{{y:.0f}} px<extra></extra>").format(hover=hover),
     )
 
 
@@ -129,10 +132,10 @@ def fit_title(title: str, limit: int = 24) -> str:
 def image_figure(image: np.ndarray, title: str) -> go.Figure:
     """The image as the net sees it (its input size), enlarged by whole pixels."""
     size = image.shape[0]
-    fig = go.Figure(_image_trace(image, size, "input"))
+    fig = go.Figure(_image_trace(image, size, _("input")))
     _style(fig, fit_title(title), 340)
-    fig.update_xaxes(title=f"x (pixels of {size})", showgrid=False, zeroline=False)
-    fig.update_yaxes(title="y (pixels)", showgrid=False, zeroline=False, scaleanchor="x")
+    fig.update_xaxes(title=_("x (pixels of {size})").format(size=size), showgrid=False, zeroline=False)
+    fig.update_yaxes(title=_("y (pixels)"), showgrid=False, zeroline=False, scaleanchor="x")
     return fig
 
 
@@ -154,7 +157,7 @@ def top_k_figure(predictions: Sequence[tuple[str, float]], color: str, title: st
     )
     _style(fig, fit_title(title), 300)
     fig.update_xaxes(
-        title="probability (%)", range=[0, 112], showgrid=True, gridcolor="#e2e8f0", tickvals=[0, 25, 50, 75, 100]
+        title=_("probability (%)"), range=[0, 112], showgrid=True, gridcolor="#e2e8f0", tickvals=[0, 25, 50, 75, 100]
     )
     fig.update_yaxes(title=None, automargin=True)
     return fig
@@ -168,13 +171,13 @@ def attribution_figure(image: np.ndarray, rows: Sequence[MapRow], sign: str, opa
     methods = list(rows[0].maps) if rows else []
     cols = 1 + len(methods)
     signed = sign == "all"
-    titles = ["input"] + methods + [""] * (cols * (len(rows) - 1))  # column heads on the first row only
+    titles = [_("input")] + methods + [""] * (cols * (len(rows) - 1))  # column heads on the first row only
     fig = make_subplots(
         rows=len(rows), cols=cols, subplot_titles=titles, horizontal_spacing=0.015, vertical_spacing=0.06
     )
     size = image.shape[0]
     for r, row in enumerate(rows, start=1):
-        fig.add_trace(_image_trace(image, size, "input"), row=r, col=1)
+        fig.add_trace(_image_trace(image, size, _("input")), row=r, col=1)
         for c, method in enumerate(methods, start=2):
             fig.add_trace(_image_trace(overlay(image, row.maps[method], signed, opacity), size, method), row=r, col=c)
         lines = [plot_text(line) for line in row.label.split("\n")]
@@ -185,7 +188,7 @@ def attribution_figure(image: np.ndarray, rows: Sequence[MapRow], sign: str, opa
     for r in range(1, len(rows) + 1):
         for c in range(1, cols + 1):
             fig.update_yaxes(scaleanchor=f"x{'' if (r - 1) * cols + c == 1 else (r - 1) * cols + c}", row=r, col=c)
-    fig.update_xaxes(title=f"{size}×{size} pixels", row=len(rows), col=1)
+    fig.update_xaxes(title=_("{size}×{size} pixels").format(size=size), row=len(rows), col=1)
     # The colour bar: an invisible marker trace whose only job is to draw the scale.
     fig.add_trace(
         go.Scatter(
@@ -201,7 +204,7 @@ def attribution_figure(image: np.ndarray, rows: Sequence[MapRow], sign: str, opa
                 color=[0],
                 showscale=True,
                 colorbar=dict(
-                    title=dict(text="attribution<br>(1 = 98th<br>percentile)", side="top"),
+                    title=dict(text=_("attribution<br>(1 = 98th<br>percentile)"), side="top"),
                     thickness=14,
                     len=0.9,
                     tickvals=[-1, 0, 1] if signed else [0, 0.5, 1],
@@ -249,7 +252,7 @@ def attribution_png(image: np.ndarray, rows: Sequence[MapRow], sign: str, opacit
     draw = ImageDraw.Draw(canvas)
     big, small = _font(18), _font(14)
     draw.text((gap, 12), title, fill=(15, 23, 42), font=big)
-    for c, name in enumerate(["input"] + methods):
+    for c, name in enumerate([_("input")] + methods):
         draw.text((left + c * (side + gap), top), name, fill=_hex(NEUTRAL_COLOR), font=small)
     for r, (row, row_tiles) in enumerate(zip(rows, tiles)):
         y = top + header + r * (side + gap)
@@ -261,7 +264,7 @@ def attribution_png(image: np.ndarray, rows: Sequence[MapRow], sign: str, opacit
     ramp = np.linspace(-1 if signed else 0, 1, 256)[None, :].repeat(14, axis=0)
     strip = overlay(np.full((14, 256, 3), 128, np.uint8), ramp, signed, 1.0)
     canvas.paste(Image.fromarray(strip), (left, y))
-    ends = ("-1 lowers", "+1 raises") if signed else ("0", "1 = 98th percentile")
+    ends = (_("-1 lowers"), _("+1 raises")) if signed else ("0", _("1 = 98th percentile"))
     draw.text((left - 8 - draw.textlength(ends[0], font=small), y - 1), ends[0], fill=(15, 23, 42), font=small)
     draw.text((left + 264, y - 1), f"{ends[1]} · {SIGN_LABELS[sign]}", fill=(15, 23, 42), font=small)
     out = io.BytesIO()

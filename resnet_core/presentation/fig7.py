@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.spec import NetSpec
+from .i18n import _
 from .views import Verdict
 
 BOOTSTRAP_SAMPLES = 4000
@@ -36,17 +37,27 @@ def mean_difference_ci(a, b, paired: bool, level: float = 0.95, seed: int = 0) -
 def _verdict(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray, subject: str) -> tuple[bool | None, str]:
     """Whether a's responses are smaller than b's, by a margin the spread across layers cannot produce."""
     paired = len(a) == len(b)
-    head = f"{name_a}: {a.mean():.3f} vs {name_b}: {b.mean():.3f}"
+    head = _("{name_a}: {mean:.3f} vs {name_b}: {mean2:.3f}").format(
+        name_a=name_a, mean=a.mean(), name_b=name_b, mean2=b.mean()
+    )
     if min(len(a), len(b)) < 3:
-        return None, f"{head} — too close to call: too few layers to tell a difference from noise"
+        return None, _("{head} — too close to call: too few layers to tell a difference from noise").format(head=head)
     estimate, low, high = mean_difference_ci(a, b, paired)
-    how = "per-layer differences" if paired else "layers of each net"
-    spread = f"mean difference {estimate:+.3f}, 95% bootstrap CI {low:+.3f} to {high:+.3f} over the {how}"
+    how = _("per-layer differences") if paired else _("layers of each net")
+    spread = _("mean difference {estimate:+.3f}, 95% bootstrap CI {low:+.3f} to {high:+.3f} over the {how}").format(
+        estimate=estimate, low=low, high=high, how=how
+    )
     if high < 0:
-        return True, f"{head} — {subject} responses are smaller ({spread})"
+        return True, _("{head} — {subject} responses are smaller ({spread})").format(
+            head=head, subject=subject, spread=spread
+        )
     if low > 0:
-        return False, f"{head} — {subject} responses are larger ({spread})"
-    return None, f"{head} — too close to call: {subject} responses are neither clearly smaller nor larger ({spread})"
+        return False, _("{head} — {subject} responses are larger ({spread})").format(
+            head=head, subject=subject, spread=spread
+        )
+    return None, _(
+        "{head} — too close to call: {subject} responses are neither clearly smaller nor larger ({spread})"
+    ).format(head=head, subject=subject, spread=spread)
 
 
 def fig7_findings(responses: dict[NetSpec, np.ndarray]) -> list[tuple[bool | None, str]]:
@@ -64,12 +75,12 @@ def fig7_findings(responses: dict[NetSpec, np.ndarray]) -> list[tuple[bool | Non
     for spec, values in responses.items():
         twin = spec.replace(skip=True)
         if not spec.skip and twin in responses:
-            findings.append(_verdict(twin.name, responses[twin], spec.name, values, "the ResNet's"))
+            findings.append(_verdict(twin.name, responses[twin], spec.name, values, _("the ResNet's")))
     residual = sorted((s for s in responses if s.skip), key=lambda s: s.depth)
     for shallow, deep in zip(residual, residual[1:]):
         if deep.replace(depth=shallow.depth) == shallow:
             findings.append(
-                _verdict(deep.name, responses[deep], shallow.name, responses[shallow], "the deeper ResNet's")
+                _verdict(deep.name, responses[deep], shallow.name, responses[shallow], _("the deeper ResNet's"))
             )
     return findings
 
@@ -88,18 +99,27 @@ def fig7_verdicts(responses: dict[NetSpec, np.ndarray], untrained: dict[NetSpec,
             verdicts.append(
                 Verdict(
                     "untrained",
-                    f"Not trained enough to say: {who} did not learn, so "
+                    _("Not trained enough to say: {who} did not learn, so ").format(who=who)
                     + ("its" if len(flat) == 1 else "their")
-                    + f" responses say nothing about trained nets (measured: {sentence}). Train longer on the "
-                    "Train page, or show a pair in which both nets learned.",
+                    + _(
+                        " responses say nothing about trained nets (measured: {sentence}). Train longer on the "
+                        "Train page, or show a pair in which both nets learned."
+                    ).format(sentence=sentence),
                 )
             )
         elif agrees is None:
-            text = sentence.replace(" — too close to call:", " —", 1)
-            verdicts.append(Verdict("too_close", f"Too close to call: {text} (mean std over layers)."))
+            text = sentence.replace(_(" — too close to call:"), _(" —"), 1)  # said once, by the verdict
+            verdicts.append(
+                Verdict("too_close", _("Too close to call: {text} (mean std over layers).").format(text=text))
+            )
         else:
-            head = "Agrees: " if agrees else "Does not agree: "
-            verdicts.append(Verdict("agrees" if agrees else "disagrees", f"{head}{sentence} (mean std over layers)."))
+            head = _("Agrees: ") if agrees else _("Does not agree: ")
+            verdicts.append(
+                Verdict(
+                    "agrees" if agrees else "disagrees",
+                    _("{head}{sentence} (mean std over layers).").format(head=head, sentence=sentence),
+                )
+            )
     return verdicts
 
 

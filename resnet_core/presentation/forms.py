@@ -9,15 +9,18 @@ from dataclasses import dataclass
 from ..model.spec import NetSpec
 from ..store.config import RunConfig
 from ..training.train import TrainConfig
-from .describe import describe_duration, plural
+from .describe import describe_duration, epochs
+from .i18n import N_, Messages, _, ngettext
 
 # Warm-up choices (§4.2): for ResNet-110 the paper used lr 0.01 "until the training error is below 80%
 # (about 400 iterations)", then 0.1.
-WARMUPS = {
-    "none": "none",
-    "error": "lr ÷10 until the training error is below 80% (§4.2)",
-    "epoch": "lr ÷10 for the first epoch",
-}
+WARMUPS = Messages(
+    {
+        "none": "none",
+        "error": N_("lr ÷10 until the training error is below 80% (§4.2)"),
+        "epoch": N_("lr ÷10 for the first epoch"),
+    }
+)
 WARMUP_UNTIL_ERROR = 0.8
 TEST_IMAGES = 2000  # at most: a test pass stays a small part of an epoch on a CPU
 
@@ -69,9 +72,8 @@ class TrainForm:
         """ "SGD with momentum 0.9 and weight decay 0.0001 (§4.2), seed 0"."""
         paper = TrainConfig()
         as_paper = (self.momentum, self.weight_decay) == (paper.momentum, paper.weight_decay)
-        return (
-            f"SGD with momentum {self.momentum:g} and weight decay {self.weight_decay:g}"
-            f"{' (§4.2)' if as_paper else ''}, seed {self.seed}"
+        return _("SGD with momentum {momentum:g} and weight decay {weight_decay:g}{value}, seed {seed}").format(
+            momentum=self.momentum, weight_decay=self.weight_decay, value=" (§4.2)" if as_paper else "", seed=self.seed
         )
 
 
@@ -79,7 +81,7 @@ def warmup_advice(spec: NetSpec, form: TrainForm) -> str | None:
     """§4.2: at lr 0.1 ResNet-110 did not start converging, so the paper warmed it up at 0.01 first. Said
     for a net that deep, at that rate, without a warm-up; None otherwise."""
     if spec.depth >= 110 and form.warmup == "none" and form.lr >= 0.1:
-        return (
+        return _(
             "The paper warmed ResNet-110 up (lr 0.01 until the training error is below 80%): at lr 0.1 "
             "it did not start converging. See *Warm-up* above."
         )
@@ -89,9 +91,15 @@ def warmup_advice(spec: NetSpec, form: TrainForm) -> str | None:
 def describe_time_here(device: str, seconds: float | None, runs: int, spec: NetSpec, form: TrainForm) -> str:
     """The form's time estimate (execution/estimates.py), or when one will be known."""
     if seconds is None:
-        return f"Time on this {device}: known once a run here has finished an epoch."
-    return (
-        f"Time on this {device}: {describe_duration(seconds)} of training ({spec.name}, "
-        f"{plural(int(form.epochs), 'epoch')} of {int(form.train_size):,} images; from the speed of "
-        f"{plural(runs, 'earlier run')} here)."
+        return _("Time on this {device}: known once a run here has finished an epoch.").format(device=device)
+    return _(
+        "Time on this {device}: {describe_duration} of training ({name}, {epochs} of "
+        "{train_size:,} images; from the speed of {runs} here)."
+    ).format(
+        device=device,
+        describe_duration=describe_duration(seconds),
+        name=spec.name,
+        epochs=epochs(int(form.epochs)),
+        train_size=int(form.train_size),
+        runs=ngettext("{n} earlier run", "{n} earlier runs", runs).format(n=runs),
     )

@@ -15,23 +15,30 @@ import numpy as np
 
 from ..analysis.profiles import GradientProfile, first_last_ratio, overflowed, typical_norm
 from ..model.spec import NetSpec
+from .i18n import N_, Messages, _
 from .views import Verdict
 
-NORM_WORDS = {"batch": "BatchNorm", "none": "no normalisation"}
+NORM_WORDS = Messages({"batch": "BatchNorm", "none": N_("no normalisation")})
 VANISHED = 1e-2  # first ÷ last below this: two orders of magnitude or more, a drop the log scale shows plainly
 
 
 def describe_ratio(ratio: float) -> str:
     """Words for a first-layer ÷ last-layer gradient ratio, honest about both directions."""
     if not np.isfinite(ratio):  # inf, or nan from inf/inf: float32 overflowed on the way to the input
-        return "explode toward the input: the first layers' gradients overflow float32 (they are infinite)"
+        return _("explode toward the input: the first layers' gradients overflow float32 (they are infinite)")
     if ratio == 0.0:
-        return "vanish completely toward the input (the first layer's gradient underflows to 0)"
+        return _("vanish completely toward the input (the first layer's gradient underflows to 0)")
     if ratio < VANISHED:
-        return f"vanish toward the input: the first layer's gradient is {ratio:.1e} × the last layer's"
+        return _("vanish toward the input: the first layer's gradient is {ratio:.1e} × the last layer's").format(
+            ratio=ratio
+        )
     if ratio > 1e2:
-        return f"grow toward the input: the first layer's gradient is {ratio:.3g} × the last layer's"
-    return f"stay within two orders of magnitude from input to output (first ÷ last = {ratio:.3g})"
+        return _("grow toward the input: the first layer's gradient is {ratio:.3g} × the last layer's").format(
+            ratio=ratio
+        )
+    return _("stay within two orders of magnitude from input to output (first ÷ last = {ratio:.3g})").format(
+        ratio=ratio
+    )
 
 
 def ratio_text(ratio: float) -> str:
@@ -50,7 +57,11 @@ def magnitude(value: float) -> str:
 
 def _span(indices: np.ndarray) -> str:
     first, last = int(indices[0]) + 1, int(indices[-1]) + 1  # the charts' layer numbers start at 1
-    return f"layer {first}" if first == last else f"layers {first}–{last}"
+    return (
+        _("layer {first}").format(first=first)
+        if first == last
+        else _("layers {first}–{last}").format(first=first, last=last)
+    )
 
 
 def overflow_text(label: str, norms) -> str:
@@ -59,14 +70,14 @@ def overflow_text(label: str, norms) -> str:
     bad = np.flatnonzero(~np.isfinite(norms))
     finite = len(norms) - len(bad)
     rest = (
-        f"; its other layers' norms are {magnitude(typical_norm(norms))} (median)"
+        _("; its other layers' norms are {magnitude} (median)").format(magnitude=magnitude(typical_norm(norms)))
         if finite
-        else "; no layer has a finite norm"
+        else _("; no layer has a finite norm")
     )
-    return (
-        f"{label}: **exploding gradients** — the norms overflow float32 (infinite or not a number) in "
-        f"{len(bad):,} of its {len(norms):,} layers ({_span(bad)}){rest}"
-    )
+    return _(
+        "{label}: **exploding gradients** — the norms overflow float32 (infinite or not a "
+        "number) in {n:,} of its {n2:,} layers ({span}){rest}"
+    ).format(label=label, n=len(bad), n2=len(norms), span=_span(bad), rest=rest)
 
 
 def describe_profile(label: str, norms) -> str:
@@ -74,16 +85,18 @@ def describe_profile(label: str, norms) -> str:
     norms = np.asarray(norms, dtype=np.float64)
     if overflowed(norms):
         return overflow_text(label, norms) + "."
-    text = (
-        f"{label}: gradient norms {magnitude(typical_norm(norms))} (median over its {len(norms)} layers); "
-        f"they {describe_ratio(first_last_ratio(norms))}"
+    text = _("{label}: gradient norms {magnitude} (median over its {n} layers); they {describe_ratio}").format(
+        label=label,
+        magnitude=magnitude(typical_norm(norms)),
+        n=len(norms),
+        describe_ratio=describe_ratio(first_last_ratio(norms)),
     )
     body = norms[:-1]
     if len(norms) > 2 and body.min() > 0 and norms[-1] > 100 * body.max() and body.max() < 100 * body.min():
-        text += (
-            f" — all at once below the classifier: every layer before it lies between {body.min():.1e} and "
-            f"{body.max():.1e}, the last layer's is {norms[-1]:.2g}"
-        )
+        text += _(
+            " — all at once below the classifier: every layer before it lies between {min:.1e} and "
+            "{max:.1e}, the last layer's is {norms:.2g}"
+        ).format(min=body.min(), max=body.max(), norms=norms[-1])
     return text + "."
 
 
@@ -97,21 +110,25 @@ def compare_scales(profiles: list[tuple[str, NetSpec, np.ndarray]]) -> str | Non
     ta, tb = typical_norm(a), typical_norm(b)
     gap = float(np.log10(max(ta, 1e-300)) - np.log10(max(tb, 1e-300)))
     if abs(gap) < 1:
-        return f"{la} and {lb} have norms of a similar overall scale ({magnitude(ta)} and {magnitude(tb)})."
-    (lbig, sbig, tbig), (lsmall, _, tsmall) = ((la, sa, ta), (lb, sb, tb)) if gap > 0 else ((lb, sb, tb), (la, sa, ta))
-    if abs(gap) < 2:
-        return (
-            f"{lbig}'s norms are about {tbig / tsmall:.0f} × {lsmall}'s (medians over the layers: {tbig:.2g} "
-            f"and {tsmall:.2g})."
+        return _("{la} and {lb} have norms of a similar overall scale ({magnitude} and {magnitude2}).").format(
+            la=la, lb=lb, magnitude=magnitude(ta), magnitude2=magnitude(tb)
         )
-    text = (
-        f"{lbig}'s norms ({magnitude(tbig)}) are {abs(gap):.0f} orders of magnitude above {lsmall}'s "
-        f"({magnitude(tsmall)}): on the log scale {lbig} dominates the chart."
-    )
+    (lbig, sbig, tbig), (lsmall, _n, tsmall) = ((la, sa, ta), (lb, sb, tb)) if gap > 0 else ((lb, sb, tb), (la, sa, ta))
+    if abs(gap) < 2:
+        return _(
+            "{lbig}'s norms are about {value:.0f} × {lsmall}'s (medians over the layers: {tbig:.2g} and {tsmall:.2g})."
+        ).format(lbig=lbig, value=tbig / tsmall, lsmall=lsmall, tbig=tbig, tsmall=tsmall)
+    text = _(
+        "{lbig}'s norms ({magnitude}) are {gap:.0f} orders of magnitude above {lsmall}'s "
+        "({magnitude2}): on the log scale {lbig} dominates the chart."
+    ).format(lbig=lbig, magnitude=magnitude(tbig), gap=abs(gap), lsmall=lsmall, magnitude2=magnitude(tsmall))
     if sbig.skip and sbig.norm == "none" and tbig > 1e3:  # healthy norms are ~1e-2…1e1
         text = (
-            "**Without normalisation the residual stream's scale explodes**: every block adds its branch's "
-            "output to the stream and nothing rescales it, so the gradients grow with it. " + text
+            _(
+                "**Without normalisation the residual stream's scale explodes**: every block adds its branch's "
+                "output to the stream and nothing rescales it, so the gradients grow with it. "
+            )
+            + text
         )
     return text
 
@@ -135,43 +152,61 @@ def explain_init_profiles(residual: GradientProfile, plain: GradientProfile) -> 
         # Yang et al. 2019 (A Mean Field Theory of Batch Normalization): at initialisation, BatchNorm
         # makes a deep net's gradients grow exponentially with depth.
         paragraphs.append(
-            f"**Exploding, not vanishing:** with BatchNorm the gradients of {' and '.join(exploding)} *grow* "
-            "layer by layer toward the input until they overflow float32 — BatchNorm at initialisation makes "
-            "a deep net's gradients grow exponentially with depth (Yang et al. 2019)."
+            _(
+                "**Exploding, not vanishing:** with BatchNorm the gradients of {join} *grow* layer by "
+                "layer toward the input until they overflow float32 — BatchNorm at initialisation makes "
+                "a deep net's gradients grow exponentially with depth (Yang et al. 2019)."
+            ).format(join=" and ".join(exploding))
         )
     elif exploding:
         paragraphs.append(
-            f"**Exploding gradients:** those of {' and '.join(exploding)} grow until they overflow float32."
+            _("**Exploding gradients:** those of {join} grow until they overflow float32.").format(
+                join=" and ".join(exploding)
+            )
         )
     if vanishing and spec.activation == "sigmoid":
         if spec.norm == "none":
             paragraphs.append(
-                "**Why they vanish:** a sigmoid's derivative is at most 0.25, so every layer without "
-                "normalisation shrinks the gradient."
+                _(
+                    "**Why they vanish:** a sigmoid's derivative is at most 0.25, so every layer without "
+                    "normalisation shrinks the gradient."
+                )
                 + (
                     ""
                     if spec.preact
-                    else " In the original ResNet the sigmoid comes *after* the "
-                    "addition, so the shortcut path passes through one in every block too — turn on "
-                    "pre-activation for a clean identity path."
+                    else _(
+                        " In the original ResNet the sigmoid comes *after* the "
+                        "addition, so the shortcut path passes through one in every block too — turn on "
+                        "pre-activation for a clean identity path."
+                    )
                 )
             )
         else:
             paragraphs.append(
-                f"**Even with BatchNorm, {' and '.join(vanishing)} lose their gradient toward the "
-                "input here**: BatchNorm normalises each layer's input, but a sigmoid's derivative is "
-                "at most 0.25 and the gradient passes through the sigmoids on its way down."
+                _(
+                    "**Even with BatchNorm, {join} lose their gradient toward the input here**: BatchNorm "
+                    "normalises each layer's input, but a sigmoid's derivative is at most 0.25 and the "
+                    "gradient passes through the sigmoids on its way down."
+                ).format(join=" and ".join(vanishing))
             )
     elif vanishing:
-        paragraphs.append(f"The gradients of {' and '.join(vanishing)} vanish toward the input here.")
+        paragraphs.append(
+            _("The gradients of {join} vanish toward the input here.").format(join=" and ".join(vanishing))
+        )
     elif spec.norm == "batch":
         grows = np.isfinite(plain.first_last_ratio) and plain.first_last_ratio > 1e2
         paragraphs.append(
-            "**With BatchNorm nothing vanishes here**, not even in the plain net"
-            + (" (its gradients even *grow* toward the input)" if grows else "")
-            + (f" — but the gradients of {' and '.join(exploding)} explode instead" if exploding else "")
-            + ". So why do deep plain nets still end with a *higher training error*? The paper (§4.1) "
-            "calls it an optimisation difficulty — degradation."
+            _("**With BatchNorm nothing vanishes here**, not even in the plain net")
+            + (_(" (its gradients even *grow* toward the input)") if grows else "")
+            + (
+                _(" — but the gradients of {join} explode instead").format(join=" and ".join(exploding))
+                if exploding
+                else ""
+            )
+            + _(
+                ". So why do deep plain nets still end with a *higher training error*? The paper (§4.1) "
+                "calls it an optimisation difficulty — degradation."
+            )
         )
     return paragraphs
 
@@ -184,36 +219,43 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
     spec, name = plain.spec, plain.spec.name
     ratio = plain.first_last_ratio
     if spec.norm == "batch":
-        setting = "with BatchNorm" + (
-            "" if spec.activation == "relu" else f" and {spec.activation} (the paper's nets use ReLU)"
+        setting = _("with BatchNorm") + (
+            ""
+            if spec.activation == "relu"
+            else _(" and {activation} (the paper's nets use ReLU)").format(activation=spec.activation)
         )
-        claim = f"The paper (§4.1) finds healthy gradient norms {setting}"
+        claim = _("The paper (§4.1) finds healthy gradient norms {setting}").format(setting=setting)
         if plain.overflowed:
             return [
                 Verdict(
                     "disagrees",
-                    f"Does not agree: {claim}, but {name}'s gradients explode — they overflow float32 in "
-                    f"{plain.overflowed:,} of its {len(plain.norms):,} layers. Nothing vanishes; they are not "
-                    "healthy either.",
+                    _(
+                        "Does not agree: {claim}, but {name}'s gradients explode — they overflow float32 in "
+                        "{overflowed:,} of its {n:,} layers. Nothing vanishes; they are not healthy either."
+                    ).format(claim=claim, name=name, overflowed=plain.overflowed, n=len(plain.norms)),
                 )
             ]
         if _vanishes(plain):
             return [
                 Verdict(
                     "disagrees",
-                    f"Does not agree: {claim}, but here {name}'s first layer gets {ratio:.1e} × the last "
-                    "layer's gradient — it vanishes toward the input.",
+                    _(
+                        "Does not agree: {claim}, but here {name}'s first layer gets {ratio:.1e} × the last "
+                        "layer's gradient — it vanishes toward the input."
+                    ).format(claim=claim, name=name, ratio=ratio),
                 )
             ]
         return [
             Verdict(
                 "agrees",
-                f"Agrees: {claim}. Nothing vanishes here: {name}'s first layer gets {ratio:.2g} × the last "
-                f"layer's gradient (ResNet: {ratio_text(residual.first_last_ratio)} ×).",
+                _(
+                    "Agrees: {claim}. Nothing vanishes here: {name}'s first layer gets {ratio:.2g} × the "
+                    "last layer's gradient (ResNet: {ratio_text} ×)."
+                ).format(claim=claim, name=name, ratio=ratio, ratio_text=ratio_text(residual.first_last_ratio)),
             )
         ]
     if spec.activation == "sigmoid":
-        claim = (
+        claim = _(
             "without normalisation and with sigmoid a plain net's first layers get gradients orders of "
             "magnitude smaller than its last (a sigmoid's derivative is at most 0.25)"
         )
@@ -222,15 +264,26 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
             return [
                 Verdict(
                     "agrees",
-                    f"Agrees: {claim}. Here {name}'s first layer gets "
-                    + ("no gradient at all (it underflows to 0)" if ratio == 0 else f"{ratio:.1e} × the last's")
-                    + f" — {orders} orders of magnitude smaller.",
+                    _("Agrees: {claim}. Here {name}'s first layer gets ").format(claim=claim, name=name)
+                    + (
+                        _("no gradient at all (it underflows to 0)")
+                        if ratio == 0
+                        else _("{ratio:.1e} × the last's").format(ratio=ratio)
+                    )
+                    + _(" — {orders} orders of magnitude smaller.").format(orders=orders),
                 )
             ]
         found = (
-            f"its gradients explode instead (float32 overflows in {plain.overflowed:,} layers)"
+            _("its gradients explode instead (float32 overflows in {overflowed:,} layers)").format(
+                overflowed=plain.overflowed
+            )
             if plain.overflowed
-            else f"its first layer gets {ratio:.2g} × the last layer's gradient"
+            else _("its first layer gets {ratio:.2g} × the last layer's gradient").format(ratio=ratio)
         )
-        return [Verdict("disagrees", f"Does not agree: {claim}; in {name} {found}.")]
+        return [
+            Verdict(
+                "disagrees",
+                _("Does not agree: {claim}; in {name} {found}.").format(claim=claim, name=name, found=found),
+            )
+        ]
     return []

@@ -22,6 +22,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .i18n import N_, Messages, _
 from .palette import FONT, RESIDUAL_SHADES
 from .views import Verdict, View
 
@@ -91,26 +92,32 @@ def _frozen(**params: Any) -> Mapping[str, Any]:
 STEPS: tuple[Step, ...] = (
     Step(
         slug="degradation",
-        title="Deeper plain nets train worse",
+        title=N_("Deeper plain nets train worse"),
         claim=(
-            "Stack more layers on a plain convolutional net and, past some depth, its training error goes up "
-            "instead of down: the explainers' 退化, degradation. A deeper net could copy a shallower one and "
-            "make its extra layers identities, yet training does not find such weights."
+            N_(
+                "Stack more layers on a plain convolutional net and, past some depth, its training error goes up "
+                "instead of down: the explainers' 退化, degradation. A deeper net could copy a shallower one and "
+                "make its extra layers identities, yet training does not find such weights."
+            )
         ),
         question=Question(
             prompt=(
-                "Two plain nets, of 20 and 56 layers, are trained the same way on the same images. Which one "
-                "ends with the lower training error?"
+                N_(
+                    "Two plain nets, of 20 and 56 layers, are trained the same way on the same images. Which one "
+                    "ends with the lower training error?"
+                )
             ),
             choices=(
-                Choice("shallow", "The 20-layer net"),
-                Choice("deep", "The 56-layer net: more layers, more capacity"),
-                Choice("same", "About the same"),
+                Choice("shallow", N_("The 20-layer net")),
+                Choice("deep", N_("The 56-layer net: more layers, more capacity")),
+                Choice("same", N_("About the same")),
             ),
             answer="shallow",
             why=(
-                "In the paper the 56-layer plain net has the higher training error all through training "
-                "(Fig. 6, left), although it could in principle do everything the 20-layer net does."
+                N_(
+                    "In the paper the 56-layer plain net has the higher training error all through training "
+                    "(Fig. 6, left), although it could in principle do everything the 20-layer net does."
+                )
             ),
         ),
         evidence=(
@@ -118,83 +125,103 @@ STEPS: tuple[Step, ...] = (
                 view="fig6",
                 params=_frozen(kind="plain"),
                 look_at=(
-                    "The dashed curves are the training error, darker for deeper nets: is the deepest plain "
-                    "net's curve above the shallowest one's at the end?"
+                    N_(
+                        "The dashed curves are the training error, darker for deeper nets: is the deepest plain "
+                        "net's curve above the shallowest one's at the end?"
+                    )
                 ),
-                tool=Tool("degradation", "Degradation: the whole Fig. 6", _frozen(exp=EXPERIMENT)),
+                tool=Tool("degradation", N_("Degradation: the whole Fig. 6"), _frozen(exp=EXPERIMENT)),
             ),
         ),
         if_untrained=(
-            "What that means: a net that never left chance trains worse than one that learned, so the deeper "
-            "plain net is worse here, but in an extreme form of the paper's result. The paper's deeper plain "
-            "nets did learn, only less well than the shallower ones; with this short recipe the optimiser never "
-            "got the deep one started. That is still an optimisation failure, the paper's point, but the size "
-            "of the gap says nothing about the paper's numbers. Train for longer (step 9) to see a deep plain "
-            "net that learns and still trails the shallow one."
+            N_(
+                "What that means: a net that never left chance trains worse than one that learned, so the deeper "
+                "plain net is worse here, but in an extreme form of the paper's result. The paper's deeper plain "
+                "nets did learn, only less well than the shallower ones; with this short recipe the optimiser never "
+                "got the deep one started. That is still an optimisation failure, the paper's point, but the size "
+                "of the gap says nothing about the paper's numbers. Train for longer (step 9) to see a deep plain "
+                "net that learns and still trails the shallow one."
+            )
         ),
-        source="He et al. 2015, §4.2 and Fig. 6",
+        source=N_("He et al. 2015, §4.2 and Fig. 6"),
     ),
     Step(
         slug="not-overfitting",
-        title="It is not overfitting",
+        title=N_("It is not overfitting"),
         claim=(
-            "Overfitting means fitting the training images better and new images worse. A degraded net fits "
-            "even its training images worse, so the trouble is optimisation, not too much capacity."
+            N_(
+                "Overfitting means fitting the training images better and new images worse. A degraded net fits "
+                "even its training images worse, so the trouble is optimisation, not too much capacity."
+            )
         ),
         question=Question(
             prompt=(
-                "Suppose the 56-layer plain net were merely overfitting. How would its training error compare "
-                "with the 20-layer net's?"
+                N_(
+                    "Suppose the 56-layer plain net were merely overfitting. How would its training error compare "
+                    "with the 20-layer net's?"
+                )
             ),
             choices=(
-                Choice("lower", "Lower: it memorises the training images"),
-                Choice("higher", "Higher"),
+                Choice("lower", N_("Lower: it memorises the training images")),
+                Choice("higher", N_("Higher")),
             ),
             answer="lower",
             why=(
-                "An overfitting net does better on the images it trains on and worse on new ones. Degradation "
-                "is worse on both, which is why the paper calls it an optimisation difficulty (§4.1)."
+                N_(
+                    "An overfitting net does better on the images it trains on and worse on new ones. Degradation "
+                    "is worse on both, which is why the paper calls it an optimisation difficulty (§4.1)."
+                )
             ),
         ),
         evidence=(
             Evidence(
                 view="final_errors",
                 look_at=(
-                    "Compare the training error column with the test error column: does the deeper plain net "
-                    "have the higher error in both?"
+                    N_(
+                        "Compare the training error column with the test error column: does the deeper plain net "
+                        "have the higher error in both?"
+                    )
                 ),
-                tool=Tool("degradation", "Degradation: the depth table", _frozen(exp=EXPERIMENT)),
+                tool=Tool("degradation", N_("Degradation: the depth table"), _frozen(exp=EXPERIMENT)),
             ),
         ),
         if_untrained=(
-            "What that means: a net near chance has not fitted its training images at all, so it cannot be "
-            "overfitting them. The claim holds here, in its extreme form."
+            N_(
+                "What that means: a net near chance has not fitted its training images at all, so it cannot be "
+                "overfitting them. The claim holds here, in its extreme form."
+            )
         ),
-        source="He et al. 2015, §1 and §4.1",
+        source=N_("He et al. 2015, §1 and §4.1"),
     ),
     Step(
         slug="vanishing-gradients",
-        title="Is it vanishing gradients? With BatchNorm, no",
+        title=N_("Is it vanishing gradients? With BatchNorm, no"),
         claim=(
-            "The explainers blame 梯度消失, vanishing gradients: backpropagation multiplies one derivative per "
-            "layer and sigmoid's derivative is at most 0.25, so without normalisation dozens of layers shrink "
-            "the gradient to nothing. With BatchNorm the paper found healthy gradient norms in deep plain nets, "
-            "so vanishing gradients do not explain degradation."
+            N_(
+                "The explainers blame 梯度消失, vanishing gradients: backpropagation multiplies one derivative per "
+                "layer and sigmoid's derivative is at most 0.25, so without normalisation dozens of layers shrink "
+                "the gradient to nothing. With BatchNorm the paper found healthy gradient norms in deep plain nets, "
+                "so vanishing gradients do not explain degradation."
+            )
         ),
         question=Question(
             prompt=(
-                "A freshly initialised 56-layer plain net with BatchNorm and ReLU takes one batch. How does "
-                "the gradient of its first layer compare with that of its last layer?"
+                N_(
+                    "A freshly initialised 56-layer plain net with BatchNorm and ReLU takes one batch. How does "
+                    "the gradient of its first layer compare with that of its last layer?"
+                )
             ),
             choices=(
-                Choice("vanished", "Far smaller: it vanished on the way back"),
-                Choice("healthy", "Not smaller: it reaches the first layer"),
+                Choice("vanished", N_("Far smaller: it vanished on the way back")),
+                Choice("healthy", N_("Not smaller: it reaches the first layer")),
             ),
             answer="healthy",
             why=(
-                "With BatchNorm the gradient reaches the first layer with a healthy norm (§4.1). Remove "
-                "BatchNorm and use sigmoid, and the same net's first layers get almost nothing: that is "
-                "vanishing gradients, and it is a different problem from degradation."
+                N_(
+                    "With BatchNorm the gradient reaches the first layer with a healthy norm (§4.1). Remove "
+                    "BatchNorm and use sigmoid, and the same net's first layers get almost nothing: that is "
+                    "vanishing gradients, and it is a different problem from degradation."
+                )
             ),
         ),
         evidence=(
@@ -204,10 +231,12 @@ STEPS: tuple[Step, ...] = (
                     depth=56, norm="batch", activation="relu", preact=False, batch_size=64, shown=("residual", "plain")
                 ),
                 look_at=(
-                    "The orange line is plain-56, its first layers on the left: does its gradient fall towards "
-                    "them, as it would if it vanished?"
+                    N_(
+                        "The orange line is plain-56, its first layers on the left: does its gradient fall towards "
+                        "them, as it would if it vanished?"
+                    )
                 ),
-                tool=Tool("gradients", "Gradients: BatchNorm and ReLU", _frozen(depth="56")),
+                tool=Tool("gradients", N_("Gradients: BatchNorm and ReLU"), _frozen(depth="56")),
             ),
             Evidence(
                 view="init_gradients",
@@ -220,283 +249,336 @@ STEPS: tuple[Step, ...] = (
                     shown=("residual", "plain"),
                 ),
                 look_at=(
-                    "The same nets without BatchNorm and with sigmoid: how many powers of ten does each net's "
-                    "gradient lose on its way to the first layer? Compare with the first figure."
+                    N_(
+                        "The same nets without BatchNorm and with sigmoid: how many powers of ten does each net's "
+                        "gradient lose on its way to the first layer? Compare with the first figure."
+                    )
                 ),
                 tool=Tool(
                     "gradients",
-                    "Gradients: no BatchNorm, sigmoid",
+                    N_("Gradients: no BatchNorm, sigmoid"),
                     _frozen(depth="56", norm="none", activation="sigmoid"),
                 ),
             ),
         ),
-        source="He et al. 2015, §4.1; Glorot and Bengio 2010; Ioffe and Szegedy 2015",
+        source=N_("He et al. 2015, §4.1; Glorot and Bengio 2010; Ioffe and Szegedy 2015"),
     ),
     Step(
         slug="residual-idea",
-        title="The residual idea: H(x) = F(x) + x",
+        title=N_("The residual idea: H(x) = F(x) + x"),
         claim=(
-            "Instead of asking a stack of layers to be the whole mapping H(x), a residual block asks them only "
-            "for the change F(x) = H(x) − x (残差, the residual) and adds x back through a shortcut (恒等映射, "
-            "an identity mapping). A block that should do nothing only has to push F towards zero."
+            N_(
+                "Instead of asking a stack of layers to be the whole mapping H(x), a residual block asks them only "
+                "for the change F(x) = H(x) − x (残差, the residual) and adds x back through a shortcut (恒等映射, "
+                "an identity mapping). A block that should do nothing only has to push F towards zero."
+            )
         ),
         question=Question(
             prompt=(
-                "Some block of a deep net would do best by passing its input through unchanged. In which net "
-                "is that easier to learn?"
+                N_(
+                    "Some block of a deep net would do best by passing its input through unchanged. In which net "
+                    "is that easier to learn?"
+                )
             ),
             choices=(
-                Choice("plain", "The plain net: its layers must learn the identity mapping"),
-                Choice("residual", "The ResNet: its layers must only output zero"),
+                Choice("plain", N_("The plain net: its layers must learn the identity mapping")),
+                Choice("residual", N_("The ResNet: its layers must only output zero")),
             ),
             answer="residual",
             why=(
-                "Driving weights towards zero is easy (weight decay already pulls that way); fitting an "
-                "identity with convolutions, BatchNorm and ReLUs is not (§3.1). So a deeper ResNet can always "
-                "fall back on what a shallower one does."
+                N_(
+                    "Driving weights towards zero is easy (weight decay already pulls that way); fitting an "
+                    "identity with convolutions, BatchNorm and ReLUs is not (§3.1). So a deeper ResNet can always "
+                    "fall back on what a shallower one does."
+                )
             ),
         ),
         evidence=(
             Evidence(
                 view="block",
                 params=_frozen(depth=20),
-                look_at="The shortcut carries x around the two 3×3 layers, and the addition makes F(x) + x.",
-                tool=Tool("architecture", "Architecture: ResNet-20, block by block", _frozen(depth="20")),
+                look_at=N_("The shortcut carries x around the two 3×3 layers, and the addition makes F(x) + x."),
+                tool=Tool("architecture", N_("Architecture: ResNet-20, block by block"), _frozen(depth="20")),
             ),
             Evidence(
                 view="twins",
                 params=_frozen(depth=20),
                 look_at=(
-                    "The twins have the same layers; only the shortcut arcs differ. Option A's shortcuts pad "
-                    "with zeros and add no parameters."
+                    N_(
+                        "The twins have the same layers; only the shortcut arcs differ. Option A's shortcuts pad "
+                        "with zeros and add no parameters."
+                    )
                 ),
-                tool=Tool("architecture", "Architecture: ResNet-20 beside plain-20", _frozen(depth="20")),
+                tool=Tool("architecture", N_("Architecture: ResNet-20 beside plain-20"), _frozen(depth="20")),
             ),
         ),
-        source="He et al. 2015, §3.1–3.3 and Fig. 2",
+        source=N_("He et al. 2015, §3.1–3.3 and Fig. 2"),
     ),
     Step(
         slug="deeper-is-better",
-        title="With shortcuts, deeper is better",
+        title=N_("With shortcuts, deeper is better"),
         claim=(
-            "Give the same nets shortcuts and the order turns around: the deeper ResNet reaches the lower "
-            "training error, and the lower test error too."
+            N_(
+                "Give the same nets shortcuts and the order turns around: the deeper ResNet reaches the lower "
+                "training error, and the lower test error too."
+            )
         ),
         question=Question(
-            prompt="Now ResNet-20 and ResNet-56, trained the same way. Which ends with the lower training error?",
+            prompt=N_("Now ResNet-20 and ResNet-56, trained the same way. Which ends with the lower training error?"),
             choices=(
                 Choice("shallow", "ResNet-20"),
                 Choice("deep", "ResNet-56"),
-                Choice("same", "About the same"),
+                Choice("same", N_("About the same")),
             ),
             answer="deep",
-            why="In the paper ResNet-56 ends below ResNet-20 and ResNet-110 lower still (Fig. 6, middle).",
+            why=N_("In the paper ResNet-56 ends below ResNet-20 and ResNet-110 lower still (Fig. 6, middle)."),
         ),
         evidence=(
             Evidence(
                 view="fig6",
                 params=_frozen(kind="residual"),
-                look_at="The blue dashed curves: does the darker (deeper) one end below the lighter one?",
-                tool=Tool("degradation", "Degradation: the whole Fig. 6", _frozen(exp=EXPERIMENT)),
+                look_at=N_("The blue dashed curves: does the darker (deeper) one end below the lighter one?"),
+                tool=Tool("degradation", N_("Degradation: the whole Fig. 6"), _frozen(exp=EXPERIMENT)),
             ),
         ),
         if_untrained=(
-            "What that means: a ResNet that did not learn says nothing about depth; the comparison needs "
-            "both ResNets trained. Train longer or on more images (step 9)."
+            N_(
+                "What that means: a ResNet that did not learn says nothing about depth; the comparison needs "
+                "both ResNets trained. Train longer or on more images (step 9)."
+            )
         ),
-        source="He et al. 2015, §4.2 and Fig. 6",
+        source=N_("He et al. 2015, §4.2 and Fig. 6"),
     ),
     Step(
         slug="small-responses",
-        title="Residual functions are small",
+        title=N_("Residual functions are small"),
         claim=(
-            "If identity is close to what a block should do, its F(x) stays small. The paper measured how "
-            "strongly each 3×3 layer responds (the standard deviation of its output on test images): ResNets "
-            "respond more weakly than plain nets, and a deeper ResNet more weakly still."
+            N_(
+                "If identity is close to what a block should do, its F(x) stays small. The paper measured how "
+                "strongly each 3×3 layer responds (the standard deviation of its output on test images): ResNets "
+                "respond more weakly than plain nets, and a deeper ResNet more weakly still."
+            )
         ),
         question=Question(
-            prompt="In trained twins of the same depth, whose layers respond more weakly?",
+            prompt=N_("In trained twins of the same depth, whose layers respond more weakly?"),
             choices=(
-                Choice("residual", "The ResNet's"),
-                Choice("plain", "The plain net's"),
-                Choice("same", "Neither: the same layers respond the same"),
+                Choice("residual", N_("The ResNet's")),
+                Choice("plain", N_("The plain net's")),
+                Choice("same", N_("Neither: the same layers respond the same")),
             ),
             answer="residual",
             why=(
-                "Fig. 7: the ResNets' responses are generally smaller than their plain twins', which supports "
-                "the idea that residual functions stay closer to zero."
+                N_(
+                    "Fig. 7: the ResNets' responses are generally smaller than their plain twins', which supports "
+                    "the idea that residual functions stay closer to zero."
+                )
             ),
         ),
         evidence=(
             Evidence(
                 view="responses",
-                look_at="Solid blue lines (ResNets) against dashed orange ones (plain nets), layer by layer.",
-                tool=Tool("responses", "Responses: the same runs", _frozen(runs=RUNS)),
+                look_at=N_("Solid blue lines (ResNets) against dashed orange ones (plain nets), layer by layer."),
+                tool=Tool("responses", N_("Responses: the same runs"), _frozen(runs=RUNS)),
             ),
         ),
         if_untrained=(
-            "What that means: the responses of a net that never learned are those of random weights "
-            "passed through training noise; they say nothing about trained plain nets. Compare the twins "
-            "that both learned."
+            N_(
+                "What that means: the responses of a net that never learned are those of random weights "
+                "passed through training noise; they say nothing about trained plain nets. Compare the twins "
+                "that both learned."
+            )
         ),
-        source="He et al. 2015, §4.2 and Fig. 7",
+        source=N_("He et al. 2015, §4.2 and Fig. 7"),
     ),
     Step(
         slug="why-it-works",
-        title="Why it works: lesions, landscapes, gradients",
+        title=N_("Why it works: lesions, landscapes, gradients"),
         claim=(
-            "Later studies looked inside trained ResNets: deleting one block barely hurts one, as if it were an "
-            "ensemble of many shorter paths (Veit et al. 2016); the loss around its trained weights is smoother "
-            "(Li et al. 2018); and the gradients of nearby inputs stay related instead of shattering into noise "
-            "(Balduzzi et al. 2017)."
+            N_(
+                "Later studies looked inside trained ResNets: deleting one block barely hurts one, as if it were an "
+                "ensemble of many shorter paths (Veit et al. 2016); the loss around its trained weights is smoother "
+                "(Li et al. 2018); and the gradients of nearby inputs stay related instead of shattering into noise "
+                "(Balduzzi et al. 2017)."
+            )
         ),
         question=Question(
-            prompt="Delete one block from the middle of a trained ResNet and test it again. Its test error…",
+            prompt=N_("Delete one block from the middle of a trained ResNet and test it again. Its test error…"),
             choices=(
-                Choice("small", "rises a little"),
-                Choice("chance", "jumps to chance: the net is broken"),
+                Choice("small", N_("rises a little")),
+                Choice("chance", N_("jumps to chance: the net is broken")),
             ),
             answer="small",
             why=(
-                "Veit et al. found a ResNet's error rises only a little when one block is removed, while a "
-                "plain net, whose every layer lies on its only path, collapses."
+                N_(
+                    "Veit et al. found a ResNet's error rises only a little when one block is removed, while a "
+                    "plain net, whose every layer lies on its only path, collapses."
+                )
             ),
         ),
         evidence=(
             Evidence(
                 view="lesion",
-                look_at="Each bar is the test error after deleting one block: how far above the intact net?",
-                tool=Tool("why", "Why it works: the lesion study", _frozen(tab="lesion", pair=PAIR)),
+                look_at=N_("Each bar is the test error after deleting one block: how far above the intact net?"),
+                tool=Tool("why", N_("Why it works: the lesion study"), _frozen(tab="lesion", pair=PAIR)),
             ),
             Evidence(
                 view="landscape",
                 look_at=(
-                    "The loss around the trained weights along two random directions: a smooth bowl or a rough one?"
+                    N_("The loss around the trained weights along two random directions: a smooth bowl or a rough one?")
                 ),
-                tool=Tool("why", "Why it works: the loss landscape", _frozen(tab="landscape", pair=PAIR)),
+                tool=Tool("why", N_("Why it works: the loss landscape"), _frozen(tab="landscape", pair=PAIR)),
             ),
             Evidence(
                 view="shattered",
                 params=_frozen(points=64),  # the page's coarsest line: a quarter of its default's cost
-                look_at="The input gradient along a line between two images: a smooth curve or noise?",
-                tool=Tool("why", "Why it works: shattered gradients", _frozen(tab="shattered", pair=PAIR, points="64")),
+                look_at=N_("The input gradient along a line between two images: a smooth curve or noise?"),
+                tool=Tool(
+                    "why", N_("Why it works: shattered gradients"), _frozen(tab="shattered", pair=PAIR, points="64")
+                ),
             ),
         ),
         if_untrained=(
-            "What that means: a net that never learned has no trained weights to study; its lesion, "
-            "landscape and gradients say nothing about trained nets of its kind. Look at a pair in which both "
-            "nets learned, or train one (step 9)."
+            N_(
+                "What that means: a net that never learned has no trained weights to study; its lesion, "
+                "landscape and gradients say nothing about trained nets of its kind. Look at a pair in which both "
+                "nets learned, or train one (step 9)."
+            )
         ),
-        source="Veit et al. 2016; Li et al. 2018; Balduzzi et al. 2017",
+        source=N_("Veit et al. 2016; Li et al. 2018; Balduzzi et al. 2017"),
     ),
     Step(
         slug="the-limit",
-        title="The limit: 110 layers against 1202",
+        title=N_("The limit: 110 layers against 1202"),
         claim=(
-            "Shortcuts let He et al. train a 1202-layer net on CIFAR-10 to a training error as low as "
-            "ResNet-110's, but its test error was worse. They blame overfitting, that many parameters for "
-            "50,000 small images: depth helps until the data runs out."
+            N_(
+                "Shortcuts let He et al. train a 1202-layer net on CIFAR-10 to a training error as low as "
+                "ResNet-110's, but its test error was worse. They blame overfitting, that many parameters for "
+                "50,000 small images: depth helps until the data runs out."
+            )
         ),
         question=Question(
             prompt=(
-                "ResNet-1202 has about eleven times the parameters of ResNet-110. What was its test error on CIFAR-10?"
+                N_(
+                    "ResNet-1202 has about eleven times the parameters of ResNet-110. What was its test "
+                    "error on CIFAR-10?"
+                )
             ),
             choices=(
-                Choice("lower", "Lower: deeper is better"),
-                Choice("higher", "Higher"),
-                Choice("same", "The same"),
+                Choice("lower", N_("Lower: deeper is better")),
+                Choice("higher", N_("Higher")),
+                Choice("same", N_("The same")),
             ),
             answer="higher",
             why=(
-                "Table 6: 7.93 % for ResNet-1202 against 6.43 % for ResNet-110. Both fit their training "
-                "images; the deeper one generalises worse, which is overfitting, unlike degradation."
+                N_(
+                    "Table 6: 7.93 % for ResNet-1202 against 6.43 % for ResNet-110. Both fit their training "
+                    "images; the deeper one generalises worse, which is overfitting, unlike degradation."
+                )
             ),
         ),
         evidence=(
             Evidence(
                 view="table6",
                 look_at=(
-                    "The parameters are counted here from the nets this app builds; the test errors are the "
-                    "paper's. The notes say what training them would take on this machine."
+                    N_(
+                        "The parameters are counted here from the nets this app builds; the test errors are the "
+                        "paper's. The notes say what training them would take on this machine."
+                    )
                 ),
-                tool=Tool("architecture", "Architecture: ResNet-1202", _frozen(depth="1202")),
+                tool=Tool("architecture", N_("Architecture: ResNet-1202"), _frozen(depth="1202")),
             ),
         ),
-        source="He et al. 2015, §4.2 and Table 6",
+        source=N_("He et al. 2015, §4.2 and Table 6"),
     ),
     Step(
         slug="try-it",
-        title="Try it yourself",
+        title=N_("Try it yourself"),
         claim=(
-            "Everything so far came from a few small nets trained on a CPU. Train your own: on a CPU the quick "
-            "preset trains plain and residual nets of 8 and 44 layers in a few minutes; or pick your own twins "
-            "on the Train page."
+            N_(
+                "Everything so far came from a few small nets trained on a CPU. Train your own: on a CPU the quick "
+                "preset trains plain and residual nets of 8 and 44 layers in a few minutes; or pick your own twins "
+                "on the Train page."
+            )
         ),
         evidence=(
             Evidence(
                 view="your_experiment",
                 look_at=(
-                    "What to look for: the plain nets' dashed training curves (does the deeper one end higher?) "
-                    "and the ResNets' (does the deeper one end lower?). A net still near 90 % error has not "
-                    "learned yet: give it more epochs or images before reading anything into it."
+                    N_(
+                        "What to look for: the plain nets' dashed training curves (does the deeper one end higher?) "
+                        "and the ResNets' (does the deeper one end lower?). A net still near 90 % error has not "
+                        "learned yet: give it more epochs or images before reading anything into it."
+                    )
                 ),
-                tool=Tool("degradation", "Degradation: start the quick preset"),
+                tool=Tool("degradation", N_("Degradation: start the quick preset")),
             ),
         ),
         source="",
     ),
 )
 
-# The page's own words: one entry per sentence, placeholders named.
-UI: Mapping[str, str] = MappingProxyType(
+# The page's own words: one entry per sentence, placeholders named; translated when looked up (i18n.Messages).
+# The steps' words are msgids too (N_), translated where the page shows them.
+UI: Mapping[str, str] = Messages(
     {
-        "page_title": "The lesson",
+        "page_title": N_("The lesson"),
         "intro": (
-            "Why can residual networks be so deep? Nine steps through the argument of He et al. 2015. Each "
-            "step makes one claim, asks you to predict, then shows the evidence from nets trained on this "
-            "kind of machine, and says whether that evidence agrees."
+            N_(
+                "Why can residual networks be so deep? Nine steps through the argument of He et al. 2015. Each "
+                "step makes one claim, asks you to predict, then shows the evidence from nets trained on this "
+                "kind of machine, and says whether that evidence agrees."
+            )
         ),
-        "step_of": "Step {number} of {total}",
-        "predict": "Predict first",
-        "commit": "Check my answer",
-        "choose_first": "Choose an answer, then check it: the evidence appears after you commit.",
-        "right": "Right. {why}",
-        "wrong": "Not what the paper found: the answer is “{answer}”. {why}",
-        "your_answer": "Your answer: {answer}",
-        "ask_the_room": "Ask the room first: {prompt}",
-        "reveal_answer": "The paper's answer",
-        "the_answer": "The paper's answer: {answer}. {why}",
-        "look_at": "**What to look at.** {text}",
-        "open_in_tool": "Open this in the tool: {label}",
-        "previous": "Previous: {title}",
-        "next": "Next: {title}",
-        "back_to_start": "Back to step 1",
-        "source": "Source: {source}",
-        "evidence_from": "Evidence from",
-        "from_reference": "the reference runs",
-        "from_mine": "my runs",
+        "step_of": N_("Step {number} of {total}"),
+        "predict": N_("Predict first"),
+        "commit": N_("Check my answer"),
+        "choose_first": N_("Choose an answer, then check it: the evidence appears after you commit."),
+        "right": N_("Right. {why}"),
+        "wrong": N_("Not what the paper found: the answer is “{answer}”. {why}"),
+        "your_answer": N_("Your answer: {answer}"),
+        "ask_the_room": N_("Ask the room first: {prompt}"),
+        "reveal_answer": N_("The paper's answer"),
+        "the_answer": N_("The paper's answer: {answer}. {why}"),
+        "look_at": N_("**What to look at.** {text}"),
+        "open_in_tool": N_("Open this in the tool: {label}"),
+        "previous": N_("Previous: {title}"),
+        "next": N_("Next: {title}"),
+        "back_to_start": N_("Back to step 1"),
+        "source": N_("Source: {source}"),
+        "evidence_from": N_("Evidence from"),
+        "from_reference": N_("the reference runs"),
+        "from_mine": N_("my runs"),
         "from_help": (
-            "The reference runs ship with the app (four nets trained on a 2-core CPU); your runs are the ones "
-            "you trained here."
+            N_(
+                "The reference runs ship with the app (four nets trained on a 2-core CPU); your runs are the ones "
+                "you trained here."
+            )
         ),
-        "no_reference": "This installation has no reference runs, so the evidence is from your runs.",
+        "no_reference": N_("This installation has no reference runs, so the evidence is from your runs."),
         "no_mine": (
-            "You have no finished experiment or twin pair of your own yet, so the evidence is from the "
-            "reference runs. Step 9 says how to train one."
+            N_(
+                "You have no finished experiment or twin pair of your own yet, so the evidence is from the "
+                "reference runs. Step 9 says how to train one."
+            )
         ),
-        "reference_from": "The reference runs were {provenance}.",
+        "reference_from": N_("The reference runs were {provenance}."),
         "no_experiment": (
-            "No Fig. 6 experiment to show: start one on the Degradation page (step 9 says how), then come back."
+            N_("No Fig. 6 experiment to show: start one on the Degradation page (step 9 says how), then come back.")
         ),
-        "no_pair": "No trained ResNet with its plain twin to show: train a pair (step 9), then come back.",
-        "pair_learned": "These views study {resnet} and its plain twin {plain}, a pair in which both nets learned.",
+        "no_pair": N_("No trained ResNet with its plain twin to show: train a pair (step 9), then come back."),
+        "pair_learned": N_("These views study {resnet} and its plain twin {plain}, a pair in which both nets learned."),
         "pair_unlearned": (
-            "These views study {resnet} and its plain twin {plain}; no pair among these runs has two nets that learned."
+            N_(
+                "These views study {resnet} and its plain twin {plain}; no pair among these runs has two "
+                "nets that learned."
+            )
         ),
-        "bad_step": "There is no step {raw}: showing step 1.",
+        "bad_step": N_("There is no step {raw}: showing step 1."),
         "did_not_learn": (
-            "{net} did not learn at all here: its training error ended at {error:.1f} %, near chance "
-            "({chance:.0f} % with {classes} classes)."
+            N_(
+                "{net} did not learn at all here: its training error ended at {error:.1f} %, near chance "
+                "({chance:.0f} % with {classes} classes)."
+            )
         ),
     }
 )
@@ -506,64 +588,78 @@ TABLE6 = {110: {"params_m": 1.7, "test_error": 6.43}, 1202: {"params_m": 19.4, "
 # The paper's CIFAR-10 schedule: 64,000 iterations of mini-batches of 128 (§4.2), in images seen.
 PAPER_IMAGES = 64_000 * 128
 
-TABLE6_TEXT: Mapping[str, str] = MappingProxyType(
+TABLE6_TEXT: Mapping[str, str] = Messages(
     {
-        "title": "Table 6: ResNet-110 and ResNet-1202",
-        "params_axis": "Parameters (millions), counted here",
-        "error_axis": "CIFAR-10 test error (%), as the paper reports",
+        "title": N_("Table 6: ResNet-110 and ResNet-1202"),
+        "params_axis": N_("Parameters (millions), counted here"),
+        "error_axis": N_("CIFAR-10 test error (%), as the paper reports"),
         "net": "ResNet-{depth}",
         "caption": (
-            "Left: the parameters of the nets this app builds, counted with resnet_core.count_params. Right: "
-            "the test errors of Table 6 (best of five runs), which this machine did not measure."
+            N_(
+                "Left: the parameters of the nets this app builds, counted with resnet_core.count_params. Right: "
+                "the test errors of Table 6 (best of five runs), which this machine did not measure."
+            )
         ),
         "col_net": "net",
-        "col_params": "parameters (counted here)",
-        "col_paper_params": "parameters (Table 6)",
-        "col_paper_error": "test error % (Table 6)",
-        "col_time": "the paper's schedule here (estimate)",
+        "col_params": N_("parameters (counted here)"),
+        "col_paper_params": N_("parameters (Table 6)"),
+        "col_paper_error": N_("test error % (Table 6)"),
+        "col_time": N_("the paper's schedule here (estimate)"),
         "agrees": (
-            "Counted here: ResNet-110 has {small} parameters and ResNet-1202 {large}, as Table 6 prints them "
-            "(1.7M and 19.4M); the deeper net has {ratio:.1f}× the parameters."
+            N_(
+                "Counted here: ResNet-110 has {small} parameters and ResNet-1202 {large}, as Table 6 prints them "
+                "(1.7M and 19.4M); the deeper net has {ratio:.1f}× the parameters."
+            )
         ),
         "disagrees": (
-            "Counted here: ResNet-110 has {small} parameters and ResNet-1202 {large}, which does not match "
-            "Table 6 (1.7M and 19.4M)."
+            N_(
+                "Counted here: ResNet-110 has {small} parameters and ResNet-1202 {large}, which does not match "
+                "Table 6 (1.7M and 19.4M)."
+            )
         ),
         "no_estimate": "unknown",
         "can_show": (
-            "On {device}, the paper's schedule (64,000 steps of 128 CIFAR-10 images) would take ResNet-110 "
-            "{small} and ResNet-1202 {large} (estimated from the speed of {runs} earlier runs here), so this "
-            "machine counts their parameters but does not reproduce their errors. Where CIFAR-10 and a GPU are "
-            "available, run: `{command}`"
+            N_(
+                "On {device}, the paper's schedule (64,000 steps of 128 CIFAR-10 images) would take ResNet-110 "
+                "{small} and ResNet-1202 {large} (estimated from the speed of {runs} earlier runs here), so this "
+                "machine counts their parameters but does not reproduce their errors. Where CIFAR-10 and a GPU are "
+                "available, run: `{command}`"
+            )
         ),
         "cannot_estimate": (
-            "No run has trained on {device} yet, so how long these nets would take here is unknown: train any "
-            "net first. Where CIFAR-10 and a GPU are available, run: `{command}`"
+            N_(
+                "No run has trained on {device} yet, so how long these nets would take here is unknown: train any "
+                "net first. Where CIFAR-10 and a GPU are available, run: `{command}`"
+            )
         ),
         # On a GPU with CIFAR-10 the sweep's preset is the paper's schedule (studies/experiments.paper_preset).
-        "command": "python -m resnet_core sweep --depths 110,1202 --dataset cifar10 --device cuda",
+        "command": N_("python -m resnet_core sweep --depths 110,1202 --dataset cifar10 --device cuda"),
     }
 )
 
-TWINS_TEXT: Mapping[str, str] = MappingProxyType(
+TWINS_TEXT: Mapping[str, str] = Messages(
     {
         "same": (
-            "Counted here: {resnet} and {plain} have the same {params} parameters: the shortcuts of option A add "
-            "none, so whatever the ResNet does better is not bought with size."
+            N_(
+                "Counted here: {resnet} and {plain} have the same {params} parameters: the shortcuts of option A add "
+                "none, so whatever the ResNet does better is not bought with size."
+            )
         ),
-        "differ": "Counted here: {resnet} has {params_resnet} parameters and {plain} {params_plain}.",
+        "differ": N_("Counted here: {resnet} has {params_resnet} parameters and {plain} {params_plain}."),
     }
 )
 
-YOURS_TEXT: Mapping[str, str] = MappingProxyType(
+YOURS_TEXT: Mapping[str, str] = Messages(
     {
-        "title": "Your experiment",
+        "title": N_("Your experiment"),
         "none": (
-            "You have not run a Fig. 6 experiment of your own yet. Start one on the Degradation page: its "
-            "first preset here is “{preset}” ({recipe}), and the nets drawn here are the deepest twins it "
-            "trains. Then come back: this step shows your curves and their verdict."
+            N_(
+                "You have not run a Fig. 6 experiment of your own yet. Start one on the Degradation page: its "
+                "first preset here is “{preset}” ({recipe}), and the nets drawn here are the deepest twins it "
+                "trains. Then come back: this step shows your curves and their verdict."
+            )
         ),
-        "which": "Your newest experiment, {experiment}.",
+        "which": N_("Your newest experiment, {experiment}."),
     }
 )
 
@@ -614,8 +710,8 @@ def tool_query(tool: Tool, context: Mapping[str, str]) -> dict[str, str]:
 def judge(question: Question, value: str) -> tuple[bool, str]:
     """(right, what to say) once the learner has committed to `value`."""
     if value == question.answer:
-        return True, UI["right"].format(why=question.why)
-    return False, UI["wrong"].format(answer=question.choice(question.answer).label, why=question.why)
+        return True, UI["right"].format(why=_(question.why))
+    return False, UI["wrong"].format(answer=_(question.choice(question.answer).label), why=_(question.why))
 
 
 def human_millions(count: int) -> str:
@@ -662,7 +758,7 @@ def table6_view(
         row=1,
         col=2,
     )
-    fig.update_yaxes(title_text="millions", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text=_("millions"), rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="%", range=[0, 10], row=1, col=2)
     fig.update_layout(
         title=t["title"], font=FONT, height=380, margin=dict(t=80, b=40, l=60, r=20), plot_bgcolor="white"

@@ -14,7 +14,13 @@ class Font(TypedDict):
 RESIDUAL_COLOR = "#2563eb"
 PLAIN_COLOR = "#ea580c"
 NEUTRAL_COLOR = "#64748b"
-FONT: Font = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13, "color": "#0f172a"}
+# The CJK families after the Latin ones: Chinese labels take their glyphs from Noto Sans CJK (Debian's
+# fonts-noto-cjk, `make fonts`), PingFang or YaHei, whichever the browser has, instead of boxes.
+FONT: Font = {
+    "family": "Inter, Segoe UI, Helvetica, Arial, Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif",
+    "size": 13,
+    "color": "#0f172a",
+}
 # Shades for several nets of one kind (e.g. ResNet-20/32/44/56), light (shallow) to dark (deep).
 RESIDUAL_SHADES = ("#93c5fd", "#60a5fa", "#3b82f6", "#2563eb", "#1d4ed8", "#1e3a8a")
 PLAIN_SHADES = ("#fdba74", "#fb923c", "#f97316", "#ea580c", "#c2410c", "#7c2d12")

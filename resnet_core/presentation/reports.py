@@ -14,11 +14,31 @@ import numpy as np
 from ..store.protocol import RunReader
 from ..store.run_store import Run
 from .describe import percent_cell
+from .i18n import N_, Messages, _
 from .palette import shade
 
 if TYPE_CHECKING:
     from ..studies.experiments import DepthRow
     from .charts import RunSeries  # imported where used: plotly is not needed to list runs
+
+
+# A run's status in words (store/status.py holds the statuses): the store and the CLI keep the English names.
+STATUS_WORDS = Messages(
+    {
+        "queued": N_("queued"),
+        "running": N_("running"),
+        "completed": N_("completed"),
+        "stopped": N_("stopped"),
+        "diverged": N_("diverged"),
+        "failed": N_("failed"),
+        "interrupted": N_("interrupted"),
+    }
+)
+
+
+def status_word(status: str) -> str:
+    """ "running" in the run's language (a status this version does not know: as stored)."""
+    return STATUS_WORDS[status] if status in STATUS_WORDS else status
 
 
 def run_label(run: Run) -> str:
@@ -100,17 +120,21 @@ def progress_line(run: Run) -> tuple[float, str]:
     step, ips = p.get("step", 0), p.get("images_per_second") or 0.0
     phase = p.get("phase") or ("training" if ips else "starting")  # rows of older versions have no phase
     epochs = run.config.epochs
-    steps = f"step {step:,}/{total:,}" if total else f"step {step:,}"
+    steps = (
+        _("step {step:,}/{total:,}").format(step=step, total=total) if total else _("step {step:,}").format(step=step)
+    )
     if phase == "starting":
-        data = "rendering data" if run.dataset == "shapes" else "loading data"
-        text = f"starting ({data} / building the net) · {steps}"
+        data = _("rendering data") if run.dataset == "shapes" else _("loading data")
+        text = _("starting ({data} / building the net) · {steps}").format(data=data, steps=steps)
     elif phase == "evaluating":
-        text = f"epoch {round(p.get('epoch', 0))}/{epochs} done · evaluating on the test set · {steps}"
+        text = _("epoch {get}/{epochs} done · evaluating on the test set · {steps}").format(
+            get=round(p.get("epoch", 0)), epochs=epochs, steps=steps
+        )
     else:
         eta = (total - step) * run.config.batch_size / ips if ips and total else None
-        text = f"epoch {p.get('epoch', 0):.1f}/{epochs} · {steps} · {ips:,.0f} images/s" + (
-            f" · about {eta / 60:.1f} min left" if eta else ""
-        )
+        text = _("epoch {get:.1f}/{epochs} · {steps} · {ips:,.0f} images/s").format(
+            get=p.get("epoch", 0), epochs=epochs, steps=steps, ips=ips
+        ) + (_(" · about {value:.1f} min left").format(value=eta / 60) if eta else "")
     return (min(step / total, 1.0) if total else 0.0), text
 
 

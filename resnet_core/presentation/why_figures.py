@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .charts import style_axes
+from .i18n import _
 from .palette import FONT, NEUTRAL_COLOR, net_color, tint
 
 
@@ -56,11 +57,11 @@ def lesion_figure(nets: Sequence[NetResult], chance: float | None = None) -> go.
                 x=x,
                 y=errors,
                 mode="lines+markers",
-                name=f"{net.name}: one block deleted",
+                name=_("{name}: one block deleted").format(name=net.name),
                 line=dict(color=net.color, width=2, dash="solid" if net.skip else "dash"),
                 marker=dict(size=6),
                 customdata=blocks,
-                hovertemplate="deleted %{customdata}<br>test error %{y:.1f}%<extra>" + net.name + "</extra>",
+                hovertemplate=_("deleted %{customdata}<br>test error %{y:.1f}%<extra>") + net.name + "</extra>",
             )
         )
         intact = net.data["intact"]["error"]
@@ -69,22 +70,22 @@ def lesion_figure(nets: Sequence[NetResult], chance: float | None = None) -> go.
                 x=[x[0], x[-1]] if x else [],
                 y=[intact, intact],
                 mode="lines",
-                name=f"{net.name} intact",
+                name=_("{name} intact").format(name=net.name),
                 line=dict(color=net.color, width=1, dash="dot"),
-                hovertemplate=f"intact: {intact:.1f}%<extra>{net.name}</extra>",
+                hovertemplate=_("intact: {intact:.1f}%<extra>{name}</extra>").format(intact=intact, name=net.name),
             )
         )
     if chance is not None:
         fig.add_hline(
             y=chance,
             line=dict(color=NEUTRAL_COLOR, width=1, dash="dot"),
-            annotation=dict(text="chance", font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
+            annotation=dict(text=_("chance"), font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
             annotation_position="bottom right",
         )
-    style_axes(fig, title="Test error after deleting one block", height=420, hovermode="closest")
+    style_axes(fig, title=_("Test error after deleting one block"), height=420, hovermode="closest")
     most = max((len(net.data) - 1 for net in nets), default=0)
-    fig.update_xaxes(title="deleted block (1 = nearest the input)", dtick=1 if most <= 30 else None)
-    fig.update_yaxes(title="test error (%)", rangemode="tozero")
+    fig.update_xaxes(title=_("deleted block (1 = nearest the input)"), dtick=1 if most <= 30 else None)
+    fig.update_yaxes(title=_("test error (%)"), rangemode="tozero")
     return fig
 
 
@@ -114,21 +115,22 @@ def lesion_k_figure(nets: Sequence[NetResult], chance: float | None = None) -> g
                 mode="lines+markers",
                 name=net.name,
                 line=dict(color=net.color, width=2, dash="solid" if net.skip else "dash"),
-                hovertemplate="%{x} blocks deleted<br>mean test error %{y:.1f}%<extra>" + net.name + "</extra>",
+                hovertemplate=_("%{x} blocks deleted<br>mean test error %{y:.1f}%<extra>") + net.name + "</extra>",
             )
         )
     if chance is not None:
         fig.add_hline(
             y=chance,
             line=dict(color=NEUTRAL_COLOR, width=1, dash="dot"),
-            annotation=dict(text="chance", font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
+            annotation=dict(text=_("chance"), font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
             annotation_position="bottom right",
         )
-    style_axes(fig, title="Test error after deleting k random blocks at once", height=420, hovermode="closest")
+    style_axes(fig, title=_("Test error after deleting k random blocks at once"), height=420, hovermode="closest")
     fig.update_xaxes(
-        title="blocks deleted at once (k)", dtick=1 if max((len(n.data["k"]) for n in nets), default=0) <= 30 else None
+        title=_("blocks deleted at once (k)"),
+        dtick=1 if max((len(n.data["k"]) for n in nets), default=0) <= 30 else None,
     )
-    fig.update_yaxes(title="test error (%) — mean, band: best to worst draw", rangemode="tozero")
+    fig.update_yaxes(title=_("test error (%) — mean, band: best to worst draw"), rangemode="tozero")
     return fig
 
 
@@ -159,7 +161,7 @@ def landscape_figure(nets: Sequence[NetResult], surface: bool = False) -> go.Fig
             zmax=zmax,
             colorscale="Viridis",
             showscale=col == len(nets),
-            hovertemplate="α %{x:.2f}, β %{y:.2f}<br>log₁₀ loss %{z:.2f}<extra>" + net.name + "</extra>",
+            hovertemplate=_("α %{x:.2f}, β %{y:.2f}<br>log₁₀ loss %{z:.2f}<extra>") + net.name + "</extra>",
         )
         if surface:
             fig.add_trace(
@@ -167,7 +169,7 @@ def landscape_figure(nets: Sequence[NetResult], surface: bool = False) -> go.Fig
                     **{k: v for k, v in common.items() if k not in ("zmin", "zmax")},
                     cmin=zmin,
                     cmax=zmax,
-                    colorbar=dict(title="log₁₀ loss"),
+                    colorbar=dict(title=_("log₁₀ loss")),
                 ),
                 row=1,
                 col=col,
@@ -178,7 +180,7 @@ def landscape_figure(nets: Sequence[NetResult], surface: bool = False) -> go.Fig
                     **common,
                     contours=dict(coloring="heatmap", showlines=True),
                     line=dict(width=0.5, color="white"),
-                    colorbar=dict(title=dict(text="log₁₀ loss", side="right")),
+                    colorbar=dict(title=dict(text=_("log₁₀ loss"), side="right")),
                 ),
                 row=1,
                 col=col,
@@ -190,7 +192,7 @@ def landscape_figure(nets: Sequence[NetResult], surface: bool = False) -> go.Fig
                     mode="markers",
                     marker=dict(symbol="x", size=9, color="white"),
                     showlegend=False,
-                    hovertemplate="the trained weights<extra></extra>",
+                    hovertemplate=_("the trained weights<extra></extra>"),
                 ),
                 row=1,
                 col=col,
@@ -203,10 +205,10 @@ def landscape_figure(nets: Sequence[NetResult], surface: bool = False) -> go.Fig
         plot_bgcolor="white",
         height=460,
         margin=dict(l=10, r=10, t=60, b=20),
-        title="Loss around the trained weights (log₁₀ of the mean cross-entropy)",
+        title=_("Loss around the trained weights (log₁₀ of the mean cross-entropy)"),
     )
     if surface:
-        fig.update_scenes(xaxis_title="α", yaxis_title="β", zaxis_title="log₁₀ loss", zaxis_range=[zmin, zmax])
+        fig.update_scenes(xaxis_title="α", yaxis_title="β", zaxis_title=_("log₁₀ loss"), zaxis_range=[zmin, zmax])
     for annotation in fig.layout.annotations:
         annotation.font = dict(FONT, color=NEUTRAL_COLOR)
     return fig
@@ -230,9 +232,9 @@ def landscape_slice_figure(nets: Sequence[NetResult]) -> go.Figure:
                 hovertemplate="α %{x:.2f}: loss %{y:.3g}<extra>" + net.name + "</extra>",
             )
         )
-    style_axes(fig, title="A slice through the centre (β = 0)", height=380, hovermode="closest")
-    fig.update_xaxes(title="α (step along direction 1, filter-normalised)")
-    fig.update_yaxes(title="cross-entropy loss", type="log")
+    style_axes(fig, title=_("A slice through the centre (β = 0)"), height=380, hovermode="closest")
+    fig.update_xaxes(title=_("α (step along direction 1, filter-normalised)"))
+    fig.update_yaxes(title=_("cross-entropy loss"), type="log")
     return fig
 
 
@@ -259,7 +261,7 @@ def gradient_line_figure(nets: Sequence[NetResult], x_key: str, x_title: str, ti
         )
     style_axes(fig, title=title, height=380, hovermode="closest")
     fig.update_xaxes(title=x_title)
-    fig.update_yaxes(title="gradient (standardised: mean 0, std 1)")
+    fig.update_yaxes(title=_("gradient (standardised: mean 0, std 1)"))
     return fig
 
 
@@ -280,7 +282,7 @@ def autocorrelation_figure(nets: Sequence[NetResult], key: str = "autocorrelatio
             )
         )
     fig.add_hline(y=0, line=dict(color=NEUTRAL_COLOR, width=1))
-    style_axes(fig, title="Autocorrelation of the gradient", height=380, hovermode="closest")
-    fig.update_xaxes(title="lag (grid points apart)")
-    fig.update_yaxes(title="autocorrelation r", range=[-0.5, 1.05])
+    style_axes(fig, title=_("Autocorrelation of the gradient"), height=380, hovermode="closest")
+    fig.update_xaxes(title=_("lag (grid points apart)"))
+    fig.update_yaxes(title=_("autocorrelation r"), range=[-0.5, 1.05])
     return fig

@@ -20,6 +20,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .i18n import N_, Messages, _, ngettext
 from .text import markdown_text
 from .views import Verdict
 
@@ -65,12 +66,12 @@ class NetFacts:
 
     @property
     def kind(self) -> str:
-        return "ResNets" if self.skip else "plain nets"
+        return _("ResNets") if self.skip else _("plain nets")
 
 
 def percent(fraction: float, digits: int = 0) -> str:
-    """0.854 -> "85 %": the one way these views print a fraction."""
-    return f"{100 * fraction:.{digits}f} %"
+    """0.854 -> "85 %" ("85%" in Chinese): the one way these views print a fraction."""
+    return _("{value} %").format(value=f"{100 * fraction:.{digits}f}")
 
 
 # ------------------------------------------------------------------------------------------ untrained
@@ -85,23 +86,29 @@ def untrained_verdict(nets: Sequence[NetFacts], what: str, instead: str | None =
     parts = []
     for net in failed:
         if net.train_error is None:
-            parts.append(f"{net.name} has no finished epoch yet")
+            parts.append(_("{name} has no finished epoch yet").format(name=net.name))
         else:
             parts.append(
-                f"{net.name} never learned (training error {percent(net.train_error)}, chance {percent(net.chance)})"
+                _("{name} never learned (training error {percent}, chance {percent2})").format(
+                    name=net.name, percent=percent(net.train_error), percent2=percent(net.chance)
+                )
             )
-    about = " and ".join(sorted({n.kind for n in failed}))
-    its = "its" if len(failed) == 1 else "their"
-    text = f"{'; '.join(parts)}: {its} {what} says nothing about trained {about}. "
+    skips = {n.skip for n in failed}
+    about = _("ResNets and plain nets") if len(skips) == 2 else _("ResNets") if True in skips else _("plain nets")
+    text = ngettext(
+        "{join}: its {what} says nothing about trained {about}. ",
+        "{join}: their {what} says nothing about trained {about}. ",
+        len(failed),
+    ).format(join="; ".join(parts), what=what, about=about)
     text += (
-        f"Pick a pair in which both nets learned — {instead}, for one — or train "
+        _("Pick a pair in which both nets learned — {instead}, for one — or train ").format(instead=instead)
         if instead
-        else "Train a pair whose nets both learn — "
+        else _("Train a pair whose nets both learn — ")
     )
     text += (
-        "twins longer (the quick preset on the Degradation page trains a pair that learns)."
+        _("twins longer (the quick preset on the Degradation page trains a pair that learns).")
         if instead
-        else "the quick preset on the Degradation page, or twins with more epochs on the Train page."
+        else _("the quick preset on the Degradation page, or twins with more epochs on the Train page.")
     )
     return Verdict("untrained", text)
 
@@ -128,13 +135,17 @@ class LesionDamage:
 
 def lesion_caption(damage: dict[str, LesionDamage], images: int, chance_pct: float) -> str:
     return (
-        f"Each point: the test error on {images:,} test images with that one block deleted; the dotted lines "
-        "are the intact nets. Typical (median) block: "
+        _(
+            "Each point: the test error on {images:,} test images with that one block deleted; the "
+            "dotted lines are the intact nets. Typical (median) block: "
+        ).format(images=images)
         + "; ".join(
-            f"{markdown_text(name)} {d.typical:.1f} % (intact {d.intact:.1f} %, worst {d.worst:.1f} %)"
+            _("{name} {typical:.1f} % (intact {intact:.1f} %, worst {worst:.1f} %)").format(
+                name=markdown_text(name), typical=d.typical, intact=d.intact, worst=d.worst
+            )
             for name, d in damage.items()
         )
-        + f". Chance is {chance_pct:.0f} %."
+        + _(". Chance is {chance_pct:.0f} %.").format(chance_pct=chance_pct)
     )
 
 
@@ -142,53 +153,61 @@ def lesion_verdicts(
     residual: NetFacts, plain: NetFacts, res: LesionDamage, pln: LesionDamage, instead: str | None = None
 ) -> list[Verdict]:
     """Does deleting one block hurt the ResNet little and the plain net a lot (Veit et al. 2016, Fig. 3)?"""
-    untrained = untrained_verdict([residual, plain], "lesion study", instead)
+    untrained = untrained_verdict([residual, plain], _("lesion study"), instead)
     if untrained is not None:
         if residual.learned and not plain.learned and math.isfinite(res.share):
             return [untrained, _residual_alone(residual, res)]
         return [untrained]
-    way = (
-        f"a typical deletion takes {residual.name} {percent(res.share)} of the way from its intact error to "
-        f"chance, {plain.name} {percent(pln.share)}"
-    )
+    way = _(
+        "a typical deletion takes {name} {percent} of the way from its intact error to chance, {name2} {percent2}"
+    ).format(name=residual.name, percent=percent(res.share), name2=plain.name, percent2=percent(pln.share))
     gap = pln.share - res.share
     if gap >= LESION_MARGIN:
-        text = f"Deleting one block hurts {residual.name} less than {plain.name}, as Veit et al. found: {way}."
+        text = _("Deleting one block hurts {name} less than {name2}, as Veit et al. found: {way}.").format(
+            name=residual.name, name2=plain.name, way=way
+        )
         if res.share > LITTLE_DAMAGE:
-            text += (
-                f" Not as little as in their 110-layer ResNet, though, where most deletions moved the error by a "
-                f"few points: {residual.name} has fewer blocks, so fewer paths to spare."
-            )
+            text += _(
+                " Not as little as in their 110-layer ResNet, though, where most deletions moved the "
+                "error by a few points: {name} has fewer blocks, so fewer paths to spare."
+            ).format(name=residual.name)
         return [Verdict("agrees", text)]
     if gap <= -LESION_MARGIN:
         return [
             Verdict(
                 "disagrees",
-                f"Here deleting one block hurts {residual.name} more than {plain.name}, unlike Veit et al.'s "
-                f"nets: {way}.",
+                _("Here deleting one block hurts {name} more than {name2}, unlike Veit et al.'s nets: {way}.").format(
+                    name=residual.name, name2=plain.name, way=way
+                ),
             )
         ]
     return [
         Verdict(
             "too_close",
-            f"Deleting one block hurts {residual.name} and {plain.name} about equally here ({way}): too close "
-            "to say the shortcuts make the difference Veit et al. saw.",
+            _(
+                "Deleting one block hurts {name} and {name2} about equally here ({way}): too close to "
+                "say the shortcuts make the difference Veit et al. saw."
+            ).format(name=residual.name, name2=plain.name, way=way),
         )
     ]
 
 
 def _residual_alone(residual: NetFacts, res: LesionDamage) -> Verdict:
-    way = (
-        f"a typical deletion takes it {percent(res.share)} of the way from its intact error "
-        f"({res.intact:.1f} %) to chance"
+    way = _("a typical deletion takes it {percent} of the way from its intact error ({intact:.1f} %) to chance").format(
+        percent=percent(res.share), intact=res.intact
     )
     if res.share <= LITTLE_DAMAGE:
         return Verdict(
-            "agrees", f"On its own, {residual.name} is hurt little by deleting one block, as Veit et al. found: {way}."
+            "agrees",
+            _("On its own, {name} is hurt little by deleting one block, as Veit et al. found: {way}.").format(
+                name=residual.name, way=way
+            ),
         )
     return Verdict(
         "disagrees",
-        f"On its own, {residual.name} is hurt a lot by deleting one block, unlike Veit et al.'s ResNet: {way}.",
+        _("On its own, {name} is hurt a lot by deleting one block, unlike Veit et al.'s ResNet: {way}.").format(
+            name=residual.name, way=way
+        ),
     )
 
 
@@ -203,15 +222,19 @@ def blocks_to_chance(random_k: dict, chance_pct: float) -> int | None:
 
 def lesion_k_caption(labels: Sequence[str], randoms: Sequence[dict]) -> str:
     rise = "; ".join(
-        f"{markdown_text(label)} {statistics.fmean(r['error'][0]):.1f} % with one block deleted, "
-        f"{statistics.fmean(r['error'][-1]):.1f} % with all {r['k'][-1]}"
+        _("{name} {one:.1f} % with one block deleted, {all:.1f} % with all {k}").format(
+            name=markdown_text(label),
+            one=statistics.fmean(r["error"][0]),
+            all=statistics.fmean(r["error"][-1]),
+            k=r["k"][-1],
+        )
         for label, r in zip(labels, randoms)
     )
     draws = randoms[0].get("draws", len(randoms[0]["error"][0])) if randoms else 0
-    return (
-        f"Several blocks deleted at once, {draws} random draws per k (the band spans the best to the worst "
-        f"draw). Here: {rise}."
-    )
+    return _(
+        "Several blocks deleted at once, {draws} random draws per k (the band spans the best to "
+        "the worst draw). Here: {rise}."
+    ).format(draws=draws, rise=rise)
 
 
 def lesion_k_verdicts(
@@ -219,7 +242,7 @@ def lesion_k_verdicts(
 ) -> list[Verdict]:
     """Does the ResNet's error rise gradually with k while the plain net's reaches chance at once (Veit et
     al. 2016, Fig. 5a)? Measured by how many blocks must go before the mean error nears chance."""
-    untrained = untrained_verdict([residual, plain], "lesion study", instead)
+    untrained = untrained_verdict([residual, plain], _("lesion study"), instead)
     if untrained is not None:
         return [untrained]
     k_res, k_pln = blocks_to_chance(res, chance_pct), blocks_to_chance(pln, chance_pct)
@@ -227,8 +250,12 @@ def lesion_k_verdicts(
 
     def reach(name: str, k: int | None, n: int) -> str:
         if k is None:
-            return f"{name} stays more than {NEAR_CHANCE_POINTS:.0f} points from chance even with all {n} blocks gone"
-        return f"{name} comes within {NEAR_CHANCE_POINTS:.0f} points of chance with {k} of its {n} blocks gone"
+            return _(
+                "{name} stays more than {near_chance_points:.0f} points from chance even with all {n} blocks gone"
+            ).format(name=name, near_chance_points=NEAR_CHANCE_POINTS, n=n)
+        return _(
+            "{name} comes within {near_chance_points:.0f} points of chance with {k} of its {n} blocks gone"
+        ).format(name=name, near_chance_points=NEAR_CHANCE_POINTS, k=k, n=n)
 
     numbers = f"{reach(residual.name, k_res, n_res)}; {reach(plain.name, k_pln, n_pln)}"
     later = (n_res + 1 if k_res is None else k_res) - (n_pln + 1 if k_pln is None else k_pln)
@@ -236,19 +263,28 @@ def lesion_k_verdicts(
         return [
             Verdict(
                 "agrees",
-                f"{residual.name}'s error rises more gradually as blocks go, like an ensemble losing members, "
-                f"as Veit et al. found: {numbers}.",
+                _(
+                    "{name}'s error rises more gradually as blocks go, like an ensemble losing members, as "
+                    "Veit et al. found: {numbers}."
+                ).format(name=residual.name, numbers=numbers),
             )
         ]
     if later < 0:
         return [
             Verdict(
                 "disagrees",
-                f"Here {plain.name} holds out longer than {residual.name}, unlike Veit et al.'s nets: {numbers}.",
+                _("Here {name} holds out longer than {name2}, unlike Veit et al.'s nets: {numbers}.").format(
+                    name=plain.name, name2=residual.name, numbers=numbers
+                ),
             )
         ]
     return [
-        Verdict("too_close", f"Both nets near chance after the same number of deletions: {numbers}. Too close to call.")
+        Verdict(
+            "too_close",
+            _("Both nets near chance after the same number of deletions: {numbers}. Too close to call.").format(
+                numbers=numbers
+            ),
+        )
     ]
 
 
@@ -256,21 +292,25 @@ def lesion_k_verdicts(
 
 
 def landscape_caption(steps: int, images: int) -> str:
-    return (
-        f"{steps} × {steps} points per net, each the mean loss on the same {images} test images; one colour "
-        "scale for both nets, darker is lower; the × marks the trained weights."
-    )
+    return _(
+        "{steps} × {steps} points per net, each the mean loss on the same {images} test images; "
+        "one colour scale for both nets, darker is lower; the × marks the trained weights."
+    ).format(steps=steps, images=images)
 
 
 def roughness_caption(rough: dict[str, dict | None]) -> str:
     return (
-        "Roughness over the grid's interior — mean |discrete "
-        "Laplacian| of the log loss (0 for a plane, larger for a bumpier surface) and the share of points "
-        "where the surface curves down in some direction (non-convex): "
+        _(
+            "Roughness over the grid's interior — mean |discrete "
+            "Laplacian| of the log loss (0 for a plane, larger for a bumpier surface) and the share of points "
+            "where the surface curves down in some direction (non-convex): "
+        )
         + "; ".join(
-            f"{markdown_text(name)} {r['log_laplacian']:.3g}, {percent(r['nonconvex_fraction'])} non-convex"
+            _("{name} {laplacian:.3g}, {percent} non-convex").format(
+                name=markdown_text(name), laplacian=r["log_laplacian"], percent=percent(r["nonconvex_fraction"])
+            )
             if r
-            else f"{markdown_text(name)} n/a"
+            else _("{name} n/a").format(name=markdown_text(name))
             for name, r in rough.items()
         )
         + "."
@@ -289,13 +329,18 @@ def landscape_verdicts(
     non_r, non_p = res["nonconvex_fraction"], pln["nonconvex_fraction"]
     smoother = 1 if lap_p > LAPLACIAN_RATIO * lap_r else -1 if lap_r > LAPLACIAN_RATIO * lap_p else 0
     convex = 1 if non_p - non_r > NONCONVEX_MARGIN else -1 if non_r - non_p > NONCONVEX_MARGIN else 0
-    numbers = (
-        f"mean |Laplacian of log loss| {lap_r:.3g} for {residual.name} vs {lap_p:.3g} for {plain.name}; "
-        f"{percent(non_r)} vs {percent(non_p)} of points non-convex"
+    numbers = _(
+        "mean |Laplacian of log loss| {lap_r:.3g} for {name} vs {lap_p:.3g} for {name2}; "
+        "{percent} vs {percent2} of points non-convex"
+    ).format(
+        lap_r=lap_r, name=residual.name, lap_p=lap_p, name2=plain.name, percent=percent(non_r), percent2=percent(non_p)
     )
     shallow = (
-        f" Li et al. saw the difference grow with depth: below {LANDSCAPE_DEPTH} layers their surfaces with and "
-        f"without shortcuts looked alike; at {LANDSCAPE_DEPTH} and 110 the plain ones turned chaotic."
+        _(
+            " Li et al. saw the difference grow with depth: below {landscape_depth} layers their "
+            "surfaces with and without shortcuts looked alike; at {landscape_depth} and 110 the "
+            "plain ones turned chaotic."
+        ).format(landscape_depth=LANDSCAPE_DEPTH)
         if depth < LANDSCAPE_DEPTH
         else ""
     )
@@ -304,33 +349,43 @@ def landscape_verdicts(
         return [
             Verdict(
                 "agrees",
-                f"{residual.name}'s surface is smoother or more nearly convex than {plain.name}'s, and not the "
-                f"other way on either measure, as Li et al. found: {numbers}.",
+                _(
+                    "{name}'s surface is smoother or more nearly convex than {name2}'s, and not the other "
+                    "way on either measure, as Li et al. found: {numbers}."
+                ).format(name=residual.name, name2=plain.name, numbers=numbers),
             )
         ]
     if signs == {-1}:
         return [
             Verdict(
                 "disagrees",
-                f"Here {plain.name}'s surface is the smoother or more nearly convex one, unlike Li et al.'s nets: "
-                f"{numbers}.{shallow}",
+                _(
+                    "Here {name}'s surface is the smoother or more nearly convex one, unlike Li et al.'s "
+                    "nets: {numbers}.{shallow}"
+                ).format(name=plain.name, numbers=numbers, shallow=shallow),
             )
         ]
     if signs == {1, -1}:
-        better = "smoother" if smoother == 1 else "more nearly convex"
-        worse = "more often non-convex" if convex == -1 else "rougher"
+        better = "smoother" if smoother == 1 else _("more nearly convex")
+        worse = _("more often non-convex") if convex == -1 else "rougher"
         return [
             Verdict(
                 "too_close",
-                f"The two measures point different ways: {residual.name}'s surface is {better} but {worse} than "
-                f"{plain.name}'s ({numbers}). No clear answer on these nets.{shallow}",
+                _(
+                    "The two measures point different ways: {name}'s surface is {better} but {worse} than "
+                    "{name2}'s ({numbers}). No clear answer on these nets.{shallow}"
+                ).format(
+                    name=residual.name, better=better, worse=worse, name2=plain.name, numbers=numbers, shallow=shallow
+                ),
             )
         ]
     return [
         Verdict(
             "too_close",
-            f"{residual.name}'s and {plain.name}'s surfaces are about equally smooth and convex here ({numbers}): "
-            f"too close to say the shortcuts smooth the landscape.{shallow}",
+            _(
+                "{name}'s and {name2}'s surfaces are about equally smooth and convex here ({numbers}): "
+                "too close to say the shortcuts smooth the landscape.{shallow}"
+            ).format(name=residual.name, name2=plain.name, numbers=numbers, shallow=shallow),
         )
     ]
 
@@ -347,10 +402,12 @@ def acf_memory(acf: Sequence[float], lags: int = ACF_LAGS) -> float:
 
 def lag1_caption(lead: str, acfs: dict[str, Sequence[float]]) -> str:
     lag1 = "; ".join(
-        f"{markdown_text(k)} {v[1]:.2f}" if len(v) > 1 and math.isfinite(v[1]) else f"{markdown_text(k)} n/a"
+        f"{markdown_text(k)} {v[1]:.2f}"
+        if len(v) > 1 and math.isfinite(v[1])
+        else _("{name} n/a").format(name=markdown_text(k))
         for k, v in acfs.items()
     )
-    return f"{lead} Autocorrelation at lag 1: {lag1}."
+    return _("{lead} Autocorrelation at lag 1: {lag1}.").format(lead=lead, lag1=lag1)
 
 
 def shattered_verdicts(
@@ -367,7 +424,7 @@ def shattered_verdicts(
     has not learned by definition, so only trained weights are checked for learning). `toy_depth`: the 1-D
     toy's depth, to say which depth shows the effect when this one is too shallow."""
     if when == "trained":
-        untrained = untrained_verdict([residual, plain], "trained gradient", instead)
+        untrained = untrained_verdict([residual, plain], _("trained gradient"), instead)
         if untrained is not None:
             return [untrained]
     m_res, m_pln = acf_memory(res_acf), acf_memory(pln_acf)
@@ -375,64 +432,77 @@ def shattered_verdicts(
     if not (math.isfinite(m_res) and math.isfinite(m_pln)):
         flat = residual.name if not math.isfinite(m_res) else plain.name
         return [
-            Verdict("too_close", f"{flat}'s gradient is constant along this line: there is no structure to compare.")
+            Verdict(
+                "too_close",
+                _("{flat}'s gradient is constant along this line: there is no structure to compare.").format(flat=flat),
+            )
         ]
-    numbers = f"mean autocorrelation over lags 1–{lags}: {residual.name} {m_res:.2f}, {plain.name} {m_pln:.2f} ({when})"
+    numbers = _("mean autocorrelation over lags 1–{lags}: {name} {m_res:.2f}, {name2} {m_pln:.2f} ({when})").format(
+        lags=lags, name=residual.name, m_res=m_res, name2=plain.name, m_pln=m_pln, when=when
+    )
     if m_res - m_pln > ACF_MARGIN:
         return [
             Verdict(
                 "agrees",
-                f"The gradient of {residual.name} keeps its structure longer than that of {plain.name}, as "
-                f"Balduzzi et al. found: {numbers}.",
+                _(
+                    "The gradient of {name} keeps its structure longer than that of {name2}, as Balduzzi et "
+                    "al. found: {numbers}."
+                ).format(name=residual.name, name2=plain.name, numbers=numbers),
             )
         ]
     if m_pln - m_res > ACF_MARGIN:
         return [
             Verdict(
                 "disagrees",
-                f"Here the gradient of {plain.name} is the smoother one, unlike Balduzzi et al.'s nets: {numbers}.",
+                _("Here the gradient of {name} is the smoother one, unlike Balduzzi et al.'s nets: {numbers}.").format(
+                    name=plain.name, numbers=numbers
+                ),
             )
         ]
     hint = (
-        f" At depth {toy_depth} that is expected: Balduzzi et al.'s plain nets shatter as depth grows (try 50)."
+        _(
+            " At depth {toy_depth} that is expected: Balduzzi et al.'s plain nets shatter as depth grows (try 50)."
+        ).format(toy_depth=toy_depth)
         if toy_depth is not None and toy_depth < TOY_SHATTERS
         else ""
     )
     return [
         Verdict(
             "too_close",
-            f"The two gradients are about equally structured here ({numbers}): too close to call.{hint}",
+            _("The two gradients are about equally structured here ({numbers}): too close to call.{hint}").format(
+                numbers=numbers, hint=hint
+            ),
         )
     ]
 
 
 # --------------------------------------------------------------------------------------------- the page
 
-PAGE_INTRO = (
+PAGE_INTRO = N_(
     "The Degradation page shows *that* deep plain nets train worse and ResNets do not. Three experiments from "
     "the papers that followed ask *why*, on a trained ResNet and its plain twin: what happens when you delete a "
     "block, what the loss looks like around the trained weights, and how the gradient behaves between nearby "
     "inputs. Each figure comes with a verdict: whether these nets agree with the paper."
 )
-NO_PAIRS = (
+NO_PAIRS = N_(
     "These experiments need a trained ResNet and its plain twin. On the **Train** page, press *Train plain + "
     "residual twins* (ResNet-20 on 5,000 images takes a few minutes on a CPU), or run the Degradation "
     "experiment; the pairs appear here when both runs complete. The shattered-gradients toy needs no training."
 )
-LESION_INTRO = (
+LESION_INTRO = N_(
     "**Delete one block at test time** — its output becomes its shortcut's (the identity, or the zero-padded "
     "identity where the shape changes; a plain net gets the same mapping). Veit, Wilber and Belongie (2016) "
     "found that this barely hurts a trained ResNet except at the downsampling blocks, while a plain net "
     "collapses: a ResNet behaves like an **ensemble of many paths**, mostly short ones — with n blocks, there "
     "are 2ⁿ paths and their lengths follow a Binomial(n, ½) distribution."
 )
-LANDSCAPE_INTRO = (
+LANDSCAPE_INTRO = N_(
     "**The loss around the trained weights**, on a plane through them spanned by two random directions, each "
     "filter scaled to the norm of the same filter of the weights (Li, Xu, Taylor, Studer and Goldstein 2018: "
     "*filter normalisation*, so nets of different scales compare). They found that without shortcuts the "
     "surface turns chaotic as depth grows, and with them stays smooth and nearly convex around the minimum."
 )
-SHATTERED_INTRO = (
+SHATTERED_INTRO = N_(
     "**Gradients between nearby inputs.** Balduzzi et al. (2017) fed a line of inputs to a net and plotted the "
     "gradient of its output with respect to the input: in a deep plain net it looks like **white noise** — "
     "neighbouring inputs get unrelated gradients, so the gradient says little about where to go (it is "
@@ -440,40 +510,44 @@ SHATTERED_INTRO = (
     "means white noise."
 )
 
-LESION_TITLE = "Deleting one block"
-LESION_K_TITLE = "Deleting k blocks at once"
-LANDSCAPE_TITLE = "The loss around the trained weights"
-LANDSCAPE_SLICE_TITLE = "A slice through the centre"
-SHATTERED_LINE_TITLE = "Your trained twins, between two test images"
-SHATTERED_ACF_TITLE = "How alike neighbouring gradients are"
-TOY_TITLE = "The paper's 1-D experiment, at initialisation"
-LINE_CAPTION = (
+LESION_TITLE = N_("Deleting one block")
+LESION_K_TITLE = N_("Deleting k blocks at once")
+LANDSCAPE_TITLE = N_("The loss around the trained weights")
+LANDSCAPE_SLICE_TITLE = N_("A slice through the centre")
+SHATTERED_LINE_TITLE = N_("Your trained twins, between two test images")
+SHATTERED_ACF_TITLE = N_("How alike neighbouring gradients are")
+TOY_TITLE = N_("The paper's 1-D experiment, at initialisation")
+LINE_CAPTION = N_(
     "The logit of the class predicted at the first image, along the straight line to the second; the "
     "gradient's component along the line, scaled to unit standard deviation so the shapes compare."
 )
-ACF_CAPTION = "How alike the gradient is at neighbouring points of the line: near 0 beyond lag 0 is white noise."
-TOY_CAPTION = (
+ACF_CAPTION = N_("How alike the gradient is at neighbouring points of the line: near 0 beyond lag 0 is white noise.")
+TOY_CAPTION = N_(
     "Fully-connected ReLU nets of width 200 with batch normalisation, freshly initialised; the gradient "
     "scaled to unit standard deviation. Try depth 1 (both smooth) and 50."
 )
-SPAN_HELP = "How far along each direction, in units of the weights' own filter norms."
-WEIGHTS = {"trained": "trained", "initial": "at initialisation"}
+SPAN_HELP = N_("How far along each direction, in units of the weights' own filter norms.")
+WEIGHTS = Messages({"trained": N_("trained"), "initial": N_("at initialisation")})
 
 
 def lines_pending(names: str, points: int) -> str:
-    return (
-        f"The gradients of {markdown_text(names)} at {points} points along the line take a while to compute "
-        "on this machine, so they are computed on request (fewer points are quicker)."
-    )
+    return _(
+        "The gradients of {names} at {points} points along the line take a while to compute on "
+        "this machine, so they are computed on request (fewer points are quicker)."
+    ).format(names=markdown_text(names), points=points)
 
 
 def other_pair(residual: str, plain: str, reference: bool) -> str:
     """A pair to look at instead, for an "untrained" verdict."""
-    return f"{'the reference' if reference else 'your'} {residual} with {plain}"
+    if reference:
+        return _("the reference {residual} with {plain}").format(residual=residual, plain=plain)
+    return _("your {residual} with {plain}").format(residual=residual, plain=plain)
 
 
 def pair_label(residual_label: str, plain: str, test_errors: dict[str, float | None]) -> str:
     """ "ResNet-20 · reference + plain-20 twin · test error ResNet-20 26.4 % · plain-20 36.7 %" (a selector's
     option: plain text)."""
     tested = " · ".join(f"{name} {percent(e, 1)}" for name, e in test_errors.items() if e is not None)
-    return f"{residual_label} + {plain} twin" + (f" · test error {tested}" if tested else "")
+    return _("{residual_label} + {plain} twin").format(residual_label=residual_label, plain=plain) + (
+        _(" · test error {tested}").format(tested=tested) if tested else ""
+    )

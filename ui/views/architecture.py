@@ -10,6 +10,7 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.presentation import diagram
+from resnet_core.presentation.i18n import _, language
 from resnet_core.presentation.views import View
 
 
@@ -22,11 +23,23 @@ def cached_summary(spec: rc.NetSpec) -> rc.NetSummary:
 # the server's CPU per net, more while a run trains, at every rerun for both nets. Kept per spec
 # (the figure is only read: st.plotly_chart copies it), so the twin, a toggle back and a revisit cost nothing.
 @st.cache_resource(max_entries=64, show_spinner="Drawing the net…")
-def cached_diagram(spec: rc.NetSpec) -> tuple:
-    """(the diagram of `spec`'s net, its SVG for the download button)."""
+def cached_diagram(spec: rc.NetSpec, lang: str) -> tuple:
+    """(the diagram of `spec`'s net, its SVG for the download button), its words in `lang` (the run's
+    language, which the figure's labels are drawn in: part of the key)."""
     summary = cached_summary(spec)
-    figure = diagram.architecture_figure(summary.layout, title=f"{spec.name} · {rc.human_count(summary.params)} params")
+    figure = diagram.architecture_figure(
+        summary.layout,
+        title=_("{name} · {human_count} params").format(name=spec.name, human_count=rc.human_count(summary.params)),
+    )
     return figure, diagram.diagram_svg(figure)
+
+
+def part_name(part: str) -> str:
+    """ "stem", "stage2", "head": model/summary.py's names, which are the modules' (as English keeps them), in
+    the run's language."""
+    if part.startswith("stage") and part[5:].isdigit():
+        return _("stage{n}").format(n=part[5:])
+    return {"stem": _("stem"), "head": _("head")}.get(part, part)
 
 
 @dataclass
@@ -45,27 +58,33 @@ def twins_view(spec: rc.NetSpec) -> TwinsView:
     shortcuts, how many parameters they add over the plain twin."""
     twin = spec.replace(skip=not spec.skip)
     chosen, other = cached_summary(spec), cached_summary(twin)
-    diagrams = [(s, *cached_diagram(s)) for s in (spec, twin)]
+    diagrams = [(s, *cached_diagram(s, language())) for s in (spec, twin)]
     metrics = [
-        ("Parameters", rc.human_count(chosen.params), f"{chosen.params:,} trainable numbers"),
         (
-            "Multiply-adds",
-            rc.human_count(chosen.macs),
-            f"{chosen.macs:,} multiply-accumulates of convs and fc for one "
-            f"{chosen.image_size}×{chosen.image_size} image — what the paper calls FLOPs (Table 1).",
+            _("Parameters"),
+            rc.human_count(chosen.params),
+            _("{params:,} trainable numbers").format(params=chosen.params),
         ),
-        ("Weighted layers", str(spec.depth), ""),
-        ("Residual blocks" if spec.skip else "Blocks (no shortcuts)", str(chosen.blocks), ""),
+        (
+            _("Multiply-adds"),
+            rc.human_count(chosen.macs),
+            _(
+                "{macs:,} multiply-accumulates of convs and fc for one {image_size}×{image_size} image — "
+                "what the paper calls FLOPs (Table 1)."
+            ).format(macs=chosen.macs, image_size=chosen.image_size),
+        ),
+        (_("Weighted layers"), str(spec.depth), ""),
+        (_("Residual blocks") if spec.skip else _("Blocks (no shortcuts)"), str(chosen.blocks), ""),
     ]
-    table = pd.DataFrame(
+    table = pd.DataFrame(  # shown only: its headers and part names in the reader's language
         [
             {
-                "part": r.part,
-                "output": r.output_size,
-                "channels": r.channels,
-                "blocks": str(r.blocks) if r.blocks else "–",
-                "parameters": f"{r.params:,}",
-                "multiply-adds": rc.human_count(r.macs),
+                _("part"): part_name(r.part),
+                _("output"): _("{n} classes").format(n=r.channels) if r.part == "head" else r.output_size,
+                _("channels"): r.channels,
+                _("blocks"): str(r.blocks) if r.blocks else "–",
+                _("parameters"): f"{r.params:,}",
+                _("multiply-adds"): rc.human_count(r.macs),
             }
             for r in chosen.rows
         ]
@@ -73,14 +92,18 @@ def twins_view(spec: rc.NetSpec) -> TwinsView:
     notes = []
     if spec.shortcut != "A" and spec.skip:
         notes.append(
-            f"The projection shortcuts add {chosen.params - other.params:,} parameters over the plain twin; with "
-            "option A the two have the same size."
+            _(
+                "The projection shortcuts add {value:,} parameters over the plain twin; with option A "
+                "the two have the same size."
+            ).format(value=chosen.params - other.params)
         )
     return TwinsView(
-        f"{spec.name} beside {twin.name}",
+        _("{name} beside {name2}").format(name=spec.name, name2=twin.name),
         diagrams[0][1],
-        "Shortcut arcs: solid = identity, dotted = identity with zero-padded channels (option A), thick = 1×1 "
-        "projection. Long stages are folded; hover a box for its module names.",
+        _(
+            "Shortcut arcs: solid = identity, dotted = identity with zero-padded channels (option A), thick = 1×1 "
+            "projection. Long stages are folded; hover a box for its module names."
+        ),
         notes=notes,
         table=table,
         diagrams=diagrams,
@@ -90,19 +113,21 @@ def twins_view(spec: rc.NetSpec) -> TwinsView:
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _block_figure(spec: rc.NetSpec):
-    return diagram.block_figure(spec)
+def _block_figure(spec: rc.NetSpec, lang: str):
+    return diagram.block_figure(spec)  # its labels in the run's language, `lang`: part of the cache key
 
 
 def block_view(spec: rc.NetSpec) -> View:
     """One residual block of `spec`'s net, drawn as the paper's Fig. 2: the weight layers F(x) on the main
     path, the identity shortcut x around them, their sum H(x) = F(x) + x."""
-    block = "two 3×3 convs" if spec.block == "basic" else "a 1×1, a 3×3 and a 1×1 conv"
+    block = _("two 3×3 convs") if spec.block == "basic" else _("a 1×1, a 3×3 and a 1×1 conv")
     return View(
-        "One residual block: H(x) = F(x) + x",
-        _block_figure(spec),
-        f"The block's layers ({block}, each followed by {'BatchNorm' if spec.norm == 'batch' else 'no normalisation'}) "
-        "compute F(x); the shortcut carries x around them unchanged and adds it. To act as the identity, the "
-        "block only has to push F(x) to zero — easier than making a stack of nonlinear layers compute H(x) = x "
-        "(He et al. 2015, §3.1).",
+        _("One residual block: H(x) = F(x) + x"),
+        _block_figure(spec, language()),
+        _(
+            "The block's layers ({block}, each followed by {value}) compute F(x); the shortcut "
+            "carries x around them unchanged and adds it. To act as the identity, the block only has "
+            "to push F(x) to zero — easier than making a stack of nonlinear layers compute H(x) = x "
+            "(He et al. 2015, §3.1)."
+        ).format(block=block, value="BatchNorm" if spec.norm == "batch" else "no normalisation"),
     )

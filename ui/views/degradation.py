@@ -16,6 +16,7 @@ import resnet_core as rc
 from resnet_core.execution.estimates import device_kind, estimate, measured_rates
 from resnet_core.presentation import degradation as words
 from resnet_core.presentation.describe import NO_VALUE, describe_duration, describe_recipe
+from resnet_core.presentation.i18n import N_, _, ngettext
 from resnet_core.presentation.reports import series_for
 from resnet_core.presentation.views import View
 from resnet_core.store.status import ACTIVE
@@ -30,18 +31,18 @@ from resnet_core.studies.experiments import (
 from resnet_core.studies.reference import EXPERIMENT as REFERENCE
 from ui.views.classroom import submit_checked
 
-FIG6_CAPTION = (
+FIG6_CAPTION = N_(
     "Thin dashed: training error (running mean over recent batches); bold: test error after each epoch. "
     "Darker = deeper. As in Fig. 6, compare the dashed curves: that is the training error."
 )
-FINAL_CAPTION = (
+FINAL_CAPTION = N_(
     "Each net's error after its last epoch: solid = training, dashed = test. If the deeper plain net were "
     "overfitting, its training error would be *lower* while its test error rose."
 )
 
 
 def experiment_label(experiment: str) -> str:
-    return "reference runs (shipped with the app)" if experiment == REFERENCE else experiment
+    return _("reference runs (shipped with the app)") if experiment == REFERENCE else experiment
 
 
 def _classes(runs) -> int:
@@ -68,11 +69,12 @@ def experiment_choices(store) -> tuple[list[str], str | None, str]:
     mine = [e for e in known if e != REFERENCE]
     for experiment in mine:
         if experiment_learned(store, experiment):
-            return known, experiment, "Showing your newest experiment whose nets learned."
+            return known, experiment, _("Showing your newest experiment whose nets learned.")
     if REFERENCE in known:
-        why = "Showing the reference runs"
-        return known, REFERENCE, why + (": none of your experiments has learned enough yet." if mine else ".")
-    return known, known[0], "Showing your newest experiment; none has learned enough for a verdict yet."
+        if mine:
+            return known, REFERENCE, _("Showing the reference runs: none of your experiments has learned enough yet.")
+        return known, REFERENCE, _("Showing the reference runs.")
+    return known, known[0], _("Showing your newest experiment; none has learned enough for a verdict yet.")
 
 
 def fig6_view(store, experiment: str, kind: words.Kind) -> View:
@@ -82,11 +84,11 @@ def fig6_view(store, experiment: str, kind: words.Kind) -> View:
     mine = [r for r in runs if r.spec.skip == (kind == "residual")]
     series = series_for(store, mine, label=lambda run: run.spec.name)
     rows = depth_table(store, runs)
-    title = "Plain nets: deeper, worse?" if kind == "plain" else "ResNets: deeper, no worse?"
+    title = _("Plain nets: deeper, worse?") if kind == "plain" else _("ResNets: deeper, no worse?")
     return View(
         title=title,
         figure=words.fig6_half_figure(series, kind),
-        caption=FIG6_CAPTION,
+        caption=_(FIG6_CAPTION),
         verdicts=words.fig6_verdicts(rows, kind, _classes(runs), _active(runs)),
     )
 
@@ -98,9 +100,9 @@ def final_errors_view(store, experiment: str) -> View:
     rows = depth_table(store, runs)
     table = pd.DataFrame(words.depth_records(rows))
     return View(
-        title="Not overfitting: the training error is higher too",
+        title=_("Not overfitting: the training error is higher too"),
         figure=words.final_errors_figure(rows),
-        caption=FINAL_CAPTION,
+        caption=_(FINAL_CAPTION),
         verdicts=words.not_overfitting_verdicts(rows, _classes(runs), _active(runs)),
         # a run without a finished epoch: a dash, not "None"
         table=table.style.format(precision=2, na_rep=NO_VALUE) if len(table) else table,
@@ -137,17 +139,27 @@ def experiment_seconds(user_store, preset: Preset, depths) -> tuple[float, int] 
 def preset_label(user_store, preset: Preset) -> str:
     """The preset's name with its time here: "Quick CPU preset · about 5 min here"."""
     found = experiment_seconds(user_store, preset, preset.depths)
-    return preset.name if found is None else f"{preset.name} · {describe_duration(found[0])} here"
+    name = _(preset.name)  # said in English by studies/experiments.py (marked in presentation/library_words.py)
+    if found is None:
+        return name
+    return _("{name} · {describe_duration} here").format(name=name, describe_duration=describe_duration(found[0]))
 
 
 def time_here(user_store, preset: Preset, depths) -> str:
     found = experiment_seconds(user_store, preset, depths)
     if found is None:
-        return "Time here: known once a run here has finished an epoch."
+        return _("Time here: known once a run here has finished an epoch.")
     seconds, runs = found
-    return (
-        f"Time here: {describe_duration(seconds)} of training, estimated from the speed of "
-        f"{runs} earlier run{'' if runs == 1 else 's'} on this {device_kind(rc.describe_device())}."
+    return ngettext(
+        "Time here: {describe_duration} of training, estimated from the speed of {runs} earlier run on this "
+        "{device_kind}.",
+        "Time here: {describe_duration} of training, estimated from the speed of {runs} earlier runs on this "
+        "{device_kind}.",
+        runs,
+    ).format(
+        describe_duration=describe_duration(seconds),
+        runs=runs,
+        device_kind=device_kind(rc.describe_device()),
     )
 
 
@@ -156,30 +168,50 @@ def start_form(runner, presets: tuple[Preset, ...], state, expanded: bool, start
     Returns the id of the experiment it started, or None. `state`: the page's ViewState (the preset is in
     the URL); `started`: the experiment this session started last, whose runs are not "already queued"."""
     store = runner.store
-    with st.expander("Start the experiment", expanded=expanded):  # collapsed when there are results
+    with st.expander(_("Start the experiment"), expanded=expanded):  # collapsed when there are results
         choice = 0
         if len(presets) > 1:  # a CPU: a quick pair of depths, or the paper's 20 and 56 for longer
             label = {i: preset_label(store, p) for i, p in enumerate(presets)}
             choice = st.radio(
-                "Preset", range(len(presets)), format_func=label.get, key=state.key("preset"), horizontal=True
+                _("Preset"), range(len(presets)), format_func=label.get, key=state.key("preset"), horizontal=True
             )
         preset = presets[choice]
-        st.markdown(f"**{preset.name}** on `{preset.dataset}`: {preset.note}")
+        st.markdown(
+            _("**{name}** on `{dataset}`: {note}").format(
+                name=_(preset.name), dataset=preset.dataset, note=_(preset.note)
+            )
+        )
         options = sorted({8, 20, 32, 44, 56, 110} | set(preset.depths))
-        depths = st.multiselect("Depths", options, default=list(preset.depths), key=f"deg.depths.{choice}")
+        depths = st.multiselect(_("Depths"), options, default=list(preset.depths), key=f"deg.depths.{choice}")
         at_once = runner.max_parallel  # None: a Ray executor, as many as its cluster fits
-        pace = "one after another" if at_once == 1 else f"up to {at_once} at a time" if at_once else "side by side"
+        pace = (
+            _("one after another")
+            if at_once == 1
+            else _("up to {at_once} at a time").format(at_once=at_once)
+            if at_once
+            else _("side by side")
+        )
         st.caption(
-            f"{describe_recipe(preset.config)} · {2 * len(depths)} runs, {pace} on {rc.describe_device()}. "
+            _("{describe_recipe} · {value} runs, {pace} on {describe_device}. ").format(
+                describe_recipe=describe_recipe(preset.config),
+                value=2 * len(depths),
+                pace=pace,
+                describe_device=rc.describe_device(),
+            )
             + time_here(store, preset, depths)
         )
         busy = [r for r in store.list(ACTIVE) if started is None or r.config.experiment != started]
         if busy:
             st.warning(
-                f"{len(busy)} run{'' if len(busy) == 1 else 's'} already queued or running: the experiment "
-                "starts after them, so it takes longer than the estimate."
+                ngettext(
+                    "{n} run already queued or running: the experiment starts after it, so it takes longer than "
+                    "the estimate.",
+                    "{n} runs already queued or running: the experiment starts after them, so it takes longer "
+                    "than the estimate.",
+                    len(busy),
+                ).format(n=len(busy))
             )
-        if st.button("Run the degradation experiment", type="primary", disabled=not depths, key="deg.start"):
+        if st.button(_("Run the degradation experiment"), type="primary", disabled=not depths, key="deg.start"):
             experiment, runs = plan_experiment(preset, depths)
             if not submit_checked(runner, len(runs)):  # class mode: past the student's cap, nothing is queued
                 return None

@@ -18,6 +18,7 @@ from resnet_core.analysis.classifier import Classifier
 from resnet_core.data.datasets import sample_test_images
 from resnet_core.data.images import EXTENSIONS, FORMAT_NAMES, ImageError, fit_square, open_image, to_uint8_tensor
 from resnet_core.data.pixels import to_input
+from resnet_core.presentation.describe import epochs as describe_epochs
 from resnet_core.presentation.describe import percent
 from resnet_core.presentation.explain_figures import (
     SIGN_LABELS,
@@ -27,6 +28,7 @@ from resnet_core.presentation.explain_figures import (
     image_figure,
     top_k_figure,
 )
+from resnet_core.presentation.i18n import N_, Messages, _, both, ngettext
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.text import markdown_text, plot_text
@@ -41,7 +43,7 @@ from ui.view_state import Param, ViewState
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
 IMAGENET = "imagenet:"  # prefix of the ImageNet models' keys in the model picker
-SOURCES = {"test": "Test image", "sample": "Sample", "upload": "Upload"}
+SOURCES = Messages({"test": N_("Test image"), "sample": N_("Sample"), "upload": N_("Upload")})
 # Waiting for an upload (or after one it cannot read) the page used to stop before its controls: the browser
 # dropped them, forgetting their values, while the server kept them, so back they showed their defaults beside
 # a figure drawn from the kept values. The controls are drawn whatever the image now, and "page" keeps a value
@@ -80,6 +82,7 @@ def model_choices(store) -> tuple[dict, list[str], str, str]:
     runs = {r.id: r for r in reversed(store.list(["completed"]))}
     choices = list(runs) + [IMAGENET + name for name in pt.PRETRAINED]
     pair, why = informative_pair(store)
+    why = _(why)  # studies/pairs.py says it in English; presentation/library_words.py marks it
     if pair is not None:
         return runs, choices, pair[1].id, why
     return runs, choices, choices[0], ""
@@ -88,9 +91,9 @@ def model_choices(store) -> tuple[dict, list[str], str, str]:
 def describe_choice(store, runs: dict, key: str) -> str:
     if key.startswith(IMAGENET):
         name = key.removeprefix(IMAGENET)
-        return f"{pt.label(name)}{'' if pt.is_cached(name) else ' — not downloaded'}"
+        return pt.label(name) if pt.is_cached(name) else _("{label} — not downloaded").format(label=pt.label(name))
     error = loading.final_test_error(store, runs[key])
-    tested = f" · test error {percent(error)}" if error is not None else ""
+    tested = _(" · test error {percent}").format(percent=percent(error)) if error is not None else ""
     return f"{run_label(runs[key])} · {runs[key].dataset}{tested}"
 
 
@@ -99,7 +102,7 @@ def imagenet_model(name: str) -> Classifier:
     weights are here."""
     if not pt.is_cached(name):
         st.warning(pt.offline_message(name))
-        if st.button(f"Download the {pt.label(name)} weights", key="explain.download"):
+        if st.button(_("Download the {label} weights").format(label=pt.label(name)), key="explain.download"):
             try:
                 with st.spinner("Downloading…"):
                     pt.download(name)
@@ -109,9 +112,16 @@ def imagenet_model(name: str) -> Classifier:
         st.stop()
     clf = load_imagenet(name)
     st.caption(
-        f"torchvision's ImageNet weights: {len(clf.classes)} classes, top-1 accuracy "
-        f"{pt.imagenet_accuracy(name)}% on ImageNet's validation set. It sees {clf.input_size}×"
-        f"{clf.input_size} images (shorter side resized to {clf.resize_size}, centre crop)."
+        _(
+            "torchvision's ImageNet weights: {n} classes, top-1 accuracy {imagenet_accuracy}% on "
+            "ImageNet's validation set. It sees {input_size}×{input_size} images (shorter side "
+            "resized to {resize_size}, centre crop)."
+        ).format(
+            n=len(clf.classes),
+            imagenet_accuracy=pt.imagenet_accuracy(name),
+            input_size=clf.input_size,
+            resize_size=clf.resize_size,
+        )
     )
     return clf
 
@@ -123,21 +133,39 @@ def run_model(store, run):
         home = store.store_of(run)
         loaded = load_run(str(home.root.resolve()), run.id, home)
     except Exception as err:  # a missing checkpoint or dataset: say so, keep the page alive
-        st.error(f"This run cannot be loaded: {type(err).__name__}: {markdown_text(err)}")
+        st.error(_("This run cannot be loaded: {name}: {err}").format(name=type(err).__name__, err=markdown_text(err)))
         st.stop()
     spec, error = run.spec, loading.final_test_error(store, run)
     epochs = len(store.epochs(run.id))
-    error_text = f" · final test error **{percent(error)}**" if error is not None else ""
+    error_text = _(" · final test error **{percent}**").format(percent=percent(error)) if error is not None else ""
     st.markdown(
-        f"<span style='color:{net_color(spec.skip)}'>**{spec.name}**</span> · "
-        f"{'residual' if spec.skip else 'plain'} · trained {epochs} epoch{'s' if epochs != 1 else ''} on "
-        f"{run.config.train_size or 'all'} {markdown_text(run.dataset)} images{error_text}",
+        _(
+            "<span style='color:{net_color}'>**{name}**</span> · {kind} · trained {epochs} "
+            "on {images} {dataset} images{error_text}"
+        ).format(
+            net_color=net_color(spec.skip),
+            name=spec.name,
+            kind=_("residual") if spec.skip else _("plain"),
+            epochs=describe_epochs(epochs),
+            images=run.config.train_size or _("all"),
+            dataset=markdown_text(run.dataset),
+            error_text=error_text,
+        ),
         unsafe_allow_html=True,
     )  # the markup is ours; the stored dataset name is escaped
     st.caption(
-        f"{spec.block} blocks · shortcut {spec.shortcut if spec.skip else 'none'} · norm {spec.norm} · "
-        f"{spec.activation} · width {spec.stage_widths[0]} · {'pre-activation · ' if spec.preact else ''}"
-        f"run {run.id}"
+        _(
+            "{block} blocks · shortcut {shortcut} · norm {norm} · {activation} · width {stage_widths} · "
+            "{preact}run {id}"
+        ).format(
+            block=spec.block,
+            shortcut=spec.shortcut if spec.skip else _("none"),
+            norm=spec.norm,
+            activation=spec.activation,
+            stage_widths=spec.stage_widths[0],
+            preact=_("pre-activation · ") if spec.preact else "",
+            id=run.id,
+        )
     )
     reference_note(store, [run])
     return loaded
@@ -169,13 +197,15 @@ class Picked:
 
 def pick_image(state: ViewState, clf: Classifier, test_images, test_labels) -> Picked:
     sources = state.params["image"].choices
-    source = st.radio("Image", sources, horizontal=True, key=state.key("image"), persist_state=KEEP)
+    source = st.radio(_("Image"), sources, horizontal=True, key=state.key("image"), persist_state=KEEP)
     if source == SOURCES["upload"]:
         upload = st.file_uploader(
-            f"An image: {FORMAT_NAMES} (a GIF's first frame), up to 10 MB", type=list(EXTENSIONS), key="explain.upload"
+            _("An image: {format_names} (a GIF's first frame), up to 10 MB").format(format_names=FORMAT_NAMES),
+            type=list(EXTENSIONS),
+            key="explain.upload",
         )
         if upload is None:
-            st.info("Upload an image to explain (or pick another source above).")
+            st.info(_("Upload an image to explain (or pick another source above)."))
             return Picked(None)
         try:
             return Picked(open_image(upload.getvalue()), Path(upload.name).stem)
@@ -184,18 +214,20 @@ def pick_image(state: ViewState, clf: Classifier, test_images, test_labels) -> P
             return Picked(None)
     if source == SOURCES["test"]:
         index = st.selectbox(
-            "Test image",
+            _("Test image"),
             range(len(test_labels)),
             key=state.key("test"),
             persist_state=KEEP,
-            format_func=lambda i: f"{clf.classes[test_labels[i]]} (test image {i + 1})",
+            format_func=lambda i: _("{classes} (test image {value})").format(
+                classes=clf.classes[test_labels[i]], value=i + 1
+            ),
         )
         label = clf.classes[test_labels[index]]
         pixels = test_images[index].permute(1, 2, 0).numpy()  # (H, W, C); C is 1 for (Fashion-)MNIST
         image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).convert("RGB")
         return Picked(image, f"test-{index + 1}-{label}", label)
     stem = st.selectbox(
-        "Sample",
+        _("Sample"),
         sample_files(),
         format_func=lambda s: s.replace("-", ": ", 1),
         key=state.key("sample"),
@@ -224,25 +256,39 @@ def predictions(store, key: str, clf: Classifier, twin, picked: Picked):
             nets.append((twin.id, load_run(str(home.root.resolve()), twin.id, home)[0]))
             nets.sort(key=lambda n: n[1].skip)  # plain first, as in the paper's figures
         except Exception as err:
-            st.warning(f"The twin run {twin.id} cannot be loaded: {type(err).__name__}: {markdown_text(err)}")
+            st.warning(
+                _("The twin run {id} cannot be loaded: {name}: {err}").format(
+                    id=twin.id, name=type(err).__name__, err=markdown_text(err)
+                )
+            )
     nets_probs = [(k, c, predict(c.net, to_input(to_uint8_tensor(fitted), c.mean, c.std))[0]) for k, c in nets]
     cols = st.columns([1] + [1.3] * len(nets), gap="medium")
-    seen = f"As the net sees it: {clf.input_size}×{clf.input_size}"
-    seen += f"<br><sup>true class: {plot_text(picked.true_class)}</sup>" if picked.true_class else ""
+    seen = _("As the net sees it: {input_size}×{input_size}").format(input_size=clf.input_size)
+    seen += (
+        _("<br><sup>true class: {plot_text}</sup>").format(plot_text=plot_text(picked.true_class))
+        if picked.true_class
+        else ""
+    )
     shown = np.asarray(fitted)  # (S, S, 3)
     cols[0].plotly_chart(
         image_figure(shown, seen), width="stretch", config={"displayModeBar": False}, key="explain.input"
     )
     for col, (k, c, p) in zip(cols[1:], nets_probs):
         col.plotly_chart(
-            top_k_figure(top_k(p, c.classes), net_color(c.skip), f"Top-5 predictions · {plot_text(c.name)}"),
+            top_k_figure(
+                top_k(p, c.classes),
+                net_color(c.skip),
+                _("Top-5 predictions · {plot_text}").format(plot_text=plot_text(c.name)),
+            ),
             width="stretch",
             config={"displayModeBar": False},
             key=f"explain.top5.{k}",
         )
     st.caption(
-        "Left: the image resized (and centre-cropped) to the net's input size. Right: the net's five most "
-        "probable classes, in percent (softmax of its output)."
+        _(
+            "Left: the image resized (and centre-cropped) to the net's input size. Right: the net's five most "
+            "probable classes, in percent (softmax of its output)."
+        )
     )
     return pixels, shown, nets_probs
 
@@ -258,22 +304,30 @@ class Controls:
 
 def method_controls(state: ViewState, key: str, clf: Classifier) -> Controls:
     methods = st.multiselect(
-        "Methods",
+        _("Methods"),
         list(METHODS),
-        format_func=lambda m: METHODS[m].label,
+        format_func=lambda m: _(METHODS[m].label),
         key=state.key("methods"),
         persist_state=KEEP,
     )
-    with st.expander("Method settings"):
+    with st.expander(_("Method settings")):
         c = st.columns(4)  # one column per method with settings
-        steps = c[0].slider("Integrated gradients: steps", 10, 200, 50, 10, key="explain.steps", persist_state=KEEP)
-        samples = c[1].slider("SmoothGrad: noisy samples", 5, 50, 25, 5, key="explain.samples", persist_state=KEEP)
+        steps = c[0].slider(_("Integrated gradients: steps"), 10, 200, 50, 10, key="explain.steps", persist_state=KEEP)
+        samples = c[1].slider(_("SmoothGrad: noisy samples"), 5, 50, 25, 5, key="explain.samples", persist_state=KEEP)
         noise = c[1].slider(
-            "SmoothGrad: noise (fraction of the range)", 0.05, 0.5, 0.15, 0.05, key="explain.noise", persist_state=KEEP
+            _("SmoothGrad: noise (fraction of the range)"),
+            0.05,
+            0.5,
+            0.15,
+            0.05,
+            key="explain.noise",
+            persist_state=KEEP,
         )
-        layer = c[2].selectbox("Grad-CAM layer", layer_choices(clf.net), key=f"explain.layer.{key}", persist_state=KEEP)
+        layer = c[2].selectbox(
+            _("Grad-CAM layer"), layer_choices(clf.net), key=f"explain.layer.{key}", persist_state=KEEP
+        )
         window = c[3].slider(
-            "Occlusion: window (pixels)",
+            _("Occlusion: window (pixels)"),
             2,
             clf.input_size // 2,
             max(2, clf.input_size // 4),
@@ -282,21 +336,23 @@ def method_controls(state: ViewState, key: str, clf: Classifier) -> Controls:
         )
         if clf.input_size > 64:
             st.caption(
-                "On a CPU, integrated gradients, SmoothGrad and occlusion take several seconds on a 224×224 "
-                "image; Grad-CAM and saliency are fast."
+                _(
+                    "On a CPU, integrated gradients, SmoothGrad and occlusion take several seconds on a 224×224 "
+                    "image; Grad-CAM and saliency are fast."
+                )
             )
     row = st.columns([2, 3, 3])
     target = row[0].selectbox(
-        "Explain the class",
+        _("Explain the class"),
         state.params["target"].choices,
         key=state.key("target"),
         persist_state=KEEP,
-        format_func=lambda n: "the predicted class" if n == "predicted" else n,
+        format_func=lambda n: _("the predicted class") if n == "predicted" else n,
     )
     sign = row[1].radio(
-        "Sign", SIGNS, index=1, horizontal=True, format_func=SIGN_LABELS.get, key="explain.sign", persist_state=KEEP
+        _("Sign"), SIGNS, index=1, horizontal=True, format_func=SIGN_LABELS.get, key="explain.sign", persist_state=KEEP
     )
-    opacity = row[2].slider("Map opacity", 0.0, 1.0, 0.7, 0.05, key="explain.opacity", persist_state=KEEP)
+    opacity = row[2].slider(_("Map opacity"), 0.0, 1.0, 0.7, 0.05, key="explain.opacity", persist_state=KEEP)
     options = {
         "integrated_gradients": {"n_steps": steps},
         "smoothgrad": {"nt_samples": samples, "noise_level": noise},
@@ -310,7 +366,7 @@ def attribution_maps(root, nets_probs, pixels, shown, controls: Controls, clf: C
     """Each net's maps for each method, one figure, its legend of methods and a PNG download."""
     target = None if controls.target_class == "predicted" else clf.classes.index(controls.target_class)
     rows, notes = [], []
-    with st.spinner("Computing attributions…"):
+    with st.spinner(_("Computing attributions…")):
         for k, net_clf, net_probs in nets_probs:
             shown_class = net_clf.classes[int(net_probs.argmax()) if target is None else target]
             row = MapRow(f"{net_clf.name}\n“{shown_class}”", net_color(net_clf.skip))
@@ -318,9 +374,13 @@ def attribution_maps(root, nets_probs, pixels, shown, controls: Controls, clf: C
                 try:
                     a = attribution(f"{root}/{k}", net_clf, pixels, method, target, controls.options.get(method, {}))
                 except ValueError as err:
-                    st.warning(f"{METHODS[method].label} on {markdown_text(net_clf.name)}: {markdown_text(err)}")
+                    st.warning(
+                        _("{label} on {name}: {err}").format(
+                            label=_(METHODS[method].label), name=markdown_text(net_clf.name), err=markdown_text(err)
+                        )
+                    )
                     continue
-                row.maps[METHODS[method].label] = a.heatmaps(controls.sign)[0]
+                row.maps[_(METHODS[method].label)] = a.heatmaps(controls.sign)[0]
                 if a.delta is not None:
                     notes.append(f"{markdown_text(net_clf.name)} {abs(float(a.delta[0])):.1e}")
             rows.append(row)
@@ -328,23 +388,28 @@ def attribution_maps(root, nets_probs, pixels, shown, controls: Controls, clf: C
     if not rows:
         return
     if target is not None:
-        explained = f"the class “{controls.target_class}”"
+        explained = _("the class “{target_class}”").format(target_class=controls.target_class)
     else:
-        explained = "each net's predicted class" if len(rows) > 1 else "its predicted class"
-    title = f"What the {'nets look' if len(rows) > 1 else 'net looks'} at, explaining {explained}"
+        explained = _("each net's predicted class") if len(rows) > 1 else _("its predicted class")
+    title = ngettext(
+        "What the net looks at, explaining {explained}", "What the nets look at, explaining {explained}", len(rows)
+    ).format(explained=explained)
     figure = attribution_figure(shown, rows, controls.sign, controls.opacity, title)
     st.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, key="explain.maps")
-    st.markdown("\n".join(f"- **{METHODS[m].label}** — {METHODS[m].summary}" for m in controls.methods))
+    # the methods' names with their English, by which the literature and Captum know them
+    st.markdown("\n".join(f"- **{both(METHODS[m].label)}** — {_(METHODS[m].summary)}" for m in controls.methods))
     deltas = (
-        f" Integrated gradients' convergence error (logit units; more steps shrink it): {', '.join(notes)}."
+        _(" Integrated gradients' convergence error (logit units; more steps shrink it): {join}.").format(
+            join=", ".join(notes)
+        )
         if notes
         else ""
     )
     st.caption(
-        "Each map is scaled to its own 98th percentile, so compare *where* the maps look, not how strongly." + deltas
+        _("Each map is scaled to its own 98th percentile, so compare *where* the maps look, not how strongly.") + deltas
     )
     st.download_button(
-        "Download the figure (PNG)",
+        _("Download the figure (PNG)"),
         attribution_png(shown, rows, controls.sign, controls.opacity, title),
         file_name=f"explain-{image_name}.png",
         mime="image/png",
@@ -356,19 +421,26 @@ def twin_hint(store, run, twin) -> None:
     """Where the twin is, or how to train it."""
     if run is None or twin is not None:
         return
-    kind = "residual" if not run.spec.skip else "plain"
+    kind = _("residual") if not run.spec.skip else _("plain")
     pending = loading.find_twin(store, run, statuses=ACTIVE)
     if pending is not None:
         st.info(
-            f"The {kind} twin ({markdown_text(pending.name)}, {pending.id}) is {pending.status}: it appears here "
-            "side by side once it completes."
+            _("The {kind} twin ({name}, {id}) is {status}: it appears here side by side once it completes.").format(
+                kind=kind, name=markdown_text(pending.name), id=pending.id, status=pending.status
+            )
         )
         return
     st.info(
-        f"To compare with the {kind} twin on the same image, train it: on the **Train** page pick the same "
-        f"net and dataset ({run.dataset}) and press **Train plain + residual twins** (or toggle *Skip "
-        f"connections*). It appears here side by side once it completes."
+        _(
+            "To compare with the {kind} twin on the same image, train it: on the **Train** page pick "
+            "the same net and dataset ({dataset}) and press **Train plain + residual twins** (or "
+            "toggle *Skip connections*). It appears here side by side once it completes."
+        ).format(kind=kind, dataset=run.dataset)
     )
-    if st.button(f"Set up the {kind} twin on the Train page", icon=":material/model_training:", key="explain.twin"):
+    if st.button(
+        _("Set up the {kind} twin on the Train page").format(kind=kind),
+        icon=":material/model_training:",
+        key="explain.twin",
+    ):
         remember_spec(run.spec.replace(skip=not run.spec.skip))
         st.switch_page(page("train"))

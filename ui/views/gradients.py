@@ -31,8 +31,9 @@ from resnet_core.presentation.gradient_text import (
     init_verdicts,
     ratio_text,
 )
+from resnet_core.presentation.i18n import N_, _
 from resnet_core.presentation.palette import net_color
-from resnet_core.presentation.reports import run_label
+from resnet_core.presentation.reports import run_label, status_word
 from resnet_core.presentation.views import Verdict, View
 from resnet_core.store.loading import find_twin
 from resnet_core.store.run_store import Run
@@ -46,7 +47,7 @@ KINDS = ("residual", "plain")
 # 2-second target on a 2-core CPU (BENCHMARKS.md, "Interactive pages"); an estimate from a small net's timing
 # overstates small nets' cost.
 QUICK_WORK = 2 * profile_work(rc.NetSpec(depth=110), 64)
-Y_TITLE = "‖∇W‖ (L2 norm of the weight gradient)"
+Y_TITLE = N_("‖∇W‖ (L2 norm of the weight gradient)")
 
 
 @dataclass
@@ -89,7 +90,7 @@ def _spec(depth: int, norm: str, activation: str, preact: bool, skip: bool) -> r
 
 @st.cache_data(max_entries=32, show_spinner="Computing gradients of a fresh net…")
 def _computed(depth: int, norm: str, activation: str, preact: bool, batch_size: int, skip: bool) -> GradientProfile:
-    images, labels, _ = _probe(batch_size)
+    images, labels, _unused = _probe(batch_size)
     spec = _spec(depth, norm, activation, preact, skip)
     start = time.perf_counter()
     profile = init_gradient_profile(spec, images, labels)
@@ -142,7 +143,9 @@ def init_gradients_view(
 
     `allow_seconds`: compute only when that is estimated to take at most this long here (a kept profile
     is always shown); otherwise the view has no figure, a pending verdict and the estimate."""
-    title = f"Gradient norm per layer at initialisation ({NORM_WORDS[norm]}, {activation})"
+    title = _("Gradient norm per layer at initialisation ({norm_words}, {activation})").format(
+        norm_words=NORM_WORDS[norm], activation=activation
+    )
     profiles, kept, estimate = init_profiles(depth, norm, activation, preact, batch_size, allow_seconds)
     if profiles is None:
         names = " and ".join(_spec(depth, norm, activation, preact, s).name for s in (True, False))
@@ -151,8 +154,10 @@ def init_gradients_view(
             verdicts=[
                 Verdict(
                     "pending",
-                    f"Computing the gradients of {names} takes about {estimate:.0f} s on this machine now "
-                    "(one forward and backward pass of each net); press the button to compute them.",
+                    _(
+                        "Computing the gradients of {names} takes about {estimate:.0f} s on this machine now "
+                        "(one forward and backward pass of each net); press the button to compute them."
+                    ).format(names=names, estimate=estimate),
                 )
             ],
             estimate=estimate,
@@ -163,32 +168,39 @@ def init_gradients_view(
         for kind, p in zip(KINDS, profiles)
     }
     caption = (
-        f"One batch of {batch_size} images from the embedded dataset; mean cross-entropy loss; "
-        + (
-            "BatchNorm in training mode (the batch's statistics), as in the first training step. "
-            if norm == "batch"
-            else "no normalisation layers. "
+        _("One batch of {batch_size} images from the embedded dataset; mean cross-entropy loss; ").format(
+            batch_size=batch_size
         )
-        + "Log scale; a layer whose gradient overflowed float32 has no point."
+        + (
+            _("BatchNorm in training mode (the batch's statistics), as in the first training step. ")
+            if norm == "batch"
+            else _("no normalisation layers. ")
+        )
+        + _("Log scale; a layer whose gradient overflowed float32 has no point.")
     )
     notes = (
-        ["A kept result: the same computation (net, seed and batch) done once with `python -m resnet_core profiles`."]
+        [
+            _(
+                "A kept result: the same computation (net, seed and batch) done once with `python -m "
+                "resnet_core profiles`."
+            )
+        ]
         if kept
         else []
     )
     return InitGradients(
         title,
-        layer_profile_figure([lines[k] for k in KINDS if k in shown], title=title, y_title=Y_TITLE),
+        layer_profile_figure([lines[k] for k in KINDS if k in shown], title=title, y_title=_(Y_TITLE)),
         caption,
         init_verdicts(residual, plain),
         notes,
         metrics=[
             (
-                "ResNet: first ÷ last layer",
+                _("ResNet: first ÷ last layer"),
                 ratio_text(residual.first_last_ratio),
-                "‖∇W‖ of the first conv divided by that of the final fc layer.",
+                _("‖∇W‖ of the first conv divided by that of the final fc layer."),
             ),
-            ("plain: first ÷ last layer", ratio_text(plain.first_last_ratio), ""),
+            (_("plain: first ÷ last layer"), ratio_text(plain.first_last_ratio), ""),
         ],
         explanation=explain_init_profiles(residual, plain),
     )
@@ -220,7 +232,7 @@ def training_gradients_view(store, run_ids: list[str]) -> TrainingGradients:
     hi = max(float(g[0].max()) for g in grids.values())
     heatmaps = []
     for run_id in run_ids:
-        names, positions, _ = data[run_id]
+        names, positions, _unused = data[run_id]
         grid, col_starts, row_starts = grids[run_id]
         figure = gradient_heatmap_figure(
             grid, positions[col_starts], row_starts, names, (lo, hi), run_label(by_id[run_id])
@@ -228,10 +240,12 @@ def training_gradients_view(store, run_ids: list[str]) -> TrainingGradients:
         heatmaps.append((run_id, View(run_label(by_id[run_id]), figure)))
     steps = sorted(set(np.concatenate([data[i][1] for i in run_ids]).tolist()))
     return TrainingGradients(
-        "Gradient norm of every layer over training",
+        _("Gradient norm of every layer over training"),
         heatmaps[0][1].figure,
-        "One shared colour scale, so colours compare across the runs. Long runs and deep nets are averaged "
-        "into at most 300 × 300 cells.",
+        _(
+            "One shared colour scale, so colours compare across the runs. Long runs and deep nets are averaged "
+            "into at most 300 × 300 cells."
+        ),
         heatmaps=heatmaps,
         steps=steps,
         data=data,
@@ -245,17 +259,17 @@ def step_view(training: TrainingGradients, step: int) -> View:
     for run_id, (names, positions, values) in training.data.items():
         run = training.runs[run_id]
         row = int(np.argmin(np.abs(positions - step)))
-        label = f"{run_label(run)} @ step {positions[row]}"
+        label = _("{run_label} @ step {positions}").format(run_label=run_label(run), positions=positions[row])
         series.append(
             LayerSeries(label, net_color(run.spec.skip), names, values[row], layout_of(run.spec).layer_indices(names))
         )
         drawn.append((label, run.spec, values[row]))
-    title = f"Per-layer gradient norm near step {step}"
+    title = _("Per-layer gradient norm near step {step}").format(step=step)
     text = " ".join([describe_profile(label, values) for label, _, values in drawn] + [compare_scales(drawn) or ""])
     return View(
         title,
-        layer_profile_figure(series, title, Y_TITLE),
-        "Norms of each training step's own mini-batch gradient (before weight decay), recorded by the trainer.",
+        layer_profile_figure(series, title, _(Y_TITLE)),
+        _("Norms of each training step's own mini-batch gradient (before weight decay), recorded by the trainer."),
         notes=[text.strip()],
     )
 
@@ -283,6 +297,7 @@ def training_choice(store, asked: list[str]) -> TrainingChoice | None:
     if asked:
         return TrainingChoice(runs, asked[0], asked[1] if len(asked) > 1 else None)
     pair, reason = informative_pair(store)
+    reason = _(reason)  # said in English by studies/pairs.py (marked in presentation/library_words.py)
     if pair is not None and all(r.id in runs for r in pair):
         return TrainingChoice(runs, pair[0].id, pair[1].id, reason)
     newest = next(iter(runs.values()))
@@ -290,7 +305,7 @@ def training_choice(store, asked: list[str]) -> TrainingChoice | None:
         runs,
         newest.id,
         twin_of(store, newest, runs),
-        "No finished ResNet with its plain twin has recorded gradients yet: showing the newest run that has.",
+        _("No finished ResNet with its plain twin has recorded gradients yet: showing the newest run that has."),
     )
 
 
@@ -307,22 +322,24 @@ def init_controls(key, depths: list[int]) -> None:
     cols = st.columns([3, 1.4], gap="large") + st.columns(3)  # two rows: at 1024 px one cut the labels
     with cols[0]:
         depth_picks(key("depth"), depths, "cifar")
-        st.select_slider("Depth", depths, key=key("depth"))
-    cols[2].selectbox("Normalisation", rc.NORMS, format_func=NORM_LABELS.get, key=key("norm"))
-    cols[3].selectbox("Activation", rc.ACTIVATIONS, key=key("activation"))
-    cols[4].selectbox("Batch size", [16, 32, 64, 128], key=key("batch"))
+        st.select_slider(_("Depth"), depths, key=key("depth"))
+    cols[2].selectbox(_("Normalisation"), rc.NORMS, format_func=NORM_LABELS.get, key=key("norm"))
+    cols[3].selectbox(_("Activation"), rc.ACTIVATIONS, key=key("activation"))
+    cols[4].selectbox(_("Batch size"), [16, 32, 64, 128], key=key("batch"))
     cols[1].toggle(
-        "Pre-activation",
+        _("Pre-activation"),
         key=key("preact"),
-        help="He et al. 2016: BN and activation before each conv, nothing after the addition, "
-        "so the shortcut path is a clean identity from block to block.",
+        help=_(
+            "He et al. 2016: BN and activation before each conv, nothing after the addition, "
+            "so the shortcut path is a clean identity from block to block."
+        ),
     )
     st.segmented_control(
-        "Nets shown",
+        _("Nets shown"),
         list(KINDS),
         selection_mode="multi",
         key=key("shown"),
-        help="Skip connections on (residual), off (plain), or both overlaid.",
+        help=_("Skip connections on (residual), off (plain), or both overlaid."),
     )
 
 
@@ -330,17 +347,19 @@ def choose_runs(store, choice: TrainingChoice) -> tuple[str, str | None]:
     """The run and the run to compare it with, as two select boxes starting on `choice`; when the user
     picks another run, the comparison starts on that run's twin."""
     ids, runs = list(choice.runs), choice.runs
-    label = {i: f"{run_label(r)} · {r.status} · {i}" for i, r in runs.items()}.get
-    first = st.selectbox("Run", ids, index=ids.index(choice.first), format_func=label, key="grad.run")
+    label = {i: f"{run_label(r)} · {status_word(r.status)} · {i}" for i, r in runs.items()}.get
+    first = st.selectbox(_("Run"), ids, index=ids.index(choice.first), format_func=label, key="grad.run")
     second = choice.second if first == choice.first else twin_of(store, runs[first], runs)
     options = [None] + [i for i in ids if i != first]
     second = st.selectbox(
-        "Compare with",
+        _("Compare with"),
         options,
         index=options.index(second) if second in options else 0,
         format_func=lambda i: "—" if i is None else label(i),
         key=f"grad.compare.{first}",
-        help="Defaults to the run's twin (same net, skip connections toggled, created together "
-        "with it or trained the same way) when there is one.",
+        help=_(
+            "Defaults to the run's twin (same net, skip connections toggled, created together "
+            "with it or trained the same way) when there is one."
+        ),
     )
     return first, second

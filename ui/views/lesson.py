@@ -12,13 +12,14 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.execution.estimates import estimate, measured_rates
 from resnet_core.presentation import lesson
-from resnet_core.presentation.describe import describe_duration, describe_recipe
+from resnet_core.presentation.describe import describe_duration, describe_provenance, describe_recipe
+from resnet_core.presentation.i18n import _
 from resnet_core.presentation.views import Verdict, View
 from resnet_core.store.run_store import Run
 from resnet_core.studies import reference
 from resnet_core.studies.experiments import cifar_available, default_preset, experiment_runs, experiments
 from resnet_core.studies.pairs import final_train_error, informative_pair, run_has_learned
-from resnet_core.studies.reference import describe, read_provenance
+from resnet_core.studies.reference import read_provenance
 from ui.reference import reference_store
 from ui.runs import get_runner
 from ui.views.render import show_verdict, show_view
@@ -56,7 +57,7 @@ def _from(source: str, store) -> Evidence:
         reference.EXPERIMENT if source == REFERENCE and reference.EXPERIMENT in known else next(iter(known), None)
     )
     runs = experiment_runs(store, experiment) if experiment else []
-    pair, _ = informative_pair(store)
+    pair, _unused = informative_pair(store)
     return Evidence(source, store, experiment, runs, pair)
 
 
@@ -76,7 +77,7 @@ def evidence(source: str) -> Evidence:
         found.notes.insert(0, lesson.UI["no_mine"])
         return found
     found = _from(REFERENCE, ref)
-    found.notes.append(lesson.UI["reference_from"].format(provenance=describe(read_provenance(ref.root))))
+    found.notes.append(lesson.UI["reference_from"].format(provenance=describe_provenance(read_provenance(ref.root))))
     return found
 
 
@@ -185,7 +186,7 @@ def _table6(ev: Evidence, params: Mapping[str, Any]) -> View:
     ref = reference_store()
     rates = measured_rates(user, device, _macs) + (measured_rates(ref, device, _macs) if ref is not None else [])
     durations, used = {}, 0
-    for depth, (_, macs) in counts.items():
+    for depth, (_unused, macs) in counts.items():
         found = estimate(macs, lesson.PAPER_IMAGES, 1, rates)
         durations[depth] = describe_duration(found.seconds) if found else None
         used = found.runs if found else used
@@ -206,7 +207,7 @@ def _your_experiment(ev: Evidence, params: Mapping[str, Any]) -> list[View]:
     device = rc.pick_device().type
     preset = default_preset(device, device == "cuda" and cifar_available())  # the Degradation page's first
     view = twins_view(rc.NetSpec(depth=max(preset.depths)))
-    text = lesson.YOURS_TEXT["none"].format(preset=preset.name, recipe=describe_recipe(preset.config))
+    text = lesson.YOURS_TEXT["none"].format(preset=_(preset.name), recipe=describe_recipe(preset.config))
     view.verdicts = [Verdict("pending", text)]
     return view
 
@@ -285,7 +286,7 @@ def show_evidence(view: View, key: str) -> None:
         show_view(view, key=key)
         return
     st.subheader(view.title)
-    for column, (spec, figure, _) in zip(st.columns(len(diagrams), gap="medium"), diagrams):
+    for column, (spec, figure, _unused) in zip(st.columns(len(diagrams), gap="medium"), diagrams):
         column.plotly_chart(figure, width="stretch", key=f"{key}.{spec.name}")
     st.caption(view.caption)
     for verdict in view.verdicts:

@@ -8,6 +8,7 @@ import numpy as np
 from resnet_core.model.net import layout_of
 from resnet_core.presentation.charts import LayerSeries, responses_figure
 from resnet_core.presentation.fig7 import fig7_verdicts
+from resnet_core.presentation.i18n import _
 from resnet_core.presentation.palette import shade
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.views import View
@@ -28,6 +29,7 @@ def default_runs(store, runs: dict[str, Run]) -> tuple[list[str], str]:
     pair's only in depth (the paper's second comparison) — never a net that did not learn when the pair
     learned, never a twin without its pair."""
     pair, reason = informative_pair(store)
+    reason = _(reason)  # said in English by studies/pairs.py (marked in presentation/library_words.py)
     if pair is None or not all(r.id in runs for r in pair):
         return [], reason
     residual, plain = pair
@@ -45,15 +47,16 @@ def default_runs(store, runs: dict[str, Run]) -> tuple[list[str], str]:
     chosen = [residual.id, plain.id] + sorted(deeper, key=lambda i: runs[i].spec.depth)
     if deeper:
         names = ", ".join(run_label(runs[i]) for i in deeper[:3])
-        reason += f" Also shown: {names}, which learned — for the paper's second comparison (deeper ResNets)."
+        reason += _(" Also shown: {names}, which learned — for the paper's second comparison (deeper ResNets).").format(
+            names=names
+        )
     return chosen[:5], reason
 
 
 def _untrained_sentence(store, run: Run) -> str:
     error = final_train_error(store, run)
-    return (
-        f"{run_label(run)} (final training error {100 * error:.0f} %, chance "
-        f"{100 * chance_error(run.spec.num_classes):.0f} %)"
+    return _("{run_label} (final training error {value:.0f} %, chance {value2:.0f} %)").format(
+        run_label=run_label(run), value=100 * error, value2=100 * chance_error(run.spec.num_classes)
     )
 
 
@@ -72,7 +75,7 @@ def responses_view(store, run_ids: list[str], epoch: int | None = None) -> View:
             run = runs[run_id]
             series.append(
                 LayerSeries(
-                    f"{run_label(run)} (epoch {epochs[row]})",
+                    _("{run_label} (epoch {epochs})").format(run_label=run_label(run), epochs=epochs[row]),
                     shade(skip, k, len(group)),
                     names,
                     values[row],
@@ -84,18 +87,20 @@ def responses_view(store, run_ids: list[str], epoch: int | None = None) -> View:
             if run_has_learned(store, run) is False:
                 untrained[run.spec] = _untrained_sentence(store, run)
     shown = sorted({(runs[i].spec.depth, len(records[i][0])) for i in run_ids})
-    counts = "; ".join(f"{n} of the {depth} layers of a {depth}-layer net" for depth, n in shown)
-    caption = (
-        "Blue: ResNets (solid), orange: plain nets (dashed); darker = deeper. Measured on fixed test images "
-        "with the net in evaluation mode. Compare nets trained on the same data for the same time. "
-        f"Each line has a point per 3×3 conv ({counts}), at the layer's number in the Architecture diagram; "
-        "1×1 convs and the fc layer have no Fig. 7 response."
+    counts = "; ".join(
+        _("{n} of the {depth} layers of a {depth}-layer net").format(n=n, depth=depth) for depth, n in shown
     )
+    caption = _(
+        "Blue: ResNets (solid), orange: plain nets (dashed); darker = deeper. Measured on fixed "
+        "test images with the net in evaluation mode. Compare nets trained on the same data for "
+        "the same time. Each line has a point per 3×3 conv ({counts}), at the layer's number in "
+        "the Architecture diagram; 1×1 convs and the fc layer have no Fig. 7 response."
+    ).format(counts=counts)
     verdicts = fig7_verdicts(means, untrained)
     notes = (
         []
         if verdicts
-        else ["To compare, show a plain net with its residual twin, or two ResNets that differ only in depth."]
+        else [_("To compare, show a plain net with its residual twin, or two ResNets that differ only in depth.")]
     )
     return View("", responses_figure(series), caption, verdicts, notes)
 

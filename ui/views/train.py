@@ -17,7 +17,16 @@ from resnet_core.execution.estimates import device_kind, estimate, measured_rate
 from resnet_core.presentation.charts import error_figure, loss_figure
 from resnet_core.presentation.describe import NO_VALUE, SCHEDULE_WORDS, describe_recipe
 from resnet_core.presentation.forms import WARMUPS, TrainForm, describe_time_here, warmup_advice
-from resnet_core.presentation.reports import metrics_csv, progress_line, run_label, run_row, run_where, series_for
+from resnet_core.presentation.i18n import N_, _, language
+from resnet_core.presentation.reports import (
+    metrics_csv,
+    progress_line,
+    run_label,
+    run_row,
+    run_where,
+    series_for,
+    status_word,
+)
 from resnet_core.presentation.text import markdown_text
 from resnet_core.store.access import owner_label
 from resnet_core.studies.experiments import dataset_problem, new_twins_id
@@ -32,11 +41,11 @@ TOAST = "train.toast"  # what was just started, said after the rerun that shows 
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
 DATASET_LABELS = {
-    "shapes": "shapes (embedded, offline)",
+    "shapes": N_("shapes (embedded, offline)"),
     "cifar10": "CIFAR-10",
     "cifar100": "CIFAR-100",
-    "fashion-mnist": "Fashion-MNIST (28×28 grayscale)",
-    "mnist": "MNIST (28×28 grayscale)",
+    "fashion-mnist": N_("Fashion-MNIST (28×28 grayscale)"),
+    "mnist": N_("MNIST (28×28 grayscale)"),
 }
 # The "All runs" table's columns, the errors early: at 1024 px the columns after the first seven or so are
 # scrolled out of view.
@@ -53,6 +62,18 @@ TABLE_COLUMNS = (
     "error",
     "id",
 )
+COLUMN_HEADERS = {  # each column's header, an English msgid translated where the table is drawn
+    "name": N_("name"),
+    "status": N_("status"),
+    "epochs": N_("epochs"),
+    "train error %": N_("train error %"),
+    "test error %": N_("test error %"),
+    "dataset": N_("dataset"),
+    "minutes": N_("minutes"),
+    "created": N_("created"),
+    "where": N_("where"),
+    "id": N_("id"),
+}
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -74,8 +95,8 @@ def device_rates(root: str, _store) -> list[tuple[int, float]]:
 def dataset_label(name: str) -> str:
     """A dataset's name in the picker (a select box shows it as text): your own are marked as such."""
     if name.startswith(own.PREFIX):
-        return f"{name.removeprefix(own.PREFIX)} (your images)"
-    return DATASET_LABELS[name]
+        return _("{removeprefix} (your images)").format(removeprefix=name.removeprefix(own.PREFIX))
+    return _(DATASET_LABELS[name])
 
 
 def balanced_most(dataset: str) -> dict:
@@ -90,20 +111,22 @@ def balanced_most(dataset: str) -> dict:
 
 def import_images() -> None:
     """Import a .zip of the user's images (one folder per class) as a dataset, with its limits said first."""
-    with st.popover("Import your images", icon=":material/upload:"):
+    with st.popover(_("Import your images"), icon=":material/upload:"):
         most = st.get_option("server.maxUploadSize")
         st.caption(
-            f"A .zip with one folder of images per class (cat/1.jpg, dog/2.png, …): {own.LIMITS}; uploads here "
-            f"up to {most} MB (larger: `python -m resnet_core train --dataset FOLDER`). Each class keeps 20 % of "
-            "its images for testing."
+            _(
+                "A .zip with one folder of images per class (cat/1.jpg, dog/2.png, …): {limits}; uploads "
+                "here up to {most} MB (larger: `python -m resnet_core train --dataset FOLDER`). Each "
+                "class keeps 20 % of its images for testing."
+            ).format(limits=own.LIMITS, most=most)
         )
-        upload = st.file_uploader("A .zip of class folders", type=["zip"], key="train.own.zip")
+        upload = st.file_uploader(_("A .zip of class folders"), type=["zip"], key="train.own.zip")
         size = st.selectbox(
-            "Image size (pixels a side)", own.SIZES, index=own.SIZES.index(own.DEFAULT_SIZE), key="train.own.size"
+            _("Image size (pixels a side)"), own.SIZES, index=own.SIZES.index(own.DEFAULT_SIZE), key="train.own.size"
         )
-        if st.button("Import", key="train.own.import", disabled=upload is None) and upload is not None:
+        if st.button(_("Import"), key="train.own.import", disabled=upload is None) and upload is not None:
             try:
-                with st.spinner("Checking and resizing the images…"):
+                with st.spinner(_("Checking and resizing the images…")):
                     info = own.import_images(upload.getvalue(), data_root(), source_name=upload.name, size=size)
             except own.OwnDataError as err:
                 st.error(markdown_text(err), icon=":material/error:")
@@ -111,8 +134,15 @@ def import_images() -> None:
             st.session_state["train.dataset"] = info.dataset
             st.success(
                 markdown_text(
-                    f"Imported {info.train_size + info.test_size:,} images in {len(info.classes)} classes as "
-                    f"{info.dataset} ({info.skipped} files skipped: not images we can read)."
+                    _(
+                        "Imported {images:,} images in {classes} classes as {dataset} ({skipped} files skipped: "
+                        "not images we can read)."
+                    ).format(
+                        images=info.train_size + info.test_size,
+                        classes=len(info.classes),
+                        dataset=info.dataset,
+                        skipped=info.skipped,
+                    )
                 ),
                 icon=":material/check:",
             )
@@ -136,88 +166,96 @@ def toast() -> None:
 def start_form(runner, recipe: dict, expanded: bool) -> None:
     """The "Start a run" form: the net, its recipe, the time it should take here, and the buttons."""
     store = runner.store
-    with st.expander("Start a run", expanded=expanded):
+    with st.expander(_("Start a run"), expanded=expanded):
         spec = spec_editor(current_spec(), key="train")  # any depth: the estimate below says how long
         remember_spec(spec)
         import_images()  # before the picker: a dataset just imported is the one it shows
         cols = st.columns([2, 1, 1.6])  # rows of three: at 1024 px a row of five cut the dataset's name
         problems = {name: dataset_problem_here(name) for name in DATASETS if name != "shapes"}
         dataset = cols[0].selectbox(
-            "Dataset",
+            _("Dataset"),
             available_datasets(),
             key="train.dataset",
-            format_func=lambda d: dataset_label(d) + (" (not available here)" if problems.get(d) else ""),
+            format_func=lambda d: dataset_label(d) + (_(" (not available here)") if problems.get(d) else ""),
         )
-        epochs = cols[1].number_input("Epochs", 1, 500, 5, key="train.epochs")
+        epochs = cols[1].number_input(_("Epochs"), 1, 500, 5, key="train.epochs")
         train_size = cols[2].select_slider(
-            "Training images",
+            _("Training images"),
             TRAIN_SIZES,
             value=5000,
             key="train.size",
-            help="A class-balanced subset: smaller trains faster on a CPU.",
+            help=_("A class-balanced subset: smaller trains faster on a CPU."),
         )
         cols = st.columns([1.6, 1, 2])
         batch_size = cols[0].select_slider(
-            "Batch size", [32, 64, 128, 256, 512], value=recipe["batch_size"], key="train.batch"
+            _("Batch size"), [32, 64, 128, 256, 512], value=recipe["batch_size"], key="train.batch"
         )
         lr = cols[1].number_input(
-            "Learning rate",
+            _("Learning rate"),
             0.0001,
             2.0,
             recipe["lr"],
             step=0.01,
             format="%.4f",
             key="train.lr",
-            help="The paper uses 0.1 at batch 128 on a GPU. On a CPU the start "
-            "is 0.02: at 0.1 deep nets sit at chance for hundreds of steps on the embedded data.",
+            help=_(
+                "The paper uses 0.1 at batch 128 on a GPU. On a CPU the start "
+                "is 0.02: at 0.1 deep nets sit at chance for hundreds of steps on the embedded data."
+            ),
         )
         schedule = cols[2].selectbox(
-            "Learning-rate schedule",
+            _("Learning-rate schedule"),
             list(SCHEDULE_WORDS),
             key="train.schedule",
             index=list(SCHEDULE_WORDS).index(recipe["schedule"]),
             format_func=SCHEDULE_WORDS.get,
-            help="The paper divides the lr by 10 at 50% and 75% of training (§4.2).",
+            help=_("The paper divides the lr by 10 at 50% and 75% of training (§4.2)."),
         )
         augment = st.checkbox(
-            "Augment: crop + flip (§4.2)",
+            _("Augment: crop + flip (§4.2)"),
             value=recipe["augment"],
             key="train.augment",
-            help="Random 32×32 crops of the image padded by 4 pixels, and horizontal flips, as "
-            "in the paper: better test error, slower-falling training error.",
+            help=_(
+                "Random 32×32 crops of the image padded by 4 pixels, and horizontal flips, as "
+                "in the paper: better test error, slower-falling training error."
+            ),
         )
-        with st.expander("Momentum, weight decay, warm-up and seed"):
+        with st.expander(_("Momentum, weight decay, warm-up and seed")):
             cols = st.columns(3)
             paper = rc.TrainConfig()  # the paper's recipe (§4.2): momentum, weight decay and seed start there
             momentum = cols[0].number_input(
-                "Momentum", 0.0, 0.99, paper.momentum, 0.05, key="train.momentum", help="SGD momentum; §4.2: 0.9."
+                _("Momentum"), 0.0, 0.99, paper.momentum, 0.05, key="train.momentum", help=_("SGD momentum; §4.2: 0.9.")
             )
             weight_decay = cols[1].number_input(
-                "Weight decay",
+                _("Weight decay"),
                 0.0,
                 0.01,
                 paper.weight_decay,
                 1e-4,
                 format="%.4f",
                 key="train.wd",
-                help="L2 penalty on every parameter; the paper uses 0.0001 (§4.2).",
+                help=_("L2 penalty on every parameter; the paper uses 0.0001 (§4.2)."),
             )
             seed = cols[2].number_input(
-                "Seed",
+                _("Seed"),
                 0,
                 2**31 - 1,
                 paper.seed,
                 key="train.seed",
-                help="Picks the initial weights, the batch order and the augmentation: the "
-                "same seed and settings give the same run.",
+                help=_(
+                    "Picks the initial weights, the batch order and the augmentation: the "
+                    "same seed and settings give the same run."
+                ),
             )
             warmup = st.columns([2, 1])[0].selectbox(
-                "Warm-up",
+                _("Warm-up"),
                 list(WARMUPS),
                 format_func=WARMUPS.get,
                 key="train.warmup",
-                help="§4.2, for ResNet-110: lr 0.01 until the training error is below 80% (about 400 iterations), "
-                "then 0.1 — at 0.1 it was too large to start converging.",
+                help=_(
+                    "§4.2, for ResNet-110: lr 0.01 until the training error is below 80% (about 400 iterations), "
+                    "then 0.1 — at 0.1 it was too large to start converging."
+                ),
             )
         form = TrainForm(
             epochs=epochs,
@@ -236,7 +274,11 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
         config = form.config()
         # The classifier must match the dataset's classes and the stem its channels (1 for (Fashion-)MNIST).
         spec = spec.replace(num_classes=num_classes(dataset), in_channels=facts(dataset).in_channels)
-        st.caption(f"Recipe: {describe_recipe(config)}. {form.describe_optimizer()}.")
+        st.caption(
+            _("Recipe: {describe_recipe}. {describe_optimizer}.").format(
+                describe_recipe=describe_recipe(config), describe_optimizer=form.describe_optimizer()
+            )
+        )
         advice = warmup_advice(spec, form)
         if advice:
             st.caption(advice)
@@ -246,21 +288,24 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
         st.caption(describe_time_here(device, found and found.seconds, found.runs if found else 0, spec, form))
         if problems.get(dataset):
             st.warning(
-                f"{dataset_label(dataset)} is not available here. {markdown_text(problems[dataset])}",
+                _("{dataset_label} is not available here. {problems}").format(
+                    dataset_label=dataset_label(dataset), problems=markdown_text(problems[dataset])
+                ),
                 icon=":material/cloud_off:",
             )
         buttons = st.columns([1, 2.4, 3.6])
         twins = [spec.replace(skip=True), spec.replace(skip=False)]
         classroom.room_caption(runner)  # class mode: the student's places left in the queue
-        if buttons[0].button("Train", type="primary", key="train.one", disabled=bool(problems.get(dataset))):
+        if buttons[0].button(_("Train"), type="primary", key="train.one", disabled=bool(problems.get(dataset))):
             if classroom.submit_checked(runner, 1):
-                show([runner.submit(spec, config, dataset=dataset)], f"{spec.name} queued")
+                show([runner.submit(spec, config, dataset=dataset)], _("{name} queued").format(name=spec.name))
         if buttons[1].button(
-            "Train plain + residual twins", key="train.twins", disabled=bool(problems.get(dataset))
+            _("Train plain + residual twins"), key="train.twins", disabled=bool(problems.get(dataset))
         ) and classroom.submit_checked(runner, 2):
             pair = config.replace(experiment=new_twins_id())  # created together: find_twin pairs them by this
             show(
-                [runner.submit(s, pair, dataset=dataset) for s in twins], f"{twins[0].name} and {twins[1].name} queued"
+                [runner.submit(s, pair, dataset=dataset) for s in twins],
+                _("{name} and {name2} queued").format(name=twins[0].name, name2=twins[1].name),
             )
 
 
@@ -269,10 +314,10 @@ def choose_shown(by_id: dict, default: list[str]) -> list[str]:
     current = st.session_state[SHOWN] if SHOWN in st.session_state else default
     st.session_state[SHOWN] = [i for i in dict.fromkeys(st.session_state.pop(PENDING, []) + current) if i in by_id]
     return st.multiselect(
-        "Runs shown",
+        _("Runs shown"),
         list(reversed(by_id)),
         key=SHOWN,
-        format_func=lambda i: f"{run_label(by_id[i])} · {by_id[i].status} · {i}",
+        format_func=lambda i: f"{run_label(by_id[i])} · {status_word(by_id[i].status)} · {i}",
     )
 
 
@@ -304,22 +349,24 @@ def run_rows(runner, runs: list, places: dict | None = None) -> None:
         row[0].markdown(f"{badge(run)} **{markdown_text(run_label(run))}**")  # a name is text, not Markdown
         if run.status == "running":
             done, text = progress_line(run)  # starting / training / evaluating on the test set
-            where = f" · on {markdown_text(run_where(run))}" if run.executor == "ray" else ""
+            where = (
+                _(" · on {run_where}").format(run_where=markdown_text(run_where(run))) if run.executor == "ray" else ""
+            )
             row[1].progress(done, text=text + where)
         elif run.status == "queued" and run.id in places:
             row[1].caption(classroom.place_words(places[run.id], len(places)))
         elif run.status == "queued":
-            row[1].caption("waiting for a free worker")
+            row[1].caption(_("waiting for a free worker"))
         elif run.error:
             row[1].caption(markdown_text(run.error))
         if not runner.can_act(run):  # another person's run, shared with the class: read-only
-            row[2].caption(markdown_text(f"shared by {run.owner}"))
+            row[2].caption(markdown_text(_("shared by {owner}").format(owner=run.owner)))
             continue
         if runner.actor.teacher and run.owner != runner.actor.id:  # a teacher acting on someone else's run
-            row[2].caption(markdown_text(f"{owner_label(run)}'s run"))
-        if run.active and row[2].button("Stop", key=f"stop.{run.id}", icon=":material/stop:"):
+            row[2].caption(markdown_text(_("{owner}'s run").format(owner=owner_label(run))))
+        if run.active and row[2].button(_("Stop"), key=f"stop.{run.id}", icon=":material/stop:"):
             runner.stop(run.id)
-        if run.resumable and row[2].button("Resume", key=f"resume.{run.id}", icon=":material/play_arrow:"):
+        if run.resumable and row[2].button(_("Resume"), key=f"resume.{run.id}", icon=":material/play_arrow:"):
             if classroom.resume_checked(runner, run.id):
                 st.rerun()  # the whole page: the run is queued again everywhere its status shows
 
@@ -336,13 +383,13 @@ def live_view(runner, chosen: list[str]) -> None:
     )
     run_rows(runner, runs, places)
     if not runs:
-        st.info("Choose runs to show above.")
+        st.info(_("Choose runs to show above."))
         return
     reader = live_reader()
 
     def charts() -> list:
         series = series_for(reader, runs)
-        return [error_figure(series, "Error: thin dashed = training, bold = test"), loss_figure(series)]
+        return [error_figure(series, _("Error: thin dashed = training, bold = test")), loss_figure(series)]
 
     # One build for every tab, redrawn at most every CHART_SECONDS while runs train (the progress bars above
     # move at every poll); at once when they end, and while a shown run is in its first `log_every` steps:
@@ -350,14 +397,16 @@ def live_view(runner, chosen: list[str]) -> None:
     versions = tuple(reader.version(r.id) for r in runs)
     first_steps = starting(runs)
     throttle = CHART_SECONDS if any(r.active for r in runs) and not first_steps else 0.0
-    errors, losses = figure_board().get(("train", *(r.id for r in runs)), versions, charts, every=throttle)
+    errors, losses = figure_board().get(("train", language(), *(r.id for r in runs)), versions, charts, every=throttle)
     left, right = st.columns(2)
     left.plotly_chart(errors, width="stretch", key="chart.error")
     right.plotly_chart(losses, width="stretch", key="chart.loss")
     st.caption(
-        "Training error and loss are running means over recent batches (weights still moving; the "
-        "augmented images when augmentation is on); test error is measured on the whole test set after "
-        "each epoch."
+        _(
+            "Training error and loss are running means over recent batches (weights still moving; the "
+            "augmented images when augmentation is on); test error is measured on the whole test set after "
+            "each epoch."
+        )
     )
     polling_changed("train", any(r.active for r in runs))
     polling_changed("train.starting", first_steps)
@@ -366,6 +415,8 @@ def live_view(runner, chosen: list[str]) -> None:
 def runs_table(store, all_runs: list) -> None:
     """Every run, newest first, with its status and latest errors (a run without an epoch: "—")."""
     table = pd.DataFrame([run_row(store, r) for r in reversed(all_runs)])
+    if len(table):
+        table["status"] = table["status"].map(status_word)
     # The browser draws a missing value as "None" whatever the Styler says (its na_rep only reaches the
     # Arrow data), so the table's own placeholder says it there.
     st.dataframe(
@@ -374,7 +425,11 @@ def runs_table(store, all_runs: list) -> None:
         hide_index=True,
         width="stretch",
         column_order=TABLE_COLUMNS,
-        column_config={"error": st.column_config.TextColumn("message", width="medium")},
+        # Headers in the reader's language; the columns keep their names (the CSV and the CLI use them).
+        column_config={
+            **{name: st.column_config.Column(_(COLUMN_HEADERS[name])) for name in TABLE_COLUMNS if name != "error"},
+            "error": st.column_config.TextColumn(_("message"), width="medium"),
+        },
     )
 
 
@@ -395,26 +450,30 @@ def manage_panel(runner, by_id: dict) -> None:
     by_id = {i: r for i, r in by_id.items() if runner.can_act(r)}
     if not by_id:
         return
-    with st.expander("Rename, delete or download a run"):
+    with st.expander(_("Rename, delete or download a run")):
         if MANAGE_RENAMED in st.session_state:  # a run was renamed: send the picker its new label (see below)
             st.session_state["train.manage"] = st.session_state.pop(MANAGE_RENAMED)
         target = st.selectbox(
-            "Run", list(reversed(by_id)), format_func=lambda i: f"{by_id[i].name} · {i}", key="train.manage"
+            _("Run"), list(reversed(by_id)), format_func=lambda i: f"{by_id[i].name} · {i}", key="train.manage"
         )
         run = by_id[target]
         cols = st.columns([2.2, 1.1, 1.1, 1.6, 1.6])  # at 1024 px narrower columns cut "Rename"
-        new_name = cols[0].text_input("Name", run.name, key=f"rename.{target}")
-        if cols[1].button("Rename", key="train.rename") and new_name.strip() and new_name != run.name:
+        new_name = cols[0].text_input(_("Name"), run.name, key=f"rename.{target}")
+        if cols[1].button(_("Rename"), key="train.rename") and new_name.strip() and new_name != run.name:
             runner.rename(target, new_name)
             # The browser keeps a selectbox's chosen *label*; unless the value is set again it goes on showing
             # the old name (Streamlit sends the selection only when it is set from the script).
             st.session_state[MANAGE_RENAMED] = target
             st.rerun()
-        if run.resumable and cols[2].button("Resume", key="train.resume") and classroom.resume_checked(runner, target):
+        if (
+            run.resumable
+            and cols[2].button(_("Resume"), key="train.resume")
+            and classroom.resume_checked(runner, target)
+        ):
             show([target])
         # Both files are made when the button is pressed, not at every rerun (a checkpoint can be 80 MB).
         cols[3].download_button(
-            "Metrics (CSV)",
+            _("Metrics (CSV)"),
             lambda run_id=target: metrics_csv(runner.downloadable(run_id), run_id),
             file_name=f"{target}.csv",
             mime="text/csv",
@@ -423,18 +482,18 @@ def manage_panel(runner, by_id: dict) -> None:
         checkpoint = store.latest_checkpoint(target)
         if checkpoint is not None:
             cols[4].download_button(
-                "Checkpoint",
+                _("Checkpoint"),
                 lambda run_id=target: runner.checkpoint_bytes(run_id),
                 file_name=f"{target}.safetensors",
                 mime="application/octet-stream",
                 key="train.ckpt",
-                help=f"Weights after epoch {checkpoint[0]} (safetensors).",
+                help=_("Weights after epoch {checkpoint} (safetensors).").format(checkpoint=checkpoint[0]),
             )
         if runner.actor.id is not None:  # class mode: a run is private until its owner shares it
             classroom.share_switch(runner, run, "train.share")
-        confirm = st.checkbox("Yes, delete this run and its files", key=f"confirm.{target}")
-        help_text = "Stop a running run before deleting it."
-        if st.button("Delete", disabled=not confirm or run.active, key="train.delete", help=help_text):
+        confirm = st.checkbox(_("Yes, delete this run and its files"), key=f"confirm.{target}")
+        help_text = _("Stop a running run before deleting it.")
+        if st.button(_("Delete"), disabled=not confirm or run.active, key="train.delete", help=help_text):
             try:
                 runner.delete(target)  # refuses a run that started meanwhile (in another tab)
             except ValueError as err:

@@ -20,7 +20,8 @@ from resnet_core.analysis.shattered import line_gradients, toy_shattered
 from resnet_core.model.spec import NetSpec
 from resnet_core.model.summary import summarize
 from resnet_core.presentation import why_text as text
-from resnet_core.presentation.reports import run_label
+from resnet_core.presentation.i18n import N_, Messages, _
+from resnet_core.presentation.reports import run_label, status_word
 from resnet_core.presentation.views import Verdict, View
 from resnet_core.presentation.why_figures import (
     NetResult,
@@ -42,7 +43,9 @@ from ui.view_state import Param, ViewState, parse_bool
 Pair = tuple[Run, Run]  # (ResNet, plain twin)
 
 # The page's view state in its URL (ui/view_state.py): the lesson links to a view with VIEW_STATE.link(...).
-TABS = {"lesion": "Lesion study", "landscape": "Loss landscape", "shattered": "Shattered gradients"}
+TABS = Messages(
+    {"lesion": N_("Lesion study"), "landscape": N_("Loss landscape"), "shattered": N_("Shattered gradients")}
+)
 STEPS = [5, 7, 9, 11, 15, 21, 25, 31, 41, 51]
 # On a CPU the reference bundle's grid, so its kept landscapes show at once; a GPU affords a finer one.
 DEFAULT_STEPS = LANDSCAPE_PARAMS["steps"] if pick_device().type == "cpu" else 31
@@ -82,7 +85,7 @@ def net_facts(store, run: Run) -> text.NetFacts:
 
 def instead(store, pair: Pair) -> str | None:
     """Another pair here in which both nets learned, named for an "untrained" verdict (None if none)."""
-    best, _ = informative_pair(store)
+    best, _unused = informative_pair(store)
     if best is None or {r.id for r in best} == {r.id for r in pair}:
         return None
     if not all(net_facts(store, r).learned for r in best):
@@ -217,16 +220,24 @@ def waiting(state: PairAnalyses, title: str, what: str) -> View:
     """The view of an analysis that is not there yet: computing, ended without a result, or not started."""
     names = " and ".join(r.spec.name for r in state.pair)
     if state.active:
-        verdict = Verdict("pending", f"Computing the {what} of {names}: {text.percent(state.progress)} done.")
+        verdict = Verdict(
+            "pending",
+            _("Computing the {what} of {names}: {percent} done.").format(
+                what=what, names=names, percent=text.percent(state.progress)
+            ),
+        )
     elif state.ended:
         ends = "; ".join(
-            f"the last try for {r.spec.name} ended {a.status}" + (f": {a.error}" if a.error else "")
+            _("the last try for {name} ended {status}").format(name=r.spec.name, status=status_word(a.status))
+            + (f": {a.error}" if a.error else "")
             for r, a in zip(state.pair, state.found)
             if a in state.ended
         )
-        verdict = Verdict("pending", text.markdown_text(ends[0].upper() + ends[1:]) + ".")
+        verdict = Verdict("pending", text.markdown_text(ends[0].upper() + ends[1:]) + _("."))
     else:
-        verdict = Verdict("pending", f"The {what} of {names} has not been computed yet.")
+        verdict = Verdict(
+            "pending", _("The {what} of {names} has not been computed yet.").format(what=what, names=names)
+        )
     return View(title, verdicts=[verdict])
 
 
@@ -240,9 +251,9 @@ def _chance_pct(pair: Pair) -> float:
 def lesion_view(store, pair: Pair) -> View:
     """Test error after deleting each block on its own, both nets (Veit et al. 2016, Fig. 3)."""
     state = lesion_analyses(store, pair)
-    title = text.LESION_TITLE
+    title = _(text.LESION_TITLE)
     if not state.done:
-        return waiting(state, title, "lesion study")
+        return waiting(state, title, _("lesion study"))
     chance = _chance_pct(pair)
     singles = [r["single"] for r in state.results]
     nets = [NetResult(run.spec.name, run.spec.skip, single) for run, single in zip(pair, singles)]
@@ -259,9 +270,9 @@ def lesion_view(store, pair: Pair) -> View:
 def lesion_k_view(store, pair: Pair) -> View:
     """Test error after deleting k random blocks at once (Veit et al. 2016, Fig. 5a)."""
     state = lesion_analyses(store, pair)
-    title = text.LESION_K_TITLE
+    title = _(text.LESION_K_TITLE)
     if not state.done:
-        return waiting(state, title, "lesion study")
+        return waiting(state, title, _("lesion study"))
     chance = _chance_pct(pair)
     randoms = [r["random"] for r in state.results]
     nets = [NetResult(run.spec.name, run.spec.skip, random_k) for run, random_k in zip(pair, randoms)]
@@ -282,22 +293,22 @@ def landscape_view(store, pair: Pair, steps: int = 11, span: float = 1.0, surfac
     centre with the roughness of both surfaces and the verdict (Li et al. 2018)."""
     state = landscape_analyses(store, pair, steps, span)
     if not state.done:
-        return [waiting(state, text.LANDSCAPE_TITLE, "loss landscapes")]
+        return [waiting(state, _(text.LANDSCAPE_TITLE), _("loss landscapes"))]
     nets = [NetResult(run.spec.name, run.spec.skip, result) for run, result in zip(pair, state.results)]
     rough = {n.label: n.data.get("roughness") for n in nets}
     res, pln = (net_facts(store, r) for r in pair)
     verdicts = (
         text.landscape_verdicts(res, pln, *rough.values(), pair[0].spec.depth, instead=instead(store, pair))
         if all(rough.values())
-        else [Verdict("pending", "The grid is too small to measure its roughness (it needs 3 × 3 points).")]
+        else [Verdict("pending", _("The grid is too small to measure its roughness (it needs 3 × 3 points)."))]
     )
     return [
         View(
-            text.LANDSCAPE_TITLE,
+            _(text.LANDSCAPE_TITLE),
             landscape_figure(nets, surface=surface),
             text.landscape_caption(steps, LANDSCAPE_PARAMS["images"]),
         ),
-        View(text.LANDSCAPE_SLICE_TITLE, landscape_slice_figure(nets), text.roughness_caption(rough), verdicts),
+        View(_(text.LANDSCAPE_SLICE_TITLE), landscape_slice_figure(nets), text.roughness_caption(rough), verdicts),
     ]
 
 
@@ -333,7 +344,7 @@ def _line(store, run: Run, points: int, weights: str) -> dict:
     """The run's gradient along the line between its first two test images, trained or at initialisation."""
     key = _line_key(store, run, points, weights)
     if key not in _LINES:
-        net, images, _ = landscape_batch(home(store, run), run.id, 2)
+        net, images, _unused = landscape_batch(home(store, run), run.id, 2)
         _LINES[key] = line_gradients(net, run.spec, images[0], images[1], int(points), weights=weights)
         while len(_LINES) > _LINES_KEPT:
             _LINES.popitem(last=False)
@@ -346,25 +357,25 @@ def shattered_view(store, pair: Pair, points: int = 256, weights: str = "trained
     A line that would take more than a few seconds is computed only with `compute` (else: a pending view)."""
     if not (compute or lines_ready(store, pair, points, weights)):
         names = " and ".join(r.spec.name for r in pair)
-        return [View(text.SHATTERED_LINE_TITLE, verdicts=[Verdict("pending", text.lines_pending(names, points))])]
-    with st.spinner("Computing input gradients…"):
+        return [View(_(text.SHATTERED_LINE_TITLE), verdicts=[Verdict("pending", text.lines_pending(names, points))])]
+    with st.spinner(_("Computing input gradients…")):
         lines = [_line(store, r, points, weights) for r in pair]
-    when = "trained" if weights == "trained" else "at initialisation"
+    when = "trained" if weights == "trained" else _("at initialisation")
     nets = [NetResult(f"{r.spec.name} ({when})", r.spec.skip, line) for r, line in zip(pair, lines)]
     res, pln = (net_facts(store, r) for r in pair)
     acfs = {n.label: n.data["autocorrelation"] for n in nets}
     return [
         View(
-            text.SHATTERED_LINE_TITLE,
+            _(text.SHATTERED_LINE_TITLE),
             gradient_line_figure(
-                nets, "t", "position on the line between the images (t)", "d logit / dt along the line"
+                nets, "t", _("position on the line between the images (t)"), _("d logit / dt along the line")
             ),
-            text.LINE_CAPTION,
+            _(text.LINE_CAPTION),
         ),
         View(
-            text.SHATTERED_ACF_TITLE,
+            _(text.SHATTERED_ACF_TITLE),
             autocorrelation_figure(nets),
-            text.lag1_caption(text.ACF_CAPTION, acfs),
+            text.lag1_caption(_(text.ACF_CAPTION), acfs),
             text.shattered_verdicts(res, pln, *acfs.values(), when, instead=instead(store, pair)),
         ),
     ]
@@ -380,7 +391,9 @@ def toy_shattered_view(depth: int = 50, seed: int = 0) -> list[View]:
     net of `depth` blocks or layers, their gradient along the input line and its autocorrelation."""
     nets = [
         NetResult(
-            f"ResNet ({depth} blocks)" if skip else f"plain net ({depth} layers)",
+            _("ResNet ({depth} blocks)").format(depth=depth)
+            if skip
+            else _("plain net ({depth} layers)").format(depth=depth),
             skip,
             _toy(int(depth), skip, int(seed)),
         )
@@ -390,14 +403,16 @@ def toy_shattered_view(depth: int = 50, seed: int = 0) -> list[View]:
     acfs = {n.label: n.data["autocorrelation"] for n in nets}
     return [
         View(
-            text.TOY_TITLE,
-            gradient_line_figure(nets, "x", "input x (256 points on [−2, 2])", "d output / d input along the line"),
-            text.TOY_CAPTION,
+            _(text.TOY_TITLE),
+            gradient_line_figure(
+                nets, "x", _("input x (256 points on [−2, 2])"), _("d output / d input along the line")
+            ),
+            _(text.TOY_CAPTION),
         ),
         View(
-            text.SHATTERED_ACF_TITLE,
+            _(text.SHATTERED_ACF_TITLE),
             autocorrelation_figure(nets),
             text.lag1_caption("", acfs),
-            text.shattered_verdicts(*facts, *acfs.values(), "at initialisation", toy_depth=int(depth)),
+            text.shattered_verdicts(*facts, *acfs.values(), _("at initialisation"), toy_depth=int(depth)),
         ),
     ]

@@ -1,0 +1,159 @@
+"""Issue 24 in a real browser: every page and every lesson step opened with `?lang=zh` says nothing a
+Chinese reader cannot read (no visible English sentence: names like ResNet-56, numbers, units and run
+names allowed), with nothing cut at 1400 and 1024 px (screenshots in test-artifacts/screenshots/zh-*.png,
+to be looked at); and switching the language keeps every control's value.
+
+One browser page walks everything on the session's reference server (conftest.reference_app_url: the
+shipped runs, so figures and verdicts are drawn), so the whole walk costs one server it shares with the
+lesson's browser test and a few seconds a page."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from test_browser_narrow import CUT
+
+from conftest import SCREENSHOTS, screenshot, wait_for_app
+from resnet_core.presentation import lesson
+from ui.navigation import PAGES
+
+pytestmark = pytest.mark.browser
+
+CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
+WORD = re.compile(r"[A-Za-z]{2,}")
+# What may stay as it is in a Chinese page: names of nets, datasets, methods, libraries and units, run ids, the
+# device, code and the Markdown / plotly notation that is not prose.
+NAMES = re.compile(
+    r"ResNet[- ]?\d*|plain-\d+|ref-[\w-]+|[\w-]*\d{6,}[\w-]*|CIFAR-?\d*|ImageNet|Fashion-MNIST|MNIST|shapes|"
+    r"Grad-CAM|SmoothGrad|Captum|Integrated Gradients|Saliency|Occlusion|torchvision|PyTorch|Streamlit|NetSpec|"
+    r"ReLU|sigmoid|tanh|BatchNorm|BN|SGD|fc|conv|float32|logit|softmax|FLOPs|top-\d|CPU|GPU|CUDA|MPS|cuda|cpu|"
+    r"threads?|cores?|MB|px|He et al\.?|Veit|Li|Balduzzi|Wilber|Belongie|Glorot|Bengio|Ioffe|Szegedy|Yang|"
+    r"Identity Mappings|python -m resnet_core[^\n]*|--[\w-]+|English|basic|bottleneck|cifar|imagenet|batch|none|"
+    r"relu|reference|PNG|SVG|CSV|GIF|JPEG|WebP|BMP|TIFF|H\(x\)|F\(x\)|et al"
+)
+# Each page's first lines (the sidebar, the title) and a lesson step, in Chinese; `?lang=zh` on the URL.
+PATHS = ["" if name == "home" else name for name in PAGES]
+
+# Text of every visible element that holds text, grouped by its block (a paragraph, a heading, a label, a
+# button, a chart's text element): a sentence split by bold or a link is judged whole. Material icons are
+# drawn from ligature names ("school") and are not text a reader sees.
+VISIBLE_TEXT = """() => {
+  const blocks = new Map();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const block = 'p, li, h1, h2, h3, h4, h5, h6, label, button, td, th, summary, a, text, ' +
+    '[data-testid=stMarkdownContainer], [data-testid=stCaptionContainer], [role=option], [data-testid=stMetricLabel]';
+  let node;
+  while ((node = walker.nextNode())) {
+    const text = node.textContent.trim();
+    const el = node.parentElement;
+    const skip = '[data-testid=stIconMaterial], script, style, noscript, [aria-hidden=true]';
+    if (!text || !el || el.closest(skip)) continue;
+    const style = getComputedStyle(el);
+    const box = el.getBoundingClientRect();
+    if (style.visibility === 'hidden' || style.display === 'none' || (!box.width && !box.height)) continue;
+    if (box.right <= 0 || box.bottom <= 0) continue;  // moved off screen (the skip link until focused)
+    const owner = el.closest(block) || el;
+    blocks.set(owner, (blocks.get(owner) || '') + ' ' + text);
+  }
+  return [...blocks.values()].map(t => t.replace(/\\s+/g, ' ').trim());
+}"""
+
+
+def english_sentences(texts: list[str], allowed: set[str] = frozenset()) -> list[str]:
+    """The texts that hold two or more English words and no Chinese: what a Chinese reader could not read.
+    Names (NAMES), and `allowed` texts (the runs' names: user text stays as typed), do not count."""
+    found = []
+    for text in texts:
+        if CJK.search(text) or text in allowed:
+            continue
+        rest = NAMES.sub(" ", text)
+        for name in allowed:
+            rest = rest.replace(name, " ")
+        if len(WORD.findall(rest)) >= 2:
+            found.append(text)
+    return found
+
+
+def test_the_check_flags_english_and_lets_names_numbers_and_chinese_pass():
+    assert english_sentences(["Train a net", "ResNet-56 · 0.85M", "训练 ResNet-56", "plain-20 36.7 %"]) == [
+        "Train a net"
+    ]
+    assert english_sentences(["my twins run"], allowed={"my twins run"}) == []
+
+
+# Every chart has drawn its SVG (its titles, axes and legend are text to read and to measure).
+CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]
+  .every(c => c.querySelector('svg.main-svg .xtick, svg.main-svg .gtitle, svg.main-svg text'))"""
+
+
+def open_page(page, url: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+    page.wait_for_function(CHARTS_DRAWN)
+    page.wait_for_timeout(200)
+
+
+def test_every_page_and_lesson_step_in_chinese(page, reference_app_url):
+    url = reference_app_url
+    english, cut = {}, {}
+    for path in PATHS:
+        name = path or "home"
+        page.set_viewport_size({"width": 1400, "height": 1000})
+        open_page(page, f"{url}/{path}?lang=zh")
+        assert "lang=zh" in page.url
+        if found := english_sentences(page.evaluate(VISIBLE_TEXT)):
+            english[name] = found
+        for width in (1400, 1024):
+            if width != 1400:
+                page.set_viewport_size({"width": width, "height": 1000})
+                page.wait_for_timeout(500)  # the charts relayout to the new width
+            if found := page.evaluate(CUT):
+                cut[f"{name}@{width}"] = found
+            screenshot(page, f"zh-{name}-{width}")
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    for number in range(1, lesson.step_count() + 1):
+        open_page(page, f"{url}/lesson?step={number}&lang=zh&present=1")  # present: the evidence at once
+        assert page.get_by_role("heading", name=re.compile(CJK.pattern)).first.is_visible()
+        if found := english_sentences(page.evaluate(VISIBLE_TEXT)):
+            english[f"lesson step {number}"] = found
+        screenshot(page, f"zh-lesson-step-{number}")
+    report = SCREENSHOTS.parent / "zh-english.json"  # what a reader of Chinese met in English, to read whole
+    report.write_text(json.dumps({"english": english, "cut": cut}, ensure_ascii=False, indent=1))
+    assert not english, english
+    assert not cut, cut
+
+
+def test_switching_the_language_keeps_every_controls_value(page, reference_app_url):
+    page.goto(f"{reference_app_url}/architecture?lang=zh")
+    wait_for_app(page)
+    page.locator("[data-testid=stMain]").get_by_text("32", exact=True).first.click()  # a depth the paper trains
+    wait_for_app(page)
+    page.get_by_text("跳跃连接", exact=True).click()  # the skip toggle, by its Chinese label
+    wait_for_app(page)
+    assert page.locator("h3", has_text="plain-32").is_visible()
+    assert "depth=32" in page.url and "skip=0" in page.url
+    sidebar = page.locator("[data-testid=stSidebar]")
+    for language, title in (("English", "Architecture"), ("简体中文", "网络结构")):
+        sidebar.get_by_text(language, exact=True).click()
+        wait_for_app(page)
+        assert page.get_by_role("heading", name=title).first.is_visible()
+        assert page.locator("h3", has_text="plain-32").is_visible()  # the depth and the toggle kept their values
+        assert "depth=32" in page.url and "skip=0" in page.url
+        assert f"lang={'en' if language == 'English' else 'zh'}" in page.url
+
+
+def test_a_session_opens_in_its_browsers_language(browser, reference_app_url):
+    # no ?lang=: the browser's language decides, per session (two visitors of one server, two languages)
+    for locale, title in (("zh-CN", "首页"), ("en-US", "Home")):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale=locale)
+        try:
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(f"{reference_app_url}/")
+            wait_for_app(page)
+            assert page.locator("[data-testid=stSidebarNav]").get_by_text(title, exact=True).is_visible()
+            assert ("lang=zh" in page.url) == (locale == "zh-CN")  # a copied link keeps the Chinese
+        finally:
+            context.close()
