@@ -18,6 +18,7 @@ import streamlit as st
 
 from resnet_core.execution.access import RunAccess, configured_cap
 from resnet_core.execution.jobs import JobRunner
+from resnet_core.presentation.i18n import _
 from resnet_core.store.access import ADMIN, Actor
 
 SETTINGS = "resnet_lab"  # the app's own section of secrets.toml
@@ -65,7 +66,7 @@ def viewer() -> Actor:
         email = None
     ident = str(email or sub or "").strip().lower()
     if not ident:  # a provider that names nobody: no identity to own runs by
-        st.error("Your login gave no email or subject: ask the teacher to check the app's OIDC provider.")
+        st.error(_("Your login gave no email or subject: ask the teacher to check the app's OIDC provider."))
         st.stop()
     name = st.user.get("name")
     return Actor(ident, teacher=ident in teachers() or str(sub or "").lower() in teachers(), name=name and str(name))
@@ -81,8 +82,10 @@ def require_login() -> None:
     if not logged_out():
         return
     st.title("ResNet Lab")
-    st.markdown("This ResNet Lab is shared by a class. Log in to train your own nets and see the runs shared with you.")
-    if st.button("Log in", type="primary", key="auth.login"):
+    st.markdown(
+        _("This ResNet Lab is shared by a class. Log in to train your own nets and see the runs shared with you.")
+    )
+    if st.button(_("Log in"), type="primary", key="auth.login"):
         st.login()
     st.stop()
 
@@ -97,6 +100,7 @@ def sidebar_identity() -> None:
     if not class_mode() or not st.user.is_logged_in:
         return
     who = viewer()
-    st.text(f"{who.name or who.id}" + (" · teacher" if who.teacher else ""))  # text: a name is never markup
-    if st.button("Log out", key="auth.logout"):
+    name = who.name or who.id or ""
+    st.text(_("{name} · teacher").format(name=name) if who.teacher else name)  # text: a name is never markup
+    if st.button(_("Log out"), key="auth.logout"):
         st.logout()

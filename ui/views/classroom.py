@@ -12,7 +12,9 @@ from resnet_core.execution.access import AccessDenied, QueueFull, RunAccess
 from resnet_core.execution.estimates import estimate
 from resnet_core.execution.queue import start_times
 from resnet_core.presentation.describe import describe_duration
+from resnet_core.presentation.i18n import _
 from resnet_core.presentation.reports import planned_steps
+from resnet_core.presentation.text import markdown_text
 from resnet_core.store.access import owner_label
 from resnet_core.store.run_store import Run
 
@@ -46,23 +48,41 @@ def queue_places(
 def place_words(place: tuple[int, float | None], total: int) -> str:
     """ "3rd of 7 in line · starts in about 4 min" — a guide, as every estimate here."""
     n, seconds = place
-    when = f" · starts in {describe_duration(seconds)}" if seconds is not None else ""
-    return f"place {n} of {total} in line{when}"
+    if seconds is None:
+        return _("place {n} of {total} in line").format(n=n, total=total)
+    return _("place {n} of {total} in line · starts in {when}").format(
+        n=n, total=total, when=describe_duration(seconds)
+    )
 
 
 def room_caption(access: RunAccess) -> None:
     """How many more runs the student may queue (nothing for a teacher or the administrator)."""
     room = access.room()
     if room is not None:
-        st.caption(f"You can queue {room} more of your {access.queue_cap()} places (runs waiting or training).")
+        st.caption(
+            _("You can queue {room} more of your {cap} places (runs waiting or training).").format(
+                room=room, cap=access.queue_cap()
+            )
+        )
+
+
+def queue_full(access: RunAccess, runs: int) -> None:
+    """Why nothing was queued: the student's cap, in the page's language (QueueFull's own words are English)."""
+    st.error(
+        _(
+            "You can have at most {cap} runs waiting or training at once, and this needs room for {runs} ({room} "
+            "left). Stop one of yours, or wait for one to finish."
+        ).format(cap=access.queue_cap(), runs=runs, room=access.room() or 0),
+        icon=":material/block:",
+    )
 
 
 def submit_checked(access: RunAccess, count: int) -> bool:
     """Whether `count` runs fit the student's cap; if not, says why (the page then queues nothing)."""
     try:
         access.check_room(count)
-    except QueueFull as err:
-        st.error(str(err), icon=":material/block:")
+    except QueueFull:
+        queue_full(access, count)
         return False
     return True
 
@@ -71,8 +91,8 @@ def resume_checked(access: RunAccess, run_id: str) -> bool:
     """Resume a run (queued again) unless it would pass the student's cap, which is then said."""
     try:
         access.resume(run_id)
-    except QueueFull as err:
-        st.error(str(err), icon=":material/block:")
+    except QueueFull:
+        queue_full(access, 1)
         return False
     return True
 
@@ -80,10 +100,10 @@ def resume_checked(access: RunAccess, run_id: str) -> bool:
 def share_switch(access: RunAccess, run: Run, key: str) -> None:
     """Share a run with the class (read-only) or keep it private: its owner's (or a teacher's) switch."""
     shared = st.toggle(
-        "Shared with the class (read-only)",
+        _("Shared with the class (read-only)"),
         value=run.shared,
         key=f"{key}.{run.id}.{run.shared}",  # a new widget when it changes elsewhere: it shows the stored value
-        help="Others see its curves and probes; only you and the teachers can stop, rename, delete or download it.",
+        help=_("Others see its curves and probes; only you and the teachers can stop, rename, delete or download it."),
     )
     if shared != run.shared:
         access.share(run.id, shared)
@@ -94,34 +114,43 @@ def teacher_panel(access: RunAccess, places: dict[str, tuple[int, float | None]]
     """The whole queue with each run's owner, a student's queue cleared, the students' cap set."""
     if not access.actor.teacher:
         return
-    with st.expander("Teacher: the queue, the caps"):
+    with st.expander(_("Teacher: the queue, the caps")):
         order = access.queue()
         if order:
             st.dataframe(
                 [
-                    {"place": places.get(r.id, (0, None))[0], "owner": owner_label(r), "name": r.name, "id": r.id}
+                    {
+                        _("place"): places.get(r.id, (0, None))[0],
+                        _("owner"): owner_label(r),
+                        _("name"): r.name,
+                        "id": r.id,
+                    }
                     for r in order
                 ],
                 hide_index=True,
                 width="stretch",
             )
         else:
-            st.caption("Nobody's run is waiting.")
+            st.caption(_("Nobody's run is waiting."))
         owners = sorted({r.owner for r in order if r.owner is not None})
         cols = st.columns([2, 1])
-        student = cols[0].selectbox("Student", owners, key="class.student", placeholder="nobody waits")
-        if cols[1].button("Clear their queue", key="class.clear", disabled=student is None) and student:
+        student = cols[0].selectbox(_("Student"), owners, key="class.student", placeholder="—")
+        if cols[1].button(_("Clear their queue"), key="class.clear", disabled=student is None) and student:
             stopped = access.clear_queue(student)
-            st.toast(f"Stopped {len(stopped)} waiting runs of {student}")
+            st.toast(
+                _("Stopped {count} waiting runs of {student}").format(
+                    count=len(stopped), student=markdown_text(student)
+                )
+            )
             st.rerun()
         cols = st.columns([2, 1])
         cap = cols[0].number_input(
-            "Runs each student may have waiting or training", 1, 100, access.queue_cap(), key="class.cap"
+            _("Runs each student may have waiting or training"), 1, 100, access.queue_cap(), key="class.cap"
         )
-        if cols[1].button("Set the cap", key="class.setcap"):
+        if cols[1].button(_("Set the cap"), key="class.setcap"):
             try:
                 access.set_queue_cap(int(cap))
             except (AccessDenied, ValueError) as err:
                 st.error(str(err))
             else:
-                st.toast(f"Each student may now have {int(cap)} runs waiting or training")
+                st.toast(_("Each student may now have {cap} runs waiting or training").format(cap=int(cap)))
