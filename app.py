@@ -7,6 +7,7 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.presentation.i18n import _
 from resnet_core.store.run_store import StoreCorrupt
+from ui.auth import access_for, logged_out, require_login, sidebar_identity
 from ui.language import language_selector, use_language
 from ui.navigation import PAGES, leave_pages_directory_mode, page
 from ui.runs import damaged_store, shared_runner, take_snapshot
@@ -29,13 +30,19 @@ def main() -> None:
     # no icon, and a failed request on every page).
     st.set_page_config(page_title="ResNet Lab", page_icon=str(FAVICON), layout="wide")
     st.html(NARROW_CSS)
-    navigation = st.navigation([page(name) for name in PAGES])
+    # Class mode (an [auth] section in secrets.toml): nothing but the login until logged in — the navigation
+    # hidden, not absent (without it Streamlit would list the pages folder's files).
+    navigation = st.navigation([page(name) for name in PAGES], position="hidden" if logged_out() else "sidebar")
+    require_login()
     with st.sidebar:
         language_selector()
+        sidebar_identity()
         st.caption(_("Device: {device}").format(device=rc.describe_device()))
         try:
-            runs = take_snapshot(shared_runner().store)  # also starts the runner after a restart
-            active_runs([r for r in runs if r.active])  # the page of this rerun shows the same statuses
+            access = access_for(shared_runner())  # also starts the runner after a restart
+            runs = take_snapshot(access.store)  # the runs this visitor may see, as the page of this rerun shows
+            # The visitor's own (the administrator, alone on their machine: every run, as ever).
+            active_runs([r for r in (runs if access.actor.admin else access.mine(runs)) if r.active])
         except StoreCorrupt:  # the pages that need the store say what to do; the others still work
             st.caption(_(":red[The run store is damaged:] the Train page says what to do."))
     try:

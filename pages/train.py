@@ -54,3 +54,4 @@ live_fragment(
 st.subheader(_("All runs"))
 views.runs_table(store, all_runs)
 views.manage_panel(runner, by_id)
+views.teacher_panel(runner)  # class mode, for a teacher: the whole queue, a student's queue cleared, the cap

@@ -59,10 +59,13 @@ def app_runs_dir(tmp_path_factory) -> Path:
 
 
 @contextmanager
-def serve_app(runs: Path, data: Path, log_path: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free port until the block ends; yields its URL once healthy."""
-    port = _free_port()
-    env = dict(os.environ, RESNET_LAB_RUNS=str(runs), RESNET_LAB_DATA=str(data), RESNET_LAB_STANDBY="1")
+def serve_app(
+    runs: Path, data: Path, log_path: Path, options: tuple[str, ...] = (), env: dict | None = None, port: int = 0
+) -> Iterator[str]:
+    """`streamlit run app.py` on a free port (or `port`) until the block ends; yields its URL once healthy.
+    `options`: more `--section.option value` arguments (a class's secrets file); `env`: more variables."""
+    port = port or _free_port()
+    env = dict(os.environ, RESNET_LAB_RUNS=str(runs), RESNET_LAB_DATA=str(data), RESNET_LAB_STANDBY="1", **(env or {}))
     log = open(log_path, "w")  # closed below
     proc = subprocess.Popen(
         [
@@ -81,6 +84,7 @@ def serve_app(runs: Path, data: Path, log_path: Path) -> Iterator[str]:
             "false",
             "--server.fileWatcherType",
             "none",
+            *options,
         ],
         cwd=ROOT,
         env=env,

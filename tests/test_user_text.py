@@ -124,3 +124,35 @@ def test_an_uploads_file_name_is_text(env, shapes_root):
     at.file_uploader(key="explain.upload").upload(name, b"not an image", "image/png").run()
     assert not at.exception, at.exception
     assert markdown_text(name) in at.error[0].value and "[Click here](" not in at.error[0].value
+
+
+LINKY = "x http://evil.example www.evil.example mail evil@evil.example"
+
+
+def test_markdown_text_breaks_every_start_of_an_autolink():
+    # GFM's literal autolinks start at "http://", "https://", "www." and an email's "@", in any case.
+    text = markdown_text("HTTP://a.b https://a.b WWW.a.b me@a.b ftp://a.b").replace("\\", "")
+    for start in ("HTTP://", "https://", "WWW.", "@a", "ftp://"):
+        assert start not in text, start
+    assert text.replace("\u2060", "") == "HTTP://a.b https://a.b WWW.a.b me@a.b ftp://a.b"  # nothing else changes
+
+
+@pytest.mark.browser
+def test_a_url_in_a_run_name_puts_no_link_on_the_page(page, app_url, app_runs_dir):
+    # Streamlit's Markdown turns bare URLs and emails into links after the escapes are read: escaping alone
+    # left a live <a href="http://evil.example"> on every visitor's Train page (issue 25). Checked in the
+    # browser, where the links would form.
+    store = RunStore(app_runs_dir)
+    run_id = store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="stopped", name=LINKY)
+    store.set_status(run_id, "failed", error=f"could not read {LINKY}")
+    from conftest import screenshot, wait_for_app
+
+    page.goto(f"{app_url}/train?runs={run_id}")
+    wait_for_app(page)
+    main = page.locator("[data-testid='stMain']")
+    main.get_by_text("could not read", exact=False).first.wait_for()
+    shown = main.inner_text().replace("\u2060", "")
+    assert "x http://evil.example www.evil.example" in shown  # the name reads as it was written …
+    links = page.eval_on_selector_all("a", "els => els.map(e => e.href)")
+    assert not [href for href in links if "evil" in href], links  # … and nothing of it is a link
+    screenshot(page, "user-text-no-autolink")

@@ -45,10 +45,11 @@ def runs_view(page: str) -> RunView:
     """The runs page `page` shows: the user's, and the reference runs unless hidden. Draws the sidebar
     toggle that hides them (when there is a bundle), key "reference.toggle.<page>"; stops the page like
     `get_runner` if the user's store is damaged."""
-    user = get_runner().store
+    access = get_runner()
+    user, visible = access.runner.store, access.store.visible  # the runs this viewer may see (class mode)
     reference = reference_store()
     if reference is None:
-        return RunView(user)
+        return RunView(user, visible=visible)
     key = f"{TOGGLE_KEY}.{page}"
     st.sidebar.toggle(
         _("Show reference runs"),
@@ -61,7 +62,7 @@ def runs_view(page: str) -> RunView:
             "you train. Your own runs are shown either way."
         ),
     )
-    return RunView(user, reference if shown() else None)
+    return RunView(user, reference if shown() else None, visible=visible)
 
 
 def provenance_line(view: RunView) -> str:

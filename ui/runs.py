@@ -6,11 +6,13 @@ import functools
 
 import streamlit as st
 
+from resnet_core.execution.access import RunAccess
 from resnet_core.execution.jobs import JobRunner, standby_command, standby_wanted
 from resnet_core.presentation.i18n import _
 from resnet_core.presentation.reports import status_word
 from resnet_core.store.reader import LiveReader
 from resnet_core.store.run_store import Run, StoreCorrupt, move_aside, runs_dir
+from ui.auth import access_for
 
 MOVED = "store.moved"  # session key: where a damaged store was moved, to say so once
 
@@ -51,9 +53,11 @@ def shared_runner() -> JobRunner:
     return _runner_for(str(runs_dir().resolve()))
 
 
-def get_runner() -> JobRunner:
-    """The shared runner, for a page that needs the run store: if the store is damaged, the page says so,
-    offers to move it aside (`damaged_store`) and stops here."""
+def get_runner() -> RunAccess:
+    """The shared runner as this session's viewer may use it (ui/auth.access_for: every action checked, the
+    runs they may not see hidden from every read), for a page that needs the run store: if the store is
+    damaged, the page says so, offers to move it aside (`damaged_store`) and stops here."""
+
     try:
         runner = shared_runner()
     except StoreCorrupt as err:
@@ -65,7 +69,7 @@ def get_runner() -> JobRunner:
                 pop=st.session_state.pop(MOVED)
             )
         )
-    return runner
+    return access_for(runner)
 
 
 def damaged_store(err: StoreCorrupt) -> None:

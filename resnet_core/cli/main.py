@@ -39,7 +39,14 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="resnet-lab", description="ResNet Lab from the shell.")
+    parser = argparse.ArgumentParser(
+        prog="resnet-lab",
+        description="ResNet Lab from the shell.",
+        # The app's class mode checks who may act on a run (store/access.py); the shell does not: whoever can
+        # run it here can read and write the runs folder anyway.
+        epilog="The command line is the local administrator: it sees, stops, resumes and deletes every run in "
+        "the runs folder, whoever started it in the app's class mode (`runs --json` says each run's owner).",
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in COMMANDS:
         add(subparsers)

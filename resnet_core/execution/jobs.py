@@ -1,4 +1,5 @@
-"""`JobRunner`: runs train in worker processes, at most N at once, the rest queued in order.
+"""`JobRunner`: runs train in worker processes, at most N at once, the rest queued — started round-robin over
+their owners (queue.fair_order: one person's runs in the order queued; thirty people's in turn).
 
 N (`default_parallel_runs`): four on a GPU; on a CPU one per core, at least two, so the twins of the
 Train page train side by side, each worker with its share of the cores (cpu_share.ThreadShare).
@@ -53,6 +54,7 @@ from ..training.train import TrainConfig
 from .cpu_share import trains_here
 from .executors import RemoteExecutor, default_executor, remote_executor
 from .lifecycle import RESUME_HINT
+from .queue import fair_order
 from .worker import worker_log
 
 log = logging.getLogger(__name__)
@@ -208,6 +210,7 @@ class JobRunner:
         self._starting: set[str] = set()  # runs started since, without a stored step yet: no standby meanwhile
         self._poll = poll_seconds
         self._workers: dict[str, subprocess.Popen] = {}
+        self._last_start: dict[str | None, float] = {}  # owner -> when this runner last started one of theirs
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._closed = threading.Event()
@@ -218,11 +221,25 @@ class JobRunner:
 
     # --- what pages and the CLI call -------------------------------------------------------------
     def submit(
-        self, spec: NetSpec, config: RunConfig | TrainConfig | dict, dataset: str = "shapes", name: str | None = None
+        self,
+        spec: NetSpec,
+        config: RunConfig | TrainConfig | dict,
+        dataset: str = "shapes",
+        name: str | None = None,
+        owner: str | None = None,
     ) -> str:
-        run_id = self.store.create(spec, config, dataset=dataset, name=name)
+        """Queue a run. The runner itself checks nobody: the app calls it through execution/access.RunAccess,
+        which checks who may (and the caps); the CLI is the local administrator."""
+        run_id = self.store.create(spec, config, dataset=dataset, name=name, owner=owner)
         self._wake.set()
         return run_id
+
+    def queue_order(self) -> list[Run]:
+        """The queued runs in the order they will start (queue.fair_order), for a page's "place in line"."""
+        queued = [r for r in self.store.list(["queued"]) if self._only is None or self._only(r)]
+        with self._lock:
+            last = dict(self._last_start)
+        return fair_order(queued, self.store.list(["running"]), last)
 
     def stop(self, run_id: str) -> None:
         """The worker checkpoints and ends `stopped` at its next step; a queued run stops at once."""
@@ -303,7 +320,7 @@ class JobRunner:
             self._wake.clear()
 
     def _start_queued(self) -> None:
-        queued = [r for r in self.store.list(["queued"]) if self._only is None or self._only(r)]
+        queued = self.queue_order()
         if self.remote is not None:
             self._start_remote(self.remote, queued)
             return
@@ -315,6 +332,7 @@ class JobRunner:
             for run in queued[: max(free, 0)]:
                 if not self.store.claim(run.id, pid=os.getpid()):
                     continue  # another runner took it
+                self._last_start[run.owner] = time.monotonic()
                 self._standby_after = time.monotonic() + STANDBY_AFTER_SECONDS
                 self._starting.add(run.id)
                 standby, self._standby = self._standby, None
@@ -402,6 +420,8 @@ class JobRunner:
         for run in queued[: max(free, 0)]:
             if not self.store.claim(run.id, pid=os.getpid()):  # this process records the run: its pid
                 continue  # another runner took it
+            with self._lock:
+                self._last_start[run.owner] = time.monotonic()
             try:
                 if failure is not None:
                     raise failure

@@ -107,6 +107,8 @@ class Run:
     stop_requested: bool = False
     executor: str | None = None  # "local" or "ray" once it started (runs/executors.py)
     node: str | None = None  # the host it trains on (Ray: "host (ip)")
+    owner: str | None = None  # who started it in the app's class mode; None: the local administrator
+    shared: bool = False  # its owner shows it to the class, read-only (store/access.py)
 
     @property
     def active(self) -> bool:
@@ -135,6 +137,8 @@ class Run:
             "error": self.error,
             "executor": self.executor,
             "node": self.node,
+            "owner": self.owner,
+            "shared": self.shared,
         }
 
 
@@ -197,15 +201,29 @@ class RunStore:
         name: str | None = None,
         device: str | None = None,
         status: str = "queued",
+        owner: str | None = None,
     ) -> str:
         """A new run (queued unless told otherwise); returns its id. `config` may be a RunConfig, a bare
-        TrainConfig or the stored dict form (ValueError for unknown keys or invalid values)."""
+        TrainConfig or the stored dict form (ValueError for unknown keys or invalid values). `owner`: who
+        started it (store/access.py); None is the local administrator (the CLI, the app without a login)."""
         check_status(status)
         config = RunConfig.of(config)
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
         now = time.time()
         pid = os.getpid() if status == "running" else None  # created running: this process trains it (CLI)
-        run = Run(run_id, name or f"{spec.name} · {dataset}", spec, config, dataset, device, status, now, now, pid=pid)
+        run = Run(
+            run_id,
+            name or f"{spec.name} · {dataset}",
+            spec,
+            config,
+            dataset,
+            device,
+            status,
+            now,
+            now,
+            pid=pid,
+            owner=owner,
+        )
         with self._write() as db:
             _insert(db, run)
         return run_id
@@ -362,6 +380,28 @@ class RunStore:
                 == 0
             ):
                 raise KeyError(f"no run {run_id!r}")
+
+    def set_shared(self, run_id: str, shared: bool) -> None:
+        """Show a run to the class (read-only) or keep it to its owner and the teachers."""
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE runs SET shared = ?, updated_at = ? WHERE id = ?", (int(shared), time.time(), run_id)
+            )
+            if cur.rowcount == 0:
+                raise KeyError(f"no run {run_id!r}")
+
+    def setting(self, key: str) -> str | None:
+        """A server setting a teacher changed in the app (the `settings` table), or None."""
+        row = self._connect().execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Keep a server setting (None forgets it: the configured default applies again)."""
+        with self._write() as db:
+            if value is None:
+                db.execute("DELETE FROM settings WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)", (key, value))
 
     def delete(self, run_id: str) -> None:
         """The run, its metrics and its checkpoint files. ValueError for a queued or running run: its worker
@@ -674,7 +714,8 @@ def _insert(db: sqlite3.Connection, run: Run) -> None:
     """The one INSERT of a run (RunStore.create and add_run)."""
     db.execute(
         "INSERT INTO runs (id, name, spec, config, dataset, device, status, created_at, updated_at, error, pid,"
-        " pid_started, progress, executor, node) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " pid_started, progress, executor, node, owner, shared)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             run.id,
             run.name,
@@ -691,6 +732,8 @@ def _insert(db: sqlite3.Connection, run: Run) -> None:
             json.dumps(run.progress) if run.progress else None,
             run.executor,
             run.node,
+            run.owner,
+            int(run.shared),
         ),
     )
 
@@ -712,6 +755,8 @@ def _run_from_row(row: sqlite3.Row) -> Run:
         stop_requested=bool(row["stop_requested"]),
         executor=row["executor"],
         node=row["node"],
+        owner=row["owner"],
+        shared=bool(row["shared"]),
     )
 
 

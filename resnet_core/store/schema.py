@@ -24,7 +24,10 @@ CREATE TABLE IF NOT EXISTS runs (
     progress TEXT,                           -- JSON: epoch, step, total_steps, images_per_second
     stop_requested INTEGER NOT NULL DEFAULT 0,
     executor TEXT,                           -- where it trains: "local" or "ray" (NULL: not started yet,
-    node TEXT                                --   or recorded by an older version); node: its host
+    node TEXT,                               --   or recorded by an older version); node: its host
+    owner TEXT,                              -- who started it (the login's email or subject); NULL: the local
+                                             --   administrator (the CLI, the app without a login, older stores)
+    shared INTEGER NOT NULL DEFAULT 0        -- 1: its owner shows it to the class (read-only)
 );
 CREATE TABLE IF NOT EXISTS steps (
     run_id TEXT NOT NULL, step INTEGER NOT NULL, epoch REAL, loss REAL, error REAL, lr REAL,
@@ -49,6 +52,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     created_at REAL NOT NULL,
     PRIMARY KEY (run_id, epoch)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS settings (        -- the server's settings a teacher changes in the app (caps)
+    key TEXT PRIMARY KEY, value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS analyses (
     id TEXT PRIMARY KEY,
     run_id TEXT NOT NULL,
@@ -68,7 +74,15 @@ CREATE TABLE IF NOT EXISTS analyses (
 STEP_FIELDS = ("step", "epoch", "loss", "error", "lr", "images_per_second")
 EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "seconds", "images_per_second")
 # Columns added after the first release: (table, name, type); old stores get them on first open.
-ADDED_COLUMNS = (("runs", "pid_started", "INTEGER"), ("runs", "executor", "TEXT"), ("runs", "node", "TEXT"))
+# `owner` and `shared` came with the class mode (store/access.py): an older store's runs get NULL (the local
+# administrator's) and 0 (private), so they stay what they were, the runs of the machine's one user.
+ADDED_COLUMNS = (
+    ("runs", "pid_started", "INTEGER"),
+    ("runs", "executor", "TEXT"),
+    ("runs", "node", "TEXT"),
+    ("runs", "owner", "TEXT"),
+    ("runs", "shared", "INTEGER NOT NULL DEFAULT 0"),
+)
 
 
 def create_tables(conn: sqlite3.Connection) -> None:

@@ -29,6 +29,7 @@ from resnet_core.studies.experiments import (
     plan_experiment,
 )
 from resnet_core.studies.reference import EXPERIMENT as REFERENCE
+from ui.views.classroom import submit_checked
 
 FIG6_CAPTION = N_(
     "Thin dashed: training error (running mean over recent batches); bold: test error after each epoch. "
@@ -212,6 +213,8 @@ def start_form(runner, presets: tuple[Preset, ...], state, expanded: bool, start
             )
         if st.button(_("Run the degradation experiment"), type="primary", disabled=not depths, key="deg.start"):
             experiment, runs = plan_experiment(preset, depths)
+            if not submit_checked(runner, len(runs)):  # class mode: past the student's cap, nothing is queued
+                return None
             for spec, config, name in runs:
                 runner.submit(spec, config, dataset=preset.dataset, name=name)
             return experiment

@@ -28,11 +28,13 @@ from resnet_core.presentation.reports import (
     status_word,
 )
 from resnet_core.presentation.text import markdown_text
+from resnet_core.store.access import owner_label
 from resnet_core.studies.experiments import dataset_problem, new_twins_id
 from ui.language import spinning
 from ui.live import figure_board, polling_changed, run_starting
 from ui.runs import badge, follow_statuses, live_reader
 from ui.spec_state import current_spec, remember_spec, spec_editor
+from ui.views import classroom
 
 TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
 SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
@@ -295,11 +297,13 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
             )
         buttons = st.columns([1, 2.4, 3.6])
         twins = [spec.replace(skip=True), spec.replace(skip=False)]
+        classroom.room_caption(runner)  # class mode: the student's places left in the queue
         if buttons[0].button(_("Train"), type="primary", key="train.one", disabled=bool(problems.get(dataset))):
-            show([runner.submit(spec, config, dataset=dataset)], _("{name} queued").format(name=spec.name))
+            if classroom.submit_checked(runner, 1):
+                show([runner.submit(spec, config, dataset=dataset)], _("{name} queued").format(name=spec.name))
         if buttons[1].button(
             _("Train plain + residual twins"), key="train.twins", disabled=bool(problems.get(dataset))
-        ):
+        ) and classroom.submit_checked(runner, 2):
             pair = config.replace(experiment=new_twins_id())  # created together: find_twin pairs them by this
             show(
                 [runner.submit(s, pair, dataset=dataset) for s in twins],
@@ -337,8 +341,11 @@ def starting(runs: list) -> bool:
     return any(run_starting(r, reader.version(r.id)[2], now) for r in runs)  # version: (…, last step, …)
 
 
-def run_rows(runner, runs: list) -> None:
-    """One row per shown run: its status, what it does now, and Stop (running) or Resume (stopped)."""
+def run_rows(runner, runs: list, places: dict | None = None) -> None:
+    """One row per shown run: its status, what it does now, and Stop (running) or Resume (stopped) — for the
+    runs the viewer may act on (`runner` is a RunAccess: it checks again when pressed). `places`: the queued
+    runs' places in the fair queue (classroom.queue_places)."""
+    places = places or {}
     for run in runs:
         row = st.columns([2, 4.4, 1.6])  # at 1024 px a narrower last column cut "Resume"
         row[0].markdown(f"{badge(run)} **{markdown_text(run_label(run))}**")  # a name is text, not Markdown
@@ -348,22 +355,35 @@ def run_rows(runner, runs: list) -> None:
                 _(" · on {run_where}").format(run_where=markdown_text(run_where(run))) if run.executor == "ray" else ""
             )
             row[1].progress(done, text=text + where)
+        elif run.status == "queued" and run.id in places:
+            row[1].caption(classroom.place_words(places[run.id], len(places)))
         elif run.status == "queued":
             row[1].caption(_("waiting for a free worker"))
         elif run.error:
             row[1].caption(markdown_text(run.error))
+        if not runner.can_act(run):  # another person's run, shared with the class: read-only
+            row[2].caption(markdown_text(_("shared by {owner}").format(owner=run.owner)))
+            continue
+        if runner.actor.teacher and run.owner != runner.actor.id:  # a teacher acting on someone else's run
+            row[2].caption(markdown_text(_("{owner}'s run").format(owner=owner_label(run))))
         if run.active and row[2].button(_("Stop"), key=f"stop.{run.id}", icon=":material/stop:"):
             runner.stop(run.id)
         if run.resumable and row[2].button(_("Resume"), key=f"resume.{run.id}", icon=":material/play_arrow:"):
-            runner.resume(run.id)
-            st.rerun()  # the whole page: the run is queued again everywhere its status shows
+            if classroom.resume_checked(runner, run.id):
+                st.rerun()  # the whole page: the run is queued again everywhere its status shows
 
 
 def live_view(runner, chosen: list[str]) -> None:
     """The shown runs' rows and their error and loss curves, as a live fragment's body."""
     follow_statuses(runner.store)  # a status changed since the page was drawn: redraw all of it
     runs = shown_runs(chosen)
-    run_rows(runner, runs)
+    store = runner.store
+    places = (  # only while a shown run waits: each open tab reruns this at every poll
+        classroom.queue_places(runner, device_rates(str(store.root), store), macs_per_image)
+        if any(r.status == "queued" for r in runs)
+        else {}
+    )
+    run_rows(runner, runs, places)
     if not runs:
         st.info(_("Choose runs to show above."))
         return
@@ -415,16 +435,23 @@ def runs_table(store, all_runs: list) -> None:
     )
 
 
-def newest_checkpoint_bytes(store, run_id: str) -> bytes:
-    """The run's newest checkpoint file, read when its download is asked for (a newer one may exist by then,
-    and the older ones are deleted as new ones come)."""
-    found = store.latest_checkpoint(run_id)
-    return found[2].read_bytes() if found is not None else b""
+def teacher_panel(runner) -> None:
+    """The teacher's panel (classroom.teacher_panel); nothing, and nothing read, for anyone else."""
+    if not runner.actor.teacher:
+        return
+    store = runner.store
+    classroom.teacher_panel(
+        runner, classroom.queue_places(runner, device_rates(str(store.root), store), macs_per_image)
+    )
 
 
 def manage_panel(runner, by_id: dict) -> None:
-    """Rename, resume, download or delete one run."""
+    """Rename, resume, share, download or delete one of the runs the viewer may act on (`runner` is a RunAccess:
+    each action is checked again when it happens; a download's file is read only then)."""
     store = runner.store
+    by_id = {i: r for i, r in by_id.items() if runner.can_act(r)}
+    if not by_id:
+        return
     with st.expander(_("Rename, delete or download a run"), key="train.manage.panel"):
         if MANAGE_RENAMED in st.session_state:  # a run was renamed: send the picker its new label (see below)
             st.session_state["train.manage"] = st.session_state.pop(MANAGE_RENAMED)
@@ -435,18 +462,21 @@ def manage_panel(runner, by_id: dict) -> None:
         cols = st.columns([2.2, 1.1, 1.1, 1.6, 1.6])  # at 1024 px narrower columns cut "Rename"
         new_name = cols[0].text_input(_("Name"), run.name, key=f"rename.{target}")
         if cols[1].button(_("Rename"), key="train.rename") and new_name.strip() and new_name != run.name:
-            store.rename(target, new_name)
+            runner.rename(target, new_name)
             # The browser keeps a selectbox's chosen *label*; unless the value is set again it goes on showing
             # the old name (Streamlit sends the selection only when it is set from the script).
             st.session_state[MANAGE_RENAMED] = target
             st.rerun()
-        if run.resumable and cols[2].button(_("Resume"), key="train.resume"):
-            runner.resume(target)
+        if (
+            run.resumable
+            and cols[2].button(_("Resume"), key="train.resume")
+            and classroom.resume_checked(runner, target)
+        ):
             show([target])
         # Both files are made when the button is pressed, not at every rerun (a checkpoint can be 80 MB).
         cols[3].download_button(
             _("Metrics (CSV)"),
-            lambda run_id=target: metrics_csv(store, run_id),
+            lambda run_id=target: metrics_csv(runner.downloadable(run_id), run_id),
             file_name=f"{target}.csv",
             mime="text/csv",
             key="train.csv",
@@ -455,17 +485,19 @@ def manage_panel(runner, by_id: dict) -> None:
         if checkpoint is not None:
             cols[4].download_button(
                 _("Checkpoint"),
-                lambda run_id=target: newest_checkpoint_bytes(store, run_id),
+                lambda run_id=target: runner.checkpoint_bytes(run_id),
                 file_name=f"{target}.safetensors",
                 mime="application/octet-stream",
                 key="train.ckpt",
                 help=_("Weights after epoch {checkpoint} (safetensors).").format(checkpoint=checkpoint[0]),
             )
+        if runner.actor.id is not None:  # class mode: a run is private until its owner shares it
+            classroom.share_switch(runner, run, "train.share")
         confirm = st.checkbox(_("Yes, delete this run and its files"), key=f"confirm.{target}")
         help_text = _("Stop a running run before deleting it.")
         if st.button(_("Delete"), disabled=not confirm or run.active, key="train.delete", help=help_text):
             try:
-                store.delete(target)  # refuses a run that started meanwhile (in another tab)
+                runner.delete(target)  # refuses a run that started meanwhile (in another tab)
             except ValueError as err:
                 st.error(markdown_text(err))
                 return
