@@ -1,6 +1,10 @@
-"""Issue 12, item 5: time from pressing Train (the page's defaults: ResNet-20 on 5,000 embedded images, the
-CPU recipe) to the first training point in the browser's chart. A measurement, not a check: the times are
-printed (run with -s) and written to test-artifacts/first-point.json; BENCHMARKS.md records them. Its own
+"""Time from pressing Train (the page's defaults: ResNet-20 on 5,000 embedded images, the
+CPU recipe) to the first training point in the browser's chart. A measuring script for BENCHMARKS.md, not a
+test (tests/test_browser_train.py checks that the points come): the times are printed and written to
+test-artifacts/first-point.json.
+
+    .venv/bin/python scripts/bench_first_point.py
+ Its own
 server, runs folder and data folder: the first press is a fresh install's (the embedded dataset is rendered
 then), the second one reads the rendered images from their cache. Each run is stopped and deleted before the
 next press, so the chart shows one run. Third: a new server on the same (now rendered) data folder, pressed at
@@ -12,15 +16,17 @@ shared)."""
 import json
 import os
 import subprocess
+import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
-import pytest
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from conftest import ROOT, screenshot, serve_app, wait_for_app
-from resnet_core.store.run_store import RunStore, process_start
-
-pytestmark = pytest.mark.browser
+from conftest import CHROMIUM_FLAGS, _chromium_path, screenshot, serve_app, wait_for_app  # noqa: E402
+from resnet_core.store.run_store import RunStore, process_start  # noqa: E402
 
 # The chart's data as plotly.js holds it once drawn (`gd._fullData`: `gd.data` keeps Streamlit's base64
 # arrays), not its drawing: a single point of a line trace draws nothing.
@@ -113,7 +119,7 @@ def measure_press(page, url: str, runs, press: str) -> dict:
     return times
 
 
-def test_time_from_train_to_the_first_point(browser, tmp_path):
+def measure(browser, tmp_path: Path) -> dict:
     runs, data = tmp_path / "runs", tmp_path / "data"
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -135,3 +141,22 @@ def test_time_from_train_to_the_first_point(browser, tmp_path):
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     times["commit"] = commit.stdout.strip() or None
     (artifacts / "first-point.json").write_text(json.dumps(times, indent=2))
+    return times
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    chromium = _chromium_path()
+    if chromium is None:
+        sys.exit("Debian's chromium is needed (apt-get install chromium)")
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            measure(browser, Path(tmp))
+        finally:
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
