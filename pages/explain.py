@@ -7,7 +7,7 @@ from ui.language import use_language, with_language
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import runs_view
 from ui.threads import share_cpu_with_training
-from ui.view_state import Param, ViewState
+from ui.view_state import Param, ViewState, presenting
 from ui.views import explain as views
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
@@ -15,6 +15,7 @@ use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
 LAST_MODEL = "explain.last_model"  # the model of the previous run: the class explained is the model's own
+present = presenting()  # ?present=1: the link's view without its controls
 
 st.title(_("Explain"))
 st.markdown(
@@ -37,9 +38,12 @@ if not runs:
     st.page_link(page("train"), label=_("Train a net"), icon=":material/model_training:", query_params=with_language())
 model_state = ViewState("explain", [Param("model", default, choices=choices)])
 model_state.load()
-key = st.selectbox(
-    _("Model"), choices, format_func=lambda k: views.describe_choice(store, runs, k), key=model_state.key("model")
-)
+if present:
+    key = model_state.value("model")
+else:
+    key = st.selectbox(
+        _("Model"), choices, format_func=lambda k: views.describe_choice(store, runs, k), key=model_state.key("model")
+    )
 model_state.save()
 if key == default and why:
     st.caption(why)
@@ -54,17 +58,19 @@ if st.session_state.get(LAST_MODEL, key) != key and "target" in st.query_params:
 st.session_state[LAST_MODEL] = key
 state = views.url_state(key, run, clf, len(test_labels))
 state.load()
-picked = views.pick_image(state, clf, test_images, test_labels)
+picked = views.pick_image(state, clf, test_images, test_labels, present)
 
 twin = views.twin_of(store, run)
+views.untrained_note(store, run, twin)
 if picked.image is not None:  # the image as the nets see it, and their predictions
     pixels, shown, nets_probs = views.predictions(store, key, clf, twin, picked)
-controls = views.method_controls(state, key, clf)
+controls = views.method_controls(state, key, clf, present)
 state.save()
 if picked.image is None:  # waiting for an upload, or it could not be read (said above)
     st.stop()
 if not controls.methods:
     st.info(_("Choose at least one method."))
     st.stop()
-views.attribution_maps(store.root, nets_probs, pixels, shown, controls, clf, picked.name)
-views.twin_hint(store, run, twin)
+views.attribution_maps(store.root, nets_probs, pixels, shown, controls, clf, picked.name, present)
+if not present:
+    views.twin_hint(store, run, twin)

@@ -18,6 +18,7 @@ from resnet_core.analysis.classifier import Classifier
 from resnet_core.data.datasets import sample_test_images
 from resnet_core.data.images import EXTENSIONS, FORMAT_NAMES, ImageError, fit_square, open_image, to_uint8_tensor
 from resnet_core.data.pixels import to_input
+from resnet_core.presentation import why_text
 from resnet_core.presentation.describe import epochs as describe_epochs
 from resnet_core.presentation.describe import percent
 from resnet_core.presentation.explain_figures import (
@@ -41,6 +42,8 @@ from ui.navigation import page
 from ui.reference import reference_note
 from ui.spec_state import remember_spec
 from ui.view_state import Param, ViewState
+from ui.views.render import show_verdict
+from ui.views.why import instead, net_facts
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
 IMAGENET = "imagenet:"  # prefix of the ImageNet models' keys in the model picker
@@ -178,9 +181,11 @@ def run_model(store, run):
 
 def url_state(key: str, run, clf: Classifier, test_count: int) -> ViewState:
     """The view's URL parameters once the model is known: the image source, the test image or sample, the
-    methods and the class explained (their widgets are keyed per kind of model, as their choices differ)."""
+    methods, the class explained and every method setting (their widgets are keyed per kind of model, or per
+    model or input size, where their choices differ)."""
     sources = [SOURCES["sample"], SOURCES["upload"]] if run is None else list(SOURCES.values())
     default = ["integrated_gradients", "gradcam", "saliency"] if run is not None else ["gradcam", "saliency"]
+    layers = layer_choices(clf.net)
     return ViewState(
         "explain",
         [
@@ -189,8 +194,32 @@ def url_state(key: str, run, clf: Classifier, test_count: int) -> ViewState:
             Param("sample", sample_files()[0], choices=sample_files()),
             Param("methods", default, choices=list(METHODS), multi=True, key=f"explain.methods.{run is None}"),
             Param("target", "predicted", choices=["predicted", *clf.classes], key=f"explain.class.{key}"),
+            # the method settings: the sliders' ranges are their choices
+            Param("steps", 50, int, choices=range(10, 201, 10)),
+            Param("samples", 25, int, choices=range(5, 51, 5)),
+            Param("noise", 0.15, _hundredths, choices=_grid(0.05, 0.5)),
+            Param("layer", layers[0], choices=layers, key=f"explain.layer.{key}"),
+            Param(
+                "window",
+                max(2, clf.input_size // 4),
+                int,
+                choices=range(2, clf.input_size // 2 + 1),
+                key=f"explain.window.{clf.input_size}",
+            ),
+            Param("sign", SIGNS[1], choices=SIGNS),
+            Param("opacity", 0.7, _hundredths, choices=_grid(0.0, 1.0)),
         ],
     )
+
+
+def _hundredths(raw: str) -> float:
+    """A slider's fraction from a link, to its 0.05 grid (a float slider can store 0.15000000000000002)."""
+    return round(float(raw), 2)
+
+
+def _grid(low: float, high: float) -> list[float]:
+    """A float slider's values, step 0.05, as `_hundredths` reads them."""
+    return [round(low + 0.05 * i, 2) for i in range(round((high - low) / 0.05) + 1)]
 
 
 @dataclass
@@ -200,9 +229,18 @@ class Picked:
     true_class: str | None = None  # known for the dataset's test images
 
 
-def pick_image(state: ViewState, clf: Classifier, test_images, test_labels) -> Picked:
+def pick_image(state: ViewState, clf: Classifier, test_images, test_labels, present: bool = False) -> Picked:
+    """The image the link or the controls name; with `present` (?present=1) no control is drawn."""
     sources = state.params["image"].choices
-    source = st.radio(_("Image"), sources, format_func=_, horizontal=True, key=state.key("image"), persist_state=KEEP)
+    if present:
+        source = state.value("image")
+    else:
+        source = st.radio(
+            _("Image"), sources, format_func=_, horizontal=True, key=state.key("image"), persist_state=KEEP
+        )
+    if source == SOURCES["upload"] and present:
+        st.info(_("An uploaded image is not part of a link: to present one, share a link to a test image or a sample."))
+        return Picked(None)
     if source == SOURCES["upload"]:
         upload = st.file_uploader(
             _("An image: {format_names} (a GIF's first frame), up to 10 MB").format(format_names=FORMAT_NAMES),
@@ -218,25 +256,33 @@ def pick_image(state: ViewState, clf: Classifier, test_images, test_labels) -> P
             st.error(f"**{markdown_text(upload.name)}**: {markdown_text(err)}")  # a file's name is text
             return Picked(None)
     if source == SOURCES["test"]:
-        index = st.selectbox(
-            _("Test image"),
-            range(len(test_labels)),
-            key=state.key("test"),
-            persist_state=KEEP,
-            format_func=lambda i: _("{classes} (test image {value})").format(
-                classes=clf.classes[test_labels[i]], value=i + 1
-            ),
+        index = (
+            state.value("test")
+            if present
+            else st.selectbox(
+                _("Test image"),
+                range(len(test_labels)),
+                key=state.key("test"),
+                persist_state=KEEP,
+                format_func=lambda i: _("{classes} (test image {value})").format(
+                    classes=clf.classes[test_labels[i]], value=i + 1
+                ),
+            )
         )
         label = clf.classes[test_labels[index]]
         pixels = test_images[index].permute(1, 2, 0).numpy()  # (H, W, C); C is 1 for (Fashion-)MNIST
         image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).convert("RGB")
         return Picked(image, f"test-{index + 1}-{label}", label)
-    stem = st.selectbox(
-        _("Sample"),
-        sample_files(),
-        format_func=lambda s: s.replace("-", ": ", 1),
-        key=state.key("sample"),
-        persist_state=KEEP,
+    stem = (
+        state.value("sample")
+        if present
+        else st.selectbox(
+            _("Sample"),
+            sample_files(),
+            format_func=lambda s: s.replace("-", ": ", 1),
+            key=state.key("sample"),
+            persist_state=KEEP,
+        )
     )
     return Picked(open_image((SAMPLES / f"{stem}.png").read_bytes()), stem)
 
@@ -307,8 +353,24 @@ class Controls:
     opacity: float
 
 
-def method_controls(state: ViewState, key: str, clf: Classifier) -> Controls:
-    methods = st.multiselect(
+def method_controls(state: ViewState, key: str, clf: Classifier, present: bool = False) -> Controls:
+    """The methods, their settings and the display options, as the controls (or, with `present`, the link)
+    set them."""
+    if not present:
+        draw_method_controls(state, clf)
+    value = state.value
+    options = {
+        "integrated_gradients": {"n_steps": value("steps")},
+        "smoothgrad": {"nt_samples": value("samples"), "noise_level": value("noise")},
+        "gradcam": {"layer": value("layer")},
+        "occlusion": {"window": value("window")},
+    }
+    return Controls(value("methods"), options, value("target"), value("sign"), value("opacity"))
+
+
+def draw_method_controls(state: ViewState, clf: Classifier) -> None:
+    """The controls, each keyed by its URL parameter (seeded by `state.load()`, so none is given a value)."""
+    st.multiselect(
         _("Methods"),
         list(METHODS),
         format_func=lambda m: _(METHODS[m].label),
@@ -317,27 +379,19 @@ def method_controls(state: ViewState, key: str, clf: Classifier) -> Controls:
     )
     with st.expander(_("Method settings"), key="explain.settings"):  # keyed: kept across languages
         c = st.columns(4)  # one column per method with settings
-        steps = c[0].slider(_("Integrated gradients: steps"), 10, 200, 50, 10, key="explain.steps", persist_state=KEEP)
-        samples = c[1].slider(_("SmoothGrad: noisy samples"), 5, 50, 25, 5, key="explain.samples", persist_state=KEEP)
-        noise = c[1].slider(
+        c[0].slider(_("Integrated gradients: steps"), 10, 200, step=10, key=state.key("steps"), persist_state=KEEP)
+        c[1].slider(_("SmoothGrad: noisy samples"), 5, 50, step=5, key=state.key("samples"), persist_state=KEEP)
+        c[1].slider(
             _("SmoothGrad: noise (fraction of the range)"),
             0.05,
             0.5,
-            0.15,
-            0.05,
-            key="explain.noise",
+            step=0.05,
+            key=state.key("noise"),
             persist_state=KEEP,
         )
-        layer = c[2].selectbox(
-            _("Grad-CAM layer"), layer_choices(clf.net), key=f"explain.layer.{key}", persist_state=KEEP
-        )
-        window = c[3].slider(
-            _("Occlusion: window (pixels)"),
-            2,
-            clf.input_size // 2,
-            max(2, clf.input_size // 4),
-            key=f"explain.window.{clf.input_size}",
-            persist_state=KEEP,
+        c[2].selectbox(_("Grad-CAM layer"), layer_choices(clf.net), key=state.key("layer"), persist_state=KEEP)
+        c[3].slider(
+            _("Occlusion: window (pixels)"), 2, clf.input_size // 2, key=state.key("window"), persist_state=KEEP
         )
         if clf.input_size > 64:
             st.caption(
@@ -347,28 +401,24 @@ def method_controls(state: ViewState, key: str, clf: Classifier) -> Controls:
                 )
             )
     row = st.columns([2, 3, 3])
-    target = row[0].selectbox(
+    row[0].selectbox(
         _("Explain the class"),
         state.params["target"].choices,
         key=state.key("target"),
         persist_state=KEEP,
         format_func=lambda n: _("the predicted class") if n == "predicted" else n,
     )
-    sign = row[1].radio(
-        _("Sign"), SIGNS, index=1, horizontal=True, format_func=SIGN_LABELS.get, key="explain.sign", persist_state=KEEP
+    row[1].radio(
+        _("Sign"), SIGNS, horizontal=True, format_func=SIGN_LABELS.get, key=state.key("sign"), persist_state=KEEP
     )
-    opacity = row[2].slider(_("Map opacity"), 0.0, 1.0, 0.7, 0.05, key="explain.opacity", persist_state=KEEP)
-    options = {
-        "integrated_gradients": {"n_steps": steps},
-        "smoothgrad": {"nt_samples": samples, "noise_level": noise},
-        "gradcam": {"layer": layer},
-        "occlusion": {"window": window},
-    }
-    return Controls(methods, options, target, sign, opacity)
+    row[2].slider(_("Map opacity"), 0.0, 1.0, step=0.05, key=state.key("opacity"), persist_state=KEEP)
 
 
-def attribution_maps(root, nets_probs, pixels, shown, controls: Controls, clf: Classifier, image_name: str) -> None:
-    """Each net's maps for each method, one figure, its legend of methods and a PNG download."""
+def attribution_maps(
+    root, nets_probs, pixels, shown, controls: Controls, clf: Classifier, image_name: str, present: bool = False
+) -> None:
+    """Each net's maps for each method, one figure, its legend of methods and (unless `present`) a PNG
+    download."""
     target = None if controls.target_class == "predicted" else clf.classes.index(controls.target_class)
     rows, notes = [], []
     with st.spinner(_("Computing attributions…")):
@@ -413,6 +463,8 @@ def attribution_maps(root, nets_probs, pixels, shown, controls: Controls, clf: C
     st.caption(
         _("Each map is scaled to its own 98th percentile, so compare *where* the maps look, not how strongly.") + deltas
     )
+    if present:
+        return
     st.download_button(
         _("Download the figure (PNG)"),
         attribution_png(shown, rows, controls.sign, controls.opacity, title),
@@ -420,6 +472,17 @@ def attribution_maps(root, nets_probs, pixels, shown, controls: Controls, clf: C
         mime="image/png",
         key="explain.png",
     )
+
+
+def untrained_note(store, run, twin) -> None:
+    """Names the nets shown that did not learn: their predictions and maps are an untrained net's, which say
+    nothing about what a trained net of their kind looks at."""
+    if run is None:
+        return
+    nets = (run, twin) if twin is not None else (run,)
+    verdict = why_text.untrained_verdict([net_facts(store, r) for r in nets], _("explanation"), instead(store, nets))
+    if verdict is not None:
+        show_verdict(verdict)
 
 
 def twin_hint(store, run, twin) -> None:
