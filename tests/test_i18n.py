@@ -4,6 +4,7 @@ language and English when none is set (the CLI)."""
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 import threading
@@ -212,3 +213,60 @@ def test_the_emphasis_check_finds_what_commonmark_leaves_as_asterisks():
     assert emphasis_problems("**并排对比**。快捷连接") == []
     assert emphasis_problems("看**（中）**字") != []
     assert emphasis_problems("*普通*网络比较浅") == []
+
+
+def worded_classes(trees: list[ast.Module]) -> set[str]:
+    """`Words` and the classes that derive from `WordedError` (resnet_core/words.py), at any depth."""
+    classes = {"WordedError"}
+    defs = [node for tree in trees for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    while grown := {d.name for d in defs if d.name not in classes and {_called(b) for b in d.bases} & classes}:
+        classes |= grown
+    return (classes - {"WordedError"}) | {"Words"}
+
+
+def _called(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+def said_templates(tree: ast.Module, classes: set[str]) -> tuple[set[str], set[str]]:
+    """The templates a module says (the first argument of a call of one of `classes`), and the calls whose
+    template is no literal the catalog can hold (an f-string, a `%`, a `.format`). A name or an attribute
+    passes on a template made elsewhere, where it is found."""
+    templates, unmarkable = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and _called(node.func) in classes:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                templates.add(first.value)
+            elif not isinstance(first, ast.Name | ast.Attribute):
+                unmarkable.add(ast.unparse(first))
+    return templates, unmarkable
+
+
+def test_every_template_the_lower_layers_say_is_marked():
+    # what data/, store/ and execution/ say as Words or raise as a WordedError reaches the pages, which say it
+    # in the reader's language: library_words.py must mark each template, and nothing they no longer say
+    from resnet_core.presentation import library_words
+
+    paths = [p for p in sorted((ROOT / "resnet_core").rglob("*.py")) if "presentation" not in p.parts]
+    trees = [ast.parse(p.read_text(), str(p)) for p in paths]
+    classes = worded_classes(trees)
+    assert {"ImageError", "OwnDataError", "QueueFull", "AccessDenied"} <= classes
+    said: set[str] = set()
+    for tree in trees:
+        templates, unmarkable = said_templates(tree, classes)
+        assert not unmarkable, f"a template must be a literal string (the catalog holds it): {unmarkable}"
+        said |= templates
+    marked = set(library_words.IMAGES + library_words.OWN_DATA + library_words.ACCESS)
+    assert not said - marked, f"mark these in presentation/library_words.py: {sorted(said - marked)}"
+    assert not marked - said, f"no longer said (drop them from library_words.py): {sorted(marked - said)}"
+
+
+def test_the_template_check_finds_subclasses_and_catches_an_f_string():
+    tree = ast.parse(
+        "class A(words.WordedError, ValueError): ...\nclass B(A): ...\nclass C(ValueError): ...\n"
+        'B(f"{x} MB")\nWords("{n} MB", n=1)\nA("%d MB" % 3)\nA(refusal.template)\nC(f"{x}")\nB("The file is empty.")'
+    )
+    classes = worded_classes([tree])
+    assert classes == {"Words", "A", "B"}
+    assert said_templates(tree, classes) == ({"{n} MB", "The file is empty."}, {"f'{x} MB'", "'%d MB' % 3"})

@@ -29,6 +29,8 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
+from ..words import WordedError, Words
+
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
 # The languages the app speaks: the code used in `?lang=` and session state -> the name in its own words.
@@ -104,6 +106,19 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name for it, which Babel's
 
 
 _ = gettext
+
+
+def say(said: Words | BaseException) -> str:
+    """What a lower layer says (resnet_core/words.py), in the run's language: the template translated, then
+    filled — a field that is `Words` said the same way, numbers formatted by the template, any other text as it
+    is. An error raised with words says its words; any other error its own (English) message."""
+    if isinstance(said, WordedError):
+        said = said.words
+    if not isinstance(said, Words):
+        return str(said)
+    return gettext(said.template).format(
+        **{name: say(value) if isinstance(value, Words) else value for name, value in said.params.items()}
+    )
 
 
 def both(term: str) -> str:
