@@ -5,6 +5,8 @@ language and English when none is set (the CLI)."""
 from __future__ import annotations
 
 import ast
+import base64
+import html
 import re
 import string
 import threading
@@ -270,3 +272,38 @@ def test_the_template_check_finds_subclasses_and_catches_an_f_string():
     classes = worded_classes([tree])
     assert classes == {"Words", "A", "B"}
     assert said_templates(tree, classes) == ({"{n} MB", "The file is empty."}, {"f'{x} MB'", "'%d MB' % 3"})
+
+
+def test_the_drawings_words_are_marked_and_said_in_chinese():
+    # assets/*.svg are not Python: Babel does not read them, library_words.ASSETS marks their words
+    from resnet_core.presentation import library_words
+
+    names = {"x", "F(x)", "F(x) + x", "+", "relu"}  # symbols and names: the same in every language
+    said = set()
+    for path in (ROOT / "assets").glob("*.svg"):
+        svg = path.read_text()
+        found = [html.unescape(m[3]) for m in i18n.SVG_WORDS.finditer(svg)]
+        assert len(found) == svg.count("<text") + svg.count("<title"), f"{path.name}: a text the pattern misses"
+        said |= set(found)
+    assert said - names == set(library_words.ASSETS)
+    block = (ROOT / "assets" / "residual_block.svg").read_text()
+    assert i18n.svg_words(block) == block  # English: the file as it is
+    try:
+        set_language("zh")
+        chinese = i18n.svg_words(block)
+    finally:
+        set_language("en")
+    assert chinese.count(">权重层<") == 2 and ">恒等映射<" in chinese and "weight layer" not in chinese
+    assert chinese.replace(">权重层<", "").count("<") == block.replace(">weight layer<", "").count("<")  # same tags
+
+
+def test_the_chinese_home_page_draws_the_chinese_residual_block():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    urls = [img.url for element in at.get("image") for img in element.proto.imgs]
+    svgs = [base64.b64decode(u.split(",", 1)[1]).decode() for u in urls if u.startswith("data:image/svg+xml;base64,")]
+    assert len(svgs) == 1 and ">权重层<" in svgs[0] and "weight layer" not in svgs[0]

@@ -1,7 +1,8 @@
 """Words the layers below `presentation` say (they cannot import i18n, which lives here): the presets' names and
 descriptions (studies/experiments.py), the attribution methods' labels and summaries (analysis/attributions.py),
 the pair a page opens on (studies/pairs.py), and every template they say as `Words` or raise as a `WordedError`
-(resnet_core/words.py: the upload, import and access errors). Marked here for the catalog, translated with `_()`
+(resnet_core/words.py: the upload, import and access errors); and the words of the drawings in assets/, which
+Babel does not read (`i18n.svg_words`). Marked here for the catalog, translated with `_()`
 (or `i18n.say`) where shown; tests/test_i18n.py fails when one of them changes there and not here."""
 
 from __future__ import annotations
@@ -127,4 +128,9 @@ ACCESS = (  # store/access.py and execution/access.py: what a person may not do,
         "You can have at most {cap} runs waiting or training at once, and this needs room for {runs} ({room} left). "
         "Stop one of yours, or wait for one to finish."
     ),
+)
+ASSETS = (  # assets/residual_block.svg (Home): the paper's Fig. 2
+    N_("A residual block: the layers learn F(x); the shortcut adds x back, so the block outputs F(x) + x"),
+    N_("weight layer"),
+    N_("identity"),
 )
