@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.presentation.i18n import _
+from resnet_core.presentation.i18n import _, svg_words
 from ui.language import use_language, with_language
 from ui.navigation import PAGES, leave_pages_directory_mode, page
 from ui.navigation import title as title_of
@@ -59,7 +59,7 @@ with left:
     )
 with right:
     st.image(
-        str(Path(__file__).parent.parent / "assets" / "residual_block.svg"),
+        svg_words((Path(__file__).parent.parent / "assets" / "residual_block.svg").read_text()),
         caption=_("A residual block (after He et al. 2015, Fig. 2)."),
     )
 

@@ -15,6 +15,7 @@ import resnet_core as rc
 from resnet_core.execution.access import QueueFull, RunAccess
 from resnet_core.execution.jobs import JobRunner
 from resnet_core.execution.queue import fair_order, start_times
+from resnet_core.presentation.i18n import say, set_language
 from resnet_core.store.access import ADMIN, AccessDenied, Actor
 from resnet_core.store.run_store import Run, RunStore
 
@@ -115,6 +116,35 @@ def test_the_queue_cap_says_what_to_do_and_a_teacher_sets_it(runner):
     assert alice.room() == 2
     teacher.set_queue_cap(None)
     assert alice.queue_cap() == RunAccess(runner, ALICE).default_cap
+
+
+def test_a_chinese_page_says_the_cap_and_a_refusal_in_chinese(runner):
+    alice, bob, teacher = (RunAccess(runner, who) for who in (ALICE, BOB, TEACHER))
+    teacher.set_queue_cap(1)
+    run_id = alice.submit(SPEC, {"epochs": 1})
+    alice.share(run_id, True)
+    errors = []
+    for act in (lambda: alice.check_room(2), lambda: bob.delete(run_id), lambda: bob.set_queue_cap(3)):
+        with pytest.raises((QueueFull, AccessDenied)) as info:
+            act()
+        errors.append(info.value)
+    assert [str(e) for e in errors] == [  # the English, as the command line and the logs read it
+        "You can have at most 1 runs waiting or training at once, and this needs room for 2 (0 left). Stop one of "
+        "yours, or wait for one to finish.",
+        "You cannot delete another person's run: only its owner or a teacher can.",
+        "Only a teacher can set the queue cap.",
+    ]
+    try:
+        set_language("zh")  # as the Train page does for a Chinese session (ui/views/classroom.py says them)
+        said = [say(e) for e in errors]
+    finally:
+        set_language("en")
+    assert said == [
+        "你同时最多可有 1 个排队或训练中的运行，而这需要 2 个名额（还剩 0 个）。"
+        "请停止你的一个运行，或等待一个运行结束。",
+        "你不能删除别人的运行：只有它的所有者或教师可以。",
+        "只有教师可以设置队列上限。",
+    ]
 
 
 def _run(owner, n):

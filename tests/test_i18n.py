@@ -4,6 +4,9 @@ language and English when none is set (the CLI)."""
 
 from __future__ import annotations
 
+import ast
+import base64
+import html
 import re
 import string
 import threading
@@ -212,3 +215,95 @@ def test_the_emphasis_check_finds_what_commonmark_leaves_as_asterisks():
     assert emphasis_problems("**并排对比**。快捷连接") == []
     assert emphasis_problems("看**（中）**字") != []
     assert emphasis_problems("*普通*网络比较浅") == []
+
+
+def worded_classes(trees: list[ast.Module]) -> set[str]:
+    """`Words` and the classes that derive from `WordedError` (resnet_core/words.py), at any depth."""
+    classes = {"WordedError"}
+    defs = [node for tree in trees for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+    while grown := {d.name for d in defs if d.name not in classes and {_called(b) for b in d.bases} & classes}:
+        classes |= grown
+    return (classes - {"WordedError"}) | {"Words"}
+
+
+def _called(node: ast.expr) -> str | None:
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+
+
+def said_templates(tree: ast.Module, classes: set[str]) -> tuple[set[str], set[str]]:
+    """The templates a module says (the first argument of a call of one of `classes`), and the calls whose
+    template is no literal the catalog can hold (an f-string, a `%`, a `.format`). A name or an attribute
+    passes on a template made elsewhere, where it is found."""
+    templates, unmarkable = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and _called(node.func) in classes:
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                templates.add(first.value)
+            elif not isinstance(first, ast.Name | ast.Attribute):
+                unmarkable.add(ast.unparse(first))
+    return templates, unmarkable
+
+
+def test_every_template_the_lower_layers_say_is_marked():
+    # what data/, store/ and execution/ say as Words or raise as a WordedError reaches the pages, which say it
+    # in the reader's language: library_words.py must mark each template, and nothing they no longer say
+    from resnet_core.presentation import library_words
+
+    paths = [p for p in sorted((ROOT / "resnet_core").rglob("*.py")) if "presentation" not in p.parts]
+    trees = [ast.parse(p.read_text(), str(p)) for p in paths]
+    classes = worded_classes(trees)
+    assert {"ImageError", "OwnDataError", "QueueFull", "AccessDenied"} <= classes
+    said: set[str] = set()
+    for tree in trees:
+        templates, unmarkable = said_templates(tree, classes)
+        assert not unmarkable, f"a template must be a literal string (the catalog holds it): {unmarkable}"
+        said |= templates
+    marked = set(library_words.IMAGES + library_words.OWN_DATA + library_words.ACCESS)
+    assert not said - marked, f"mark these in presentation/library_words.py: {sorted(said - marked)}"
+    assert not marked - said, f"no longer said (drop them from library_words.py): {sorted(marked - said)}"
+
+
+def test_the_template_check_finds_subclasses_and_catches_an_f_string():
+    tree = ast.parse(
+        "class A(words.WordedError, ValueError): ...\nclass B(A): ...\nclass C(ValueError): ...\n"
+        'B(f"{x} MB")\nWords("{n} MB", n=1)\nA("%d MB" % 3)\nA(refusal.template)\nC(f"{x}")\nB("The file is empty.")'
+    )
+    classes = worded_classes([tree])
+    assert classes == {"Words", "A", "B"}
+    assert said_templates(tree, classes) == ({"{n} MB", "The file is empty."}, {"f'{x} MB'", "'%d MB' % 3"})
+
+
+def test_the_drawings_words_are_marked_and_said_in_chinese():
+    # assets/*.svg are not Python: Babel does not read them, library_words.ASSETS marks their words
+    from resnet_core.presentation import library_words
+
+    names = {"x", "F(x)", "F(x) + x", "+", "relu"}  # symbols and names: the same in every language
+    said = set()
+    for path in (ROOT / "assets").glob("*.svg"):
+        svg = path.read_text()
+        found = [html.unescape(m[3]) for m in i18n.SVG_WORDS.finditer(svg)]
+        assert len(found) == svg.count("<text") + svg.count("<title"), f"{path.name}: a text the pattern misses"
+        said |= set(found)
+    assert said - names == set(library_words.ASSETS)
+    block = (ROOT / "assets" / "residual_block.svg").read_text()
+    assert i18n.svg_words(block) == block  # English: the file as it is
+    try:
+        set_language("zh")
+        chinese = i18n.svg_words(block)
+    finally:
+        set_language("en")
+    assert chinese.count(">权重层<") == 2 and ">恒等映射<" in chinese and "weight layer" not in chinese
+    assert chinese.replace(">权重层<", "").count("<") == block.replace(">weight layer<", "").count("<")  # same tags
+
+
+def test_the_chinese_home_page_draws_the_chinese_residual_block():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    urls = [img.url for element in at.get("image") for img in element.proto.imgs]
+    svgs = [base64.b64decode(u.split(",", 1)[1]).decode() for u in urls if u.startswith("data:image/svg+xml;base64,")]
+    assert len(svgs) == 1 and ">权重层<" in svgs[0] and "weight layer" not in svgs[0]

@@ -4,6 +4,8 @@ Every test input is made here, in memory; `malformed_uploads()` is shared with t
 """
 
 import io
+import pickle
+import re
 import struct
 import zlib
 
@@ -11,7 +13,16 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
-from resnet_core.data.images import BACKGROUND, ImageError, fit_square, open_image, to_rgb, to_uint8_tensor
+from resnet_core.data.images import (
+    BACKGROUND,
+    MAX_BYTES,
+    ImageError,
+    fit_square,
+    open_image,
+    to_rgb,
+    to_uint8_tensor,
+)
+from resnet_core.presentation.i18n import say, set_language
 
 
 def encode(img: Image.Image, fmt: str = "PNG", **kwargs) -> bytes:
@@ -72,6 +83,50 @@ def test_malformed_uploads_raise_a_clear_image_error(name):
         open_image(data)
     assert words in str(info.value)  # for the bombs: "too large", said from the header, before any decoding
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("name", list(malformed_uploads()))
+def test_a_chinese_page_says_each_upload_error_in_chinese_with_its_numbers(name):
+    with pytest.raises(ImageError) as info:
+        open_image(malformed_uploads()[name][0])
+    try:
+        set_language("zh")  # as the Explain page does for a Chinese session, before it says the error
+        chinese = say(info.value)
+    finally:
+        set_language("en")
+    assert re.search(r"[\u4e00-\u9fff]", chinese), chinese
+    # the same numbers, formatted the same way (a decoder's own reason, in English, is quoted in both)
+    numbers = re.compile(r"\d[\d,.]*\d|\d")
+    assert sorted(numbers.findall(chinese)) == sorted(numbers.findall(str(info.value)))
+    assert say(info.value) == str(info.value)  # English: the message itself
+
+
+def test_the_english_messages_are_as_before():
+    # the command line and the logs read str(err): the words and the numbers' formats are unchanged
+    cases = {
+        b"": "The file is empty.",
+        bytes(MAX_BYTES + 2**20): "The file is 21.0 MB; the limit is 20 MB.",
+        b"plain text" * 10: "This file is not an image we can read. Upload a PNG, JPEG, WebP, BMP or GIF file.",
+        huge_png(8000, 6000, with_pixels=False): (
+            "The image is 8000×6000 pixels (48 megapixels); the limit is 40 megapixels. Resize it and upload it again."
+        ),
+        encode(photo())[:40]: "This PNG file is damaged or incomplete and cannot be read.",
+    }
+    for data, message in cases.items():
+        with pytest.raises(ImageError) as info:
+            open_image(data)
+        assert str(info.value) == message
+    try:
+        set_language("zh")
+        assert say(info.value) == "这个 PNG 文件已损坏或不完整，无法读取。"  # a format's name stays a name
+    finally:
+        set_language("en")
+
+
+def test_an_image_error_survives_pickling_with_braces_in_its_words():
+    err = ImageError("This image's colour mode ({mode}) cannot be converted to RGB ({reason}).", mode="P", reason="{x}")
+    copy = pickle.loads(pickle.dumps(err))
+    assert type(copy) is ImageError and str(copy) == str(err) and copy.params == {"mode": "P", "reason": "{x}"}
 
 
 def test_a_20000_pixel_png_is_small_on_disk():

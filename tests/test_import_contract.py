@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # resnet_core's packages, lowest first; a package may import its own layer and any lower one.
 # (model and data share a layer: neither imports the other.)
 LAYERS = [
-    {"atomic"},
+    {"atomic", "words"},
     {"model", "data"},
     {"analysis"},
     {"training"},

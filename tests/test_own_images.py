@@ -14,6 +14,8 @@ from PIL import Image
 import resnet_core as rc
 from resnet_core.data import own
 from resnet_core.data.catalog import available_datasets, facts
+from resnet_core.presentation.i18n import say, set_language
+from resnet_core.presentation.text import markdown_text
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 60), "blue": (40, 60, 220)}
 
@@ -126,6 +128,52 @@ def _loose_files(tmp: Path) -> bytes:
 
 def _escaping(tmp: Path) -> bytes:
     return zip_of(image_folder(tmp / "src", per_class=3), extra={"photos/../../evil/x.png": png((9, 9, 9))})
+
+
+def chinese(err: Exception) -> str:
+    """What the Train page shows for `err` in a Chinese session (before its Markdown escape)."""
+    try:
+        set_language("zh")
+        return say(err)
+    finally:
+        set_language("en")
+
+
+def test_a_chinese_page_says_an_import_error_and_its_limits_in_chinese(tmp_path):
+    with pytest.raises(own.OwnDataError) as info:
+        own.import_images(_one_class(tmp_path), tmp_path / "data", source_name="upload.zip")
+    # the command line's English, as it was: the limits sentence inside the message
+    assert str(info.value) == (
+        "found 1 class folder(s): a dataset needs 2–100 (limits: 2–100 classes (one subfolder each), at least 2 "
+        "images a class, at most 20,000 images and 200 MB in all; PNG, JPEG, WebP, BMP or GIF)"
+    )
+    assert chinese(info.value) == (
+        "找到 1 个类别文件夹：一个数据集需要 2–100 个（限制：2–100 个类别（每个类别一个子文件夹），"
+        "每个类别至少 2 张图像，总共最多 20,000 张图像、200 MB；格式为 PNG、JPEG、WebP、BMP 或 GIF）"
+    )
+    try:  # the same limits sentence in the import popover's caption
+        set_language("zh")
+        assert say(own.LIMITS).startswith("2–100 个类别")
+    finally:
+        set_language("en")
+
+
+def test_a_file_name_in_an_import_error_stays_text_in_any_language(tmp_path):
+    label = "**{x}** [a](http://evil.example).zip"
+    with pytest.raises(own.OwnDataError) as info:
+        own.import_images(b"PK\x03\x04 not a zip", tmp_path / "data", source_name=label)
+    assert str(info.value).startswith(label + " is not a zip archive we can read (")
+    said = chinese(info.value)
+    assert said.startswith(label + " 不是我们能读取的 zip 压缩包（")  # the name as it is, not translated
+    shown = markdown_text(said)  # as the Train page shows it
+    assert "\\*\\*" in shown and "http\u2060" in shown
+
+
+def test_an_unknown_own_dataset_says_none_yet_in_chinese(tmp_path):
+    with pytest.raises(own.OwnDataError) as info:
+        own.find_own("own:nope", tmp_path / "data")
+    assert "(yours: none yet)" in str(info.value)
+    assert "（你的：还没有）" in chinese(info.value) and "'own:nope'" in chinese(info.value)
 
 
 def test_a_zip_bomb_is_refused_from_its_directory(tmp_path, monkeypatch):

@@ -20,10 +20,12 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ..words import WordedError, Words
+
 # The formats we open, as Pillow names them, and the file extensions a file picker offers for them.
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF")
 EXTENSIONS = ("png", "jpg", "jpeg", "webp", "bmp", "gif")
-FORMAT_NAMES = "PNG, JPEG, WebP, BMP or GIF"
+FORMAT_NAMES = Words("PNG, JPEG, WebP, BMP or GIF")  # words: "or" is translated where it is shown
 # Largest image we decode: 40 megapixels is a large phone photo (about 160 MB as RGBA while decoding).
 # Pillow's own guard starts at 89 MP (warning) and 179 MP (error); ours is stricter and checked first.
 MAX_PIXELS = 40_000_000
@@ -32,8 +34,9 @@ MAX_BYTES = 20 * 2**20  # a second line behind the server's maxUploadSize (10 MB
 BACKGROUND = (128, 128, 128)
 
 
-class ImageError(ValueError):
-    """An upload that is not an image we can use; the message says why, in words for the user."""
+class ImageError(WordedError, ValueError):
+    """An upload that is not an image we can use; the message says why, in words for the user (in theirs on a
+    page: words.py)."""
 
 
 def open_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -46,7 +49,9 @@ def open_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
     if not data:
         raise ImageError("The file is empty.")
     if len(data) > MAX_BYTES:
-        raise ImageError(f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES / 2**20:.0f} MB.")
+        raise ImageError(
+            "The file is {size:.1f} MB; the limit is {limit:.0f} MB.", size=len(data) / 2**20, limit=MAX_BYTES / 2**20
+        )
     try:
         with warnings.catch_warnings():
             # Pillow only *warns* between 89 and 179 megapixels; make that an error as well.
@@ -55,28 +60,36 @@ def open_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
     except UnidentifiedImageError:
         kind = _sniff(data)
         if kind:
-            raise ImageError(f"This {kind} file is damaged or incomplete and cannot be read.") from None
-        raise ImageError(f"This file is not an image we can read. Upload a {FORMAT_NAMES} file.") from None
+            raise ImageError("This {kind} file is damaged or incomplete and cannot be read.", kind=kind) from None
+        raise ImageError(
+            "This file is not an image we can read. Upload a {format_names} file.", format_names=FORMAT_NAMES
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(_too_large_message(None, max_pixels)) from None
+        raise _too_large(None, max_pixels) from None
     except Exception as err:  # a header so broken that Pillow fails before it can say "unidentified"
-        raise ImageError(f"This image file is damaged and cannot be read ({_reason(err)}).") from None
+        raise ImageError("This image file is damaged and cannot be read ({reason}).", reason=_reason(err)) from None
 
     width, height = img.size
     if width < 1 or height < 1:
-        raise ImageError(f"The image has no pixels ({width}×{height}).")
+        raise ImageError("The image has no pixels ({width}×{height}).", width=width, height=height)
     if width * height > max_pixels:
-        raise ImageError(_too_large_message((width, height), max_pixels))
+        raise _too_large((width, height), max_pixels)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img.seek(0)  # a GIF's (or animated WebP's) first frame
             img.load()  # decode now, inside the try: a truncated file fails here
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(_too_large_message(img.size, max_pixels)) from None
+        raise _too_large(img.size, max_pixels) from None
     except Exception as err:  # OSError ("image file is truncated"), SyntaxError, zlib.error, EOFError, …
+        if img.format:  # a format's name is a name; "image" is a word, so it is a sentence of its own
+            raise ImageError(
+                "This {kind} file is damaged or incomplete and cannot be decoded ({reason}).",
+                kind=img.format,
+                reason=_reason(err),
+            ) from None
         raise ImageError(
-            f"This {img.format or 'image'} file is damaged or incomplete and cannot be decoded ({_reason(err)})."
+            "This image file is damaged or incomplete and cannot be decoded ({reason}).", reason=_reason(err)
         ) from None
     try:
         img = ImageOps.exif_transpose(img)  # photos taken sideways are stored sideways, with a tag
@@ -86,7 +99,9 @@ def open_image(data: bytes, max_pixels: int = MAX_PIXELS) -> Image.Image:
         return to_rgb(img)
     except Exception as err:
         raise ImageError(
-            f"This image's colour mode ({img.mode}) cannot be converted to RGB ({_reason(err)})."
+            "This image's colour mode ({mode}) cannot be converted to RGB ({reason}).",
+            mode=img.mode,
+            reason=_reason(err),
         ) from None
 
 
@@ -170,14 +185,22 @@ def _sniff(data: bytes) -> str | None:
     return "WebP" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else None
 
 
-def _too_large_message(size: tuple[int, int] | None, max_pixels: int) -> str:
-    limit = f"{max_pixels / 1e6:.0f} megapixels"
+def _too_large(size: tuple[int, int] | None, max_pixels: int) -> ImageError:
+    limit = max_pixels / 1e6  # megapixels
     if size is None:
-        return f"The image is too large to open safely (the limit is {limit}). Resize it and upload it again."
+        return ImageError(
+            "The image is too large to open safely (the limit is {limit:.0f} megapixels). Resize it and upload it "
+            "again.",
+            limit=limit,
+        )
     width, height = size
-    return (
-        f"The image is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels); the limit is "
-        f"{limit}. Resize it and upload it again."
+    return ImageError(
+        "The image is {width}×{height} pixels ({megapixels:.0f} megapixels); the limit is {limit:.0f} megapixels. "
+        "Resize it and upload it again.",
+        width=width,
+        height=height,
+        megapixels=width * height / 1e6,
+        limit=limit,
     )
 
 

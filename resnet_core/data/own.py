@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..words import WordedError, Words
+
 # A file found in a folder or a zip: its path parts, and how to read its bytes (read only when used).
 _Member = tuple[tuple[str, ...], Callable[[], bytes]]
 
@@ -42,15 +44,20 @@ MAX_INFLATED_BYTES = 1024 * 2**20  # a zip's members once inflated, from its dir
 SIZES = (28, 32, 64)  # square sides offered; 32 is CIFAR's, which the CIFAR stem expects
 DEFAULT_SIZE = 32
 TEST_FRACTION = 0.2
-LIMITS = (
-    f"{MIN_CLASSES}–{MAX_CLASSES} classes (one subfolder each), at least 2 images a class, at most "
-    f"{MAX_IMAGES:,} images and {MAX_ARCHIVE_BYTES // 2**20} MB in all; PNG, JPEG, WebP, BMP or GIF"
+LIMITS = Words(
+    "{least}–{most} classes (one subfolder each), at least 2 images a class, at most {images:,} images and {mb} MB "
+    "in all; PNG, JPEG, WebP, BMP or GIF",
+    least=MIN_CLASSES,
+    most=MAX_CLASSES,
+    images=MAX_IMAGES,
+    mb=MAX_ARCHIVE_BYTES // 2**20,
 )
 _SKIPPED_NAMES = ("__MACOSX", ".DS_Store", "Thumbs.db")
 
 
-class OwnDataError(ValueError):
-    """Images that cannot become a dataset; the message says why and what to do."""
+class OwnDataError(WordedError, ValueError):
+    """Images that cannot become a dataset; the message says why and what to do (in the reader's language on a
+    page: words.py)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +92,7 @@ def dataset_name(text: str) -> str:
             stem = stem[: -len(suffix)]
     name = re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_")[:40]
     if not name:
-        raise OwnDataError(f"{text!r} gives no usable dataset name: name it with letters or digits")
+        raise OwnDataError("{text!r} gives no usable dataset name: name it with letters or digits", text=text)
     return name
 
 
@@ -123,10 +130,13 @@ def find_own(name: str, root: Path) -> OwnDataset:
     short = name.removeprefix(PREFIX)
     info = read_manifest(own_dir(root) / short)
     if info is None:
-        have = ", ".join(d.dataset for d in list_own(root)) or "none yet"
+        have = ", ".join(d.dataset for d in list_own(root)) or Words("none yet")
         raise OwnDataError(
-            f"there is no dataset {name!r} in {own_dir(root)} (yours: {have}); import a folder of images or a "
-            ".zip first (the Train page, or `--dataset PATH` on the command line)"
+            "there is no dataset {name!r} in {folder} (yours: {have}); import a folder of images or a .zip first "
+            "(the Train page, or `--dataset PATH` on the command line)",
+            name=name,
+            folder=str(own_dir(root)),
+            have=have,
         )
     return info
 
@@ -155,12 +165,12 @@ def import_images(
     from .images import ImageError, fit_square, open_image
 
     if size not in SIZES:
-        raise OwnDataError(f"image size {size}: choose one of {', '.join(map(str, SIZES))}")
+        raise OwnDataError("image size {size}: choose one of {sizes}", size=size, sizes=", ".join(map(str, SIZES)))
     label = source_name or (Path(source).name if not isinstance(source, bytes) else "upload.zip")
     name = dataset_name(name or label)
     target = own_dir(root) / name
     if target.exists() and not replace:
-        raise OwnDataError(f"a dataset named {PREFIX + name!r} already exists: choose another name")
+        raise OwnDataError("a dataset named {name!r} already exists: choose another name", name=PREFIX + name)
     if isinstance(source, bytes) or zipfile.is_zipfile(source):
         files = _zip_files(source, label)
     else:
@@ -179,8 +189,10 @@ def import_images(
     empty = [c for c, imgs in images.items() if len(imgs) < 2]
     if empty:
         raise OwnDataError(
-            f"class {', '.join(empty[:5])} has fewer than 2 images we can read (one to train on, one to test "
-            f"with); {skipped} file(s) were not images. Add images or remove the folder"
+            "class {classes} has fewer than 2 images we can read (one to train on, one to test with); {skipped} "
+            "file(s) were not images. Add images or remove the folder",
+            classes=", ".join(empty[:5]),
+            skipped=skipped,
         )
     info, arrays = _split(name, images, size, skipped, label, seed)
     own_dir(root).mkdir(parents=True, exist_ok=True)
@@ -229,7 +241,7 @@ def _skip(parts: tuple[str, ...]) -> bool:
 
 def _folder_files(folder: Path) -> list[_Member]:
     if not folder.is_dir():
-        raise OwnDataError(f"{folder.name!r} is neither a folder nor a .zip file")
+        raise OwnDataError("{folder!r} is neither a folder nor a .zip file", folder=folder.name)
     files: list[_Member] = []
     total = 0
     for path in sorted(folder.rglob("*")):
@@ -237,7 +249,9 @@ def _folder_files(folder: Path) -> list[_Member]:
         if path.is_file() and not path.is_symlink() and not _skip(parts):
             total += path.stat().st_size
             if total > MAX_ARCHIVE_BYTES:
-                raise OwnDataError(f"the folder holds more than {MAX_ARCHIVE_BYTES // 2**20} MB; limits: {LIMITS}")
+                raise OwnDataError(
+                    "the folder holds more than {mb} MB; limits: {limits}", mb=MAX_ARCHIVE_BYTES // 2**20, limits=LIMITS
+                )
             files.append((parts, path.read_bytes))
     return files
 
@@ -245,15 +259,25 @@ def _folder_files(folder: Path) -> list[_Member]:
 def _zip_files(source: str | os.PathLike | bytes, label: str) -> list[_Member]:
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     if len(data) > MAX_ARCHIVE_BYTES:
-        raise OwnDataError(f"{label} is {len(data) / 2**20:.0f} MB; the limit is {MAX_ARCHIVE_BYTES // 2**20} MB")
+        raise OwnDataError(
+            "{label} is {size:.0f} MB; the limit is {mb} MB",
+            label=label,
+            size=len(data) / 2**20,
+            mb=MAX_ARCHIVE_BYTES // 2**20,
+        )
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in archive.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError) as err:
-        raise OwnDataError(f"{label} is not a zip archive we can read ({err})") from None
+        raise OwnDataError(
+            "{label} is not a zip archive we can read ({reason})", label=label, reason=str(err)
+        ) from None
     if sum(i.file_size for i in infos) > MAX_INFLATED_BYTES:
         raise OwnDataError(
-            f"{label} would inflate to more than {MAX_INFLATED_BYTES // 2**20} MB: refused (limits: {LIMITS})"
+            "{label} would inflate to more than {mb} MB: refused (limits: {limits})",
+            label=label,
+            mb=MAX_INFLATED_BYTES // 2**20,
+            limits=LIMITS,
         )
 
     def reader(info: zipfile.ZipInfo) -> Callable[[], bytes]:
@@ -261,7 +285,12 @@ def _zip_files(source: str | os.PathLike | bytes, label: str) -> list[_Member]:
             try:
                 return archive.read(info)
             except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
-                raise OwnDataError(f"{label} is damaged: {info.filename} cannot be read ({err})") from None
+                raise OwnDataError(
+                    "{label} is damaged: {member} cannot be read ({reason})",
+                    label=label,
+                    member=info.filename,
+                    reason=str(err),
+                ) from None
 
         return read
 
@@ -269,7 +298,9 @@ def _zip_files(source: str | os.PathLike | bytes, label: str) -> list[_Member]:
     for info in infos:
         parts = tuple(p for p in info.filename.replace("\\", "/").split("/") if p not in ("", "."))
         if ".." in parts:
-            raise OwnDataError(f"{label} holds a path that leaves its folder ({info.filename}): refused")
+            raise OwnDataError(
+                "{label} holds a path that leaves its folder ({member}): refused", label=label, member=info.filename
+            )
         if parts and not _skip(parts):
             files.append((parts, reader(info)))
     return files
@@ -282,16 +313,27 @@ def _by_class(files: list[_Member]) -> dict[str, list[Callable[[], bytes]]]:
         files = [(p[1:], r) for p, r in files]
     loose = [p for p, _ in files if len(p) < 2]
     if loose and len(loose) == len(files):
-        raise OwnDataError(f"the images must sit in one subfolder per class (class/image.jpg); limits: {LIMITS}")
+        raise OwnDataError(
+            "the images must sit in one subfolder per class (class/image.jpg); limits: {limits}", limits=LIMITS
+        )
     by_class: dict[str, list[Callable[[], bytes]]] = {}
     for parts, read in files:
         if len(parts) >= 2:
             by_class.setdefault(parts[0], []).append(read)
     if not MIN_CLASSES <= len(by_class) <= MAX_CLASSES:
         raise OwnDataError(
-            f"found {len(by_class)} class folder(s): a dataset needs {MIN_CLASSES}–{MAX_CLASSES} (limits: {LIMITS})"
+            "found {count} class folder(s): a dataset needs {least}–{most} (limits: {limits})",
+            count=len(by_class),
+            least=MIN_CLASSES,
+            most=MAX_CLASSES,
+            limits=LIMITS,
         )
     count = sum(len(v) for v in by_class.values())
     if count > MAX_IMAGES:
-        raise OwnDataError(f"found {count:,} files: at most {MAX_IMAGES:,} images (limits: {LIMITS})")
+        raise OwnDataError(
+            "found {count:,} files: at most {most:,} images (limits: {limits})",
+            count=count,
+            most=MAX_IMAGES,
+            limits=LIMITS,
+        )
     return by_class

@@ -20,14 +20,16 @@ from ..store.run_store import Run
 from ..store.status import ACTIVE
 from ..store.view import RunView
 from ..training.config import TrainConfig
+from ..words import WordedError, Words
 from .jobs import JobRunner
 
 CAP_SETTING = "queue_cap"  # the store's settings key of the cap a teacher set
 DEFAULT_CAP = 6  # runs waiting or training per student: a degradation experiment's three depths × twins
 
 
-class QueueFull(ValueError):
-    """A student asked for more runs than their cap allows; the message says how many and what to do."""
+class QueueFull(WordedError, ValueError):
+    """A student asked for more runs than their cap allows; the message says how many and what to do (in the
+    reader's language on a page: words.py)."""
 
 
 def configured_cap() -> int:
@@ -89,10 +91,12 @@ class RunAccess:
         """QueueFull unless the actor may queue `runs` more runs now."""
         room = self.room()
         if room is not None and runs > room:
-            cap = self.queue_cap()
             raise QueueFull(
-                f"You can have at most {cap} runs waiting or training at once, and this needs room for {runs} "
-                f"({room} left). Stop one of yours, or wait for one to finish."
+                "You can have at most {cap} runs waiting or training at once, and this needs room for {runs} ({room} "
+                "left). Stop one of yours, or wait for one to finish.",
+                cap=self.queue_cap(),
+                runs=runs,
+                room=room,
             )
 
     def submit(
@@ -140,20 +144,20 @@ class RunAccess:
         return self.store
 
     # --- the teacher's --------------------------------------------------------------------------
-    def _require_teacher(self, what: str) -> None:
+    def _require_teacher(self, refusal: Words) -> None:
         if not self.actor.manages:
-            raise AccessDenied(f"Only a teacher can {what}.")
+            raise AccessDenied(refusal.template, **refusal.params)
 
     def set_queue_cap(self, cap: int | None) -> None:
         """The students' cap (None: back to the configured default)."""
-        self._require_teacher("set the queue cap")
+        self._require_teacher(Words("Only a teacher can set the queue cap."))
         if cap is not None and cap < 1:
             raise ValueError("the cap is at least one run")
         self.runner.store.set_setting(CAP_SETTING, None if cap is None else str(int(cap)))
 
     def clear_queue(self, owner: str | None) -> list[str]:
         """Stop every queued run of `owner` (their runs training go on); returns the ids stopped."""
-        self._require_teacher("clear a student's queue")
+        self._require_teacher(Words("Only a teacher can clear a student's queue."))
         stopped = [r.id for r in self.runner.store.list(["queued"]) if r.owner == owner]
         for run_id in stopped:
             self.runner.stop(run_id)

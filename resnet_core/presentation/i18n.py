@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import html
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 from babel.numbers import get_decimal_symbol, get_group_symbol
+
+from ..words import WordedError, Words
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 DOMAIN = "messages"
@@ -36,6 +40,9 @@ LANGUAGES = {"en": "English", "zh": "简体中文"}
 DEFAULT = "en"  # the source language: every msgid is English
 # The CLDR locale of each language: number symbols come from it (Babel's data), not from our guesses.
 LOCALES = {"en": "en_US", "zh": "zh_Hans_CN"}
+
+# An SVG's words: the text of its <text> and <title> elements (assets/*.svg write no markup inside them).
+SVG_WORDS = re.compile(r"(<(text|title)\b[^>]*>)([^<]+)(</\2>)")
 
 _current: contextvars.ContextVar[str] = contextvars.ContextVar("resnet_lab_language", default=DEFAULT)
 
@@ -104,6 +111,28 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name for it, which Babel's
 
 
 _ = gettext
+
+
+def say(said: Words | BaseException) -> str:
+    """What a lower layer says (resnet_core/words.py), in the run's language: the template translated, then
+    filled — a field that is `Words` said the same way, numbers formatted by the template, any other text as it
+    is. An error raised with words says its words; any other error its own (English) message."""
+    if isinstance(said, WordedError):
+        said = said.words
+    if not isinstance(said, Words):
+        return str(said)
+    return gettext(said.template).format(
+        **{name: say(value) if isinstance(value, Words) else value for name, value in said.params.items()}
+    )
+
+
+def svg_words(svg: str) -> str:
+    """An SVG drawing (assets/) with its words in the run's language: each <text> and <title> looked up in the
+    catalog (marked in library_words.ASSETS; symbols and names, "x", "relu", have no entry and stay)."""
+    return SVG_WORDS.sub(
+        lambda m: m[1] + html.escape(gettext(html.unescape(m[3])), quote=False) + m[4],
+        svg,
+    )
 
 
 def both(term: str) -> str:

@@ -1,7 +1,9 @@
 """Words the layers below `presentation` say (they cannot import i18n, which lives here): the presets' names and
 descriptions (studies/experiments.py), the attribution methods' labels and summaries (analysis/attributions.py),
-the pair a page opens on (studies/pairs.py). Marked here for the catalog, translated with `_()` where shown;
-tests/test_i18n.py fails when one of them changes there and not here."""
+the pair a page opens on (studies/pairs.py), and every template they say as `Words` or raise as a `WordedError`
+(resnet_core/words.py: the upload, import and access errors); and the words of the drawings in assets/, which
+Babel does not read (`i18n.svg_words`). Marked here for the catalog, translated with `_()`
+(or `i18n.say`) where shown; tests/test_i18n.py fails when one of them changes there and not here."""
 
 from __future__ import annotations
 
@@ -64,4 +66,71 @@ PAIRS = (
     N_("There is no trained ResNet with its plain twin yet."),
     N_("Showing your newest pair in which both nets learned."),
     N_("Showing the reference pair in which both nets learned; your own pairs are in the list."),
+)
+# resnet_core/words.py's templates, by the module that says them.
+IMAGES = (  # data/images.py: an upload that is not an image we can use
+    N_("PNG, JPEG, WebP, BMP or GIF"),
+    N_("The file is empty."),
+    N_("The file is {size:.1f} MB; the limit is {limit:.0f} MB."),
+    N_("This {kind} file is damaged or incomplete and cannot be read."),
+    N_("This file is not an image we can read. Upload a {format_names} file."),
+    N_("This image file is damaged and cannot be read ({reason})."),
+    N_("The image has no pixels ({width}×{height})."),
+    N_("This {kind} file is damaged or incomplete and cannot be decoded ({reason})."),
+    N_("This image file is damaged or incomplete and cannot be decoded ({reason})."),
+    N_("This image's colour mode ({mode}) cannot be converted to RGB ({reason})."),
+    N_("The image is too large to open safely (the limit is {limit:.0f} megapixels). Resize it and upload it again."),
+    N_(
+        "The image is {width}×{height} pixels ({megapixels:.0f} megapixels); the limit is {limit:.0f} megapixels. "
+        "Resize it and upload it again."
+    ),
+)
+OWN_DATA = (  # data/own.py: images that cannot become a dataset
+    N_(
+        "{least}–{most} classes (one subfolder each), at least 2 images a class, at most {images:,} images and {mb} "
+        "MB in all; PNG, JPEG, WebP, BMP or GIF"
+    ),
+    N_("{text!r} gives no usable dataset name: name it with letters or digits"),
+    N_("none yet"),
+    N_(
+        "there is no dataset {name!r} in {folder} (yours: {have}); import a folder of images or a .zip first (the "
+        "Train page, or `--dataset PATH` on the command line)"
+    ),
+    N_("image size {size}: choose one of {sizes}"),
+    N_("a dataset named {name!r} already exists: choose another name"),
+    N_(
+        "class {classes} has fewer than 2 images we can read (one to train on, one to test with); {skipped} file(s) "
+        "were not images. Add images or remove the folder"
+    ),
+    N_("{folder!r} is neither a folder nor a .zip file"),
+    N_("the folder holds more than {mb} MB; limits: {limits}"),
+    N_("{label} is {size:.0f} MB; the limit is {mb} MB"),
+    N_("{label} is not a zip archive we can read ({reason})"),
+    N_("{label} would inflate to more than {mb} MB: refused (limits: {limits})"),
+    N_("{label} is damaged: {member} cannot be read ({reason})"),
+    N_("{label} holds a path that leaves its folder ({member}): refused"),
+    N_("the images must sit in one subfolder per class (class/image.jpg); limits: {limits}"),
+    N_("found {count} class folder(s): a dataset needs {least}–{most} (limits: {limits})"),
+    N_("found {count:,} files: at most {most:,} images (limits: {limits})"),
+)
+ACCESS = (  # store/access.py and execution/access.py: what a person may not do, and the queue's cap
+    N_("stop"),
+    N_("resume"),
+    N_("rename"),
+    N_("share"),
+    N_("delete"),
+    N_("download"),
+    N_("You cannot {action} another person's run: only its owner or a teacher can."),
+    N_("You cannot {action} a run that is not yours: only its owner or a teacher can."),
+    N_("Only a teacher can set the queue cap."),
+    N_("Only a teacher can clear a student's queue."),
+    N_(
+        "You can have at most {cap} runs waiting or training at once, and this needs room for {runs} ({room} left). "
+        "Stop one of yours, or wait for one to finish."
+    ),
+)
+ASSETS = (  # assets/residual_block.svg (Home): the paper's Fig. 2
+    N_("A residual block: the layers learn F(x); the shortcut adds x back, so the block outputs F(x) + x"),
+    N_("weight layer"),
+    N_("identity"),
 )

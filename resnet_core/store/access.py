@@ -19,11 +19,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..words import WordedError, Words
 from .run_store import Run
 
+# What may be done to a run, as a refusal names it: a verb the sentence takes, translated where it is shown.
+ACTIONS = {
+    "stop": Words("stop"),
+    "resume": Words("resume"),
+    "rename": Words("rename"),
+    "share": Words("share"),
+    "delete": Words("delete"),
+    "download": Words("download"),
+}
 
-class AccessDenied(PermissionError):
-    """The actor may not do this to this run; the message says so in words for the user."""
+
+class AccessDenied(WordedError, PermissionError):
+    """The actor may not do this to this run; the message says so in words for the user (in theirs on a page:
+    words.py)."""
 
 
 @dataclass(frozen=True)
@@ -60,10 +72,15 @@ def can_act(actor: Actor, run: Run) -> bool:
 
 
 def require_act(actor: Actor, run: Run, action: str) -> None:
-    """AccessDenied (in words) unless `actor` may do `action` ("stop", "delete", …) to `run`."""
+    """AccessDenied (in words) unless `actor` may do `action` (a key of ACTIONS) to `run`."""
     if not can_act(actor, run):
-        whose = "another person's run" if can_see(actor, run) else "a run that is not yours"
-        raise AccessDenied(f"You cannot {action} {whose}: only its owner or a teacher can.")
+        if can_see(actor, run):
+            raise AccessDenied(
+                "You cannot {action} another person's run: only its owner or a teacher can.", action=ACTIONS[action]
+            )
+        raise AccessDenied(
+            "You cannot {action} a run that is not yours: only its owner or a teacher can.", action=ACTIONS[action]
+        )
 
 
 def owner_label(run: Run) -> str:

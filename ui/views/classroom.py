@@ -12,7 +12,7 @@ from resnet_core.execution.access import AccessDenied, QueueFull, RunAccess
 from resnet_core.execution.estimates import estimate
 from resnet_core.execution.queue import start_times
 from resnet_core.presentation.describe import describe_duration
-from resnet_core.presentation.i18n import _
+from resnet_core.presentation.i18n import _, say
 from resnet_core.presentation.reports import planned_steps
 from resnet_core.presentation.text import markdown_text
 from resnet_core.store.access import owner_label
@@ -66,23 +66,17 @@ def room_caption(access: RunAccess) -> None:
         )
 
 
-def queue_full(access: RunAccess, runs: int) -> None:
-    """Why nothing was queued: the student's cap, in the page's language (QueueFull's own words are English)."""
-    st.error(
-        _(
-            "You can have at most {cap} runs waiting or training at once, and this needs room for {runs} ({room} "
-            "left). Stop one of yours, or wait for one to finish."
-        ).format(cap=access.queue_cap(), runs=runs, room=access.room() or 0),
-        icon=":material/block:",
-    )
+def queue_full(err: QueueFull) -> None:
+    """Why nothing was queued: the student's cap, in the page's language."""
+    st.error(say(err), icon=":material/block:")
 
 
 def submit_checked(access: RunAccess, count: int) -> bool:
     """Whether `count` runs fit the student's cap; if not, says why (the page then queues nothing)."""
     try:
         access.check_room(count)
-    except QueueFull:
-        queue_full(access, count)
+    except QueueFull as err:
+        queue_full(err)
         return False
     return True
 
@@ -91,8 +85,8 @@ def resume_checked(access: RunAccess, run_id: str) -> bool:
     """Resume a run (queued again) unless it would pass the student's cap, which is then said."""
     try:
         access.resume(run_id)
-    except QueueFull:
-        queue_full(access, 1)
+    except QueueFull as err:
+        queue_full(err)
         return False
     return True
 
@@ -151,6 +145,6 @@ def teacher_panel(access: RunAccess, places: dict[str, tuple[int, float | None]]
             try:
                 access.set_queue_cap(int(cap))
             except (AccessDenied, ValueError) as err:
-                st.error(str(err))
+                st.error(say(err))
             else:
                 st.toast(_("Each student may now have {cap} runs waiting or training").format(cap=int(cap)))

@@ -29,7 +29,7 @@ from resnet_core.presentation.explain_figures import (
     image_figure,
     top_k_figure,
 )
-from resnet_core.presentation.i18n import N_, _, both, ngettext
+from resnet_core.presentation.i18n import N_, _, both, ngettext, say
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.text import markdown_text, plot_text
@@ -243,7 +243,7 @@ def pick_image(state: ViewState, clf: Classifier, test_images, test_labels, pres
         return Picked(None)
     if source == SOURCES["upload"]:
         upload = st.file_uploader(
-            _("An image: {format_names} (a GIF's first frame), up to 10 MB").format(format_names=FORMAT_NAMES),
+            _("An image: {format_names} (a GIF's first frame), up to 10 MB").format(format_names=say(FORMAT_NAMES)),
             type=list(EXTENSIONS),
             key="explain.upload",
         )
@@ -253,7 +253,7 @@ def pick_image(state: ViewState, clf: Classifier, test_images, test_labels, pres
         try:
             return Picked(open_image(upload.getvalue()), Path(upload.name).stem)
         except ImageError as err:
-            st.error(f"**{markdown_text(upload.name)}**: {markdown_text(err)}")  # a file's name is text
+            st.error(f"**{markdown_text(upload.name)}**: {markdown_text(say(err))}")  # a file's name is text
             return Picked(None)
     if source == SOURCES["test"]:
         index = (

@@ -17,7 +17,7 @@ from resnet_core.execution.estimates import device_kind, estimate, measured_rate
 from resnet_core.presentation.charts import error_figure, loss_figure
 from resnet_core.presentation.describe import NO_VALUE, SCHEDULE_WORDS, describe_recipe
 from resnet_core.presentation.forms import WARMUPS, TrainForm, describe_time_here, warmup_advice
-from resnet_core.presentation.i18n import N_, _, language
+from resnet_core.presentation.i18n import N_, _, language, say
 from resnet_core.presentation.reports import (
     metrics_csv,
     progress_line,
@@ -120,7 +120,7 @@ def import_images() -> None:
                 "A .zip with one folder of images per class (cat/1.jpg, dog/2.png, …): {limits}; uploads "
                 "here up to {most} MB (larger: `python -m resnet_core train --dataset FOLDER`). Each "
                 "class keeps 20 % of its images for testing."
-            ).format(limits=own.LIMITS, most=most)
+            ).format(limits=say(own.LIMITS), most=most)
         )
         upload = st.file_uploader(_("A .zip of class folders"), type=["zip"], key="train.own.zip")
         size = st.selectbox(
@@ -131,7 +131,7 @@ def import_images() -> None:
                 with st.spinner(_("Checking and resizing the images…")):
                     info = own.import_images(upload.getvalue(), data_root(), source_name=upload.name, size=size)
             except own.OwnDataError as err:
-                st.error(markdown_text(err), icon=":material/error:")
+                st.error(markdown_text(say(err)), icon=":material/error:")  # it may quote a file's name
                 return
             st.session_state["train.dataset"] = info.dataset
             st.success(
