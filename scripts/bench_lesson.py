@@ -13,6 +13,8 @@ loaded net) is reused, as when a class walks the lesson in order. With --fresh-s
 of its own, started and opened at Home first: the cost of a step opened cold from a shared link.
 With --learner, the learner's path instead: open `/lesson?step=N` (the question), choose the answer, and time
 from the click on "Check my answer" until the evidence is drawn.
+With --settle S, S seconds on that first page (Home) before the first measured open: a visitor reading it
+while the server imports the other pages' libraries in the background (ui/warm.py).
 With --warm-browser, one browser context for every step, as when a learner walks the lesson in one tab: the
 app's JavaScript (Streamlit's and plotly.js, several MB) is in the browser's cache after the first step.
 With --pages, every page's first open (no query: the page's informative default) instead of the steps.
@@ -115,8 +117,9 @@ def time_click(page, link, charts: int) -> float:
     return time.perf_counter() - start
 
 
-def navigate(browser, url: str, targets: list, pages: bool) -> dict:
-    """Open the first target in a new tab, then each next one by its link; {target: seconds}."""
+def navigate(browser, url: str, targets: list, pages: bool, settle: float) -> dict:
+    """Open the first target in a new tab, wait `settle` seconds (a learner reading it), then open each next
+    one by its link; {target: seconds}."""
     context = browser.new_context(viewport=VIEWPORT)
     context.add_init_script(COUNT_RUNS)
     page = context.new_page()
@@ -126,6 +129,7 @@ def navigate(browser, url: str, targets: list, pages: bool) -> dict:
         first = "" if pages else f"lesson?step={targets[0]}&present=1"
         page.goto(f"{url}/{first}")
         drawn(page, 0 if pages else expected_charts(targets[0]))
+        time.sleep(settle)
         for target in targets[1:]:
             if pages:
                 link = page.locator(f"[data-testid=stSidebarNav] a[href$='/{target}']")
@@ -180,14 +184,21 @@ def main() -> None:
     parser.add_argument("--fresh-server", action="store_true", help="a new server for each step")
     parser.add_argument("--learner", action="store_true", help="time the learner's path: the click to the evidence")
     parser.add_argument("--repeats", type=int, default=1, help="whole passes over the steps (median reported)")
-    parser.add_argument("--steps", default="", help="comma-separated step numbers (default: all)")
+    parser.add_argument(
+        "--steps", default="", help="comma-separated step numbers, or page names with --pages (default: all)"
+    )
     parser.add_argument("--warm-browser", action="store_true", help="one browser context (its cache) for all")
     parser.add_argument("--pages", action="store_true", help="every page's first open instead of the steps")
+    parser.add_argument(
+        "--settle", type=float, default=0.0, help="seconds on the first page before the clock starts (reading it)"
+    )
     parser.add_argument("--navigate", action="store_true", help="open each by clicking its link in one tab")
     args = parser.parse_args()
-    steps: list = [int(n) for n in args.steps.split(",") if n] or list(range(1, lesson.step_count() + 1))
-    if args.pages:
-        steps = list(PAGES)
+    steps: list = [int(n) for n in args.steps.split(",") if n and not args.pages] or list(
+        range(1, lesson.step_count() + 1)
+    )
+    if args.pages:  # Home first (navigation starts there), then the named pages in their order, or all
+        steps = [""] + ([n for n in args.steps.split(",") if n] or [n for n in PAGES if n])
     from playwright.sync_api import sync_playwright
 
     chromium = _chromium_path()
@@ -206,7 +217,7 @@ def main() -> None:
         browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_FLAGS)
         for repeat in range(args.repeats if args.navigate else 0):
             with serve_app(Path(tmp) / f"runs-n{repeat}", data, Path(tmp) / f"n{repeat}") as url:
-                for target, seconds in navigate(browser, url, steps, args.pages).items():
+                for target, seconds in navigate(browser, url, steps, args.pages, args.settle).items():
                     results.setdefault(target, []).append(seconds)
         for repeat in range(0 if args.navigate else args.repeats):
             with ExitStack() as shared:
@@ -223,6 +234,7 @@ def main() -> None:
                             warm.goto(url)
                             wait_for_app(warm)
                             warm.close()
+                            time.sleep(args.settle)
                         seconds = measure(browser, url, number, tab)
                         if args.fresh_server:
                             url = None

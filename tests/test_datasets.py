@@ -304,7 +304,23 @@ def test_missing_cifar_says_where_to_put_it(tmp_path, name, archive):
     for needle in (str(root), archive, "RESNET_LAB_DATA", "download=True", "shapes"):
         assert needle in message
     assert isinstance(info.value, FileNotFoundError)
-    assert isinstance(info.value.__cause__, RuntimeError)
+
+
+@pytest.mark.parametrize("name, cls", [("cifar10", "CIFAR10"), ("cifar100", "CIFAR100")])
+def test_cifar_file_names_are_torchvisions(name, cls):
+    """A missing CIFAR is told from these names without importing torchvision: they must be its names."""
+    from resnet_core.data.datasets import CIFAR_FILES
+
+    dataset = getattr(torchvision.datasets, cls)
+    assert CIFAR_FILES[name] == (dataset.filename, dataset.base_folder)
+
+
+def test_a_damaged_cifar_folder_is_still_told_by_torchvision(tmp_path):
+    """The shortcut only skips torchvision when nothing is there: a folder without its batches goes to it."""
+    (tmp_path / "cifar-10-batches-py").mkdir()
+    with pytest.raises(DatasetUnavailable) as info:
+        load_dataset("cifar10", root=tmp_path)
+    assert isinstance(info.value.__cause__, RuntimeError)  # torchvision's "Dataset not found or corrupted"
 
 
 def test_failed_download_becomes_dataset_unavailable(tmp_path, monkeypatch):

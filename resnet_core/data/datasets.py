@@ -354,8 +354,20 @@ def _load_idx(name: str, root: Path, download: bool) -> tuple[list[str], tuple[t
 # ------------------------------------------------------------------------------------------ CIFAR
 
 
+# (archive, extracted folder) as torchvision's CIFAR10/CIFAR100 name them (`filename`, `base_folder`;
+# tests/test_datasets.py checks they still agree): a missing dataset is told without importing torchvision,
+# which takes seconds of a 2-core CPU — the Train page asks at every first open.
+CIFAR_FILES = {
+    "cifar10": ("cifar-10-python.tar.gz", "cifar-10-batches-py"),
+    "cifar100": ("cifar-100-python.tar.gz", "cifar-100-python"),
+}
+
+
 def _load_cifar(name: str, root: Path, download: bool) -> tuple[list[str], tuple[torch.Tensor, ...]]:
     """CIFAR-10/100 through torchvision, as uint8 ``(N, 3, 32, 32)`` tensors and int64 labels."""
+    archive, folder = CIFAR_FILES[name]
+    if not download and not (root / archive).is_file() and not (root / folder).is_dir():
+        raise DatasetUnavailable(_cifar_missing_message(name, root, archive, folder))
     from torchvision import datasets as tv  # imported here: slow to import, and only CIFAR needs it
 
     cls = tv.CIFAR10 if name == "cifar10" else tv.CIFAR100
