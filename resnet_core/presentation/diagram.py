@@ -147,101 +147,117 @@ def architecture_figure(
         layers=(fc_layer.index,),
     )
 
-    fig = go.Figure()
+    # Collected and set at once: fig.add_shape / add_annotation re-validate the whole list at each call, which
+    # made drawing a net's diagram quadratic in its boxes.
+    fig, shapes, annotations = go.Figure(), [], []
     box_w, arc_x = BOX_HALF_WIDTH, BOX_HALF_WIDTH
     for i, node in enumerate(nodes):
         y0, y1 = node.y - node.height / 2, node.y + node.height / 2
         fill = {"io": "#f1f5f9", "layer": tint(color, 0.10), "block": tint(color, 0.16), "fold": "#ffffff"}[node.kind]
-        fig.add_shape(
-            type="rect",
-            x0=-box_w,
-            x1=box_w,
-            y0=y0,
-            y1=y1,
-            fillcolor=fill,
-            line=dict(
-                color=color if node.kind != "io" else NEUTRAL_COLOR,
-                width=1.2,
-                dash="dot" if node.kind == "fold" else "solid",
-            ),
-            layer="above",
+        shapes.append(
+            dict(
+                type="rect",
+                x0=-box_w,
+                x1=box_w,
+                y0=y0,
+                y1=y1,
+                fillcolor=fill,
+                line=dict(
+                    color=color if node.kind != "io" else NEUTRAL_COLOR,
+                    width=1.2,
+                    dash="dot" if node.kind == "fold" else "solid",
+                ),
+                layer="above",
+            )
         )
         # The layer numbers every chart uses, on the box's first line, centred above its text: at the box's
         # left edge they ran into the text of a narrow diagram ("402–4033×3 conv").
         text_y = node.y - (line_h / 2 if node.layers else 0)
-        fig.add_annotation(x=0, y=text_y, text=node.label, showarrow=False, font=dict(FONT, size=LABEL_SIZE))
+        annotations.append(dict(x=0, y=text_y, text=node.label, showarrow=False, font=dict(FONT, size=LABEL_SIZE)))
         if node.layers:
-            fig.add_annotation(
-                x=0,
-                y=y1 - 0.15 - line_h / 2,
-                text=_span(node.layers),
-                showarrow=False,
-                font=dict(FONT, size=NUMBER_SIZE, color=NEUTRAL_COLOR),
+            annotations.append(
+                dict(
+                    x=0,
+                    y=y1 - 0.15 - line_h / 2,
+                    text=_span(node.layers),
+                    showarrow=False,
+                    font=dict(FONT, size=NUMBER_SIZE, color=NEUTRAL_COLOR),
+                )
             )
         if i + 1 < len(nodes):  # arrow to the next node
             nxt = nodes[i + 1]
-            fig.add_annotation(
-                x=0,
-                y=nxt.y + nxt.height / 2,
-                ax=0,
-                ay=y0,
-                xref="x",
-                yref="y",
-                axref="x",
-                ayref="y",
-                showarrow=True,
-                arrowhead=2,
-                arrowsize=1,
-                arrowwidth=1.2,
-                arrowcolor=NEUTRAL_COLOR,
-                text="",
+            annotations.append(
+                dict(
+                    x=0,
+                    y=nxt.y + nxt.height / 2,
+                    ax=0,
+                    ay=y0,
+                    xref="x",
+                    yref="y",
+                    axref="x",
+                    ayref="y",
+                    showarrow=True,
+                    arrowhead=2,
+                    arrowsize=1,
+                    arrowwidth=1.2,
+                    arrowcolor=NEUTRAL_COLOR,
+                    text="",
+                )
             )
         if spec.skip and node.kind in ("block", "fold"):
             kind = (node.block.shortcut if node.block else None) or "identity"  # a residual block has one
             dash = {"identity": "solid", "zero-pad": "dot", "projection": "solid"}[kind]
             width = 3.5 if kind == "projection" else 1.6
             bulge = arc_x + 0.9
-            fig.add_shape(
-                type="path",
-                path=f"M {arc_x},{y1 - 0.08} C {bulge},{y1 + 0.1} {bulge},{y0 - 0.1} {arc_x},{y0 + 0.08}",
-                line=dict(color=color, width=width, dash=dash),
+            shapes.append(
+                dict(
+                    type="path",
+                    path=f"M {arc_x},{y1 - 0.08} C {bulge},{y1 + 0.1} {bulge},{y0 - 0.1} {arc_x},{y0 + 0.08}",
+                    line=dict(color=color, width=width, dash=dash),
+                )
             )
             note = {"projection": _("1×1 proj"), "zero-pad": _("pad"), "identity": "x"}[kind]
             if node.folded:
                 note = f"×{node.folded}"
-            fig.add_annotation(
-                x=bulge + 0.05,
-                y=node.y,
-                text=note,
-                showarrow=False,
-                xanchor="left",
-                font=dict(FONT, size=11, color=color),
+            annotations.append(
+                dict(
+                    x=bulge + 0.05,
+                    y=node.y,
+                    text=note,
+                    showarrow=False,
+                    xanchor="left",
+                    font=dict(FONT, size=11, color=color),
+                )
             )
     for name, top, bottom in stage_spans:
-        fig.add_shape(
-            type="rect",
-            x0=-box_w - 0.25,
-            x1=box_w + 1.75,
-            y0=bottom,
-            y1=top,
-            layer="below",
-            fillcolor="rgba(148,163,184,0.08)",
-            line=dict(color="rgba(148,163,184,0.5)", width=1),
+        shapes.append(
+            dict(
+                type="rect",
+                x0=-box_w - 0.25,
+                x1=box_w + 1.75,
+                y0=bottom,
+                y1=top,
+                layer="below",
+                fillcolor="rgba(148,163,184,0.08)",
+                line=dict(color="rgba(148,163,184,0.5)", width=1),
+            )
         )
         stage = next(s for s in layout.stages if s.name == name)
         side = sizes[name]
-        fig.add_annotation(
-            x=-box_w - 0.35,
-            y=(top + bottom) / 2,
-            xanchor="right",
-            showarrow=False,
-            text=_("<b>{replace}</b><br>{side}×{side}<br>{out_channels} ch<br>{count}").format(
-                replace=_("stage {n}").format(n=name.removeprefix("stage")),
-                side=side,
-                out_channels=stage.out_channels,
-                count=ngettext("{n} block", "{n} blocks", len(stage.blocks)).format(n=f"{len(stage.blocks):,}"),
-            ),
-            font=dict(FONT, size=11, color=NEUTRAL_COLOR),
+        annotations.append(
+            dict(
+                x=-box_w - 0.35,
+                y=(top + bottom) / 2,
+                xanchor="right",
+                showarrow=False,
+                text=_("<b>{replace}</b><br>{side}×{side}<br>{out_channels} ch<br>{count}").format(
+                    replace=_("stage {n}").format(n=name.removeprefix("stage")),
+                    side=side,
+                    out_channels=stage.out_channels,
+                    count=ngettext("{n} block", "{n} blocks", len(stage.blocks)).format(n=f"{len(stage.blocks):,}"),
+                ),
+                font=dict(FONT, size=11, color=NEUTRAL_COLOR),
+            )
         )
     fig.add_trace(
         go.Scatter(
@@ -256,6 +272,8 @@ def architecture_figure(
     )
     total = -y
     fig.update_layout(
+        shapes=shapes,
+        annotations=annotations,
         title=dict(text=title or spec.name, font=dict(FONT, size=16, color=color), x=0.5, xanchor="center"),
         height=int(90 + 52 * total),
         margin=dict(l=10, r=10, t=50, b=10),
@@ -388,70 +406,86 @@ def block_figure(spec) -> go.Figure:
     steps = [("x", "io")] + [(text, "layer") for text in layers] + [("+", "sum")]
     steps += [] if spec.preact else [(act, "act")]
     steps += [("H(x) = F(x) + x", "io")]
-    fig = go.Figure()
+    fig, shapes, annotations = go.Figure(), [], []  # set at once, as in architecture_figure
     box_w, height, gap = 1.3, 0.6, 0.4
     centres = [-(height + gap) * i for i in range(len(steps))]
     for (text, kind), y in zip(steps, centres):
         if kind == "sum":
-            fig.add_shape(type="circle", x0=-0.3, x1=0.3, y0=y - 0.3, y1=y + 0.3, line=dict(color=color, width=1.5))
+            shapes.append(
+                dict(type="circle", x0=-0.3, x1=0.3, y0=y - 0.3, y1=y + 0.3, line=dict(color=color, width=1.5))
+            )
         else:
             fill = {"io": "#f1f5f9", "layer": tint(color, 0.16), "act": tint(color, 0.08)}[kind]
-            fig.add_shape(
-                type="rect",
-                x0=-box_w,
-                x1=box_w,
-                y0=y - height / 2,
-                y1=y + height / 2,
-                fillcolor=fill,
-                line=dict(color=color if kind != "io" else NEUTRAL_COLOR, width=1.2),
-                layer="above",
+            shapes.append(
+                dict(
+                    type="rect",
+                    x0=-box_w,
+                    x1=box_w,
+                    y0=y - height / 2,
+                    y1=y + height / 2,
+                    fillcolor=fill,
+                    line=dict(color=color if kind != "io" else NEUTRAL_COLOR, width=1.2),
+                    layer="above",
+                )
             )
-        fig.add_annotation(x=0, y=y, text=text, showarrow=False, font=dict(FONT, size=LABEL_SIZE))
+        annotations.append(dict(x=0, y=y, text=text, showarrow=False, font=dict(FONT, size=LABEL_SIZE)))
     for y_from, y_to, (_unused, kind_to) in zip(centres, centres[1:], steps[1:]):
         top = y_to + (0.3 if kind_to == "sum" else height / 2)
-        fig.add_annotation(
-            x=0,
-            y=top,
-            ax=0,
-            ay=y_from - height / 2,
-            xref="x",
-            yref="y",
-            axref="x",
-            ayref="y",
-            showarrow=True,
-            arrowhead=2,
-            arrowwidth=1.2,
-            arrowcolor=NEUTRAL_COLOR,
-            text="",
+        annotations.append(
+            dict(
+                x=0,
+                y=top,
+                ax=0,
+                ay=y_from - height / 2,
+                xref="x",
+                yref="y",
+                axref="x",
+                ayref="y",
+                showarrow=True,
+                arrowhead=2,
+                arrowwidth=1.2,
+                arrowcolor=NEUTRAL_COLOR,
+                text="",
+            )
         )
     weights = [y for (_, kind), y in zip(steps, centres) if kind == "layer"]
     f_top, f_bottom = weights[0] + height / 2, weights[-1] - height / 2
-    fig.add_shape(type="line", x0=-box_w - 0.2, x1=-box_w - 0.2, y0=f_bottom, y1=f_top, line=dict(color=color, width=2))
-    fig.add_annotation(
-        x=-box_w - 0.3,
-        y=(f_top + f_bottom) / 2,
-        text="F(x)",
-        xanchor="right",
-        showarrow=False,
-        font=dict(FONT, size=14, color=color),
+    shapes.append(
+        dict(type="line", x0=-box_w - 0.2, x1=-box_w - 0.2, y0=f_bottom, y1=f_top, line=dict(color=color, width=2))
+    )
+    annotations.append(
+        dict(
+            x=-box_w - 0.3,
+            y=(f_top + f_bottom) / 2,
+            text="F(x)",
+            xanchor="right",
+            showarrow=False,
+            font=dict(FONT, size=14, color=color),
+        )
     )
     x_y, sum_y = centres[0], centres[len(layers) + 1]
     bulge = box_w + 1.0
-    fig.add_shape(
-        type="path",
-        path=f"M {box_w},{x_y} C {bulge},{x_y} {bulge},{sum_y} 0.3,{sum_y}",
-        line=dict(color=color, width=2),
+    shapes.append(
+        dict(
+            type="path",
+            path=f"M {box_w},{x_y} C {bulge},{x_y} {bulge},{sum_y} 0.3,{sum_y}",
+            line=dict(color=color, width=2),
+        )
     )
-    fig.add_annotation(
-        x=bulge - 0.2,
-        y=(x_y + sum_y) / 2,
-        text=_("x<br>identity"),
-        xanchor="left",
-        showarrow=False,
-        font=dict(FONT, size=11, color=color),
+    annotations.append(
+        dict(
+            x=bulge - 0.2,
+            y=(x_y + sum_y) / 2,
+            text=_("x<br>identity"),
+            xanchor="left",
+            showarrow=False,
+            font=dict(FONT, size=11, color=color),
+        )
     )
     bottom = centres[-1] - height / 2 - 0.2
     fig.update_layout(
+        shapes=shapes,
+        annotations=annotations,
         height=int(60 + 60 * (0.4 - bottom)),
         margin=dict(l=10, r=10, t=20, b=10),
         plot_bgcolor="white",
