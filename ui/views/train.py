@@ -79,7 +79,7 @@ COLUMN_HEADERS = {  # each column's header, an English msgid translated where th
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def dataset_problem_here(name: str) -> str | None:
+def dataset_problem_here(name: str) -> Exception | None:
     return dataset_problem(name)  # checks the files on disk (CIFAR: loads it once); nothing is downloaded
 
 
@@ -292,7 +292,7 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
         if problems.get(dataset):
             st.warning(
                 _("{dataset_label} is not available here. {problems}").format(
-                    dataset_label=dataset_label(dataset), problems=markdown_text(problems[dataset])
+                    dataset_label=dataset_label(dataset), problems=markdown_text(say(problems[dataset]))
                 ),
                 icon=":material/cloud_off:",
             )
