@@ -44,6 +44,10 @@ class WordedError(Exception):
         self.words = Words(template, **params)
         super().__init__(str(self.words))
 
+    def __str__(self) -> str:
+        # The English, whatever built-in the subclass is: KeyError's own str() would quote it.
+        return str(self.words)
+
     @property
     def template(self) -> str:
         return self.words.template

@@ -235,3 +235,33 @@ def test_each_person_sees_their_place_in_line_and_when_it_starts(runner):
     places = queue_places(bob, [(1000, 10_000.0)], lambda spec: 1000)
     assert places[b] == (2, pytest.approx(128.0))
     assert place_words(places[a[2]], len(places)) == "place 4 of 4 in line · starts in about 6 min"
+
+
+def test_a_run_gone_or_still_active_is_said_in_chinese_and_the_cli_keeps_its_english(runner):
+    from resnet_core.execution.access import NoSuchRun
+    from resnet_core.presentation.reports import owner_label
+    from resnet_core.store.run_store import RunActive
+
+    alice, bob = RunAccess(runner, ALICE), RunAccess(runner, BOB)
+    run_id = alice.submit(SPEC, {"epochs": 1})
+    with pytest.raises(RunActive) as active:
+        alice.delete(run_id)  # queued: its worker would go on writing
+    with pytest.raises(NoSuchRun) as hidden:
+        bob.stop(run_id)  # private: as for a run that does not exist
+    assert isinstance(active.value, ValueError) and isinstance(hidden.value, KeyError)  # as the callers catch them
+    assert str(active.value) == f"run {run_id} is queued: stop it before deleting it"  # the CLI's words
+    gone = f"There is no run {run_id} that you can see: it was deleted, or it is no longer shared."
+    assert str(hidden.value) == gone  # not quoted, as KeyError's own str() would
+    assert owner_label(runner.store.get(run_id)) == "alice@example.org"
+    cli_run = runner.submit(SPEC, {"epochs": 1})
+    try:
+        set_language("zh")
+        said = [say(active.value), say(hidden.value), owner_label(runner.store.get(cli_run))]
+    finally:
+        set_language("en")
+    assert said == [
+        f"运行 {run_id} 正在排队：请先停止它，再删除。",
+        f"没有你能看到的运行 {run_id}：它已被删除，或已不再共享。",
+        "管理员（命令行）",
+    ]
+    assert owner_label(runner.store.get(cli_run)) == "the administrator (command line)"

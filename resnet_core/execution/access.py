@@ -32,6 +32,11 @@ class QueueFull(WordedError, ValueError):
     reader's language on a page: words.py)."""
 
 
+class NoSuchRun(WordedError, KeyError):
+    """No run by this id that the actor may see: deleted meanwhile, no longer shared, or never theirs. One
+    message for all three, so that a refusal tells nothing about a run they may not see."""
+
+
 def configured_cap() -> int:
     """The cap from the environment (RESNET_LAB_QUEUE_CAP), else DEFAULT_CAP."""
     raw = os.environ.get("RESNET_LAB_QUEUE_CAP", "").strip()
@@ -68,11 +73,16 @@ class RunAccess:
 
     # --- actions: each one checks, on the run as stored now ------------------------------------
     def _run(self, run_id: str, action: str) -> Run:
-        """The run, once the actor may do `action` to it: KeyError if they may not even see it (as for no such
-        run: nothing about it leaks), AccessDenied if they see it but may not act on it."""
-        run = self.runner.store.get(run_id)
-        if not self.can_see(run):
-            raise KeyError(f"no run {run_id!r}")
+        """The run, once the actor may do `action` to it: NoSuchRun (a KeyError) if there is none or they may not
+        even see it (nothing about it leaks), AccessDenied if they see it but may not act on it."""
+        try:
+            run = self.runner.store.get(run_id)
+        except KeyError:
+            run = None
+        if run is None or not self.can_see(run):
+            raise NoSuchRun(
+                "There is no run {run_id} that you can see: it was deleted, or it is no longer shared.", run_id=run_id
+            )
         require_act(self.actor, run, action)
         return run
 
@@ -169,4 +179,4 @@ class RunAccess:
         return self.runner.queue_order()
 
 
-__all__ = ["AccessDenied", "Actor", "QueueFull", "RunAccess"]
+__all__ = ["AccessDenied", "Actor", "NoSuchRun", "QueueFull", "RunAccess"]

@@ -1,7 +1,7 @@
 """Words the layers below `presentation` say (they cannot import i18n, which lives here): the presets' names and
 descriptions (studies/experiments.py), the attribution methods' labels and summaries (analysis/attributions.py),
 the pair a page opens on (studies/pairs.py), and every template they say as `Words` or raise as a `WordedError`
-(resnet_core/words.py: the upload, import and access errors); and the words of the drawings in assets/, which
+(resnet_core/words.py: the upload, import, access and store errors); and the words of the drawings in assets/, which
 Babel does not read (`i18n.svg_words`). Marked here for the catalog, translated with `_()`
 (or `i18n.say`) where shown; tests/test_i18n.py fails when one of them changes there and not here."""
 
@@ -122,12 +122,17 @@ ACCESS = (  # store/access.py and execution/access.py: what a person may not do,
     N_("download"),
     N_("You cannot {action} another person's run: only its owner or a teacher can."),
     N_("You cannot {action} a run that is not yours: only its owner or a teacher can."),
+    N_("There is no run {run_id} that you can see: it was deleted, or it is no longer shared."),
     N_("Only a teacher can set the queue cap."),
     N_("Only a teacher can clear a student's queue."),
     N_(
         "You can have at most {cap} runs waiting or training at once, and this needs room for {runs} ({room} left). "
         "Stop one of yours, or wait for one to finish."
     ),
+)
+STORE = (  # store/run_store.py: a run that cannot be deleted yet
+    N_("run {run_id} is queued: stop it before deleting it"),
+    N_("run {run_id} is running: stop it before deleting it"),
 )
 ASSETS = (  # assets/residual_block.svg (Home): the paper's Fig. 2
     N_("A residual block: the layers learn F(x); the shortcut adds x back, so the block outputs F(x) + x"),

@@ -48,6 +48,12 @@ def run_label(run: Run) -> str:
     return run.name if run.name.startswith(run.spec.name) else f"{run.spec.name} · {run.name}"
 
 
+def owner_label(run: Run) -> str:
+    """Who a run belongs to, in the reader's language: its owner's login, or the administrator for a run without
+    one (store/access.py: made on the command line, or by the app before it had a login)."""
+    return run.owner if run.owner is not None else _("the administrator (command line)")
+
+
 def run_series(store: RunReader, run: Run, color: str | None = None, label: str | None = None) -> RunSeries:
     from .charts import RunSeries
 

@@ -81,8 +81,3 @@ def require_act(actor: Actor, run: Run, action: str) -> None:
         raise AccessDenied(
             "You cannot {action} a run that is not yours: only its owner or a teacher can.", action=ACTIONS[action]
         )
-
-
-def owner_label(run: Run) -> str:
-    """Who a run belongs to, in words (the administrator for a run without an owner)."""
-    return run.owner if run.owner is not None else "the administrator (command line)"

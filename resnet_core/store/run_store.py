@@ -30,6 +30,7 @@ import numpy as np
 
 from ..model.spec import NetSpec
 from ..training.config import TrainConfig
+from ..words import WordedError, Words
 from .config import RunConfig
 from .processes import our_zombie, pid_alive, process_alive, process_start
 from .schema import EPOCH_FIELDS, SCHEMA, STEP_FIELDS, create_tables
@@ -61,6 +62,18 @@ log = logging.getLogger(__name__)
 
 # The message of a run found `running` with its process gone (JobRunner refines it for its own workers).
 GONE = "the process training this run ended unexpectedly"
+
+# Deleting a queued or running run is refused (`RunStore.delete`): one sentence per active status, so that the
+# status is translated with the sentence around it (the status names stay English in the store and the CLI).
+STILL_ACTIVE = {
+    "queued": Words("run {run_id} is queued: stop it before deleting it"),
+    "running": Words("run {run_id} is running: stop it before deleting it"),
+}
+
+
+class RunActive(WordedError, ValueError):
+    """A queued or running run cannot be deleted: its worker would go on writing for a run that no longer
+    exists. The message says to stop it first (in the reader's language on a page: words.py)."""
 
 
 class StoreCorrupt(RuntimeError):
@@ -408,7 +421,8 @@ class RunStore:
         would go on writing rows and checkpoints for a run that no longer exists (stop it first)."""
         row = self._connect().execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is not None and row["status"] in ACTIVE:
-            raise ValueError(f"run {run_id} is {row['status']}: stop it before deleting it")
+            refusal = STILL_ACTIVE[row["status"]]
+            raise RunActive(refusal.template, run_id=run_id)
         with self._write() as db:
             for table in ("steps", "epochs", "probes", "probe_layers", "checkpoints"):
                 db.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))

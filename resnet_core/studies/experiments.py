@@ -132,14 +132,15 @@ def cifar_available(root=None) -> bool:
     return dataset_problem("cifar10", root) is None
 
 
-def dataset_problem(name: str, root=None) -> str | None:
-    """None if the dataset can be loaded here (present on disk; nothing is downloaded), else why not and
-    where to put its files, in words for the user."""
+def dataset_problem(name: str, root=None) -> DatasetUnavailable | ValueError | None:
+    """None if the dataset can be loaded here (present on disk; nothing is downloaded), else the error that says
+    why not and where to put its files: `str()` is the English, and a page says it in the reader's language
+    (`i18n.say`, once the error carries its words: resnet_core/words.py)."""
     try:
         load_dataset(name, root, test_size=10)
         return None
     except (DatasetUnavailable, ValueError) as err:
-        return str(err)
+        return err
 
 
 def device_presets(device_type: str, cifar_available: bool) -> tuple[Preset, ...]:

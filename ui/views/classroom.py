@@ -8,15 +8,15 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from resnet_core.execution.access import AccessDenied, QueueFull, RunAccess
+from resnet_core.execution.access import RunAccess
 from resnet_core.execution.estimates import estimate
 from resnet_core.execution.queue import start_times
 from resnet_core.presentation.describe import describe_duration
-from resnet_core.presentation.i18n import _, say
-from resnet_core.presentation.reports import planned_steps
+from resnet_core.presentation.i18n import _
+from resnet_core.presentation.reports import owner_label, planned_steps
 from resnet_core.presentation.text import markdown_text
-from resnet_core.store.access import owner_label
 from resnet_core.store.run_store import Run
+from ui.actions import act
 
 
 def expected_seconds(run: Run, rates: list[tuple[int, float]], macs_of: Callable) -> float | None:
@@ -66,29 +66,15 @@ def room_caption(access: RunAccess) -> None:
         )
 
 
-def queue_full(err: QueueFull) -> None:
-    """Why nothing was queued: the student's cap, in the page's language."""
-    st.error(say(err), icon=":material/block:")
-
-
 def submit_checked(access: RunAccess, count: int) -> bool:
     """Whether `count` runs fit the student's cap; if not, says why (the page then queues nothing)."""
-    try:
-        access.check_room(count)
-    except QueueFull as err:
-        queue_full(err)
-        return False
-    return True
+    return act(lambda: access.check_room(count))
 
 
 def resume_checked(access: RunAccess, run_id: str) -> bool:
-    """Resume a run (queued again) unless it would pass the student's cap, which is then said."""
-    try:
-        access.resume(run_id)
-    except QueueFull as err:
-        queue_full(err)
-        return False
-    return True
+    """Resume a run (queued again) unless it is refused (past the student's cap, gone meanwhile), which is then
+    said."""
+    return act(lambda: access.resume(run_id))
 
 
 def share_switch(access: RunAccess, run: Run, key: str) -> None:
@@ -99,8 +85,7 @@ def share_switch(access: RunAccess, run: Run, key: str) -> None:
         key=f"{key}.{run.id}.{run.shared}",  # a new widget when it changes elsewhere: it shows the stored value
         help=_("Others see its curves and probes; only you and the teachers can stop, rename, delete or download it."),
     )
-    if shared != run.shared:
-        access.share(run.id, shared)
+    if shared != run.shared and act(lambda: access.share(run.id, shared)):
         st.rerun()
 
 
@@ -130,21 +115,17 @@ def teacher_panel(access: RunAccess, places: dict[str, tuple[int, float | None]]
         cols = st.columns([2, 1])
         student = cols[0].selectbox(_("Student"), owners, key="class.student", placeholder="—")
         if cols[1].button(_("Clear their queue"), key="class.clear", disabled=student is None) and student:
-            stopped = access.clear_queue(student)
-            st.toast(
-                _("Stopped {count} waiting runs of {student}").format(
-                    count=len(stopped), student=markdown_text(student)
+            stopped: list[str] = []
+            if act(lambda: stopped.extend(access.clear_queue(student))):
+                st.toast(
+                    _("Stopped {count} waiting runs of {student}").format(
+                        count=len(stopped), student=markdown_text(student)
+                    )
                 )
-            )
-            st.rerun()
+                st.rerun()
         cols = st.columns([2, 1])
         cap = cols[0].number_input(
             _("Runs each student may have waiting or training"), 1, 100, access.queue_cap(), key="class.cap"
         )
-        if cols[1].button(_("Set the cap"), key="class.setcap"):
-            try:
-                access.set_queue_cap(int(cap))
-            except (AccessDenied, ValueError) as err:
-                st.error(say(err))
-            else:
-                st.toast(_("Each student may now have {cap} runs waiting or training").format(cap=int(cap)))
+        if cols[1].button(_("Set the cap"), key="class.setcap") and act(lambda: access.set_queue_cap(int(cap))):
+            st.toast(_("Each student may now have {cap} runs waiting or training").format(cap=int(cap)))

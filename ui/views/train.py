@@ -20,6 +20,7 @@ from resnet_core.presentation.forms import WARMUPS, TrainForm, describe_time_her
 from resnet_core.presentation.i18n import N_, _, language, say
 from resnet_core.presentation.reports import (
     metrics_csv,
+    owner_label,
     progress_line,
     run_label,
     run_row,
@@ -28,8 +29,8 @@ from resnet_core.presentation.reports import (
     status_word,
 )
 from resnet_core.presentation.text import markdown_text
-from resnet_core.store.access import owner_label
 from resnet_core.studies.experiments import dataset_problem, new_twins_id
+from ui.actions import act
 from ui.language import spinning
 from ui.live import figure_board, polling_changed, run_starting
 from ui.runs import badge, follow_statuses, live_reader
@@ -78,7 +79,7 @@ COLUMN_HEADERS = {  # each column's header, an English msgid translated where th
 
 
 @st.cache_data(ttl=300, show_spinner=False)
-def dataset_problem_here(name: str) -> str | None:
+def dataset_problem_here(name: str) -> Exception | None:
     return dataset_problem(name)  # checks the files on disk (CIFAR: loads it once); nothing is downloaded
 
 
@@ -291,7 +292,7 @@ def start_form(runner, recipe: dict, expanded: bool) -> None:
         if problems.get(dataset):
             st.warning(
                 _("{dataset_label} is not available here. {problems}").format(
-                    dataset_label=dataset_label(dataset), problems=markdown_text(problems[dataset])
+                    dataset_label=dataset_label(dataset), problems=markdown_text(say(problems[dataset]))
                 ),
                 icon=":material/cloud_off:",
             )
@@ -367,7 +368,7 @@ def run_rows(runner, runs: list, places: dict | None = None) -> None:
         if runner.actor.teacher and run.owner != runner.actor.id:  # a teacher acting on someone else's run
             row[2].caption(markdown_text(_("{owner}'s run").format(owner=owner_label(run))))
         if run.active and row[2].button(_("Stop"), key=f"stop.{run.id}", icon=":material/stop:"):
-            runner.stop(run.id)
+            act(lambda run_id=run.id: runner.stop(run_id))
         if run.resumable and row[2].button(_("Resume"), key=f"resume.{run.id}", icon=":material/play_arrow:"):
             if classroom.resume_checked(runner, run.id):
                 st.rerun()  # the whole page: the run is queued again everywhere its status shows
@@ -416,7 +417,13 @@ def live_view(runner, chosen: list[str]) -> None:
 
 def runs_table(store, all_runs: list) -> None:
     """Every run, newest first, with its status and latest errors (a run without an epoch: "—")."""
-    table = pd.DataFrame([run_row(store, r) for r in reversed(all_runs)])
+    rows = []
+    for run in reversed(all_runs):
+        try:
+            rows.append(run_row(store, run))
+        except KeyError:  # deleted (or no longer shared) since this rerun read the runs: gone from the table
+            continue
+    table = pd.DataFrame(rows)
     if len(table):
         table["status"] = table["status"].map(status_word)
     # The browser draws a missing value as "None" whatever the Styler says (its na_rep only reaches the
@@ -461,8 +468,12 @@ def manage_panel(runner, by_id: dict) -> None:
         run = by_id[target]
         cols = st.columns([2.2, 1.1, 1.1, 1.6, 1.6])  # at 1024 px narrower columns cut "Rename"
         new_name = cols[0].text_input(_("Name"), run.name, key=f"rename.{target}")
-        if cols[1].button(_("Rename"), key="train.rename") and new_name.strip() and new_name != run.name:
-            runner.rename(target, new_name)
+        if (
+            cols[1].button(_("Rename"), key="train.rename")
+            and new_name.strip()
+            and new_name != run.name
+            and act(lambda: runner.rename(target, new_name))
+        ):
             # The browser keeps a selectbox's chosen *label*; unless the value is set again it goes on showing
             # the old name (Streamlit sends the selection only when it is set from the script).
             st.session_state[MANAGE_RENAMED] = target
@@ -481,7 +492,10 @@ def manage_panel(runner, by_id: dict) -> None:
             mime="text/csv",
             key="train.csv",
         )
-        checkpoint = store.latest_checkpoint(target)
+        try:
+            checkpoint = store.latest_checkpoint(target)
+        except KeyError:  # deleted since this rerun read the runs (an action on it says so): no file to offer
+            checkpoint = None
         if checkpoint is not None:
             cols[4].download_button(
                 _("Checkpoint"),
@@ -495,10 +509,8 @@ def manage_panel(runner, by_id: dict) -> None:
             classroom.share_switch(runner, run, "train.share")
         confirm = st.checkbox(_("Yes, delete this run and its files"), key=f"confirm.{target}")
         help_text = _("Stop a running run before deleting it.")
-        if st.button(_("Delete"), disabled=not confirm or run.active, key="train.delete", help=help_text):
-            try:
-                runner.delete(target)  # refuses a run that started meanwhile (in another tab)
-            except ValueError as err:
-                st.error(markdown_text(err))
-                return
+        # Refused for a run that started meanwhile (in another tab), or that someone else deleted.
+        if st.button(_("Delete"), disabled=not confirm or run.active, key="train.delete", help=help_text) and act(
+            lambda: runner.delete(target)
+        ):
             st.rerun()  # "Runs shown" drops ids that no longer exist
