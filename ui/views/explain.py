@@ -112,7 +112,7 @@ def imagenet_model(name: str) -> Classifier:
         st.warning(pt.offline_message(name))
         if st.button(_("Download the {label} weights").format(label=pt.label(name)), key="explain.download"):
             try:
-                with st.spinner("Downloading…"):
+                with st.spinner(_("Downloading…")):
                     pt.download(name)
                 st.rerun()
             except pt.PretrainedUnavailable as err:
