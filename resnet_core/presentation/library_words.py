@@ -1,9 +1,9 @@
 """Words the layers below `presentation` say (they cannot import i18n, which lives here): the presets' names and
 descriptions (studies/experiments.py), the attribution methods' labels and summaries (analysis/attributions.py),
 the pair a page opens on (studies/pairs.py), and every template they say as `Words` or raise as a `WordedError`
-(resnet_core/words.py: the upload, import, dataset, access and store errors); and the words of the drawings in
-assets/, which Babel does not read (`i18n.svg_words`). Marked here for the catalog, translated with `_()` (or
-`i18n.say`) where shown; tests/test_i18n.py fails when one of them changes there and not here."""
+(resnet_core/words.py: the upload, import, dataset, net-settings, access and store errors); and the words of the
+drawings in assets/, which Babel does not read (`i18n.svg_words`). Marked here for the catalog, translated with
+`_()` (or `i18n.say`) where shown; tests/test_i18n.py fails when one of them changes there and not here."""
 
 from __future__ import annotations
 
@@ -129,6 +129,17 @@ DATASETS = (  # data/datasets.py and data/idx.py: a dataset whose files are not 
     N_("{missing} (The download failed: {err}.)"),
     N_("{name}: {err}. Replace that file with a good copy."),
     N_("{name}'s files in {folder} cannot be read ({err}): import it again"),
+)
+SPEC = (  # model/spec.py: net settings no net can have (a link's, a saved run's, the command line's)
+    N_("{name} must be True or False, got {value!r}"),
+    N_("depth {depth} is not an ImageNet-style {block} net; valid depths: {valid}{hint}"),
+    N_("depth {depth} is not {formula} for {block} blocks on the cifar stem; nearest: {nearest}{hint}"),
+    N_("; depth {depth} fits {other} blocks (block={other!r})"),
+    N_("unknown NetSpec fields {unknown}; valid fields: {known}"),
+    N_("{name} {value!r} is not valid; choose one of: {choices}"),
+    N_("{name} must be a positive integer, got {value!r}"),
+    N_("{name} must be 1/0 or true/false, got {value!r}"),
+    N_("{name} must be a whole number, got {value!r}"),
 )
 ACCESS = (  # store/access.py and execution/access.py: what a person may not do, and the queue's cap
     N_("stop"),
