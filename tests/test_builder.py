@@ -3,9 +3,11 @@
 import pytest
 import torch
 import torchvision
+from said import in_chinese
 from torch import nn
 
 import resnet_core as rc
+from resnet_core.words import WordedError
 
 # He et al. 2015, Table 6 (CIFAR-10, option A): depth -> parameters as printed in the paper, and the
 # exact count (these are also akamaster/pytorch_resnet_cifar10's self-checked numbers).
@@ -196,6 +198,42 @@ def test_invalid_specs_name_the_valid_choices(fields, words):
         rc.NetSpec(**fields)
     for word in words:
         assert word in str(err.value)
+
+
+def test_invalid_settings_keep_their_english_and_are_said_in_chinese():
+    cases = {  # the command line's English, as it was, and what a Chinese page says
+        (("depth", 21),): (
+            "depth 21 is not 6n+2 for basic blocks on the cifar stem; nearest: 20, 26",
+            "深度 21 不符合 cifar 输入层（stem）上 basic 块的 6n+2；最接近的深度：20, 26",
+        ),
+        (("depth", 26), ("block", "bottleneck")): (
+            "depth 26 is not 9n+2 for bottleneck blocks on the cifar stem; nearest: 20, 29; depth 26 fits basic "
+            "blocks (block='basic')",
+            "深度 26 不符合 cifar 输入层（stem）上 bottleneck 块的 9n+2；最接近的深度：20, 29；深度 26 适用于 basic 块"
+            "（block='basic'）",
+        ),
+        (("depth", 20), ("stem", "imagenet")): (
+            "depth 20 is not an ImageNet-style basic net; valid depths: 18, 34",
+            "深度 20 不是 ImageNet 式的 basic 网络；可用的深度：18, 34",
+        ),
+        (("shortcut", "D"),): (
+            "shortcut 'D' is not valid; choose one of: A, B, C",
+            "shortcut 'D' 无效；请从中选择一个：A, B, C",
+        ),
+        (("width", 0),): ("width must be a positive integer, got 0", "width 必须是正整数，收到的是 0"),
+    }
+    for fields, (english, chinese) in cases.items():
+        try:
+            rc.NetSpec(**dict(fields))
+        except ValueError as err:
+            assert isinstance(err, WordedError) and str(err) == english, (fields, str(err))
+            assert in_chinese(err) == chinese
+        else:
+            raise AssertionError(f"{fields} made a net")
+    with pytest.raises(ValueError) as link:  # what a link's query string gets
+        rc.spec_from_params({"skip": "yes"})
+    assert str(link.value) == "skip must be 1/0 or true/false, got 'yes'"
+    assert in_chinese(link.value) == "skip 必须是 1/0 或 true/false，收到的是 'yes'"
 
 
 def test_valid_depths_and_round_trip():

@@ -15,6 +15,7 @@ import pytest
 import torch
 import torchvision.datasets.cifar
 import torchvision.datasets.utils
+from said import in_chinese
 
 from resnet_core.data import datasets
 from resnet_core.data.datasets import (
@@ -26,6 +27,7 @@ from resnet_core.data.datasets import (
     sample_test_images,
 )
 from resnet_core.data.shapes import SHAPES_CLASSES, make_shapes
+from resnet_core.studies.experiments import dataset_problem
 
 
 @pytest.fixture
@@ -304,6 +306,25 @@ def test_missing_cifar_says_where_to_put_it(tmp_path, name, archive):
     for needle in (str(root), archive, "RESNET_LAB_DATA", "download=True", "shapes"):
         assert needle in message
     assert isinstance(info.value, FileNotFoundError)
+
+
+def test_a_chinese_train_page_says_a_missing_cifar_in_chinese_with_its_paths(tmp_path):
+    root = tmp_path / "nothing-here"
+    err = dataset_problem("cifar10", root)  # what the Train page says for a dataset that is not here
+    assert isinstance(err, DatasetUnavailable) and isinstance(err, FileNotFoundError)
+    # the command line's English, as it was
+    assert str(err) == (
+        f"cifar10 was not found in {root} (or its files are corrupted), and it could not be downloaded. Put "
+        f"cifar-10-python.tar.gz (or its extracted folder cifar-10-batches-py/) in {root}, or point the environment "
+        "variable RESNET_LAB_DATA at the folder that holds it, or run load_dataset('cifar10', download=True) on a "
+        "machine with internet access. The embedded 'shapes' dataset needs no download: load_dataset('shapes')."
+    )
+    said = in_chinese(err)
+    assert said.startswith(f"在 {root} 中找不到 cifar10（或者它的文件已损坏），也无法下载。")
+    for needle in ("cifar-10-python.tar.gz", "cifar-10-batches-py/", "RESNET_LAB_DATA", "load_dataset('cifar10'"):
+        assert needle in said
+    assert said.count(str(root)) == 2 and "was not found" not in said
+    assert pickle.loads(pickle.dumps(err)).words == err.words  # an error that crosses processes keeps its words
 
 
 @pytest.mark.parametrize("name, cls", [("cifar10", "CIFAR10"), ("cifar100", "CIFAR100")])

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from said import in_chinese
 
 import resnet_core as rc
 from resnet_core.data import idx
@@ -85,6 +86,50 @@ def test_missing_files_name_where_to_put_them(tmp_path, monkeypatch):
         rc.load_dataset("mnist", tmp_path)
     message = str(err.value)
     assert str(tmp_path / "mnist") in message and "t10k-images-idx3-ubyte.gz" in message
+
+
+FOUR_FILES = ", ".join(f"{stem}.gz" for stem in idx.FILES.values())
+
+
+def test_a_missing_fashion_mnist_is_said_in_chinese_with_its_paths_and_package(tmp_path, monkeypatch):
+    system = tmp_path / "nowhere"
+    monkeypatch.setitem(idx.SYSTEM_FOLDERS, "fashion-mnist", (system,))
+    with pytest.raises(rc.DatasetUnavailable) as err:
+        rc.load_dataset("fashion-mnist", tmp_path)
+    folder = tmp_path / "fashion-mnist"
+    assert str(err.value) == (  # the command line's English, as it was
+        f"fashion-mnist was not found: put its four files ({FOUR_FILES}) in {folder}, or install them in {system} "
+        "(Debian/Ubuntu: `apt-get install dataset-fashion-mnist`), or run load_dataset('fashion-mnist', "
+        "download=True) on a machine with internet access. The embedded 'shapes' dataset needs no download."
+    )
+    assert in_chinese(err.value) == (
+        f"找不到 fashion-mnist：请把它的四个文件（{FOUR_FILES}）放到 {folder}，或安装到 {system}"
+        "（Debian/Ubuntu：`apt-get install dataset-fashion-mnist`），或在能上网的机器上运行 "
+        "load_dataset('fashion-mnist', download=True)。内置的 'shapes' 数据集无需下载。"
+    )
+
+
+def test_a_failed_download_and_a_broken_file_are_said_in_chinese(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    def offline(*args, **kwargs):
+        raise RuntimeError("no network")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
+    monkeypatch.setitem(idx.SYSTEM_FOLDERS, "mnist", ())
+    with pytest.raises(rc.DatasetUnavailable) as err:
+        rc.load_dataset("mnist", tmp_path, download=True)
+    assert str(err.value).endswith("needs no download. (The download failed: no network.)")
+    said = in_chinese(err.value)
+    assert said.startswith("找不到 mnist：") and said.endswith("无需下载。（下载失败：no network。）")
+    assert "Debian" not in said  # no package installs MNIST
+    folder = tiny_idx_folder(tmp_path / "mnist")
+    write_idx(folder / idx.FILES["train_labels"], np.arange(39) % 10)
+    with pytest.raises(rc.DatasetUnavailable) as err:
+        rc.load_dataset("mnist", tmp_path)
+    broken = "train-labels-idx1-ubyte.gz holds 39 labels for 40 images"  # IdxError's own words: quoted as they are
+    assert str(err.value) == f"mnist: {broken}. Replace that file with a good copy."
+    assert in_chinese(err.value) == f"mnist：{broken}。请用完好的副本替换该文件。"
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not gzip", "wrong magic", "labels do not match"])

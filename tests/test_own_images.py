@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from said import in_chinese as chinese
 
 import resnet_core as rc
 from resnet_core.data import own
 from resnet_core.data.catalog import available_datasets, facts
-from resnet_core.presentation.i18n import say, set_language
 from resnet_core.presentation.text import markdown_text
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 200, 60), "blue": (40, 60, 220)}
@@ -130,15 +130,6 @@ def _escaping(tmp: Path) -> bytes:
     return zip_of(image_folder(tmp / "src", per_class=3), extra={"photos/../../evil/x.png": png((9, 9, 9))})
 
 
-def chinese(err: Exception) -> str:
-    """What the Train page shows for `err` in a Chinese session (before its Markdown escape)."""
-    try:
-        set_language("zh")
-        return say(err)
-    finally:
-        set_language("en")
-
-
 def test_a_chinese_page_says_an_import_error_and_its_limits_in_chinese(tmp_path):
     with pytest.raises(own.OwnDataError) as info:
         own.import_images(_one_class(tmp_path), tmp_path / "data", source_name="upload.zip")
@@ -151,11 +142,7 @@ def test_a_chinese_page_says_an_import_error_and_its_limits_in_chinese(tmp_path)
         "找到 1 个类别文件夹：一个数据集需要 2–100 个（限制：2–100 个类别（每个类别一个子文件夹），"
         "每个类别至少 2 张图像，总共最多 20,000 张图像、200 MB；格式为 PNG、JPEG、WebP、BMP 或 GIF）"
     )
-    try:  # the same limits sentence in the import popover's caption
-        set_language("zh")
-        assert say(own.LIMITS).startswith("2–100 个类别")
-    finally:
-        set_language("en")
+    assert chinese(own.LIMITS).startswith("2–100 个类别")  # the same sentence in the import popover's caption
 
 
 def test_a_file_name_in_an_import_error_stays_text_in_any_language(tmp_path):
@@ -193,8 +180,10 @@ def test_an_existing_name_is_not_overwritten_unless_asked(tmp_path):
 
 def test_an_unknown_own_dataset_names_the_ones_there_are(tmp_path):
     own.import_images(image_folder(tmp_path / "pics", per_class=3), tmp_path / "data")
-    with pytest.raises(rc.DatasetUnavailable, match="own:pics"):
+    with pytest.raises(rc.DatasetUnavailable, match="own:pics") as info:
         rc.load_dataset("own:nope", tmp_path / "data")
+    # the import's words, not its English: the Train page says them in the reader's language
+    assert isinstance(info.value, FileNotFoundError) and "（你的：own:pics）" in chinese(info.value)
 
 
 def test_the_command_line_imports_a_folder_and_trains_on_it(tmp_path, capsys):

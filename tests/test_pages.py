@@ -69,6 +69,13 @@ def test_architecture_bad_link_warns_and_falls_back():
     assert metric(at, "Weighted layers") == "20"
 
 
+def test_a_chinese_bad_link_warns_in_chinese_with_its_numbers():
+    at = run_page("architecture", {"depth": "21", "lang": "zh"})
+    warning = at.warning[0].value
+    assert warning.startswith("链接中的网络设置无效（深度 21 不符合") and "最接近的深度：20, 26" in warning
+    assert "nearest" not in warning
+
+
 def test_architecture_handles_1202_layers():
     at = run_page("architecture", {"depth": "1202"})
     assert metric(at, "Parameters") == "19.4M"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.presentation.i18n import N_, Messages, _
+from resnet_core.presentation.i18n import N_, Messages, _, say
 from resnet_core.presentation.text import markdown_text
 
 SPEC_KEY = "net_spec"
@@ -37,7 +37,7 @@ def current_spec() -> rc.NetSpec:
         except ValueError as err:
             st.warning(
                 _("The link's network settings are not valid ({err}). Showing the default net.").format(
-                    err=markdown_text(err)
+                    err=markdown_text(say(err))  # the link's values quoted as text, in any language
                 )
             )
             spec = rc.NetSpec()

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from ..atomic import atomic_file
+from ..words import WordedError
 from . import own
 from .catalog import (  # the names live where the command line reads them without torch
     DATASETS,
@@ -40,8 +41,9 @@ SHAPES_TRAIN_SIZE = 50_000  # CIFAR's split sizes, so an epoch means the same am
 SHAPES_TEST_SIZE = 10_000
 
 
-class DatasetUnavailable(FileNotFoundError):
-    """A dataset's files are missing (and could not be downloaded); the message says what to do."""
+class DatasetUnavailable(WordedError, FileNotFoundError):
+    """A dataset's files are missing (and could not be downloaded); the message says what to do, in words for
+    the user (in theirs on a page: words.py)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -309,10 +311,13 @@ def _load_own(name: str, root: Path) -> tuple[list[str], tuple[torch.Tensor, ...
     try:
         info, arrays = own.load_own(name, root)
     except own.OwnDataError as err:
-        raise DatasetUnavailable(str(err)) from err
+        raise DatasetUnavailable(err.template, **err.params) from err  # its words, which a page translates
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
         raise DatasetUnavailable(
-            f"{name}'s files in {own.own_dir(root)} cannot be read ({err}): import it again"
+            "{name}'s files in {folder} cannot be read ({err}): import it again",
+            name=name,
+            folder=str(own.own_dir(root)),
+            err=str(err),
         ) from err
     keys = ("train_images", "train_labels", "test_images", "test_labels")
     return list(info.classes), tuple(torch.from_numpy(arrays[k]) for k in keys)
@@ -340,14 +345,17 @@ def _load_idx(name: str, root: Path, download: bool) -> tuple[list[str], tuple[t
             for train in (True, False):
                 cls(root=root / name, train=train, download=True)
         except (RuntimeError, OSError) as err:
-            raise DatasetUnavailable(f"{idx.missing_message(name, root)} (The download failed: {err}.)") from err
+            raise DatasetUnavailable(
+                "{missing} (The download failed: {err}.)", missing=idx.missing_words(name, root), err=str(err)
+            ) from err
         files = idx.find_files(folders)
     if files is None:
-        raise DatasetUnavailable(idx.missing_message(name, root))
+        missing = idx.missing_words(name, root)
+        raise DatasetUnavailable(missing.template, **missing.params)
     try:
         arrays = idx.load_idx_dataset(name, files)
     except idx.IdxError as err:
-        raise DatasetUnavailable(f"{name}: {err}. Replace that file with a good copy.") from err
+        raise DatasetUnavailable("{name}: {err}. Replace that file with a good copy.", name=name, err=str(err)) from err
     return list(idx.CLASSES[name]), tuple(torch.from_numpy(a.copy()) for a in arrays)
 
 
@@ -367,7 +375,7 @@ def _load_cifar(name: str, root: Path, download: bool) -> tuple[list[str], tuple
     """CIFAR-10/100 through torchvision, as uint8 ``(N, 3, 32, 32)`` tensors and int64 labels."""
     archive, folder = CIFAR_FILES[name]
     if not download and not (root / archive).is_file() and not (root / folder).is_dir():
-        raise DatasetUnavailable(_cifar_missing_message(name, root, archive, folder))
+        raise _cifar_missing(name, root, archive, folder)
     from torchvision import datasets as tv  # imported here: slow to import, and only CIFAR needs it
 
     cls = tv.CIFAR10 if name == "cifar10" else tv.CIFAR100
@@ -377,7 +385,7 @@ def _load_cifar(name: str, root: Path, download: bool) -> tuple[list[str], tuple
     try:
         splits = [cls(root=root, train=train, download=download) for train in (True, False)]
     except (RuntimeError, OSError) as e:  # "Dataset not found or corrupted", or a failed download
-        raise DatasetUnavailable(_cifar_missing_message(name, root, cls.filename, cls.base_folder)) from e
+        raise _cifar_missing(name, root, cls.filename, cls.base_folder) from e
     arrays = []
     for split in splits:
         # .data is (N, 32, 32, 3) HWC; the nets want CHW.
@@ -386,11 +394,15 @@ def _load_cifar(name: str, root: Path, download: bool) -> tuple[list[str], tuple
     return list(splits[0].classes), tuple(arrays)
 
 
-def _cifar_missing_message(name: str, root: Path, archive: str, folder: str) -> str:
-    return (
-        f"{name} was not found in {root} (or its files are corrupted), and it could not be downloaded. "
-        f"Put {archive} (or its extracted folder {folder}/) in {root}, or point the environment variable "
-        f"RESNET_LAB_DATA at the folder that holds it, or run load_dataset({name!r}, download=True) "
-        f"on a machine with internet access. The embedded 'shapes' dataset needs no download: "
-        f"load_dataset('shapes')."
+def _cifar_missing(name: str, root: Path, archive: str, folder: str) -> DatasetUnavailable:
+    return DatasetUnavailable(
+        "{name} was not found in {root} (or its files are corrupted), and it could not be downloaded. "
+        "Put {archive} (or its extracted folder {folder}/) in {root}, or point the environment variable "
+        "RESNET_LAB_DATA at the folder that holds it, or run load_dataset({name!r}, download=True) "
+        "on a machine with internet access. The embedded 'shapes' dataset needs no download: "
+        "load_dataset('shapes').",
+        name=name,
+        root=str(root),
+        archive=archive,
+        folder=folder,
     )

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..words import Words
+
 # The four files of each dataset, in the names both distributions use.
 FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -27,6 +29,7 @@ SYSTEM_FOLDERS = {
     "fashion-mnist": (Path("/usr/share/datasets/fashion-mnist"),),
     "mnist": (Path("/usr/share/datasets/mnist"),),
 }
+SYSTEM_PACKAGES = {"fashion-mnist": "dataset-fashion-mnist"}  # the Debian/Ubuntu package that installs them there
 CLASSES = {  # Zalando's README (fashion-mnist), and the digits
     "fashion-mnist": (
         "T-shirt/top",
@@ -107,12 +110,17 @@ def load_idx_dataset(name: str, files: dict[str, Path]) -> tuple[np.ndarray, np.
     )
 
 
-def missing_message(name: str, root: Path) -> str:
-    stems = ", ".join(f"{s}.gz" for s in FILES.values())
-    system = " or ".join(str(f) for f in SYSTEM_FOLDERS[name])
-    package = " (Debian/Ubuntu: `apt-get install dataset-fashion-mnist`)" if name == "fashion-mnist" else ""
-    return (
-        f"{name} was not found: put its four files ({stems}) in {root / name}, or install them in "
-        f"{system}{package}, or run load_dataset({name!r}, download=True) on a machine with internet access. "
-        f"The embedded 'shapes' dataset needs no download."
+def missing_words(name: str, root: Path) -> Words:
+    """Where to put a missing dataset's files, in words a page says in the reader's language (words.py)."""
+    package = SYSTEM_PACKAGES.get(name)
+    return Words(
+        "{name} was not found: put its four files ({files}) in {folder}, or install them in {system}{package}, or "
+        "run load_dataset({name!r}, download=True) on a machine with internet access. The embedded 'shapes' "
+        "dataset needs no download.",
+        name=name,
+        files=", ".join(f"{s}.gz" for s in FILES.values()),
+        folder=str(root / name),
+        # one folder per dataset, so this English "or" never reaches a translated sentence
+        system=" or ".join(str(f) for f in SYSTEM_FOLDERS[name]),
+        package=Words(" (Debian/Ubuntu: `apt-get install {package}`)", package=package) if package else "",
     )

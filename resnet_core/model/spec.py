@@ -17,6 +17,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from ..words import WordedError, Words
+
 BLOCKS = ("basic", "bottleneck")
 SHORTCUTS = ("A", "B", "C")
 STEMS = ("cifar", "imagenet")
@@ -32,6 +34,11 @@ IMAGENET_STAGE_BLOCKS = {
 CONVS_PER_BLOCK = {"basic": 2, "bottleneck": 3}
 # Output channels of a block relative to its stage width (torchvision's `expansion`).
 EXPANSION = {"basic": 1, "bottleneck": 4}
+
+
+class SpecError(WordedError, ValueError):
+    """Settings no net can have (a depth its block does not fit, a choice that is not one): the message names
+    what would be valid, in words for the user (in theirs on a page: words.py)."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +74,8 @@ class NetSpec:
             _check_positive_int("width", self.width)
         for name in ("skip", "preact"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
-        _ = self.stage_blocks  # raises ValueError for a depth this block/stem cannot have
+                raise SpecError("{name} must be True or False, got {value!r}", name=name, value=getattr(self, name))
+        _ = self.stage_blocks  # raises SpecError for a depth this block/stem cannot have
 
     # --- derived layout -------------------------------------------------------------------------
     @property
@@ -84,20 +91,24 @@ class NetSpec:
         if self.stem == "imagenet":
             table = IMAGENET_STAGE_BLOCKS[block]
             if self.depth not in table:
-                valid = ", ".join(str(d) for d in table)
-                raise ValueError(
-                    f"depth {self.depth} is not an ImageNet-style {block} net; valid depths: {valid}"
-                    + _other_block_hint(self.depth, block, self.stem)
+                raise SpecError(
+                    "depth {depth} is not an ImageNet-style {block} net; valid depths: {valid}{hint}",
+                    depth=self.depth,
+                    block=block,
+                    valid=", ".join(str(d) for d in table),
+                    hint=_other_block_hint(self.depth, block, self.stem),
                 )
             return table[self.depth]
         per_block = CONVS_PER_BLOCK[block]
         n, rest = divmod(self.depth - 2, 3 * per_block)
         if rest or n < 1:
-            formula = f"{3 * per_block}n+2"
-            nearest = ", ".join(str(d) for d in nearest_depths(self.depth, block, self.stem))
-            raise ValueError(
-                f"depth {self.depth} is not {formula} for {block} blocks on the cifar stem; "
-                f"nearest: {nearest}" + _other_block_hint(self.depth, block, self.stem)
+            raise SpecError(
+                "depth {depth} is not {formula} for {block} blocks on the cifar stem; nearest: {nearest}{hint}",
+                depth=self.depth,
+                formula=f"{3 * per_block}n+2",
+                block=block,
+                nearest=", ".join(str(d) for d in nearest_depths(self.depth, block, self.stem)),
+                hint=_other_block_hint(self.depth, block, self.stem),
             )
         return (n, n, n)
 
@@ -135,7 +146,9 @@ class NetSpec:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown NetSpec fields {unknown}; valid fields: {sorted(known)}")
+            raise SpecError(
+                "unknown NetSpec fields {unknown}; valid fields: {known}", unknown=unknown, known=sorted(known)
+            )
         return cls(**data)
 
 
@@ -155,9 +168,14 @@ def default_block(depth: int, stem: str = "cifar") -> str:
     return "basic"
 
 
-def _other_block_hint(depth: int, block: str, stem: str) -> str:
+def _other_block_hint(depth: int, block: str, stem: str) -> Words | str:
+    """The clause that ends a wrong depth's message when the other block fits it; "" when neither does."""
     other = "bottleneck" if block == "basic" else "basic"
-    return f"; depth {depth} fits {other} blocks (block={other!r})" if _fits(depth, other, stem) else ""
+    return (
+        Words("; depth {depth} fits {other} blocks (block={other!r})", depth=depth, other=other)
+        if _fits(depth, other, stem)
+        else ""
+    )
 
 
 def valid_depths(block: str = "basic", stem: str = "cifar", max_depth: int = 1202) -> list[int]:
@@ -182,12 +200,17 @@ def nearest_depths(depth: int, block: str = "basic", stem: str = "cifar") -> lis
 
 def _check_choice(name: str, value, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise ValueError(f"{name} {value!r} is not valid; choose one of: {', '.join(choices)}")
+        raise SpecError(
+            "{name} {value!r} is not valid; choose one of: {choices}",
+            name=name,
+            value=value,
+            choices=", ".join(choices),
+        )
 
 
 def _check_positive_int(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise SpecError("{name} must be a positive integer, got {value!r}", name=name, value=value)
 
 
 def spec_to_params(spec: NetSpec) -> dict[str, str]:
@@ -202,7 +225,7 @@ def spec_to_params(spec: NetSpec) -> dict[str, str]:
 
 
 def spec_from_params(params: dict[str, str]) -> NetSpec:
-    """Inverse of `spec_to_params`; other keys are ignored. ValueError for values that do not parse."""
+    """Inverse of `spec_to_params`; other keys are ignored. SpecError (a ValueError) for values that do not parse."""
     fields: dict[str, Any] = {}  # field name -> parsed value, typed per field below
     for field in dataclasses.fields(NetSpec):
         if field.name not in params:
@@ -210,7 +233,7 @@ def spec_from_params(params: dict[str, str]) -> NetSpec:
         raw = str(params[field.name]).strip()
         if field.name in ("skip", "preact"):
             if raw.lower() not in ("1", "0", "true", "false"):
-                raise ValueError(f"{field.name} must be 1/0 or true/false, got {raw!r}")
+                raise SpecError("{name} must be 1/0 or true/false, got {value!r}", name=field.name, value=raw)
             fields[field.name] = raw.lower() in ("1", "true")
         elif field.name in ("depth", "num_classes", "in_channels", "width"):
             if field.name == "width" and raw.lower() in ("", "none"):
@@ -219,7 +242,7 @@ def spec_from_params(params: dict[str, str]) -> NetSpec:
             try:
                 fields[field.name] = int(raw)
             except ValueError:
-                raise ValueError(f"{field.name} must be a whole number, got {raw!r}") from None
+                raise SpecError("{name} must be a whole number, got {value!r}", name=field.name, value=raw) from None
         else:
             fields[field.name] = raw
     return NetSpec(**fields)

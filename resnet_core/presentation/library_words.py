@@ -1,9 +1,9 @@
 """Words the layers below `presentation` say (they cannot import i18n, which lives here): the presets' names and
 descriptions (studies/experiments.py), the attribution methods' labels and summaries (analysis/attributions.py),
 the pair a page opens on (studies/pairs.py), and every template they say as `Words` or raise as a `WordedError`
-(resnet_core/words.py: the upload, import, access and store errors); and the words of the drawings in assets/, which
-Babel does not read (`i18n.svg_words`). Marked here for the catalog, translated with `_()`
-(or `i18n.say`) where shown; tests/test_i18n.py fails when one of them changes there and not here."""
+(resnet_core/words.py: the upload, import, dataset, net-settings, access and store errors); and the words of the
+drawings in assets/, which Babel does not read (`i18n.svg_words`). Marked here for the catalog, translated with
+`_()` (or `i18n.say`) where shown; tests/test_i18n.py fails when one of them changes there and not here."""
 
 from __future__ import annotations
 
@@ -112,6 +112,34 @@ OWN_DATA = (  # data/own.py: images that cannot become a dataset
     N_("the images must sit in one subfolder per class (class/image.jpg); limits: {limits}"),
     N_("found {count} class folder(s): a dataset needs {least}–{most} (limits: {limits})"),
     N_("found {count:,} files: at most {most:,} images (limits: {limits})"),
+)
+DATASETS = (  # data/datasets.py and data/idx.py: a dataset whose files are not here
+    N_(
+        "{name} was not found in {root} (or its files are corrupted), and it could not be downloaded. Put {archive} "
+        "(or its extracted folder {folder}/) in {root}, or point the environment variable RESNET_LAB_DATA at the "
+        "folder that holds it, or run load_dataset({name!r}, download=True) on a machine with internet access. The "
+        "embedded 'shapes' dataset needs no download: load_dataset('shapes')."
+    ),
+    N_(
+        "{name} was not found: put its four files ({files}) in {folder}, or install them in {system}{package}, or "
+        "run load_dataset({name!r}, download=True) on a machine with internet access. The embedded 'shapes' dataset "
+        "needs no download."
+    ),
+    N_(" (Debian/Ubuntu: `apt-get install {package}`)"),
+    N_("{missing} (The download failed: {err}.)"),
+    N_("{name}: {err}. Replace that file with a good copy."),
+    N_("{name}'s files in {folder} cannot be read ({err}): import it again"),
+)
+SPEC = (  # model/spec.py: net settings no net can have (a link's, a saved run's, the command line's)
+    N_("{name} must be True or False, got {value!r}"),
+    N_("depth {depth} is not an ImageNet-style {block} net; valid depths: {valid}{hint}"),
+    N_("depth {depth} is not {formula} for {block} blocks on the cifar stem; nearest: {nearest}{hint}"),
+    N_("; depth {depth} fits {other} blocks (block={other!r})"),
+    N_("unknown NetSpec fields {unknown}; valid fields: {known}"),
+    N_("{name} {value!r} is not valid; choose one of: {choices}"),
+    N_("{name} must be a positive integer, got {value!r}"),
+    N_("{name} must be 1/0 or true/false, got {value!r}"),
+    N_("{name} must be a whole number, got {value!r}"),
 )
 ACCESS = (  # store/access.py and execution/access.py: what a person may not do, and the queue's cap
     N_("stop"),

@@ -112,7 +112,7 @@ def imagenet_model(name: str) -> Classifier:
         st.warning(pt.offline_message(name))
         if st.button(_("Download the {label} weights").format(label=pt.label(name)), key="explain.download"):
             try:
-                with st.spinner("Downloading…"):
+                with st.spinner(_("Downloading…")):
                     pt.download(name)
                 st.rerun()
             except pt.PretrainedUnavailable as err:
@@ -141,7 +141,9 @@ def run_model(store, run):
         home = store.store_of(run)
         loaded = load_run(str(home.root.resolve()), run.id, home)
     except Exception as err:  # a missing checkpoint or dataset: say so, keep the page alive
-        st.error(_("This run cannot be loaded: {name}: {err}").format(name=type(err).__name__, err=markdown_text(err)))
+        st.error(
+            _("This run cannot be loaded: {name}: {err}").format(name=type(err).__name__, err=markdown_text(say(err)))
+        )
         st.stop()
     spec, error = run.spec, loading.final_test_error(store, run)
     epochs = len(store.epochs(run.id))
@@ -309,7 +311,7 @@ def predictions(store, key: str, clf: Classifier, twin, picked: Picked):
         except Exception as err:
             st.warning(
                 _("The twin run {id} cannot be loaded: {name}: {err}").format(
-                    id=twin.id, name=type(err).__name__, err=markdown_text(err)
+                    id=twin.id, name=type(err).__name__, err=markdown_text(say(err))
                 )
             )
     nets_probs = [(k, c, predict(c.net, to_input(to_uint8_tensor(fitted), c.mean, c.std))[0]) for k, c in nets]
