@@ -5,6 +5,7 @@ import streamlit as st
 import resnet_core as rc
 from resnet_core.presentation.i18n import _
 from resnet_core.studies.experiments import quick_recipe
+from ui.auth import class_mode
 from ui.language import use_language
 from ui.live import live_fragment
 from ui.navigation import leave_pages_directory_mode
@@ -52,6 +53,6 @@ live_fragment(
 )
 
 st.subheader(_("All runs"))
-views.runs_table(store, all_runs)
+views.runs_table(store, all_runs, owners=class_mode())
 views.manage_panel(runner, by_id)
 views.teacher_panel(runner)  # class mode, for a teacher: the whole queue, a student's queue cleared, the cap

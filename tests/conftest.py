@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from resnet_core.store.processes import children
 from resnet_core.store.run_store import RunStore, pid_alive
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -312,15 +313,9 @@ def pytest_sessionfinish(session, exitstatus):
     """End the training workers this process started and left running (a page run in-process keeps its
     shared runner for the session; a run it queued would otherwise be trained by a worker outliving pytest,
     on the CPU the next session's tests need)."""
-    me = os.getpid()
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
-            cmdline = (status.parent / "cmdline").read_bytes().split(b"\0")
-        except OSError:  # ended meanwhile
-            continue
-        if int(fields.get("PPid", "0")) == me and b"resnet_core.execution.worker" in cmdline:
+    for pid, argv in children():
+        if "resnet_core.execution.worker" in argv:
             try:
-                os.kill(int(status.parent.name), signal.SIGTERM)
+                os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass

@@ -115,3 +115,24 @@ def test_a_run_being_trained_is_not_deleted_and_says_so(runner):
     at.run()
     assert not at.exception and at.session_state["done"] is False
     assert [e.value for e in at.error] == [markdown_text(f"运行 {run_id} 正在排队：请先停止它，再删除。")]
+
+
+def test_in_class_mode_the_runs_table_says_whose_each_run_is(runs, monkeypatch):
+    """A teacher's "All runs" lists every student's runs with their owner; outside class mode there is no such
+    column (one person, every run theirs)."""
+    teacher = Actor("teacher@example.org", teacher=True)
+    monkeypatch.setattr(ui.auth, "viewer", lambda: teacher)
+    for owner in (ALICE, BOB):
+        runs.set_status(runs.create(SPEC, {"epochs": 1}, owner=owner.id), "stopped")
+
+    def owners_column(at: AppTest) -> list | None:
+        (table,) = at.dataframe
+        return list(table.value["owner"]) if "owner" in table.value else None
+
+    monkeypatch.setattr(ui.auth, "class_mode", lambda: True)
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception
+    assert owners_column(at) == [BOB.id, ALICE.id]  # newest first
+    monkeypatch.setattr(ui.auth, "class_mode", lambda: False)
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    assert not at.exception and owners_column(at) is None

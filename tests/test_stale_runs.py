@@ -130,3 +130,18 @@ def test_sigterm_ends_a_cli_run_interrupted_and_resumable(tmp_path, shapes_root)
     assert f"resume {run_id}" in err
     run = RunStore(runs).get(run_id)
     assert run.status == "interrupted" and "SIGTERM" in run.error and run.resumable
+
+
+def test_children_are_this_processes_live_children_with_their_arguments():
+    """store/processes.children, which pytest's session end uses to find the training workers it left."""
+    from resnet_core.store.processes import children
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "marker-argument"])
+    try:
+        mine = dict(children())
+        assert mine[child.pid][-1] == "marker-argument" and mine[child.pid][0] == sys.executable
+        assert child.pid not in dict(children(child.pid))  # not its own child
+    finally:
+        child.kill()
+        child.wait()
+    assert child.pid not in dict(children())

@@ -64,3 +64,21 @@ def our_zombie(pid: int) -> bool:
     fields = _stat(pid)
     # fields 3 (state) and 4 (ppid)
     return fields is not None and len(fields) > 1 and fields[0] == "Z" and fields[1] == str(os.getpid())
+
+
+def children(parent: int | None = None) -> list[tuple[int, list[str]]]:
+    """The live processes whose parent is `parent` (this process by default), each as (pid, its command line's
+    arguments); empty without /proc."""
+    parent = os.getpid() if parent is None else parent
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat") if _HAVE_PROC else ():
+        pid = int(stat.parent.name)
+        fields = _stat(pid)
+        if fields is None or len(fields) < 2 or fields[1] != str(parent) or fields[0] == "Z":
+            continue  # ended meanwhile, another's child, or exited
+        try:
+            argv = (stat.parent / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        found.append((pid, argv))
+    return found

@@ -66,6 +66,7 @@ TABLE_COLUMNS = (
 )
 COLUMN_HEADERS = {  # each column's header, an English msgid translated where the table is drawn
     "name": N_("name"),
+    "owner": N_("owner"),  # class mode only
     "status": N_("status"),
     "epochs": N_("epochs"),
     "train error %": N_("train error %"),
@@ -415,14 +416,16 @@ def live_view(runner, chosen: list[str]) -> None:
     polling_changed("train.starting", first_steps)
 
 
-def runs_table(store, all_runs: list) -> None:
-    """Every run, newest first, with its status and latest errors (a run without an epoch: "—")."""
+def runs_table(store, all_runs: list, owners: bool = False) -> None:
+    """Every run, newest first, with its status and latest errors (a run without an epoch: "—"); with `owners`
+    (class mode), whose each run is, after its name."""
     rows = []
     for run in reversed(all_runs):
         try:
-            rows.append(run_row(store, run))
+            rows.append(run_row(store, run) | ({"owner": owner_label(run)} if owners else {}))
         except KeyError:  # deleted (or no longer shared) since this rerun read the runs: gone from the table
             continue
+    columns = (TABLE_COLUMNS[0], "owner", *TABLE_COLUMNS[1:]) if owners else TABLE_COLUMNS
     table = pd.DataFrame(rows)
     if len(table):
         table["status"] = table["status"].map(status_word)
@@ -433,10 +436,10 @@ def runs_table(store, all_runs: list) -> None:
         placeholder=NO_VALUE,
         hide_index=True,
         width="stretch",
-        column_order=TABLE_COLUMNS,
+        column_order=columns,
         # Headers in the reader's language; the columns keep their names (the CSV and the CLI use them).
         column_config={
-            **{name: st.column_config.Column(_(COLUMN_HEADERS[name])) for name in TABLE_COLUMNS if name != "error"},
+            **{name: st.column_config.Column(_(COLUMN_HEADERS[name])) for name in columns if name != "error"},
             "error": st.column_config.TextColumn(_("message"), width="medium"),
         },
     )

@@ -248,40 +248,55 @@ def _chance_pct(pair: Pair) -> float:
     return 100 * chance_error(pair[0].spec.num_classes)
 
 
-def lesion_view(store, pair: Pair) -> View:
-    """Test error after deleting each block on its own, both nets (Veit et al. 2016, Fig. 3)."""
+@dataclass(frozen=True)
+class _Lesion:
+    """What both lesion views read: each net's kept results, chance (%), the nets' facts, a pair that learned."""
+
+    results: list[dict]
+    chance: float
+    facts: tuple[text.NetFacts, text.NetFacts]
+    instead: str | None
+
+
+def _lesion(store, pair: Pair, title: str) -> View | _Lesion:
+    """The pair's lesion studies, or the view that waits for them (computed inline when small)."""
     state = lesion_analyses(store, pair)
-    title = _(text.LESION_TITLE)
     if not state.done:
         return waiting(state, title, _("lesion study"))
-    chance = _chance_pct(pair)
-    singles = [r["single"] for r in state.results]
-    nets = [NetResult(run.spec.name, run.spec.skip, single) for run, single in zip(pair, singles)]
-    damage = {run.spec.name: text.LesionDamage.of(single, chance) for run, single in zip(pair, singles)}
     res, pln = (net_facts(store, r) for r in pair)
+    return _Lesion(state.results, _chance_pct(pair), (res, pln), instead(store, pair))
+
+
+def lesion_view(store, pair: Pair) -> View:
+    """Test error after deleting each block on its own, both nets (Veit et al. 2016, Fig. 3)."""
+    title = _(text.LESION_TITLE)
+    study = _lesion(store, pair, title)
+    if isinstance(study, View):
+        return study
+    singles = [r["single"] for r in study.results]
+    nets = [NetResult(run.spec.name, run.spec.skip, single) for run, single in zip(pair, singles)]
+    damage = {run.spec.name: text.LesionDamage.of(single, study.chance) for run, single in zip(pair, singles)}
     return View(
         title,
-        lesion_figure(nets, chance),
-        text.lesion_caption(damage, lesion_images(pair[0]), chance),
-        text.lesion_verdicts(res, pln, *damage.values(), instead=instead(store, pair)),
+        lesion_figure(nets, study.chance),
+        text.lesion_caption(damage, lesion_images(pair[0]), study.chance),
+        text.lesion_verdicts(*study.facts, *damage.values(), instead=study.instead),
     )
 
 
 def lesion_k_view(store, pair: Pair) -> View:
     """Test error after deleting k random blocks at once (Veit et al. 2016, Fig. 5a)."""
-    state = lesion_analyses(store, pair)
     title = _(text.LESION_K_TITLE)
-    if not state.done:
-        return waiting(state, title, _("lesion study"))
-    chance = _chance_pct(pair)
-    randoms = [r["random"] for r in state.results]
+    study = _lesion(store, pair, title)
+    if isinstance(study, View):
+        return study
+    randoms = [r["random"] for r in study.results]
     nets = [NetResult(run.spec.name, run.spec.skip, random_k) for run, random_k in zip(pair, randoms)]
-    res, pln = (net_facts(store, r) for r in pair)
     return View(
         title,
-        lesion_k_figure(nets, chance),
+        lesion_k_figure(nets, study.chance),
         text.lesion_k_caption([r.spec.name for r in pair], randoms),
-        text.lesion_k_verdicts(res, pln, *randoms, chance, instead=instead(store, pair)),
+        text.lesion_k_verdicts(*study.facts, *randoms, study.chance, instead=study.instead),
     )
 
 
