@@ -130,6 +130,16 @@ DATASETS = (  # data/datasets.py and data/idx.py: a dataset whose files are not 
     N_("{name}: {err}. Replace that file with a good copy."),
     N_("{name}'s files in {folder} cannot be read ({err}): import it again"),
 )
+IDX_FILES = (  # data/idx.py: a (Fashion-)MNIST file that is broken, quoted by DATASETS' "Replace that file"
+    N_("{file} cannot be read: {err}"),
+    N_("{file} is not an IDX file (its first bytes are not an IDX header)"),
+    N_("{file} holds type 0x{code:02x}, not unsigned bytes (0x{ubyte:02x})"),
+    N_("{file} has a broken header"),
+    N_("{file} holds {size:,} bytes of data; its header promises {expected:,}"),
+    N_("{file} does not hold square images: {shape}"),
+    N_("{file} holds {labels:,} labels for {images:,} images"),
+    N_("{file} has a label {label} outside 0–{last}"),
+)
 SPEC = (  # model/spec.py: net settings no net can have (a link's, a saved run's, the command line's)
     N_("{name} must be True or False, got {value!r}"),
     N_("depth {depth} is not an ImageNet-style {block} net; valid depths: {valid}{hint}"),
