@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from said import in_chinese
 from torch import nn
 
 import resnet_core as rc
@@ -289,10 +290,14 @@ def hub(tmp_path, monkeypatch):
 def test_imagenet_weights_are_looked_up_in_the_hub_cache_only(hub):
     assert pt.weights_path("resnet18") == hub / "resnet18-f37072fd.pth"
     assert not pt.is_cached("resnet18")
-    message = pt.offline_message("resnet18")
+    message = str(pt.offline_words("resnet18"))
     assert "resnet18-f37072fd.pth" in message and str(hub) in message
-    with pytest.raises(pt.PretrainedUnavailable, match="not on this machine"):
+    with pytest.raises(pt.PretrainedUnavailable, match="not on this machine") as err:
         pt.load_pretrained("resnet18")
+    assert str(err.value) == message  # the command line's English, the words Explain shows
+    said = in_chinese(err.value)
+    assert said.startswith("这台机器上还没有 ResNet-18 (ImageNet, torchvision) 的权重。它们只需下载一次（约 45 MB）")
+    assert f"resnet18-f37072fd.pth 下载到 {hub}。" in said
 
 
 def test_a_failed_download_says_so_quickly_and_leaves_nothing(hub, monkeypatch):
@@ -302,8 +307,11 @@ def test_a_failed_download_says_so_quickly_and_leaves_nothing(hub, monkeypatch):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setattr(pt, "weights_url", lambda name: f"http://127.0.0.1:{port}/resnet18-f37072fd.pth")
-    with pytest.raises(pt.PretrainedUnavailable, match="Could not download"):
+    with pytest.raises(pt.PretrainedUnavailable, match="Could not download") as err:
         pt.download("resnet18", timeout=2)
+    said = in_chinese(err.value)
+    assert said.startswith("无法下载 ResNet-18 (ImageNet, torchvision) 的权重（URLError：")
+    assert said.endswith(f"或手动把 resnet18-f37072fd.pth 复制到 {hub}。")
     assert not pt.is_cached("resnet18") and not any(hub.glob("*")) if hub.exists() else True
 
 
@@ -318,8 +326,11 @@ def test_cached_imagenet_weights_load_with_weights_only(hub):
     assert clf.classes[0] == "tench" and clf.mean == pytest.approx((0.485, 0.456, 0.406))
     assert not any(getattr(m, "inplace", False) for m in clf.net.modules())
     (hub / "resnet18-f37072fd.pth").write_bytes(b"not a checkpoint")
-    with pytest.raises(pt.PretrainedUnavailable, match="could not be loaded"):
+    with pytest.raises(pt.PretrainedUnavailable, match="could not be loaded") as err:
         pt.load_pretrained("resnet18")
+    said = in_chinese(err.value)
+    assert said.startswith(f"{hub / 'resnet18-f37072fd.pth'} 中缓存的 ResNet-18 (ImageNet, torchvision) 权重无法加载（")
+    assert said.endswith("）。请删除该文件并重新下载。")
 
 
 # ------------------------------------------------------------------------------- runs from the store

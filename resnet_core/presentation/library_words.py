@@ -140,6 +140,21 @@ IDX_FILES = (  # data/idx.py: a (Fashion-)MNIST file that is broken, quoted by D
     N_("{file} holds {labels:,} labels for {images:,} images"),
     N_("{file} has a label {label} outside 0–{last}"),
 )
+PRETRAINED = (  # analysis/pretrained.py: ImageNet weights that are not here (Explain)
+    N_(
+        "The {label} weights are not on this machine yet. They are downloaded once (about {size} MB) from {url} into "
+        "{folder}. Press the download button while online, or copy that file there by hand. Trained runs from the "
+        "Train page work without it."
+    ),
+    N_(
+        "Could not download the {label} weights ({kind}: {reason}). This machine may be offline: try again when "
+        "online, or copy {file} into {folder} by hand."
+    ),
+    N_(
+        "The cached {label} weights in {path} could not be loaded ({kind}: {reason}). Delete the file and download "
+        "it again."
+    ),
+)
 SPEC = (  # model/spec.py: net settings no net can have (a link's, a saved run's, the command line's)
     N_("{name} must be True or False, got {value!r}"),
     N_("depth {depth} is not an ImageNet-style {block} net; valid depths: {valid}{hint}"),
