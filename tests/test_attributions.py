@@ -144,8 +144,9 @@ def test_gradcam_uses_the_last_stage_and_upsamples_it(net, images):
     early = rc.explain(net, images, "gradcam", layer="stage1", relu_attributions=False)
     assert early.maps.shape == (2, 1, 32, 32) and early.layer == "stage1"
     assert layer_choices(net)[:3] == ["stage3", "stage2", "stage1"]
-    with pytest.raises(ValueError, match="no layer"):
+    with pytest.raises(ValueError, match="no layer 'stage9'; choose one of: stage3, stage2") as err:
         rc.explain(net, images, "gradcam", layer="stage9")
+    assert in_chinese(err.value).startswith("这个网络没有层 'stage9'；请从中选择一个：stage3, stage2, stage1, stem")
 
 
 class Corner(nn.Module):
@@ -183,8 +184,14 @@ def test_occlusion_defaults_and_batching(net, images):
 def test_guided_backprop_is_relu_only(images):
     for activation in ("sigmoid", "tanh"):
         other = rc.build_net(rc.NetSpec(depth=8, width=8, activation=activation))
-        with pytest.raises(ValueError, match="ReLU nets only"):
+        with pytest.raises(ValueError, match="ReLU nets only") as err:
             rc.explain(other, images, "guided_backprop")
+        names = {"sigmoid": "Sigmoid", "tanh": "Tanh"}[activation]
+        assert f"and this net uses {names} activations. Use saliency" in str(err.value)  # the English, as it was
+        assert in_chinese(err.value) == (  # Explain's warning on a Chinese page
+            "导向反向传播只适用于 ReLU 网络（它改写 nn.ReLU 模块的反向传播），而这个网络"
+            f"使用的是 {names} 激活函数。请改用显著图、积分梯度或 Grad-CAM。"
+        )
 
 
 def test_guided_backprop_on_torchvision_resnet_with_inplace_relus():

@@ -155,6 +155,16 @@ PRETRAINED = (  # analysis/pretrained.py: ImageNet weights that are not here (Ex
         "it again."
     ),
 )
+ATTRIBUTIONS = (  # analysis/attributions.py: a method that cannot explain this net (Explain's warning)
+    N_("Grad-CAM needs a convolutional layer; this net has none"),
+    N_("uses {names} activations"),
+    N_("has no nn.ReLU modules"),
+    N_(
+        "guided backprop is defined for ReLU nets only (it rewrites the backward pass of nn.ReLU modules), and this "
+        "net {uses}. Use saliency, integrated gradients or Grad-CAM instead."
+    ),
+    N_("the net has no layer {name!r}; choose one of: {choices}"),
+)
 SPEC = (  # model/spec.py: net settings no net can have (a link's, a saved run's, the command line's)
     N_("{name} must be True or False, got {value!r}"),
     N_("depth {depth} is not an ImageNet-style {block} net; valid depths: {valid}{hint}"),

@@ -433,7 +433,9 @@ def attribution_maps(
                 except ValueError as err:
                     st.warning(
                         _("{label} on {name}: {err}").format(
-                            label=_(METHODS[method].label), name=markdown_text(net_clf.name), err=markdown_text(err)
+                            label=_(METHODS[method].label),
+                            name=markdown_text(net_clf.name),
+                            err=markdown_text(say(err)),
                         )
                     )
                     continue
