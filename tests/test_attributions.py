@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from said import in_chinese
 from torch import nn
 
 import resnet_core as rc
@@ -143,8 +144,9 @@ def test_gradcam_uses_the_last_stage_and_upsamples_it(net, images):
     early = rc.explain(net, images, "gradcam", layer="stage1", relu_attributions=False)
     assert early.maps.shape == (2, 1, 32, 32) and early.layer == "stage1"
     assert layer_choices(net)[:3] == ["stage3", "stage2", "stage1"]
-    with pytest.raises(ValueError, match="no layer"):
+    with pytest.raises(ValueError, match="no layer 'stage9'; choose one of: stage3, stage2") as err:
         rc.explain(net, images, "gradcam", layer="stage9")
+    assert in_chinese(err.value).startswith("这个网络没有层 'stage9'；请从中选择一个：stage3, stage2, stage1, stem")
 
 
 class Corner(nn.Module):
@@ -182,8 +184,14 @@ def test_occlusion_defaults_and_batching(net, images):
 def test_guided_backprop_is_relu_only(images):
     for activation in ("sigmoid", "tanh"):
         other = rc.build_net(rc.NetSpec(depth=8, width=8, activation=activation))
-        with pytest.raises(ValueError, match="ReLU nets only"):
+        with pytest.raises(ValueError, match="ReLU nets only") as err:
             rc.explain(other, images, "guided_backprop")
+        names = {"sigmoid": "Sigmoid", "tanh": "Tanh"}[activation]
+        assert f"and this net uses {names} activations. Use saliency" in str(err.value)  # the English, as it was
+        assert in_chinese(err.value) == (  # Explain's warning on a Chinese page
+            "导向反向传播只适用于 ReLU 网络（它改写 nn.ReLU 模块的反向传播），而这个网络"
+            f"使用的是 {names} 激活函数。请改用显著图、积分梯度或 Grad-CAM。"
+        )
 
 
 def test_guided_backprop_on_torchvision_resnet_with_inplace_relus():
@@ -289,10 +297,14 @@ def hub(tmp_path, monkeypatch):
 def test_imagenet_weights_are_looked_up_in_the_hub_cache_only(hub):
     assert pt.weights_path("resnet18") == hub / "resnet18-f37072fd.pth"
     assert not pt.is_cached("resnet18")
-    message = pt.offline_message("resnet18")
+    message = str(pt.offline_words("resnet18"))
     assert "resnet18-f37072fd.pth" in message and str(hub) in message
-    with pytest.raises(pt.PretrainedUnavailable, match="not on this machine"):
+    with pytest.raises(pt.PretrainedUnavailable, match="not on this machine") as err:
         pt.load_pretrained("resnet18")
+    assert str(err.value) == message  # the command line's English, the words Explain shows
+    said = in_chinese(err.value)
+    assert said.startswith("这台机器上还没有 ResNet-18 (ImageNet, torchvision) 的权重。它们只需下载一次（约 45 MB）")
+    assert f"resnet18-f37072fd.pth 下载到 {hub}。" in said
 
 
 def test_a_failed_download_says_so_quickly_and_leaves_nothing(hub, monkeypatch):
@@ -302,8 +314,11 @@ def test_a_failed_download_says_so_quickly_and_leaves_nothing(hub, monkeypatch):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     monkeypatch.setattr(pt, "weights_url", lambda name: f"http://127.0.0.1:{port}/resnet18-f37072fd.pth")
-    with pytest.raises(pt.PretrainedUnavailable, match="Could not download"):
+    with pytest.raises(pt.PretrainedUnavailable, match="Could not download") as err:
         pt.download("resnet18", timeout=2)
+    said = in_chinese(err.value)
+    assert said.startswith("无法下载 ResNet-18 (ImageNet, torchvision) 的权重（URLError：")
+    assert said.endswith(f"或手动把 resnet18-f37072fd.pth 复制到 {hub}。")
     assert not pt.is_cached("resnet18") and not any(hub.glob("*")) if hub.exists() else True
 
 
@@ -318,8 +333,11 @@ def test_cached_imagenet_weights_load_with_weights_only(hub):
     assert clf.classes[0] == "tench" and clf.mean == pytest.approx((0.485, 0.456, 0.406))
     assert not any(getattr(m, "inplace", False) for m in clf.net.modules())
     (hub / "resnet18-f37072fd.pth").write_bytes(b"not a checkpoint")
-    with pytest.raises(pt.PretrainedUnavailable, match="could not be loaded"):
+    with pytest.raises(pt.PretrainedUnavailable, match="could not be loaded") as err:
         pt.load_pretrained("resnet18")
+    said = in_chinese(err.value)
+    assert said.startswith(f"{hub / 'resnet18-f37072fd.pth'} 中缓存的 ResNet-18 (ImageNet, torchvision) 权重无法加载（")
+    assert said.endswith("）。请删除该文件并重新下载。")
 
 
 # ------------------------------------------------------------------------------- runs from the store

@@ -127,9 +127,12 @@ def test_a_failed_download_and_a_broken_file_are_said_in_chinese(tmp_path, monke
     write_idx(folder / idx.FILES["train_labels"], np.arange(39) % 10)
     with pytest.raises(rc.DatasetUnavailable) as err:
         rc.load_dataset("mnist", tmp_path)
-    broken = "train-labels-idx1-ubyte.gz holds 39 labels for 40 images"  # IdxError's own words: quoted as they are
+    broken = "train-labels-idx1-ubyte.gz holds 39 labels for 40 images"  # IdxError's words, quoted in the sentence
     assert str(err.value) == f"mnist: {broken}. Replace that file with a good copy."
-    assert in_chinese(err.value) == f"mnist：{broken}。请用完好的副本替换该文件。"
+    assert (
+        in_chinese(err.value)
+        == "mnist：train-labels-idx1-ubyte.gz 中有 39 个标签，却对应 40 张图像。请用完好的副本替换该文件。"
+    )
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not gzip", "wrong magic", "labels do not match"])
@@ -139,18 +142,20 @@ def test_a_broken_file_gets_a_clear_message(tmp_path, monkeypatch, damage):
     images = folder / (idx.FILES["train_images"] + ".gz")
     if damage == "truncated":
         images.write_bytes(gzip.compress(gzip.decompress(images.read_bytes())[:-100]))
-        expected = "its header promises"
+        expected, chinese = "its header promises", "中有 31,260 字节的数据；其文件头声明的是 31,360 字节"
     elif damage == "not gzip":
         images.write_bytes(b"this is not a gzip file at all")
-        expected = "cannot be read"
+        expected, chinese = "cannot be read", "无法读取 train-images-idx3-ubyte.gz："
     elif damage == "wrong magic":
         images.write_bytes(gzip.compress(b"\x1f\x8bPK" + bytes(100)))
-        expected = "not an IDX file"
+        expected, chinese = "not an IDX file", "不是 IDX 文件（它开头的字节不是 IDX 文件头）"
     else:
         write_idx(folder / idx.FILES["train_labels"], np.arange(39) % 10)
-        expected = "39 labels for 40 images"
-    with pytest.raises(rc.DatasetUnavailable, match=expected):
+        expected, chinese = "39 labels for 40 images", "中有 39 个标签，却对应 40 张图像"
+    with pytest.raises(rc.DatasetUnavailable, match=expected) as err:
         rc.load_dataset("mnist", tmp_path)
+    said = in_chinese(err.value)  # the file's words in Chinese too, inside the dataset's sentence
+    assert said.startswith("mnist：") and chinese in said and said.endswith("。请用完好的副本替换该文件。")
 
 
 def test_the_command_line_trains_on_it_with_one_channel(system_files, tmp_path, capsys):

@@ -42,6 +42,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..words import WordedError, Words
+
 SIGNS = ("positive", "absolute", "all")
 
 
@@ -227,6 +229,11 @@ def explain(net: nn.Module, images: torch.Tensor, method: str, target=None, **op
     return Attribution(method, maps, target_t.cpu(), delta, layer, opts)
 
 
+class AttributionError(WordedError, ValueError):
+    """A method that cannot explain this net (guided backprop on a non-ReLU net, a layer it lacks), in words the
+    Explain page says in the reader's language (words.py)."""
+
+
 @runtime_checkable
 class _InPlace(Protocol):
     """A module with an `inplace` flag (ReLU, LeakyReLU, Dropout, ...)."""
@@ -272,7 +279,7 @@ def default_layer(net: nn.Module) -> str:
         return "layer4"
     convs = [name for name, m in net.named_modules() if isinstance(m, nn.Conv2d)]
     if not convs:
-        raise ValueError("Grad-CAM needs a convolutional layer; this net has none")
+        raise AttributionError("Grad-CAM needs a convolutional layer; this net has none")
     return convs[-1]
 
 
@@ -409,10 +416,11 @@ def _check_relu_net(model: nn.Module) -> None:
     others = sorted({type(m).__name__ for m in model.modules() if isinstance(m, _NON_RELU_ACTIVATIONS)})
     has_relu = any(isinstance(m, nn.ReLU) for m in model.modules())
     if others or not has_relu:
-        uses = f"uses {', '.join(others)} activations" if others else "has no nn.ReLU modules"
-        raise ValueError(
-            f"guided backprop is defined for ReLU nets only (it rewrites the backward pass of nn.ReLU "
-            f"modules), and this net {uses}. Use saliency, integrated gradients or Grad-CAM instead."
+        uses = Words("uses {names} activations", names=", ".join(others)) if others else Words("has no nn.ReLU modules")
+        raise AttributionError(
+            "guided backprop is defined for ReLU nets only (it rewrites the backward pass of nn.ReLU modules), and "
+            "this net {uses}. Use saliency, integrated gradients or Grad-CAM instead.",
+            uses=uses,
         )
 
 
@@ -420,4 +428,8 @@ def _submodule(model: nn.Module, name: str) -> nn.Module:
     try:
         return model.get_submodule(name)
     except AttributeError:
-        raise ValueError(f"the net has no layer {name!r}; choose one of: {', '.join(layer_choices(model))}") from None
+        raise AttributionError(
+            "the net has no layer {name!r}; choose one of: {choices}",
+            name=name,
+            choices=", ".join(layer_choices(model)),
+        ) from None

@@ -6,7 +6,7 @@ run's net comes from `store.loading.classifier_from_run`).
 
 ImageNet weights are fetched once into the torch hub cache (`torch.hub.get_dir()/checkpoints`), only
 when asked (`download`, with a socket timeout), never on import or page load: offline, `is_cached` is
-simply False and `offline_message` says what to do. They are read with `torch.load(weights_only=True)`,
+simply False and `offline_words` say what to do. They are read with `torch.load(weights_only=True)`,
 which unpickles tensors only (ARCHITECTURE.md, "Rules": never unpickle arbitrary objects).
 """
 
@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..atomic import atomic_file
+from ..words import WordedError, Words
 from .classifier import Classifier
 
 # name -> (label, torchvision builder, weights enum class, weights member, download size in MB)
@@ -35,8 +36,9 @@ DOWNLOAD_TIMEOUT = 10.0  # seconds without a byte before a download gives up (of
 DOWNLOAD_DEADLINE = 600.0  # seconds for the whole file
 
 
-class PretrainedUnavailable(RuntimeError):
-    """ImageNet weights are not in the cache and could not be fetched; the message says what to do."""
+class PretrainedUnavailable(WordedError, RuntimeError):
+    """ImageNet weights are not in the cache and could not be fetched; the message says what to do, in words
+    the Explain page says in the reader's language (words.py)."""
 
 
 # ---------------------------------------------------------------------------------------- ImageNet
@@ -70,12 +72,16 @@ def label(name: str) -> str:
     return PRETRAINED[name][0]
 
 
-def offline_message(name: str) -> str:
-    label_, _, _, _, size = PRETRAINED[name]
-    return (
-        f"The {label_} weights are not on this machine yet. They are downloaded once (about {size} MB) "
-        f"from {weights_url(name)} into {weights_path(name).parent}. Press the download button while "
-        f"online, or copy that file there by hand. Trained runs from the Train page work without it."
+def offline_words(name: str) -> Words:
+    """Where the weights come from and go, while they are not here (shown on Explain, raised by load_pretrained)."""
+    return Words(
+        "The {label} weights are not on this machine yet. They are downloaded once (about {size} MB) from {url} "
+        "into {folder}. Press the download button while online, or copy that file there by hand. Trained runs from "
+        "the Train page work without it.",
+        label=label(name),
+        size=PRETRAINED[name][4],
+        url=weights_url(name),
+        folder=str(weights_path(name).parent),
     )
 
 
@@ -102,8 +108,13 @@ def download(name: str, timeout: float = DOWNLOAD_TIMEOUT, deadline: float = DOW
                 raise ValueError("the downloaded file does not match its checksum")
     except Exception as err:
         raise PretrainedUnavailable(
-            f"Could not download the {label(name)} weights ({type(err).__name__}: {str(err)[:200]}). This "
-            f"machine may be offline: try again when online, or copy {path.name} into {path.parent} by hand."
+            "Could not download the {label} weights ({kind}: {reason}). This machine may be offline: try again when "
+            "online, or copy {file} into {folder} by hand.",
+            label=label(name),
+            kind=type(err).__name__,
+            reason=str(err)[:200],
+            file=path.name,
+            folder=str(path.parent),
         ) from None
     return path
 
@@ -134,15 +145,20 @@ def load_pretrained(name: str) -> Classifier:
     weights = _weights(name)
     path = weights_path(name)
     if not is_cached(name):
-        raise PretrainedUnavailable(offline_message(name))
+        offline = offline_words(name)
+        raise PretrainedUnavailable(offline.template, **offline.params)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         net = getattr(tvm, PRETRAINED[name][1])(weights=None)
         net.load_state_dict(state)
     except Exception as err:
         raise PretrainedUnavailable(
-            f"The cached {label(name)} weights in {path} could not be loaded ({type(err).__name__}: "
-            f"{str(err)[:200]}). Delete the file and download it again."
+            "The cached {label} weights in {path} could not be loaded ({kind}: {reason}). Delete the file and "
+            "download it again.",
+            label=label(name),
+            path=str(path),
+            kind=type(err).__name__,
+            reason=str(err)[:200],
         ) from None
     for m in net.modules():
         if isinstance(m, nn.ReLU):

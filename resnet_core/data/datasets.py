@@ -355,7 +355,9 @@ def _load_idx(name: str, root: Path, download: bool) -> tuple[list[str], tuple[t
     try:
         arrays = idx.load_idx_dataset(name, files)
     except idx.IdxError as err:
-        raise DatasetUnavailable("{name}: {err}. Replace that file with a good copy.", name=name, err=str(err)) from err
+        raise DatasetUnavailable(  # the file's own words, which a page translates too
+            "{name}: {err}. Replace that file with a good copy.", name=name, err=err.words
+        ) from err
     return list(idx.CLASSES[name]), tuple(torch.from_numpy(a.copy()) for a in arrays)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..words import Words
+from ..words import WordedError, Words
 
 # The four files of each dataset, in the names both distributions use.
 FILES = {
@@ -48,8 +48,9 @@ CLASSES = {  # Zalando's README (fashion-mnist), and the digits
 UBYTE = 0x08
 
 
-class IdxError(ValueError):
-    """An IDX file that is not what its name says (wrong magic, wrong type, truncated)."""
+class IdxError(WordedError, ValueError):
+    """An IDX file that is not what its name says (wrong magic, wrong type, truncated), in words a page says in
+    the reader's language: DatasetUnavailable quotes them (words.py)."""
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -60,19 +61,29 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         with opener(path, "rb") as f:
             raw = f.read()
     except (OSError, EOFError) as err:  # gzip raises BadGzipFile (an OSError) or EOFError when cut short
-        raise IdxError(f"{path.name} cannot be read: {err}") from err
+        raise IdxError("{file} cannot be read: {err}", file=path.name, err=str(err)) from err
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise IdxError(f"{path.name} is not an IDX file (its first bytes are not an IDX header)")
+        raise IdxError("{file} is not an IDX file (its first bytes are not an IDX header)", file=path.name)
     if raw[2] != UBYTE:
-        raise IdxError(f"{path.name} holds type 0x{raw[2]:02x}, not unsigned bytes (0x08)")
+        raise IdxError(
+            "{file} holds type 0x{code:02x}, not unsigned bytes (0x{ubyte:02x})",
+            file=path.name,
+            code=raw[2],
+            ubyte=UBYTE,
+        )
     ndim = raw[3]
     header = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header:
-        raise IdxError(f"{path.name} has a broken header")
+        raise IdxError("{file} has a broken header", file=path.name)
     shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     expected = int(np.prod(shape))
     if len(raw) - header != expected:
-        raise IdxError(f"{path.name} holds {len(raw) - header:,} bytes of data; its header promises {expected:,}")
+        raise IdxError(
+            "{file} holds {size:,} bytes of data; its header promises {expected:,}",
+            file=path.name,
+            size=len(raw) - header,
+            expected=expected,
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
@@ -97,11 +108,23 @@ def load_idx_dataset(name: str, files: dict[str, Path]) -> tuple[np.ndarray, np.
     for split in ("train", "test"):
         images, labels = arrays[f"{split}_images"], arrays[f"{split}_labels"]
         if images.ndim != 3 or images.shape[1] != images.shape[2]:
-            raise IdxError(f"{files[f'{split}_images'].name} does not hold square images: {images.shape}")
+            raise IdxError(
+                "{file} does not hold square images: {shape}", file=files[f"{split}_images"].name, shape=images.shape
+            )
         if labels.ndim != 1 or len(labels) != len(images):
-            raise IdxError(f"{files[f'{split}_labels'].name} holds {len(labels):,} labels for {len(images):,} images")
+            raise IdxError(
+                "{file} holds {labels:,} labels for {images:,} images",
+                file=files[f"{split}_labels"].name,
+                labels=len(labels),
+                images=len(images),
+            )
         if labels.size and labels.max() >= len(CLASSES[name]):
-            raise IdxError(f"{files[f'{split}_labels'].name} has a label {labels.max()} outside 0–9")
+            raise IdxError(
+                "{file} has a label {label} outside 0–{last}",
+                file=files[f"{split}_labels"].name,
+                label=int(labels.max()),
+                last=len(CLASSES[name]) - 1,
+            )
     return (
         arrays["train_images"][:, None],  # (N, 1, H, W): one channel
         arrays["train_labels"].astype(np.int64),

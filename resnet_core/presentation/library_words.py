@@ -130,6 +130,41 @@ DATASETS = (  # data/datasets.py and data/idx.py: a dataset whose files are not 
     N_("{name}: {err}. Replace that file with a good copy."),
     N_("{name}'s files in {folder} cannot be read ({err}): import it again"),
 )
+IDX_FILES = (  # data/idx.py: a (Fashion-)MNIST file that is broken, quoted by DATASETS' "Replace that file"
+    N_("{file} cannot be read: {err}"),
+    N_("{file} is not an IDX file (its first bytes are not an IDX header)"),
+    N_("{file} holds type 0x{code:02x}, not unsigned bytes (0x{ubyte:02x})"),
+    N_("{file} has a broken header"),
+    N_("{file} holds {size:,} bytes of data; its header promises {expected:,}"),
+    N_("{file} does not hold square images: {shape}"),
+    N_("{file} holds {labels:,} labels for {images:,} images"),
+    N_("{file} has a label {label} outside 0–{last}"),
+)
+PRETRAINED = (  # analysis/pretrained.py: ImageNet weights that are not here (Explain)
+    N_(
+        "The {label} weights are not on this machine yet. They are downloaded once (about {size} MB) from {url} into "
+        "{folder}. Press the download button while online, or copy that file there by hand. Trained runs from the "
+        "Train page work without it."
+    ),
+    N_(
+        "Could not download the {label} weights ({kind}: {reason}). This machine may be offline: try again when "
+        "online, or copy {file} into {folder} by hand."
+    ),
+    N_(
+        "The cached {label} weights in {path} could not be loaded ({kind}: {reason}). Delete the file and download "
+        "it again."
+    ),
+)
+ATTRIBUTIONS = (  # analysis/attributions.py: a method that cannot explain this net (Explain's warning)
+    N_("Grad-CAM needs a convolutional layer; this net has none"),
+    N_("uses {names} activations"),
+    N_("has no nn.ReLU modules"),
+    N_(
+        "guided backprop is defined for ReLU nets only (it rewrites the backward pass of nn.ReLU modules), and this "
+        "net {uses}. Use saliency, integrated gradients or Grad-CAM instead."
+    ),
+    N_("the net has no layer {name!r}; choose one of: {choices}"),
+)
 SPEC = (  # model/spec.py: net settings no net can have (a link's, a saved run's, the command line's)
     N_("{name} must be True or False, got {value!r}"),
     N_("depth {depth} is not an ImageNet-style {block} net; valid depths: {valid}{hint}"),

@@ -109,14 +109,14 @@ def imagenet_model(name: str) -> Classifier:
     """The ImageNet net (downloading its weights on request) and what it is; stops the page until the
     weights are here."""
     if not pt.is_cached(name):
-        st.warning(pt.offline_message(name))
+        st.warning(say(pt.offline_words(name)))
         if st.button(_("Download the {label} weights").format(label=pt.label(name)), key="explain.download"):
             try:
                 with st.spinner(_("Downloading…")):
                     pt.download(name)
                 st.rerun()
             except pt.PretrainedUnavailable as err:
-                st.error(str(err))
+                st.error(markdown_text(say(err)))  # it quotes the network's own message: text, not Markdown
         st.stop()
     clf = load_imagenet(name)
     st.caption(
@@ -433,7 +433,9 @@ def attribution_maps(
                 except ValueError as err:
                     st.warning(
                         _("{label} on {name}: {err}").format(
-                            label=_(METHODS[method].label), name=markdown_text(net_clf.name), err=markdown_text(err)
+                            label=_(METHODS[method].label),
+                            name=markdown_text(net_clf.name),
+                            err=markdown_text(say(err)),
                         )
                     )
                     continue
