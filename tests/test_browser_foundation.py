@@ -22,8 +22,10 @@ PAGE_HEADINGS = {
 }
 
 
-@pytest.mark.parametrize("path", list(PAGE_HEADINGS))
-def test_every_page_url_works_as_a_fresh_servers_first_request(browser, tmp_path, shapes_root, path):
+# Each a fresh server (10-15 s): Home, and a page that draws figures. That every other page leaves the
+# pages-directory mode first too is read from their code (tests/test_pages.py, leave_pages_directory_mode).
+@pytest.mark.parametrize("path", ["", "explain"])
+def test_a_page_url_works_as_a_fresh_servers_first_request(browser, tmp_path, shapes_root, path):
     """A bookmark opened on a freshly started server (its very first request) must run the app's
     navigation and sidebar, not Streamlit's pages-directory mode, which would run the page alone."""
     assert set(PAGE_HEADINGS) == {"" if name == "home" else name for name in PAGES}

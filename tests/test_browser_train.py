@@ -85,7 +85,10 @@ def watch_refresh_and_stop(page, store, run_id: str) -> None:
     page.get_by_text("images/s").first.wait_for(timeout=60_000)
     assert page.get_by_text("ResNet-8", exact=False).first.is_visible()
 
-    # Our run's own Stop button (the shared app may show earlier tests' runs beside it).
+    # Our run's own Stop button (the shared app may show earlier tests' runs beside it), pressed once the page is
+    # idle: a click inside a fragment waits for a full run of the script in progress (Streamlit #10928), and in
+    # a fresh clone's whole suite one Stop pressed right after the reload's run began was not seen in a minute.
+    wait_for_app(page)
     page.locator(f".st-key-stop-{run_id} button").click()
     deadline = time.monotonic() + 60
     while store.get(run_id).status != "stopped":

@@ -79,3 +79,24 @@ def test_a_chinese_bad_link_warns_in_chinese_with_its_numbers():
 def test_architecture_handles_1202_layers():
     at = run_page("architecture", {"depth": "1202"})
     assert metric(at, "Parameters") == "19.4M"
+
+
+def test_every_page_leaves_the_pages_directory_mode_before_anything_else():
+    """A fresh server's first request for a page runs that page alone (ui/navigation.py): its first statement
+    after the imports must end that mode, or the page is drawn without the app's navigation and sidebar. The
+    browser test opens two pages that way; this reads it from every page's code."""
+    import ast
+
+    from ui.navigation import PAGES, PAGES_DIR
+
+    for name in PAGES:
+        tree = ast.parse((PAGES_DIR / f"{name}.py").read_text())
+        body = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+        if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        first = body[0]
+        assert (
+            isinstance(first, ast.Expr)
+            and isinstance(first.value, ast.Call)
+            and getattr(first.value.func, "id", None) == "leave_pages_directory_mode"
+        ), f"pages/{name}.py: {ast.unparse(first)}"

@@ -8,7 +8,8 @@ such as /train by executing `pages/train.py` alone (no `app.py`, so no navigatio
 until some session has executed `st.navigation`. `leave_pages_directory_mode()`, the first call of
 `app.py` and of every page, ends that mode for the process and reruns the request: the rerun goes through
 `app.py`'s `st.navigation`, which picks the same page (a page's identity is the hash of its URL path in
-both modes). tests/test_browser_foundation.py opens every page's URL as a fresh server's first request.
+both modes). tests/test_pages.py checks that every page calls it first; tests/test_browser_foundation.py opens
+pages as a fresh server's first request.
 """
 
 from __future__ import annotations

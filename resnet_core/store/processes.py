@@ -77,7 +77,7 @@ def children(parent: int | None = None) -> list[tuple[int, list[str]]]:
         if fields is None or len(fields) < 2 or fields[1] != str(parent) or fields[0] == "Z":
             continue  # ended meanwhile, another's child, or exited
         try:
-            argv = (stat.parent / "cmdline").read_bytes().decode(errors="replace").split("\0")
+            argv = (stat.parent / "cmdline").read_bytes().decode(errors="replace").rstrip("\0").split("\0")
         except OSError:
             continue
         found.append((pid, argv))
