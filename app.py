@@ -4,9 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-import resnet_core as rc
-from resnet_core.presentation.i18n import _
+from resnet_core.presentation.i18n import _, say
 from resnet_core.store.run_store import StoreCorrupt
+from resnet_core.training.device import device_words
 from ui.auth import access_for, logged_out, require_login, sidebar_identity
 from ui.language import language_selector, use_language
 from ui.navigation import PAGES, leave_pages_directory_mode, page
@@ -39,7 +39,7 @@ def main() -> None:
     with st.sidebar:
         language_selector()
         sidebar_identity()
-        st.caption(_("Device: {device}").format(device=rc.describe_device()))
+        st.caption(_("Device: {device}").format(device=say(device_words())))
         try:
             access = access_for(shared_runner())  # also starts the runner after a restart
             runs = take_snapshot(access.store)  # the runs this visitor may see, as the page of this rerun shows

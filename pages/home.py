@@ -4,8 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-import resnet_core as rc
-from resnet_core.presentation.i18n import _, svg_words
+from resnet_core.presentation.i18n import _, say, svg_words
+from resnet_core.training.device import device_words
 from ui.language import use_language, with_language
 from ui.navigation import PAGES, leave_pages_directory_mode, page
 from ui.navigation import title as title_of
@@ -84,4 +84,4 @@ for name, title, text, query in NEXT:
     page_title, icon = title_of(name), PAGES[name][1]
     st.page_link(page(name), label=f"**{title or page_title}** — {text}", icon=icon, query_params=with_language(query))
 
-st.caption(_("Computing on: **{describe_device}**").format(describe_device=rc.describe_device()))
+st.caption(_("Computing on: **{describe_device}**").format(describe_device=say(device_words())))

@@ -163,13 +163,14 @@ def test_the_words_of_the_lower_layers_are_in_the_catalog():
     # they say for the catalog, and it must follow them when they change
     from resnet_core.analysis.attributions import METHODS
     from resnet_core.presentation import library_words
-    from resnet_core.studies import experiments, pairs
+    from resnet_core.studies import experiments, pairs, reference
 
-    marked = set(library_words.PRESETS + library_words.METHODS + library_words.PAIRS)
+    marked = set(library_words.PRESETS + library_words.METHODS + library_words.PAIRS + library_words.REFERENCE)
     presets = [experiments.cpu_preset(), experiments.cpu_long_preset()]
     presets += [experiments.gpu_shapes_preset(), experiments.paper_preset()]
     said = [p.name for p in presets] + [p.note for p in presets if p.note]
     said += [text for m in METHODS.values() for text in (m.label, m.summary)]
+    said += [reference.NAME]
     code = Path(pairs.__file__).read_text()
     said += [text for text in library_words.PAIRS if text in code]
     assert len([t for t in library_words.PAIRS if t in code]) == len(library_words.PAIRS)
@@ -260,7 +261,18 @@ def test_every_template_the_lower_layers_say_is_marked():
         templates, unmarkable = said_templates(tree, classes)
         assert not unmarkable, f"a template must be a literal string (the catalog holds it): {unmarkable}"
         said |= templates
-    groups = ("IMAGES", "OWN_DATA", "DATASETS", "IDX_FILES", "PRETRAINED", "ATTRIBUTIONS", "SPEC", "ACCESS", "STORE")
+    groups = (
+        "IMAGES",
+        "OWN_DATA",
+        "DATASETS",
+        "IDX_FILES",
+        "PRETRAINED",
+        "ATTRIBUTIONS",
+        "SPEC",
+        "ACCESS",
+        "STORE",
+        "DEVICE",
+    )
     marked = {text for group in groups for text in getattr(library_words, group)}
     assert not said - marked, f"mark these in presentation/library_words.py: {sorted(said - marked)}"
     assert not marked - said, f"no longer said (drop them from library_words.py): {sorted(marked - said)}"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..model.spec import NetSpec
-from .i18n import _
+from .i18n import _, ngettext
 from .views import Verdict
 
 BOOTSTRAP_SAMPLES = 4000
@@ -99,12 +99,16 @@ def fig7_verdicts(responses: dict[NetSpec, np.ndarray], untrained: dict[NetSpec,
             verdicts.append(
                 Verdict(
                     "untrained",
-                    _("Not trained enough to say: {who} did not learn, so ").format(who=who)
-                    + ("its" if len(flat) == 1 else "their")
-                    + _(
-                        " responses say nothing about trained nets (measured: {sentence}). Train longer on the "
-                        "Train page, or show a pair in which both nets learned."
-                    ).format(sentence=sentence),
+                    # One sentence per number, not pieces: a language orders "its"/"their" its own way.
+                    ngettext(
+                        "Not trained enough to say: {who} did not learn, so its responses say nothing about "
+                        "trained nets (measured: {sentence}). Train longer on the Train page, or show a pair in "
+                        "which both nets learned.",
+                        "Not trained enough to say: {who} did not learn, so their responses say nothing about "
+                        "trained nets (measured: {sentence}). Train longer on the Train page, or show a pair in "
+                        "which both nets learned.",
+                        len(flat),
+                    ).format(who=who, sentence=sentence),
                 )
             )
         elif agrees is None:

@@ -264,17 +264,16 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
             return [
                 Verdict(
                     "agrees",
-                    _("Agrees: {claim}. Here {name}'s first layer gets ").format(claim=claim, name=name)
-                    + (
-                        _("no gradient at all (it underflows to 0)")
-                        if ratio == 0
-                        else _("{ratio:.1e} × the last's").format(ratio=ratio)
-                    )
-                    + (
-                        _(" — all orders of magnitude smaller.")
-                        if ratio == 0
-                        else _(" — {orders} orders of magnitude smaller.").format(orders=orders)
-                    ),
+                    # Whole sentences, not pieces: each language words "no gradient at all" its own way.
+                    _(
+                        "Agrees: {claim}. Here {name}'s first layer gets no gradient at all (it underflows to 0) — "
+                        "all orders of magnitude smaller."
+                    ).format(claim=claim, name=name)
+                    if ratio == 0
+                    else _(
+                        "Agrees: {claim}. Here {name}'s first layer gets {ratio:.1e} × the last's — {orders} orders "
+                        "of magnitude smaller."
+                    ).format(claim=claim, name=name, ratio=ratio, orders=orders),
                 )
             ]
         found = (

@@ -165,6 +165,12 @@ ATTRIBUTIONS = (  # analysis/attributions.py: a method that cannot explain this 
     ),
     N_("the net has no layer {name!r}; choose one of: {choices}"),
 )
+REFERENCE = (N_("{net} · reference"),)  # studies/reference.py: the name of a run of the shipped bundle
+DEVICE = (  # training/device.py: what the device is (the sidebar, Home)
+    N_("{name} (CUDA)"),
+    N_("Apple GPU (MPS)"),
+    N_("CPU ({cores} cores, {threads} threads)"),
+)
 SPEC = (  # model/spec.py: net settings no net can have (a link's, a saved run's, the command line's)
     N_("{name} must be True or False, got {value!r}"),
     N_("depth {depth} is not an ImageNet-style {block} net; valid depths: {valid}{hint}"),

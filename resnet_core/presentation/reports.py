@@ -13,6 +13,7 @@ import numpy as np
 
 from ..store.protocol import RunReader
 from ..store.run_store import Run
+from ..studies import reference
 from .describe import percent_cell
 from .i18n import N_, Messages, _
 from .palette import shade
@@ -45,6 +46,8 @@ def run_label(run: Run) -> str:
     """Legend text: the net as the paper names it, and the run's own name when it says more."""
     if run.name == f"{run.spec.name} · {run.dataset}":
         return run.spec.name
+    if run.name == reference.NAME.format(net=run.spec.name):  # the bundle's own name, in the reader's language
+        return _(reference.NAME).format(net=run.spec.name)
     return run.name if run.name.startswith(run.spec.name) else f"{run.spec.name} · {run.name}"
 
 

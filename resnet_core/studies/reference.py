@@ -39,6 +39,7 @@ from ..store.view import RunView as RunView
 from ..store.view import is_reference as is_reference
 
 EXPERIMENT = "reference"  # the experiment tag of the bundle's runs (Degradation lists it as one experiment)
+NAME = "{net} · reference"  # a bundle run's name, said in the reader's language (presentation/library_words.py)
 PROVENANCE = "provenance.json"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BUNDLE = REPO_ROOT / "assets" / "reference"
@@ -154,7 +155,7 @@ def export_bundle(
             dataclasses.replace(
                 run,
                 id=new_id,
-                name=f"{run.spec.name} · reference",
+                name=NAME.format(net=run.spec.name),
                 config=config,
                 status="completed",
                 error=None,

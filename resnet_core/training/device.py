@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from ..words import Words
+
 if TYPE_CHECKING:
     import torch
 
@@ -31,16 +33,22 @@ def pick_device(preference: str = "auto") -> torch.device:
     return torch.device(preference)
 
 
-def describe_device(device: torch.device | str | None = None) -> str:
-    """A human label: "NVIDIA H100 80GB HBM3 (CUDA)", "Apple GPU (MPS)" or "CPU (2 cores)"."""
+def device_words(device: torch.device | str | None = None) -> Words:
+    """What the device is, as words a page says in its reader's language (`describe_device` is their English)."""
     import torch
 
     device = pick_device() if device is None else torch.device(device)
     if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (CUDA)"
+        return Words("{name} (CUDA)", name=torch.cuda.get_device_name(device))
     if device.type == "mps":
-        return "Apple GPU (MPS)"
-    return f"CPU ({os.cpu_count() or 1} cores, {torch.get_num_threads()} threads)"
+        return Words("Apple GPU (MPS)")
+    return Words("CPU ({cores} cores, {threads} threads)", cores=os.cpu_count() or 1, threads=torch.get_num_threads())
+
+
+def describe_device(device: torch.device | str | None = None) -> str:
+    """A human label: "NVIDIA H100 80GB HBM3 (CUDA)", "Apple GPU (MPS)" or "CPU (2 cores, 2 threads)" — also a
+    key: the speeds measured on this machine are kept under it."""
+    return str(device_words(device))
 
 
 def _mps_available() -> bool:

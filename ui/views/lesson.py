@@ -13,13 +13,14 @@ import resnet_core as rc
 from resnet_core.execution.estimates import estimate, measured_rates
 from resnet_core.presentation import lesson
 from resnet_core.presentation.describe import describe_duration, describe_provenance, describe_recipe
-from resnet_core.presentation.i18n import N_, _
+from resnet_core.presentation.i18n import N_, _, say
 from resnet_core.presentation.views import Verdict, View
 from resnet_core.store.run_store import Run
 from resnet_core.studies import reference
 from resnet_core.studies.experiments import cifar_available, default_preset, experiment_runs, experiments
 from resnet_core.studies.pairs import final_train_error, informative_pair, run_has_learned
 from resnet_core.studies.reference import read_provenance
+from resnet_core.training.device import device_words
 from ui.language import spinning
 from ui.reference import reference_store
 from ui.runs import get_runner
@@ -192,7 +193,8 @@ def _table6(ev: Evidence, params: Mapping[str, Any]) -> View:
         found = estimate(macs, lesson.PAPER_IMAGES, 1, rates)
         durations[depth] = describe_duration(found.seconds) if found else None
         used = found.runs if found else used
-    return lesson.table6_view({d: p for d, (p, _) in counts.items()}, durations, device, used)
+    # the speeds are kept under the device's English label; the page says it in the reader's language
+    return lesson.table6_view({d: p for d, (p, _) in counts.items()}, durations, say(device_words()), used)
 
 
 def _your_experiment(ev: Evidence, params: Mapping[str, Any]) -> list[View]:
