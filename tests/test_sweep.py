@@ -16,6 +16,7 @@ from resnet_core.cli.sweep import follow
 from resnet_core.execution.executors import default_executor
 from resnet_core.execution.ray_executor import decode_event, encode_event
 from resnet_core.presentation.degradation import format_sweep_table
+from resnet_core.presentation.describe import percent_spread
 from resnet_core.store.config import RunConfig
 from resnet_core.store.run_store import RunStore
 from resnet_core.studies.sweeps import Stat, SweepRow, plan_sweep, sweep_table
@@ -153,8 +154,9 @@ def test_the_depth_table_is_mean_and_std_over_completed_seeds(tmp_path):
         ids.append(run_id)
     (row,) = sweep_table(store, [store.get(i) for i in ids])
     assert row.plain_train.values == (0.30, 0.40) and row.residual_train.values == (0.10,)  # stopped: left out
-    assert row.plain_train.percent() == "35.0 ± 7.1" and row.residual_train.percent() == "10.0"
-    assert Stat(()).percent() == "–"
+    assert percent_spread(row.plain_train.mean, row.plain_train.std) == "35.0 ± 7.1"
+    assert percent_spread(row.residual_train.mean, row.residual_train.std) == "10.0"
+    assert percent_spread(Stat(()).mean, Stat(()).std) == "—"
     assert "35.0 ± 7.1" in format_sweep_table([row])
     chance = SweepRow(20, Stat((0.9,)), Stat((0.9,)), Stat((0.89,)), Stat((0.9,)))
     learned = SweepRow(8, Stat((0.3,)), Stat((0.3,)), Stat((0.1,)), Stat((0.2,)))

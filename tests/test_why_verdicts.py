@@ -47,7 +47,7 @@ def test_lesion_agrees_when_the_resnet_is_hurt_little_and_the_plain_net_a_lot():
     res, pln = LesionDamage.of(single(10, [14, 16, 18]), 90), LesionDamage.of(single(20, [85, 88, 86]), 90)
     (v,) = lesion_verdicts(RES, PLAIN, res, pln)
     assert v.kind == "agrees" and "less than plain\\-20" in v.text
-    assert "8 %" in v.text and "94 %" in v.text  # the numbers drawn: 6 of 80 points, 66 of 70
+    assert "8%" in v.text and "94%" in v.text  # the numbers drawn: 6 of 80 points, 66 of 70
     assert "Not as little" not in v.text
 
 
@@ -75,7 +75,7 @@ def test_lesion_names_a_plain_net_that_never_learned_and_still_judges_the_resnet
     res, pln = LesionDamage.of(single(15.9, [23.7]), 90), LesionDamage.of(single(85.4, [88.4]), 90)
     untrained, alone = lesion_verdicts(RES, PLAIN_AT_CHANCE, res, pln, instead="the reference ResNet-20 with plain-20")
     assert untrained.kind == "untrained"
-    assert "plain\\-56 never learned (training error 85 %, chance 90 %)" in untrained.text
+    assert "plain\\-56 never learned (training error 85%, chance 90%)" in untrained.text
     assert "says nothing about trained plain nets" in untrained.text
     assert "the reference ResNet-20 with plain-20, for one" in untrained.text  # what to do instead
     assert alone.kind == "agrees" and "On its own" in alone.text  # ResNet-56 alone: 11 % of the way
@@ -123,7 +123,7 @@ def rough(laplacian: float, nonconvex: float) -> dict:
 
 def test_landscape_agrees_when_the_resnet_surface_is_smoother():
     (v,) = landscape_verdicts(RES, PLAIN, rough(10, 0.2), rough(30, 0.5), depth=56)
-    assert v.kind == "agrees" and "as Li et al. found" in v.text and "20 % vs 50 %" in v.text
+    assert v.kind == "agrees" and "as Li et al. found" in v.text and "20% vs 50%" in v.text
     assert "below 56 layers" not in v.text  # deep enough for the claim
 
 
@@ -136,7 +136,7 @@ def test_landscape_disagrees_when_the_plain_surface_is_smoother():
 def test_landscape_is_too_close_on_the_shipped_20_layer_numbers():
     (v,) = landscape_verdicts(RES, PLAIN, rough(17.05, 0.432), rough(19.99, 0.370), depth=20)
     assert v.kind == "too_close" and "about equally smooth" in v.text
-    assert "17" in v.text and "43 % vs 37 %" in v.text
+    assert "17" in v.text and "43% vs 37%" in v.text
 
 
 def test_landscape_says_when_its_two_measures_disagree():

@@ -15,6 +15,7 @@ from pathlib import Path
 from ..data import own
 from ..data.catalog import DATASETS, data_root, facts
 from ..model.spec import ACTIVATIONS, BLOCKS, NORMS, SHORTCUTS, STEMS, NetSpec
+from ..presentation.describe import percent
 from ..presentation.text import count
 from ..store.config import RunConfig
 from ..store.run_store import RunStore, StoreCorrupt, move_aside, runs_dir
@@ -315,13 +316,11 @@ def train_here(store: RunStore, run_id: str) -> int:
                     file=sys.stderr,
                 )
             bar.update(event.step - bar.n)
-            bar.set_postfix(
-                loss=f"{event.loss:.3f}", err=f"{100 * event.error:.1f}%", ips=f"{event.images_per_second:.0f}/s"
-            )
+            bar.set_postfix(loss=f"{event.loss:.3f}", err=percent(event.error), ips=f"{event.images_per_second:.0f}/s")
         elif event.kind == "epoch":
             tqdm.write(
                 f"epoch {event.epoch}: train loss {event.train_loss:.3f}, train error "
-                f"{100 * event.train_error:.2f}%, test error {100 * event.test_error:.2f}% "
+                f"{percent(event.train_error, 2)}, test error {percent(event.test_error, 2)} "
                 f"({event.seconds:.1f} s, {event.images_per_second:.0f} images/s)",
                 file=sys.stderr,
             )
@@ -347,7 +346,7 @@ def train_here(store: RunStore, run_id: str) -> int:
     final = epochs[-1] if epochs else None
     summary = (
         (
-            f"train error {100 * final['train_error']:.2f}%, test error {100 * final['test_error']:.2f}% "
+            f"train error {percent(final['train_error'], 2)}, test error {percent(final['test_error'], 2)} "
             f"after {count(final['epoch'], 'epoch')}"
         )
         if final

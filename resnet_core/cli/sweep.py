@@ -19,6 +19,7 @@ import time
 from typing import TYPE_CHECKING
 
 from ..data.catalog import DATASETS
+from ..presentation.describe import percent
 from ..presentation.text import count
 from ..training.device import DEVICE_CHOICES
 from .args import depths_arg, non_negative_float, non_negative_int, positive_float, positive_int
@@ -246,8 +247,8 @@ def _is_terminal(stream) -> bool:
 def describe_epoch(record: dict, epochs: int) -> str:
     """ "epoch 3/10 — train error 41.2%, test error 43.0%"."""
     return (
-        f"epoch {record['epoch']}/{epochs} — train error {100 * record['train_error']:.1f}%, "
-        f"test error {100 * record['test_error']:.1f}%"
+        f"epoch {record['epoch']}/{epochs} — train error {percent(record['train_error'])}, "
+        f"test error {percent(record['test_error'])}"
     )
 
 
@@ -265,7 +266,7 @@ def describe(store, run) -> str:
     if epochs:
         last = epochs[-1]
         text += (
-            f" — train error {100 * last['train_error']:.1f}%, test error {100 * last['test_error']:.1f}% "
+            f" — train error {percent(last['train_error'])}, test error {percent(last['test_error'])} "
             f"after {count(last['epoch'], 'epoch')}"
         )
     return text + (f" ({run.error})" if run.error else "")

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from ..studies import experiments
 from .charts import RunSeries, error_figure, style_axes
-from .describe import describe_recipe, epochs, percent
+from .describe import describe_recipe, epochs, percent, percent_points, percent_spread
 from .i18n import N_, Messages, _
 from .palette import FONT, NEUTRAL_COLOR, PLAIN_COLOR, RESIDUAL_COLOR
 from .views import Verdict
@@ -331,13 +331,10 @@ def depth_records(rows: Sequence[DepthRow]) -> list[dict]:
 def format_depth_table(rows: Sequence[DepthRow], num_classes: int = 10) -> str:
     """The command line's table of final errors by depth (%), then the verdict by the page's rules."""
 
-    def pct(v: float | None) -> str:
-        return "–" if v is None else percent(v).removesuffix("%")
-
     lines = [_("depth  plain train %  plain test %  ResNet train %  ResNet test %")]
     lines += [
-        f"{r.depth:>5}  {pct(r.plain_train):>13}  {pct(r.plain_test):>12}  {pct(r.residual_train):>14}  "
-        f"{pct(r.residual_test):>13}"
+        f"{r.depth:>5}  {percent_points(r.plain_train):>13}  {percent_points(r.plain_test):>12}  "
+        f"{percent_points(r.residual_train):>14}  {percent_points(r.residual_test):>13}"
         for r in rows
     ]
     missing = verdict_missing(rows)
@@ -363,10 +360,7 @@ def format_sweep_table(rows: Sequence[SweepRow]) -> str:
     cells = [
         (
             str(r.depth),
-            r.plain_train.percent(),
-            r.plain_test.percent(),
-            r.residual_train.percent(),
-            r.residual_test.percent(),
+            *(percent_spread(s.mean, s.std) for s in (r.plain_train, r.plain_test, r.residual_train, r.residual_test)),
         )
         for r in rows
     ]

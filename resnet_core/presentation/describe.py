@@ -28,10 +28,23 @@ def _is_nan(fraction: float) -> bool:
 
 
 def percent(fraction: float | None, digits: int = 1) -> str:
-    """A fraction as text in percent: 0.1234 -> "12.3%"; None or NaN (no value yet) -> "—"."""
+    """A fraction as text in percent: 0.1234 -> "12.3%" (digits=0: "12%"); None or NaN (no value yet) -> "—".
+    The one way the library, the pages and the command line write a fraction for a person to read."""
+    points = percent_points(fraction, digits)
+    return points if points == NO_VALUE else f"{points}%"
+
+
+def percent_points(fraction: float | None, digits: int = 1) -> str:
+    """`percent` without its sign, for a table whose column's name already says "%": 0.1234 -> "12.3"."""
     if fraction is None or _is_nan(fraction):
         return NO_VALUE
-    return f"{100 * fraction:.{digits}f}%"
+    return f"{100 * fraction:.{digits}f}"
+
+
+def percent_spread(mean: float | None, std: float | None, digits: int = 1) -> str:
+    """Seeds' mean ± sample std in a "%" column: "12.3 ± 0.4"; "12.3" with one seed (no std); "—" with none."""
+    text = percent_points(mean, digits)
+    return text if std is None else f"{text} ± {percent_points(std, digits)}"
 
 
 def percent_cell(fraction: float | None, digits: int = 2) -> float | None:

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from plotly.subplots import make_subplots
 
 from ..data.images import encode_png
+from .describe import percent
 from .i18n import N_, Messages, _
 from .palette import FONT, NEUTRAL_COLOR
 from .text import plot_text
@@ -142,14 +143,14 @@ def image_figure(image: np.ndarray, title: str) -> go.Figure:
 def top_k_figure(predictions: Sequence[tuple[str, float]], color: str, title: str) -> go.Figure:
     """Horizontal bars of the k most probable classes, the most probable on top, in percent."""
     names = [name for name, _ in predictions][::-1]
-    percent = [100 * p for _, p in predictions][::-1]
+    fractions = [p for _, p in predictions][::-1]
     fig = go.Figure(
         go.Bar(
-            x=percent,
+            x=[100 * p for p in fractions],
             y=names,
             orientation="h",
             marker_color=color,
-            text=[f"{p:.1f}%" for p in percent],
+            text=[percent(p) for p in fractions],
             textposition="outside",
             cliponaxis=False,
             hovertemplate="%{y}: %{x:.2f}%<extra></extra>",

@@ -20,6 +20,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .describe import percent
 from .i18n import N_, Messages, _, ngettext
 from .text import markdown_text
 from .views import Verdict
@@ -69,11 +70,6 @@ class NetFacts:
         return _("ResNets") if self.skip else _("plain nets")
 
 
-def percent(fraction: float, digits: int = 0) -> str:
-    """0.854 -> "85 %" ("85%" in Chinese): the one way these views print a fraction."""
-    return _("{value} %").format(value=f"{100 * fraction:.{digits}f}")
-
-
 # ------------------------------------------------------------------------------------------ untrained
 
 
@@ -90,7 +86,7 @@ def untrained_verdict(nets: Sequence[NetFacts], what: str, instead: str | None =
         else:
             parts.append(
                 _("{name} never learned (training error {percent}, chance {percent2})").format(
-                    name=net.name, percent=percent(net.train_error), percent2=percent(net.chance)
+                    name=net.name, percent=percent(net.train_error, 0), percent2=percent(net.chance, 0)
                 )
             )
     skips = {n.skip for n in failed}
@@ -160,7 +156,7 @@ def lesion_verdicts(
         return [untrained]
     way = _(
         "a typical deletion takes {name} {percent} of the way from its intact error to chance, {name2} {percent2}"
-    ).format(name=residual.name, percent=percent(res.share), name2=plain.name, percent2=percent(pln.share))
+    ).format(name=residual.name, percent=percent(res.share, 0), name2=plain.name, percent2=percent(pln.share, 0))
     gap = pln.share - res.share
     if gap >= LESION_MARGIN:
         text = _("Deleting one block hurts {name} less than {name2}, as Veit et al. found: {way}.").format(
@@ -194,7 +190,7 @@ def lesion_verdicts(
 
 def _residual_alone(residual: NetFacts, res: LesionDamage) -> Verdict:
     way = _("a typical deletion takes it {percent} of the way from its intact error ({intact:.1f} %) to chance").format(
-        percent=percent(res.share), intact=res.intact
+        percent=percent(res.share, 0), intact=res.intact
     )
     if res.share <= LITTLE_DAMAGE:
         return Verdict(
@@ -307,7 +303,7 @@ def roughness_caption(rough: dict[str, dict | None]) -> str:
         )
         + "; ".join(
             _("{name} {laplacian:.3g}, {percent} non-convex").format(
-                name=markdown_text(name), laplacian=r["log_laplacian"], percent=percent(r["nonconvex_fraction"])
+                name=markdown_text(name), laplacian=r["log_laplacian"], percent=percent(r["nonconvex_fraction"], 0)
             )
             if r
             else _("{name} n/a").format(name=markdown_text(name))
@@ -333,7 +329,12 @@ def landscape_verdicts(
         "mean |Laplacian of log loss| {lap_r:.3g} for {name} vs {lap_p:.3g} for {name2}; "
         "{percent} vs {percent2} of points non-convex"
     ).format(
-        lap_r=lap_r, name=residual.name, lap_p=lap_p, name2=plain.name, percent=percent(non_r), percent2=percent(non_p)
+        lap_r=lap_r,
+        name=residual.name,
+        lap_p=lap_p,
+        name2=plain.name,
+        percent=percent(non_r, 0),
+        percent2=percent(non_p, 0),
     )
     shallow = (
         _(

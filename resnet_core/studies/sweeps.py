@@ -69,13 +69,6 @@ class Stat:
         """Sample standard deviation over seeds (None for fewer than two)."""
         return statistics.stdev(self.values) if len(self.values) > 1 else None
 
-    def percent(self) -> str:
-        """ "12.3 ± 0.4" (mean ± std, in %), "12.3" for one seed, "–" for none."""
-        if not self.values:
-            return "–"
-        text = f"{100 * statistics.fmean(self.values):.1f}"
-        return text if self.std is None else f"{text} ± {100 * self.std:.1f}"
-
 
 @dataclass(frozen=True)
 class SweepRow:

@@ -20,6 +20,7 @@ from resnet_core.analysis.shattered import line_gradients, toy_shattered
 from resnet_core.model.spec import NetSpec
 from resnet_core.model.summary import summarize
 from resnet_core.presentation import why_text as text
+from resnet_core.presentation.describe import percent
 from resnet_core.presentation.i18n import N_, Messages, _
 from resnet_core.presentation.reports import run_label, status_word
 from resnet_core.presentation.views import Verdict, View
@@ -223,7 +224,7 @@ def waiting(state: PairAnalyses, title: str, what: str) -> View:
         verdict = Verdict(
             "pending",
             _("Computing the {what} of {names}: {percent} done.").format(
-                what=what, names=names, percent=text.percent(state.progress)
+                what=what, names=names, percent=percent(state.progress, 0)
             ),
         )
     elif state.ended:
