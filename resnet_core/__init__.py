@@ -57,62 +57,7 @@ _HOMES = {  # module -> the public names it provides
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
-__all__ = [
-    # the net
-    "ACTIVATIONS",
-    "BLOCKS",
-    "NORMS",
-    "SHORTCUTS",
-    "STEMS",
-    "BlockInfo",
-    "NetLayout",
-    "NetSpec",
-    "NetSummary",
-    "ResNet",
-    "StageInfo",
-    "build_net",
-    "count_flops",
-    "count_params",
-    "human_count",
-    "layer_macs",
-    "nearest_depths",
-    "spec_from_params",
-    "spec_to_params",
-    "summarize",
-    "valid_depths",
-    # data, device, training
-    "DATASETS",
-    "DatasetUnavailable",
-    "DeviceLoader",
-    "ImageDataset",
-    "load_dataset",
-    "sample_test_images",
-    "describe_device",
-    "pick_device",
-    "TrainConfig",
-    "TrainResult",
-    "learning_rate",
-    "train",
-    "CheckpointEvent",
-    "DivergedEvent",
-    "EndEvent",
-    "EpochEvent",
-    "GradNormsEvent",
-    "PhaseEvent",
-    "ResponsesEvent",
-    "StepEvent",
-    # runs
-    "JobRunner",
-    "RunConfig",
-    "RunStore",
-    "runs_dir",
-    # looking inside, explaining, why residual nets train
-    "explain",
-    "gradient_norms",
-    "layer_responses",
-    "lesion",
-    "loss_landscape",
-]
+__all__ = list(_HOME_OF)  # the public names are what _HOMES lists: one list to keep
 
 
 def __getattr__(name: str):

@@ -51,3 +51,31 @@ def positive_float(text: str) -> float:  # NaN and infinity are not
 
 def non_negative_float(text: str) -> float:
     return _number(text, float, "a number >= 0", lambda v: 0 <= v < float("inf"))
+
+
+# The options several commands share, declared once so that each says the same thing in every --help.
+
+
+def add_depths(p: argparse.ArgumentParser, default_words: str, depths=comparison_depths, default=None) -> None:
+    """--depths: comma-separated 6n+2 depths; `default_words` says what the default is."""
+    p.add_argument(
+        "--depths",
+        type=depths,
+        default=default,
+        metavar="DEPTHS",
+        help=f"comma-separated depths, 6n+2 (default: {default_words})",
+    )
+
+
+def add_recipe_sizes(p: argparse.ArgumentParser, whose: str) -> None:
+    """--epochs, --train-size, --test-size: each left to `whose` recipe unless given."""
+    for flag in ("--epochs", "--train-size", "--test-size"):
+        p.add_argument(flag, type=positive_int, default=None, help=f"default: {whose}")
+
+
+def add_data_dir(p: argparse.ArgumentParser | argparse._ArgumentGroup, where: str = "") -> None:
+    p.add_argument("--data-dir", default=None, help=f"default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data{where}")
+
+
+def add_runs_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")

@@ -15,7 +15,7 @@ import sys
 
 from ..store.run_store import RunStore
 from ..training.device import DEVICE_CHOICES, describe_device, pick_device
-from .args import comparison_depths, non_negative_int
+from .args import add_data_dir, add_depths, add_runs_dir, non_negative_int
 
 
 def add_degradation(subparsers: argparse._SubParsersAction) -> None:
@@ -25,13 +25,7 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
         description="Train plain and residual nets at several depths the same way (the device's preset) and "
         "print their final training and test errors by depth.",
     )
-    p.add_argument(
-        "--depths",
-        type=comparison_depths,
-        default=None,
-        metavar="DEPTHS",
-        help="comma-separated depths, 6n+2 (default: the preset's — 8,44 or 20,56 on a CPU)",
-    )
+    add_depths(p, "the preset's — 8,44 or 20,56 on a CPU")
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     p.add_argument(
         "--preset",
@@ -46,8 +40,8 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
         default=0,
         help="training seed: initial weights and batch order (default: 0, the preset's)",
     )
-    p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
-    p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
+    add_data_dir(p)
+    add_runs_dir(p)
     p.set_defaults(handler=run_degradation)
 
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from ..store.run_store import RunStore, runs_dir
-from .args import comparison_depths, positive_int
+from .args import add_data_dir, add_depths, add_recipe_sizes
 
 
 def add_reference(subparsers: argparse._SubParsersAction) -> None:
@@ -33,16 +33,8 @@ def add_reference(subparsers: argparse._SubParsersAction) -> None:
         "make a smaller bundle.",
     )
     p.add_argument("--out", default=None, help="the bundle's folder, replaced (default: assets/reference)")
-    p.add_argument(
-        "--depths",
-        type=comparison_depths,
-        default=None,
-        metavar="DEPTHS",
-        help="comma-separated depths, 6n+2 (default: the longer CPU preset's)",
-    )
-    p.add_argument("--epochs", type=positive_int, default=None, help="default: the longer CPU preset's")
-    p.add_argument("--train-size", type=positive_int, default=None, help="default: the longer CPU preset's")
-    p.add_argument("--test-size", type=positive_int, default=None, help="default: the longer CPU preset's")
+    add_depths(p, "the longer CPU preset's")
+    add_recipe_sizes(p, "the longer CPU preset's")
     p.add_argument(
         "--landscape-steps",
         type=int,
@@ -50,7 +42,7 @@ def add_reference(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="points per side of each run's precomputed loss landscape (default: the Why page's CPU default; 0: none)",
     )
-    p.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
+    add_data_dir(p)
     p.add_argument(
         "--add-lesion",
         action="store_true",

@@ -21,6 +21,7 @@ from ..store.config import RunConfig
 from ..store.run_store import RunStore, StoreCorrupt, move_aside, runs_dir
 from ..training.config import SCHEDULES, TrainConfig
 from ..training.device import DEVICE_CHOICES, pick_device
+from .args import add_data_dir, add_runs_dir
 
 
 def add_train(subparsers: argparse._SubParsersAction) -> None:
@@ -59,7 +60,7 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
         help=f"one of {', '.join(DATASETS)}; own:NAME for images you imported; or a folder with one subfolder "
         "of images per class, or a .zip of one, to import now (it is listed as own:NAME afterwards)",
     )
-    data.add_argument("--data-dir", default=None, help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data")
+    add_data_dir(data)
     data.add_argument("--train-size", type=int, default=None, help="a class-balanced subset for quick runs")
     data.add_argument("--test-size", type=int, default=None)
     opt = p.add_argument_group("training")
@@ -79,7 +80,7 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
     opt.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
     opt.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default=None, help="a name for the run (default: the net and dataset)")
-    _add_runs_dir(p)
+    add_runs_dir(p)
     p.set_defaults(handler=run_train)
 
 
@@ -161,16 +162,34 @@ def check_request(args: argparse.Namespace) -> None:
     pick_device(args.device)  # ValueError naming the choices for a device this machine lacks
 
 
+def _add_on_one_run(
+    subparsers: argparse._SubParsersAction, name: str, handler, help: str, run_help: str | None = None
+) -> None:
+    """A command that acts on one stored run, named by its id (or a unique prefix)."""
+    p = subparsers.add_parser(name, help=help)
+    p.add_argument("run", help=run_help)
+    add_runs_dir(p)
+    p.set_defaults(handler=handler)
+
+
+def _one_run(args: argparse.Namespace):
+    """The store and the run a command of `_add_on_one_run` names."""
+    store = RunStore(args.runs_dir)
+    return store, _find(store, args.run)
+
+
 def add_resume(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("resume", help="continue a stopped or interrupted run from its last checkpoint")
-    p.add_argument("run", help="run id (or a unique prefix)")
-    _add_runs_dir(p)
-    p.set_defaults(handler=run_resume)
+    _add_on_one_run(
+        subparsers,
+        "resume",
+        run_resume,
+        help="continue a stopped or interrupted run from its last checkpoint",
+        run_help="run id (or a unique prefix)",
+    )
 
 
 def run_resume(args: argparse.Namespace) -> int:
-    store = RunStore(args.runs_dir)
-    run = _find(store, args.run)
+    store, run = _one_run(args)
     run.require_resumable()
     found = store.latest_checkpoint(run.id)
     where = f"epoch {found[0]}" if found else "the start (no checkpoint yet)"
@@ -181,7 +200,7 @@ def run_resume(args: argparse.Namespace) -> int:
 def add_runs(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("runs", help="list the runs in the store")
     p.add_argument("--json", action="store_true", help="a JSON list, one object per run")
-    _add_runs_dir(p)
+    add_runs_dir(p)
     p.set_defaults(handler=run_runs)
 
 
@@ -206,15 +225,11 @@ def run_runs(args: argparse.Namespace) -> int:
 
 
 def add_stop(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("stop", help="ask a running run to stop (it ends `stopped`)")
-    p.add_argument("run")
-    _add_runs_dir(p)
-    p.set_defaults(handler=run_stop)
+    _add_on_one_run(subparsers, "stop", run_stop, help="ask a running run to stop (it ends `stopped`)")
 
 
 def run_stop(args: argparse.Namespace) -> int:
-    store = RunStore(args.runs_dir)
-    run = _find(store, args.run)
+    store, run = _one_run(args)
     if not run.active:
         raise ValueError(f"run {run.id} is {run.status}, not queued or running")
     store.request_stop(run.id)
@@ -223,15 +238,11 @@ def run_stop(args: argparse.Namespace) -> int:
 
 
 def add_delete(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("delete", help="delete a run, its metrics and its checkpoints")
-    p.add_argument("run")
-    _add_runs_dir(p)
-    p.set_defaults(handler=run_delete)
+    _add_on_one_run(subparsers, "delete", run_delete, help="delete a run, its metrics and its checkpoints")
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    store = RunStore(args.runs_dir)
-    run = _find(store, args.run)
+    store, run = _one_run(args)
     try:
         store.delete(run.id)  # refuses a queued or running run
     except ValueError as err:
@@ -246,7 +257,7 @@ def add_new_store(subparsers: argparse._SubParsersAction) -> None:
         help="move a damaged runs.sqlite aside (renamed, kept) and start an "
         "empty run store; run folders and checkpoints stay",
     )
-    _add_runs_dir(p)
+    add_runs_dir(p)
     p.set_defaults(handler=run_new_store)
 
 
@@ -277,10 +288,6 @@ COMMANDS = [add_train, add_runs, add_resume, add_stop, add_delete, add_new_store
 
 
 # --------------------------------------------------------------------------------------------- helpers
-
-
-def _add_runs_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
 
 
 def _find(store: RunStore, prefix: str):

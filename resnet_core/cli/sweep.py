@@ -22,7 +22,17 @@ from ..data.catalog import DATASETS
 from ..presentation.describe import percent
 from ..presentation.text import count
 from ..training.device import DEVICE_CHOICES
-from .args import depths_arg, non_negative_float, non_negative_int, positive_float, positive_int
+from .args import (
+    add_data_dir,
+    add_depths,
+    add_recipe_sizes,
+    add_runs_dir,
+    depths_arg,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 if TYPE_CHECKING:  # the command imports the execution layer only once it runs
     from ..execution.executors import RemoteExecutor
@@ -38,25 +48,13 @@ def add_sweep(subparsers: argparse._SubParsersAction) -> None:
         description="Queue every run of a grid (depths, plain twins, seeds), train them on the local machine or "
         "a Ray cluster, and print mean ± std over seeds of the final errors by depth.",
     )
-    p.add_argument(
-        "--depths",
-        type=depths_arg,
-        default=TABLE6_DEPTHS,
-        metavar="DEPTHS",
-        help="comma-separated depths, 6n+2 (default: 20,32,44,56,110)",
-    )
+    add_depths(p, ",".join(map(str, TABLE6_DEPTHS)), depths_arg, TABLE6_DEPTHS)
     p.add_argument("--twins", action="store_true", help="train the plain twin of every depth too")
     p.add_argument("--seeds", type=positive_int, default=1, help="seeds per net: 0…N-1 (default: 1)")
-    p.add_argument("--epochs", type=positive_int, default=None, help="default: the device preset's")
-    p.add_argument("--train-size", type=positive_int, default=None, help="default: the device preset's")
-    p.add_argument("--test-size", type=positive_int, default=None, help="default: the device preset's")
+    add_recipe_sizes(p, "the device preset's")
     p.add_argument("--width", type=positive_int, default=None, help="channels of the first stage (default: 16)")
     p.add_argument("--dataset", choices=DATASETS, default=None, help="default: the preset's (shapes on a CPU)")
-    p.add_argument(
-        "--data-dir",
-        default=None,
-        help="default: env RESNET_LAB_DATA or ~/.cache/resnet-lab/data (with ray: on each node)",
-    )
+    add_data_dir(p, " (with ray: on each node)")
     p.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="with ray: chosen on each node")
     p.add_argument(
         "--executor",
@@ -88,7 +86,7 @@ def add_sweep(subparsers: argparse._SubParsersAction) -> None:
         default=2,
         help="resume a run a lost node or killed task interrupted, up to this many times (default: 2)",
     )
-    p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
+    add_runs_dir(p)
     p.set_defaults(handler=run_sweep)
 
 
