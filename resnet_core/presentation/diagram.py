@@ -53,6 +53,31 @@ def _span(indices: tuple[int, ...]) -> str:
     return f"{indices[0]}–{indices[-1]}" if len(indices) > 1 else str(indices[0])
 
 
+def _label(x: float, y: float, text: str, size: float, color: str | None = None, **place) -> dict:
+    """A text annotation at (x, y) in data units, no arrow; `place` adds e.g. xanchor."""
+    font = dict(FONT, size=size) if color is None else dict(FONT, size=size, color=color)
+    return dict(x=x, y=y, text=text, showarrow=False, **place, font=font)
+
+
+def _arrow(y_from: float, y_to: float) -> dict:
+    """A downward arrow on the diagram's centre line, from one box's edge to the next's."""
+    return dict(
+        x=0,
+        y=y_to,
+        ax=0,
+        ay=y_from,
+        xref="x",
+        yref="y",
+        axref="x",
+        ayref="y",
+        showarrow=True,
+        arrowhead=2,
+        arrowwidth=1.2,
+        arrowcolor=NEUTRAL_COLOR,
+        text="",
+    )
+
+
 def architecture_figure(
     layout: NetLayout, image_size: int | None = None, max_blocks_shown: int = 4, title: str | None = None
 ) -> go.Figure:
@@ -173,37 +198,12 @@ def architecture_figure(
         # The layer numbers every chart uses, on the box's first line, centred above its text: at the box's
         # left edge they ran into the text of a narrow diagram ("402–4033×3 conv").
         text_y = node.y - (line_h / 2 if node.layers else 0)
-        annotations.append(dict(x=0, y=text_y, text=node.label, showarrow=False, font=dict(FONT, size=LABEL_SIZE)))
+        annotations.append(_label(0, text_y, node.label, LABEL_SIZE))
         if node.layers:
-            annotations.append(
-                dict(
-                    x=0,
-                    y=y1 - 0.15 - line_h / 2,
-                    text=_span(node.layers),
-                    showarrow=False,
-                    font=dict(FONT, size=NUMBER_SIZE, color=NEUTRAL_COLOR),
-                )
-            )
+            annotations.append(_label(0, y1 - 0.15 - line_h / 2, _span(node.layers), NUMBER_SIZE, NEUTRAL_COLOR))
         if i + 1 < len(nodes):  # arrow to the next node
             nxt = nodes[i + 1]
-            annotations.append(
-                dict(
-                    x=0,
-                    y=nxt.y + nxt.height / 2,
-                    ax=0,
-                    ay=y0,
-                    xref="x",
-                    yref="y",
-                    axref="x",
-                    ayref="y",
-                    showarrow=True,
-                    arrowhead=2,
-                    arrowsize=1,
-                    arrowwidth=1.2,
-                    arrowcolor=NEUTRAL_COLOR,
-                    text="",
-                )
-            )
+            annotations.append(_arrow(y0, nxt.y + nxt.height / 2))
         if spec.skip and node.kind in ("block", "fold"):
             kind = (node.block.shortcut if node.block else None) or "identity"  # a residual block has one
             dash = {"identity": "solid", "zero-pad": "dot", "projection": "solid"}[kind]
@@ -219,16 +219,7 @@ def architecture_figure(
             note = {"projection": _("1×1 proj"), "zero-pad": _("pad"), "identity": "x"}[kind]
             if node.folded:
                 note = f"×{node.folded}"
-            annotations.append(
-                dict(
-                    x=bulge + 0.05,
-                    y=node.y,
-                    text=note,
-                    showarrow=False,
-                    xanchor="left",
-                    font=dict(FONT, size=11, color=color),
-                )
-            )
+            annotations.append(_label(bulge + 0.05, node.y, note, 11, color, xanchor="left"))
     for name, top, bottom in stage_spans:
         shapes.append(
             dict(
@@ -244,21 +235,13 @@ def architecture_figure(
         )
         stage = next(s for s in layout.stages if s.name == name)
         side = sizes[name]
-        annotations.append(
-            dict(
-                x=-box_w - 0.35,
-                y=(top + bottom) / 2,
-                xanchor="right",
-                showarrow=False,
-                text=_("<b>{replace}</b><br>{side}×{side}<br>{out_channels} ch<br>{count}").format(
-                    replace=_("stage {n}").format(n=name.removeprefix("stage")),
-                    side=side,
-                    out_channels=stage.out_channels,
-                    count=ngettext("{n} block", "{n} blocks", len(stage.blocks)).format(n=f"{len(stage.blocks):,}"),
-                ),
-                font=dict(FONT, size=11, color=NEUTRAL_COLOR),
-            )
+        text = _("<b>{replace}</b><br>{side}×{side}<br>{out_channels} ch<br>{count}").format(
+            replace=_("stage {n}").format(n=name.removeprefix("stage")),
+            side=side,
+            out_channels=stage.out_channels,
+            count=ngettext("{n} block", "{n} blocks", len(stage.blocks)).format(n=f"{len(stage.blocks):,}"),
         )
+        annotations.append(_label(-box_w - 0.35, (top + bottom) / 2, text, 11, NEUTRAL_COLOR, xanchor="right"))
     fig.add_trace(
         go.Scatter(
             x=[0] * len(nodes),
@@ -428,41 +411,15 @@ def block_figure(spec) -> go.Figure:
                     layer="above",
                 )
             )
-        annotations.append(dict(x=0, y=y, text=text, showarrow=False, font=dict(FONT, size=LABEL_SIZE)))
+        annotations.append(_label(0, y, text, LABEL_SIZE))
     for y_from, y_to, (_unused, kind_to) in zip(centres, centres[1:], steps[1:]):
-        top = y_to + (0.3 if kind_to == "sum" else height / 2)
-        annotations.append(
-            dict(
-                x=0,
-                y=top,
-                ax=0,
-                ay=y_from - height / 2,
-                xref="x",
-                yref="y",
-                axref="x",
-                ayref="y",
-                showarrow=True,
-                arrowhead=2,
-                arrowwidth=1.2,
-                arrowcolor=NEUTRAL_COLOR,
-                text="",
-            )
-        )
+        annotations.append(_arrow(y_from - height / 2, y_to + (0.3 if kind_to == "sum" else height / 2)))
     weights = [y for (_, kind), y in zip(steps, centres) if kind == "layer"]
     f_top, f_bottom = weights[0] + height / 2, weights[-1] - height / 2
     shapes.append(
         dict(type="line", x0=-box_w - 0.2, x1=-box_w - 0.2, y0=f_bottom, y1=f_top, line=dict(color=color, width=2))
     )
-    annotations.append(
-        dict(
-            x=-box_w - 0.3,
-            y=(f_top + f_bottom) / 2,
-            text="F(x)",
-            xanchor="right",
-            showarrow=False,
-            font=dict(FONT, size=14, color=color),
-        )
-    )
+    annotations.append(_label(-box_w - 0.3, (f_top + f_bottom) / 2, "F(x)", 14, color, xanchor="right"))
     x_y, sum_y = centres[0], centres[len(layers) + 1]
     bulge = box_w + 1.0
     shapes.append(
@@ -472,16 +429,7 @@ def block_figure(spec) -> go.Figure:
             line=dict(color=color, width=2),
         )
     )
-    annotations.append(
-        dict(
-            x=bulge - 0.2,
-            y=(x_y + sum_y) / 2,
-            text=_("x<br>identity"),
-            xanchor="left",
-            showarrow=False,
-            font=dict(FONT, size=11, color=color),
-        )
-    )
+    annotations.append(_label(bulge - 0.2, (x_y + sum_y) / 2, _("x<br>identity"), 11, color, xanchor="left"))
     bottom = centres[-1] - height / 2 - 0.2
     fig.update_layout(
         shapes=shapes,
