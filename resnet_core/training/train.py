@@ -43,6 +43,7 @@ done so far (the partial epoch is not an "epoch" event: resume from the last che
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -267,28 +268,18 @@ def train(
     # shape-generic graph. `model` shares `net`'s parameters; the probes hook `net` itself.
     model = compiled(net) if config.compile else net
 
-    train_loader = DeviceLoader(
+    # Both splits normalised alike (the dataset's mean and std), on the same device and memory format.
+    loader = functools.partial(DeviceLoader, device=device, mean=data.mean, std=data.std, channels_last=channels_last)
+    train_loader = loader(
         data.train_images,
         data.train_labels,
         batch_size=config.batch_size,
-        device=device,
-        mean=data.mean,
-        std=data.std,
         augment=config.augment,
         pad_mode=config.pad_mode,
         shuffle=True,
         seed=config.seed,
-        channels_last=channels_last,
     )
-    test_loader = DeviceLoader(
-        data.test_images,
-        data.test_labels,
-        batch_size=config.eval_batch_size,
-        device=device,
-        mean=data.mean,
-        std=data.std,
-        channels_last=channels_last,
-    )
+    test_loader = loader(data.test_images, data.test_labels, batch_size=config.eval_batch_size)
     probe_images = _probe_images(test_loader, config.probe_batch_size) if config.probe_batch_size else None
     grad_probe = WeightGradNorms(net, _probe_images(test_loader, 2)) if config.grad_norm_every else None
 
