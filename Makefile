@@ -50,42 +50,32 @@ constraints: $(VENV)/.dev-installed
 	{ echo "# Exact versions \`make test\` last passed with (written by \`make constraints\`; see the README)."; \
 	  $(PY) -m pip freeze --exclude-editable | grep -v -i -E '^(resnet-lab|vulture)=='; } > constraints.txt
 
+# $(call debian,CHECK,PACKAGE,FOR,WITHOUT): when the shell test CHECK fails, install Debian's PACKAGE if we are
+# root (saying what it is FOR); otherwise say what happens WITHOUT it. Never a download from elsewhere.
+debian = if ! $(1); then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian's $(2) $(3)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
+		else \
+			echo "$(2) is missing and we are not root: $(4)"; \
+		fi; \
+	fi
+
 # Browser tests drive Debian's chromium (never a downloaded browser). Install it when missing and we
 # are root; otherwise the browser tests skip with a reason (and fail under CI=true).
 browser:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "Installing Debian's chromium for the browser tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-		else \
-			echo "chromium is missing and we are not root: browser tests will be skipped"; \
-		fi; \
-	fi
+	@$(call debian,command -v chromium >/dev/null 2>&1,chromium,for the browser tests,browser tests will be skipped)
 
 # Fashion-MNIST's four IDX files from Debian's package (the real-data tests read them; the app lists the
 # dataset when they are there). Installed when missing and we are root; otherwise those tests skip with a reason.
 datasets:
-	@if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "Installing Debian's dataset-fashion-mnist for the real-data tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null; \
-		else \
-			echo "dataset-fashion-mnist is missing and we are not root: the Fashion-MNIST tests will be skipped"; \
-		fi; \
-	fi
+	@$(call debian,[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ],dataset-fashion-mnist,for the real-data tests,the Fashion-MNIST tests will be skipped)
 
 # A CJK font (Debian's Noto CJK) for the browser tests' screenshots and plotly's image exports: without it
 # Chinese shows as boxes. Installed when missing and we are root; otherwise the Chinese screenshots show boxes
 # (the tests still read the page's text).
 fonts:
-	@if ! fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "Installing Debian's fonts-noto-cjk for Chinese in the browser"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; \
-		else \
-			echo "fonts-noto-cjk is missing and we are not root: Chinese screenshots will show boxes"; \
-		fi; \
-	fi
+	@$(call debian,fc-list 2>/dev/null | grep -qi 'Noto Sans CJK',fonts-noto-cjk,for Chinese in the browser,Chinese screenshots will show boxes)
 
 # Translations (README, "Translations"): extract every message of the code into the template, then bring
 # each language's catalog up to date with it (new messages empty, changed ones fuzzy, gone ones dropped);
