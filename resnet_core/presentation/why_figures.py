@@ -44,6 +44,17 @@ class NetResult:
 # ---------------------------------------------------------------------------------------------- lesion
 
 
+def _chance_line(fig: go.Figure, chance: float | None) -> None:
+    """The error of guessing (a grey dotted line), which a lesioned net's error climbs towards."""
+    if chance is not None:
+        fig.add_hline(
+            y=chance,
+            line=dict(color=NEUTRAL_COLOR, width=1, dash="dot"),
+            annotation=dict(text=_("chance"), font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
+            annotation_position="bottom right",
+        )
+
+
 def lesion_figure(nets: Sequence[NetResult], chance: float | None = None) -> go.Figure:
     """Test error (%) after deleting each block on its own, by block (input side first), one line per net;
     each net's intact error as a dotted line of its colour, and chance as a grey one."""
@@ -75,13 +86,7 @@ def lesion_figure(nets: Sequence[NetResult], chance: float | None = None) -> go.
                 hovertemplate=_("intact: {intact:.1f}%<extra>{name}</extra>").format(intact=intact, name=net.name),
             )
         )
-    if chance is not None:
-        fig.add_hline(
-            y=chance,
-            line=dict(color=NEUTRAL_COLOR, width=1, dash="dot"),
-            annotation=dict(text=_("chance"), font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
-            annotation_position="bottom right",
-        )
+    _chance_line(fig, chance)
     style_axes(fig, title=_("Test error after deleting one block"), height=420, hovermode="closest")
     most = max((len(net.data) - 1 for net in nets), default=0)
     fig.update_xaxes(title=_("deleted block (1 = nearest the input)"), dtick=1 if most <= 30 else None)
@@ -118,13 +123,7 @@ def lesion_k_figure(nets: Sequence[NetResult], chance: float | None = None) -> g
                 hovertemplate=_("%{x} blocks deleted<br>mean test error %{y:.1f}%<extra>") + net.name + "</extra>",
             )
         )
-    if chance is not None:
-        fig.add_hline(
-            y=chance,
-            line=dict(color=NEUTRAL_COLOR, width=1, dash="dot"),
-            annotation=dict(text=_("chance"), font=dict(FONT, size=11, color=NEUTRAL_COLOR)),
-            annotation_position="bottom right",
-        )
+    _chance_line(fig, chance)
     style_axes(fig, title=_("Test error after deleting k random blocks at once"), height=420, hovermode="closest")
     fig.update_xaxes(
         title=_("blocks deleted at once (k)"),
