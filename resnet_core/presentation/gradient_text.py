@@ -148,51 +148,44 @@ def explain_init_profiles(residual: GradientProfile, plain: GradientProfile) -> 
         paragraphs.append(scales)
     exploding = [p.spec.name for p in (residual, plain) if p.overflowed]
     vanishing = [p.spec.name for p in (residual, plain) if _vanishes(p)]
-    if exploding and spec.norm == "batch":
-        # Yang et al. 2019 (A Mean Field Theory of Batch Normalization): at initialisation, BatchNorm
-        # makes a deep net's gradients grow exponentially with depth.
-        paragraphs.append(
-            _(
+    if exploding:
+        if spec.norm == "batch":
+            # Yang et al. 2019 (A Mean Field Theory of Batch Normalization): at initialisation, BatchNorm
+            # makes a deep net's gradients grow exponentially with depth.
+            text = _(
                 "**Exploding, not vanishing:** with BatchNorm the gradients of {join} *grow* layer by "
                 "layer toward the input until they overflow float32 — BatchNorm at initialisation makes "
                 "a deep net's gradients grow exponentially with depth (Yang et al. 2019)."
-            ).format(join=_(" and ").join(exploding))
-        )
-    elif exploding:
-        paragraphs.append(
-            _("**Exploding gradients:** those of {join} grow until they overflow float32.").format(
-                join=_(" and ").join(exploding)
-            )
-        )
-    if vanishing and spec.activation == "sigmoid":
-        if spec.norm == "none":
-            paragraphs.append(
-                _(
-                    "**Why they vanish:** a sigmoid's derivative is at most 0.25, so every layer without "
-                    "normalisation shrinks the gradient."
-                )
-                + (
-                    ""
-                    if spec.preact
-                    else _(
-                        " In the original ResNet the sigmoid comes *after* the "
-                        "addition, so the shortcut path passes through one in every block too — turn on "
-                        "pre-activation for a clean identity path."
-                    )
-                )
             )
         else:
-            paragraphs.append(
-                _(
-                    "**Even with BatchNorm, {join} lose their gradient toward the input here**: BatchNorm "
-                    "normalises each layer's input, but a sigmoid's derivative is at most 0.25 and the "
-                    "gradient passes through the sigmoids on its way down."
-                ).format(join=_(" and ").join(vanishing))
-            )
-    elif vanishing:
+            text = _("**Exploding gradients:** those of {join} grow until they overflow float32.")
+        paragraphs.append(text.format(join=_(" and ").join(exploding)))
+    if vanishing and spec.activation == "sigmoid" and spec.norm == "none":
         paragraphs.append(
-            _("The gradients of {join} vanish toward the input here.").format(join=_(" and ").join(vanishing))
+            _(
+                "**Why they vanish:** a sigmoid's derivative is at most 0.25, so every layer without "
+                "normalisation shrinks the gradient."
+            )
+            + (
+                ""
+                if spec.preact
+                else _(
+                    " In the original ResNet the sigmoid comes *after* the "
+                    "addition, so the shortcut path passes through one in every block too — turn on "
+                    "pre-activation for a clean identity path."
+                )
+            )
         )
+    elif vanishing:
+        if spec.activation == "sigmoid":
+            text = _(
+                "**Even with BatchNorm, {join} lose their gradient toward the input here**: BatchNorm "
+                "normalises each layer's input, but a sigmoid's derivative is at most 0.25 and the "
+                "gradient passes through the sigmoids on its way down."
+            )
+        else:
+            text = _("The gradients of {join} vanish toward the input here.")
+        paragraphs.append(text.format(join=_(" and ").join(vanishing)))
     elif spec.norm == "batch":
         grows = np.isfinite(plain.first_last_ratio) and plain.first_last_ratio > 1e2
         paragraphs.append(
