@@ -11,15 +11,7 @@ from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
 from ui.threads import share_cpu_with_training
 from ui.view_state import Param, ViewState, parse_bool, presenting
-from ui.views.gradients import (
-    KINDS,
-    choose_runs,
-    init_controls,
-    init_gradients_view,
-    step_view,
-    training_choice,
-    training_gradients_view,
-)
+from ui.views import gradients as views
 from ui.views.render import show_verdict, show_view
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
@@ -37,7 +29,7 @@ STATE = ViewState(
         Param("activation", "relu", str, rc.ACTIVATIONS),
         Param("preact", False, parse_bool),
         Param("batch", 64, int, (16, 32, 64, 128)),
-        Param("shown", list(KINDS), str, KINDS, multi=True),
+        Param("shown", list(views.KINDS), str, views.KINDS, multi=True),
         Param("tab", "init", str, tuple(TABS)),
         Param("runs", [], str, multi=True),
     ],
@@ -66,10 +58,10 @@ else:
 if at_init is not None:
     with at_init:
         if not present:
-            init_controls(STATE.key, DEPTHS)
+            views.init_controls(STATE.key, DEPTHS)
         args = [STATE.value(n) for n in ("depth", "norm", "activation", "preact", "batch")]
         asked = st.session_state.pop("grad.computing", False)
-        view = init_gradients_view(*args, STATE.value("shown") or [], allow_seconds=None if asked else WAIT)
+        view = views.init_gradients_view(*args, STATE.value("shown") or [], allow_seconds=None if asked else WAIT)
         if view.figure is None:
             show_verdict(view.verdicts[0])
             st.button(
@@ -99,7 +91,7 @@ if at_init is not None:
 if during is not None:
     with during:
         store = runs_view("gradients")  # the user's runs and, unless hidden in the sidebar, the reference runs
-        choice = training_choice(store, STATE.value("runs"))
+        choice = views.training_choice(store, STATE.value("runs"))
         if choice is None:
             st.info(
                 _(
@@ -111,20 +103,20 @@ if during is not None:
             runs = choice.runs
             first, second = choice.first, choice.second
             if not present:
-                first, second = choose_runs(store, choice)
+                first, second = views.choose_runs(store, choice)
             shown = [i for i in (first, second) if i]
             STATE.set("runs", shown)
             if choice.reason and shown == [choice.first, choice.second]:
                 st.caption(choice.reason)
             reference_note(store, [runs[i] for i in shown])
-            training = training_gradients_view(store, shown)
+            training = views.training_gradients_view(store, shown)
             st.markdown(f"**{training.title}.** {training.caption}")
             for col, (run_id, heatmap) in zip(st.columns(len(shown)), training.heatmaps):
                 col.plotly_chart(heatmap.figure, width="stretch", key=f"heat.{run_id}")
             steps = training.steps
             key = f"grad.step.{'.'.join(shown)}"
             step = steps[0] if present else st.select_slider(_("Step"), steps, value=steps[0], key=key)
-            view = step_view(training, step)
+            view = views.step_view(training, step)
             show_view(replace(view, title="", notes=[]), key="grad.step")
             for note in view.notes:
                 st.markdown(note)
