@@ -159,70 +159,38 @@ def metrics_csv(store: RunReader, run_id: str) -> str:
     """Every per-epoch and per-step record of a run, one CSV (a `record` column tells them apart), in step
     order: an epoch's row follows its last step's. Errors are fractions (0.25 = 25 %), and their column
     names say so."""
+    columns = (
+        "record",
+        "step",
+        "epoch",
+        "loss",
+        "error_fraction",
+        "lr",
+        "images_per_second",
+        "train_loss",
+        "train_error_fraction",
+        "test_loss",
+        "test_error_fraction",
+        "seconds",
+    )
+
+    def row(**cells) -> list:  # a record's cells by column name; the other columns are left empty
+        return [cells.get(c, "") for c in columns]
+
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "record",
-            "step",
-            "epoch",
-            "loss",
-            "error_fraction",
-            "lr",
-            "images_per_second",
-            "train_loss",
-            "train_error_fraction",
-            "test_loss",
-            "test_error_fraction",
-            "seconds",
-        ]
-    )
+    writer.writerow(columns)
     records = []  # (step, 0 for a step row / 1 for an epoch row, the row)
     for e in store.epochs(run_id):
-        records.append(
-            (
-                e["step"] or 0,
-                1,
-                [
-                    "epoch",
-                    e["step"],
-                    e["epoch"],
-                    "",
-                    "",
-                    "",
-                    e["images_per_second"],
-                    e["train_loss"],
-                    e["train_error"],
-                    e["test_loss"],
-                    e["test_error"],
-                    e["seconds"],
-                ],
-            )
-        )
+        epoch_cells = {k: e[k] for k in ("step", "epoch", "images_per_second", "train_loss", "test_loss", "seconds")}
+        errors = {"train_error_fraction": e["train_error"], "test_error_fraction": e["test_error"]}
+        records.append((e["step"] or 0, 1, row(record="epoch", **epoch_cells, **errors)))
     steps = store.steps(run_id)
     for i in range(len(steps["step"])):
         step = int(steps["step"][i])
-        records.append(
-            (
-                step,
-                0,
-                [
-                    "step",
-                    step,
-                    steps["epoch"][i],
-                    steps["loss"][i],
-                    steps["error"][i],
-                    steps["lr"][i],
-                    steps["images_per_second"][i],
-                    "",
-                    "",
-                    "",
-                    "",
-                    "",
-                ],
-            )
-        )
-    writer.writerows(row for *_, row in sorted(records, key=lambda r: r[:2]))
+        step_cells = {k: steps[k][i] for k in ("epoch", "loss", "lr", "images_per_second")}
+        records.append((step, 0, row(record="step", step=step, error_fraction=steps["error"][i], **step_cells)))
+    writer.writerows(cells for *_, cells in sorted(records, key=lambda r: r[:2]))
     return out.getvalue()
 
 
