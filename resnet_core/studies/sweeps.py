@@ -70,6 +70,10 @@ class Stat:
         return statistics.stdev(self.values) if len(self.values) > 1 else None
 
 
+# The four errors of a depth's row, in the order of SweepRow's fields: (skip, key).
+ERROR_COLUMNS = ((False, "train_error"), (False, "test_error"), (True, "train_error"), (True, "test_error"))
+
+
 @dataclass(frozen=True)
 class SweepRow:
     depth: int
@@ -92,12 +96,5 @@ def sweep_table(store: RunReader, runs: list[Run]) -> list[SweepRow]:
         return Stat(tuple(e[key] for e in final.get((depth, skip), [])))
 
     return [
-        SweepRow(
-            d,
-            stat(d, False, "train_error"),
-            stat(d, False, "test_error"),
-            stat(d, True, "train_error"),
-            stat(d, True, "test_error"),
-        )
-        for d in sorted({r.spec.depth for r in runs})
+        SweepRow(d, *(stat(d, skip, key) for skip, key in ERROR_COLUMNS)) for d in sorted({r.spec.depth for r in runs})
     ]
