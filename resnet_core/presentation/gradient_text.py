@@ -138,6 +138,33 @@ def _vanishes(profile: GradientProfile) -> bool:
     return bool(np.isfinite(ratio) and ratio < VANISHED) and not profile.overflowed
 
 
+# The paragraph on the nets whose gradients overflow ({join}), by whether they have BatchNorm. Yang et al. 2019
+# (A Mean Field Theory of Batch Normalization): at initialisation, BatchNorm makes a deep net's gradients grow
+# exponentially with depth.
+EXPLODING = Messages(
+    {
+        "batch": N_(
+            "**Exploding, not vanishing:** with BatchNorm the gradients of {join} *grow* layer by "
+            "layer toward the input until they overflow float32 — BatchNorm at initialisation makes "
+            "a deep net's gradients grow exponentially with depth (Yang et al. 2019)."
+        ),
+        "other": N_("**Exploding gradients:** those of {join} grow until they overflow float32."),
+    }
+)
+# The paragraph on the nets whose gradients vanish ({join}) although they are normalised, by whether they use
+# sigmoid (without normalisation and with sigmoid, explain_init_profiles says why they vanish instead).
+VANISHING = Messages(
+    {
+        "sigmoid": N_(
+            "**Even with BatchNorm, {join} lose their gradient toward the input here**: BatchNorm "
+            "normalises each layer's input, but a sigmoid's derivative is at most 0.25 and the "
+            "gradient passes through the sigmoids on its way down."
+        ),
+        "other": N_("The gradients of {join} vanish toward the input here."),
+    }
+)
+
+
 def explain_init_profiles(residual: GradientProfile, plain: GradientProfile) -> list[str]:
     """The explanation of the two profiles drawn, computed from them: each net's scale and first ÷ last
     ratio (or its overflow), which net dominates, and only the mechanisms the numbers show."""
@@ -149,17 +176,9 @@ def explain_init_profiles(residual: GradientProfile, plain: GradientProfile) -> 
     exploding = [p.spec.name for p in (residual, plain) if p.overflowed]
     vanishing = [p.spec.name for p in (residual, plain) if _vanishes(p)]
     if exploding:
-        if spec.norm == "batch":
-            # Yang et al. 2019 (A Mean Field Theory of Batch Normalization): at initialisation, BatchNorm
-            # makes a deep net's gradients grow exponentially with depth.
-            text = _(
-                "**Exploding, not vanishing:** with BatchNorm the gradients of {join} *grow* layer by "
-                "layer toward the input until they overflow float32 — BatchNorm at initialisation makes "
-                "a deep net's gradients grow exponentially with depth (Yang et al. 2019)."
-            )
-        else:
-            text = _("**Exploding gradients:** those of {join} grow until they overflow float32.")
-        paragraphs.append(text.format(join=_(" and ").join(exploding)))
+        paragraphs.append(
+            EXPLODING["batch" if spec.norm == "batch" else "other"].format(join=_(" and ").join(exploding))
+        )
     if vanishing and spec.activation == "sigmoid" and spec.norm == "none":
         paragraphs.append(
             _(
@@ -177,15 +196,9 @@ def explain_init_profiles(residual: GradientProfile, plain: GradientProfile) -> 
             )
         )
     elif vanishing:
-        if spec.activation == "sigmoid":
-            text = _(
-                "**Even with BatchNorm, {join} lose their gradient toward the input here**: BatchNorm "
-                "normalises each layer's input, but a sigmoid's derivative is at most 0.25 and the "
-                "gradient passes through the sigmoids on its way down."
-            )
-        else:
-            text = _("The gradients of {join} vanish toward the input here.")
-        paragraphs.append(text.format(join=_(" and ").join(vanishing)))
+        paragraphs.append(
+            VANISHING["sigmoid" if spec.activation == "sigmoid" else "other"].format(join=_(" and ").join(vanishing))
+        )
     elif spec.norm == "batch":
         grows = np.isfinite(plain.first_last_ratio) and plain.first_last_ratio > 1e2
         paragraphs.append(
