@@ -73,6 +73,14 @@ class NetFacts:
 # ------------------------------------------------------------------------------------------ untrained
 
 
+def _judged(sign: int, agrees: str, disagrees: str, too_close: str) -> list[Verdict]:
+    """The verdict on a comparison with the paper's nets: `sign` 1 when the data go the paper's way by more
+    than the margin that makes a difference, -1 when they go the other way by as much, 0 when too close."""
+    if sign > 0:
+        return [Verdict("agrees", agrees)]
+    return [Verdict("disagrees", disagrees)] if sign < 0 else [Verdict("too_close", too_close)]
+
+
 def untrained_verdict(nets: Sequence[NetFacts], what: str, instead: str | None = None) -> Verdict | None:
     """The verdict naming the nets among `nets` that did not learn (None when all did): their `what` (e.g.
     "lesion study") says nothing about trained nets of their kind; `instead` names a pair that learned."""
@@ -158,34 +166,25 @@ def lesion_verdicts(
         "a typical deletion takes {name} {percent} of the way from its intact error to chance, {name2} {percent2}"
     ).format(name=residual.name, percent=percent(res.share, 0), name2=plain.name, percent2=percent(pln.share, 0))
     gap = pln.share - res.share
-    if gap >= LESION_MARGIN:
-        text = _("Deleting one block hurts {name} less than {name2}, as Veit et al. found: {way}.").format(
+    agrees = _("Deleting one block hurts {name} less than {name2}, as Veit et al. found: {way}.").format(
+        name=residual.name, name2=plain.name, way=way
+    )
+    if res.share > LITTLE_DAMAGE:
+        agrees += _(
+            " Not as little as in their 110-layer ResNet, though, where most deletions moved the "
+            "error by a few points: {name} has fewer blocks, so fewer paths to spare."
+        ).format(name=residual.name)
+    return _judged(
+        1 if gap >= LESION_MARGIN else -1 if gap <= -LESION_MARGIN else 0,
+        agrees,
+        _("Here deleting one block hurts {name} more than {name2}, unlike Veit et al.'s nets: {way}.").format(
             name=residual.name, name2=plain.name, way=way
-        )
-        if res.share > LITTLE_DAMAGE:
-            text += _(
-                " Not as little as in their 110-layer ResNet, though, where most deletions moved the "
-                "error by a few points: {name} has fewer blocks, so fewer paths to spare."
-            ).format(name=residual.name)
-        return [Verdict("agrees", text)]
-    if gap <= -LESION_MARGIN:
-        return [
-            Verdict(
-                "disagrees",
-                _("Here deleting one block hurts {name} more than {name2}, unlike Veit et al.'s nets: {way}.").format(
-                    name=residual.name, name2=plain.name, way=way
-                ),
-            )
-        ]
-    return [
-        Verdict(
-            "too_close",
-            _(
-                "Deleting one block hurts {name} and {name2} about equally here ({way}): too close to "
-                "say the shortcuts make the difference Veit et al. saw."
-            ).format(name=residual.name, name2=plain.name, way=way),
-        )
-    ]
+        ),
+        _(
+            "Deleting one block hurts {name} and {name2} about equally here ({way}): too close to "
+            "say the shortcuts make the difference Veit et al. saw."
+        ).format(name=residual.name, name2=plain.name, way=way),
+    )
 
 
 def _residual_alone(residual: NetFacts, res: LesionDamage) -> Verdict:
@@ -255,33 +254,19 @@ def lesion_k_verdicts(
 
     numbers = f"{reach(residual.name, k_res, n_res)}; {reach(plain.name, k_pln, n_pln)}"
     later = (n_res + 1 if k_res is None else k_res) - (n_pln + 1 if k_pln is None else k_pln)
-    if later > 0:
-        return [
-            Verdict(
-                "agrees",
-                _(
-                    "{name}'s error rises more gradually as blocks go, like an ensemble losing members, as "
-                    "Veit et al. found: {numbers}."
-                ).format(name=residual.name, numbers=numbers),
-            )
-        ]
-    if later < 0:
-        return [
-            Verdict(
-                "disagrees",
-                _("Here {name} holds out longer than {name2}, unlike Veit et al.'s nets: {numbers}.").format(
-                    name=plain.name, name2=residual.name, numbers=numbers
-                ),
-            )
-        ]
-    return [
-        Verdict(
-            "too_close",
-            _("Both nets near chance after the same number of deletions: {numbers}. Too close to call.").format(
-                numbers=numbers
-            ),
-        )
-    ]
+    return _judged(
+        (later > 0) - (later < 0),
+        _(
+            "{name}'s error rises more gradually as blocks go, like an ensemble losing members, as "
+            "Veit et al. found: {numbers}."
+        ).format(name=residual.name, numbers=numbers),
+        _("Here {name} holds out longer than {name2}, unlike Veit et al.'s nets: {numbers}.").format(
+            name=plain.name, name2=residual.name, numbers=numbers
+        ),
+        _("Both nets near chance after the same number of deletions: {numbers}. Too close to call.").format(
+            numbers=numbers
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------------------ landscape
@@ -441,25 +426,6 @@ def shattered_verdicts(
     numbers = _("mean autocorrelation over lags 1–{lags}: {name} {m_res:.2f}, {name2} {m_pln:.2f} ({when})").format(
         lags=lags, name=residual.name, m_res=m_res, name2=plain.name, m_pln=m_pln, when=when
     )
-    if m_res - m_pln > ACF_MARGIN:
-        return [
-            Verdict(
-                "agrees",
-                _(
-                    "The gradient of {name} keeps its structure longer than that of {name2}, as Balduzzi et "
-                    "al. found: {numbers}."
-                ).format(name=residual.name, name2=plain.name, numbers=numbers),
-            )
-        ]
-    if m_pln - m_res > ACF_MARGIN:
-        return [
-            Verdict(
-                "disagrees",
-                _("Here the gradient of {name} is the smoother one, unlike Balduzzi et al.'s nets: {numbers}.").format(
-                    name=plain.name, numbers=numbers
-                ),
-            )
-        ]
     hint = (
         _(
             " At depth {toy_depth} that is expected: Balduzzi et al.'s plain nets shatter as depth grows (try 50)."
@@ -467,14 +433,19 @@ def shattered_verdicts(
         if toy_depth is not None and toy_depth < TOY_SHATTERS
         else ""
     )
-    return [
-        Verdict(
-            "too_close",
-            _("The two gradients are about equally structured here ({numbers}): too close to call.{hint}").format(
-                numbers=numbers, hint=hint
-            ),
-        )
-    ]
+    return _judged(
+        1 if m_res - m_pln > ACF_MARGIN else -1 if m_pln - m_res > ACF_MARGIN else 0,
+        _(
+            "The gradient of {name} keeps its structure longer than that of {name2}, as Balduzzi et "
+            "al. found: {numbers}."
+        ).format(name=residual.name, name2=plain.name, numbers=numbers),
+        _("Here the gradient of {name} is the smoother one, unlike Balduzzi et al.'s nets: {numbers}.").format(
+            name=plain.name, numbers=numbers
+        ),
+        _("The two gradients are about equally structured here ({numbers}): too close to call.{hint}").format(
+            numbers=numbers, hint=hint
+        ),
+    )
 
 
 # --------------------------------------------------------------------------------------------- the page
