@@ -251,35 +251,37 @@ def _chance_pct(pair: Pair) -> float:
 
 @dataclass(frozen=True)
 class _Lesion:
-    """What both lesion views read: each net's kept results, chance (%), the nets' facts, a pair that learned."""
+    """What both lesion views read: each net's part of its kept results ("single" or "random") and that part
+    as a figure's NetResult, chance (%), the nets' facts, a pair that learned."""
 
-    results: list[dict]
+    parts: list[dict]
+    nets: list[NetResult]
     chance: float
     facts: tuple[text.NetFacts, text.NetFacts]
     instead: str | None
 
 
-def _lesion(store, pair: Pair, title: str) -> View | _Lesion:
+def _lesion(store, pair: Pair, title: str, part: str) -> View | _Lesion:
     """The pair's lesion studies, or the view that waits for them (computed inline when small)."""
     state = lesion_analyses(store, pair)
     if not state.done:
         return waiting(state, title, _("lesion study"))
+    parts = [r[part] for r in state.results]
+    nets = [NetResult(run.spec.name, run.spec.skip, result) for run, result in zip(pair, parts)]
     res, pln = (net_facts(store, r) for r in pair)
-    return _Lesion(state.results, _chance_pct(pair), (res, pln), instead(store, pair))
+    return _Lesion(parts, nets, _chance_pct(pair), (res, pln), instead(store, pair))
 
 
 def lesion_view(store, pair: Pair) -> View:
     """Test error after deleting each block on its own, both nets (Veit et al. 2016, Fig. 3)."""
     title = _(text.LESION_TITLE)
-    study = _lesion(store, pair, title)
+    study = _lesion(store, pair, title, "single")
     if isinstance(study, View):
         return study
-    singles = [r["single"] for r in study.results]
-    nets = [NetResult(run.spec.name, run.spec.skip, single) for run, single in zip(pair, singles)]
-    damage = {run.spec.name: text.LesionDamage.of(single, study.chance) for run, single in zip(pair, singles)}
+    damage = {run.spec.name: text.LesionDamage.of(single, study.chance) for run, single in zip(pair, study.parts)}
     return View(
         title,
-        lesion_figure(nets, study.chance),
+        lesion_figure(study.nets, study.chance),
         text.lesion_caption(damage, lesion_images(pair[0]), study.chance),
         text.lesion_verdicts(*study.facts, *damage.values(), instead=study.instead),
     )
@@ -288,16 +290,14 @@ def lesion_view(store, pair: Pair) -> View:
 def lesion_k_view(store, pair: Pair) -> View:
     """Test error after deleting k random blocks at once (Veit et al. 2016, Fig. 5a)."""
     title = _(text.LESION_K_TITLE)
-    study = _lesion(store, pair, title)
+    study = _lesion(store, pair, title, "random")
     if isinstance(study, View):
         return study
-    randoms = [r["random"] for r in study.results]
-    nets = [NetResult(run.spec.name, run.spec.skip, random_k) for run, random_k in zip(pair, randoms)]
     return View(
         title,
-        lesion_k_figure(nets, study.chance),
-        text.lesion_k_caption([r.spec.name for r in pair], randoms),
-        text.lesion_k_verdicts(*study.facts, *randoms, study.chance, instead=study.instead),
+        lesion_k_figure(study.nets, study.chance),
+        text.lesion_k_caption([r.spec.name for r in pair], study.parts),
+        text.lesion_k_verdicts(*study.facts, *study.parts, study.chance, instead=study.instead),
     )
 
 
