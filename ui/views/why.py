@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import streamlit as st
@@ -379,22 +380,27 @@ def shattered_view(store, pair: Pair, points: int = 256, weights: str = "trained
     when = _("trained") if weights == "trained" else _("at initialisation")
     nets = [NetResult(f"{r.spec.name} ({when})", r.spec.skip, line) for r, line in zip(pair, lines)]
     res, pln = (net_facts(store, r) for r in pair)
+    line = View(
+        _(text.SHATTERED_LINE_TITLE),
+        gradient_line_figure(
+            nets, "t", _("position on the line between the images (t)"), _("d logit / dt along the line")
+        ),
+        _(text.LINE_CAPTION),
+    )
+    judge = functools.partial(text.shattered_verdicts, res, pln, when=when, instead=instead(store, pair))
+    return [line, _autocorrelation_view(nets, _(text.ACF_CAPTION), judge)]
+
+
+def _autocorrelation_view(nets: list[NetResult], lead: str, judge: Callable[..., list[Verdict]]) -> View:
+    """The autocorrelation of each net's gradient along its line, with the verdict `judge(res_acf, pln_acf)`
+    gives (the ResNet first), after the view of the line itself."""
     acfs = {n.label: n.data["autocorrelation"] for n in nets}
-    return [
-        View(
-            _(text.SHATTERED_LINE_TITLE),
-            gradient_line_figure(
-                nets, "t", _("position on the line between the images (t)"), _("d logit / dt along the line")
-            ),
-            _(text.LINE_CAPTION),
-        ),
-        View(
-            _(text.SHATTERED_ACF_TITLE),
-            autocorrelation_figure(nets),
-            text.lag1_caption(_(text.ACF_CAPTION), acfs),
-            text.shattered_verdicts(res, pln, *acfs.values(), when, instead=instead(store, pair)),
-        ),
-    ]
+    return View(
+        _(text.SHATTERED_ACF_TITLE),
+        autocorrelation_figure(nets),
+        text.lag1_caption(lead, acfs),
+        judge(*acfs.values()),
+    )
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -416,19 +422,10 @@ def toy_shattered_view(depth: int = 50, seed: int = 0) -> list[View]:
         for skip in (True, False)
     ]
     facts = [text.NetFacts(n.label, n.skip, None, 0.0, None) for n in nets]  # at initialisation: not trained
-    acfs = {n.label: n.data["autocorrelation"] for n in nets}
-    return [
-        View(
-            _(text.TOY_TITLE),
-            gradient_line_figure(
-                nets, "x", _("input x (256 points on [−2, 2])"), _("d output / d input along the line")
-            ),
-            _(text.TOY_CAPTION),
-        ),
-        View(
-            _(text.SHATTERED_ACF_TITLE),
-            autocorrelation_figure(nets),
-            text.lag1_caption("", acfs),
-            text.shattered_verdicts(*facts, *acfs.values(), _("at initialisation"), toy_depth=int(depth)),
-        ),
-    ]
+    line = View(
+        _(text.TOY_TITLE),
+        gradient_line_figure(nets, "x", _("input x (256 points on [−2, 2])"), _("d output / d input along the line")),
+        _(text.TOY_CAPTION),
+    )
+    judge = functools.partial(text.shattered_verdicts, *facts, when=_("at initialisation"), toy_depth=int(depth))
+    return [line, _autocorrelation_view(nets, "", judge)]
