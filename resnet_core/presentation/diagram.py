@@ -78,6 +78,34 @@ def _arrow(y_from: float, y_to: float) -> dict:
     )
 
 
+def _drawing(
+    fig: go.Figure,
+    shapes: list,
+    annotations: list,
+    height: float,
+    top: int,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    **layout,
+) -> go.Figure:
+    """A drawing rather than a chart: white, no axes, legend or dragging, its shapes and annotations set at once."""
+    fig.update_layout(
+        shapes=shapes,
+        annotations=annotations,
+        height=int(height),
+        margin=dict(l=10, r=10, t=top, b=10),
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        font=FONT,
+        showlegend=False,
+        dragmode=False,
+        xaxis=dict(visible=False, range=list(x_range), fixedrange=True),
+        yaxis=dict(visible=False, range=list(y_range), fixedrange=True),
+        **layout,
+    )
+    return fig
+
+
 def architecture_figure(
     layout: NetLayout, image_size: int | None = None, max_blocks_shown: int = 4, title: str | None = None
 ) -> go.Figure:
@@ -254,21 +282,16 @@ def architecture_figure(
         )
     )
     total = -y
-    fig.update_layout(
-        shapes=shapes,
-        annotations=annotations,
+    return _drawing(
+        fig,
+        shapes,
+        annotations,
+        height=90 + 52 * total,
+        top=50,
+        x_range=X_RANGE,
+        y_range=(y, 0.3),
         title=dict(text=title or spec.name, font=dict(FONT, size=16, color=color), x=0.5, xanchor="center"),
-        height=int(90 + 52 * total),
-        margin=dict(l=10, r=10, t=50, b=10),
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        font=FONT,
-        showlegend=False,
-        dragmode=False,
-        xaxis=dict(visible=False, range=list(X_RANGE), fixedrange=True),
-        yaxis=dict(visible=False, range=[y, 0.3], fixedrange=True),
     )
-    return fig
 
 
 def diagram_svg(fig: go.Figure, width: int = 640) -> str:
@@ -431,17 +454,6 @@ def block_figure(spec) -> go.Figure:
     )
     annotations.append(_label(bulge - 0.2, (x_y + sum_y) / 2, _("x<br>identity"), 11, color, xanchor="left"))
     bottom = centres[-1] - height / 2 - 0.2
-    fig.update_layout(
-        shapes=shapes,
-        annotations=annotations,
-        height=int(60 + 60 * (0.4 - bottom)),
-        margin=dict(l=10, r=10, t=20, b=10),
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        font=FONT,
-        showlegend=False,
-        dragmode=False,
-        xaxis=dict(visible=False, range=[-3.0, 3.6], fixedrange=True),
-        yaxis=dict(visible=False, range=[bottom, 0.4], fixedrange=True, scaleanchor=None),
+    return _drawing(
+        fig, shapes, annotations, height=60 + 60 * (0.4 - bottom), top=20, x_range=(-3.0, 3.6), y_range=(bottom, 0.4)
     )
-    return fig
