@@ -7,6 +7,8 @@ import argparse
 from collections.abc import Callable
 from typing import TypeVar
 
+from ..training.device import DEVICE_CHOICES
+
 Number = TypeVar("Number", int, float)
 
 
@@ -79,3 +81,7 @@ def add_data_dir(p: argparse.ArgumentParser | argparse._ArgumentGroup, where: st
 
 def add_runs_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--runs-dir", default=None, help="default: env RESNET_LAB_RUNS or ./runs")
+
+
+def add_device(p: argparse.ArgumentParser | argparse._ArgumentGroup, help: str | None = None) -> None:
+    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help=help)

@@ -7,8 +7,7 @@ import dataclasses
 import json
 import sys
 
-from ..training.device import DEVICE_CHOICES
-from .args import depths_arg, positive_int
+from .args import add_device, depths_arg, positive_int
 
 
 def add_bench(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +17,7 @@ def add_bench(subparsers: argparse._SubParsersAction) -> None:
         description="Benchmark the trainer (resnet_core/bench/; BENCHMARKS.md records the results).",
     )
     p.add_argument("--quick", action="store_true", help="a smoke run with tiny step counts (for tests)")
-    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    add_device(p)
     p.add_argument(
         "--models",
         type=depths_arg,

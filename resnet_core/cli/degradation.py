@@ -14,8 +14,8 @@ import argparse
 import sys
 
 from ..store.run_store import RunStore
-from ..training.device import DEVICE_CHOICES, describe_device, pick_device
-from .args import add_data_dir, add_depths, add_runs_dir, non_negative_int
+from ..training.device import describe_device, pick_device
+from .args import add_data_dir, add_depths, add_device, add_runs_dir, non_negative_int
 
 
 def add_degradation(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +26,7 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
         "print their final training and test errors by depth.",
     )
     add_depths(p, "the preset's — 8,44 or 20,56 on a CPU")
-    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    add_device(p)
     p.add_argument(
         "--preset",
         choices=("quick", "long"),

@@ -20,8 +20,8 @@ from ..presentation.text import count
 from ..store.config import RunConfig
 from ..store.run_store import RunStore, StoreCorrupt, move_aside, runs_dir
 from ..training.config import SCHEDULES, TrainConfig
-from ..training.device import DEVICE_CHOICES, pick_device
-from .args import add_data_dir, add_runs_dir
+from ..training.device import pick_device
+from .args import add_data_dir, add_device, add_runs_dir
 
 
 def add_train(subparsers: argparse._SubParsersAction) -> None:
@@ -77,7 +77,7 @@ def add_train(subparsers: argparse._SubParsersAction) -> None:
         default=0.0,
         help="lr/10 until the training error is below this fraction (§4.2, ResNet-110: 0.8)",
     )
-    opt.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+    add_device(opt)
     opt.add_argument("--seed", type=int, default=0)
     p.add_argument("--name", default=None, help="a name for the run (default: the net and dataset)")
     add_runs_dir(p)

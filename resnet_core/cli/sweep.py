@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 from ..data.catalog import DATASETS
 from ..presentation.describe import percent
 from ..presentation.text import count
-from ..training.device import DEVICE_CHOICES
 from .args import (
     add_data_dir,
     add_depths,
+    add_device,
     add_recipe_sizes,
     add_runs_dir,
     depths_arg,
@@ -55,7 +55,7 @@ def add_sweep(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--width", type=positive_int, default=None, help="channels of the first stage (default: 16)")
     p.add_argument("--dataset", choices=DATASETS, default=None, help="default: the preset's (shapes on a CPU)")
     add_data_dir(p, " (with ray: on each node)")
-    p.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="with ray: chosen on each node")
+    add_device(p, "with ray: chosen on each node")
     p.add_argument(
         "--executor",
         choices=("local", "ray"),
