@@ -1,5 +1,6 @@
 """argparse types the commands share: depths lists and numbers with a range, each refusing bad text with a
-message that says what it wanted (argparse then exits 2 with it)."""
+message that says what it wanted (argparse then exits 2 with it); and the options several commands take, each
+declared once so that every --help says it the same way."""
 
 from __future__ import annotations
 
@@ -58,7 +59,12 @@ def non_negative_float(text: str) -> float:
 # The options several commands share, declared once so that each says the same thing in every --help.
 
 
-def add_depths(p: argparse.ArgumentParser, default_words: str, depths=comparison_depths, default=None) -> None:
+def add_depths(
+    p: argparse.ArgumentParser,
+    default_words: str,
+    depths: Callable[[str], tuple[int, ...]] = comparison_depths,
+    default: tuple[int, ...] | None = None,
+) -> None:
     """--depths: comma-separated 6n+2 depths; `default_words` says what the default is."""
     p.add_argument(
         "--depths",
