@@ -33,7 +33,8 @@ import statistics
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, closing
+from collections.abc import Iterator
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,22 +78,30 @@ PAGES = {
 }
 
 
-def time_open(browser, url: str, path: str, charts: int, context=None) -> float:
-    """Seconds from `goto(url/path)` until its `charts` figures are drawn; in `context` (kept) or a new one."""
+@contextmanager
+def tab(browser, context=None) -> Iterator:
+    """A new page in `context` (kept) or in a new context of its own (nothing cached); closed after the block,
+    with the context it made."""
     own = context is None
     if own:
         context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(120_000)
     try:
-        start = time.perf_counter()
-        page.goto(f"{url}/{path}")
-        drawn(page, charts)
-        return time.perf_counter() - start
+        yield page
     finally:
         page.close()
         if own:
             context.close()
+
+
+def time_open(browser, url: str, path: str, charts: int, context=None) -> float:
+    """Seconds from `goto(url/path)` until its `charts` figures are drawn; in `context` (kept) or a new one."""
+    with tab(browser, context) as page:
+        start = time.perf_counter()
+        page.goto(f"{url}/{path}")
+        drawn(page, charts)
+        return time.perf_counter() - start
 
 
 # Counts the script's runs that ended (its state turning "notRunning"), so a click's own run can be told apart
@@ -159,12 +168,7 @@ def time_commit(browser, url: str, number: int, context=None) -> float | None:
     step = lesson.step(number)
     if step.question is None:
         return None
-    own = context is None
-    if own:
-        context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    try:
+    with tab(browser, context) as page:
         page.goto(f"{url}/lesson?step={number}")
         wait_for_app(page)
         page.get_by_text(step.question.choice(step.question.answer).label, exact=True).click()
@@ -173,10 +177,6 @@ def time_commit(browser, url: str, number: int, context=None) -> float | None:
         page.get_by_role("button", name=lesson.UI["commit"]).click()
         drawn(page, expected_charts(number))
         return time.perf_counter() - start
-    finally:
-        page.close()
-        if own:
-            context.close()
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from resnet_core.store.processes import children
-from resnet_core.store.run_store import RunStore, pid_alive
+from resnet_core.store.run_store import RunStore, StoreCorrupt, pid_alive
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app shows the reference runs it ships (assets/reference/) beside the user's; tests of empty and of
@@ -192,13 +192,24 @@ def browser():
         browser.close()
 
 
+@contextmanager
+def browser_page(browser, timeout_ms: int = 60_000, **options) -> Iterator:
+    """A page in a new browser context (nothing cached, no cookies) that waits up to `timeout_ms` for what
+    it is asked to find; `options` as browser.new_context takes them (a 1400×1000 viewport unless given).
+    The context is closed when the block ends."""
+    context = browser.new_context(**{"viewport": {"width": 1400, "height": 1000}, **options})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.fixture
 def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    yield page
-    context.close()
+    with browser_page(browser) as page:
+        yield page
 
 
 def wait_for_app(page) -> None:
@@ -307,6 +318,43 @@ def run_from_train_page(page, app_url: str, runs_dir: Path, epochs: int) -> Iter
     finally:
         if store.get(run_id).active:
             store.request_stop(run_id)
+
+
+@pytest.fixture
+def page_runs(tmp_path, shapes_root, monkeypatch) -> Iterator[Path]:
+    """A fresh runs folder, `tmp_path / "runs"`, and the session's data folder for the app's pages run
+    in-process (AppTest). The job runner the pages keep for the folder (ui/runs.py caches one per folder, for
+    the server's life) is shut down after the test and forgotten, with its live reader."""
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(runs))
+    monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
+    yield runs
+    from ui.runs import _reader_for, _runner_for
+
+    key = str(runs.resolve())
+    if runs.exists():  # else no page made a runner for it
+        with contextlib.suppress(StoreCorrupt):  # a store the test damaged: no runner could open it
+            _runner_for(key).shutdown()
+    _runner_for.clear(key)
+    _reader_for.clear(key)
+
+
+@pytest.fixture
+def runner_factory(tmp_path):
+    """Makes JobRunners on `tmp_path / "runs"` that look at their workers every 50 ms (keyword arguments as
+    JobRunner takes them); each is shut down after the test."""
+    from resnet_core.execution.jobs import JobRunner
+
+    runners = []
+
+    def make(**kwargs):
+        runner = JobRunner(tmp_path / "runs", poll_seconds=0.05, **kwargs)
+        runners.append(runner)
+        return runner
+
+    yield make
+    for r in runners:
+        r.shutdown()
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -9,32 +9,20 @@ import time
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+from test_pages import run_page as page
 
 import resnet_core as rc
 from resnet_core.execution.jobs import JobRunner
 from resnet_core.store.run_store import RunStore, StoreCorrupt
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ROOT / "pages"
 SPEC = rc.NetSpec(depth=8, width=4)
 
 
 @pytest.fixture
-def runs(tmp_path, shapes_root, monkeypatch):
-    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
-    yield tmp_path / "runs"
-    from ui.runs import _runner_for
-
-    _runner_for.clear()
-
-
-def page(name: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+def runs(page_runs):
+    """The pages' runs folder (conftest.page_runs)."""
+    return page_runs
 
 
 @pytest.mark.parametrize("name", ["architecture", "train"])

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 import resnet_core as rc
-from conftest import serve_app, wait_for_app
+from conftest import browser_page, serve_app, wait_for_app
 from resnet_core.execution.worker import execute_run
 from resnet_core.store.run_store import RunStore
 from resnet_core.training.train import TrainConfig
@@ -25,10 +25,7 @@ def test_a_second_upload_keeps_the_controls_and_the_figure_in_step(browser, shap
         files.append(tmp_path / f"upload-{i}.png")
         Image.new("RGB", (40, 40), color).save(files[-1])
     with serve_app(tmp_path / "runs", shapes_root, tmp_path / "streamlit.log") as url:
-        context = browser.new_context(viewport={"width": 1400, "height": 1200})
-        page = context.new_page()
-        page.set_default_timeout(180_000)
-        try:
+        with browser_page(browser, 180_000, viewport={"width": 1400, "height": 1200}) as page:
             page.goto(f"{url}/explain")
             wait_for_app(page)
             methods = page.locator("[data-testid=stMultiSelect]").first
@@ -55,5 +52,3 @@ def test_a_second_upload_keeps_the_controls_and_the_figure_in_step(browser, shap
                     .startswith("all")
                 )
                 assert page.evaluate(TILES) == 1 + 6  # the input and six maps: as the controls say
-        finally:
-            context.close()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import screenshot, serve_app, wait_for_app
+from conftest import browser_page, screenshot, serve_app, wait_for_app
 from ui.navigation import PAGES
 
 pytestmark = pytest.mark.browser
@@ -30,10 +30,7 @@ def test_a_page_url_works_as_a_fresh_servers_first_request(browser, tmp_path, sh
     navigation and sidebar, not Streamlit's pages-directory mode, which would run the page alone."""
     assert set(PAGE_HEADINGS) == {"" if name == "home" else name for name in PAGES}
     with serve_app(tmp_path / "runs", shapes_root, tmp_path / "streamlit.log") as url:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        try:
+        with browser_page(browser) as page:
             page.goto(f"{url}/{path}")
             wait_for_app(page)
             nav = page.locator("[data-testid='stSidebarNav']").inner_text()
@@ -42,8 +39,6 @@ def test_a_page_url_works_as_a_fresh_servers_first_request(browser, tmp_path, sh
             assert page.get_by_text("Device:").is_visible()
             assert page.get_by_role("heading", name=PAGE_HEADINGS[path]).first.is_visible()
             assert page.url.rstrip("/") == f"{url}/{path}".rstrip("/")
-        finally:
-            context.close()
 
 
 def test_home_page_shows_the_residual_idea_and_the_device(page, app_url):

@@ -1,6 +1,7 @@
 """The Gradients and Responses pages in a real browser: change depth and skip, see the charts change."""
 
 import pytest
+from helpers import PROBED
 from playwright.sync_api import expect
 
 import resnet_core as rc
@@ -10,15 +11,7 @@ from resnet_core.store.run_store import RunStore
 
 pytestmark = pytest.mark.browser
 
-TINY = {
-    "epochs": 1,
-    "batch_size": 50,
-    "train_size": 300,
-    "test_size": 100,
-    "log_every": 2,
-    "grad_norm_every": 2,
-    "probe_batch_size": 32,
-}
+TINY = dict(PROBED, epochs=1)
 
 
 LINES = ".js-plotly-plot .scatterlayer path.js-line"

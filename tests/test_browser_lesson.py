@@ -5,7 +5,7 @@ the steps; `present=1` shows the evidence at once without controls; Home leads i
 import pytest
 from playwright.sync_api import expect
 
-from conftest import screenshot, wait_for_app
+from conftest import browser_page, screenshot, wait_for_app
 from resnet_core.presentation import lesson
 from resnet_core.presentation.i18n import _, set_language
 
@@ -26,10 +26,7 @@ ALERTS = "[data-testid='stAlert']"
 @pytest.mark.parametrize("number", range(1, lesson.step_count() + 1))
 def test_every_step_link_opened_cold_asks_first_then_shows_figure_and_verdict(browser, app_url, number):
     step = lesson.step(number)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(90_000)
-    try:
+    with browser_page(browser, 90_000) as page:
         page.goto(f"{app_url}/lesson?step={number}")
         wait_for_app(page)
         assert page.get_by_role("heading", name=step.title).is_visible()
@@ -53,8 +50,6 @@ def test_every_step_link_opened_cold_asks_first_then_shows_figure_and_verdict(br
             lesson.UI["open_in_tool"].format(label=step.evidence[0].tool.label), exact=True
         ).is_visible()
         screenshot(page, f"lesson-step-{number}")
-    finally:
-        context.close()
 
 
 def test_next_and_previous_links_walk_the_steps_and_keep_the_language(page, app_url):

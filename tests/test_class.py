@@ -3,13 +3,12 @@ at every action by execution/access.RunAccess and at every read by RunView), the
 (execution/queue.py and JobRunner with real worker processes), and old stores gaining the owner columns.
 The browser test with two people logged in through a real OIDC provider is tests/test_browser_class.py."""
 
-import json
-import sqlite3
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from helpers import old_store
 
 import resnet_core as rc
 from resnet_core.execution.access import QueueFull, RunAccess
@@ -17,7 +16,7 @@ from resnet_core.execution.jobs import JobRunner
 from resnet_core.execution.queue import fair_order, start_times
 from resnet_core.presentation.i18n import say, set_language
 from resnet_core.store.access import ADMIN, AccessDenied, Actor
-from resnet_core.store.run_store import Run, RunStore
+from resnet_core.store.run_store import Run
 
 SPEC = rc.NetSpec(depth=8, width=4)
 FAKE = str(Path(__file__).resolve().parent / "fake_worker.py")
@@ -202,22 +201,12 @@ def test_a_later_persons_run_starts_before_the_first_persons_third(tmp_path):
 
 
 def test_an_old_store_gains_the_owner_columns(tmp_path):
-    root = tmp_path / "runs"
-    root.mkdir()
-    db = sqlite3.connect(root / "runs.sqlite")
     # The runs table before the class mode: no owner, no shared.
-    db.execute("""CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    create_table = """CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
         name TEXT NOT NULL, spec TEXT NOT NULL, config TEXT NOT NULL, dataset TEXT NOT NULL, device TEXT,
         status TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, error TEXT, pid INTEGER,
-        pid_started INTEGER, progress TEXT, stop_requested INTEGER NOT NULL DEFAULT 0, executor TEXT, node TEXT)""")
-    db.execute(
-        "INSERT INTO runs (id, name, spec, config, dataset, status, created_at, updated_at)"
-        " VALUES ('old-run', 'ResNet-8', ?, '{}', 'shapes', 'completed', 1.0, 1.0)",
-        (json.dumps(SPEC.to_dict()),),
-    )
-    db.commit()
-    db.close()
-    store = RunStore(root)
+        pid_started INTEGER, progress TEXT, stop_requested INTEGER NOT NULL DEFAULT 0, executor TEXT, node TEXT)"""
+    store = old_store(tmp_path / "runs", create_table, SPEC)
     (old,) = store.list()
     assert (old.owner, old.shared) == (None, False)  # the administrator's, private: as it was
     store.set_shared("old-run", True)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import train_args
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,27 +27,7 @@ def runs_dir(tmp_path):
 
 
 def test_train_runs_json_stop_delete(runs_dir, shapes_root):
-    out = cli(
-        "train",
-        "--depth",
-        "8",
-        "--width",
-        "4",
-        "--epochs",
-        "2",
-        "--train-size",
-        "300",
-        "--test-size",
-        "100",
-        "--batch-size",
-        "50",
-        "--data-dir",
-        str(shapes_root),
-        "--runs-dir",
-        runs_dir,
-        "--name",
-        "cli run",
-    )
+    out = cli(*train_args(shapes_root, runs_dir, epochs=2, name="cli run"))
     run_id = out.stdout.split()[1].rstrip(":")
     assert "completed" in out.stdout and "test error" in out.stdout
     assert "epoch 2:" in out.stderr  # per-epoch lines beside the progress bar

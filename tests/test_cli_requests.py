@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import NO_PROBES, random_data
 
-from resnet_core.data.datasets import ImageDataset
 from resnet_core.model.spec import NetSpec
 from resnet_core.training.train import TrainConfig, train
 
@@ -22,35 +22,12 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     )
 
 
-def random_data(n: int = 48) -> ImageDataset:
-    g = torch.Generator().manual_seed(0)
-    return ImageDataset(
-        name="random",
-        classes=tuple("abcdefghij"),
-        train_images=torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g),
-        train_labels=torch.randint(0, 10, (n,), generator=g),
-        test_images=torch.randint(0, 256, (16, 3, 32, 32), dtype=torch.uint8, generator=g),
-        test_labels=torch.randint(0, 10, (16,), generator=g),
-        mean=(0.5,) * 3,
-        std=(0.29,) * 3,
-    )
-
-
 def test_an_exploding_but_finite_loss_is_diverged():
     events = []
     result = train(
         NetSpec(depth=8, width=4),
         random_data(),
-        TrainConfig(
-            epochs=4,
-            batch_size=8,
-            lr=1000.0,
-            device="cpu",
-            log_every=2,
-            grad_norm_every=0,
-            probe_batch_size=0,
-            checkpoint_every=0,
-        ),
+        TrainConfig(epochs=4, batch_size=8, lr=1000.0, device="cpu", log_every=2, **NO_PROBES),
         events.append,
     )
     assert result.status == "diverged", [e.loss for e in events if e.kind == "step"]
@@ -62,16 +39,7 @@ def test_an_ordinary_run_is_not_called_diverged():
     result = train(
         NetSpec(depth=8, width=4),
         random_data(),
-        TrainConfig(
-            epochs=3,
-            batch_size=8,
-            lr=0.1,
-            device="cpu",
-            log_every=1,
-            grad_norm_every=0,
-            probe_batch_size=0,
-            checkpoint_every=0,
-        ),
+        TrainConfig(epochs=3, batch_size=8, lr=0.1, device="cpu", log_every=1, **NO_PROBES),
     )
     assert result.status == "completed"
 

@@ -5,14 +5,15 @@ spy worker, tests/spy_worker.py, is the real worker with a record of its batches
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import helpers
 import pytest
 import torch
+from helpers import NO_PROBES
 
 import resnet_core as rc
-from resnet_core.execution.jobs import JobRunner, default_parallel_runs
+from resnet_core.execution.jobs import default_parallel_runs
 from resnet_core.execution.worker import ThreadShare
 from resnet_core.store.run_store import RunStore
 from resnet_core.studies.experiments import new_twins_id
@@ -21,17 +22,7 @@ SPY = str(Path(__file__).resolve().parent / "spy_worker.py")
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train.py")
 SPEC = rc.NetSpec(depth=8, width=4)
 # Long enough that neither run can end before the test has seen both train; the tests stop them.
-LONG = {
-    "epochs": 50,
-    "batch_size": 25,
-    "lr": 0.02,
-    "train_size": 500,
-    "test_size": 100,
-    "log_every": 1,
-    "grad_norm_every": 0,
-    "probe_batch_size": 0,
-    "checkpoint_every": 0,
-}
+LONG = dict(NO_PROBES, epochs=50, batch_size=25, lr=0.02, train_size=500, test_size=100, log_every=1)
 
 
 def spy_worker(root: str, run_id: str) -> list[str]:
@@ -39,10 +30,7 @@ def spy_worker(root: str, run_id: str) -> list[str]:
 
 
 def wait_for(predicate, timeout=180.0, what="it"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+    helpers.wait_for(predicate, timeout, what)
 
 
 def training(store: RunStore, run_id: str) -> bool:
@@ -55,20 +43,6 @@ def batches(root: Path, run_id: str) -> list[tuple[str, str, int]]:
     path = root / f"{run_id}.batches"
     lines = path.read_text().splitlines() if path.exists() else []
     return [(epoch, digest, int(threads)) for epoch, digest, threads in (line.split() for line in lines)]
-
-
-@pytest.fixture
-def runner_factory(tmp_path):
-    runners = []
-
-    def make(**kwargs):
-        runner = JobRunner(tmp_path / "runs", poll_seconds=0.05, **kwargs)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for r in runners:
-        r.shutdown()
 
 
 def test_a_cpu_runs_at_least_a_pair_at_once():

@@ -7,6 +7,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 import pytest
+from helpers import cli_status
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -270,12 +271,7 @@ def test_the_cli_trains_the_preset_and_prints_the_table_and_verdict(tiny_preset,
     ],
 )
 def test_the_cli_rejects_bad_depths_and_seeds_with_a_message(args, message, tmp_path, capsys):
-    from resnet_core.cli.main import main
-
-    try:
-        status = main(["degradation", *args, "--runs-dir", str(tmp_path / "runs")])
-    except SystemExit as exit_:  # argparse's own errors
-        status = exit_.code
+    status = cli_status(["degradation", *args, "--runs-dir", str(tmp_path / "runs")])
     assert status == 2 and message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists() or RunStore(tmp_path / "runs").list() == []
 

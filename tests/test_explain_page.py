@@ -118,15 +118,23 @@ def test_a_trained_run_is_explained_beside_its_twin(with_runs):
     assert at.get("download_button")[0].proto.label == "Download the figure (PNG)"
 
 
-def test_every_method_and_display_option(with_runs):
-    at = open_page()
+def choose_every_method_and_option(at: AppTest) -> str:
+    """On the open page: all six methods, then 10 steps, 5 samples, both signs, opacity 0.3 and the class
+    "star", in one rerun; the model the page shows."""
+    model = at.selectbox(key="explain.model").value
     at.multiselect(key="explain.methods.False").set_value(list(METHODS)).run()
     at.slider(key="explain.steps").set_value(10)
     at.slider(key="explain.samples").set_value(5)
     at.radio(key="explain.sign").set_value("all")
     at.slider(key="explain.opacity").set_value(0.3)
-    at.selectbox(key=f"explain.class.{at.selectbox(key='explain.model').value}").set_value("star")
+    at.selectbox(key=f"explain.class.{model}").set_value("star")
     at.run()
+    return model
+
+
+def test_every_method_and_display_option(with_runs):
+    at = open_page()
+    choose_every_method_and_option(at)
     assert not at.exception and not other_warnings(at)
     assert image_tiles(at) == 2 * (1 + 6)
     assert "“star”" in charts(at)[-1]["layout"]["title"]["text"]
@@ -222,14 +230,7 @@ def test_controls_survive_a_new_upload(with_runs):
     them. The controls now stay on the page while it waits, and what the browser shows is what the figure
     is drawn from."""
     at = open_page()
-    model = at.selectbox(key="explain.model").value
-    at.multiselect(key="explain.methods.False").set_value(list(METHODS)).run()
-    at.slider(key="explain.steps").set_value(10)
-    at.slider(key="explain.samples").set_value(5)
-    at.radio(key="explain.sign").set_value("all")
-    at.slider(key="explain.opacity").set_value(0.3)
-    at.selectbox(key=f"explain.class.{model}").set_value("star")
-    at.run()
+    model = choose_every_method_and_option(at)
     keys = [
         "explain.methods.False",
         "explain.sign",

@@ -52,15 +52,12 @@ def test_the_degradation_table_as_csv_in_percent_with_what_keeps_a_depth_from_a_
         run_id = store.create(rc.NetSpec(depth=depth, skip=skip), {"experiment": "e1", "epochs": 2}, status=status)
         for epoch in range(1, done + 1):
             store.add_epoch(run_id, {"epoch": epoch, "train_error": 0.125 * depth / 20, "test_error": 0.25})
-    rows = list(csv.reader(io.StringIO(depth_table_csv(depth_table(store, experiment_runs(store, "e1"))))))
-    assert rows[0] == [
-        "depth",
-        "plain_train_error_percent",
-        "plain_test_error_percent",
-        "resnet_train_error_percent",
-        "resnet_test_error_percent",
-        "not_comparable_because",
-    ]
+    text = depth_table_csv(depth_table(store, experiment_runs(store, "e1")))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert text.splitlines()[0] == (  # the header line as a spreadsheet reads it
+        "depth,plain_train_error_percent,plain_test_error_percent,"
+        "resnet_train_error_percent,resnet_test_error_percent,not_comparable_because"
+    )
     assert rows[1] == ["20", "12.5", "25.0", "12.5", "25.0", ""]
     assert rows[2] == ["56", "35.0", "25.0", "", "", "plain-56: 1 of 2 epochs, stopped; ResNet-56: no run"]
 

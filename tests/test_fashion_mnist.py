@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import tiny_cli
 from said import in_chinese
 
 import resnet_core as rc
@@ -162,27 +163,7 @@ def test_the_command_line_trains_on_it_with_one_channel(system_files, tmp_path, 
     from resnet_core.cli import main as cli
 
     runs = tmp_path / "runs"
-    code = cli.main(
-        [
-            "train",
-            "--dataset",
-            "fashion-mnist",
-            "--depth",
-            "8",
-            "--epochs",
-            "1",
-            "--train-size",
-            "200",
-            "--test-size",
-            "100",
-            "--device",
-            "cpu",
-            "--runs-dir",
-            str(runs),
-            "--data-dir",
-            str(tmp_path / "data"),
-        ]
-    )
+    code = cli.main(tiny_cli("train", tmp_path / "data", runs, dataset="fashion-mnist", depth=8))
     assert code == 0
     (run,) = rc.RunStore(runs).list()
     assert run.dataset == "fashion-mnist" and run.spec.in_channels == 1 and run.status == "completed"

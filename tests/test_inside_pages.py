@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import PROBED
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -14,15 +15,7 @@ from resnet_core.presentation.gradient_text import describe_ratio
 from resnet_core.store.run_store import RunStore
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
-TINY = {
-    "epochs": 2,
-    "batch_size": 50,
-    "train_size": 300,
-    "test_size": 100,
-    "log_every": 2,
-    "grad_norm_every": 2,
-    "probe_batch_size": 32,
-}
+TINY = PROBED
 
 
 @pytest.fixture(scope="module")

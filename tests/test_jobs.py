@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import wait_for
 
 import resnet_core as rc
 from resnet_core.execution import jobs
@@ -29,25 +30,19 @@ def exit_worker(root: str, run_id: str) -> list[str]:
     return [sys.executable, FAKE, "exit", root, run_id]
 
 
-def wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+def started(runner: JobRunner) -> str:
+    """A run of SPEC submitted to `runner`, once its worker has recorded 3 steps."""
+    run_id = runner.submit(SPEC, {})
+    wait_for(lambda: len(runner.store.steps(run_id)["step"]) >= 3)
+    return run_id
 
 
-@pytest.fixture
-def runner_factory(tmp_path):
-    runners = []
-
-    def make(**kwargs):
-        runner = JobRunner(tmp_path / "runs", poll_seconds=0.05, **kwargs)
-        runners.append(runner)
-        return runner
-
-    yield make
-    for r in runners:
-        r.shutdown()
+def kill_worker(runner: JobRunner, run_id: str) -> None:
+    """SIGKILL the run's worker; back once the run is interrupted and the runner has said how its worker died
+    (a reader may notice the process gone first, store.GONE, and mark it interrupted without saying how)."""
+    os.kill(runner.store.get(run_id).pid, signal.SIGKILL)
+    wait_for(lambda: runner.store.get(run_id).status == "interrupted")
+    wait_for(lambda: "SIGKILL" in (runner.store.get(run_id).error or ""))
 
 
 def test_runs_queue_in_order_one_at_a_time(runner_factory):
@@ -76,12 +71,8 @@ def test_stop_a_running_and_a_queued_run(runner_factory):
 
 def test_a_killed_worker_leaves_an_interrupted_run_that_can_resume(runner_factory):
     runner = runner_factory(max_parallel=1, command=slow_worker)
-    run_id = runner.submit(SPEC, {})
-    wait_for(lambda: len(runner.store.steps(run_id)["step"]) >= 3)
-    os.kill(runner.store.get(run_id).pid, signal.SIGKILL)
-    wait_for(lambda: runner.store.get(run_id).status == "interrupted")
-    # A reader may notice the process gone first (store.GONE); the runner then says how it died.
-    wait_for(lambda: "SIGKILL" in (runner.store.get(run_id).error or ""))
+    run_id = started(runner)
+    kill_worker(runner, run_id)
     runner.resume(run_id)
     assert runner.wait_idle(timeout=30)
     assert runner.store.get(run_id).status == "completed"
@@ -194,14 +185,11 @@ def test_a_new_standby_worker_waits_for_the_first_step_of_the_run_just_started(r
 def test_a_run_in_the_standby_worker_stops_dies_and_resumes_like_any_other(runner_factory, quick_standby):
     runner = runner_factory(max_parallel=1, command=slow_worker, standby=fake_standby)
     wait_for(lambda: runner.standby_pid() is not None)
-    killed = runner.submit(SPEC, {})
-    wait_for(lambda: len(runner.store.steps(killed)["step"]) >= 3)
-    os.kill(runner.store.get(killed).pid, signal.SIGKILL)
-    wait_for(lambda: runner.store.get(killed).status == "interrupted")
+    killed = started(runner)
+    kill_worker(runner, killed)
     assert "SIGKILL" in runner.store.get(killed).error
     wait_for(lambda: runner.standby_pid() is not None)
-    stopped = runner.submit(SPEC, {})
-    wait_for(lambda: len(runner.store.steps(stopped)["step"]) >= 3)
+    stopped = started(runner)
     runner.stop(stopped)
     runner.resume(killed)
     assert runner.wait_idle(timeout=60)

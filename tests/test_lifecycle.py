@@ -8,6 +8,7 @@ import types
 
 import pytest
 import torch
+from helpers import tiny_run as tiny
 
 import resnet_core as rc
 from resnet_core.execution import lifecycle
@@ -15,14 +16,9 @@ from resnet_core.execution.cpu_share import cpu_share, trains_here
 from resnet_core.execution.worker import execute_run
 from resnet_core.store.config import RunConfig
 from resnet_core.store.run_store import RunStore
-from resnet_core.training.train import DivergedEvent, EndEvent, TrainConfig
+from resnet_core.training.train import DivergedEvent, EndEvent
 
 SPEC = rc.NetSpec(depth=8, width=4)
-
-
-def tiny(data_dir, **changes) -> RunConfig:
-    train = TrainConfig(epochs=1, batch_size=50, lr=0.05, log_every=1, device="cpu", augment=False)
-    return RunConfig(train, train_size=200, test_size=100, data_dir=str(data_dir)).replace(**changes)
 
 
 def diverging(data_dir) -> RunConfig:

@@ -105,14 +105,9 @@ def test_sessions_share_figures_and_redraw_them_at_most_every_few_seconds():
 
 
 @pytest.fixture
-def env(tmp_path, shapes_root, monkeypatch):
-    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
-    yield tmp_path / "runs"
-    from ui.runs import _reader_for, _runner_for
-
-    _runner_for.clear()
-    _reader_for.clear()
+def env(page_runs):
+    """The pages' runs folder (conftest.page_runs)."""
+    return page_runs
 
 
 def test_the_train_page_reads_no_checkpoint_or_metrics_to_draw_its_downloads(env, monkeypatch):

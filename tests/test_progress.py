@@ -4,8 +4,9 @@ set — with its step counts right from the start, from train()'s "phase" events
 import os
 from pathlib import Path
 
+from helpers import random_data
 from streamlit.testing.v1 import AppTest
-from test_train import FAST, TINY, random_data
+from test_train import FAST, TINY
 
 import resnet_core as rc
 from resnet_core.execution.worker import execute_run

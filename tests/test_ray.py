@@ -5,12 +5,14 @@ completes into the store, stop, a killed or cancelled task and its resume, `swee
 import json
 import os
 import signal
-import time
 
 import pytest
 
 os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # before Ray is imported: no usage reports from tests
 ray = pytest.importorskip("ray")
+
+import helpers  # noqa: E402
+from helpers import tiny_cli, tiny_run  # noqa: E402
 
 import resnet_core as rc  # noqa: E402
 from resnet_core.cli.main import main  # noqa: E402
@@ -18,7 +20,6 @@ from resnet_core.execution.jobs import JobRunner  # noqa: E402
 from resnet_core.execution.ray_executor import RayExecutor, runtime_env  # noqa: E402
 from resnet_core.store.config import RunConfig  # noqa: E402
 from resnet_core.studies.sweeps import plan_sweep, sweep_runs, sweep_table  # noqa: E402
-from resnet_core.training.train import TrainConfig  # noqa: E402
 
 pytestmark = pytest.mark.ray
 
@@ -26,18 +27,9 @@ SPEC = rc.NetSpec(depth=8, width=4)
 
 
 def tiny(data_dir, **changes) -> RunConfig:
-    """ResNet-8 sized work: 200 images, batches of 50 (4 steps an epoch), every probe on."""
-    train = TrainConfig(
-        epochs=2,
-        batch_size=50,
-        lr=0.05,
-        log_every=2,
-        grad_norm_every=3,
-        probe_batch_size=16,
-        device="cpu",
-        augment=False,
-    )
-    return RunConfig(train, train_size=200, test_size=100, data_dir=str(data_dir)).replace(**changes)
+    """ResNet-8 sized work (helpers.tiny_run: 200 images, batches of 50, 4 steps an epoch), two epochs, every
+    probe on."""
+    return tiny_run(data_dir, epochs=2, log_every=2, grad_norm_every=3, probe_batch_size=16).replace(**changes)
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +50,7 @@ def runner(cluster, tmp_path):
 
 
 def wait_for(predicate, timeout=180.0, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
+    helpers.wait_for(predicate, timeout, what)
 
 
 def assert_recorded_once(store, run_id, epochs, steps_per_epoch=4):
@@ -147,32 +136,7 @@ def test_a_run_that_raises_fails_with_its_message(runner, tmp_path):
 
 def test_the_sweep_command_on_ray_and_runs_json(cluster, tmp_path, shapes_root, capsys):
     runs = str(tmp_path / "runs")
-    code = main(
-        [
-            "sweep",
-            "--executor",
-            "ray",
-            "--depths",
-            "8",
-            "--twins",
-            "--seeds",
-            "1",
-            "--epochs",
-            "1",
-            "--train-size",
-            "200",
-            "--test-size",
-            "100",
-            "--width",
-            "4",
-            "--device",
-            "cpu",
-            "--data-dir",
-            str(shapes_root),
-            "--runs-dir",
-            runs,
-        ]
-    )
+    code = main(tiny_cli("sweep", shapes_root, runs, "--twins", executor="ray", depths=8, seeds=1, width=4))
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "ray executor" in out.out and "depth  plain train %" in out.out

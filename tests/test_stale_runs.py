@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import train_args
 
 import resnet_core as rc
 from resnet_core.store.run_store import RunStore, process_start
@@ -70,25 +71,7 @@ def cli(*args, **kwargs):
 
 
 def start_training(runs: Path, data: Path) -> tuple[subprocess.Popen, str]:
-    proc = cli(
-        "train",
-        "--depth",
-        "8",
-        "--width",
-        "4",
-        "--epochs",
-        "200",
-        "--train-size",
-        "300",
-        "--test-size",
-        "100",
-        "--batch-size",
-        "50",
-        "--data-dir",
-        str(data),
-        "--runs-dir",
-        str(runs),
-    )
+    proc = cli(*train_args(data, runs, epochs=200))
     store = RunStore(runs)
     deadline = time.monotonic() + 240
     while not (store.list() and len(store.steps(store.list()[0].id)["step"]) >= 2):

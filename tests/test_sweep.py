@@ -5,10 +5,10 @@ runs the ray executor on a local cluster.)"""
 import io
 import json
 import socket
-import sqlite3
 
 import pytest
 import torch
+from helpers import cli_status, old_store, tiny_cli
 
 import resnet_core as rc
 from resnet_core.cli.main import main
@@ -37,10 +37,7 @@ from resnet_core.training.train import CheckpointEvent, EpochEvent, StepEvent, T
 )
 def test_bad_sweep_arguments_exit_2_with_a_message_and_store_nothing(tmp_path, capsys, args, message):
     runs = tmp_path / "runs"
-    try:
-        code = main(["sweep", "--runs-dir", str(runs), "--device", "cpu", *args])
-    except SystemExit as exit:  # argparse's own checks
-        code = exit.code
+    code = cli_status(["sweep", "--runs-dir", str(runs), "--device", "cpu", *args])
     assert code == 2
     assert message in capsys.readouterr().err
     assert not runs.exists() or RunStore(runs).list() == []
@@ -48,30 +45,7 @@ def test_bad_sweep_arguments_exit_2_with_a_message_and_store_nothing(tmp_path, c
 
 def test_a_local_sweep_end_to_end(tmp_path, shapes_root, capsys):
     runs = str(tmp_path / "runs")
-    code = main(
-        [
-            "sweep",
-            "--executor",
-            "local",
-            "--depths",
-            "8",
-            "--twins",
-            "--epochs",
-            "1",
-            "--train-size",
-            "200",
-            "--test-size",
-            "100",
-            "--width",
-            "4",
-            "--device",
-            "cpu",
-            "--data-dir",
-            str(shapes_root),
-            "--runs-dir",
-            runs,
-        ]
-    )
+    code = main(tiny_cli("sweep", shapes_root, runs, "--twins", executor="local", depths=8, width=4))
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "local executor" in out.out and "depth  plain train %" in out.out
@@ -196,21 +170,11 @@ def test_events_cross_the_wire_unchanged_and_checkpoints_as_bytes():
 
 def test_an_old_store_gains_the_executor_columns_and_reads_back(tmp_path):
     # The runs table as the first release made it: no pid_started, executor or node.
-    root = tmp_path / "runs"
-    root.mkdir()
-    db = sqlite3.connect(root / "runs.sqlite")
-    db.execute("""CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    create_table = """CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
         name TEXT NOT NULL, spec TEXT NOT NULL, config TEXT NOT NULL, dataset TEXT NOT NULL, device TEXT,
         status TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, error TEXT, pid INTEGER,
-        progress TEXT, stop_requested INTEGER NOT NULL DEFAULT 0)""")
-    db.execute(
-        "INSERT INTO runs (id, name, spec, config, dataset, status, created_at, updated_at)"
-        " VALUES ('old-run', 'ResNet-8', ?, '{}', 'shapes', 'completed', 1.0, 1.0)",
-        (json.dumps(rc.NetSpec(depth=8).to_dict()),),
-    )
-    db.commit()
-    db.close()
-    store = RunStore(root)
+        progress TEXT, stop_requested INTEGER NOT NULL DEFAULT 0)"""
+    store = old_store(tmp_path / "runs", create_table)
     (old,) = store.list()
     assert (old.id, old.status, old.executor, old.node) == ("old-run", "completed", None, None)
     assert store.get("old-run").to_dict()["executor"] is None

@@ -5,40 +5,17 @@ import math
 
 import pytest
 import torch
+from helpers import NO_PROBES, random_data
 from torch import nn
 
-from resnet_core.data.datasets import ImageDataset, load_dataset
+import resnet_core as rc
+from resnet_core.data.datasets import load_dataset
 from resnet_core.model.net import build_net
 from resnet_core.model.spec import NetSpec
-from resnet_core.training.train import (
-    CheckpointEvent,
-    EndEvent,
-    EpochEvent,
-    GradNormsEvent,
-    PhaseEvent,
-    ResponsesEvent,
-    StepEvent,
-    TrainConfig,
-    learning_rate,
-    train,
-)
+from resnet_core.training.train import TrainConfig, learning_rate, train
 
 TINY = NetSpec(depth=8, width=4)
-FAST = dict(device="cpu", log_every=2, grad_norm_every=0, probe_batch_size=0, checkpoint_every=0)
-
-
-def random_data(n_train: int = 48, n_test: int = 16, seed: int = 0) -> ImageDataset:
-    g = torch.Generator().manual_seed(seed)
-    return ImageDataset(
-        name="random",
-        classes=tuple("abcdefghij"),
-        train_images=torch.randint(0, 256, (n_train, 3, 32, 32), dtype=torch.uint8, generator=g),
-        train_labels=torch.randint(0, 10, (n_train,), generator=g),
-        test_images=torch.randint(0, 256, (n_test, 3, 32, 32), dtype=torch.uint8, generator=g),
-        test_labels=torch.randint(0, 10, (n_test,), generator=g),
-        mean=(0.5,) * 3,
-        std=(0.29,) * 3,
-    )
+FAST = dict(NO_PROBES, device="cpu", log_every=2)
 
 
 # --------------------------------------------------------------------------------------- schedules
@@ -130,9 +107,9 @@ def test_events_come_in_order_with_their_documented_fields(shapes_run):
     assert kinds.count("grad_norms") == 4  # steps 1, 51, 101, 151
 
     fields = {
-        StepEvent: ["step", "epoch", "loss", "error", "lr", "images_per_second", "kind"],
-        GradNormsEvent: ["step", "epoch", "norms", "kind"],
-        EpochEvent: [
+        rc.StepEvent: ["step", "epoch", "loss", "error", "lr", "images_per_second", "kind"],
+        rc.GradNormsEvent: ["step", "epoch", "norms", "kind"],
+        rc.EpochEvent: [
             "epoch",
             "step",
             "train_loss",
@@ -144,10 +121,10 @@ def test_events_come_in_order_with_their_documented_fields(shapes_run):
             "images_per_second",
             "kind",
         ],
-        ResponsesEvent: ["epoch", "step", "responses", "kind"],
-        CheckpointEvent: ["epoch", "step", "model_state", "optimizer_state", "kind"],
-        EndEvent: ["status", "epoch", "step", "seconds", "kind"],
-        PhaseEvent: ["phase", "step", "epoch", "kind"],
+        rc.ResponsesEvent: ["epoch", "step", "responses", "kind"],
+        rc.CheckpointEvent: ["epoch", "step", "model_state", "optimizer_state", "kind"],
+        rc.EndEvent: ["status", "epoch", "step", "seconds", "kind"],
+        rc.PhaseEvent: ["phase", "step", "epoch", "kind"],
     }
     for event in events:
         assert list(event.to_dict()) == fields[type(event)]
@@ -247,7 +224,7 @@ def test_should_stop_ends_the_run_after_the_steps_done():
         TINY, random_data(), TrainConfig(epochs=5, batch_size=8, **FAST), events.append, should_stop=should_stop
     )
     assert result.status == "stopped" and result.step == 3 and result.epoch == 0
-    assert events[-1] == EndEvent("stopped", 0, 3, events[-1].seconds)
+    assert events[-1] == rc.EndEvent("stopped", 0, 3, events[-1].seconds)
     assert of_kind(events, "step")[-1].step == 3  # the pending step was logged
 
 

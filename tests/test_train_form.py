@@ -5,8 +5,9 @@ from this machine's measured speed instead of a cap at 110."""
 from pathlib import Path
 
 import pytest
+from helpers import random_data, train_args
 from streamlit.testing.v1 import AppTest
-from test_train import FAST, TINY, random_data
+from test_train import FAST, TINY
 
 import resnet_core as rc
 from resnet_core.execution.estimates import device_kind, estimate, measured_rates
@@ -79,17 +80,7 @@ def test_the_estimate_comes_from_runs_measured_on_this_kind_of_device(tmp_path):
     ]
 
 
-@pytest.fixture
-def env(tmp_path, shapes_root, monkeypatch):
-    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
-    yield tmp_path
-    from ui.runs import _runner_for
-
-    _runner_for(str((tmp_path / "runs").resolve())).shutdown()  # the page's (cached) runner
-
-
-def test_the_form_sets_seed_momentum_weight_decay_and_warm_up(env):
+def test_the_form_sets_seed_momentum_weight_decay_and_warm_up(page_runs):
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception
     at.number_input(key="train.momentum").set_value(0.8)
@@ -100,14 +91,14 @@ def test_the_form_sets_seed_momentum_weight_decay_and_warm_up(env):
     assert any("until the training error is below 80%" in c.value and "seed 7" in c.value for c in at.caption)
     at.button(key="train.one").click().run()
     assert not at.exception
-    (run,) = RunStore(env / "runs").list()
+    (run,) = RunStore(page_runs).list()
     train_config = run.config.train
     assert (train_config.momentum, train_config.weight_decay, train_config.seed) == (0.8, 0.0005, 7)
     assert train_config.warmup_until_error == 0.8 and train_config.warmup_epochs == 0
 
 
-def test_any_depth_with_a_time_estimate_instead_of_a_cap(env):
-    store = RunStore(env / "runs")
+def test_any_depth_with_a_time_estimate_instead_of_a_cap(page_runs):
+    store = RunStore(page_runs)
     run_id = store.create(rc.NetSpec(depth=8), {"epochs": 1}, device=rc.describe_device(), status="completed")
     store.add_epoch(run_id, {"epoch": 1, "images_per_second": 200.0})
     at = AppTest.from_file(PAGE, default_timeout=120).run()
@@ -121,7 +112,7 @@ def test_any_depth_with_a_time_estimate_instead_of_a_cap(env):
     assert "ResNet-1202" in line and ("h of training" in line or "days of training" in line)
 
 
-def test_without_runs_here_the_estimate_says_when_it_will_be_known(env):
+def test_without_runs_here_the_estimate_says_when_it_will_be_known(page_runs):
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert any("known once a run here has finished an epoch" in c.value for c in at.caption)
 
@@ -129,33 +120,8 @@ def test_without_runs_here_the_estimate_says_when_it_will_be_known(env):
 def test_the_cli_sets_the_same_recipe_and_counts_epochs_in_words(tmp_path, shapes_root):
     from test_cli import cli
 
-    out = cli(
-        "train",
-        "--depth",
-        "8",
-        "--width",
-        "4",
-        "--epochs",
-        "1",
-        "--train-size",
-        "100",
-        "--test-size",
-        "50",
-        "--batch-size",
-        "50",
-        "--momentum",
-        "0.8",
-        "--weight-decay",
-        "0",
-        "--warmup-until-error",
-        "0.8",
-        "--seed",
-        "3",
-        "--data-dir",
-        str(shapes_root),
-        "--runs-dir",
-        str(tmp_path / "runs"),
-    )
+    recipe = {"momentum": 0.8, "weight_decay": 0, "warmup_until_error": 0.8, "seed": 3}
+    out = cli(*train_args(shapes_root, tmp_path / "runs", epochs=1, train_size=100, test_size=50, **recipe))
     assert ", 1 epoch (runs dir" in out.stdout and "after 1 epoch" in out.stdout  # was "1 epochs"
     (run,) = RunStore(tmp_path / "runs").list()
     config = run.config.train

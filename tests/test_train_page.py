@@ -3,7 +3,6 @@
 import time
 from pathlib import Path
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -19,23 +18,13 @@ def wait_until_idle(store: RunStore, timeout: float = 240) -> None:
         time.sleep(0.2)
 
 
-@pytest.fixture
-def env(tmp_path, shapes_root, monkeypatch):
-    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
-    yield tmp_path
-    from ui.runs import _runner_for
-
-    _runner_for(str((tmp_path / "runs").resolve())).shutdown()  # the page's (cached) runner
-
-
-def test_empty_page_invites_a_first_run(env):
+def test_empty_page_invites_a_first_run(page_runs):
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
     assert "No runs yet" in at.info[0].value
 
 
-def test_train_twins_from_the_form_and_watch_them_finish(env):
+def test_train_twins_from_the_form_and_watch_them_finish(page_runs):
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.query_params["depth"] = "8"
     at.run()
@@ -50,7 +39,7 @@ def test_train_twins_from_the_form_and_watch_them_finish(env):
     assert not at.exception
     ids = at.session_state["runs"]
     assert len(ids) == 2
-    store = RunStore(env / "runs")  # the page's runner works in the background; watch through the store
+    store = RunStore(page_runs)  # the page's runner works in the background; watch through the store
     assert {store.get(i).spec.skip for i in ids} == {True, False}
     config = store.get(ids[0]).config
     assert (config.schedule, config.augment, config.lr, config.epochs) == ("step", True, 0.02, 1)
@@ -88,8 +77,8 @@ def test_train_twins_from_the_form_and_watch_them_finish(env):
     assert target not in at.multiselect(key="train.shown").value
 
 
-def test_the_selection_comes_from_the_link(env):
-    store = RunStore(env / "runs")
+def test_the_selection_comes_from_the_link(page_runs):
+    store = RunStore(page_runs)
     run_id = store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="stopped")
     time.sleep(0.01)
     at = AppTest.from_file(PAGE, default_timeout=60)
@@ -100,11 +89,11 @@ def test_the_selection_comes_from_the_link(env):
     assert any("stopped" in m.value for m in at.markdown)
 
 
-def test_without_a_link_the_page_shows_the_active_and_the_latest_runs(env):
+def test_without_a_link_the_page_shows_the_active_and_the_latest_runs(page_runs):
     """Issue 15: /train without ?runs= said "Choose runs to show above" while runs trained."""
     import os
 
-    store = RunStore(env / "runs")
+    store = RunStore(page_runs)
     old = store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="completed")
     running = store.create(rc.NetSpec(depth=8, skip=False), {"epochs": 1})
     store.set_status(running, "running", pid=os.getpid())  # a live process: not taken for a lost worker
@@ -145,10 +134,10 @@ def test_sidebar_links_active_runs_to_the_train_page_with_names_as_text():
     assert markdown_text("a*b_[c]") == "a\\*b\\_\\[c\\]"
 
 
-def test_rename_updates_the_label_in_the_manage_picker(env):
+def test_rename_updates_the_label_in_the_manage_picker(page_runs):
     """Issue 15: after a rename the rename/delete panel's picker still showed the old name (the browser keeps
     the chosen label until the script sets the selection again)."""
-    store = RunStore(env / "runs")
+    store = RunStore(page_runs)
     run_id = store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="completed", name="old name")
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     at.text_input(key=f"rename.{run_id}").set_value("new name")
@@ -159,7 +148,7 @@ def test_rename_updates_the_label_in_the_manage_picker(env):
     assert picker.value == run_id
 
 
-def test_cifar_without_its_files_is_marked_unavailable_with_where_to_put_them(env):
+def test_cifar_without_its_files_is_marked_unavailable_with_where_to_put_them(page_runs):
     """Issue 15: CIFAR-10/100 were offered offline without a word (the run then failed in the worker)."""
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     picker = at.selectbox(key="train.dataset")
@@ -171,8 +160,8 @@ def test_cifar_without_its_files_is_marked_unavailable_with_where_to_put_them(en
     assert at.button(key="train.one").disabled and at.button(key="train.twins").disabled
 
 
-def test_runs_table_shows_a_dash_for_a_run_without_an_epoch(env):
-    store = RunStore(env / "runs")
+def test_runs_table_shows_a_dash_for_a_run_without_an_epoch(page_runs):
+    store = RunStore(page_runs)
     store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="stopped")
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     assert not at.exception
@@ -180,7 +169,7 @@ def test_runs_table_shows_a_dash_for_a_run_without_an_epoch(env):
     assert "—".encode() in shown and b"None" not in shown
 
 
-def test_a_status_change_reruns_the_whole_page_from_one_read(env):
+def test_a_status_change_reruns_the_whole_page_from_one_read(page_runs):
     """Issue 26.2: while twins trained, the "All runs" table and the "Runs shown" chips said `queued` (drawn
     by the last full rerun; only the live view polled). A poll that sees a status change reruns the app, and
     a full rerun reads the runs once, from app.py's snapshot when there is one."""
@@ -201,10 +190,10 @@ def test_a_status_change_reruns_the_whole_page_from_one_read(env):
             st.session_state["same read"] = runs is snapshot
             st.session_state["statuses"] = [r.status for r in runs]
 
-    store = RunStore(env / "runs")
+    store = RunStore(page_runs)
     run_id = store.create(rc.NetSpec(depth=8), {"epochs": 1})
     at = AppTest.from_function(script, default_timeout=60)
-    at.session_state["root"] = str(env / "runs")
+    at.session_state["root"] = str(page_runs)
     at.run()
     assert at.session_state["statuses"] == ["queued"] and at.session_state["runs"] == 1
     assert at.session_state["same read"]
@@ -218,12 +207,12 @@ def test_a_status_change_reruns_the_whole_page_from_one_read(env):
     assert at.session_state["runs"] == 4 and at.session_state["statuses"] == ["stopped"]
 
 
-def test_a_stopped_twin_has_resume_on_its_row_and_stays_shown(env):
+def test_a_stopped_twin_has_resume_on_its_row_and_stays_shown(page_runs):
     """Issue 26.3: a stopped run's row had no Resume (it hid under "Rename, delete or download a run"), and
     without a link "Runs shown" dropped the stopped twin (only the active runs and the newest one)."""
     import os
 
-    store = RunStore(env / "runs")
+    store = RunStore(page_runs)
     pair = {"epochs": 1, "experiment": "twins-x"}
     residual = store.create(rc.NetSpec(depth=8), pair, status="stopped")
     plain = store.create(rc.NetSpec(depth=8, skip=False), pair)
@@ -236,7 +225,7 @@ def test_a_stopped_twin_has_resume_on_its_row_and_stays_shown(env):
     resumed = []
     from ui.runs import _runner_for
 
-    runner = _runner_for(str((env / "runs").resolve()))
+    runner = _runner_for(str((page_runs).resolve()))
     runner_resume = runner.resume
     try:
         runner.resume = resumed.append  # nothing trains here: record the press
@@ -246,10 +235,10 @@ def test_a_stopped_twin_has_resume_on_its_row_and_stays_shown(env):
     assert resumed == [residual] and not at.exception
 
 
-def test_the_runs_table_shows_its_errors_first(env):
+def test_the_runs_table_shows_its_errors_first(page_runs):
     """Issue 26.7: at 1024 px the "All runs" table's error columns were scrolled out of view, after id,
     net, depth and dataset."""
-    store = RunStore(env / "runs")
+    store = RunStore(page_runs)
     store.create(rc.NetSpec(depth=8), {"epochs": 1}, status="completed")
     at = AppTest.from_file(PAGE, default_timeout=60).run()
     order = list(at.dataframe[0].proto.column_order)

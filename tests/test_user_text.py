@@ -4,12 +4,12 @@ a link or a remote image on a page, nor a link or markup in a plotly figure."""
 import json
 import re
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 from test_attributions import make_run
+from test_pages import run_page as page
 
 import resnet_core as rc
 from resnet_core.presentation.charts import (
@@ -25,7 +25,6 @@ from resnet_core.presentation.explain_figures import MapRow, attribution_figure
 from resnet_core.presentation.text import markdown_text, plot_text
 from resnet_core.store.run_store import RunStore
 
-PAGES = Path(__file__).resolve().parent.parent / "pages"
 HOSTILE = '**won** [Click here](https://e.vil/x) ![x](https://e.vil/p.png) <a href="https://e.vil">link</a> _i_'
 
 
@@ -72,23 +71,10 @@ def test_figure_builders_escape_labels():
 
 
 @pytest.fixture
-def env(tmp_path, shapes_root, monkeypatch):
-    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
-    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
-    yield tmp_path / "runs"
-    from ui.runs import _runner_for
-
-    _runner_for.clear()
-
-
-def page(name: str, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
+def env(page_runs, monkeypatch):
+    """The pages' runs folder (conftest.page_runs), and no ImageNet weights from the user's torch cache."""
+    monkeypatch.setenv("TORCH_HOME", str(page_runs.parent / "torch"))
+    return page_runs
 
 
 def shown(at: AppTest) -> str:

@@ -12,16 +12,9 @@ from streamlit.testing.v1 import AppTest
 import resnet_core as rc
 from resnet_core.analysis.shattered import toy_shattered
 from resnet_core.execution.worker import execute_run
+from resnet_core.presentation import why_figures as figures
 from resnet_core.presentation.palette import PLAIN_COLOR, RESIDUAL_COLOR
-from resnet_core.presentation.why_figures import (
-    NetResult,
-    autocorrelation_figure,
-    gradient_line_figure,
-    landscape_figure,
-    landscape_slice_figure,
-    lesion_figure,
-    lesion_k_figure,
-)
+from resnet_core.presentation.why_figures import NetResult
 from resnet_core.store.run_store import RunStore
 from resnet_core.studies.analyses import Analyses, compute, landscape_batch, lesion_study, start_worker
 
@@ -58,14 +51,16 @@ def test_lesion_figures_draw_each_net_in_its_colour_with_chance():
         "stage1.block1": {"loss": 2.3, "error": 90.0},
         "stage2.block1": {"loss": 2.3, "error": 89.0},
     }
-    fig = lesion_figure([NetResult("ResNet-8", True, residual), NetResult("<b>plain</b>-8", False, plain)], 90.0)
+    fig = figures.lesion_figure(
+        [NetResult("ResNet-8", True, residual), NetResult("<b>plain</b>-8", False, plain)], 90.0
+    )
     assert [t.line.color for t in fig.data] == [RESIDUAL_COLOR] * 2 + [PLAIN_COLOR] * 2  # each with its intact line
     assert list(fig.data[0].y) == [12.0, 30.0] and list(fig.data[0].customdata) == ["stage1.block1", "stage2.block1"]
     assert list(fig.data[1].y) == [10.0, 10.0] and fig.data[1].name == "ResNet-8 intact"
     assert "&lt;b&gt;" in fig.data[2].name and "<b>" not in fig.data[2].name  # user text is text, not markup
     assert fig.layout.yaxis.title.text == "test error (%)"
     random_k = {"intact": {"error": 10.0}, "k": [1, 2], "error": [[12.0, 14.0], [20.0, 30.0]]}
-    fig = lesion_k_figure([NetResult("ResNet-8", True, random_k)], 90.0)
+    fig = figures.lesion_k_figure([NetResult("ResNet-8", True, random_k)], 90.0)
     band, mean = fig.data
     assert list(mean.y) == [13.0, 25.0] and list(band.y) == [14.0, 30.0, 20.0, 12.0]
 
@@ -74,19 +69,19 @@ def test_landscape_figures_share_one_colour_scale():
     flat = {"alpha": [-1, 0, 1], "beta": [-1, 0, 1], "loss": [[1, 1, 1], [1, 0.1, 1], [1, 1, 1]]}
     steep = {"alpha": [-1, 0, 1], "beta": [-1, 0, 1], "loss": [[100, 10, 100], [10, 0.01, 10], [100, 10, 100]]}
     nets = [NetResult("ResNet-8", True, flat), NetResult("plain-8", False, steep)]
-    contours = [t for t in landscape_figure(nets).data if t.type == "contour"]
+    contours = [t for t in figures.landscape_figure(nets).data if t.type == "contour"]
     assert {(t.zmin, t.zmax) for t in contours} == {(-2.0, 2.0)}  # log10 of 0.01 .. 100, for both nets
-    assert [t.type for t in landscape_figure(nets, surface=True).data] == ["surface", "surface"]
-    slice_fig = landscape_slice_figure(nets)
+    assert [t.type for t in figures.landscape_figure(nets, surface=True).data] == ["surface", "surface"]
+    slice_fig = figures.landscape_slice_figure(nets)
     assert [list(t.y) for t in slice_fig.data] == [[1, 0.1, 1], [10, 0.01, 10]]  # the β = 0 row
 
 
 def test_shattered_figures_standardise_the_gradient():
     toy = toy_shattered(5, True, points=64)
-    fig = gradient_line_figure([NetResult("ResNet", True, toy)], "x", "x", "title")
+    fig = figures.gradient_line_figure([NetResult("ResNet", True, toy)], "x", "x", "title")
     y = fig.data[0].y
     assert abs(sum(y) / len(y)) < 1e-9 and abs(math.sqrt(sum(v * v for v in y) / len(y)) - 1) < 1e-6
-    acf = autocorrelation_figure([NetResult("ResNet", True, toy)])
+    acf = figures.autocorrelation_figure([NetResult("ResNet", True, toy)])
     assert acf.data[0].y[0] == 1.0
 
 

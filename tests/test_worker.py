@@ -99,25 +99,32 @@ def test_unknown_config_keys_are_refused():
         RunConfig.from_dict({"epochs": 1, "learning_rate": 0.1})
 
 
-def test_a_worker_process_trains_below_the_server_in_cpu_priority(tmp_path):
-    """Clicks on a page come before training (issue 15.11): the worker's entry point lowers its priority."""
+def worker_saying_its_niceness(store: RunStore, prints: str, entry: str, *args: str, stdin: str | None = None):
+    """A Python process that runs the worker's `entry` point (run_worker, standby) on `store` with `args`,
+    whose execute_run only prints `prints` (Python expressions: os.nice(0) is its niceness); it has ended."""
     import subprocess
     import sys
 
     code = (
         "import os, sys; from resnet_core.execution import worker; "
-        "worker.execute_run = lambda store, run_id: print('niceness', os.nice(0)); "
-        "worker.run_worker(sys.argv[1], sys.argv[2])"
+        f"worker.execute_run = lambda store, run_id: print({prints}); "
+        f"worker.{entry}(*sys.argv[1:])"
     )
-    store = RunStore(tmp_path / "runs")
-    run_id = store.create(rc.NetSpec(depth=8, width=4), {})
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(store.root), run_id],
+    return subprocess.run(
+        [sys.executable, "-c", code, str(store.root), *args],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
         cwd=Path(__file__).resolve().parent.parent,
     )
+
+
+def test_a_worker_process_trains_below_the_server_in_cpu_priority(tmp_path):
+    """Clicks on a page come before training (issue 15.11): the worker's entry point lowers its priority."""
+    store = RunStore(tmp_path / "runs")
+    run_id = store.create(rc.NetSpec(depth=8, width=4), {})
+    out = worker_saying_its_niceness(store, "'niceness', os.nice(0)", "run_worker", run_id)
     assert out.returncode == 0, out.stderr
     from resnet_core.execution.worker import WORKER_NICENESS
 
@@ -127,24 +134,9 @@ def test_a_worker_process_trains_below_the_server_in_cpu_priority(tmp_path):
 def test_a_standby_worker_trains_its_run_below_the_server_in_cpu_priority_once(tmp_path):
     """A standby worker (started before its run, jobs.JobRunner) lowers its priority once: as a worker
     started for its run, not twice; what it prints goes to the run's worker.log."""
-    import subprocess
-    import sys
-
-    code = (
-        "import os, sys; from resnet_core.execution import worker; "
-        "worker.execute_run = lambda store, run_id: print('niceness', os.nice(0), 'run', run_id); "
-        "worker.standby(sys.argv[1])"
-    )
     store = RunStore(tmp_path / "runs")
     run_id = store.create(rc.NetSpec(depth=8, width=4), {})
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(store.root)],
-        input=f"{run_id}\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    out = worker_saying_its_niceness(store, "'niceness', os.nice(0), 'run', run_id", "standby", stdin=f"{run_id}\n")
     assert out.returncode == 0, out.stderr
     from resnet_core.execution.worker import WORKER_NICENESS
 
