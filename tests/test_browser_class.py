@@ -129,7 +129,10 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
     screenshot(alice, "class-alice-train")
     alice.goto(f"{url}/train?runs={private},{shared_active},{waiting}&lang=zh")
     wait_for_app(alice)
-    alice.locator("[data-testid='stMain']").get_by_text("队列中第 1 位，共 1 位").wait_for()
+    main = alice.locator("[data-testid='stMain']")
+    main.get_by_text("队列中第 1 位，共 1 位").wait_for()
+    main.get_by_text("重命名、删除或下载运行").click()  # the share switch is in there
+    main.get_by_text("与全班共享（只读）").wait_for()
     screenshot(alice, "zh-class-alice-train")
     alice_context.close()
 
