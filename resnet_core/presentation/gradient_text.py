@@ -85,7 +85,7 @@ def describe_profile(label: str, norms) -> str:
     """One sentence about one drawn profile: its overall scale, first ÷ last, and where a drop happens."""
     norms = np.asarray(norms, dtype=np.float64)
     if overflowed(norms):
-        return overflow_text(label, norms) + "."
+        return overflow_text(label, norms) + _(".")
     text = _("{label}: gradient norms {magnitude} (median over its {n} layers); they {describe_ratio}").format(
         label=label,
         magnitude=magnitude(typical_norm(norms)),
@@ -98,7 +98,7 @@ def describe_profile(label: str, norms) -> str:
             " — all at once below the classifier: every layer before it lies between {min} and "
             "{max}, the last layer's is {norms}"
         ).format(min=number(body.min()), max=number(body.max()), norms=number(norms[-1]))
-    return text + "."
+    return text + _(".")
 
 
 def compare_scales(profiles: list[tuple[str, NetSpec, np.ndarray]]) -> str | None:

@@ -313,7 +313,7 @@ def roughness_caption(rough: dict[str, dict | None]) -> str:
             else _("{name} n/a").format(name=markdown_text(name))
             for name, r in rough.items()
         )
-        + "."
+        + _(".")
     )
 
 
