@@ -10,7 +10,6 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.presentation import diagram
-from resnet_core.presentation.gradient_text import NORM_WORDS
 from resnet_core.presentation.i18n import N_, _, language
 from resnet_core.presentation.views import View
 from ui.language import spinning
@@ -133,5 +132,5 @@ def block_view(spec: rc.NetSpec) -> View:
             "carries x around them unchanged and adds it. To act as the identity, the block only has "
             "to push F(x) to zero — easier than making a stack of nonlinear layers compute H(x) = x "
             "(He et al. 2015, §3.1)."
-        ).format(block=block, value=NORM_WORDS[spec.norm]),
+        ).format(block=block, value="BatchNorm" if spec.norm == "batch" else _("no normalisation")),
     )
