@@ -96,6 +96,10 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
     assert anonymous.get_by_text("Start a run").count() == 0
     assert anonymous.locator("[data-testid='stSidebarNav']").count() == 0  # not even the pages' names
     screenshot(anonymous, "class-login")
+    anonymous.goto(f"{url}/train?lang=zh")  # the same screens for a Chinese reader (zh-class-*.png)
+    wait_for_app(anonymous)
+    assert anonymous.get_by_role("button", name="登录").is_visible()
+    screenshot(anonymous, "zh-class-login")
     anonymous.close()
 
     store = RunStore(runs)
@@ -123,6 +127,13 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
     assert main.get_by_text("Rename, delete or download a run").is_visible()
     assert alice.locator("[data-testid='stSidebar']").get_by_text("alice shared running").count() == 1
     screenshot(alice, "class-alice-train")
+    alice.goto(f"{url}/train?runs={private},{shared_active},{waiting}&lang=zh")
+    wait_for_app(alice)
+    main = alice.locator("[data-testid='stMain']")
+    main.get_by_text("队列中第 1 位，共 1 位").wait_for()
+    main.get_by_text("重命名、删除或下载运行").click()  # the share switch is in there
+    main.get_by_text("与全班共享（只读）").wait_for()
+    screenshot(alice, "zh-class-alice-train")
     alice_context.close()
 
     bob_context, bob = log_in(browser, url, "bob")
@@ -139,6 +150,10 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
     assert text.count(f"shared by {ALICE}") == 2  # (an email is shown with a word joiner: never a link)
     assert bob.locator("[data-testid='stSidebar']").get_by_text("alice shared running").count() == 0  # not his
     screenshot(bob, "class-bob-train")
+    bob.goto(f"{url}/train?runs={shared_active},{shared_stopped}&lang=zh")
+    wait_for_app(bob)
+    bob.locator("[data-testid='stMain']").get_by_text("alice shared running").first.wait_for()
+    screenshot(bob, "zh-class-bob-train")
     # A crafted link with her private run's id shows nothing of it (the id is not even echoed as a run).
     for path in (f"/train?runs={private}", f"/gradients?runs={private}", f"/responses?runs={private}"):
         bob.goto(url + path)
@@ -179,6 +194,14 @@ def test_two_people_and_a_teacher(browser, class_app, tmp_path):
     main.get_by_text("Teacher: the queue, the caps").click()  # the whole queue, for the screenshot
     main.get_by_text("Clear their queue").wait_for()
     screenshot(teacher, "class-teacher-train")
+    for lang, panel in (("zh", "教师：队列与上限"), ("en", "Teacher: the queue, the caps")):  # in Chinese, and back
+        teacher.goto(f"{url}/train?runs={private},{shared_active}&lang={lang}")
+        wait_for_app(teacher)
+        main = teacher.locator("[data-testid='stMain']")
+        main.get_by_text(panel).click()
+        main.get_by_text("清空其队列" if lang == "zh" else "Clear their queue").wait_for()
+        if lang == "zh":
+            screenshot(teacher, "zh-class-teacher-train")
     main.get_by_role("button", name="Clear their queue").click()  # Alice's waiting run, from the teacher's panel
     wait_for_app(teacher)
     assert store.get(waiting).status == "stopped"

@@ -206,8 +206,8 @@ def test_gradient_text_follows_what_is_drawn():
     text = " ".join(
         explain_init_profiles(profile("none", "relu", True, flat * 3e8), profile("none", "relu", False, flat * 2e-4))
     )
-    assert "residual stream's scale explodes" in text and "~1e8" in text and "~1e-4" in text
-    assert "ResNet-20's norms (~1e8) are 12 orders of magnitude above plain-20's" in text
+    assert "residual stream's scale explodes" in text and "~10⁸" in text and "~10⁻⁴" in text
+    assert "ResNet-20's norms (~10⁸) are 12 orders of magnitude above plain-20's" in text
     vanish = np.geomspace(1e-4, 1.0, 20)
     text = " ".join(
         explain_init_profiles(profile("batch", "sigmoid", True, vanish), profile("batch", "sigmoid", False, vanish))

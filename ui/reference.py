@@ -81,4 +81,4 @@ def reference_note(view: RunView, runs: list[Run]) -> None:
             "the sidebar."
         ).format(badge=_(BADGE))
     )
-    st.caption(_("The reference runs were ") + provenance_line(view) + ".")
+    st.caption(_("The reference runs were {provenance}.").format(provenance=provenance_line(view)))

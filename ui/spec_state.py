@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import resnet_core as rc
-from resnet_core.presentation.i18n import N_, Messages, _, say
+from resnet_core.presentation.i18n import N_, Messages, _, joined, say
 from resnet_core.presentation.text import markdown_text
 
 SPEC_KEY = "net_spec"
@@ -20,7 +20,7 @@ SHORTCUT_LABELS = Messages(
         "C": N_("C · projection always"),
     }
 )
-NORM_LABELS = {"batch": "BatchNorm", "none": "none"}
+NORM_LABELS = Messages({"batch": "BatchNorm", "none": N_("none")})  # BatchNorm: a name
 # The widgets' ranges (NetSpec itself takes any positive number): a link asking for more is clamped, with a
 # warning — a widget given a value beyond its range raises instead.
 LIMITS = {"width": 512, "num_classes": 1000, "in_channels": 16}
@@ -159,7 +159,7 @@ def spec_editor(spec: rc.NetSpec, key: str = "spec", max_depth: int = 1202) -> r
         if value > LIMITS[name]
     ]
     if over:
-        st.warning(_("The link asks for {join}: showing the largest instead.").format(join="; ".join(over)))
+        st.warning(_("The link asks for {join}: showing the largest instead.").format(join=joined(over)))
     with st.expander(_("Width, classes and input channels"), key=f"{key}.limits"):  # keyed: kept across languages
         cols = st.columns(3)
         width = cols[0].number_input(

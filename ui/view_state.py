@@ -19,7 +19,7 @@ from typing import Any
 
 import streamlit as st
 
-from resnet_core.presentation.i18n import _
+from resnet_core.presentation.i18n import _, joined
 from resnet_core.presentation.text import markdown_text
 
 PRESENT = "present"  # query parameter: hide the controls
@@ -100,7 +100,7 @@ class ViewState:
                     bad.append(name)
             st.session_state[key] = value
         if bad:
-            names = ", ".join(markdown_text(n) for n in bad)
+            names = joined((markdown_text(n) for n in bad), ", ")
             st.warning(
                 _("This link's value for {names} is not one this page can show; the default is shown instead.").format(
                     names=names

@@ -24,3 +24,4 @@ class Classifier:
     skip: bool = True  # residual (True) or plain net, for the colours
     spec: NetSpec | None = None  # our nets only
     run_id: str | None = None
+    dataset: str | None = None  # the dataset it was trained on (our nets): its class names' words (presentation)

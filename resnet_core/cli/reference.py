@@ -120,7 +120,7 @@ def run_reference(args: argparse.Namespace) -> int:
         def made() -> dict:  # called when the bundle is complete: the wall time is the whole command's
             info = provenance(
                 command,
-                preset.name,
+                preset.key,
                 describe_recipe(planned[0][1]),
                 started,
                 time.time() - started,

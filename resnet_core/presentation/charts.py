@@ -136,7 +136,7 @@ def loss_figure(runs: Sequence[RunSeries], title: str = N_("Training loss")) -> 
         fig.add_trace(
             go.Scatter(x=x, y=y, mode="lines", name=plot_text(run.label), line=dict(color=run.color, width=2))
         )
-    style_axes(fig, title=plot_text(title), height=380)
+    style_axes(fig, title=plot_text(_(title)), height=380)  # a default title is marked N_: said here
     fig.update_xaxes(title=_("iterations (batches)"))
     fig.update_yaxes(title=_("cross-entropy loss"), type="log")
     return fig
@@ -147,7 +147,7 @@ def error_figure(runs: Sequence[RunSeries], title: str = N_("Error")) -> go.Figu
     fig = go.Figure()
     for run in runs:
         _add_error_traces(fig, run)
-    style_axes(fig, title=plot_text(title), height=380)
+    style_axes(fig, title=plot_text(_(title)), height=380)  # a default title is marked N_: said here
     fig.update_xaxes(title=_("iterations (batches)"))
     fig.update_yaxes(title=_("error (%)"), rangemode="tozero")
     return fig

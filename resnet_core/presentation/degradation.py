@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from ..studies import experiments
 from .charts import RunSeries, error_figure, style_axes
 from .describe import describe_recipe, epochs, percent, percent_points, percent_spread
-from .i18n import N_, Messages, _
+from .i18n import N_, Messages, _, joined
 from .palette import FONT, NEUTRAL_COLOR, PLAIN_COLOR, RESIDUAL_COLOR
 from .views import Verdict
 
@@ -164,9 +164,10 @@ def waiting_verdict(rows: Sequence[DepthRow], num_classes: int = 10, active: boo
     if missing:
         return Verdict(
             "pending",
-            _("No verdict: a comparison needs every run to complete the same recipe, and these did not — ")
-            + "; ".join(missing)
-            + _(". Resume the unfinished runs on the Train page to get a verdict."),
+            _(
+                "No verdict: a comparison needs every run to complete the same recipe, and these did not — "
+                "{missing}. Resume the unfinished runs on the Train page to get a verdict."
+            ).format(missing=joined(missing)),
         )
     withheld = verdict_withheld(rows, num_classes)
     if withheld:
@@ -340,7 +341,7 @@ def format_depth_table(rows: Sequence[DepthRow], num_classes: int = 10) -> str:
     missing = verdict_missing(rows)
     withheld = verdict_withheld(rows, num_classes)
     if missing:  # a verdict only on runs that completed the same recipe ...
-        lines.append(_("no verdict yet: ") + "; ".join(missing))
+        lines.append(_("no verdict yet: {missing}").format(missing=joined(missing)))
     elif withheld:  # ... and learned something
         lines.append(_("no verdict: {withheld}").format(withheld=withheld))
     lines += [_cli_line(v) for v in degradation_verdicts(rows, num_classes)]

@@ -53,6 +53,30 @@ def percent_cell(fraction: float | None, digits: int = 2) -> float | None:
     return None if fraction is None or _is_nan(fraction) else round(100 * fraction, digits)
 
 
+SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def number(value: float, digits: int = 2) -> str:
+    """A number a sentence says, readable in every language (never e-notation): `digits` significant digits,
+    written out from 0.001 to 1,000,000 ("1,700", "0.042", "3.5"), as a power of ten beyond ("3.2 × 10⁻⁵",
+    "10⁸"); "∞" for an infinity. The group and decimal marks are the same in English and Chinese (glossary)."""
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("∞" if value > 0 else "−∞")
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
+    power = int(exponent)
+    if -3 <= power < 6:
+        text = f"{float(mantissa) * 10**power:,.{max(0, digits - 1 - power)}f}"
+    else:
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        tens = "10" + str(power).translate(SUPERSCRIPTS)
+        return tens if mantissa == "1" else f"{mantissa} × {tens}".replace("-", "−", 1)
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
 def plural(n: int | float, noun: str) -> str:
     """ "1 epoch", "2 epochs", "0.5 epochs" (English only: a translated sentence uses `epochs()` or ngettext)."""
     return f"{n:g} {noun}{'' if n == 1 else 's'}"
@@ -90,18 +114,39 @@ def describe_recipe(config: RunConfig | TrainConfig | dict) -> str:
     return " · ".join(parts)
 
 
+def describe_machine(machine: dict | str) -> str:
+    """A machine from its fields, in the run's language: "Intel(R) Xeon(R) Processor, 2 cores, virtual machine,
+    Linux" (the CPU's model and the system are names, kept as they are; an older record's sentence as it is)."""
+    if not isinstance(machine, dict):
+        return str(machine or "?")
+    cores = int(machine.get("cores") or 0)
+    fields = {"cpu": machine.get("cpu") or "?", "n": cores, "os": machine.get("os") or "?"}
+    if machine.get("virtual"):
+        said = ngettext("{cpu}, {n} core, virtual machine, {os}", "{cpu}, {n} cores, virtual machine, {os}", cores)
+        return said.format(**fields)
+    return ngettext("{cpu}, {n} core, {os}", "{cpu}, {n} cores, {os}", cores).format(**fields)
+
+
+def describe_preset(key: str) -> str:
+    """A preset named by its key (a record's field), in the run's language; an older record's text as it is."""
+    from ..studies.experiments import preset_by_key
+
+    preset = preset_by_key(key)
+    return _(preset.name) if preset is not None else key
+
+
 def describe_provenance(prov: dict) -> str:
-    """Where the reference runs came from (their provenance.json), in the run's language: "trained on
-    2026-11-28 18:20 UTC by `python -m resnet_core reference` — CPU preset, 3.9 min on …, at commit abc1234,
-    torch 2.14.1" (studies/reference.describe says the same for the command line)."""
+    """Where the reference runs came from (their provenance.json: fields, not sentences), in the run's language:
+    "trained on 2026-11-28 18:20 UTC by `python -m resnet_core reference` — Longer CPU preset, 16.5 min on
+    Intel(R) Xeon(R) Processor, 2 cores, virtual machine, Linux — at commit abc1234, torch 2.14.1"."""
     if not prov:
         return _("trained by `python -m resnet_core reference`")
     text = _("trained on {date} by `{command}` — {preset}, {minutes:.1f} min on {machine}").format(
         date=prov.get("date", "?"),
         command=prov.get("command", "python -m resnet_core reference"),
-        preset=prov.get("preset", "CPU preset"),
+        preset=describe_preset(prov.get("preset", "cpu_long")),
         minutes=prov.get("train_wall_seconds", prov.get("wall_seconds", 0)) / 60,
-        machine=prov.get("machine", "?"),
+        machine=describe_machine(prov.get("machine", "?")),
     )
     commit = (prov.get("git_commit") or "")[:7]
     if commit and prov.get("git_dirty"):
@@ -109,7 +154,7 @@ def describe_provenance(prov: dict) -> str:
     elif commit:
         text += _(" — at commit {commit}").format(commit=commit)
     if prov.get("torch"):
-        text += f", torch {prov['torch']}"
+        text += _(", torch {version}").format(version=prov["torch"])
     return text
 
 

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from ..model.net import BlockInfo, NetLayout
 from .i18n import _, ngettext
 from .palette import FONT, NEUTRAL_COLOR, net_color, tint
+from .spec_words import spec_words
 
 LABEL_SIZE, NUMBER_SIZE = 12, 10  # px: a box's text and its layer numbers
 BOX_HALF_WIDTH = 1.25  # data units; the x axis spans X_RANGE
@@ -177,7 +178,11 @@ def architecture_figure(
                 continue
             infos = block_layers[block.name]
             shortcut = (
-                layer_words(projection[block.name]) if block.name in projection else block.shortcut or _("none (plain)")
+                layer_words(projection[block.name])
+                if block.name in projection
+                else spec_words("shortcut", block.shortcut)
+                if block.shortcut
+                else _("none (plain)")
             )
             add(
                 _block_label(block, spec.block_kind, stage.width),

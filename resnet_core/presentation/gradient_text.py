@@ -15,6 +15,7 @@ import numpy as np
 
 from ..analysis.profiles import GradientProfile, first_last_ratio, overflowed, typical_norm
 from ..model.spec import NetSpec
+from .describe import SUPERSCRIPTS, number
 from .i18n import N_, Messages, _
 from .views import Verdict
 
@@ -29,30 +30,30 @@ def describe_ratio(ratio: float) -> str:
     if ratio == 0.0:
         return _("vanish completely toward the input (the first layer's gradient underflows to 0)")
     if ratio < VANISHED:
-        return _("vanish toward the input: the first layer's gradient is {ratio:.1e} × the last layer's").format(
-            ratio=ratio
+        return _("vanish toward the input: the first layer's gradient is {ratio} × the last layer's").format(
+            ratio=number(ratio)
         )
     if ratio > 1e2:
-        return _("grow toward the input: the first layer's gradient is {ratio:.3g} × the last layer's").format(
-            ratio=ratio
+        return _("grow toward the input: the first layer's gradient is {ratio} × the last layer's").format(
+            ratio=number(ratio, 3)
         )
-    return _("stay within two orders of magnitude from input to output (first ÷ last = {ratio:.3g})").format(
-        ratio=ratio
+    return _("stay within two orders of magnitude from input to output (first ÷ last = {ratio})").format(
+        ratio=number(ratio, 3)
     )
 
 
 def ratio_text(ratio: float) -> str:
     """A first ÷ last ratio for a metric."""
     if not np.isfinite(ratio):
-        return "∞ (overflow)"
-    return "≈ 0 (underflow)" if ratio == 0 else f"{ratio:.3g}"
+        return _("∞ (overflow)")
+    return _("≈ 0 (underflow)") if ratio == 0 else number(ratio, 3)
 
 
 def magnitude(value: float) -> str:
-    """ "~1e8", "~1e-4": an order of magnitude, as the log-scale chart shows it."""
+    """ "~10⁸", "~10⁻⁴": an order of magnitude, as the log-scale chart shows it."""
     if not np.isfinite(value):
-        return "infinite"
-    return f"~1e{round(float(np.log10(max(value, 1e-300))))}"
+        return _("infinite")
+    return "~10" + str(round(float(np.log10(max(value, 1e-300))))).translate(SUPERSCRIPTS)
 
 
 def _span(indices: np.ndarray) -> str:
@@ -84,7 +85,7 @@ def describe_profile(label: str, norms) -> str:
     """One sentence about one drawn profile: its overall scale, first ÷ last, and where a drop happens."""
     norms = np.asarray(norms, dtype=np.float64)
     if overflowed(norms):
-        return overflow_text(label, norms) + "."
+        return overflow_text(label, norms) + _(".")
     text = _("{label}: gradient norms {magnitude} (median over its {n} layers); they {describe_ratio}").format(
         label=label,
         magnitude=magnitude(typical_norm(norms)),
@@ -94,10 +95,10 @@ def describe_profile(label: str, norms) -> str:
     body = norms[:-1]
     if len(norms) > 2 and body.min() > 0 and norms[-1] > 100 * body.max() and body.max() < 100 * body.min():
         text += _(
-            " — all at once below the classifier: every layer before it lies between {min:.1e} and "
-            "{max:.1e}, the last layer's is {norms:.2g}"
-        ).format(min=body.min(), max=body.max(), norms=norms[-1])
-    return text + "."
+            " — all at once below the classifier: every layer before it lies between {min} and "
+            "{max}, the last layer's is {norms}"
+        ).format(min=number(body.min()), max=number(body.max()), norms=number(norms[-1]))
+    return text + _(".")
 
 
 def compare_scales(profiles: list[tuple[str, NetSpec, np.ndarray]]) -> str | None:
@@ -116,8 +117,8 @@ def compare_scales(profiles: list[tuple[str, NetSpec, np.ndarray]]) -> str | Non
     (lbig, sbig, tbig), (lsmall, _n, tsmall) = ((la, sa, ta), (lb, sb, tb)) if gap > 0 else ((lb, sb, tb), (la, sa, ta))
     if abs(gap) < 2:
         return _(
-            "{lbig}'s norms are about {value:.0f} × {lsmall}'s (medians over the layers: {tbig:.2g} and {tsmall:.2g})."
-        ).format(lbig=lbig, value=tbig / tsmall, lsmall=lsmall, tbig=tbig, tsmall=tsmall)
+            "{lbig}'s norms are about {value:.0f} × {lsmall}'s (medians over the layers: {tbig} and {tsmall})."
+        ).format(lbig=lbig, value=tbig / tsmall, lsmall=lsmall, tbig=number(tbig), tsmall=number(tsmall))
     text = _(
         "{lbig}'s norms ({magnitude}) are {gap:.0f} orders of magnitude above {lsmall}'s "
         "({magnitude2}): on the log scale {lbig} dominates the chart."
@@ -246,18 +247,18 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
                 Verdict(
                     "disagrees",
                     _(
-                        "Does not agree: {claim}, but here {name}'s first layer gets {ratio:.1e} × the last "
+                        "Does not agree: {claim}, but here {name}'s first layer gets {ratio} × the last "
                         "layer's gradient — it vanishes toward the input."
-                    ).format(claim=claim, name=name, ratio=ratio),
+                    ).format(claim=claim, name=name, ratio=number(ratio)),
                 )
             ]
         return [
             Verdict(
                 "agrees",
                 _(
-                    "Agrees: {claim}. Nothing vanishes here: {name}'s first layer gets {ratio:.2g} × the "
+                    "Agrees: {claim}. Nothing vanishes here: {name}'s first layer gets {ratio} × the "
                     "last layer's gradient (ResNet: {ratio_text} ×)."
-                ).format(claim=claim, name=name, ratio=ratio, ratio_text=ratio_text(residual.first_last_ratio)),
+                ).format(claim=claim, name=name, ratio=number(ratio), ratio_text=ratio_text(residual.first_last_ratio)),
             )
         ]
     if spec.activation == "sigmoid":
@@ -277,9 +278,9 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
                     ).format(claim=claim, name=name)
                     if ratio == 0
                     else _(
-                        "Agrees: {claim}. Here {name}'s first layer gets {ratio:.1e} × the last's — {orders} orders "
+                        "Agrees: {claim}. Here {name}'s first layer gets {ratio} × the last's — {orders} orders "
                         "of magnitude smaller."
-                    ).format(claim=claim, name=name, ratio=ratio, orders=orders),
+                    ).format(claim=claim, name=name, ratio=number(ratio), orders=orders),
                 )
             ]
         found = (
@@ -287,7 +288,7 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
                 overflowed=plain.overflowed
             )
             if plain.overflowed
-            else _("its first layer gets {ratio:.2g} × the last layer's gradient").format(ratio=ratio)
+            else _("its first layer gets {ratio} × the last layer's gradient").format(ratio=number(ratio))
         )
         return [
             Verdict(

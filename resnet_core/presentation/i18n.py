@@ -25,7 +25,7 @@ import contextvars
 import functools
 import html
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -124,6 +124,16 @@ def say(said: Words | BaseException) -> str:
     return gettext(said.template).format(
         **{name: say(value) if isinstance(value, Words) else value for name, value in said.params.items()}
     )
+
+
+# The marks between the items of a list inside a sentence: "; " and ", " are "；" and "，" in Chinese.
+SEPARATORS = (N_("; "), N_(", "))
+
+
+def joined(items: Iterable[str], separator: str = "; ") -> str:
+    """Items of a list inside a sentence, joined by the run's language's mark (`separator`, one of SEPARATORS):
+    "a; b" in English, "a；b" in Chinese."""
+    return gettext(separator).join(items)
 
 
 def svg_words(svg: str) -> str:

@@ -169,7 +169,11 @@ REFERENCE = (N_("{net} · reference"),)  # studies/reference.py: the name of a r
 DEVICE = (  # training/device.py: what the device is (the sidebar, Home)
     N_("{name} (CUDA)"),
     N_("Apple GPU (MPS)"),
-    N_("CPU ({cores} cores, {threads} threads)"),
+    N_("CPU ({cores}, {threads})"),
+    N_("{n} core"),  # the counts, singular and plural (the catalog's Chinese has one form)
+    N_("{n} cores"),
+    N_("{n} thread"),
+    N_("{n} threads"),
 )
 SPEC = (  # model/spec.py: net settings no net can have (a link's, a saved run's, the command line's)
     N_("{name} must be True or False, got {value!r}"),

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .describe import percent
-from .i18n import N_, Messages, _, ngettext
+from .i18n import N_, Messages, _, joined, ngettext
 from .text import markdown_text
 from .views import Verdict
 
@@ -103,7 +103,7 @@ def untrained_verdict(nets: Sequence[NetFacts], what: str, instead: str | None =
         "{join}: its {what} says nothing about trained {about}. ",
         "{join}: their {what} says nothing about trained {about}. ",
         len(failed),
-    ).format(join="; ".join(parts), what=what, about=about)
+    ).format(join=joined(parts), what=what, about=about)
     text += (
         _("Pick a pair in which both nets learned — {instead}, for one — or train ").format(instead=instead)
         if instead
@@ -143,7 +143,7 @@ def lesion_caption(damage: dict[str, LesionDamage], images: int, chance_pct: flo
             "Each point: the test error on {images:,} test images with that one block deleted; the "
             "dotted lines are the intact nets. Typical (median) block: "
         ).format(images=images)
-        + "; ".join(
+        + joined(
             _("{name} {typical:.1f} % (intact {intact:.1f} %, worst {worst:.1f} %)").format(
                 name=markdown_text(name), typical=d.typical, intact=d.intact, worst=d.worst
             )
@@ -216,7 +216,7 @@ def blocks_to_chance(random_k: dict, chance_pct: float) -> int | None:
 
 
 def lesion_k_caption(labels: Sequence[str], randoms: Sequence[dict]) -> str:
-    rise = "; ".join(
+    rise = joined(
         _("{name} {one:.1f} % with one block deleted, {all:.1f} % with all {k}").format(
             name=markdown_text(label),
             one=statistics.fmean(r["error"][0]),
@@ -286,7 +286,7 @@ def roughness_caption(rough: dict[str, dict | None]) -> str:
             "Laplacian| of the log loss (0 for a plane, larger for a bumpier surface) and the share of points "
             "where the surface curves down in some direction (non-convex): "
         )
-        + "; ".join(
+        + joined(
             _("{name} {laplacian:.3g}, {percent} non-convex").format(
                 name=markdown_text(name), laplacian=r["log_laplacian"], percent=percent(r["nonconvex_fraction"], 0)
             )
@@ -294,7 +294,7 @@ def roughness_caption(rough: dict[str, dict | None]) -> str:
             else _("{name} n/a").format(name=markdown_text(name))
             for name, r in rough.items()
         )
-        + "."
+        + _(".")
     )
 
 
@@ -387,7 +387,7 @@ def acf_memory(acf: Sequence[float], lags: int = ACF_LAGS) -> float:
 
 
 def lag1_caption(lead: str, acfs: dict[str, Sequence[float]]) -> str:
-    lag1 = "; ".join(
+    lag1 = joined(
         f"{markdown_text(k)} {v[1]:.2f}"
         if len(v) > 1 and math.isfinite(v[1])
         else _("{name} n/a").format(name=markdown_text(k))

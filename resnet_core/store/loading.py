@@ -36,6 +36,7 @@ def classifier_from_run(store: RunReader, run: Run, data: ImageDataset | None = 
         run.spec.skip,
         run.spec,
         run.id,
+        run.dataset,
     )
 
 

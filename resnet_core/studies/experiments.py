@@ -32,6 +32,7 @@ class Preset:
     depths: tuple[int, ...]
     config: RunConfig = field(default_factory=RunConfig)
     note: str = ""
+    key: str = ""  # stable, never shown: what a record (the reference bundle's provenance) names it by
 
 
 # Every CPU preset's recipe (BENCHMARKS.md, "Degradation preset"): lr 0.02 with a cosine decay — at lr 0.05
@@ -67,6 +68,7 @@ def cpu_preset() -> Preset:
         "Two depths, 8 and 44 layers, on 2,800 embedded images — the family's shallowest net and one of "
         "Fig. 6's, so that four nets train in minutes on a laptop; the longer preset trains the paper's "
         "20 and 56. Compare the training errors: that is what Fig. 6 is about.",
+        key="cpu",
     )
 
 
@@ -86,6 +88,7 @@ def cpu_long_preset() -> Preset:
         "Two depths, 20 and 56 layers, on 4,500 embedded images: the paper's shallowest and deepest "
         "plain nets, and the recipe of the reference runs. Add 32 and 44 for the paper's four depths "
         "(about twice as long). Compare the training errors: that is what Fig. 6 is about.",
+        key="cpu_long",
     )
 
 
@@ -113,6 +116,7 @@ def paper_preset(dataset: str = "cifar10") -> Preset:
         PAPER_DEPTHS,
         config,
         "He et al. 2015 §4.2: lr 0.1, ÷10 at 50% and 75% of training, weight decay 1e-4, momentum 0.9.",
+        key="paper",
     )
 
 
@@ -124,6 +128,7 @@ def gpu_shapes_preset() -> Preset:
         PAPER_DEPTHS,
         config,
         "CIFAR-10 is not available here; the embedded dataset with a 30-epoch step schedule.",
+        key="gpu_shapes",
     )
 
 
@@ -141,6 +146,13 @@ def dataset_problem(name: str, root=None) -> DatasetUnavailable | ValueError | N
         return None
     except (DatasetUnavailable, ValueError) as err:
         return err
+
+
+def preset_by_key(key: str) -> Preset | None:
+    """The preset a record names by its key (None for an unknown one, e.g. an older record's sentence)."""
+    return next(
+        (p for p in (cpu_preset(), cpu_long_preset(), paper_preset(), gpu_shapes_preset()) if p.key == key), None
+    )
 
 
 def device_presets(device_type: str, cifar_available: bool) -> tuple[Preset, ...]:

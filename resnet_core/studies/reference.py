@@ -289,20 +289,22 @@ def checkpoint_test_error(store: RunReader, run: Run, batch_size: int = 500) -> 
 
 def provenance(
     command: Sequence[str],
-    preset_name: str,
+    preset_key: str,
     recipe: str,
     started: float,
     wall_seconds: float,
     load_before: tuple[float, ...],
     load_after: tuple[float, ...],
 ) -> dict:
-    """Where and how a bundle was made: command, commit, machine, date, versions, wall time, load."""
+    """Where and how a bundle was made: command, commit, machine, date, versions, wall time, load. Facts, not
+    sentences: the preset by its key, the machine by its fields (presentation/describe says them in the
+    reader's language)."""
     import numpy
     import torch
 
     return {
         "command": " ".join(command),
-        "preset": preset_name,
+        "preset": preset_key,
         "recipe": recipe,
         "git_commit": _git("rev-parse", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
@@ -317,8 +319,9 @@ def provenance(
     }
 
 
-def machine() -> str:
-    """ "Intel(R) Xeon(R) Processor, 2 cores, virtual machine, Linux" (what /proc/cpuinfo says)."""
+def machine() -> dict:
+    """{"cpu": "Intel(R) Xeon(R) Processor", "cores": 2, "virtual": True, "os": "Linux"}: what /proc/cpuinfo says
+    (the CPU's model is a name, kept as it is)."""
     model, virtual = platform.processor() or platform.machine(), False
     try:
         info = Path("/proc/cpuinfo").read_text()
@@ -328,8 +331,7 @@ def machine() -> str:
         virtual = " hypervisor" in info
     except OSError:
         pass
-    parts = [model, f"{os.cpu_count()} cores"] + (["virtual machine"] if virtual else [])
-    return ", ".join(parts + [platform.system()])
+    return {"cpu": model, "cores": os.cpu_count() or 1, "virtual": virtual, "os": platform.system()}
 
 
 def _git(*args: str) -> str:
@@ -339,19 +341,3 @@ def _git(*args: str) -> str:
         ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
-
-
-def describe(prov: dict) -> str:
-    """Where the reference runs came from, in a sentence for the pages' captions: "trained on 2026-11-28
-    18:20 UTC by `python -m resnet_core reference` — CPU preset, 3.9 min on Intel(R) Xeon(R) Processor,
-    2 cores, virtual machine, Linux — at commit abc1234, torch 2.14.1"."""
-    if not prov:
-        return "trained by `python -m resnet_core reference`"
-    commit = (prov.get("git_commit") or "")[:7]
-    minutes = prov.get("train_wall_seconds", prov.get("wall_seconds", 0)) / 60
-    return (
-        f"trained on {prov.get('date', '?')} by `{prov.get('command', 'python -m resnet_core reference')}` "
-        f"— {prov.get('preset', 'CPU preset')}, {minutes:.1f} min on {prov.get('machine', '?')} —"
-        + (f" at commit {commit}" + (" (with local changes)" if prov.get("git_dirty") else "") if commit else "")
-        + (f", torch {prov['torch']}" if prov.get("torch") else "")
-    )

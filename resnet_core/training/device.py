@@ -42,7 +42,13 @@ def device_words(device: torch.device | str | None = None) -> Words:
         return Words("{name} (CUDA)", name=torch.cuda.get_device_name(device))
     if device.type == "mps":
         return Words("Apple GPU (MPS)")
-    return Words("CPU ({cores} cores, {threads} threads)", cores=os.cpu_count() or 1, threads=torch.get_num_threads())
+    cores, threads = os.cpu_count() or 1, torch.get_num_threads()
+    # Each count with its noun, singular or plural (the catalog's Chinese has one form): "1 thread", "2 cores".
+    return Words(
+        "CPU ({cores}, {threads})",
+        cores=Words("{n} core", n=cores) if cores == 1 else Words("{n} cores", n=cores),
+        threads=Words("{n} thread", n=threads) if threads == 1 else Words("{n} threads", n=threads),
+    )
 
 
 def describe_device(device: torch.device | str | None = None) -> str:

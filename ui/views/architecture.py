@@ -132,5 +132,5 @@ def block_view(spec: rc.NetSpec) -> View:
             "carries x around them unchanged and adds it. To act as the identity, the block only has "
             "to push F(x) to zero — easier than making a stack of nonlinear layers compute H(x) = x "
             "(He et al. 2015, §3.1)."
-        ).format(block=block, value="BatchNorm" if spec.norm == "batch" else "no normalisation"),
+        ).format(block=block, value="BatchNorm" if spec.norm == "batch" else _("no normalisation")),
     )

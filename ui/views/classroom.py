@@ -102,7 +102,7 @@ def teacher_panel(access: RunAccess, places: dict[str, tuple[int, float | None]]
                         _("place"): places.get(r.id, (0, None))[0],
                         _("owner"): owner_label(r),
                         _("name"): r.name,
-                        "id": r.id,
+                        _("id"): r.id,
                     }
                     for r in order
                 ],

@@ -20,7 +20,7 @@ from resnet_core.data.images import EXTENSIONS, FORMAT_NAMES, ImageError, fit_sq
 from resnet_core.data.pixels import to_input
 from resnet_core.presentation import why_text
 from resnet_core.presentation.describe import epochs as describe_epochs
-from resnet_core.presentation.describe import percent
+from resnet_core.presentation.describe import number, percent
 from resnet_core.presentation.explain_figures import (
     SIGN_LABELS,
     MapRow,
@@ -32,6 +32,7 @@ from resnet_core.presentation.explain_figures import (
 from resnet_core.presentation.i18n import N_, _, both, ngettext, say
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
+from resnet_core.presentation.spec_words import class_name, spec_words
 from resnet_core.presentation.text import markdown_text, plot_text
 from resnet_core.store import loading
 from resnet_core.store.status import ACTIVE
@@ -164,14 +165,11 @@ def run_model(store, run):
         unsafe_allow_html=True,
     )  # the markup is ours; the stored dataset name is escaped
     st.caption(
-        _(
-            "{block} blocks · shortcut {shortcut} · norm {norm} · {activation} · width {stage_widths} · "
-            "{preact}run {id}"
-        ).format(
-            block=spec.block,
-            shortcut=spec.shortcut if spec.skip else _("none"),
-            norm=spec.norm,
-            activation=spec.activation,
+        _("{block} · {shortcut} · {norm} · {activation} · width {stage_widths} · {preact}run {id}").format(
+            block=spec_words("block", spec.block),
+            shortcut=spec_words("shortcut", spec.shortcut if spec.skip else "none"),
+            norm=spec_words("norm", spec.norm),
+            activation=spec_words("activation", spec.activation),
             stage_widths=spec.stage_widths[0],
             preact=_("pre-activation · ") if spec.preact else "",
             id=run.id,
@@ -267,7 +265,7 @@ def pick_image(state: ViewState, clf: Classifier, test_images, test_labels, pres
                 key=state.key("test"),
                 persist_state=KEEP,
                 format_func=lambda i: _("{classes} (test image {value})").format(
-                    classes=clf.classes[test_labels[i]], value=i + 1
+                    classes=class_name(clf.classes[test_labels[i]], clf.dataset), value=i + 1
                 ),
             )
         )
@@ -281,12 +279,18 @@ def pick_image(state: ViewState, clf: Classifier, test_images, test_labels, pres
         else st.selectbox(
             _("Sample"),
             sample_files(),
-            format_func=lambda s: s.replace("-", ": ", 1),
+            format_func=_sample_label,
             key=state.key("sample"),
             persist_state=KEEP,
         )
     )
     return Picked(open_image((SAMPLES / f"{stem}.png").read_bytes()), stem)
+
+
+def _sample_label(stem: str) -> str:
+    """ "shapes-circle" -> "shapes: circle" (形状：圆形 … the class in the reader's language)."""
+    kind, _dash, name = stem.partition("-")
+    return _("{kind}: {name}").format(kind=kind, name=class_name(name, kind)) if name else stem
 
 
 def twin_of(store, run):
@@ -318,7 +322,9 @@ def predictions(store, key: str, clf: Classifier, twin, picked: Picked):
     cols = st.columns([1] + [1.3] * len(nets), gap="medium")
     seen = _("As the net sees it: {input_size}×{input_size}").format(input_size=clf.input_size)
     seen += (
-        _("<br><sup>true class: {plot_text}</sup>").format(plot_text=plot_text(picked.true_class))
+        _("<br><sup>true class: {plot_text}</sup>").format(
+            plot_text=plot_text(class_name(picked.true_class, clf.dataset))
+        )
         if picked.true_class
         else ""
     )
@@ -329,7 +335,7 @@ def predictions(store, key: str, clf: Classifier, twin, picked: Picked):
     for col, (k, c, p) in zip(cols[1:], nets_probs):
         col.plotly_chart(
             top_k_figure(
-                top_k(p, c.classes),
+                [(class_name(name, c.dataset), prob) for name, prob in top_k(p, c.classes)],
                 net_color(c.skip),
                 _("Top-5 predictions · {plot_text}").format(plot_text=plot_text(c.name)),
             ),
@@ -408,7 +414,7 @@ def draw_method_controls(state: ViewState, clf: Classifier) -> None:
         state.params["target"].choices,
         key=state.key("target"),
         persist_state=KEEP,
-        format_func=lambda n: _("the predicted class") if n == "predicted" else n,
+        format_func=lambda n: _("the predicted class") if n == "predicted" else class_name(n, clf.dataset),
     )
     row[1].radio(
         _("Sign"), SIGNS, horizontal=True, format_func=SIGN_LABELS.get, key=state.key("sign"), persist_state=KEEP
@@ -426,7 +432,7 @@ def attribution_maps(
     with st.spinner(_("Computing attributions…")):
         for k, net_clf, net_probs in nets_probs:
             shown_class = net_clf.classes[int(net_probs.argmax()) if target is None else target]
-            row = MapRow(f"{net_clf.name}\n“{shown_class}”", net_color(net_clf.skip))
+            row = MapRow(f"{net_clf.name}\n“{class_name(shown_class, net_clf.dataset)}”", net_color(net_clf.skip))
             for method in controls.methods:
                 try:
                     a = attribution(f"{root}/{k}", net_clf, pixels, method, target, controls.options.get(method, {}))
@@ -441,13 +447,13 @@ def attribution_maps(
                     continue
                 row.maps[_(METHODS[method].label)] = a.heatmaps(controls.sign)[0]
                 if a.delta is not None:
-                    notes.append(f"{markdown_text(net_clf.name)} {abs(float(a.delta[0])):.1e}")
+                    notes.append(f"{markdown_text(net_clf.name)} {number(abs(float(a.delta[0])))}")
             rows.append(row)
     rows = [r for r in rows if r.maps]
     if not rows:
         return
     if target is not None:
-        explained = _("the class “{target_class}”").format(target_class=controls.target_class)
+        explained = _("the class “{target_class}”").format(target_class=class_name(controls.target_class, clf.dataset))
     else:
         explained = _("each net's predicted class") if len(rows) > 1 else _("its predicted class")
     title = ngettext(

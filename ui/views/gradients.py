@@ -150,7 +150,10 @@ def init_gradients_view(
     )
     profiles, kept, estimate = init_profiles(depth, norm, activation, preact, batch_size, allow_seconds)
     if profiles is None:
-        names = " and ".join(_spec(depth, norm, activation, preact, s).name for s in (True, False))
+        names = _("{name} and {name2}").format(
+            name=_spec(depth, norm, activation, preact, True).name,
+            name2=_spec(depth, norm, activation, preact, False).name,
+        )
         return InitGradients(
             title,
             verdicts=[

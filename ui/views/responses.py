@@ -8,7 +8,7 @@ import numpy as np
 from resnet_core.model.net import layout_of
 from resnet_core.presentation.charts import LayerSeries, responses_figure
 from resnet_core.presentation.fig7 import fig7_verdicts
-from resnet_core.presentation.i18n import _
+from resnet_core.presentation.i18n import _, joined
 from resnet_core.presentation.palette import shade
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.views import View
@@ -87,7 +87,7 @@ def responses_view(store, run_ids: list[str], epoch: int | None = None) -> View:
             if run_has_learned(store, run) is False:
                 untrained[run.spec] = _untrained_sentence(store, run)
     shown = sorted({(runs[i].spec.depth, len(records[i][0])) for i in run_ids})
-    counts = "; ".join(
+    counts = joined(
         _("{n} of the {depth} layers of a {depth}-layer net").format(n=n, depth=depth) for depth, n in shown
     )
     caption = _(

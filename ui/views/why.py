@@ -22,7 +22,7 @@ from resnet_core.model.spec import NetSpec
 from resnet_core.model.summary import summarize
 from resnet_core.presentation import why_text as text
 from resnet_core.presentation.describe import percent
-from resnet_core.presentation.i18n import N_, Messages, _
+from resnet_core.presentation.i18n import N_, Messages, _, joined
 from resnet_core.presentation.reports import run_label, status_word
 from resnet_core.presentation.views import Verdict, View
 from resnet_core.presentation.why_figures import (
@@ -229,9 +229,12 @@ def waiting(state: PairAnalyses, title: str, what: str) -> View:
             ),
         )
     elif state.ended:
-        ends = "; ".join(
-            _("the last try for {name} ended {status}").format(name=r.spec.name, status=status_word(a.status))
-            + (f": {a.error}" if a.error else "")
+        ends = joined(
+            _("the last try for {name} ended {status}: {error}").format(
+                name=r.spec.name, status=status_word(a.status), error=a.error
+            )
+            if a.error
+            else _("the last try for {name} ended {status}").format(name=r.spec.name, status=status_word(a.status))
             for r, a in zip(state.pair, state.found)
             if a in state.ended
         )
