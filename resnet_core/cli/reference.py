@@ -12,6 +12,7 @@ landscapes, and provenance.json says how and where it was made. The flags make a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
@@ -20,7 +21,8 @@ import time
 from pathlib import Path
 
 from ..store.run_store import RunStore, runs_dir
-from .args import add_data_dir, add_depths, add_recipe_sizes
+from ..data.catalog import DATASETS
+from .args import add_data_dir, add_depths, add_recipe_sizes, non_negative_int
 
 
 def add_reference(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +43,15 @@ def add_reference(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         metavar="N",
         help="points per side of each run's precomputed loss landscape (default: the Why page's CPU default; 0: none)",
+    )
+    p.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default=None,
+        help="default: the longer CPU preset's (a bundle on another dataset, e.g. to check the recipe there)",
+    )
+    p.add_argument(
+        "--seed", type=non_negative_int, default=None, help="the nets' initial weights and batch order (default: 0)"
     )
     add_data_dir(p)
     p.add_argument(
@@ -71,6 +82,8 @@ def run_reference(args: argparse.Namespace) -> int:
         print(f"lesion studies added to {out} in {time.time() - started:.0f} s")
         return 0
     preset = cpu_long_preset()  # the paper's depths 20 and 56: the runs the Why page looks into
+    if args.dataset is not None:
+        preset = dataclasses.replace(preset, dataset=args.dataset)
     changes = {
         k: v
         for k, v in (
@@ -78,6 +91,7 @@ def run_reference(args: argparse.Namespace) -> int:
             ("train_size", args.train_size),
             ("test_size", args.test_size),
             ("data_dir", args.data_dir),
+            ("seed", args.seed),
         )
         if v is not None
     }
@@ -114,7 +128,8 @@ def run_reference(args: argparse.Namespace) -> int:
         command = ["python -m resnet_core reference"] + [
             f"--{flag.replace('_', '-')} {','.join(map(str, value)) if isinstance(value, tuple) else value}"
             for flag, value in vars(args).items()
-            if flag in ("depths", "epochs", "train_size", "test_size", "landscape_steps") and value is not None
+            if flag in ("dataset", "seed", "depths", "epochs", "train_size", "test_size", "landscape_steps")
+            and value is not None
         ]
 
         def made() -> dict:  # called when the bundle is complete: the wall time is the whole command's

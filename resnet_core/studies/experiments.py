@@ -14,6 +14,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from ..data.catalog import facts
 from ..data.datasets import DatasetUnavailable, load_dataset
 from ..model.spec import NetSpec
 from ..store.config import RunConfig
@@ -189,7 +190,9 @@ def plan_experiment(preset: Preset, depths, **config_changes) -> tuple[str, list
     named "<net> · <id>". The page and the CLI both start experiments from this, so theirs look the same."""
     experiment = new_experiment_id()
     config = preset.config.replace(**config_changes, experiment=experiment)
-    return experiment, [(spec, config, f"{spec.name} · {experiment}") for spec in experiment_specs(depths)]
+    data = facts(preset.dataset, config.data_dir)  # a grayscale dataset's nets take one input channel
+    base = NetSpec(in_channels=data.in_channels, num_classes=data.num_classes)
+    return experiment, [(spec, config, f"{spec.name} · {experiment}") for spec in experiment_specs(depths, base)]
 
 
 def experiment_runs(store: RunReader, experiment: str) -> list[Run]:
