@@ -4,13 +4,12 @@ from dataclasses import replace
 
 import streamlit as st
 
-import resnet_core as rc
 from resnet_core.presentation.i18n import _
 from ui.language import use_language, with_language
 from ui.navigation import leave_pages_directory_mode, page
 from ui.reference import reference_note, runs_view
 from ui.threads import share_cpu_with_training
-from ui.view_state import Param, ViewState, parse_bool, presenting
+from ui.view_state import presenting
 from ui.views import gradients as views
 from ui.views.render import show_verdict, show_view
 
@@ -18,22 +17,7 @@ leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 use_language()  # the words of this run: see ui/language.py
 share_cpu_with_training()  # torch threads beside the runs training here: see ui/threads.py
 
-DEPTHS = rc.valid_depths("basic", "cifar", 1202)
-TABS = {"init": _("At initialisation"), "training": _("During training")}
-WAIT = 3.0  # seconds a control change may compute before the page asks first (a kept result never waits)
-STATE = ViewState(
-    "grad",
-    [
-        Param("depth", 56, int, DEPTHS),
-        Param("norm", "batch", str, rc.NORMS),
-        Param("activation", "relu", str, rc.ACTIVATIONS),
-        Param("preact", False, parse_bool),
-        Param("batch", 64, int, (16, 32, 64, 128)),
-        Param("shown", list(views.KINDS), str, views.KINDS, multi=True),
-        Param("tab", "init", str, tuple(TABS)),
-        Param("runs", [], str, multi=True),
-    ],
-)
+DEPTHS, TABS, WAIT, STATE = views.DEPTHS, views.TABS, views.WAIT, views.VIEW_STATE
 STATE.load()
 present = presenting()
 

@@ -10,7 +10,17 @@ from ui.language import use_language
 from ui.navigation import leave_pages_directory_mode, page
 from ui.threads import share_cpu_with_training
 from ui.view_state import Param, ViewState, presenting
-from ui.views.lesson import MINE, REFERENCE, draw, evidence, not_learned, show_evidence, step_notes, uses_runs
+from ui.views.lesson import (
+    MINE,
+    REFERENCE,
+    draw,
+    evidence,
+    not_learned,
+    predict_first,
+    show_evidence,
+    step_notes,
+    uses_runs,
+)
 from ui.views.render import show_verdict
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
@@ -62,32 +72,7 @@ if not present and uses_runs(step):
     STATE.save()
 
 # Predict first: the evidence appears once the learner has committed to an answer (Hohman et al. 2020).
-question, answer_key = step.question, f"lesson.answer.{number}"
-revealed = present or question is None or answer_key in st.session_state
-if question is not None and present:
-    st.info(UI["ask_the_room"].format(prompt=_(question.prompt)), icon=":material/forum:")
-    with st.expander(UI["reveal_answer"], key=f"lesson.reveal.{number}"):  # keyed: kept when the language changes
-        right = _(question.choice(question.answer).label)
-        st.markdown(UI["the_answer"].format(answer=right, why=_(question.why)))
-elif question is not None:
-    st.subheader(UI["predict"])
-    labels = {c.value: _(c.label) for c in question.choices}
-    choice = st.radio(
-        _(question.prompt),
-        list(labels),
-        index=None,
-        format_func=labels.get,
-        key=f"lesson.choice.{number}",
-        disabled=revealed,
-    )
-    if not revealed:
-        if st.button(UI["commit"], type="primary", key=f"lesson.commit.{number}", disabled=choice is None):
-            st.session_state[answer_key] = choice
-            st.rerun()
-        st.caption(UI["choose_first"])
-    else:
-        right, said = lesson.judge(question, st.session_state[answer_key])
-        (st.success if right else st.error)(said, icon=":material/check:" if right else ":material/close:")
+revealed = predict_first(step.question, number, present)
 
 if revealed:
     found = evidence(st.session_state.get(STATE.key("src"), REFERENCE))

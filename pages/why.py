@@ -3,18 +3,14 @@
 A router: the view state (the pair, the tab, each experiment's settings) lives in the URL (ui/view_state.py),
 the figures and their verdicts come from ui/views/why.py, and this script lays them out."""
 
-from dataclasses import replace
-
 import streamlit as st
 
 from resnet_core.presentation import why_text as text
 from resnet_core.presentation.i18n import _
-from resnet_core.presentation.text import markdown_text
-from resnet_core.studies.pairs import informative_pair
-from ui.language import use_language, with_language
-from ui.live import live_fragment, polling_changed
-from ui.navigation import leave_pages_directory_mode, page
-from ui.reference import reference_note, runs_view
+from ui.language import use_language
+from ui.live import live_fragment
+from ui.navigation import leave_pages_directory_mode
+from ui.reference import runs_view
 from ui.threads import share_cpu_with_training
 from ui.view_state import presenting
 from ui.views import why as views
@@ -32,55 +28,8 @@ st.title(_("Why residual nets train"))
 st.markdown(_(text.PAGE_INTRO))
 store = runs_view("why")  # the user's runs and, unless hidden in the sidebar, the reference runs
 pairs = views.pairs_by_key(store)
-best, why_best = informative_pair(store)
-why_best = _(why_best)  # said in English by studies/pairs.py (marked in presentation/library_words.py)
-if state.value("pair") not in pairs:
-    if state.value("pair"):
-        st.warning(
-            _("This link's pair ({value}) is not among the runs here.").format(value=markdown_text(state.value("pair")))
-        )
-    state.set("pair", views.pair_key(best) if best else "")
-if not pairs:
-    st.info(_(text.NO_PAIRS))
-    st.page_link(page("train"), label=_("Train twins"), icon=":material/model_training:", query_params=with_language())
-elif controls:
-    label = lambda k: views.pair_label(store, pairs[k])  # noqa: E731
-    st.selectbox(_("Trained twins"), list(pairs), format_func=label, key=state.key("pair"))
-    tabs = views.TABS
-    st.segmented_control(_("Experiment"), list(tabs), format_func=tabs.get, required=True, key=state.key("tab"))
-pair = pairs.get(state.value("pair"))
-if pair is not None:
-    if best is not None and views.pair_key(best) == state.value("pair"):
-        st.caption(
-            _("Opened on **{pair_label}**. {why_best}").format(
-                pair_label=markdown_text(views.pair_label(store, best)), why_best=why_best
-            )
-        )
-    reference_note(store, list(pair))
+pair = views.pick_pair(store, pairs, controls)
 tab = state.value("tab") if pairs else "shattered"  # without a pair, the toy: it needs no training
-
-
-def analysis_controls(found: views.PairAnalyses, key: str, label: str) -> None:
-    """Progress and Stop while computing; a button to compute what is missing."""
-    if found.active:
-        st.progress(found.progress)
-        if controls and st.button(_("Stop"), key=f"{key}.stop"):
-            found.stop()
-            st.rerun()
-    elif not found.done and controls and pair is not None:
-        if st.button(label if not found.ended else _("Compute them again"), type="primary", key=f"{key}.start"):
-            found.start()
-            st.rerun()
-    polling_changed(key, bool(found.active))
-
-
-def side_by_side(two: list, key: str) -> None:
-    """Two views' figures in two columns, then their captions and verdicts."""
-    figures = [v.figure for v in two if v.figure is not None]
-    for i, (col, figure) in enumerate(zip(st.columns(2) if figures else [], figures)):
-        col.plotly_chart(figure, width="stretch", key=f"{key}.{i}" if i else key)
-    for view in two:
-        show_view(replace(view, title="", figure=None), key=key)
 
 
 if tab == "lesion" and pair is not None:
@@ -92,7 +41,7 @@ if tab == "lesion" and pair is not None:
         show_view(views.lesion_view(store, pair), key="why.lesion")
         if found.done:
             show_view(views.lesion_k_view(store, pair), key="why.lesion.k")
-        analysis_controls(found, "why.lesion", _("Compute the lesion study"))
+        views.analysis_controls(found, "why.lesion", _("Compute the lesion study"), controls)
 
     live_fragment(lesion, "why.lesion", bool(views.lesion_analyses(store, pair, compute_small=False).active), 1.0)
 
@@ -111,7 +60,7 @@ if tab == "landscape" and pair is not None:
         found = views.landscape_analyses(store, pair, steps, span)
         for i, view in enumerate(views.landscape_view(store, pair, steps, span, state.value("surface"))):
             show_view(view, key=f"why.landscape.{i}" if i else "why.landscape")
-        analysis_controls(found, "why.landscape", _("Compute the landscapes"))
+        views.analysis_controls(found, "why.landscape", _("Compute the landscapes"), controls)
 
     live_fragment(landscape, "why.landscape", bool(views.landscape_analyses(store, pair, steps, span).active), 1.0)
 
@@ -122,7 +71,7 @@ if tab == "shattered":
         cols = st.columns([3, 1])
         cols[0].select_slider(_("Depth (layers or blocks)"), state.params["depth"].choices, key=state.key("depth"))
         cols[1].number_input(_("Seed"), 0, 999, key=state.key("seed"))
-    side_by_side(views.toy_shattered_view(state.value("depth"), state.value("seed")), "why.toy")
+    views.side_by_side(views.toy_shattered_view(state.value("depth"), state.value("seed")), "why.toy")
     if pair is not None:
         st.subheader(_(text.SHATTERED_LINE_TITLE))
         if controls:
@@ -134,5 +83,5 @@ if tab == "shattered":
         points, weights = state.value("points"), state.value("weights")
         ready = views.lines_ready(store, pair, points, weights)
         go = not ready and controls and st.button(_("Compute the gradients"), key="why.line.start")
-        side_by_side(views.shattered_view(store, pair, points, weights, compute=go), "why.line")
+        views.side_by_side(views.shattered_view(store, pair, points, weights, compute=go), "why.line")
 state.save()

@@ -131,7 +131,7 @@ def test_home_leads_into_the_lesson_first_and_its_why_links_open_their_tab():
 def test_step_1_says_the_deep_plain_reference_net_did_not_learn_and_what_that_means():
     at = run_page("lesson", {"step": "1", "present": "1"})
     untrained = [w.value for w in at.warning if "did not learn at all" in w.value]
-    assert len(untrained) == 1 and untrained[0].startswith("plain-56") and "85.4 %" in untrained[0]
+    assert len(untrained) == 1 and untrained[0].startswith("plain-56") and "85.4%" in untrained[0]
     assert any(i.value == lesson.step(1).if_untrained for i in at.info)
     at = run_page("lesson", {"step": "5", "present": "1"})  # both ResNets learned: no such note
     assert not any("did not learn" in w.value for w in at.warning)

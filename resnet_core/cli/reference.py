@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..store.run_store import RunStore, runs_dir
 from ..data.catalog import DATASETS
+from ..store.run_store import RunStore, runs_dir
 from .args import add_data_dir, add_depths, add_recipe_sizes, non_negative_int
 
 

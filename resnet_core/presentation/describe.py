@@ -98,8 +98,8 @@ def describe_recipe(config: RunConfig | TrainConfig | dict) -> str:
         )
     if config.warmup_until_error:
         parts.append(
-            _("warm-up at lr {lr} until the training error is below {error}%").format(
-                lr=f"{config.lr / 10:g}", error=f"{100 * config.warmup_until_error:g}"
+            _("warm-up at lr {lr} until the training error is below {error}").format(
+                lr=f"{config.lr / 10:g}", error=percent(config.warmup_until_error, 0)
             )
         )
     parts.append(_("crop + flip augmentation") if config.augment else _("no augmentation"))

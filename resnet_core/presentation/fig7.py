@@ -87,8 +87,8 @@ def fig7_findings(responses: dict[NetSpec, np.ndarray]) -> list[tuple[bool | Non
 
 def fig7_verdicts(responses: dict[NetSpec, np.ndarray], untrained: dict[NetSpec, str] | None = None) -> list[Verdict]:
     """`fig7_findings` as verdicts, worded with what each one means. `untrained`: the nets shown that did
-    not learn, each named with its final training error ("plain-56 (final training error 88 %, chance
-    90 %)"); a comparison that involves one is an *untrained* verdict
+    not learn, each named with its final training error ("plain-56 (final training error 88%, chance
+    90%)"); a comparison that involves one is an *untrained* verdict
     whose text says what to do instead, whatever its numbers."""
     untrained = untrained or {}
     verdicts = []

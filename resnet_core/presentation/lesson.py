@@ -22,6 +22,7 @@ from typing import Any
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .describe import percent
 from .i18n import N_, Messages, _
 from .palette import FONT, RESIDUAL_SHADES
 from .views import Verdict, View
@@ -471,7 +472,7 @@ STEPS: tuple[Step, ...] = (
             answer="higher",
             why=(
                 N_(
-                    "Table 6: 7.93 % for ResNet-1202 against 6.43 % for ResNet-110. Both fit their training "
+                    "Table 6: 7.93% for ResNet-1202 against 6.43% for ResNet-110. Both fit their training "
                     "images; the deeper one generalises worse, which is overfitting, unlike degradation."
                 )
             ),
@@ -506,7 +507,7 @@ STEPS: tuple[Step, ...] = (
                 look_at=(
                     N_(
                         "What to look for: the plain nets' dashed training curves (does the deeper one end higher?) "
-                        "and the ResNets' (does the deeper one end lower?). A net still near 90 % error has not "
+                        "and the ResNets' (does the deeper one end lower?). A net still near 90% error has not "
                         "learned yet: give it more epochs or images before reading anything into it."
                     )
                 ),
@@ -576,8 +577,8 @@ UI: Mapping[str, str] = Messages(
         "bad_step": N_("There is no step {raw}: showing step 1."),
         "did_not_learn": (
             N_(
-                "{net} did not learn at all here: its training error ended at {error:.1f} %, near chance "
-                "({chance:.0f} % with {classes} classes)."
+                "{net} did not learn at all here: its training error ended at {error}, near chance "
+                "({chance} with {classes} classes)."
             )
         ),
     }
@@ -750,10 +751,10 @@ def table6_view(
             y=[TABLE6[d]["test_error"] for d in depths],
             marker_color=colors,
             marker_pattern_shape="/",
-            text=[_("{value} %").format(value=f"{TABLE6[d]['test_error']:.2f}") for d in depths],
+            text=[percent(TABLE6[d]["test_error"] / 100, 2) for d in depths],
             textposition="outside",
             showlegend=False,
-            hovertemplate="%{x}: %{y:.2f} %<extra></extra>",
+            hovertemplate="%{x}: %{y:.2f}%<extra></extra>",
         ),
         row=1,
         col=2,
@@ -800,7 +801,9 @@ def not_learned_verdicts(nets: Sequence[tuple[str, float, int]]) -> list[Verdict
     return [
         Verdict(
             "untrained",
-            UI["did_not_learn"].format(net=name, error=100 * error, chance=100 * (1 - 1 / classes), classes=classes),
+            UI["did_not_learn"].format(
+                net=name, error=percent(error), chance=percent(1 - 1 / classes, 0), classes=classes
+            ),
         )
         for name, error, classes in nets
     ]

@@ -144,12 +144,15 @@ def lesion_caption(damage: dict[str, LesionDamage], images: int, chance_pct: flo
             "dotted lines are the intact nets. Typical (median) block: "
         ).format(images=images)
         + joined(
-            _("{name} {typical:.1f} % (intact {intact:.1f} %, worst {worst:.1f} %)").format(
-                name=markdown_text(name), typical=d.typical, intact=d.intact, worst=d.worst
+            _("{name} {typical} (intact {intact}, worst {worst})").format(
+                name=markdown_text(name),
+                typical=percent(d.typical / 100),
+                intact=percent(d.intact / 100),
+                worst=percent(d.worst / 100),
             )
             for name, d in damage.items()
         )
-        + _(". Chance is {chance_pct:.0f} %.").format(chance_pct=chance_pct)
+        + _(". Chance is {chance}.").format(chance=percent(chance_pct / 100, 0))
     )
 
 
@@ -188,8 +191,8 @@ def lesion_verdicts(
 
 
 def _residual_alone(residual: NetFacts, res: LesionDamage) -> Verdict:
-    way = _("a typical deletion takes it {percent} of the way from its intact error ({intact:.1f} %) to chance").format(
-        percent=percent(res.share, 0), intact=res.intact
+    way = _("a typical deletion takes it {percent} of the way from its intact error ({intact}) to chance").format(
+        percent=percent(res.share, 0), intact=percent(res.intact / 100)
     )
     if res.share <= LITTLE_DAMAGE:
         return Verdict(
@@ -217,10 +220,10 @@ def blocks_to_chance(random_k: dict, chance_pct: float) -> int | None:
 
 def lesion_k_caption(labels: Sequence[str], randoms: Sequence[dict]) -> str:
     rise = joined(
-        _("{name} {one:.1f} % with one block deleted, {all:.1f} % with all {k}").format(
+        _("{name} {one} with one block deleted, {all} with all {k}").format(
             name=markdown_text(label),
-            one=statistics.fmean(r["error"][0]),
-            all=statistics.fmean(r["error"][-1]),
+            one=percent(statistics.fmean(r["error"][0]) / 100),
+            all=percent(statistics.fmean(r["error"][-1]) / 100),
             k=r["k"][-1],
         )
         for label, r in zip(labels, randoms)
@@ -517,7 +520,7 @@ def other_pair(residual: str, plain: str, reference: bool) -> str:
 
 
 def pair_label(residual_label: str, plain: str, test_errors: dict[str, float | None]) -> str:
-    """ "ResNet-20 · reference + plain-20 twin · test error ResNet-20 26.4 % · plain-20 36.7 %" (a selector's
+    """ "ResNet-20 · reference + plain-20 twin · test error ResNet-20 26.4% · plain-20 36.7%" (a selector's
     option: plain text)."""
     tested = " · ".join(f"{name} {percent(e, 1)}" for name, e in test_errors.items() if e is not None)
     return _("{residual_label} + {plain} twin").format(residual_label=residual_label, plain=plain) + (

@@ -31,7 +31,7 @@ from resnet_core.presentation.gradient_text import (
     init_verdicts,
     ratio_text,
 )
-from resnet_core.presentation.i18n import N_, _
+from resnet_core.presentation.i18n import N_, Messages, _
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label, status_word
 from resnet_core.presentation.views import Verdict, View
@@ -42,6 +42,7 @@ from resnet_core.studies.reference import is_reference
 from ui.data import shapes
 from ui.language import spinning
 from ui.spec_state import NORM_LABELS, depth_picks
+from ui.view_state import Param, ViewState, parse_bool
 
 KINDS = ("residual", "plain")
 # Computed without asking, whatever the estimate: up to a ResNet-110 pair on 64 images, within the page's
@@ -49,6 +50,23 @@ KINDS = ("residual", "plain")
 # overstates small nets' cost.
 QUICK_WORK = 2 * profile_work(rc.NetSpec(depth=110), 64)
 Y_TITLE = N_("‖∇W‖ (L2 norm of the weight gradient)")
+
+DEPTHS = rc.valid_depths("basic", "cifar", 1202)
+TABS = Messages({"init": N_("At initialisation"), "training": N_("During training")})
+WAIT = 3.0  # seconds a control change may compute before the page asks first (a kept result never waits)
+VIEW_STATE = ViewState(
+    "grad",
+    [
+        Param("depth", 56, int, DEPTHS),
+        Param("norm", "batch", str, rc.NORMS),
+        Param("activation", "relu", str, rc.ACTIVATIONS),
+        Param("preact", False, parse_bool),
+        Param("batch", 64, int, (16, 32, 64, 128)),
+        Param("shown", list(KINDS), str, KINDS, multi=True),
+        Param("tab", "init", str, tuple(TABS)),
+        Param("runs", [], str, multi=True),
+    ],
+)
 
 
 @dataclass

@@ -297,3 +297,37 @@ def show_evidence(view: View, key: str) -> None:
         show_verdict(verdict)
     for note in view.notes:
         st.caption(note)
+
+
+def predict_first(question: lesson.Question | None, number: int, present: bool) -> bool:
+    """The step's question before its evidence (Hohman et al. 2020): the learner picks an answer and commits,
+    then sees whether it was right; a projector (present) asks the room and hides the answer in an expander.
+    Whether the evidence may be shown now."""
+    answer_key = f"lesson.answer.{number}"
+    revealed = present or question is None or answer_key in st.session_state
+    if question is not None and present:
+        st.info(lesson.UI["ask_the_room"].format(prompt=_(question.prompt)), icon=":material/forum:")
+        # keyed: kept open when the language changes
+        with st.expander(lesson.UI["reveal_answer"], key=f"lesson.reveal.{number}"):
+            right = _(question.choice(question.answer).label)
+            st.markdown(lesson.UI["the_answer"].format(answer=right, why=_(question.why)))
+    elif question is not None:
+        st.subheader(lesson.UI["predict"])
+        labels = {c.value: _(c.label) for c in question.choices}
+        choice = st.radio(
+            _(question.prompt),
+            list(labels),
+            index=None,
+            format_func=labels.get,
+            key=f"lesson.choice.{number}",
+            disabled=revealed,
+        )
+        if not revealed:
+            if st.button(lesson.UI["commit"], type="primary", key=f"lesson.commit.{number}", disabled=choice is None):
+                st.session_state[answer_key] = choice
+                st.rerun()
+            st.caption(lesson.UI["choose_first"])
+        else:
+            right, said = lesson.judge(question, st.session_state[answer_key])
+            (st.success if right else st.error)(said, icon=":material/check:" if right else ":material/close:")
+    return revealed

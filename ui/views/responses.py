@@ -7,6 +7,7 @@ import numpy as np
 
 from resnet_core.model.net import layout_of
 from resnet_core.presentation.charts import LayerSeries, responses_figure
+from resnet_core.presentation.describe import percent
 from resnet_core.presentation.fig7 import fig7_verdicts
 from resnet_core.presentation.i18n import _, joined
 from resnet_core.presentation.palette import shade
@@ -55,8 +56,8 @@ def default_runs(store, runs: dict[str, Run]) -> tuple[list[str], str]:
 
 def _untrained_sentence(store, run: Run) -> str:
     error = final_train_error(store, run)
-    return _("{run_label} (final training error {value:.0f} %, chance {value2:.0f} %)").format(
-        run_label=run_label(run), value=100 * error, value2=100 * chance_error(run.spec.num_classes)
+    return _("{run_label} (final training error {value}, chance {value2})").format(
+        run_label=run_label(run), value=percent(error, 0), value2=percent(chance_error(run.spec.num_classes), 0)
     )
 
 

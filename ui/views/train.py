@@ -4,6 +4,7 @@ resnet_core/presentation/forms.py (testable without Streamlit); these functions 
 
 from __future__ import annotations
 
+import functools
 import time
 
 import pandas as pd
@@ -15,7 +16,7 @@ from resnet_core.data.catalog import available_datasets, data_root, facts
 from resnet_core.data.datasets import DATASETS, num_classes
 from resnet_core.execution.estimates import device_kind, estimate, measured_rates
 from resnet_core.presentation.charts import error_figure, loss_figure
-from resnet_core.presentation.describe import NO_VALUE, SCHEDULE_WORDS, describe_recipe
+from resnet_core.presentation.describe import NO_VALUE, SCHEDULE_WORDS, describe_recipe, percent
 from resnet_core.presentation.forms import WARMUPS, TrainForm, describe_time_here, warmup_advice
 from resnet_core.presentation.i18n import N_, _, language, say
 from resnet_core.presentation.reports import (
@@ -121,8 +122,8 @@ def import_images() -> None:
             _(
                 "A .zip with one folder of images per class (cat/1.jpg, dog/2.png, …): {limits}; uploads "
                 "here up to {most} MB (larger: `python -m resnet_core train --dataset FOLDER`). Each "
-                "class keeps 20 % of its images for testing."
-            ).format(limits=say(own.LIMITS), most=most)
+                "class keeps {share} of its images for testing."
+            ).format(limits=say(own.LIMITS), most=most, share=percent(own.TEST_FRACTION, 0))
         )
         upload = st.file_uploader(_("A .zip of class folders"), type=["zip"], key="train.own.zip")
         size = st.selectbox(
@@ -368,8 +369,9 @@ def run_rows(runner, runs: list, places: dict | None = None) -> None:
             continue
         if runner.actor.teacher and run.owner != runner.actor.id:  # a teacher acting on someone else's run
             row[2].caption(markdown_text(_("{owner}'s run").format(owner=owner_label(run))))
-        if run.active and row[2].button(_("Stop"), key=f"stop.{run.id}", icon=":material/stop:"):
-            act(lambda run_id=run.id: runner.stop(run_id))
+        if run.active:  # acts in the callback, before the next poll of the fragment can redraw the row
+            stop = functools.partial(runner.stop, run.id)
+            row[2].button(_("Stop"), key=f"stop.{run.id}", icon=":material/stop:", on_click=act, args=(stop,))
         if run.resumable and row[2].button(_("Resume"), key=f"resume.{run.id}", icon=":material/play_arrow:"):
             if classroom.resume_checked(runner, run.id):
                 st.rerun()  # the whole page: the run is queued again everywhere its status shows

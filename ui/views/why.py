@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import streamlit as st
 
@@ -24,6 +24,7 @@ from resnet_core.presentation import why_text as text
 from resnet_core.presentation.describe import percent
 from resnet_core.presentation.i18n import N_, Messages, _, joined
 from resnet_core.presentation.reports import run_label, status_word
+from resnet_core.presentation.text import markdown_text
 from resnet_core.presentation.views import Verdict, View
 from resnet_core.presentation.why_figures import (
     NetResult,
@@ -40,7 +41,12 @@ from resnet_core.studies.analyses import LESION_PARAMS, Analyses, Analysis, comp
 from resnet_core.studies.pairs import chance_error, final_train_error, has_learned, informative_pair, twin_pairs
 from resnet_core.studies.reference import LANDSCAPE_PARAMS, is_reference
 from resnet_core.training.device import pick_device
+from ui.language import with_language
+from ui.live import polling_changed
+from ui.navigation import page
+from ui.reference import reference_note
 from ui.view_state import Param, ViewState, parse_bool
+from ui.views.render import show_view
 
 Pair = tuple[Run, Run]  # (ResNet, plain twin)
 
@@ -432,3 +438,63 @@ def toy_shattered_view(depth: int = 50, seed: int = 0) -> list[View]:
     )
     judge = functools.partial(text.shattered_verdicts, *facts, when=_("at initialisation"), toy_depth=int(depth))
     return [line, _autocorrelation_view(nets, "", judge)]
+
+
+# ---------------------------------------------------------------------------------------- the page's controls
+
+
+def pick_pair(store, pairs: dict[str, Pair], controls: bool) -> Pair | None:
+    """The pair the URL names, else the most informative one (said so in a caption); the pair and tab
+    pickers when the page shows its controls; a note when the link's pair is not here."""
+    state = VIEW_STATE
+    best, why_best = informative_pair(store)
+    if state.value("pair") not in pairs:
+        if state.value("pair"):
+            st.warning(
+                _("This link's pair ({value}) is not among the runs here.").format(
+                    value=markdown_text(state.value("pair"))
+                )
+            )
+        state.set("pair", pair_key(best) if best else "")
+    if not pairs:
+        st.info(_(text.NO_PAIRS))
+        st.page_link(
+            page("train"), label=_("Train twins"), icon=":material/model_training:", query_params=with_language()
+        )
+    elif controls:
+        label = lambda k: pair_label(store, pairs[k])  # noqa: E731
+        st.selectbox(_("Trained twins"), list(pairs), format_func=label, key=state.key("pair"))
+        st.segmented_control(_("Experiment"), list(TABS), format_func=TABS.get, required=True, key=state.key("tab"))
+    pair = pairs.get(state.value("pair"))
+    if pair is not None:
+        if best is not None and pair_key(best) == state.value("pair"):
+            # why_best is said in English by studies/pairs.py (marked in presentation/library_words.py)
+            st.caption(
+                _("Opened on **{pair_label}**. {why_best}").format(
+                    pair_label=markdown_text(pair_label(store, best)), why_best=_(why_best)
+                )
+            )
+        reference_note(store, list(pair))
+    return pair
+
+
+def analysis_controls(found: PairAnalyses, key: str, label: str, controls: bool) -> None:
+    """Progress and Stop while computing; a button to compute what is missing. The buttons act in their
+    callbacks, before the next run of the polling fragment, so a press is never lost to a poll."""
+    if found.active:
+        st.progress(found.progress)
+        if controls:
+            st.button(_("Stop"), key=f"{key}.stop", on_click=found.stop)
+    elif not found.done and controls:
+        label = label if not found.ended else _("Compute them again")
+        st.button(label, type="primary", key=f"{key}.start", on_click=found.start)
+    polling_changed(key, bool(found.active))
+
+
+def side_by_side(two: list[View], key: str) -> None:
+    """Two views' figures in two columns, then their captions and verdicts."""
+    figures = [v.figure for v in two if v.figure is not None]
+    for i, (col, figure) in enumerate(zip(st.columns(2) if figures else [], figures)):
+        col.plotly_chart(figure, width="stretch", key=f"{key}.{i}" if i else key)
+    for view in two:
+        show_view(replace(view, title="", figure=None), key=key)
