@@ -63,7 +63,7 @@ picked = views.pick_image(state, clf, test_images, test_labels, present)
 twin = views.twin_of(store, run)
 views.untrained_note(store, run, twin)
 if picked.image is not None:  # the image as the nets see it, and their predictions
-    pixels, shown, nets_probs = views.predictions(store, key, clf, twin, picked)
+    pixels, shown, nets_probs = views.predictions(store, key, run, clf, twin, picked)
 controls = views.method_controls(state, key, clf, present)
 state.save()
 if picked.image is None:  # waiting for an upload, or it could not be read (said above)

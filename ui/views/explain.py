@@ -15,6 +15,7 @@ from PIL import Image
 from resnet_core.analysis import pretrained as pt
 from resnet_core.analysis.attributions import METHODS, SIGNS, explain, layer_choices, predict, top_k
 from resnet_core.analysis.classifier import Classifier
+from resnet_core.analysis.familiarity import FamiliarityModel
 from resnet_core.data.datasets import sample_test_images
 from resnet_core.data.images import EXTENSIONS, FORMAT_NAMES, ImageError, fit_square, open_image, to_uint8_tensor
 from resnet_core.data.pixels import to_input
@@ -29,6 +30,7 @@ from resnet_core.presentation.explain_figures import (
     image_figure,
     top_k_figure,
 )
+from resnet_core.presentation.explain_text import familiarity_note
 from resnet_core.presentation.i18n import N_, _, both, ngettext, say
 from resnet_core.presentation.palette import net_color
 from resnet_core.presentation.reports import run_label
@@ -67,6 +69,48 @@ def load_run(root: str, run_id: str, _store):
     data = loading.run_dataset(run)
     images, labels = sample_test_images(data, n=min(20, len(data.test_labels)))
     return loading.classifier_from_run(_store, run, data), images, labels.tolist()
+
+
+# What the familiarity measure is fitted on (analysis/familiarity.py): enough for the dimensions it has (the
+# stage widths' sum), few enough to fit in seconds on a CPU, once per net and server.
+FAMILIARITY_IMAGES = {"train": 1000, "test": 500}
+
+
+@spinning(N_("Measuring how like its training images this image is (once per net)…"))
+@st.cache_resource(max_entries=6, show_spinner=False)
+def familiarity_model(root: str, run_id: str, _store) -> FamiliarityModel:
+    """The run's familiarity measure, fitted on a seeded subset of its training images and calibrated on
+    one of its test images (the same each time, so a link's view says the same)."""
+    run = _store.get(run_id)
+    data = loading.run_dataset(run)
+    clf = load_run(root, run_id, _store)[0]
+    generator = torch.Generator().manual_seed(0)
+    train = torch.randperm(len(data.train_labels), generator=generator)[: FAMILIARITY_IMAGES["train"]]
+    test = torch.randperm(len(data.test_labels), generator=generator)[: FAMILIARITY_IMAGES["test"]]
+    return FamiliarityModel.fit(
+        clf.net, clf.mean, clf.std, data.train_images[train], data.train_labels[train], data.test_images[test]
+    )
+
+
+def familiarity(store, run, clf: Classifier, pixels: np.ndarray) -> None:
+    """Whether an image that is not one of the net's test images is like its training images: a warning
+    when it is not, with the classes the net knows (every label it gives is one of them)."""
+    try:
+        home = store.store_of(run)
+        model = familiarity_model(str(home.root.resolve()), run.id, home)
+        fam = model.assess(torch.from_numpy(pixels))
+    except Exception as err:  # a dataset gone since training: the predictions stand, without this note
+        st.caption(
+            _("How like its training images this image is cannot be measured: {name}: {err}").format(
+                name=type(err).__name__, err=markdown_text(say(err))
+            )
+        )
+        return
+    unlike, text = familiarity_note(fam, run.spec.name, run.dataset, clf.classes)
+    if unlike:
+        st.warning(text, icon=":material/help:")
+    else:
+        st.caption(text)
 
 
 @spinning(N_("Loading the ImageNet weights…"))
@@ -302,8 +346,9 @@ def twin_of(store, run):
     )
 
 
-def predictions(store, key: str, clf: Classifier, twin, picked: Picked):
-    """The image as the nets see it and each net's top-5; returns (pixels, shown image, [(key, net, probs)])."""
+def predictions(store, key: str, run, clf: Classifier, twin, picked: Picked):
+    """The image as the nets see it and each net's top-5, and for an image not from the run's test set how
+    like its training images it is; returns (pixels, shown image, [(key, net, probs)])."""
     fitted = fit_square(picked.image, clf.input_size, clf.resize_size)
     pixels = to_uint8_tensor(fitted).numpy()  # (3, S, S): the cache key of every attribution
     nets = [(key, clf)]
@@ -349,6 +394,8 @@ def predictions(store, key: str, clf: Classifier, twin, picked: Picked):
             "probable classes, in percent (softmax of its output)."
         )
     )
+    if run is not None and picked.true_class is None:  # an upload or a sample: maybe nothing like its data
+        familiarity(store, run, clf, pixels)
     return pixels, shown, nets_probs
 
 
