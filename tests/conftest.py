@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from resnet_core.store.processes import children
-from resnet_core.store.run_store import RunStore, StoreCorrupt, pid_alive
+from resnet_core.store.run_store import RunStore, pid_alive
 
 ROOT = Path(__file__).resolve().parent.parent
 # The app shows the reference runs it ships (assets/reference/) beside the user's; tests of empty and of
@@ -329,14 +329,9 @@ def page_runs(tmp_path, shapes_root, monkeypatch) -> Iterator[Path]:
     monkeypatch.setenv("RESNET_LAB_RUNS", str(runs))
     monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
     yield runs
-    from ui.runs import _reader_for, _runner_for
+    from ui.runs import release_runner
 
-    key = str(runs.resolve())
-    if runs.exists():  # else no page made a runner for it
-        with contextlib.suppress(StoreCorrupt):  # a store the test damaged: no runner could open it
-            _runner_for(key).shutdown()
-    _runner_for.clear(key)
-    _reader_for.clear(key)
+    release_runner(str(runs.resolve()))
 
 
 @pytest.fixture

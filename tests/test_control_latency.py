@@ -72,9 +72,9 @@ def test_pages_that_compute_use_the_server_share_while_a_run_trains(name, tmp_pa
         assert not at.exception, at.exception
         assert seen == [1, 2]  # the run ended: all of them again
     finally:
-        from ui.runs import _runner_for
+        from ui.runs import release_runner
 
-        _runner_for(str(root.resolve())).shutdown()
+        release_runner(str(root.resolve()))
 
 
 def test_architecture_draws_each_net_once_across_reruns(monkeypatch):

@@ -136,9 +136,9 @@ def tiny_preset(monkeypatch, shapes_root, tmp_path):
     monkeypatch.setattr(experiments, "device_presets", lambda *a: (Preset("tiny", "shapes", (8, 14), config, "test"),))
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
     yield tmp_path / "runs"
-    from ui.runs import _runner_for
+    from ui.runs import release_runner
 
-    _runner_for(str((tmp_path / "runs").resolve())).shutdown()
+    release_runner(str((tmp_path / "runs").resolve()))
 
 
 def test_the_page_runs_the_experiment_and_judges_it(tiny_preset, monkeypatch):

@@ -27,9 +27,9 @@ SPEC = rc.NetSpec(depth=8, width=8)
 
 
 def _shutdown_runner(root: Path) -> None:
-    from ui.runs import _runner_for
+    from ui.runs import release_runner
 
-    _runner_for(str(root.resolve())).shutdown()  # the page's (cached) runner
+    release_runner(str(root.resolve()))  # the page's (cached) runner
 
 
 @pytest.fixture(scope="module")

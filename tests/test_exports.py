@@ -74,9 +74,9 @@ def test_the_degradation_page_offers_its_table_as_csv(tmp_path, monkeypatch):
         (button,) = [b for b in at.get("download_button") if b.proto.id.endswith("deg.csv")]
         assert button.proto.label == "Download the table (CSV)"
     finally:
-        from ui.runs import _runner_for
+        from ui.runs import release_runner
 
-        _runner_for(str((tmp_path / "runs").resolve())).shutdown()
+        release_runner(str((tmp_path / "runs").resolve()))
 
 
 @pytest.mark.parametrize(

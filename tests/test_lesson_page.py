@@ -24,9 +24,9 @@ def reference(tmp_path, monkeypatch):
     _reference_for.clear()
     yield
     _reference_for.clear()
-    from ui.runs import _runner_for
+    from ui.runs import release_runner
 
-    _runner_for(str(runs.resolve())).shutdown()
+    release_runner(str(runs.resolve()))
 
 
 def charts(at) -> int:

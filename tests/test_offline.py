@@ -24,9 +24,9 @@ def test_the_favicon_is_a_local_file(tmp_path, monkeypatch):
         at = AppTest.from_file(APP, default_timeout=60).run()
         assert not at.exception
     finally:
-        from ui.runs import _runner_for
+        from ui.runs import release_runner
 
-        _runner_for(str((tmp_path / "runs").resolve())).shutdown()
+        release_runner(str((tmp_path / "runs").resolve()))
     icon = seen["page_icon"]
     assert isinstance(icon, str) and not icon.startswith(":") and Path(icon).is_file(), icon
     assert Path(icon).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -50,6 +50,6 @@ def test_tables_show_a_dash_for_a_missing_value_in_the_browser_too(name, tmp_pat
         assert b"None" not in table.proto.arrow_data.styler.display_values
         assert table.proto.placeholder == "—"  # what the browser shows for the missing errors
     finally:
-        from ui.runs import _runner_for
+        from ui.runs import release_runner
 
-        _runner_for(str((tmp_path / "runs").resolve())).shutdown()
+        release_runner(str((tmp_path / "runs").resolve()))

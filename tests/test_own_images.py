@@ -206,7 +206,7 @@ def test_the_train_page_trains_on_your_imported_images(tmp_path, monkeypatch):
 
     from streamlit.testing.v1 import AppTest
 
-    from ui.runs import _runner_for
+    from ui.runs import release_runner
 
     source = image_folder(tmp_path / "colours", per_class=6)
     for i in range(6, 10):  # unbalanced: red has 10 images, the others 6
@@ -235,4 +235,4 @@ def test_the_train_page_trains_on_your_imported_images(tmp_path, monkeypatch):
             time.sleep(0.5)
         assert rc.RunStore(tmp_path / "runs").get(run.id).status == "completed"
     finally:
-        _runner_for(str((tmp_path / "runs").resolve())).shutdown()
+        release_runner(str((tmp_path / "runs").resolve()))

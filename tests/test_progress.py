@@ -108,6 +108,6 @@ def test_the_train_page_says_a_run_is_starting_or_evaluating(tmp_path, shapes_ro
         assert "epoch 1/5 done · evaluating on the test set · step 10/50" in texts
         assert not any("step 0/1" in t or " 0 images/s" in t for t in texts)
     finally:
-        from ui.runs import _runner_for
+        from ui.runs import release_runner
 
-        _runner_for(str((tmp_path / "runs").resolve())).shutdown()
+        release_runner(str((tmp_path / "runs").resolve()))

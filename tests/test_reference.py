@@ -211,9 +211,9 @@ def fresh_install(tmp_path, monkeypatch, shapes_root):
     _reference_for.clear()  # a copy opened by another test's cache
     before = fingerprint(BUNDLE)
     yield runs
-    from ui.runs import _runner_for
+    from ui.runs import release_runner
 
-    _runner_for(str(runs.resolve())).shutdown()
+    release_runner(str(runs.resolve()))
     _reference_for.clear()
     assert fingerprint(BUNDLE) == before, "the shipped bundle was changed"
 

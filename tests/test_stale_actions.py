@@ -26,9 +26,9 @@ ALICE, BOB = Actor("alice@example.org"), Actor("bob@example.org")
 def runs(tmp_path, monkeypatch):
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
     yield RunStore(tmp_path / "runs")
-    from ui.runs import _runner_for
+    from ui.runs import release_runner
 
-    _runner_for(str((tmp_path / "runs").resolve())).shutdown()  # the page's (cached) runner
+    release_runner(str((tmp_path / "runs").resolve()))  # the page's (cached) runner
 
 
 def test_a_stale_train_page_says_in_chinese_that_the_run_is_gone(runs, monkeypatch):

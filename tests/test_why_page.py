@@ -35,9 +35,9 @@ def twins(tmp_path_factory, shapes_root):
     for run_id in ids:
         assert execute_run(store, run_id) == "completed"
     yield root, ids
-    from ui.runs import _runner_for
+    from ui.runs import release_runner
 
-    _runner_for(str(root.resolve())).shutdown()
+    release_runner(str(root.resolve()))
 
 
 def test_lesion_figures_draw_each_net_in_its_colour_with_chance():
@@ -182,6 +182,6 @@ def test_without_runs_the_page_says_what_to_do_and_still_shows_the_toy(tmp_path,
     assert any("trained ResNet and its plain twin" in i.value for i in at.info)
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert titles == ["d output / d input along the line", "Autocorrelation of the gradient"]
-    from ui.runs import _runner_for
+    from ui.runs import release_runner
 
-    _runner_for(str((tmp_path / "runs").resolve())).shutdown()
+    release_runner(str((tmp_path / "runs").resolve()))

@@ -41,9 +41,9 @@ def no_runs(tmp_path, monkeypatch):
     runs = tmp_path / "runs"
     monkeypatch.setenv("RESNET_LAB_RUNS", str(runs))
     yield runs
-    from ui.runs import _runner_for
+    from ui.runs import release_runner
 
-    _runner_for(str(runs.resolve())).shutdown()
+    release_runner(str(runs.resolve()))
 
 
 @pytest.fixture

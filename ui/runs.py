@@ -29,11 +29,26 @@ BADGES = {  # status -> (colour, icon): the one source of a status's look (badge
 }
 
 
+_MADE: dict[str, JobRunner] = {}  # the runners _runner_for made, by folder: what release_runner shuts down
+
+
 @st.cache_resource(show_spinner=False)
 def _runner_for(root: str) -> JobRunner:
     # Its standby worker renders the embedded dataset while it waits, on a fresh install: the first press of
     # Train then does not wait for it (BENCHMARKS.md, "Time to first point").
-    return JobRunner(root, standby=standby_wanted() and functools.partial(standby_command, prepare="shapes"))
+    runner = JobRunner(root, standby=standby_wanted() and functools.partial(standby_command, prepare="shapes"))
+    _MADE[root] = runner
+    return runner
+
+
+def release_runner(root: str, kill_workers: bool = True) -> None:
+    """Shut down the job runner kept for the runs folder `root` (a resolved path), if one was made — never
+    starting one to do so — and forget it and its live reader (a damaged store moved aside; a test's end)."""
+    runner = _MADE.pop(root, None)
+    if runner is not None:
+        runner.shutdown(kill_workers=kill_workers)
+    _runner_for.clear(root)
+    _reader_for.clear(root)
 
 
 @st.cache_resource(show_spinner=False)
@@ -85,12 +100,7 @@ def damaged_store(err: StoreCorrupt) -> None:
     )
     st.caption(_("SQLite says: {detail}").format(detail=err.detail))
     if st.button(_("Move it aside and start a new run store"), key="store.new", type="primary"):
-        try:
-            _runner_for(str(err.path.parent.resolve())).shutdown(kill_workers=False)  # if one was running
-        except StoreCorrupt:
-            pass
-        _runner_for.clear()
-        _reader_for.clear()
+        release_runner(str(err.path.parent.resolve()), kill_workers=False)  # if one was running
         st.session_state[MOVED] = str(move_aside(err.path))
         st.rerun()
 
