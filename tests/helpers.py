@@ -17,6 +17,11 @@ from resnet_core.store.config import RunConfig
 from resnet_core.store.run_store import RunStore
 from resnet_core.training.train import TrainConfig
 
+# The reference bundle the app shipped before it moved to Fashion-MNIST: the longer CPU preset's recipe on the
+# embedded `shapes` set, trained on 2026-11-28 (its provenance.json). There plain-56 never learned (85% training
+# error, chance 90%), so it is real evidence for the pages' "this net did not learn" verdicts.
+SHAPES_BUNDLE = Path(__file__).resolve().parent / "data" / "reference-shapes"
+
 # Training that records only its steps and epochs: no gradient norms, no responses probe, no checkpoint.
 NO_PROBES = {"grad_norm_every": 0, "probe_batch_size": 0, "checkpoint_every": 0}
 

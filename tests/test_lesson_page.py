@@ -4,6 +4,7 @@ the presentation view; bad links. The reference bundle shipped in assets/referen
 from urllib.parse import parse_qs
 
 import pytest
+from helpers import SHAPES_BUNDLE
 from test_pages import run_page
 
 from resnet_core.presentation import lesson
@@ -128,7 +129,17 @@ def test_home_leads_into_the_lesson_first_and_its_why_links_open_their_tab():
     }
 
 
-def test_step_1_says_the_deep_plain_reference_net_did_not_learn_and_what_that_means():
+def test_step_1_on_the_shipped_runs_shows_degradation_by_nets_that_learned():
+    """The shipped Fashion-MNIST runs: plain-56 learns, far below chance, and still ends above plain-20."""
+    at = run_page("lesson", {"step": "1", "present": "1"})
+    assert not any("did not learn" in w.value for w in at.warning)
+    assert not any(i.value == lesson.step(1).if_untrained for i in at.info)
+    assert any("plain" in s.value and "higher training error" in s.value for s in at.success), verdicts(at)
+
+
+def test_step_1_says_when_the_deep_plain_net_did_not_learn_and_what_that_means(monkeypatch):
+    """The bundle the app shipped on `shapes` (tests/helpers.SHAPES_BUNDLE), where plain-56 never learned."""
+    monkeypatch.setenv("RESNET_LAB_REFERENCE", str(SHAPES_BUNDLE))
     at = run_page("lesson", {"step": "1", "present": "1"})
     untrained = [w.value for w in at.warning if "did not learn at all" in w.value]
     assert len(untrained) == 1 and untrained[0].startswith("plain-56") and "85.4%" in untrained[0]

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import SHAPES_BUNDLE
 from streamlit.testing.v1 import AppTest
 
 from resnet_core.studies import analyses as analyses_module
@@ -85,15 +86,17 @@ def test_a_link_value_the_page_cannot_mean_falls_back_with_a_message(no_runs):
 
 def test_no_pair_in_the_url_opens_on_the_informative_reference_pair_with_kept_results(reference):
     at = open_page()
-    assert at.selectbox(key="why.pair").value == PAIR_20
+    assert at.selectbox(key="why.pair").value == PAIR_56  # both learned: the deepest pair that did
     assert at.segmented_control(key="why.tab").value == "lesion"
     assert any("Opened on" in c.value and "both nets learned" in c.value for c in at.caption)
     assert "Test error after deleting one block" in titles(at)  # kept in the bundle: shown, not computed
-    assert any("hurts ResNet\\-20 less than plain\\-20" in s.value for s in at.success)
-    assert at.query_params["pair"] == PAIR_20  # the address bar holds the view
+    assert any("hurts ResNet\\-56 less than plain\\-56" in s.value for s in at.success)
+    assert at.query_params["pair"] == PAIR_56  # the address bar holds the view
 
 
-def test_a_link_to_the_56_layer_landscape_reproduces_it_and_names_the_untrained_net(reference):
+def test_a_link_to_the_56_layer_landscape_reproduces_it_and_names_the_untrained_net(reference, monkeypatch):
+    """On the bundle the app shipped on `shapes`, where plain-56 never learned (tests/helpers.SHAPES_BUNDLE)."""
+    monkeypatch.setenv("RESNET_LAB_REFERENCE", str(SHAPES_BUNDLE))
     at = open_page(pair=PAIR_56, tab="landscape", steps="11")
     assert at.selectbox(key="why.pair").value == PAIR_56
     assert at.segmented_control(key="why.tab").value == "landscape"

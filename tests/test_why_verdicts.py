@@ -127,6 +127,18 @@ def test_landscape_agrees_when_the_resnet_surface_is_smoother():
     assert "below 56 layers" not in v.text  # deep enough for the claim
 
 
+def test_landscape_says_which_measure_agrees_and_that_the_other_is_too_close():
+    """The shipped Fashion-MNIST 56-layer pair: ResNet-56 clearly smoother (28.6 vs 46.7), its non-convex share
+    higher but by less than the margin (57% vs 44%): the sentence must not read as "better on both"."""
+    (v,) = landscape_verdicts(RES, PLAIN, rough(28.6, 0.57), rough(46.7, 0.44), depth=56)
+    assert v.kind == "agrees" and "surface is smoother than" in v.text and "57% vs 44%" in v.text
+    assert "less than 15 points apart: too close to count either way" in v.text and "convex than" not in v.text
+    (v,) = landscape_verdicts(RES, PLAIN, rough(30, 0.2), rough(33, 0.5), depth=56)
+    assert v.kind == "agrees" and "more nearly convex than" in v.text and "within a factor of 1.25" in v.text
+    (v,) = landscape_verdicts(RES, PLAIN, rough(10, 0.2), rough(30, 0.5), depth=56)
+    assert "smoother and more nearly convex" in v.text
+
+
 def test_landscape_disagrees_when_the_plain_surface_is_smoother():
     (v,) = landscape_verdicts(RES, PLAIN, rough(40, 0.6), rough(10, 0.2), depth=20)
     assert v.kind == "disagrees" and "plain\\-20's surface is the smoother" in v.text

@@ -33,15 +33,17 @@ MEASURES = ("pixels", "layers")  # colour and texture; what the layers see
 
 
 def image_statistics(images: torch.Tensor) -> torch.Tensor:
-    """uint8 (N, C, H, W) -> (N, 2C + 3 [+1 for colour]) float64: each channel's mean and standard deviation,
-    the log mean absolute difference of neighbouring pixels (across, down) and of the Laplacian (texture,
-    noise), and for colour images the mean saturation (max − min channel)."""
+    """uint8 (N, C, H, W) -> (N, 4C + 3 [+1 for colour]) float64: each channel's mean and standard deviation,
+    and those of its outer ring of pixels (the frame: black around every Fashion-MNIST garment, rarely so in
+    a photo); the log mean absolute difference of neighbouring pixels (across, down) and of the Laplacian
+    (texture, noise); for colour images the mean saturation (max − min channel)."""
     x = images.double() / 255.0
     across = (x[..., :, 1:] - x[..., :, :-1]).abs().mean((1, 2, 3))
     down = (x[..., 1:, :] - x[..., :-1, :]).abs().mean((1, 2, 3))
     inner = x[..., 1:-1, 1:-1]
     laplace = (4 * inner - x[..., :-2, 1:-1] - x[..., 2:, 1:-1] - x[..., 1:-1, :-2] - x[..., 1:-1, 2:]).abs()
-    parts = [x.mean((2, 3)), x.std((2, 3))]
+    frame = torch.cat([x[..., 0, :], x[..., -1, :], x[..., 1:-1, 0], x[..., 1:-1, -1]], -1)  # the outer ring
+    parts = [x.mean((2, 3)), x.std((2, 3)), frame.mean(-1), frame.std(-1)]
     parts += [torch.log(v + 1e-3)[:, None] for v in (across, down, laplace.mean((1, 2, 3)))]
     if x.shape[1] == 3:
         parts.append((x.max(1).values - x.min(1).values).mean((1, 2))[:, None])

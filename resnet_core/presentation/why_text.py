@@ -335,13 +335,30 @@ def landscape_verdicts(
     )
     signs = {smoother, convex} - {0}
     if signs == {1}:
+        if smoother and convex:
+            found = _(
+                "{name}'s surface is smoother and more nearly convex than {name2}'s, as Li et al. found: {numbers}."
+            )
+        elif smoother:
+            found = _(
+                "{name}'s surface is smoother than {name2}'s, as Li et al. found: {numbers}. Their shares of "
+                "non-convex points are less than {margin} points apart: too close to count either way."
+            )
+        else:
+            found = _(
+                "{name}'s surface is more nearly convex than {name2}'s, as Li et al. found: {numbers}. Their "
+                "roughness is within a factor of {ratio} of each other: too close to count either way."
+            )
         return [
             Verdict(
                 "agrees",
-                _(
-                    "{name}'s surface is smoother or more nearly convex than {name2}'s, and not the other "
-                    "way on either measure, as Li et al. found: {numbers}."
-                ).format(name=residual.name, name2=plain.name, numbers=numbers),
+                found.format(
+                    name=residual.name,
+                    name2=plain.name,
+                    numbers=numbers,
+                    margin=f"{100 * NONCONVEX_MARGIN:.0f}",
+                    ratio=f"{LAPLACIAN_RATIO:g}",
+                ),
             )
         ]
     if signs == {-1}:
@@ -355,8 +372,8 @@ def landscape_verdicts(
             )
         ]
     if signs == {1, -1}:
-        better = "smoother" if smoother == 1 else _("more nearly convex")
-        worse = _("more often non-convex") if convex == -1 else "rougher"
+        better = _("smoother") if smoother == 1 else _("more nearly convex")
+        worse = _("more often non-convex") if convex == -1 else _("rougher")
         return [
             Verdict(
                 "too_close",
