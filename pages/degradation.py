@@ -5,6 +5,7 @@ import dataclasses
 import streamlit as st
 
 import resnet_core as rc
+from resnet_core.data.catalog import DATASETS
 from resnet_core.presentation.describe import describe_progress
 from resnet_core.presentation.i18n import _
 from resnet_core.presentation.reports import depth_table_csv
@@ -44,7 +45,14 @@ def cifar_here() -> bool:
 device = rc.pick_device()
 presets = device_presets(device.type, device.type == "cuda" and cifar_here())
 known, default, why = views.experiment_choices(view)
-state = ViewState("deg", [Param("exp", None, choices=known), Param("preset", 0, int, choices=range(len(presets)))])
+state = ViewState(
+    "deg",
+    [
+        Param("exp", None, choices=known),
+        Param("preset", 0, int, choices=range(len(presets))),
+        Param("data", presets[0].dataset, str, DATASETS),  # the preset's dataset: any whose files are here
+    ],
+)
 state.load()
 controls = not presenting()
 

@@ -362,3 +362,16 @@ def pytest_sessionfinish(session, exitstatus):
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+
+
+@pytest.fixture(scope="session")
+def fashion_files():
+    """Debian's Fashion-MNIST files (dataset-fashion-mnist), which the shipped reference runs trained on: a
+    test that needs them skips without them, and fails under CI=true (`make test` as root installs them)."""
+    from resnet_core.data import idx
+
+    folder = idx.SYSTEM_FOLDERS["fashion-mnist"][0]
+    files = idx.find_files([folder])
+    if files is None:
+        _skip_or_fail(f"Debian's dataset-fashion-mnist is not installed ({folder}; `make test` as root installs it)")
+    return files

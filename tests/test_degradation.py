@@ -67,7 +67,7 @@ def test_the_page_offers_the_quick_and_the_long_cpu_preset(monkeypatch, tmp_path
     quick, long = experiments.cpu_presets()
     assert at.radio(key="deg.preset").options == [quick.name, long.name]
     assert at.multiselect(key="deg.depths.0").value == [8, 44]
-    assert any("8 and 44 layers, on 2,800 embedded images" in m.value for m in at.markdown)
+    assert any("8 and 44 layers, on 2,800 training images" in m.value for m in at.markdown)
     at.radio(key="deg.preset").set_value(1).run()
     assert at.multiselect(key="deg.depths.1").value == [20, 56]
     assert any("4,500 training images" in c.value for c in at.caption)
@@ -553,3 +553,25 @@ def test_the_halves_are_titled_as_the_paper_names_the_nets():
 
     assert fig6_half_figure([], "residual").layout.title.text.startswith("ResNets: ")
     assert fig6_half_figure([], "plain").layout.title.text.startswith("Plain nets: ")
+
+
+def test_the_preset_runs_on_the_dataset_the_link_names(tiny_preset, monkeypatch, fashion_files):
+    """Issue 23: the presets on any dataset whose files are here — the reference runs are the longer preset on
+    Fashion-MNIST. The dataset is in the URL; the planned nets take its one input channel."""
+    store = RunStore(tiny_preset)
+    from ui.runs import _runner_for
+
+    runner = _runner_for(str(tiny_preset.resolve()))
+    monkeypatch.setattr(runner, "submit", lambda spec, config, **kw: store.create(spec, config, kw["dataset"]))
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["data"] = "fashion-mnist"
+    at.run()
+    assert not at.exception
+    picker = at.selectbox(key="deg.data")
+    assert picker.value == "fashion-mnist" and "shapes (embedded, offline)" in picker.options  # only those here
+    assert any("on `fashion-mnist`" in m.value for m in at.markdown)
+    at.button(key="deg.start").click().run()  # queued only: nothing trains them here
+    assert not at.exception
+    runs = store.list()
+    assert len(runs) == 4 and {r.dataset for r in runs} == {"fashion-mnist"}
+    assert {r.spec.in_channels for r in runs} == {1} and at.query_params["data"] in ("fashion-mnist", ["fashion-mnist"])

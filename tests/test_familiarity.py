@@ -24,7 +24,7 @@ PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "explain.py")
 
 
 @pytest.fixture(scope="module")
-def fitted(tmp_path_factory):
+def fitted(tmp_path_factory, fashion_files):
     """ResNet-20 of the shipped bundle, its familiarity measure fitted as Explain fits it, and its data."""
     store = open_reference(DEFAULT_BUNDLE, cache=tmp_path_factory.mktemp("ref"))
     run = next(r for r in store.list() if r.spec.name == "ResNet-20")
@@ -77,7 +77,7 @@ def test_the_note_names_the_classes_and_the_ranks(fitted):
     assert ("is like the images" in text) == (not like)
 
 
-def test_explain_warns_on_an_uploaded_photo_and_not_on_a_test_image(tmp_path, shapes_root, monkeypatch):
+def test_explain_warns_on_an_uploaded_photo_and_not_on_a_test_image(tmp_path, shapes_root, monkeypatch, fashion_files):
     """The page, opened on the reference runs: an uploaded photo gets the warning and the classes the net
     knows; a test image of its dataset gets neither."""
     monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))

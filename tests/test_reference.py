@@ -83,9 +83,20 @@ def test_the_bundle_is_shipped_small_tracked_and_says_where_it_came_from():
         assert sorted(tracked) == sorted(str(p.relative_to(ROOT)) for p in BUNDLE.rglob("*") if p.is_file())
 
 
-def test_each_shipped_checkpoint_gives_the_recorded_final_test_error(monkeypatch, shapes_root):
+def test_the_shipped_runs_show_fig_6_as_the_paper_does():
+    """Issue 23.5: plain-56 learns (far below chance) and still ends with a higher training error than plain-20,
+    and ResNet-56 ends below ResNet-20 — the paper's Fig. 6, not "deep plain nets cannot train"."""
+    final = {json.loads(r["spec"])["depth"] * (1 if json.loads(r["spec"])["skip"] else -1): r for r in shipped_runs()}
+    train = {key: run["epochs"][-1]["train_error"] for key, run in final.items()}
+    chance = 1 - 1 / 10
+    assert train[-56] < chance / 2, f"plain-56 ended at {train[-56]:.1%}: it did not learn"
+    assert train[-56] > train[-20] and train[56] < train[20], train
+    assert all(run["dataset"] == "fashion-mnist" for run in final.values())
+
+
+def test_each_shipped_checkpoint_gives_the_recorded_final_test_error(monkeypatch, shapes_root, fashion_files):
     """Evaluated here, from the files alone (not through the app's code): the numbers shown are what the
-    weights do, on the very test images (the embedded dataset, rendered deterministically, the run's subset)."""
+    weights do, on the very test images (the real Fashion-MNIST files, the run's class-balanced subset)."""
     monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
     for run in shipped_runs():
         spec, config = rc.NetSpec.from_dict(json.loads(run["spec"])), rc.RunConfig.from_dict(json.loads(run["config"]))

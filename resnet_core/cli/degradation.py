@@ -11,8 +11,10 @@ reproduce them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
+from ..data.catalog import DATASETS
 from ..store.run_store import RunStore
 from ..training.device import describe_device, pick_device
 from .args import add_data_dir, add_depths, add_device, add_runs_dir, non_negative_int
@@ -40,6 +42,12 @@ def add_degradation(subparsers: argparse._SubParsersAction) -> None:
         default=0,
         help="training seed: initial weights and batch order (default: 0, the preset's)",
     )
+    p.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default=None,
+        help="default: the preset's (shapes on a CPU; the reference runs are --preset long on fashion-mnist)",
+    )
     add_data_dir(p)
     add_runs_dir(p)
     p.set_defaults(handler=run_degradation)
@@ -60,6 +68,8 @@ def run_degradation(args: argparse.Namespace) -> int:
             f"preset: {presets[0].name}"
         )
     preset = presets[-1] if args.preset == "long" else presets[0]
+    if args.dataset is not None:
+        preset = dataclasses.replace(preset, dataset=args.dataset)
     data_dir = {"data_dir": args.data_dir} if args.data_dir else {}
     # NetSpec checks each depth here, before anything is stored (ValueError → exit 2).
     experiment, runs = plan_experiment(

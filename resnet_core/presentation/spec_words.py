@@ -94,6 +94,16 @@ def spec_words(field: str, value: object) -> str:
     return words[value] if words is not None and isinstance(value, str) and value in words else str(value)
 
 
+# A built-in dataset's name in a picker (the pages show it as text); marked for the catalog, said with _().
+DATASET_LABELS = {
+    "shapes": N_("shapes (embedded, offline)"),
+    "cifar10": "CIFAR-10",
+    "cifar100": "CIFAR-100",
+    "fashion-mnist": N_("Fashion-MNIST (28×28 grayscale)"),
+    "mnist": N_("MNIST (28×28 grayscale)"),
+}
+
+
 def class_name(name: str, dataset: str | None) -> str:
     """A class's name as a reader sees it: a built-in dataset's in the reader's language ("circle" -> 圆形,
     "T-shirt/top" -> T恤/上衣); any other dataset's (your own images' folders: "own:…"; ImageNet's; None, no

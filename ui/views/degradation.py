@@ -9,19 +9,24 @@ page opens on.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
 import resnet_core as rc
+from resnet_core.data.catalog import DATASETS, facts
 from resnet_core.execution.estimates import device_kind, estimate, measured_rates
 from resnet_core.presentation import degradation as words
 from resnet_core.presentation.describe import NO_VALUE, describe_duration, describe_recipe
-from resnet_core.presentation.i18n import N_, _, ngettext
+from resnet_core.presentation.i18n import N_, _, ngettext, say
 from resnet_core.presentation.reports import series_for
+from resnet_core.presentation.spec_words import DATASET_LABELS
 from resnet_core.presentation.views import View
 from resnet_core.store.status import ACTIVE
 from resnet_core.studies.experiments import (
     Preset,
+    dataset_problem,
     depth_table,
     experiment_runs,
     experiment_specs,
@@ -110,8 +115,8 @@ def final_errors_view(store, experiment: str) -> View:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _macs(spec: rc.NetSpec) -> int:
-    return rc.summarize(spec).macs
+def _macs(spec: rc.NetSpec, image_size: int | None = None) -> int:
+    return rc.summarize(spec, image_size).macs
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -125,15 +130,39 @@ def experiment_seconds(user_store, preset: Preset, depths) -> tuple[float, int] 
     elsewhere); None before any run here finished an epoch. The runs share this machine, so their times
     add up whether they train one after another or side by side."""
     rates = _rates(str(user_store.root), user_store, device_kind(rc.describe_device()))
-    config = preset.config
-    images = config.train_size or 50_000
+    config, data = preset.config, facts(preset.dataset)
+    images = config.train_size or data.train_size
     total, used = 0.0, 0
-    for spec in experiment_specs(depths):
-        found = estimate(_macs(spec), images, config.epochs, rates)
+    for spec in experiment_specs(depths, rc.NetSpec(in_channels=data.in_channels, num_classes=data.num_classes)):
+        found = estimate(_macs(spec, data.image_size), images, config.epochs, rates)
         if found is None:
             return None
         total, used = total + found.seconds, max(used, found.runs)
     return total, used
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def _unavailable(name: str) -> str | None:
+    """Why a dataset cannot be trained on here (its files are missing), said in the reader's language; None
+    when it can. Checked on disk, nothing is downloaded (CIFAR: loaded once)."""
+    problem = dataset_problem(name)
+    return None if problem is None else say(problem)
+
+
+def dataset_choice(preset: Preset, state) -> Preset:
+    """The preset on the dataset the picker (and the URL's `data`) names: any built-in dataset whose files
+    are here; the preset's own by default. The reference runs are the longer preset on Fashion-MNIST."""
+    here = [name for name in DATASETS if name == preset.dataset or _unavailable(name) is None]
+    if state.value("data") not in here:
+        state.set("data", preset.dataset)
+    st.selectbox(
+        _("Dataset"),
+        here,
+        format_func=lambda name: _(DATASET_LABELS[name]),
+        key=state.key("data"),
+        help=_("Datasets whose files are on this machine; put the others' files in the data folder to add them."),
+    )
+    return dataclasses.replace(preset, dataset=state.value("data"))
 
 
 def preset_label(user_store, preset: Preset) -> str:
@@ -175,7 +204,7 @@ def start_form(runner, presets: tuple[Preset, ...], state, expanded: bool, start
             choice = st.radio(
                 _("Preset"), range(len(presets)), format_func=label.get, key=state.key("preset"), horizontal=True
             )
-        preset = presets[choice]
+        preset = dataset_choice(presets[choice], state)
         st.markdown(
             _("**{name}** on `{dataset}`: {note}").format(
                 name=_(preset.name), dataset=preset.dataset, note=_(preset.note)

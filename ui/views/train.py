@@ -29,6 +29,7 @@ from resnet_core.presentation.reports import (
     series_for,
     status_word,
 )
+from resnet_core.presentation.spec_words import DATASET_LABELS
 from resnet_core.presentation.text import markdown_text
 from resnet_core.studies.experiments import dataset_problem, new_twins_id
 from ui.actions import act
@@ -43,13 +44,6 @@ SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and 
 TOAST = "train.toast"  # what was just started, said after the rerun that shows it
 MANAGE_RENAMED = "train.manage.renamed"  # the run just renamed, to select again in the manage panel
 CHART_SECONDS = 5.0  # while runs train, their charts are redrawn at most this often (ui/live.FigureBoard)
-DATASET_LABELS = {
-    "shapes": N_("shapes (embedded, offline)"),
-    "cifar10": "CIFAR-10",
-    "cifar100": "CIFAR-100",
-    "fashion-mnist": N_("Fashion-MNIST (28×28 grayscale)"),
-    "mnist": N_("MNIST (28×28 grayscale)"),
-}
 # The "All runs" table's columns, the errors early: at 1024 px the columns after the first seven or so are
 # scrolled out of view.
 TABLE_COLUMNS = (
