@@ -14,7 +14,8 @@ images (BENCHMARKS.md, "Out-of-distribution uploads", for how the two did on pho
   detecting out-of-distribution samples and adversarial attacks").
 
 The image is called unlike the training images when either distance is beyond `LIMIT` of the test images':
-by construction about 1 % of test images per measure, at most 2 % by either, are called so.
+about 1% of the net's own test images per measure on average, at most 2% by either — more on an unlucky
+calibration set (BENCHMARKS.md, "Out-of-distribution uploads", counts them on held-out test images).
 """
 
 from __future__ import annotations
