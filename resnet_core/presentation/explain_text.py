@@ -29,7 +29,7 @@ def familiarity_note(fam: Familiarity, net: str, dataset: str, classes: Sequence
     ).format(pixels=percent(fam.ranks["pixels"]), layers=percent(fam.ranks["layers"]), count=fam.test_images)
     if fam.unlike:
         lead = _(
-            "This image is unlike the images {net} learned from, so its labels below are only the nearest of the "
+            "This image is unlike the images {net} learned from, so the labels it gives are only the nearest of the "
             "classes it knows, not what the image shows."
         ).format(net=net)
     else:
