@@ -249,7 +249,7 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
                     _(
                         "Does not agree: {claim}, but here {name}'s first layer gets {ratio} × the last "
                         "layer's gradient — it vanishes toward the input."
-                    ).format(claim=claim, name=name, ratio=number(ratio)),
+                    ).format(claim=claim, name=name, ratio=number(ratio, 3)),
                 )
             ]
         return [
@@ -258,7 +258,9 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
                 _(
                     "Agrees: {claim}. Nothing vanishes here: {name}'s first layer gets {ratio} × the "
                     "last layer's gradient (ResNet: {ratio_text} ×)."
-                ).format(claim=claim, name=name, ratio=number(ratio), ratio_text=ratio_text(residual.first_last_ratio)),
+                ).format(
+                    claim=claim, name=name, ratio=number(ratio, 3), ratio_text=ratio_text(residual.first_last_ratio)
+                ),
             )
         ]
     if spec.activation == "sigmoid":
@@ -280,7 +282,7 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
                     else _(
                         "Agrees: {claim}. Here {name}'s first layer gets {ratio} × the last's — {orders} orders "
                         "of magnitude smaller."
-                    ).format(claim=claim, name=name, ratio=number(ratio), orders=orders),
+                    ).format(claim=claim, name=name, ratio=number(ratio, 3), orders=orders),
                 )
             ]
         found = (
@@ -288,7 +290,7 @@ def init_verdicts(residual: GradientProfile, plain: GradientProfile) -> list[Ver
                 overflowed=plain.overflowed
             )
             if plain.overflowed
-            else _("its first layer gets {ratio} × the last layer's gradient").format(ratio=number(ratio))
+            else _("its first layer gets {ratio} × the last layer's gradient").format(ratio=number(ratio, 3))
         )
         return [
             Verdict(
