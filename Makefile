@@ -10,7 +10,7 @@ PIN := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
 .PHONY: run test lint browser datasets fonts messages clean constraints
 
-run: $(VENV)/.runtime-installed
+run: $(VENV)/.runtime-installed datasets
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.address localhost
 
 test: $(VENV)/.dev-installed browser datasets fonts
@@ -66,10 +66,11 @@ debian = if ! $(1); then \
 browser:
 	@$(call debian,command -v chromium >/dev/null 2>&1,chromium,for the browser tests,browser tests will be skipped)
 
-# Fashion-MNIST's four IDX files from Debian's package (the real-data tests read them; the app lists the
-# dataset when they are there). Installed when missing and we are root; otherwise those tests skip with a reason.
+# Fashion-MNIST's four IDX files from Debian's package: the reference runs were trained on it (Explain's test
+# images and a new lesion study load it), the real-data tests read them, and the app lists the dataset when they
+# are there. Installed when missing and we are root; otherwise those tests skip with a reason.
 datasets:
-	@$(call debian,[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ],dataset-fashion-mnist,for the real-data tests,the Fashion-MNIST tests will be skipped)
+	@$(call debian,[ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ],dataset-fashion-mnist,for the reference runs' data and the real-data tests,the Fashion-MNIST tests will be skipped and the reference runs' images cannot be shown)
 
 # A CJK font (Debian's Noto CJK) for the browser tests' screenshots and plotly's image exports: without it
 # Chinese shows as boxes. Installed when missing and we are root; otherwise the Chinese screenshots show boxes
