@@ -6,6 +6,7 @@ import streamlit as st
 
 from resnet_core.data.datasets import ImageDataset, load_dataset
 from resnet_core.presentation.i18n import N_
+from resnet_core.studies.experiments import dataset_problem
 from ui.language import spinning
 
 
@@ -13,3 +14,10 @@ from ui.language import spinning
 @st.cache_resource(show_spinner=False)
 def shapes() -> ImageDataset:
     return load_dataset("shapes")
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def dataset_problem_here(name: str) -> Exception | None:
+    """Why a built-in dataset cannot be loaded here (None: it can) — the Train and Degradation pickers ask.
+    Its files are checked on disk (CIFAR: loaded once); nothing is downloaded."""
+    return dataset_problem(name)

@@ -52,10 +52,8 @@ def image_statistics(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def layer_features(
-    net: nn.Module, images: torch.Tensor, mean, std, batch_size: int = 250
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(each stage's channel means, concatenated (N, D) float64; the net's logits (N, K)) for uint8 images."""
+def layer_features(net: nn.Module, images: torch.Tensor, mean, std, batch_size: int = 250) -> torch.Tensor:
+    """Each stage's channel means for uint8 images, concatenated: (N, D) float64."""
     names = tuple(getattr(net, "stage_names", ()))
     if not names:
         raise ValueError("layer_features needs one of this library's nets (with stage_names)")
@@ -67,17 +65,16 @@ def layer_features(
     was_training = net.training
     net.eval()
     device = next(net.parameters()).device
-    feats, logits = [], []
+    feats = []
     try:
         for start in range(0, len(images), batch_size):
-            x = to_input(images[start : start + batch_size].to(device), mean, std)
-            logits.append(net(x).float().cpu())
+            net(to_input(images[start : start + batch_size].to(device), mean, std))
             feats.append(torch.cat([seen[n].float().mean((2, 3)).cpu() for n in names], 1))
     finally:
         for hook in hooks:
             hook.remove()
         net.train(was_training)
-    return torch.cat(feats).double(), torch.cat(logits)
+    return torch.cat(feats).double()
 
 
 def _precision(centred: torch.Tensor) -> torch.Tensor:
@@ -99,9 +96,8 @@ class _Gaussians:
         if labels is None:
             means = feats.mean(0, keepdim=True)
             return cls(means, _precision(feats - means))
-        classes = [c for c in labels.unique().tolist() if int((labels == c).sum()) > 0]
-        means = torch.stack([feats[labels == c].mean(0) for c in classes])
-        index = torch.tensor([classes.index(c) for c in labels.tolist()])
+        classes, index = labels.unique(return_inverse=True)
+        means = torch.stack([feats[index == k].mean(0) for k in range(len(classes))])
         return cls(means, _precision(feats - means[index]))
 
     def distance(self, feats: torch.Tensor) -> torch.Tensor:
@@ -149,11 +145,11 @@ class FamiliarityModel:
         test_images: torch.Tensor,
     ) -> FamiliarityModel:
         """Fit on uint8 training images (with their labels), calibrate on uint8 test images (a few hundred of
-        each are enough: 2C + 4 and the stage widths' sum are the dimensions)."""
+        each are enough: `image_statistics`' few columns and the stage widths' sum are the dimensions)."""
         net = copy.deepcopy(net)  # its own: a caller's net may be hooked or run by others meanwhile
         labels = torch.as_tensor(train_labels)
         pixels = _Gaussians.fit(image_statistics(train_images), None)
-        layers = _Gaussians.fit(layer_features(net, train_images, mean, std)[0], labels)
+        layers = _Gaussians.fit(layer_features(net, train_images, mean, std), labels)
         model = cls(net, tuple(mean), tuple(std), train_images.shape[1], pixels, layers, {})
         for name, dist in model.distances(test_images).items():
             model.calibration[name] = dist.sort().values
@@ -166,7 +162,7 @@ class FamiliarityModel:
         with self.lock:
             return {
                 "pixels": self.pixels.distance(image_statistics(images)),
-                "layers": self.layers.distance(layer_features(self.net, images, self.mean, self.std)[0]),
+                "layers": self.layers.distance(layer_features(self.net, images, self.mean, self.std)),
             }
 
     def ranks(self, images: torch.Tensor) -> dict[str, torch.Tensor]:

@@ -11,7 +11,6 @@ reproduce them.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 from ..data.catalog import DATASETS
@@ -67,9 +66,7 @@ def run_degradation(args: argparse.Namespace) -> int:
             f"--preset long is a CPU preset; on {describe_device(device)} the experiment has one "
             f"preset: {presets[0].name}"
         )
-    preset = presets[-1] if args.preset == "long" else presets[0]
-    if args.dataset is not None:
-        preset = dataclasses.replace(preset, dataset=args.dataset)
+    preset = (presets[-1] if args.preset == "long" else presets[0]).on(args.dataset)
     data_dir = {"data_dir": args.data_dir} if args.data_dir else {}
     # NetSpec checks each depth here, before anything is stored (ValueError → exit 2).
     experiment, runs = plan_experiment(

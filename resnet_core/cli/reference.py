@@ -12,7 +12,6 @@ landscapes, and provenance.json says how and where it was made. The flags make a
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import shutil
 import sys
@@ -81,9 +80,7 @@ def run_reference(args: argparse.Namespace) -> int:
         add_lesion(out, LESION_PARAMS)
         print(f"lesion studies added to {out} in {time.time() - started:.0f} s")
         return 0
-    preset = cpu_long_preset()  # the paper's depths 20 and 56: the runs the Why page looks into
-    if args.dataset is not None:
-        preset = dataclasses.replace(preset, dataset=args.dataset)
+    preset = cpu_long_preset().on(args.dataset)  # the paper's depths 20 and 56: the runs the Why page looks into
     changes = {
         k: v
         for k, v in (

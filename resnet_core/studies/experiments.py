@@ -10,6 +10,7 @@ at 64k ≈ 164 epochs on 50k images).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
@@ -34,6 +35,11 @@ class Preset:
     config: RunConfig = field(default_factory=RunConfig)
     note: str = ""
     key: str = ""  # stable, never shown: what a record (the reference bundle's provenance) names it by
+
+    def on(self, dataset: str | None) -> Preset:
+        """The same preset on another dataset (None: its own); the reference runs are the longer one on
+        Fashion-MNIST."""
+        return self if dataset is None else dataclasses.replace(self, dataset=dataset)
 
 
 # Every CPU preset's recipe (BENCHMARKS.md, "Degradation preset"): lr 0.02 with a cosine decay — at lr 0.05

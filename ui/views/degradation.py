@@ -9,8 +9,6 @@ page opens on.
 
 from __future__ import annotations
 
-import dataclasses
-
 import pandas as pd
 import streamlit as st
 
@@ -19,14 +17,13 @@ from resnet_core.data.catalog import DATASETS, facts
 from resnet_core.execution.estimates import device_kind, estimate, measured_rates
 from resnet_core.presentation import degradation as words
 from resnet_core.presentation.describe import NO_VALUE, describe_duration, describe_recipe
-from resnet_core.presentation.i18n import N_, _, ngettext, say
+from resnet_core.presentation.i18n import N_, _, ngettext
 from resnet_core.presentation.reports import series_for
 from resnet_core.presentation.spec_words import DATASET_LABELS
 from resnet_core.presentation.views import View
 from resnet_core.store.status import ACTIVE
 from resnet_core.studies.experiments import (
     Preset,
-    dataset_problem,
     depth_table,
     experiment_runs,
     experiment_specs,
@@ -34,6 +31,7 @@ from resnet_core.studies.experiments import (
     plan_experiment,
 )
 from resnet_core.studies.reference import EXPERIMENT as REFERENCE
+from ui.data import dataset_problem_here
 from ui.views.classroom import submit_checked
 
 FIG6_CAPTION = N_(
@@ -141,18 +139,10 @@ def experiment_seconds(user_store, preset: Preset, depths) -> tuple[float, int] 
     return total, used
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def _unavailable(name: str) -> str | None:
-    """Why a dataset cannot be trained on here (its files are missing), said in the reader's language; None
-    when it can. Checked on disk, nothing is downloaded (CIFAR: loaded once)."""
-    problem = dataset_problem(name)
-    return None if problem is None else say(problem)
-
-
 def dataset_choice(preset: Preset, state) -> Preset:
     """The preset on the dataset the picker (and the URL's `data`) names: any built-in dataset whose files
     are here; the preset's own by default. The reference runs are the longer preset on Fashion-MNIST."""
-    here = [name for name in DATASETS if name == preset.dataset or _unavailable(name) is None]
+    here = [name for name in DATASETS if name == preset.dataset or dataset_problem_here(name) is None]
     if state.value("data") not in here:
         state.set("data", preset.dataset)
     st.selectbox(
@@ -162,7 +152,7 @@ def dataset_choice(preset: Preset, state) -> Preset:
         key=state.key("data"),
         help=_("Datasets whose files are on this machine; put the others' files in the data folder to add them."),
     )
-    return dataclasses.replace(preset, dataset=state.value("data"))
+    return preset.on(state.value("data"))
 
 
 def preset_label(user_store, preset: Preset) -> str:

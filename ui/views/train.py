@@ -31,8 +31,9 @@ from resnet_core.presentation.reports import (
 )
 from resnet_core.presentation.spec_words import DATASET_LABELS
 from resnet_core.presentation.text import markdown_text
-from resnet_core.studies.experiments import dataset_problem, new_twins_id
+from resnet_core.studies.experiments import new_twins_id
 from ui.actions import act
+from ui.data import dataset_problem_here
 from ui.language import spinning
 from ui.live import figure_board, polling_changed, run_starting
 from ui.runs import badge, follow_statuses, live_reader
@@ -72,11 +73,6 @@ COLUMN_HEADERS = {  # each column's header, an English msgid translated where th
     "where": N_("where"),
     "id": N_("id"),
 }
-
-
-@st.cache_data(ttl=300, show_spinner=False)
-def dataset_problem_here(name: str) -> Exception | None:
-    return dataset_problem(name)  # checks the files on disk (CIFAR: loads it once); nothing is downloaded
 
 
 @spinning(N_("Measuring the net…"))
