@@ -12,7 +12,7 @@ from ui.language import language_selector, use_language
 from ui.navigation import PAGES, leave_pages_directory_mode, page
 from ui.runs import damaged_store, shared_runner, take_snapshot
 from ui.sidebar import active_runs
-from ui.warm import warm_imports
+from ui.warm import preload_charts, warm_imports
 
 FAVICON = Path(__file__).resolve().parent / "assets" / "favicon.png"
 # At 1024 px the wide layout's side padding (5 rem each side, beside a 300 px sidebar) left the page 564 px,
@@ -32,6 +32,7 @@ def main() -> None:
     st.set_page_config(page_title="ResNet Lab", page_icon=str(FAVICON), layout="wide")
     st.html(NARROW_CSS)
     warm_imports()  # the other pages' libraries, in the background: see ui/warm.py
+    preload_charts()  # and the browser's chart library
     # Class mode (an [auth] section in secrets.toml): nothing but the login until logged in — the navigation
     # hidden, not absent (without it Streamlit would list the pages folder's files).
     navigation = st.navigation([page(name) for name in PAGES], position="hidden" if logged_out() else "sidebar")
