@@ -441,3 +441,36 @@ def test_a_net_that_did_not_learn_is_named_as_untrained(with_runs, monkeypatch, 
         assert "Pick a pair in which both nets learned" in verdict
     finally:
         _reference_for.clear()
+
+
+def test_the_warm_up_computes_the_view_the_page_opens_on(env, monkeypatch, fashion_files):
+    """ui/warm.py's background thread calls `warm()` at a server's first visit: the reference pair's nets, test
+    image and default maps, through the page's own functions. The page opened afterwards computes no map."""
+    from resnet_core.studies.reference import DEFAULT_BUNDLE
+    from ui.reference import _reference_for
+    from ui.views import explain as views
+
+    monkeypatch.setenv("RESNET_LAB_REFERENCE", str(DEFAULT_BUNDLE))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(env / "cache"))
+    _reference_for.clear()
+    views.attribution.clear()
+    computed = []
+    real = views.explain
+
+    def counted(net, images, method, *args, **kwargs):
+        computed.append(method)
+        return real(net, images, method, *args, **kwargs)
+
+    monkeypatch.setattr(views, "explain", counted)
+    try:
+        views.warm()
+        default = ["integrated_gradients", "gradcam", "saliency"]
+        assert sorted(computed) == sorted(default * 2)  # both nets of the pair
+        computed.clear()
+        at = open_page()
+        assert not at.exception
+        assert any("**plain-56**" in m.value for m in at.markdown)  # the pair the warm-up computed
+        assert len(charts(at)) == 4  # the image, both nets' top-5 and the maps
+        assert computed == []  # every map came from what the warm-up computed
+    finally:
+        _reference_for.clear()

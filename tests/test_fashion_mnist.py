@@ -4,6 +4,7 @@ installs as root), and what broken or missing files get."""
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 from pathlib import Path
 
@@ -127,6 +128,20 @@ def test_a_failed_download_and_a_broken_file_are_said_in_chinese(tmp_path, monke
         in_chinese(err.value)
         == "mnist：train-labels-idx1-ubyte.gz 中有 39 个标签，却对应 40 张图像。请用完好的副本替换该文件。"
     )
+
+
+def test_a_file_is_read_once_while_it_is_unchanged(tmp_path):
+    """Pages load a run's dataset again and again: the files are decompressed once per process, and a file
+    changed since is read anew."""
+    folder = tiny_idx_folder(tmp_path / "mnist")
+    path = folder / (idx.FILES["train_labels"] + ".gz")
+    first = idx.read_idx(path)
+    assert idx.read_idx(path) is first and not first.flags.writeable  # shared, so nobody may write to it
+    before = path.stat()
+    write_idx(folder / idx.FILES["train_labels"], (np.arange(40) + 1) % 10)  # other labels, in place
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))  # a second later
+    again = idx.read_idx(path)
+    assert again is not first and again.tolist() == ((np.arange(40) + 1) % 10).tolist()
 
 
 @pytest.mark.parametrize("damage", ["truncated", "not gzip", "wrong magic", "labels do not match"])

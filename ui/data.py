@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from resnet_core.data.datasets import ImageDataset, load_dataset
+from resnet_core.data.datasets import DATASETS, ImageDataset, load_dataset
 from resnet_core.presentation.i18n import N_
 from resnet_core.studies.experiments import dataset_problem
 from ui.language import spinning
@@ -21,3 +21,13 @@ def dataset_problem_here(name: str) -> Exception | None:
     """Why a built-in dataset cannot be loaded here (None: it can) — the Train and Degradation pickers ask.
     Its files are checked on disk (CIFAR: loaded once); nothing is downloaded."""
     return dataset_problem(name)
+
+
+def warm() -> None:
+    """What pages' first opens would load otherwise: the embedded set (the Gradients page's probe batch) and
+    each built-in dataset's check (the Train and Degradation pickers), which reads the files of those that are
+    here once for the process (data/idx.py). For ui/warm.py's background thread: the cached functions without
+    their spinners (a spinner is an element of a page run; `functools.wraps` keeps the cached one)."""
+    shapes.__wrapped__()  # type: ignore[attr-defined]
+    for name in DATASETS:
+        dataset_problem_here(name)

@@ -1,7 +1,8 @@
 """The pages' libraries, imported once per server process in a background thread while the first visitor reads
-the page they opened. Without it the first open of Explain, Architecture or Train on a fresh server pays seconds
-of imports on a 2-core CPU — torchvision, Captum, the views (BENCHMARKS.md, "First open of every page and
-every lesson step")."""
+the page they opened, then the datasets and nets the pages' defaults open on. Without it the first open of
+Explain, Architecture or Train on a fresh server pays seconds of imports and loading on a 2-core CPU —
+torchvision, Captum, the views, a dataset's files (BENCHMARKS.md, "First open of every page and every lesson
+step")."""
 
 from __future__ import annotations
 
@@ -40,6 +41,12 @@ def _import_all() -> None:
         try:
             importlib.import_module(name)
         except Exception:  # the page that needs the module imports it again, and says what is wrong
+            continue
+    # Then the data the pages' informative defaults open on, into the caches they read.
+    for warm in ("ui.data", "ui.views.explain"):
+        try:
+            importlib.import_module(warm).warm()
+        except Exception:  # the page loads it again, and says what is wrong
             continue
 
 

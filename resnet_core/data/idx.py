@@ -9,6 +9,7 @@ message rather than a wrong array.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import os
 from pathlib import Path
@@ -54,8 +55,21 @@ class IdxError(WordedError, ValueError):
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
-    """The array an IDX file (gzipped or not) holds, uint8, shaped as its header says."""
+    """The array an IDX file (gzipped or not) holds, uint8, shaped as its header says; read-only.
+
+    Read once per process while the file is unchanged (the same inode, size and modification time): the app loads a
+    run's dataset for each page that looks at the run, and a pair of nets twice, and decompressing
+    Fashion-MNIST's 60,000 training images each time was most of that."""
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as err:
+        raise IdxError("{file} cannot be read: {err}", file=path.name, err=str(err)) from err
+    return _read_idx(path.resolve(), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)  # the four files of two datasets
+def _read_idx(path: Path, inode: int, size: int, mtime_ns: int) -> np.ndarray:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:

@@ -4,8 +4,10 @@ the method controls, and the attribution maps. Which model, image, methods and c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -37,12 +39,13 @@ from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.spec_words import class_name, spec_words
 from resnet_core.presentation.text import markdown_text, plot_text
 from resnet_core.store import loading
+from resnet_core.store.run_store import runs_dir
 from resnet_core.store.status import ACTIVE
 from resnet_core.studies.pairs import informative_pair
 from resnet_core.studies.reference import is_reference
 from ui.language import spinning
 from ui.navigation import page
-from ui.reference import reference_note
+from ui.reference import reference_note, reference_store
 from ui.spec_state import remember_spec
 from ui.view_state import Param, ViewState
 from ui.views.render import show_verdict
@@ -69,6 +72,34 @@ def load_run(root: str, run_id: str, _store):
     data = loading.run_dataset(run)
     images, labels = sample_test_images(data, n=min(20, len(data.test_labels)))
     return loading.classifier_from_run(_store, run, data), images, labels.tolist()
+
+
+def model_key(root, key: str) -> str:
+    """What names a net in the attributions' cache: the runs folder the page reads and the picker's key."""
+    return f"{root}/{key}"
+
+
+def warm() -> None:
+    """The view this page opens on when the visitor has no pair of their own that learned — the reference
+    pair, its first test image, the default methods — computed ahead of the first open into the caches the
+    page reads, and each net run once on that image (ui/warm.py's background thread: the page's own
+    functions, `load_run` without its spinner)."""
+    store = reference_store()
+    pair = informative_pair(store)[0] if store is not None else None
+    if store is None or pair is None:
+        return
+    home = str(store.root.resolve())
+    nets = [(run, *load_run.__wrapped__(home, run.id, store)) for run in pair]  # type: ignore[attr-defined]
+    run, clf, test_images, test_labels = nets[1]  # the page's default: the pair's plain net (model_choices)
+    state = url_state(run.id, run, clf, len(test_labels))
+    default = {name: param.default for name, param in state.params.items()}
+    fitted, pixels = net_pixels(clf, test_picture(clf, test_images, test_labels, default["test"]).image)
+    options = method_options(default.get)
+    for net_run, net_clf, _images, _labels in nets:
+        probabilities(net_clf, fitted)  # not kept: a net's first pass at a size is the slow one (its kernels)
+        for method in default["methods"]:
+            key = model_key(runs_dir().resolve(), net_run.id)
+            attribution(key, net_clf, pixels, method, None, options.get(method, {}))
 
 
 # What the familiarity measure is fitted on (analysis/familiarity.py): enough for the dimensions it has (the
@@ -273,6 +304,14 @@ class Picked:
     true_class: str | None = None  # known for the dataset's test images
 
 
+def test_picture(clf: Classifier, test_images, test_labels, index: int) -> Picked:
+    """The run's test image `index`, as a picture (RGB) with its true class."""
+    label = clf.classes[test_labels[index]]
+    pixels = test_images[index].permute(1, 2, 0).numpy()  # (H, W, C); C is 1 for (Fashion-)MNIST
+    image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).convert("RGB")
+    return Picked(image, f"test-{index + 1}-{label}", label)
+
+
 def pick_image(state: ViewState, clf: Classifier, test_images, test_labels, present: bool = False) -> Picked:
     """The image the link or the controls name; with `present` (?present=1) no control is drawn."""
     sources = state.params["image"].choices
@@ -313,10 +352,7 @@ def pick_image(state: ViewState, clf: Classifier, test_images, test_labels, pres
                 ),
             )
         )
-        label = clf.classes[test_labels[index]]
-        pixels = test_images[index].permute(1, 2, 0).numpy()  # (H, W, C); C is 1 for (Fashion-)MNIST
-        image = Image.fromarray(pixels[:, :, 0] if pixels.shape[2] == 1 else pixels).convert("RGB")
-        return Picked(image, f"test-{index + 1}-{label}", label)
+        return test_picture(clf, test_images, test_labels, index)
     stem = (
         state.value("sample")
         if present
@@ -346,11 +382,22 @@ def twin_of(store, run):
     )
 
 
+def net_pixels(clf: Classifier, image: Image.Image) -> tuple[Image.Image, np.ndarray]:
+    """The picture resized and cropped to the net's input, and its pixels (3, S, S) uint8: the cache key of
+    every attribution."""
+    fitted = fit_square(image, clf.input_size, clf.resize_size)
+    return fitted, to_uint8_tensor(fitted).numpy()
+
+
+def probabilities(clf: Classifier, fitted: Image.Image) -> torch.Tensor:
+    """The net's class probabilities (K,) for the picture as it sees it."""
+    return predict(clf.net, to_input(to_uint8_tensor(fitted), clf.mean, clf.std))[0]
+
+
 def predictions(store, key: str, run, clf: Classifier, twin, picked: Picked):
     """The image as the nets see it and each net's top-5, and for an image not from the run's test set how
     like its training images it is; returns (pixels, shown image, [(key, net, probs)])."""
-    fitted = fit_square(picked.image, clf.input_size, clf.resize_size)
-    pixels = to_uint8_tensor(fitted).numpy()  # (3, S, S): the cache key of every attribution
+    fitted, pixels = net_pixels(clf, picked.image)
     nets = [(key, clf)]
     if twin is not None:
         try:
@@ -363,7 +410,7 @@ def predictions(store, key: str, run, clf: Classifier, twin, picked: Picked):
                     id=twin.id, name=type(err).__name__, err=markdown_text(say(err))
                 )
             )
-    nets_probs = [(k, c, predict(c.net, to_input(to_uint8_tensor(fitted), c.mean, c.std))[0]) for k, c in nets]
+    nets_probs = [(k, c, probabilities(c, fitted)) for k, c in nets]
     cols = st.columns([1] + [1.3] * len(nets), gap="medium")
     seen = _("As the net sees it: {input_size}×{input_size}").format(input_size=clf.input_size)
     seen += (
@@ -414,13 +461,17 @@ def method_controls(state: ViewState, key: str, clf: Classifier, present: bool =
     if not present:
         draw_method_controls(state, clf)
     value = state.value
-    options = {
+    return Controls(value("methods"), method_options(value), value("target"), value("sign"), value("opacity"))
+
+
+def method_options(value: Callable[[str], Any]) -> dict:
+    """Each method's settings from the view's values (`value`: a parameter's name to its value)."""
+    return {
         "integrated_gradients": {"n_steps": value("steps")},
         "smoothgrad": {"nt_samples": value("samples"), "noise_level": value("noise")},
         "gradcam": {"layer": value("layer")},
         "occlusion": {"window": value("window")},
     }
-    return Controls(value("methods"), options, value("target"), value("sign"), value("opacity"))
 
 
 def draw_method_controls(state: ViewState, clf: Classifier) -> None:
@@ -482,7 +533,8 @@ def attribution_maps(
             row = MapRow(f"{net_clf.name}\n“{class_name(shown_class, net_clf.dataset)}”", net_color(net_clf.skip))
             for method in controls.methods:
                 try:
-                    a = attribution(f"{root}/{k}", net_clf, pixels, method, target, controls.options.get(method, {}))
+                    options = controls.options.get(method, {})
+                    a = attribution(model_key(root, k), net_clf, pixels, method, target, options)
                 except ValueError as err:
                     st.warning(
                         _("{label} on {name}: {err}").format(
