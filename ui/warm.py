@@ -43,7 +43,7 @@ def _import_all() -> None:
         except Exception:  # the page that needs the module imports it again, and says what is wrong
             continue
     # Then the data the pages' informative defaults open on, into the caches they read.
-    for warm in ("ui.data", "ui.views.explain"):
+    for warm in ("ui.data", "ui.views.architecture", "ui.views.explain"):
         try:
             importlib.import_module(warm).warm()
         except Exception:  # the page loads it again, and says what is wrong
@@ -52,19 +52,31 @@ def _import_all() -> None:
 
 # The browser's side of the same idea. Streamlit's frontend loads plotly.js (its PlotlyChart chunk, ~4.7 MB) only
 # when the first chart arrives, and then spends over a second evaluating it before drawing anything; a page
-# opened in a new tab waited for both after its script had finished. This script, in the page's first element,
-# imports that chunk as soon as the page starts, by the same URL the frontend's lazy import resolves to: the
-# module is evaluated once, while the server runs the page, and the first chart finds it ready. Its element is
-# hidden, so it leaves no gap above the page's title.
+# opened in a new tab waited for both after its script had finished. This script imports that chunk by the same
+# URL the frontend's lazy import resolves to, so the module is evaluated once and the first chart finds it
+# ready: at once on a page that opens with charts (while the server runs its script), and on one that opens
+# without (Home, Train, a lesson step's question) once it is drawn — evaluating it blocks the browser's main
+# thread for that second, which would hold up the page's own first draw. Its element is hidden, so it leaves
+# no gap above the page's title.
 _CHARTS_JS = """<span id="resnet-lab-charts"></span>
 <style>[data-testid="stElementContainer"]:has(#resnet-lab-charts) { display: none; }</style>
 <script>
 if (!window.__resnetLabCharts) {
   window.__resnetLabCharts = true;
   const entry = document.querySelector('script[type="module"][src*="static/js/index."]');
-  if (entry) import(new URL(CHUNK, entry.src).href).catch(() => {});
+  const load = () => entry && import(new URL(CHUNK, entry.src).href).catch(() => {});
+  const drawn = () => document.querySelector("[data-test-script-state='notRunning']") !== null;
+  if (SOON || drawn()) load();
+  else {
+    const watch = new MutationObserver(() => {
+      if (drawn()) { watch.disconnect(); setTimeout(load, 100); }
+    });
+    watch.observe(document, { subtree: true, attributes: true, attributeFilter: ["data-test-script-state"] });
+  }
 }
 </script>"""
+# The pages whose first view has charts (a lesson step does when presented: ?present=1).
+CHART_PAGES = ("architecture", "degradation", "gradients", "responses", "explain", "why")
 
 
 @functools.cache
@@ -75,8 +87,12 @@ def _chart_chunk() -> str | None:
     return found[0].name if found else None
 
 
-def preload_charts() -> None:
-    """Start loading the browser's chart library now (an invisible element; call it once per page run)."""
+def preload_charts(url_path: str) -> None:
+    """Have the browser load its chart library, now or once the page `url_path` is drawn (an invisible
+    element; call it once per page run)."""
     chunk = _chart_chunk()
-    if chunk is not None:  # our own constant and a file name of the installed package: no user text
-        st.html(_CHARTS_JS.replace("CHUNK", json.dumps(chunk)), unsafe_allow_javascript=True)
+    if chunk is None:
+        return
+    soon = url_path in CHART_PAGES or (url_path == "lesson" and st.query_params.get("present") == "1")
+    script = _CHARTS_JS.replace("CHUNK", json.dumps(chunk)).replace("SOON", json.dumps(soon))
+    st.html(script, unsafe_allow_javascript=True)  # our own constant and a file name of the installed package

@@ -10,7 +10,7 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.presentation import diagram
-from resnet_core.presentation.i18n import N_, _, language
+from resnet_core.presentation.i18n import LANGUAGES, N_, _, language, set_language
 from resnet_core.presentation.views import View
 from ui.language import spinning
 
@@ -35,6 +35,17 @@ def cached_diagram(spec: rc.NetSpec, lang: str) -> tuple:
         title=_("{name} · {human_count} params").format(name=spec.name, human_count=rc.human_count(summary.params)),
     )
     return figure, diagram.diagram_svg(figure)
+
+
+def warm() -> None:
+    """The net this page opens on without a link (the default NetSpec) and its twin, summarised and drawn in
+    each language ahead of the first open (ui/warm.py's background thread; `cached_diagram` without its
+    spinner, keyed as the page keys it)."""
+    spec = rc.NetSpec()
+    for lang in LANGUAGES:
+        set_language(lang)  # this thread's words: the diagrams' titles
+        for net in (spec, spec.replace(skip=not spec.skip)):
+            cached_diagram.__wrapped__(net, lang)  # type: ignore[attr-defined]
 
 
 def part_name(part: str) -> str:

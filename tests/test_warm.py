@@ -1,0 +1,86 @@
+"""ui/warm.py: what a server prepares at its first visit, in the background, so that pages' first opens find it
+done — the pages' own cached functions, filled ahead (a page opened afterwards computes none of it) — and the
+browser's chart library, loaded by the URL Streamlit's frontend imports it from."""
+
+import re
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+PAGES = Path(__file__).resolve().parent.parent / "pages"
+
+
+@pytest.fixture
+def env(tmp_path, shapes_root, monkeypatch):
+    monkeypatch.setenv("RESNET_LAB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
+    yield tmp_path
+    from ui.runs import release_runner
+
+    release_runner(str((tmp_path / "runs").resolve()))
+
+
+def counting(monkeypatch, module, name: str) -> list:
+    """Replace `module.name` with itself, counted: the calls' first arguments."""
+    calls, real = [], getattr(module, name)
+
+    def counted(*args, **kwargs):
+        calls.append(args[0] if args else None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def open_page(name: str, **query) -> AppTest:
+    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=120)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_architecture_page_opens_on_diagrams_drawn_ahead(env, monkeypatch, lang):
+    from resnet_core.presentation import diagram
+    from ui.views import architecture
+
+    architecture.cached_diagram.__wrapped__.clear()  # under its spinner
+    drawn = counting(monkeypatch, diagram, "architecture_figure")
+    architecture.warm()
+    assert len(drawn) == 4  # ResNet-20 and plain-20, in English and in Chinese
+    drawn.clear()
+    at = open_page("architecture", lang=lang)
+    assert at.title[0].value == ("Architecture" if lang == "en" else "网络结构")
+    assert len(at.get("plotly_chart")) == 2 and drawn == []  # both diagrams were the warm-up's
+
+
+def test_the_datasets_pages_check_and_probe_are_loaded_ahead(env, monkeypatch):
+    from resnet_core.studies import experiments
+    from ui import data
+
+    data.shapes.__wrapped__.clear()  # under its spinner
+    data.dataset_problem_here.clear()
+    data.warm()
+    checked = counting(monkeypatch, experiments, "load_dataset")
+    loaded = counting(monkeypatch, data, "load_dataset")
+    open_page("degradation")  # its dataset picker checks every dataset
+    open_page("gradients")  # its probe batch comes from the embedded set
+    assert checked == [] and loaded == []
+
+
+def test_the_chart_library_is_the_chunk_streamlits_frontend_imports():
+    """The file name is read from the installed Streamlit (hashed per release); the frontend's entry module
+    imports it lazily by that name, so both resolve to one module."""
+    from ui.warm import _chart_chunk
+
+    chunk = _chart_chunk()
+    assert chunk is not None and chunk.startswith("PlotlyChart.")
+    static = Path(st.__file__).parent / "static"
+    (entry,) = re.findall(
+        r'<script type="module" crossorigin src="\./(static/js/index\.[^"]+\.js)"', (static / "index.html").read_text()
+    )
+    assert f"./{chunk}" in (static / entry).read_text()
