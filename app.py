@@ -32,10 +32,10 @@ def main() -> None:
     st.set_page_config(page_title="ResNet Lab", page_icon=str(FAVICON), layout="wide")
     st.html(NARROW_CSS)
     warm_imports()  # the other pages' libraries, in the background: see ui/warm.py
+    preload_charts()  # and the browser's chart library, once this page is drawn
     # Class mode (an [auth] section in secrets.toml): nothing but the login until logged in — the navigation
     # hidden, not absent (without it Streamlit would list the pages folder's files).
     navigation = st.navigation([page(name) for name in PAGES], position="hidden" if logged_out() else "sidebar")
-    preload_charts(navigation.url_path)  # and the browser's chart library
     require_login()
     with st.sidebar:
         language_selector()

@@ -51,13 +51,13 @@ def _import_all() -> None:
 
 
 # The browser's side of the same idea. Streamlit's frontend loads plotly.js (its PlotlyChart chunk, ~4.7 MB) only
-# when the first chart arrives, and then spends over a second evaluating it before drawing anything; a page
-# opened in a new tab waited for both after its script had finished. This script imports that chunk by the same
-# URL the frontend's lazy import resolves to, so the module is evaluated once and the first chart finds it
-# ready: at once on a page that opens with charts (while the server runs its script), and on one that opens
-# without (Home, Train, a lesson step's question) once it is drawn — evaluating it blocks the browser's main
-# thread for that second, which would hold up the page's own first draw. Its element is hidden, so it leaves
-# no gap above the page's title.
+# when the first chart arrives, and then spends over a second evaluating it before drawing anything: the first
+# page with charts a visitor opened in the app waited for it. This script imports that chunk, by the same URL
+# the frontend's lazy import resolves to (the module is evaluated once), a second after the page the visitor
+# opened is drawn and when the browser is idle — while they read it — so the next page's charts find it
+# ready. Not sooner: evaluating it holds the browser's main thread for that second, and on a page opened in
+# a new tab it only delayed the page's own first draw (BENCHMARKS.md, "First open of every page…").
+# Its element is hidden, so it leaves no gap above the page's title.
 _CHARTS_JS = """<span id="resnet-lab-charts"></span>
 <style>[data-testid="stElementContainer"]:has(#resnet-lab-charts) { display: none; }</style>
 <script>
@@ -65,18 +65,18 @@ if (!window.__resnetLabCharts) {
   window.__resnetLabCharts = true;
   const entry = document.querySelector('script[type="module"][src*="static/js/index."]');
   const load = () => entry && import(new URL(CHUNK, entry.src).href).catch(() => {});
+  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 0));
+  const later = () => setTimeout(() => idle(load, { timeout: 2000 }), 1000);
   const drawn = () => document.querySelector("[data-test-script-state='notRunning']") !== null;
-  if (SOON || drawn()) load();
+  if (drawn()) later();
   else {
     const watch = new MutationObserver(() => {
-      if (drawn()) { watch.disconnect(); setTimeout(load, 100); }
+      if (drawn()) { watch.disconnect(); later(); }
     });
     watch.observe(document, { subtree: true, attributes: true, attributeFilter: ["data-test-script-state"] });
   }
 }
 </script>"""
-# The pages whose first view has charts (a lesson step does when presented: ?present=1).
-CHART_PAGES = ("architecture", "degradation", "gradients", "responses", "explain", "why")
 
 
 @functools.cache
@@ -87,12 +87,9 @@ def _chart_chunk() -> str | None:
     return found[0].name if found else None
 
 
-def preload_charts(url_path: str) -> None:
-    """Have the browser load its chart library, now or once the page `url_path` is drawn (an invisible
-    element; call it once per page run)."""
+def preload_charts() -> None:
+    """Have the browser load its chart library once this page is drawn (an invisible element; call it once
+    per page run)."""
     chunk = _chart_chunk()
-    if chunk is None:
-        return
-    soon = url_path in CHART_PAGES or (url_path == "lesson" and st.query_params.get("present") == "1")
-    script = _CHARTS_JS.replace("CHUNK", json.dumps(chunk)).replace("SOON", json.dumps(soon))
-    st.html(script, unsafe_allow_javascript=True)  # our own constant and a file name of the installed package
+    if chunk is not None:  # our own constant and a file name of the installed package: no user text
+        st.html(_CHARTS_JS.replace("CHUNK", json.dumps(chunk)), unsafe_allow_javascript=True)
