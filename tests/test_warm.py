@@ -84,3 +84,30 @@ def test_the_chart_library_is_the_chunk_streamlits_frontend_imports():
         r'<script type="module" crossorigin src="\./(static/js/index\.[^"]+\.js)"', (static / "index.html").read_text()
     )
     assert f"./{chunk}" in (static / entry).read_text()
+
+
+def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fashion_files):
+    """Step 7's gradient lines of the reference pair and step 8's Table 6 nets (ResNet-1202 among them)."""
+    import resnet_core as rc
+    from resnet_core.studies.reference import DEFAULT_BUNDLE
+    from ui.reference import _reference_for
+    from ui.views import lesson, why
+
+    monkeypatch.setenv("RESNET_LAB_REFERENCE", str(DEFAULT_BUNDLE))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(env / "cache"))
+    _reference_for.clear()
+    lesson._table6_counts.__wrapped__.clear()  # under its spinner
+    why._LINES.clear()
+    lines = counting(monkeypatch, why, "line_gradients")
+    built = counting(monkeypatch, rc, "build_net")
+    try:
+        lesson.warm()
+        assert len(lines) == 2 and {spec.depth for spec in built} >= {110, 1202}
+        lines.clear()
+        built.clear()
+        at = open_page("lesson", step="7", present="1")
+        assert len(at.get("plotly_chart")) == 5  # lesion (2), landscape, the line and its autocorrelation
+        open_page("lesson", step="8", present="1")
+        assert lines == [] and built == []
+    finally:
+        _reference_for.clear()

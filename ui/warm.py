@@ -43,7 +43,7 @@ def _import_all() -> None:
         except Exception:  # the page that needs the module imports it again, and says what is wrong
             continue
     # Then the data the pages' informative defaults open on, into the caches they read.
-    for warm in ("ui.data", "ui.views.architecture", "ui.views.explain"):
+    for warm in ("ui.data", "ui.views.architecture", "ui.views.explain", "ui.views.lesson"):
         try:
             importlib.import_module(warm).warm()
         except Exception:  # the page loads it again, and says what is wrong

@@ -182,6 +182,24 @@ def _macs(spec: rc.NetSpec) -> int:
     return rc.summarize(spec).macs
 
 
+def warm() -> None:
+    """What the steps compute at their first open from the reference runs, ahead of it (ui/warm.py's background
+    thread; the cached functions without their spinners): step 7's gradient lines of the reference pair at the
+    lesson's points, step 8's Table 6 counts (ResNet-1202 built) and the reference runs' sizes its estimate
+    of training times reads."""
+    from ui.views import why
+
+    _table6_counts.__wrapped__()  # type: ignore[attr-defined]
+    ref = reference_store()
+    if ref is None:
+        return
+    measured_rates(ref, rc.describe_device(), _macs)
+    pair = informative_pair(ref)[0]
+    for ev in (ev for step in lesson.STEPS for ev in step.evidence if ev.view == "shattered"):
+        for run in pair or ():
+            why.gradient_line(ref, run, int(ev.params["points"]), "trained")
+
+
 def _table6(ev: Evidence, params: Mapping[str, Any]) -> View:
     counts = _table6_counts()
     device = rc.describe_device()

@@ -366,7 +366,7 @@ def lines_ready(store, pair: Pair, points: int = 256, weights: str = "trained") 
     return kept or line_cost(pair, points) <= LINE_INLINE_MACS
 
 
-def _line(store, run: Run, points: int, weights: str) -> dict:
+def gradient_line(store, run: Run, points: int, weights: str) -> dict:
     """The run's gradient along the line between its first two test images, trained or at initialisation."""
     key = _line_key(store, run, points, weights)
     if key not in _LINES:
@@ -385,7 +385,7 @@ def shattered_view(store, pair: Pair, points: int = 256, weights: str = "trained
         names = _(" and ").join(r.spec.name for r in pair)
         return [View(_(text.SHATTERED_LINE_TITLE), verdicts=[Verdict("pending", text.lines_pending(names, points))])]
     with st.spinner(_("Computing input gradients…")):
-        lines = [_line(store, r, points, weights) for r in pair]
+        lines = [gradient_line(store, r, points, weights) for r in pair]
     when = _("trained") if weights == "trained" else _("at initialisation")
     nets = [NetResult(f"{r.spec.name} ({when})", r.spec.skip, line) for r, line in zip(pair, lines)]
     res, pln = (net_facts(store, r) for r in pair)
