@@ -87,7 +87,8 @@ def test_the_chart_library_is_the_chunk_streamlits_frontend_imports():
 
 
 def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fashion_files):
-    """Step 7's gradient lines of the reference pair and step 8's Table 6 nets (ResNet-1202 among them)."""
+    """Step 7's gradient lines of the reference pair, step 8's Table 6 nets (ResNet-1202 among them), step 9's
+    diagrams (the quick preset's deepest net, while the visitor has no experiment)."""
     import resnet_core as rc
     from resnet_core.studies.reference import DEFAULT_BUNDLE
     from ui.reference import _reference_for
@@ -98,16 +99,25 @@ def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fas
     _reference_for.clear()
     lesson._table6_counts.__wrapped__.clear()  # under its spinner
     why._LINES.clear()
+    from resnet_core.presentation import diagram
+    from ui.views import architecture
+
+    architecture.cached_diagram.__wrapped__.clear()  # under its spinner
+    drawn = counting(monkeypatch, diagram, "architecture_figure")
     lines = counting(monkeypatch, why, "line_gradients")
     built = counting(monkeypatch, rc, "build_net")
     try:
         lesson.warm()
         assert len(lines) == 2 and {spec.depth for spec in built} >= {110, 1202}
+        assert len(drawn) == 4  # ResNet-44 and plain-44, in English and in Chinese
         lines.clear()
         built.clear()
+        drawn.clear()
         at = open_page("lesson", step="7", present="1")
         assert len(at.get("plotly_chart")) == 5  # lesion (2), landscape, the line and its autocorrelation
         open_page("lesson", step="8", present="1")
-        assert lines == [] and built == []
+        at = open_page("lesson", step="9", present="1")
+        assert len(at.get("plotly_chart")) == 2  # no experiment of the visitor's: the nets to train, drawn
+        assert lines == [] and built == [] and drawn == []
     finally:
         _reference_for.clear()

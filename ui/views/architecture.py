@@ -37,11 +37,11 @@ def cached_diagram(spec: rc.NetSpec, lang: str) -> tuple:
     return figure, diagram.diagram_svg(figure)
 
 
-def warm() -> None:
-    """The net this page opens on without a link (the default NetSpec) and its twin, summarised and drawn in
-    each language ahead of the first open (ui/warm.py's background thread; `cached_diagram` without its
+def warm(spec: rc.NetSpec | None = None) -> None:
+    """`spec`'s net (default: the one this page opens on without a link) and its twin, summarised and drawn in
+    each language ahead of a first open (ui/warm.py's background thread; `cached_diagram` without its
     spinner, keyed as the page keys it)."""
-    spec = rc.NetSpec()
+    spec = spec or rc.NetSpec()
     for lang in LANGUAGES:
         set_language(lang)  # this thread's words: the diagrams' titles
         for net in (spec, spec.replace(skip=not spec.skip)):

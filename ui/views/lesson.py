@@ -186,10 +186,11 @@ def warm() -> None:
     """What the steps compute at their first open from the reference runs, ahead of it (ui/warm.py's background
     thread; the cached functions without their spinners): step 7's gradient lines of the reference pair at the
     lesson's points, step 8's Table 6 counts (ResNet-1202 built) and the reference runs' sizes its estimate
-    of training times reads."""
-    from ui.views import why
+    of training times reads, step 9's diagrams."""
+    from ui.views import architecture, why
 
     _table6_counts.__wrapped__()  # type: ignore[attr-defined]
+    architecture.warm(_try_it()[1])
     ref = reference_store()
     if ref is None:
         return
@@ -215,6 +216,14 @@ def _table6(ev: Evidence, params: Mapping[str, Any]) -> View:
     return lesson.table6_view({d: p for d, (p, _) in counts.items()}, durations, say(device_words()), used)
 
 
+def _try_it():
+    """(the Degradation page's first preset here, its deepest net): what step 9 offers to train, and draws
+    while the visitor has no experiment of their own."""
+    device = rc.pick_device().type
+    preset = default_preset(device, device == "cuda" and cifar_available())
+    return preset, rc.NetSpec(depth=max(preset.depths))
+
+
 def _your_experiment(ev: Evidence, params: Mapping[str, Any]) -> list[View]:
     user = get_runner().store
     mine = experiments(user)
@@ -226,9 +235,8 @@ def _your_experiment(ev: Evidence, params: Mapping[str, Any]) -> list[View]:
         return views
     from ui.views.architecture import twins_view
 
-    device = rc.pick_device().type
-    preset = default_preset(device, device == "cuda" and cifar_available())  # the Degradation page's first
-    view = twins_view(rc.NetSpec(depth=max(preset.depths)))
+    preset, spec = _try_it()
+    view = twins_view(spec)
     text = lesson.YOURS_TEXT["none"].format(preset=_(preset.name), recipe=describe_recipe(preset.config))
     view.verdicts = [Verdict("pending", text)]
     return view
