@@ -3,13 +3,16 @@ done — the pages' own cached functions, filled ahead (a page opened afterwards
 browser's chart library, loaded by the URL Streamlit's frontend imports it from."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-PAGES = Path(__file__).resolve().parent.parent / "pages"
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "pages"
 
 
 @pytest.fixture
@@ -121,3 +124,15 @@ def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fas
         assert lines == [] and built == [] and drawn == []
     finally:
         _reference_for.clear()
+
+
+def test_each_languages_words_and_number_symbols_are_loaded_ahead():
+    """The first chart a server draws reads plotly's separators from Babel's CLDR data (a pickle per locale,
+    loaded once per process: babel.localedata keeps them in `_cache`). In a process of its own, as a server's."""
+    script = (
+        "from babel import localedata; from resnet_core.presentation.i18n import LANGUAGES, LOCALES, catalog; "
+        "from ui import language; language.warm(); "
+        "print(set(LOCALES.values()) <= set(localedata._cache), catalog.cache_info().currsize == len(LANGUAGES))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["True", "True"], done.stderr

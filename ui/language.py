@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from resnet_core.presentation.i18n import DEFAULT, LANGUAGES, _, language, set_language
+from resnet_core.presentation.i18n import DEFAULT, LANGUAGES, _, catalog, language, plotly_separators, set_language
 
 KEY = "app.lang"  # the sidebar selector's key: the session's language
 PARAM = "lang"  # the URL parameter
@@ -111,3 +111,12 @@ def spinning(text: str) -> Callable[[F], F]:
         return run  # type: ignore[return-value]
 
     return wrap
+
+
+def warm() -> None:
+    """Each language's words and number symbols loaded (its catalog; Babel's CLDR data, which plotly's separators
+    are read from): the first chart a server draws otherwise waits for them. For ui/warm.py's thread."""
+    for lang in LANGUAGES:
+        set_language(lang)  # this thread's language only
+        catalog(lang)
+        plotly_separators()

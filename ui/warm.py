@@ -30,8 +30,8 @@ MODULES = (
 
 @st.cache_resource(show_spinner=False)
 def warm_imports() -> threading.Thread:
-    """Start the imports (once per process: the thread is the cached resource)."""
-    thread = threading.Thread(target=_import_all, name="resnet-lab-warm-imports", daemon=True)
+    """Start the imports and the pages' defaults (once per process: the thread is the cached resource)."""
+    thread = threading.Thread(target=_import_all, name="resnet-lab-warm-up", daemon=True)
     thread.start()
     return thread
 
@@ -42,8 +42,8 @@ def _import_all() -> None:
             importlib.import_module(name)
         except Exception:  # the page that needs the module imports it again, and says what is wrong
             continue
-    # Then the data the pages' informative defaults open on, into the caches they read.
-    for warm in ("ui.data", "ui.views.architecture", "ui.views.explain", "ui.views.lesson"):
+    # Then the words, data and results the pages' informative defaults open on, into the caches they read.
+    for warm in ("ui.language", "ui.data", "ui.views.architecture", "ui.views.explain", "ui.views.lesson"):
         try:
             importlib.import_module(warm).warm()
         except Exception:  # the page loads it again, and says what is wrong
