@@ -67,6 +67,8 @@ st.markdown(
         name=spec.name
     )
 )
-st.dataframe(view.table, hide_index=True, width="stretch", placeholder="—")
+# A static table: five rows to read, nothing to scroll or sort, and no data-grid code for the browser to load on
+# this page's first open (BENCHMARKS.md, "First open…").
+st.table(view.table, hide_index=True)
 for note in view.notes:
     st.caption(note)
