@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
+from test_pages import run_page
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ROOT / "pages"
 
 
 @pytest.fixture
@@ -37,15 +36,6 @@ def counting(monkeypatch, module, name: str) -> list:
     return calls
 
 
-def open_page(name: str, **query) -> AppTest:
-    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=120)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_architecture_page_opens_on_diagrams_drawn_ahead(env, monkeypatch, lang):
     from resnet_core.presentation import diagram
@@ -56,7 +46,7 @@ def test_the_architecture_page_opens_on_diagrams_drawn_ahead(env, monkeypatch, l
     architecture.warm()
     assert len(drawn) == 4  # ResNet-20 and plain-20, in English and in Chinese
     drawn.clear()
-    at = open_page("architecture", lang=lang)
+    at = run_page("architecture", dict(lang=lang))
     assert at.title[0].value == ("Architecture" if lang == "en" else "网络结构")
     assert len(at.get("plotly_chart")) == 2 and drawn == []  # both diagrams were the warm-up's
 
@@ -70,8 +60,8 @@ def test_the_datasets_pages_check_and_probe_are_loaded_ahead(env, monkeypatch):
     data.warm()
     checked = counting(monkeypatch, experiments, "load_dataset")
     loaded = counting(monkeypatch, data, "load_dataset")
-    open_page("degradation")  # its dataset picker checks every dataset
-    open_page("gradients")  # its probe batch comes from the embedded set
+    run_page("degradation")  # its dataset picker checks every dataset
+    run_page("gradients")  # its probe batch comes from the embedded set
     assert checked == [] and loaded == []
 
 
@@ -116,10 +106,10 @@ def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fas
         lines.clear()
         built.clear()
         drawn.clear()
-        at = open_page("lesson", step="7", present="1")
+        at = run_page("lesson", dict(step="7", present="1"))
         assert len(at.get("plotly_chart")) == 5  # lesion (2), landscape, the line and its autocorrelation
-        open_page("lesson", step="8", present="1")
-        at = open_page("lesson", step="9", present="1")
+        run_page("lesson", dict(step="8", present="1"))
+        at = run_page("lesson", dict(step="9", present="1"))
         assert len(at.get("plotly_chart")) == 2  # no experiment of the visitor's: the nets to train, drawn
         assert lines == [] and built == [] and drawn == []
     finally:
