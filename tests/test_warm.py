@@ -39,12 +39,14 @@ def counting(monkeypatch, module, name: str) -> list:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_architecture_page_opens_on_diagrams_drawn_ahead(env, monkeypatch, lang):
     from resnet_core.presentation import diagram
+    from resnet_core.presentation.i18n import language
     from ui.views import architecture
 
     architecture.cached_diagram.__wrapped__.clear()  # under its spinner
     drawn = counting(monkeypatch, diagram, "architecture_figure")
     architecture.warm()
     assert len(drawn) == 4  # ResNet-20 and plain-20, in English and in Chinese
+    assert language() == "en"  # the caller's language as it was (the tests after this one speak English)
     drawn.clear()
     at = run_page("architecture", dict(lang=lang))
     assert at.title[0].value == ("Architecture" if lang == "en" else "网络结构")
@@ -83,6 +85,7 @@ def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fas
     """Step 7's gradient lines of the reference pair, step 8's Table 6 nets (ResNet-1202 among them), step 9's
     diagrams (the quick preset's deepest net, while the visitor has no experiment)."""
     import resnet_core as rc
+    from resnet_core.presentation.i18n import language
     from resnet_core.studies.reference import DEFAULT_BUNDLE
     from ui.reference import _reference_for
     from ui.views import lesson, why
@@ -101,6 +104,7 @@ def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fas
     built = counting(monkeypatch, rc, "build_net")
     try:
         lesson.warm()
+        assert language() == "en"
         assert len(lines) == 2 and {spec.depth for spec in built} >= {110, 1202}
         assert len(drawn) == 4  # ResNet-44 and plain-44, in English and in Chinese
         lines.clear()

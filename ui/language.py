@@ -20,7 +20,16 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from resnet_core.presentation.i18n import DEFAULT, LANGUAGES, _, catalog, language, plotly_separators, set_language
+from resnet_core.presentation.i18n import (
+    DEFAULT,
+    LANGUAGES,
+    _,
+    catalog,
+    in_each_language,
+    language,
+    plotly_separators,
+    set_language,
+)
 
 KEY = "app.lang"  # the sidebar selector's key: the session's language
 PARAM = "lang"  # the URL parameter
@@ -116,7 +125,4 @@ def spinning(text: str) -> Callable[[F], F]:
 def warm() -> None:
     """Each language's words and number symbols loaded (its catalog; Babel's CLDR data, which plotly's separators
     are read from): the first chart a server draws otherwise waits for them. For ui/warm.py's thread."""
-    for lang in LANGUAGES:
-        set_language(lang)  # this thread's language only
-        catalog(lang)
-        plotly_separators()
+    in_each_language(lambda: (catalog(language()), plotly_separators()))

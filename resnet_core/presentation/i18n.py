@@ -25,7 +25,7 @@ import contextvars
 import functools
 import html
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -50,6 +50,15 @@ _current: contextvars.ContextVar[str] = contextvars.ContextVar("resnet_lab_langu
 def set_language(lang: str) -> None:
     """Say this script run's words in `lang` (a key of LANGUAGES; anything else means English)."""
     _current.set(lang if lang in LANGUAGES else DEFAULT)
+
+
+def in_each_language(function: Callable[[], object]) -> None:
+    """Call `function` once in each language, each time in a copy of the current context, so the caller's
+    language is left as it was (a warm-up that prepares words in every language, run in any thread)."""
+    for lang in LANGUAGES:
+        context = contextvars.copy_context()
+        context.run(set_language, lang)
+        context.run(function)
 
 
 def language() -> str:

@@ -10,7 +10,7 @@ import streamlit as st
 
 import resnet_core as rc
 from resnet_core.presentation import diagram
-from resnet_core.presentation.i18n import LANGUAGES, N_, _, language, set_language
+from resnet_core.presentation.i18n import N_, _, in_each_language, language
 from resnet_core.presentation.views import View
 from ui.language import spinning
 
@@ -42,10 +42,8 @@ def warm(spec: rc.NetSpec | None = None) -> None:
     each language ahead of a first open (ui/warm.py's background thread; `cached_diagram` without its
     spinner, keyed as the page keys it)."""
     spec = spec or rc.NetSpec()
-    for lang in LANGUAGES:
-        set_language(lang)  # this thread's words: the diagrams' titles
-        for net in (spec, spec.replace(skip=not spec.skip)):
-            cached_diagram.__wrapped__(net, lang)  # type: ignore[attr-defined]
+    nets = (spec, spec.replace(skip=not spec.skip))
+    in_each_language(lambda: [cached_diagram.__wrapped__(net, language()) for net in nets])  # type: ignore[attr-defined]
 
 
 def part_name(part: str) -> str:
