@@ -26,8 +26,7 @@ def dataset_problem_here(name: str) -> Exception | None:
 def warm() -> None:
     """What pages' first opens would load otherwise: the embedded set (the Gradients page's probe batch) and
     each built-in dataset's check (the Train and Degradation pickers), which reads the files of those that are
-    here once for the process (data/idx.py). For ui/warm.py's background thread: the cached functions without
-    their spinners (a spinner is an element of a page run; `functools.wraps` keeps the cached one)."""
-    shapes.__wrapped__()  # type: ignore[attr-defined]
+    here once for the process (data/idx.py). For ui/warm.py's background thread."""
+    shapes()
     for name in DATASETS:
         dataset_problem_here(name)

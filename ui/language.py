@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from resnet_core.presentation.i18n import (
     DEFAULT,
@@ -109,11 +110,14 @@ def in_language(function: F) -> F:
 def spinning(text: str) -> Callable[[F], F]:
     """Say `_(text)` while the decorated function runs (after Streamlit's half-second delay, so a cache hit
     shows nothing): `st.cache_*(show_spinner="…")` fixes its words once, at import, in no language. Put it
-    above the cache decorator, with `show_spinner=False` there, and mark `text` with N_."""
+    above the cache decorator, with `show_spinner=False` there, and mark `text` with N_. Outside a page run
+    (ui/warm.py's thread filling the caches ahead) there is no page to say it on: the function just runs."""
 
     def wrap(function: F) -> F:
         @functools.wraps(function)  # keeps the cache's own methods (`clear`)
         def run(*args: Any, **kwargs: Any) -> Any:
+            if get_script_run_ctx(suppress_warning=True) is None:
+                return function(*args, **kwargs)
             with st.spinner(_(text)):
                 return function(*args, **kwargs)
 

@@ -39,11 +39,11 @@ def cached_diagram(spec: rc.NetSpec, lang: str) -> tuple:
 
 def warm(spec: rc.NetSpec | None = None) -> None:
     """`spec`'s net (default: the one this page opens on without a link) and its twin, summarised and drawn in
-    each language ahead of a first open (ui/warm.py's background thread; `cached_diagram` without its
-    spinner, keyed as the page keys it)."""
+    each language ahead of a first open (ui/warm.py's background thread; `cached_diagram`, keyed as the page
+    keys it)."""
     spec = spec or rc.NetSpec()
     nets = (spec, spec.replace(skip=not spec.skip))
-    in_each_language(lambda: [cached_diagram.__wrapped__(net, language()) for net in nets])  # type: ignore[attr-defined]
+    in_each_language(lambda: [cached_diagram(net, language()) for net in nets])
 
 
 def part_name(part: str) -> str:

@@ -83,23 +83,22 @@ def warm() -> None:
     """The view this page opens on when the visitor has no pair of their own that learned — the reference
     pair, its first test image, the default methods — computed ahead of the first open into the caches the
     page reads, and each net run once on that image (ui/warm.py's background thread: the page's own
-    functions, `load_run` without its spinner)."""
+    functions)."""
     store = reference_store()
     pair = informative_pair(store)[0] if store is not None else None
     if store is None or pair is None:
         return
     home = str(store.root.resolve())
-    nets = [(run, *load_run.__wrapped__(home, run.id, store)) for run in pair]  # type: ignore[attr-defined]
+    nets = [(run, *load_run(home, run.id, store)) for run in pair]
     run, clf, test_images, test_labels = nets[1]  # the page's default: the pair's plain net (model_choices)
     state = url_state(run.id, run, clf, len(test_labels))
     default = {name: param.default for name, param in state.params.items()}
     fitted, pixels = net_pixels(clf, test_picture(clf, test_images, test_labels, default["test"]).image)
-    options = method_options(default.get)
+    options, root = method_options(default.get), runs_dir().resolve()  # root: the user's folder, as the page's
     for net_run, net_clf, _images, _labels in nets:
         probabilities(net_clf, fitted)  # not kept: a net's first pass at a size is the slow one (its kernels)
         for method in default["methods"]:
-            key = model_key(runs_dir().resolve(), net_run.id)
-            attribution(key, net_clf, pixels, method, None, options.get(method, {}))
+            attribution(model_key(root, net_run.id), net_clf, pixels, method, None, options.get(method, {}))
 
 
 # What the familiarity measure is fitted on (analysis/familiarity.py): enough for the dimensions it has (the

@@ -184,12 +184,12 @@ def _macs(spec: rc.NetSpec) -> int:
 
 def warm() -> None:
     """What the steps compute at their first open from the reference runs, ahead of it (ui/warm.py's background
-    thread; the cached functions without their spinners): step 7's gradient lines of the reference pair at the
+    thread): step 7's gradient lines of the reference pair at the
     lesson's points, step 8's Table 6 counts (ResNet-1202 built) and the reference runs' sizes its estimate
     of training times reads, step 9's diagrams."""
     from ui.views import architecture, why
 
-    _table6_counts.__wrapped__()  # type: ignore[attr-defined]
+    _table6_counts()
     architecture.warm(_try_it()[1])
     ref = reference_store()
     if ref is None:
