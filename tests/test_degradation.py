@@ -158,7 +158,7 @@ def test_the_page_runs_the_experiment_and_judges_it(tiny_preset, monkeypatch):
     at.run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 3  # Fig. 6's two halves, and the final errors by depth
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table["depth"]) == [8, 14] and table.notna().all().all()
     verdicts = [e.value for e in (*at.success, *at.warning)]
     withheld = verdict_withheld(depth_table(store, store.list()))
@@ -347,7 +347,7 @@ def test_the_page_gives_no_verdict_on_stopped_runs(tiny_preset):
     assert not at.exception
     assert not at.success and not at.warning
     assert "plain-56: 3 of 14 epochs, stopped; ResNet-56: 1 of 14 epochs, stopped" in at.info[0].value
-    shown = at.dataframe[0].proto.arrow_data.styler.display_values  # what the cells show, as Arrow IPC
+    shown = at.table[0].proto.arrow_data.styler.display_values  # what the cells show, as Arrow IPC
     assert "—".encode() in shown and b"None" not in shown  # depth 32: no finished epoch
 
 

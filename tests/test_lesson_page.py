@@ -76,7 +76,7 @@ def test_step_8_counts_table_6_here_and_says_what_this_machine_can_show():
     at = commit(run_page("lesson", {"step": "8"}), 8, "higher")
     texts = verdicts(at)
     assert any("1,727,962" in t and "19,421,274" in t for t in texts), texts
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table.iloc[:, 0]) == ["ResNet-110", "ResNet-1202"]
     assert any("sweep --depths 110,1202" in c.value for c in at.caption)
 

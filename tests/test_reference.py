@@ -269,7 +269,7 @@ def test_degradation_shows_the_reference_experiment_on_a_fresh_install_and_hides
     nets = [rc.NetSpec.from_dict(json.loads(r["spec"])) for r in shipped_runs()]
     assert all(net.name in names for net in nets)
     assert all(len(t.get("x", [])) > 0 for t in traces if t.get("name"))  # real curves
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert table.notna().all().all() and list(table["depth"]) == sorted({net.depth for net in nets})
     assert len(at.success) + len(at.warning) >= 2  # the verdict on the reference runs
     at.sidebar.toggle(key="reference.toggle.degradation").set_value(False).run()

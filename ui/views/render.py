@@ -21,7 +21,7 @@ def show_verdict(verdict: Verdict) -> None:
 
 
 def show_view(view: View, *, key: str, title_level: str = "subheader") -> None:
-    """The view's title, figure (keyed: `key`), caption, table, verdicts and notes, in that order."""
+    """The view's title, figure (keyed: `key`), caption, table (static), verdicts and notes, in that order."""
     if view.title:
         getattr(st, title_level)(view.title)
     if view.figure is not None:
@@ -29,7 +29,10 @@ def show_view(view: View, *, key: str, title_level: str = "subheader") -> None:
     if view.caption:
         st.caption(view.caption)
     if view.table is not None:
-        st.dataframe(view.table, hide_index=True, width="stretch", placeholder="—")  # not the browser's "None"
+        # A static table: a view's table is a few rows (a figure's numbers), and the data grid's code (over 1 MB)
+        # would load on a page's first open for them (BENCHMARKS.md, "First open of every page"). A missing
+        # value is the view's to write (its Styler's na_rep: NO_VALUE), not the browser's "None".
+        st.table(view.table, hide_index=True)
     for verdict in view.verdicts:
         show_verdict(verdict)
     for note in view.notes:
