@@ -37,7 +37,10 @@ else:
     # the open tab's label, in this run's language (after a switch of language: the one the URL kept)
     opened = st.session_state.get("grad.tabs")
     STATE.set("tab", next((k for k, label in TABS.items() if label == opened), STATE.value("tab")))
-    at_init = at_init if at_init.open is not False else None  # its nets are computed only when it is open
+    # Each tab's content is computed and drawn only when it is open: its nets, and the other tab's three
+    # figures, which a first open would otherwise draw hidden (BENCHMARKS.md, "First open of every page").
+    at_init = at_init if at_init.open is not False else None
+    during = during if during.open is not False else None
 
 if at_init is not None:
     with at_init:

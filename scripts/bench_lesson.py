@@ -70,7 +70,7 @@ PAGES = {
     "architecture": 2,
     "train": 0,
     "degradation": 3,
-    "gradients": 4,
+    "gradients": 1,
     "responses": 1,
     "explain": 4,
     "why": 2,

@@ -253,8 +253,11 @@ def labelled_reference(at: AppTest) -> bool:
     )
 
 
-def page(name: str) -> AppTest:
-    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=600).run()
+def page(name: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=600)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
     assert not at.exception, at.exception
     return at
 
@@ -290,7 +293,7 @@ def test_responses_and_gradients_show_reference_runs_labelled(fresh_install):
     assert "No run has finished an epoch yet" in at.info[0].value and not charts(at)
     assert at.session_state["reference.show"] is False  # kept for the session's other pages (browser test)
 
-    at = page("gradients")
+    at = page("gradients", tab="training")
     assert at.selectbox(key="grad.run").value.startswith(PREFIX)
     assert at.selectbox(key=f"grad.compare.{at.selectbox(key='grad.run').value}").value.startswith(PREFIX)
     assert labelled_reference(at)
