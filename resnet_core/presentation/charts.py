@@ -299,9 +299,7 @@ def gradient_heatmap_figure(
         )
     )
     fig.update_yaxes(
-        type="category",
-        categoryorder="array",
-        categoryarray=rows,
+        type="category",  # in the rows' order (plotly's default: as the trace lists them), input at the bottom
         tickmode="array",
         tickvals=[rows[i] for i in ticks],
         ticktext=[str(indices[i]) for i in ticks],
