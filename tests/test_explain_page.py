@@ -454,23 +454,31 @@ def test_the_warm_up_computes_the_view_the_page_opens_on(env, monkeypatch, fashi
     monkeypatch.setenv("XDG_CACHE_HOME", str(env / "cache"))
     _reference_for.clear()
     views.attribution.clear()
+    views.probabilities.clear()
     computed = []
-    real = views.explain
+    real, real_predict = views.explain, views.predict
 
     def counted(net, images, method, *args, **kwargs):
         computed.append(method)
         return real(net, images, method, *args, **kwargs)
 
+    def counted_predict(net, images):
+        computed.append("predict")
+        return real_predict(net, images)
+
     monkeypatch.setattr(views, "explain", counted)
+    monkeypatch.setattr(views, "predict", counted_predict)
     try:
         views.warm()
         default = ["integrated_gradients", "gradcam", "saliency"]
-        assert sorted(computed) == sorted(default * 2)  # both nets of the pair
+        assert sorted(computed) == sorted((default + ["predict"]) * 2)  # both nets of the pair
         computed.clear()
         at = open_page()
         assert not at.exception
         assert any("**plain-56**" in m.value for m in at.markdown)  # the pair the warm-up computed
         assert len(charts(at)) == 4  # the image, both nets' top-5 and the maps
-        assert computed == []  # every map came from what the warm-up computed
+        assert computed == []  # every prediction and map came from what the warm-up computed
+        open_page()
+        assert computed == []  # nor on the next visit: each net is deep-copied to predict, once per image
     finally:
         _reference_for.clear()

@@ -96,7 +96,7 @@ def warm() -> None:
     fitted, pixels = net_pixels(clf, test_picture(clf, test_images, test_labels, default["test"]).image)
     options, root = method_options(default.get), runs_dir().resolve()  # root: the user's folder, as the page's
     for net_run, net_clf, _images, _labels in nets:
-        probabilities(net_clf, fitted)  # not kept: a net's first pass at a size is the slow one (its kernels)
+        probabilities(model_key(root, net_run.id), net_clf, pixels)
         for method in default["methods"]:
             attribution(model_key(root, net_run.id), net_clf, pixels, method, None, options.get(method, {}))
 
@@ -388,9 +388,12 @@ def net_pixels(clf: Classifier, image: Image.Image) -> tuple[Image.Image, np.nda
     return fitted, to_uint8_tensor(fitted).numpy()
 
 
-def probabilities(clf: Classifier, fitted: Image.Image) -> torch.Tensor:
-    """The net's class probabilities (K,) for the picture as it sees it."""
-    return predict(clf.net, to_input(to_uint8_tensor(fitted), clf.mean, clf.std))[0]
+@st.cache_data(max_entries=256, show_spinner=False)
+def probabilities(model_key: str, _clf: Classifier, pixels: np.ndarray) -> torch.Tensor:
+    """The net's class probabilities (K,) for the picture as it sees it (`pixels`: net_pixels'), kept per net
+    and picture like its attributions: each computation deep-copies the net (attributions.predict), which was
+    most of Explain's script on every run of the page."""
+    return predict(_clf.net, to_input(torch.from_numpy(pixels), _clf.mean, _clf.std))[0]
 
 
 def predictions(store, key: str, run, clf: Classifier, twin, picked: Picked):
@@ -409,7 +412,7 @@ def predictions(store, key: str, run, clf: Classifier, twin, picked: Picked):
                     id=twin.id, name=type(err).__name__, err=markdown_text(say(err))
                 )
             )
-    nets_probs = [(k, c, probabilities(c, fitted)) for k, c in nets]
+    nets_probs = [(k, c, probabilities(model_key(store.root, k), c, pixels)) for k, c in nets]
     cols = st.columns([1] + [1.3] * len(nets), gap="medium")
     seen = _("As the net sees it: {input_size}×{input_size}").format(input_size=clf.input_size)
     seen += (
