@@ -6,6 +6,7 @@ at 1024 px the "All runs" table's error columns are in view (the screenshot)."""
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from conftest import run_from_train_page, screenshot, wait_for_app
 from resnet_core.store.run_store import RunStore
@@ -42,7 +43,9 @@ def follow_stop_and_resume(page, store: RunStore, run_id: str) -> None:
     wait_for_status(store, run_id, "stopped")
     page.locator(CHIPS, has_text="· stopped").first.wait_for(timeout=60_000)
     wait_for_app(page)
-    assert sidebar.get_by_text("· running", exact=False).count() == 0  # nothing active: no stale entry
+    # Nothing active: no stale entry. Waited for, not read at once: the chip seen stopped may be an earlier
+    # test's run, and the rerun that shows this one stopped comes with the app's next poll.
+    expect(sidebar.get_by_text("· running", exact=False)).to_have_count(0, timeout=30_000)
     resume = page.locator(f".st-key-resume-{run_id} button")
     assert resume.count() == 1  # on the run's own row, not only in the manage panel
 

@@ -95,7 +95,9 @@ def test_stop_mid_run_ends_stopped_and_resumable(runner, shapes_root):
 
 
 def test_a_killed_or_cancelled_task_is_interrupted_and_resumes_from_its_checkpoint(runner, shapes_root):
-    epochs = 24
+    # Enough epochs that the task is still training when it is killed: with 24, a fast moment finished the
+    # run between seeing its first checkpoint and the kill (it was recorded "completed").
+    epochs = 120
     run_id = runner.submit(SPEC, tiny(shapes_root, epochs=epochs))
     store = runner.store
 
