@@ -96,9 +96,10 @@ def warm() -> None:
     fitted, pixels = net_pixels(clf, test_picture(clf, test_images, test_labels, default["test"]).image)
     options, root = method_options(default.get), runs_dir().resolve()  # root: the user's folder, as the page's
     for net_run, net_clf, _images, _labels in nets:
-        probabilities(model_key(root, net_run.id), net_clf, pixels)
+        key = model_key(root, net_run.id)
+        probabilities(key, net_clf, pixels)
         for method in default["methods"]:
-            attribution(model_key(root, net_run.id), net_clf, pixels, method, None, options.get(method, {}))
+            attribution(key, net_clf, pixels, method, None, options.get(method, {}))
 
 
 # What the familiarity measure is fitted on (analysis/familiarity.py): enough for the dimensions it has (the
