@@ -5,10 +5,10 @@ that mean the same on the CPU, probes equal to autograd's on the device. Skipped
 import copy
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import NO_PROBES
 
 import resnet_core as rc
 from resnet_core.analysis.probes import gradient_norms, layer_responses, weight_modules
@@ -57,6 +57,38 @@ def test_the_trainer_learns_on_the_gpu(cuda_run):
     assert all(math.isfinite(v) and v > 0 for v in norms.values())
 
 
+def test_the_compiled_trainer_replays_cuda_graphs_and_learns_as_the_eager_one(tmp_path):
+    """`compile=True` on a GPU: CUDA graphs ("reduce-overhead") and the fused SGD update. Same seed, same batches:
+    the first losses agree (bf16 on both, so not bit for bit) and both runs learn; the optimizer's state (what
+    a checkpoint keeps) resumes on the CPU with the CPU's update."""
+    data = load_dataset("shapes", root=tmp_path, train_size=1000, test_size=500)
+    config = TrainConfig(
+        epochs=6, batch_size=50, lr=0.1, schedule="constant", augment=False, device="cuda", log_every=1
+    )
+    runs = {}
+    for compile in (False, True):
+        events: list = []
+        result = train(SPEC, data, config.replace(compile=compile), events.append)
+        runs[compile] = result, [e.loss for e in events if e.kind == "step"]
+        checkpoint = [e for e in events if e.kind == "checkpoint"][-1]
+    (_, eager_losses), (graphed, graphed_losses) = runs[False], runs[True]
+    assert eager_losses[:3] == pytest.approx(graphed_losses[:3], rel=0.02)
+    for result, losses in runs.values():
+        assert result.status == "completed" and result.final.train_loss < 0.8 * losses[0]
+    assert graphed.optimizer_state["param_groups"][0]["fused"] is True
+    net = build_net(SPEC)
+    net.load_state_dict(checkpoint.model_state)
+    resumed = train(
+        SPEC,
+        data,
+        config.replace(epochs=7, device="cpu"),
+        net=net,
+        start_epoch=6,
+        optimizer_state=checkpoint.optimizer_state,
+    )
+    assert resumed.status == "completed" and resumed.optimizer_state["param_groups"][0]["fused"] is False
+
+
 def test_gpu_checkpoints_are_cpu_tensors_that_predict_the_same_on_the_cpu(cuda_run):
     """The checkpoint (what the run store keeps) is on the CPU; loaded into a CPU net in fp32 it classifies
     the test images as the GPU net does (bf16 on the GPU may flip a few near-ties, no more)."""
@@ -93,12 +125,17 @@ def test_probes_on_the_gpu_equal_autograd_there_and_on_the_cpu(skip):
 
 
 def test_a_worker_process_trains_a_run_on_the_gpu(runner_factory, shapes_root):
-    """Through the app's scheduler and a real worker process, as the Train page starts one."""
+    """Through the app's scheduler and a real worker process, as the Train page starts one, compiled (CUDA
+    graphs) as the GPU presets train, with the probes and a checkpoint per epoch."""
     runner = runner_factory()
-    train_config = TrainConfig(epochs=1, batch_size=50, lr=0.05, device="cuda", augment=False, **NO_PROBES)
+    train_config = TrainConfig(epochs=2, batch_size=50, lr=0.05, device="cuda", augment=False, compile=True)
     config = rc.RunConfig(train_config, train_size=500, test_size=100, data_dir=str(shapes_root))
     run_id = runner.submit(SPEC, config)
     assert runner.wait_idle(timeout=300)
     run = runner.store.get(run_id)
     assert run.status == "completed", run.error
     assert run.device == describe_device("cuda")
+    assert [e["epoch"] for e in runner.store.epochs(run_id)] == [1, 2]
+    names, steps, norms = runner.store.probe(run_id, "grad_norms")
+    assert len(names) == len(weight_modules(build_net(SPEC))) and np.isfinite(norms).all() and (norms > 0).all()
+    assert runner.store.latest_checkpoint(run_id)[0] == 2

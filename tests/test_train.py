@@ -1,5 +1,6 @@
 """The trainer: schedules, events, learning on `shapes`, divergence, stopping and resuming."""
 
+import copy
 import dataclasses
 import math
 
@@ -251,6 +252,27 @@ def test_resuming_from_a_checkpoint_matches_an_uninterrupted_run():
     assert [e.epoch for e in resumed.history] == [2, 3]
     for key, value in straight.net.state_dict().items():
         torch.testing.assert_close(resumed.net.state_dict()[key], value)
+
+
+def test_a_gpu_runs_optimizer_state_resumes_on_the_cpu_with_the_cpus_update():
+    """A GPU run's checkpoint says `fused: True` (one kernel per update there); resumed on the CPU the update is
+    the CPU's, with the same result as a CPU checkpoint's."""
+    data = random_data(n_train=40)
+    config = TrainConfig(epochs=2, batch_size=8, **{**FAST, "checkpoint_every": 1})
+    checkpoints: list = []
+    train(TINY, data, config, lambda e: checkpoints.append(e) if e.kind == "checkpoint" else None)
+    first = checkpoints[0]
+    as_on_a_gpu = copy.deepcopy(first.optimizer_state)
+    for group in as_on_a_gpu["param_groups"]:
+        group["fused"] = True
+    results = []
+    for state in (first.optimizer_state, as_on_a_gpu):
+        net = build_net(TINY)
+        net.load_state_dict(first.model_state)
+        results.append(train(TINY, data, config, net=net, start_epoch=1, optimizer_state=state))
+    assert results[1].optimizer_state["param_groups"][0]["fused"] is False
+    for key, value in results[0].net.state_dict().items():
+        torch.testing.assert_close(results[1].net.state_dict()[key], value)
 
 
 def test_head_init_scale_multiplies_the_fresh_classifier_and_nothing_else():

@@ -52,7 +52,15 @@ from ..data.pixels import normalize, normalizer
 from ..model.net import build_net
 from ..model.spec import NetSpec
 from ..training.device import describe_device, pick_device
-from ..training.train import TrainConfig, autocast, make_optimizer, resolve_channels_last, resolve_precision, train
+from ..training.train import (
+    TrainConfig,
+    autocast,
+    compiled,
+    make_optimizer,
+    resolve_channels_last,
+    resolve_precision,
+    train,
+)
 
 VARIANTS = ("trainer", "probes", "raw", "textbook")
 CIFAR_TRAIN_IMAGES = 50_000  # an epoch of CIFAR-10, to express rates as seconds per epoch
@@ -188,7 +196,7 @@ class _Variants:
         self.warmup_data = random_dataset(max(config.warmup_steps, 1) * b, max(b, config.probe_batch_size), 1)
         self.raw_net = self._net(channels_last=self.channels_last)
         self.params = sum(p.numel() for p in self.raw_net.parameters())
-        self.raw_model = torch.compile(self.raw_net, dynamic=False) if config.compile else self.raw_net
+        self.raw_model = compiled(self.raw_net, device) if config.compile else self.raw_net
         self.raw_optimizer = make_optimizer(self.raw_net, TrainConfig())
         scale, shift = normalizer(MEAN, STD, device)
         self.raw_images = normalize(

@@ -117,7 +117,7 @@ def quick_recipe(device_type: str) -> dict:
 
 def paper_preset(dataset: str = "cifar10") -> Preset:
     """The paper's CIFAR-10 schedule, for a GPU: 64k iterations of 128 ≈ 164 epochs of 50k images."""
-    config = RunConfig(TrainConfig(epochs=164, batch_size=128, lr=0.1, schedule="step"))
+    config = RunConfig(TrainConfig(epochs=164, batch_size=128, lr=0.1, schedule="step", compile=True))
     return Preset(
         "The paper's schedule (GPU)",
         dataset,
@@ -129,7 +129,7 @@ def paper_preset(dataset: str = "cifar10") -> Preset:
 
 
 def gpu_shapes_preset() -> Preset:
-    config = RunConfig(TrainConfig(epochs=30, batch_size=128, lr=0.1, schedule="step"))
+    config = RunConfig(TrainConfig(epochs=30, batch_size=128, lr=0.1, schedule="step", compile=True))
     return Preset(
         "GPU preset on the embedded dataset",
         "shapes",

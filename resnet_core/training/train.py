@@ -217,8 +217,19 @@ def autocast(device: torch.device, precision: str) -> torch.autocast:
 
 
 def make_optimizer(net: nn.Module, config: TrainConfig) -> torch.optim.SGD:
-    """Plain SGD with momentum; weight decay on every parameter, as the paper (and Caffe) did."""
-    return torch.optim.SGD(net.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+    """Plain SGD with momentum; weight decay on every parameter, as the paper (and Caffe) did. On a GPU the
+    fused update: one kernel for all parameters instead of a few per tensor (BENCHMARKS.md, "GPU")."""
+    return torch.optim.SGD(
+        net.parameters(),
+        lr=config.lr,
+        momentum=config.momentum,
+        weight_decay=config.weight_decay,
+        fused=_on_cuda(net),
+    )
+
+
+def _on_cuda(net: nn.Module) -> bool:
+    return any(p.is_cuda for p in net.parameters())
 
 
 # ------------------------------------------------------------------------------------------ train
@@ -261,12 +272,14 @@ def train(
     optimizer = make_optimizer(net, config)
     if optimizer_state is not None:
         optimizer.load_state_dict(optimizer_state)
+        for group in optimizer.param_groups:  # the state may come from another device: update as this one does
+            group["fused"], group["foreach"] = _on_cuda(net), None
     # §4.2's ResNet-110 warm-up as the paper states it: lr/10 until the training error is below 80%. Its end
     # is kept in the optimizer's state (so in checkpoints): a resumed run does not warm up again.
     warming = config.warmup_until_error > 0 and not optimizer.param_groups[0].get(WARMED_UP, False)
     # dynamic=False: one graph per batch shape (train, last partial batch, eval) rather than a slower
     # shape-generic graph. `model` shares `net`'s parameters; the probes hook `net` itself.
-    model = compiled(net) if config.compile else net
+    model = compiled(net, device) if config.compile else net
 
     # Both splits normalised alike (the dataset's mean and std), on the same device and memory format.
     loader = functools.partial(DeviceLoader, device=device, mean=data.mean, std=data.std, channels_last=channels_last)
@@ -442,9 +455,12 @@ def _log_steps(
 
 
 @torch.no_grad()
-def compiled(net: nn.Module) -> nn.Module:
-    """`torch.compile(net, dynamic=False)`, typed as the module it is (torch types it as a bare callable)."""
-    model = torch.compile(net, dynamic=False)
+def compiled(net: nn.Module, device: torch.device) -> nn.Module:
+    """`torch.compile(net, dynamic=False)`, typed as the module it is (torch types it as a bare callable). On a
+    GPU with CUDA graphs ("reduce-overhead"): a small net's step is bound by launching its kernels one by one
+    from the host, which a replayed graph skips (BENCHMARKS.md, "GPU")."""
+    mode = "reduce-overhead" if device.type == "cuda" else None
+    model = torch.compile(net, dynamic=False, mode=mode)
     assert isinstance(model, nn.Module), "torch.compile wraps a module in an OptimizedModule"
     return model
 
