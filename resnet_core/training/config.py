@@ -38,7 +38,8 @@ class TrainConfig:
     probe_batch_size: int = 256  # fixed test images (the first ones) for the "responses" probe; 0: off
     eval_batch_size: int = 1000  # images per forward in the test pass (memory only, same results)
     checkpoint_every: int = 1  # epochs between "checkpoint" events (the last epoch always has one); 0: off
-    compile: bool = False  # torch.compile the net: slow first steps, faster long CUDA runs
+    compile: bool = False  # torch.compile the net (on a GPU with CUDA graphs): 15–35 s at the start, then
+    #                        several times faster on a GPU (BENCHMARKS.md, "CUDA graphs")
     precision: str = "auto"  # "auto": bf16 autocast on CUDA, fp32 elsewhere; or "fp32", "bf16"
     channels_last: bool | None = None  # NHWC tensors; None: on CUDA and CPU (faster on both here)
     head_init_scale: float = 1.0  # multiplies the classifier's initial weights (fresh nets only); < 1 starts
