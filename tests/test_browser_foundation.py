@@ -1,5 +1,7 @@
 """The real app in a real browser: Home and Architecture, and the skip toggle really changes the page."""
 
+import re
+
 import pytest
 
 from conftest import browser_page, screenshot, serve_app, wait_for_app
@@ -53,6 +55,8 @@ def test_home_page_shows_the_residual_idea_and_the_device(page, app_url):
         "() => performance.getEntriesByType('resource').some(e => /PlotlyChart\\.[^/]*\\.js$/.test(e.name))"
     )
     assert page.locator("[data-testid=stPlotlyChart]").count() == 0
+    hint = page.locator("head link[rel=modulepreload]").evaluate_all("ls => ls.map(l => l.href)")
+    assert any(re.search(r"/static/js/PlotlyChart\.[^/]*\.js$", h) for h in hint), hint  # asked for at once
     assert page.locator("[data-testid=stElementContainer]:has(#resnet-lab-charts)").is_hidden()
     screenshot(page, "home")
 
