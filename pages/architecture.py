@@ -10,6 +10,7 @@ from ui.spec_state import current_spec, remember_spec, spec_editor
 from ui.threads import share_cpu_with_training
 from ui.view_state import presenting
 from ui.views.architecture import twins_view
+from ui.views.render import show_drawing
 
 leave_pages_directory_mode()  # before anything else: see ui/navigation.py
 use_language()  # the words of this run: see ui/language.py
@@ -37,19 +38,15 @@ for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.me
     col.metric(label, value, help=help_text or None)
 
 st.markdown(_("**Side by side.** {caption}").format(caption=view.caption))
-for col, (net, figure, svg) in zip(st.columns(2, gap="medium"), view.diagrams):
+for col, (net, _figure, svg) in zip(st.columns(2, gap="medium"), view.diagrams):
     with col:
         name = f"{net.name}-diagram"
-        # The camera button is the only one: plotly draws the PNG in the browser (no export engine needed).
-        st.plotly_chart(
-            figure,
-            width="stretch",
+        show_drawing(
+            svg,
             key=f"diagram.{net.skip}",
-            config={
-                "displaylogo": False,
-                "modeBarButtons": [["toImage"]],
-                "toImageButtonOptions": {"format": "png", "filename": name, "scale": 2},
-            },
+            label=_("Diagram of {name}").format(name=net.name),
+            png_label=None if present else _("Download as PNG"),
+            filename=name,
         )
         if not present:
             st.download_button(
@@ -59,7 +56,6 @@ for col, (net, figure, svg) in zip(st.columns(2, gap="medium"), view.diagrams):
                 mime="image/svg+xml",
                 key=f"diagram.svg.{net.skip}",
                 icon=":material/download:",
-                help=_("As PNG: the camera button at the diagram's top right."),
             )
 
 st.markdown(

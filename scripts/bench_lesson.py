@@ -49,12 +49,14 @@ from resnet_core.studies.reference import DEFAULT_BUNDLE  # noqa: E402
 # drawn, and no widget is still a skeleton (its code loads on first use). Polled, with no fixed wait.
 DONE = """(charts) => document.querySelector("[data-test-script-state='notRunning']") !== null
   && document.querySelector("[data-testid='stMain'] [data-testid='stHeading'], [data-testid='stMain'] h1") !== null
-  && document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot').length >= charts
+  && document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot').length
+    + [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]
+        .filter(h => h.shadowRoot && h.shadowRoot.querySelector('.drawing svg')).length >= charts
   && document.querySelectorAll('[data-testid=stSkeleton]').length === 0"""
 
 
 def drawn(page, charts: int) -> None:
-    """Wait until the script is done and `charts` plotly figures have been drawn."""
+    """Wait until the script is done and `charts` figures have been drawn (plotly charts and inline drawings)."""
     page.wait_for_function(DONE, arg=charts, polling=50)
     assert page.locator("[data-testid='stException']").count() == 0
 

@@ -109,3 +109,17 @@ def old_store(root: Path, create_table: str, spec: rc.NetSpec | None = None) -> 
     db.commit()
     db.close()
     return RunStore(root)
+
+
+def drawings(at) -> list[dict]:
+    """The data (svg, label, png_label, filename) of each inline drawing an AppTest run shows
+    (ui/views/render.show_drawing)."""
+    return [
+        json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "resnet_lab.drawing"
+    ]
+
+
+# In a browser: the figures drawn so far, plotly charts and inline drawings (their SVG in the element's shadow root).
+FIGURES_DRAWN = """() => document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot').length
+  + [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]
+      .filter(h => h.shadowRoot && h.shadowRoot.querySelector('.drawing svg')).length"""

@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from PIL import Image
+from playwright.sync_api import expect
 
 from conftest import browser_page, screenshot, serve_app, wait_for_app
 from ui.navigation import PAGES
@@ -59,6 +61,28 @@ def test_home_page_shows_the_residual_idea_and_the_device(page, app_url):
     assert any(re.search(r"/static/js/PlotlyChart\.[^/]*\.js$", h) for h in hint), hint  # asked for at once
     assert page.locator("[data-testid=stElementContainer]:has(#resnet-lab-charts)").is_hidden()
     screenshot(page, "home")
+
+
+def test_architecture_diagrams_are_inline_svg_with_tooltips_and_a_png_button(page, app_url, tmp_path):
+    """No chart library for two drawings: inline SVG whose boxes name their modules on hover (<title>), and a
+    button that saves the drawing as a PNG at twice its size, made in the browser."""
+    page.goto(f"{app_url}/architecture?depth=20")
+    wait_for_app(page)
+    drawings = page.locator(".drawing svg")
+    expect(drawings).to_have_count(2)
+    assert page.locator(".js-plotly-plot").count() == 0
+    titles = drawings.first.locator("rect > title").all_text_contents()
+    assert any("stage1.block1.conv1" in t and "shortcut: identity" in t for t in titles), titles
+    assert drawings.first.get_attribute("aria-label") == "Diagram of ResNet-20"
+    width, height = (float(drawings.first.get_attribute(a)) for a in ("width", "height"))
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download as PNG").first.click()
+    assert download.value.suggested_filename == "ResNet-20-diagram.png"
+    saved = tmp_path / "diagram.png"
+    download.value.save_as(saved)
+    with Image.open(saved) as png:
+        assert png.format == "PNG" and png.size == (round(2 * width), round(2 * height))
+        assert len(set(png.convert("L").getdata())) > 10  # drawn, not a blank canvas
 
 
 def test_architecture_page_toggle_skip_changes_the_page(page, app_url):

@@ -96,10 +96,11 @@ def test_gradients_training_tab_legend_stays_clear_of_the_axis_title(page, app_u
 def test_architecture_1202_diagram(page, app_url):
     page.goto(f"{app_url}/architecture?depth=1202")
     wait_for_app(page)
-    expect(page.locator(".js-plotly-plot")).to_have_count(2, timeout=60_000)
-    page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
+    drawings = page.locator(".drawing svg")  # inline SVG (ui/views/render.show_drawing)
+    expect(drawings).to_have_count(2, timeout=60_000)
+    drawings.first.scroll_into_view_if_needed()
     screenshot(page, "architecture-1202")
-    notes = page.locator(".js-plotly-plot").first.locator(".annotation")
+    notes = drawings.first.locator("text")
     script = (
         "ns => ns.map(n => { const r = n.getBoundingClientRect();"
         " return {x: r.x, y: r.y, width: r.width, height: r.height, text: n.textContent}; })"

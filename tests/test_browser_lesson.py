@@ -3,6 +3,7 @@ commits to an answer, the verdict on it, the step's figures and their verdicts; 
 the steps; `present=1` shows the evidence at once without controls; Home leads into the lesson."""
 
 import pytest
+from helpers import FIGURES_DRAWN
 from playwright.sync_api import expect
 
 from conftest import browser_page, screenshot, wait_for_app
@@ -19,7 +20,7 @@ def app_url(reference_app_url):
     return reference_app_url
 
 
-CHARTS = "[data-testid='stPlotlyChart'] .js-plotly-plot"
+CHARTS = "[data-testid='stPlotlyChart'] .js-plotly-plot, .drawing svg"  # Playwright's CSS reaches shadow roots
 ALERTS = "[data-testid='stAlert']"
 
 
@@ -41,8 +42,8 @@ def test_every_step_link_opened_cold_asks_first_then_shows_figure_and_verdict(br
             commit.click()
             wait_for_app(page)
             expect(page.locator(ALERTS).filter(has_text="Not what the paper found")).to_be_visible()
-        shown = f'document.querySelectorAll("{CHARTS}").length >= {len(step.evidence)}'
-        page.wait_for_function(f"() => {shown}", timeout=90_000)  # a view may add a companion figure
+        # a view may add a companion figure
+        page.wait_for_function(f"n => ({FIGURES_DRAWN})() >= n", arg=len(step.evidence), timeout=90_000)
         alerts = page.locator(ALERTS).all_inner_texts()
         judged = 1 if step.question is not None else 0
         assert len(alerts) > judged, alerts  # the views' own verdicts, beside the judgement of the answer

@@ -43,7 +43,18 @@ PATHS += ["why?tab=landscape", "why?tab=shattered"]  # the Why page's other two 
 # drawn from ligature names ("school") and are not text a reader sees.
 VISIBLE_TEXT = """() => {
   const blocks = new Map();
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  // and the inline drawings' texts, in their elements' shadow roots
+  const hosts = [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')];
+  const roots = [document.body, ...hosts.map(h => h.shadowRoot).filter(Boolean)];
+  const walker = { i: 0, w: null, nextNode() {
+    while (this.i < roots.length) {
+      this.w = this.w || document.createTreeWalker(roots[this.i], NodeFilter.SHOW_TEXT);
+      const n = this.w.nextNode();
+      if (n) return n;
+      this.i += 1; this.w = null;
+    }
+    return null;
+  } };
   const block = 'p, li, h1, h2, h3, h4, h5, h6, label, button, td, th, summary, a, text, ' +
     '[data-testid=stMarkdownContainer], [data-testid=stCaptionContainer], [role=option], [data-testid=stMetricLabel]';
   let node;

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 import torch
+from helpers import drawings
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -99,6 +100,6 @@ def test_architecture_draws_each_net_once_across_reruns(monkeypatch):
     at.run()
     assert not at.exception, at.exception
     assert len(built) == 2
-    assert len(at.get("plotly_chart")) == 2
+    assert len(drawings(at)) == 2
     at.select_slider(key="arch.depth.basic.cifar").set_value(44).run()  # a new depth: its two nets, once
     assert len(built) == 4

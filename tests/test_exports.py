@@ -4,11 +4,11 @@ browser), a run's metrics CSV with its error columns named as fractions and its 
 import csv
 import html
 import io
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from helpers import drawings
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -102,6 +102,11 @@ def test_the_diagram_as_svg_draws_what_the_figure_draws(spec):
             assert html.unescape(line.replace("<b>", "").replace("</b>", "")) in words
     assert f"{spec.name} <diagram> & co" in words
     assert float(root.get("height")) == figure.layout.height
+    # Each box's hover text is its <title> (a tooltip where the SVG is drawn inline): the module names, as text.
+    titles = [r.find(f"{SVG}title") for r in root.findall(f"{SVG}rect")]
+    hovers = [html.unescape(h.replace("<br>", "\n")) for h in figure.data[0].hovertext]
+    assert [t.text for t in titles if t is not None] == hovers
+    assert any("stage1.block1.conv1" in h for h in hovers)
 
 
 def test_the_architecture_page_offers_svg_and_png(monkeypatch, tmp_path):
@@ -110,9 +115,11 @@ def test_the_architecture_page_offers_svg_and_png(monkeypatch, tmp_path):
     assert not at.exception
     buttons = [b for b in at.get("download_button") if "diagram.svg" in b.proto.id]
     assert [b.proto.label for b in buttons] == ["Download as SVG", "Download as SVG"]
-    for chart in at.get("plotly_chart"):
-        config = json.loads(chart.proto.config)
-        assert config["modeBarButtons"] == [["toImage"]] and config["toImageButtonOptions"]["format"] == "png"
+    # Drawn inline from the same SVG, each with its PNG button (the browser rasterises it: test_browser_foundation).
+    shown = drawings(at)
+    assert [d["png_label"] for d in shown] == ["Download as PNG", "Download as PNG"]
+    assert [d["filename"] for d in shown] == ["ResNet-20-diagram", "plain-20-diagram"]
+    assert all(d["svg"].startswith("<svg") and "<title>" in d["svg"] for d in shown)
 
 
 def test_a_stage_of_one_block_says_block():

@@ -4,7 +4,7 @@ the presentation view; bad links. The reference bundle shipped in assets/referen
 from urllib.parse import parse_qs
 
 import pytest
-from helpers import SHAPES_BUNDLE
+from helpers import SHAPES_BUNDLE, drawings
 from test_pages import run_page
 
 from resnet_core.presentation import lesson
@@ -31,7 +31,8 @@ def reference(tmp_path, monkeypatch):
 
 
 def charts(at) -> int:
-    return len(at.get("plotly_chart"))
+    """The figures shown: plotly charts and inline drawings (the Architecture diagrams of steps 4 and 9)."""
+    return len(at.get("plotly_chart")) + len(drawings(at))
 
 
 def verdicts(at) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from helpers import drawings
 from test_pages import run_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def test_the_architecture_page_opens_on_diagrams_drawn_ahead(env, monkeypatch, l
     drawn.clear()
     at = run_page("architecture", dict(lang=lang))
     assert at.title[0].value == ("Architecture" if lang == "en" else "网络结构")
-    assert len(at.get("plotly_chart")) == 2 and drawn == []  # both diagrams were the warm-up's
+    assert len(drawings(at)) == 2 and drawn == []  # both diagrams were the warm-up's
 
 
 def test_the_datasets_pages_check_and_probe_are_loaded_ahead(env, monkeypatch):
@@ -114,7 +115,7 @@ def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fas
         assert len(at.get("plotly_chart")) == 5  # lesion (2), landscape, the line and its autocorrelation
         run_page("lesson", dict(step="8", present="1"))
         at = run_page("lesson", dict(step="9", present="1"))
-        assert len(at.get("plotly_chart")) == 2  # no experiment of the visitor's: the nets to train, drawn
+        assert len(drawings(at)) == 2  # no experiment of the visitor's: the nets to train, drawn
         assert lines == [] and built == [] and drawn == []
     finally:
         _reference_for.clear()

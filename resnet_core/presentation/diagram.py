@@ -302,7 +302,8 @@ def architecture_figure(
 def diagram_svg(fig: go.Figure, width: int = 640) -> str:
     """`architecture_figure`'s drawing as a standalone SVG file, from the figure's own shapes and texts (no
     plotly export engine such as kaleido needed): boxes, shortcut arcs, arrows, labels and the title, at
-    `width` pixels and the figure's height. The hover texts are left out (an image has no hover)."""
+    `width` pixels and the figure's height. Each box carries its hover text as a `<title>`: a browser shows it
+    as the box's tooltip where the SVG is drawn inline (the Architecture page, ui/views/render.show_drawing)."""
     layout = fig.layout
     height = layout.height or 600
     margin = layout.margin
@@ -337,13 +338,17 @@ def diagram_svg(fig: go.Figure, width: int = 640) -> str:
         f'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{NEUTRAL_COLOR}"/></marker></defs>',
         f'<rect width="{width}" height="{height}" fill="white"/>',
     ]
+    # The boxes are the figure's rects above the panels, in the order of its hover markers (architecture_figure).
+    hovers = iter(fig.data[0].hovertext if fig.data and fig.data[0].hovertext is not None else ())
     shapes = sorted(fig.layout.shapes, key=lambda s: s.layer != "below")  # stage panels under the boxes
     for shape in shapes:
         if shape.type == "rect":
             xa, xb, ya, yb = px(shape.x0), px(shape.x1), py(shape.y1), py(shape.y0)
+            hover = next(hovers, None) if shape.layer != "below" else None
+            title = f"<title>{escape(_plain(hover))}</title>" if hover else ""
             out.append(
                 f'<rect x="{xa}" y="{ya}" width="{round(xb - xa, 2)}" height="{round(yb - ya, 2)}" '
-                f"{paint(shape.fillcolor, 'fill')} {stroke(shape.line)}/>"
+                f"{paint(shape.fillcolor, 'fill')} {stroke(shape.line)}>{title}</rect>"
             )
         elif shape.type == "path":  # "M x,y C x,y x,y x,y": every x,y pair to pixels
             path = re.sub(
@@ -385,6 +390,11 @@ def diagram_svg(fig: go.Figure, width: int = 640) -> str:
     return "\n".join(out)
 
 
+def _plain(text: str) -> str:
+    """Plotly's markup as plain text: lines at <br>, tags such as <b> dropped, entities such as &lt; read."""
+    return html.unescape(re.sub(r"</?(?:b|i|em|sup|sub|span)\b[^>]*>", "", text.replace("<br>", "\n")))
+
+
 def _svg_text(text: str, x: float, y: float, anchor: str, size: float, color: str) -> str:
     """Plotly's annotation text (lines split at <br>, <b> bold, entities such as &lt; read) as SVG text centred
     on y, as plotly does."""
@@ -394,7 +404,7 @@ def _svg_text(text: str, x: float, y: float, anchor: str, size: float, color: st
     spans = []
     for i, line in enumerate(lines):
         weight = ' font-weight="bold"' if "<b>" in line else ""
-        plain = html.unescape(re.sub(r"</?(?:b|i|em|sup|sub|span)\b[^>]*>", "", line))  # plotly's markup: text
+        plain = _plain(line)
         spans.append(f'<tspan x="{x}" y="{round(first + i * step, 2)}"{weight}>{escape(plain)}</tspan>')
     align = {"left": "start", "right": "end"}.get(anchor, "middle")
     return f'<text text-anchor="{align}" font-size="{size}" fill="{escape(color)}">{"".join(spans)}</text>'

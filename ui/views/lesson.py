@@ -24,7 +24,7 @@ from resnet_core.training.device import device_words
 from ui.language import spinning
 from ui.reference import reference_store
 from ui.runs import get_runner
-from ui.views.render import show_verdict, show_view
+from ui.views.render import show_drawing, show_verdict, show_view
 
 REFERENCE, MINE = "reference", "mine"
 
@@ -316,8 +316,9 @@ def show_evidence(view: View, key: str) -> None:
         show_view(view, key=key)
         return
     st.subheader(view.title)
-    for column, (spec, figure, _unused) in zip(st.columns(len(diagrams), gap="medium"), diagrams):
-        column.plotly_chart(figure, width="stretch", key=f"{key}.{spec.name}")
+    for column, (spec, _figure, svg) in zip(st.columns(len(diagrams), gap="medium"), diagrams):
+        with column:
+            show_drawing(svg, key=f"{key}.{spec.name}", label=_("Diagram of {name}").format(name=spec.name))
     st.caption(view.caption)
     for verdict in view.verdicts:
         show_verdict(verdict)
