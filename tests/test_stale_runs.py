@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import train_args
+from helpers import NO_PROBES, train_args
 
 import resnet_core as rc
 from resnet_core.store.run_store import RunStore, process_start
+from resnet_core.training.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = rc.NetSpec(depth=8, width=4)
@@ -128,3 +129,43 @@ def test_children_are_this_processes_live_children_with_their_arguments():
         child.kill()
         child.wait()
     assert child.pid not in dict(children())
+
+
+def test_a_second_signal_while_the_first_is_recorded_still_ends_the_run_interrupted(store, shapes_root, monkeypatch):
+    """A whole process group signalled (a terminal's Ctrl-C, a time slot's end) reaches a worker twice: its own
+    signal, then its runner's shutdown `terminate()`. The second arrives here while `execute_run` records the
+    first; it must not leave the run `running` (the runner then said "failed: the worker exited with code 1")."""
+    from resnet_core.execution.worker import execute_run, interrupt_on_signals
+
+    handled = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    saved = {sig: signal.getsignal(sig) for sig in handled}
+    if saved[signal.SIGTERM] is not signal.SIG_DFL:
+        pytest.skip("this process handles SIGTERM itself: the test would signal its handler")
+    config = TrainConfig(epochs=3, batch_size=50, device="cpu", augment=False, **NO_PROBES).to_dict()
+    config.update(train_size=300, test_size=100, data_dir=str(shapes_root))
+    run_id = store.create(SPEC, config, dataset="shapes", status="queued")
+    record = store.set_status
+    seconds: list[str] = []
+
+    def set_status(rid, status, **fields):
+        if status == "interrupted":
+            seconds.append(status)
+            os.kill(os.getpid(), signal.SIGTERM)  # the runner's terminate(), landing mid-recording
+            time.sleep(0.05)  # time for its handler to run here, if it raises
+        return record(rid, status, **fields)
+
+    def first_signal(event) -> None:
+        if event.kind == "step" and not seconds:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(store, "set_status", set_status)
+    try:
+        interrupt_on_signals(ctrl_c=True)
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            execute_run(store, run_id, extra_listener=first_signal)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    assert seconds == ["interrupted"]
+    run = RunStore(store.root).get(run_id)
+    assert run.status == "interrupted" and "SIGTERM" in run.error and run.resumable

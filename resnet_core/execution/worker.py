@@ -67,17 +67,30 @@ def execute_run(store: RunStore, run_id: str, extra_listener: Callable | None = 
     return record_end(store, run_id, recorder, point.note)
 
 
-def interrupt_on_signals(signals=(signal.SIGTERM, signal.SIGHUP)) -> None:
+def interrupt_on_signals(signals=(signal.SIGTERM, signal.SIGHUP), *, ctrl_c: bool = False) -> None:
     """Handle these signals like Ctrl-C: `execute_run` then ends the run `interrupted` (resumable) with the
     signal's name, instead of dying `running` with no one left to say so. Signals set to be ignored
-    (nohup) stay ignored; call from the main thread."""
+    (nohup) stay ignored; call from the main thread. With `ctrl_c`, Ctrl-C (SIGINT) goes the same way.
+
+    The first signal is the one that counts; the ones after it are ignored. A worker meets two at once when a
+    whole process group is signalled (a terminal's Ctrl-C, a time slot's end): its own, then its runner's
+    shutdown `terminate()` — and a second KeyboardInterrupt raised while the first was being recorded left the
+    run `running` and the worker exiting 1, which the runner then recorded "failed" (seen on a GPU)."""
+    handled = [sig for sig in signals if signal.getsignal(sig) is signal.SIG_DFL]
+    if ctrl_c and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        handled.append(signal.SIGINT)
 
     def interrupt(signum, frame):
-        raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+        for sig in handled:
+            signal.signal(sig, signal.SIG_IGN)  # stopping already: the process ends once this is recorded
+        raise (
+            KeyboardInterrupt()
+            if signum == signal.SIGINT
+            else KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+        )
 
-    for sig in signals:
-        if signal.getsignal(sig) is signal.SIG_DFL:
-            signal.signal(sig, interrupt)
+    for sig in handled:
+        signal.signal(sig, interrupt)
 
 
 def run_worker(root: str, run_id: str) -> None:
@@ -134,7 +147,7 @@ def worker_log(root: str | os.PathLike, run_id: str) -> Path:
 
 
 def _work(store: RunStore, run_id: str) -> None:
-    interrupt_on_signals()  # the runner's shutdown, or a `kill` of an orphaned worker
+    interrupt_on_signals(ctrl_c=True)  # the runner's shutdown, a terminal's Ctrl-C, a `kill` of an orphaned worker
     try:
         execute_run(store, run_id)
     except BaseException:
