@@ -52,7 +52,11 @@ if at_init is not None:
         if view.figure is None:
             show_verdict(view.verdicts[0])
             st.button(
-                _("Compute (about {estimate:.0f} s)").format(estimate=view.estimate),
+                (
+                    _("Compute (at least {estimate:.0f} s)")
+                    if view.estimate_is_floor
+                    else _("Compute (about {estimate:.0f} s)")
+                ).format(estimate=view.estimate),
                 key="grad.compute",
                 type="primary",
                 on_click=st.session_state.__setitem__,

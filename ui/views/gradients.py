@@ -3,6 +3,7 @@ during training (a layer × step heatmap per run, and the profile at one step)."
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -72,11 +73,13 @@ VIEW_STATE = ViewState(
 @dataclass
 class InitGradients(View):
     """The view at initialisation, with its two first ÷ last metrics (label, value, help) and, when the
-    profiles were not computed because they would take long, the estimate of how long (seconds)."""
+    profiles were not computed because they would take long, the estimate of how long (seconds) and whether
+    it is only a floor."""
 
     metrics: list[tuple[str, str, str]] = field(default_factory=list)
     explanation: list[str] = field(default_factory=list)  # paragraphs computed from the profiles
     estimate: float | None = None
+    estimate_is_floor: bool = False
 
 
 @st.cache_resource(show_spinner=False)
@@ -91,9 +94,9 @@ def _kept() -> dict[str, GradientProfile]:
 
 
 @st.cache_resource(show_spinner=False)
-def _rates() -> list[float]:
-    """Seconds per layer-image of the profiles computed by this server, newest last: what "about N s here"
-    is estimated from (the speed of this CPU, with whatever else runs on it now)."""
+def _rates() -> list[tuple[int, float]]:
+    """(work in layer-images, seconds per layer-image) of the profiles computed by this server, newest last:
+    what "about N s here" is estimated from (the speed of this CPU, with whatever else runs on it now)."""
     return []
 
 
@@ -114,39 +117,51 @@ def _computed(depth: int, norm: str, activation: str, preact: bool, batch_size: 
     spec = _spec(depth, norm, activation, preact, skip)
     start = time.perf_counter()
     profile = init_gradient_profile(spec, images, labels)
-    _rates().append((time.perf_counter() - start) / profile_work(spec, batch_size))
-    del _rates()[:-5]
+    work = profile_work(spec, batch_size)
+    _rates().append((work, (time.perf_counter() - start) / work))
+    del _rates()[:-16]
     _done().add((depth, norm, activation, preact, batch_size, skip))
     return profile
 
 
-def estimate_seconds(depth: int, batch_size: int) -> float:
-    """About how long both profiles of a `depth`-layer twin pair take here now, from the last ones computed
-    (a ResNet-20 is measured first when none was: a tenth of a second)."""
+# Beyond this many times the work of any profile computed here, an estimate is a floor: a far deeper net costs
+# more per layer-image on a CPU (its saved activations outgrow the caches; BENCHMARKS.md, "Gradients at 1202
+# layers": a 1202-layer pair on 64 images ran 1.7–2.5× a ResNet-20's rate).
+EXTRAPOLATION = 4.0
+
+
+def estimate_seconds(depth: int, batch_size: int) -> tuple[float, bool]:
+    """(about how long both profiles of a `depth`-layer twin pair take here now, whether that is only a floor),
+    from the rate of the profiles computed here whose work is nearest (a ResNet-20 is measured first when none
+    was: a tenth of a second)."""
     if not _rates():
         _computed(20, "batch", "relu", False, batch_size, True)
-    work = 2 * profile_work(rc.NetSpec(depth=depth), batch_size)
-    return statistics.median(_rates()[-3:]) * work
+    work = profile_work(rc.NetSpec(depth=depth), batch_size)
+    nearest = min(abs(math.log(w / work)) for w, _rate in _rates())
+    rates = [rate for w, rate in _rates() if abs(math.log(w / work)) <= nearest + 1e-9][-3:]
+    floor = work > EXTRAPOLATION * max(w for w, _rate in _rates())
+    return statistics.median(rates) * 2 * work, floor
 
 
 def init_profiles(
     depth: int, norm: str, activation: str, preact: bool, batch_size: int, allow_seconds: float | None = None
-) -> tuple[list[GradientProfile] | None, bool, float]:
-    """(residual, plain) profiles, whether they were kept ones, and the estimate of computing them; None for
-    the profiles when no kept one matches and computing would take longer than `allow_seconds`."""
+) -> tuple[list[GradientProfile] | None, bool, float, bool]:
+    """(residual, plain) profiles, whether they were kept ones, the estimate of computing them and whether it
+    is only a floor (`estimate_seconds`); None for the profiles when no kept one matches and computing would
+    take longer than `allow_seconds`."""
     fingerprint = _probe(batch_size)[2]
     specs = [_spec(depth, norm, activation, preact, skip) for skip in (True, False)]
     kept = [_kept().get(profile_key(spec, fingerprint)) for spec in specs]
     if all(kept):
-        return kept, True, 0.0
+        return kept, True, 0.0, False
     if all((depth, norm, activation, preact, batch_size, s.skip) in _done() for s in specs):
         allow_seconds = None  # computed before: in the cache
     if 2 * profile_work(specs[0], batch_size) <= QUICK_WORK:
         allow_seconds = None
-    estimate = estimate_seconds(depth, batch_size) if allow_seconds is not None else 0.0
+    estimate, floor = estimate_seconds(depth, batch_size) if allow_seconds is not None else (0.0, False)
     if allow_seconds is not None and estimate > allow_seconds:
-        return None, False, estimate
-    return [_computed(depth, norm, activation, preact, batch_size, s.skip) for s in specs], False, estimate
+        return None, False, estimate, floor
+    return [_computed(depth, norm, activation, preact, batch_size, s.skip) for s in specs], False, estimate, floor
 
 
 def init_gradients_view(
@@ -166,7 +181,7 @@ def init_gradients_view(
     title = _("Gradient norm per layer at initialisation ({norm_words}, {activation})").format(
         norm_words=NORM_WORDS[norm], activation=activation
     )
-    profiles, kept, estimate = init_profiles(depth, norm, activation, preact, batch_size, allow_seconds)
+    profiles, kept, estimate, floor = init_profiles(depth, norm, activation, preact, batch_size, allow_seconds)
     if profiles is None:
         names = _("{name} and {name2}").format(
             name=_spec(depth, norm, activation, preact, True).name,
@@ -177,13 +192,23 @@ def init_gradients_view(
             verdicts=[
                 Verdict(
                     "pending",
-                    _(
-                        "Computing the gradients of {names} takes about {estimate:.0f} s on this machine now "
-                        "(one forward and backward pass of each net); press the button to compute them."
+                    (
+                        _(
+                            "Computing the gradients of {names} takes at least {estimate:.0f} s on this machine "
+                            "now (one forward and backward pass of each net), likely more: these nets are far "
+                            "deeper than any computed here yet, and a deeper net costs more per layer. Press the "
+                            "button to compute them."
+                        )
+                        if floor
+                        else _(
+                            "Computing the gradients of {names} takes about {estimate:.0f} s on this machine now "
+                            "(one forward and backward pass of each net); press the button to compute them."
+                        )
                     ).format(names=names, estimate=estimate),
                 )
             ],
             estimate=estimate,
+            estimate_is_floor=floor,
         )
     residual, plain = profiles
     lines = {
