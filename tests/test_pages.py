@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from helpers import drawings
 from streamlit.testing.v1 import AppTest
 
 PAGES = Path(__file__).resolve().parent.parent / "pages"
@@ -35,7 +36,7 @@ def test_architecture_defaults_to_resnet_20_with_table_6_size():
     assert metric(at, "Parameters") == "0.27M"
     assert metric(at, "Weighted layers") == "20"
     assert any("ResNet-20" in m.value for m in at.markdown)
-    assert len(at.get("plotly_chart")) == 2  # the net and its twin
+    assert len(drawings(at)) == 2  # the net and its twin
     stages = at.table[0].value
     assert list(stages["part"]) == ["stem", "stage1", "stage2", "stage3", "head"]
 
