@@ -125,8 +125,8 @@ def _computed(depth: int, norm: str, activation: str, preact: bool, batch_size: 
 
 
 # Beyond this many times the work of any profile computed here, an estimate is a floor: a far deeper net costs
-# more per layer-image on a CPU (its saved activations outgrow the caches; BENCHMARKS.md, "Gradients at 1202
-# layers": a 1202-layer pair on 64 images ran 1.7–2.5× a ResNet-20's rate).
+# more per layer-image on a CPU, its saved activations far beyond any cache (BENCHMARKS.md, "Gradients at 1202
+# layers", the estimate at 1202 layers).
 EXTRAPOLATION = 4.0
 
 
