@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from helpers import FIGURES_DRAWN  # noqa: E402
+
 from conftest import CHROMIUM_FLAGS, _chromium_path, serve_app, wait_for_app  # noqa: E402
 from resnet_core.data.datasets import load_dataset  # noqa: E402
 from resnet_core.presentation import lesson  # noqa: E402
@@ -47,11 +49,9 @@ from resnet_core.studies.reference import DEFAULT_BUNDLE  # noqa: E402
 
 # Done: the script ran and finished (its state is "notRunning" once a run has drawn something), the figures are
 # drawn, and no widget is still a skeleton (its code loads on first use). Polled, with no fixed wait.
-DONE = """(charts) => document.querySelector("[data-test-script-state='notRunning']") !== null
+DONE = f"""(charts) => document.querySelector("[data-test-script-state='notRunning']") !== null
   && document.querySelector("[data-testid='stMain'] [data-testid='stHeading'], [data-testid='stMain'] h1") !== null
-  && document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot').length
-    + [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]
-        .filter(h => h.shadowRoot && h.shadowRoot.querySelector('.drawing svg')).length >= charts
+  && ({FIGURES_DRAWN})() >= charts
   && document.querySelectorAll('[data-testid=stSkeleton]').length === 0"""
 
 

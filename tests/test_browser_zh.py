@@ -46,19 +46,14 @@ VISIBLE_TEXT = """() => {
   // and the inline drawings' texts, in their elements' shadow roots
   const hosts = [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')];
   const roots = [document.body, ...hosts.map(h => h.shadowRoot).filter(Boolean)];
-  const walker = { i: 0, w: null, nextNode() {
-    while (this.i < roots.length) {
-      this.w = this.w || document.createTreeWalker(roots[this.i], NodeFilter.SHOW_TEXT);
-      const n = this.w.nextNode();
-      if (n) return n;
-      this.i += 1; this.w = null;
-    }
-    return null;
-  } };
+  const nodes = [];
+  for (const root of roots) {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let node; (node = walker.nextNode()); ) nodes.push(node);
+  }
   const block = 'p, li, h1, h2, h3, h4, h5, h6, label, button, td, th, summary, a, text, ' +
     '[data-testid=stMarkdownContainer], [data-testid=stCaptionContainer], [role=option], [data-testid=stMetricLabel]';
-  let node;
-  while ((node = walker.nextNode())) {
+  for (const node of nodes) {
     const text = node.textContent.trim();
     const el = node.parentElement;
     const skip = '[data-testid=stIconMaterial], script, style, noscript, [aria-hidden=true]';
