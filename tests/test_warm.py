@@ -121,6 +121,40 @@ def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fas
         _reference_for.clear()
 
 
+def test_degradation_and_responses_open_on_what_was_computed_ahead(env, monkeypatch, fashion_files):
+    """Degradation: each preset's nets counted (their times in the preset picker); Responses: the layer tables of
+    the reference runs it opens on. Both views built once in each language (plotly's figure code loads its parts
+    on first use)."""
+    import resnet_core as rc
+    from resnet_core.model import net
+    from resnet_core.presentation.i18n import language
+    from resnet_core.studies.reference import DEFAULT_BUNDLE
+    from ui.reference import _reference_for
+    from ui.views import degradation, responses
+
+    monkeypatch.setenv("RESNET_LAB_REFERENCE", str(DEFAULT_BUNDLE))
+    _reference_for.clear()
+    degradation._macs.clear()
+    net.layout_of.cache_clear()
+    counted = counting(monkeypatch, rc, "summarize")
+    tables = counting(monkeypatch, net, "_layer_table")
+    views = counting(monkeypatch, responses, "responses_view")
+    try:
+        degradation.warm()
+        responses.warm()
+        assert language() == "en"
+        assert len(counted) >= 2 and len(tables) >= 2 and len(views) == 2  # Responses' view: English, Chinese
+        counted.clear()
+        tables.clear()
+        at = run_page("degradation")
+        assert not at.exception and len(at.get("plotly_chart")) == 3  # the reference experiment's Fig. 6
+        at = run_page("responses")
+        assert not at.exception and len(at.get("plotly_chart")) == 1
+        assert counted == [] and tables == []
+    finally:
+        _reference_for.clear()
+
+
 def test_each_languages_words_and_number_symbols_are_loaded_ahead():
     """The first chart a server draws reads plotly's separators from Babel's CLDR data (a pickle per locale,
     loaded once per process: babel.localedata keeps them in `_cache`). In a process of its own, as a server's."""

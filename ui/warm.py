@@ -23,6 +23,7 @@ MODULES = (
     "ui.views.why",
     "ui.views.lesson",
     "ui.views.explain",
+    "pandas.io.formats.style",  # a view's table (st.table of a Styler): its module compiles jinja templates
     "captum.attr",  # resnet_core.analysis.attributions imports it on the first explanation
     "torchvision.models",  # the ImageNet nets' weights (analysis/pretrained.py), named in Explain's picker
 )
@@ -43,7 +44,15 @@ def _import_all() -> None:
         except Exception:  # the page that needs the module imports it again, and says what is wrong
             continue
     # Then the words, data and results the pages' informative defaults open on, into the caches they read.
-    for warm in ("ui.language", "ui.data", "ui.views.architecture", "ui.views.explain", "ui.views.lesson"):
+    for warm in (
+        "ui.language",
+        "ui.data",
+        "ui.views.architecture",
+        "ui.views.degradation",
+        "ui.views.responses",
+        "ui.views.explain",
+        "ui.views.lesson",
+    ):
         try:
             importlib.import_module(warm).warm()
         except Exception:  # the page loads it again, and says what is wrong

@@ -228,6 +228,8 @@ def _make_stages(spec: NetSpec) -> tuple[list[nn.Sequential], list[StageInfo]]:
 def _init_weights(net: nn.Module, activation: str) -> None:
     """He (Kaiming) init for ReLU nets, as the paper does (§3.4, its ref. [13]); Glorot init for the
     saturating activations — the setting in which vanishing gradients were first studied."""
+    if next(net.parameters()).is_meta:  # `layout_of`: shapes without storage, nothing to draw
+        return
     for m in net.modules():
         if isinstance(m, nn.Conv2d):
             if activation == "relu":

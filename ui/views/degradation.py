@@ -17,7 +17,7 @@ from resnet_core.data.catalog import DATASETS, facts
 from resnet_core.execution.estimates import device_kind, estimate, measured_rates
 from resnet_core.presentation import degradation as words
 from resnet_core.presentation.describe import NO_VALUE, describe_duration, describe_recipe
-from resnet_core.presentation.i18n import N_, _, ngettext
+from resnet_core.presentation.i18n import N_, _, in_each_language, ngettext
 from resnet_core.presentation.reports import series_for
 from resnet_core.presentation.spec_words import DATASET_LABELS
 from resnet_core.presentation.views import View
@@ -25,6 +25,7 @@ from resnet_core.store.status import ACTIVE
 from resnet_core.studies.experiments import (
     Preset,
     depth_table,
+    device_presets,
     experiment_runs,
     experiment_specs,
     experiments,
@@ -32,6 +33,7 @@ from resnet_core.studies.experiments import (
 )
 from resnet_core.studies.reference import EXPERIMENT as REFERENCE
 from ui.data import dataset_problem_here
+from ui.reference import reference_store
 from ui.views.classroom import submit_checked
 
 FIG6_CAPTION = N_(
@@ -122,6 +124,29 @@ def _rates(root: str, _store, device_label: str) -> list[tuple[int, float]]:
     return measured_rates(_store, device_label, _macs)
 
 
+def _preset_macs(preset: Preset, depths) -> list[int]:
+    """The multiply-accumulates per image of each net the preset trains at `depths`, on its dataset."""
+    data = facts(preset.dataset)
+    specs = experiment_specs(depths, rc.NetSpec(in_channels=data.in_channels, num_classes=data.num_classes))
+    return [_macs(spec, data.image_size) for spec in specs]
+
+
+def warm() -> None:
+    """What this page's first open computes, ahead of it (ui/warm.py's background thread): each preset's nets
+    counted (the presets' times), and Fig. 6's views of the reference experiment — the page's default until the
+    visitor has an experiment that learned — in each language."""
+    for preset in device_presets(rc.pick_device().type, False):
+        _preset_macs(preset, preset.depths)
+    ref = reference_store()
+    if ref is not None and REFERENCE in experiments(ref):
+        in_each_language(
+            lambda: (
+                [fig6_view(ref, REFERENCE, kind) for kind in ("plain", "residual")]
+                + [final_errors_view(ref, REFERENCE)]
+            )
+        )
+
+
 def experiment_seconds(user_store, preset: Preset, depths) -> tuple[float, int] | None:
     """(seconds, earlier runs measured) the preset's runs at `depths` should train here, from the speeds of
     the user's runs on this kind of device (execution/estimates.py; the reference runs were measured
@@ -131,8 +156,8 @@ def experiment_seconds(user_store, preset: Preset, depths) -> tuple[float, int] 
     config, data = preset.config, facts(preset.dataset)
     images = config.train_size or data.train_size
     total, used = 0.0, 0
-    for spec in experiment_specs(depths, rc.NetSpec(in_channels=data.in_channels, num_classes=data.num_classes)):
-        found = estimate(_macs(spec, data.image_size), images, config.epochs, rates)
+    for macs in _preset_macs(preset, depths):
+        found = estimate(macs, images, config.epochs, rates)
         if found is None:
             return None
         total, used = total + found.seconds, max(used, found.runs)

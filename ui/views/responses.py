@@ -9,13 +9,14 @@ from resnet_core.model.net import layout_of
 from resnet_core.presentation.charts import LayerSeries, responses_figure
 from resnet_core.presentation.describe import percent
 from resnet_core.presentation.fig7 import fig7_verdicts
-from resnet_core.presentation.i18n import _, joined
+from resnet_core.presentation.i18n import _, in_each_language, joined
 from resnet_core.presentation.palette import shade
 from resnet_core.presentation.reports import run_label
 from resnet_core.presentation.views import View
 from resnet_core.store.run_store import Run
 from resnet_core.studies.pairs import chance_error, final_train_error, informative_pair, run_has_learned
 from resnet_core.studies.reference import is_reference
+from ui.reference import reference_store
 
 
 def recorded_runs(store) -> dict[str, Run]:
@@ -108,3 +109,13 @@ def responses_view(store, run_ids: list[str], epoch: int | None = None) -> View:
 
 def last_epoch(store, run_ids: list[str]) -> int:
     return max(int(store.probe(i, "responses")[1].max()) for i in run_ids)
+
+
+def warm() -> None:
+    """Fig. 7 of the runs this page opens on without a link when the visitor has none of their own (the
+    reference runs' `default_runs`), in each language, ahead of a first open (ui/warm.py's background thread):
+    the nets' layer tables and the figure's first drawing."""
+    ref = reference_store()
+    chosen = default_runs(ref, recorded_runs(ref))[0] if ref is not None else []
+    if chosen:
+        in_each_language(lambda: responses_view(ref, chosen))
