@@ -45,7 +45,7 @@ from resnet_core.studies.reference import DEFAULT_BUNDLE  # noqa: E402
 
 # What a change may alter, per page: charts (their text and images), captions, metrics, headings, alerts.
 CONTENT = (
-    "[data-testid=stMain] [data-testid=stPlotlyChart], [data-testid=stMain] [data-testid=stCaptionContainer], "
+    "[data-testid=stMain] .resnet-lab-chart, [data-testid=stMain] [data-testid=stCaptionContainer], "
     "[data-testid=stMain] [data-testid=stMetricValue], [data-testid=stMain] h3, "
     "[data-testid=stMain] [data-testid=stAlertContainer]"
 )
@@ -154,7 +154,7 @@ def visit(page, url: str, limit: float) -> float | None:
         page.goto(url)
         page.wait_for_selector("[data-testid='stApp']", timeout=limit * 1000)
         page.wait_for_function(
-            "() => document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length > 0", timeout=limit * 1000
+            "() => document.querySelectorAll('.resnet-lab-chart .main-svg').length > 0", timeout=limit * 1000
         )
         settle(page)
     except PlaywrightTimeout:

@@ -100,7 +100,7 @@ def load_tab(context, url: str, limit: float) -> tuple[object, float | None]:
     t0 = time.monotonic()
     try:
         page.goto(url)
-        page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length >= 2")
+        page.wait_for_function("() => document.querySelectorAll('.resnet-lab-chart .main-svg').length >= 2")
     except PlaywrightTimeout:
         return page, None
     return page, time.monotonic() - t0
@@ -157,7 +157,7 @@ class WindowOfTabs:
                     if (
                         self.evaluate(page, "document.visibilityState") == "visible"
                         and self.evaluate(
-                            page, "document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length"
+                            page, "document.querySelectorAll('.resnet-lab-chart .main-svg').length"
                         )
                         >= 2
                     ):

@@ -7,6 +7,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -119,7 +120,34 @@ def drawings(at) -> list[dict]:
     ]
 
 
-# In a browser: the figures drawn so far, plotly charts and inline drawings (their SVG in the element's shadow root).
-FIGURES_DRAWN = """() => document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot').length
+@dataclass(frozen=True)
+class Chart:
+    """A chart an AppTest run shows: its figure (plotly's JSON, as `spec` and parsed) and its element's id, which
+    holds the key the page gave it."""
+
+    spec: str
+    id: str
+
+    @property
+    def figure(self) -> dict:
+        return json.loads(self.spec)
+
+
+def charts(at) -> list[Chart]:
+    """The charts an AppTest run shows: ui/views/render.show_chart's elements, then Streamlit's own (a figure
+    with a trace plotly.js's 2-D bundle lacks: the loss landscape's 3-D surfaces)."""
+    ours = [
+        Chart(json.loads(e.proto.json)["figure"], e.proto.id)
+        for e in at.get("bidi_component")
+        if e.proto.component_name == "resnet_lab.chart"
+    ]
+    return ours + [Chart(e.proto.spec, e.proto.id) for e in at.get("plotly_chart")]
+
+
+# In a browser: a chart (ui/views/render.show_chart's element, or Streamlit's for a 3-D figure), and one drawn.
+CHART = ".resnet-lab-chart, [data-testid=stPlotlyChart]"
+CHART_DRAWN = ".resnet-lab-chart.js-plotly-plot, [data-testid=stPlotlyChart] .js-plotly-plot"
+# The figures drawn so far, charts and inline drawings (their SVG in the element's shadow root).
+FIGURES_DRAWN = f"""() => document.querySelectorAll('{CHART_DRAWN}').length
   + [...document.querySelectorAll('[data-testid=stBidiComponentIsolated]')]
       .filter(h => h.shadowRoot && h.shadowRoot.querySelector('.drawing svg')).length"""

@@ -2,6 +2,7 @@
 uploaded photo and a file that is not an image."""
 
 import pytest
+from helpers import CHART_DRAWN
 from playwright.sync_api import expect
 from test_images import encode, photo
 
@@ -9,7 +10,7 @@ from conftest import screenshot, start_run_from_train_page, wait_for_app
 
 pytestmark = pytest.mark.browser
 
-MAPS = "[data-testid='stPlotlyChart'] .js-plotly-plot"
+MAPS = CHART_DRAWN
 
 
 def train_a_tiny_run(page, app_url) -> None:

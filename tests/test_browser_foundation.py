@@ -5,9 +5,12 @@ import re
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
+from plotly.offline import get_plotlyjs_version
 
 from conftest import browser_page, screenshot, serve_app, wait_for_app
 from ui.navigation import PAGES
+
+PLOTLY_JS_VERSION = get_plotlyjs_version()  # the bundle in static/ (tests/test_warm.py checks the file)
 
 pytestmark = pytest.mark.browser
 
@@ -53,12 +56,16 @@ def test_home_page_shows_the_residual_idea_and_the_device(page, app_url):
     assert page.get_by_text("Computing on:").is_visible()
     # Home draws no chart, yet the browser loads the chart library while it is read (ui/warm.py), from a
     # hidden element that leaves no gap above the title.
-    page.wait_for_function(
-        "() => performance.getEntriesByType('resource').some(e => /PlotlyChart\\.[^/]*\\.js$/.test(e.name))"
-    )
-    assert page.locator("[data-testid=stPlotlyChart]").count() == 0
-    hint = page.locator("head link[rel=modulepreload]").evaluate_all("ls => ls.map(l => l.href)")
-    assert any(re.search(r"/static/js/PlotlyChart\.[^/]*\.js$", h) for h in hint), hint  # asked for at once
+    # It is plotly.js's 2-D bundle from the app's static folder, evaluated (window.Plotly), and not Streamlit's
+    # own chart code (its whole plotly.js, three times the size).
+    page.wait_for_function("() => window.Plotly !== undefined && typeof window.Plotly.react === 'function'")
+    assert page.evaluate("window.Plotly.version") == PLOTLY_JS_VERSION
+    loaded = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert any(name.endswith("/app/static/plotly-cartesian.min.js") for name in loaded), loaded
+    assert not any(re.search(r"/PlotlyChart\.[^/]*\.js$", name) for name in loaded), loaded
+    assert page.locator(".js-plotly-plot").count() == 0
+    hint = page.locator("head link[rel=preload][as=script]").evaluate_all("ls => ls.map(l => l.href)")
+    assert any(h.endswith("/app/static/plotly-cartesian.min.js") for h in hint), hint  # asked for at once
     assert page.locator("[data-testid=stElementContainer]:has(#resnet-lab-charts)").is_hidden()
     screenshot(page, "home")
 

@@ -3,7 +3,7 @@ commits to an answer, the verdict on it, the step's figures and their verdicts; 
 the steps; `present=1` shows the evidence at once without controls; Home leads into the lesson."""
 
 import pytest
-from helpers import FIGURES_DRAWN
+from helpers import CHART_DRAWN, FIGURES_DRAWN
 from playwright.sync_api import expect
 
 from conftest import browser_page, screenshot, wait_for_app
@@ -20,7 +20,7 @@ def app_url(reference_app_url):
     return reference_app_url
 
 
-CHARTS = "[data-testid='stPlotlyChart'] .js-plotly-plot, .drawing svg"  # Playwright's CSS reaches shadow roots
+CHARTS = f"{CHART_DRAWN}, .drawing svg"  # Playwright's CSS reaches shadow roots
 ALERTS = "[data-testid='stAlert']"
 
 

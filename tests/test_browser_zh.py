@@ -13,6 +13,7 @@ import json
 import re
 
 import pytest
+from helpers import CHART
 from test_browser_narrow import CUT
 
 from conftest import SCREENSHOTS, screenshot, wait_for_app
@@ -90,7 +91,7 @@ def test_the_check_flags_english_and_lets_names_numbers_and_chinese_pass():
 
 
 # Every chart has drawn its SVG (its titles, axes and legend are text to read and to measure).
-CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid=stPlotlyChart]')]
+CHARTS_DRAWN = f"""() => [...document.querySelectorAll('{CHART}')]
   .every(c => c.querySelector('svg.main-svg .xtick, svg.main-svg .gtitle, svg.main-svg text'))"""
 
 

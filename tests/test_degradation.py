@@ -7,7 +7,7 @@ from dataclasses import astuple
 from pathlib import Path
 
 import pytest
-from helpers import cli_status
+from helpers import charts, cli_status
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -157,7 +157,7 @@ def test_the_page_runs_the_experiment_and_judges_it(tiny_preset, monkeypatch):
         time.sleep(0.3)
     at.run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 3  # Fig. 6's two halves, and the final errors by depth
+    assert len(charts(at)) == 3  # Fig. 6's two halves, and the final errors by depth
     table = at.table[0].value
     assert list(table["depth"]) == [8, 14] and table.notna().all().all()
     verdicts = [e.value for e in (*at.success, *at.warning)]
@@ -545,7 +545,7 @@ def test_present_shows_the_figures_and_verdicts_without_controls(monkeypatch, tm
     at.run()
     assert not at.exception
     assert not at.selectbox and not at.button and not at.radio and not at.get("download_button")
-    assert len(at.get("plotly_chart")) == 3 and len(at.success) == 4
+    assert len(charts(at)) == 3 and len(at.success) == 4
 
 
 def test_the_halves_are_titled_as_the_paper_names_the_nets():

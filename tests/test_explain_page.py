@@ -1,13 +1,12 @@
 """The Explain page through AppTest: trained runs and their twins, every method, the upload matrix
 through the real file uploader, ImageNet models offline and cached, no runs at all."""
 
-import json
 import socket
 from pathlib import Path
 
 import pytest
 import torch
-from helpers import SHAPES_BUNDLE
+from helpers import SHAPES_BUNDLE, charts
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 from test_attributions import make_run
@@ -69,8 +68,8 @@ def open_page() -> AppTest:
     return at
 
 
-def charts(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+def figures(at: AppTest) -> list[dict]:
+    return [c.figure for c in charts(at)]
 
 
 UNTRAINED = ":material/block:"  # the icon of the verdict naming a net that did not learn (ui/views/render.py)
@@ -83,7 +82,7 @@ def other_warnings(at: AppTest) -> list[str]:
 
 def image_tiles(at: AppTest) -> int:
     """Image traces in the attribution figure (the last chart): rows × (input + methods)."""
-    return sum(t.get("type") == "image" for t in charts(at)[-1]["data"])
+    return sum(t.get("type") == "image" for t in figures(at)[-1]["data"])
 
 
 def test_no_runs_invites_training_and_the_imagenet_download_fails_cleanly(env, monkeypatch):
@@ -108,13 +107,13 @@ def test_a_trained_run_is_explained_beside_its_twin(with_runs):
     text = " ".join(m.value for m in at.markdown)
     assert "plain-8" in text and "final test error" in text
     assert at.radio(key="explain.source.False").value == "Test image"
-    figures = charts(at)
-    assert len(figures) == 4  # input, two top-5 bar charts, the maps
-    bars = [f for f in figures if f["data"][0].get("type") == "bar"]
+    shown = figures(at)
+    assert len(shown) == 4  # input, two top-5 bar charts, the maps
+    bars = [f for f in shown if f["data"][0].get("type") == "bar"]
     assert [b["data"][0]["marker"]["color"] for b in bars] == [PLAIN_COLOR, RESIDUAL_COLOR]
     assert all(len(b["data"][0]["y"]) == 5 for b in bars)
     assert image_tiles(at) == 2 * (1 + 3)  # plain and residual rows × (input + IG, Grad-CAM, saliency)
-    assert "What the nets look at" in figures[-1]["layout"]["title"]["text"]
+    assert "What the nets look at" in shown[-1]["layout"]["title"]["text"]
     assert any("convergence error" in c.value for c in at.caption)
     assert at.get("download_button")[0].proto.label == "Download the figure (PNG)"
 
@@ -138,7 +137,7 @@ def test_every_method_and_display_option(with_runs):
     choose_every_method_and_option(at)
     assert not at.exception and not other_warnings(at)
     assert image_tiles(at) == 2 * (1 + 6)
-    assert "“star”" in charts(at)[-1]["layout"]["title"]["text"]
+    assert "“star”" in figures(at)[-1]["layout"]["title"]["text"]
 
 
 @pytest.mark.parametrize("name", list(malformed_uploads()))
@@ -149,7 +148,7 @@ def test_malformed_uploads_through_the_file_uploader(with_runs, name):
     at.file_uploader(key="explain.upload").upload(name, data, "application/octet-stream").run()
     assert not at.exception
     assert markdown_text(name) in at.error[0].value and words in at.error[0].value  # the name shown as text
-    assert not at.get("plotly_chart")
+    assert not figures(at)
 
 
 def test_a_good_upload_and_a_sample(with_runs):
@@ -158,7 +157,7 @@ def test_a_good_upload_and_a_sample(with_runs):
     assert "Upload an image" in at.info[0].value
     at.file_uploader(key="explain.upload").upload("photo.webp", encode(photo(300, 200), "WEBP"), "image/webp").run()
     assert not at.exception and not at.error
-    assert charts(at)[0]["layout"]["title"]["text"].startswith("As the net sees it:<br><sup>32×32</sup>")
+    assert figures(at)[0]["layout"]["title"]["text"].startswith("As the net sees it:<br><sup>32×32</sup>")
     tiny = encode(Image.new("RGB", (1, 1), (200, 40, 40)))  # 1×1 is a valid image: upscaled
     at.file_uploader(key="explain.upload").set_value(("dot.png", tiny, "image/png")).run()
     assert not at.exception and not at.error and image_tiles(at) == 8
@@ -193,7 +192,7 @@ def test_imagenet_model_with_cached_weights(env):
     assert model.options[0] == pt.label("resnet18")
     assert any("top-1 accuracy" in c.value for c in at.caption)
     assert at.radio(key="explain.source.True").value == "Sample"
-    assert charts(at)[0]["layout"]["title"]["text"].startswith("As the net sees it:<br><sup>224×224</sup>")
+    assert figures(at)[0]["layout"]["title"]["text"].startswith("As the net sees it:<br><sup>224×224</sup>")
     assert image_tiles(at) == 1 + 2  # Grad-CAM and saliency by default on 224×224 images
 
 
@@ -254,7 +253,7 @@ def test_controls_survive_a_new_upload(with_runs):
 
     at.radio(key="explain.source.False").set_value("Upload").run()  # no file yet: the page waits for one
     for name, color in (("first.png", (200, 40, 40)), ("second.png", (40, 40, 200))):
-        assert "Upload an image" in at.info[0].value and not at.get("plotly_chart")
+        assert "Upload an image" in at.info[0].value and not figures(at)
         kept = on_page()  # the browser keeps the value of a widget that stayed on the page
         upload = encode(Image.new("RGB", (40, 40), color))
         at.file_uploader(key="explain.upload").set_value((name, upload, "image/png")).run()
@@ -268,7 +267,7 @@ def test_controls_survive_a_new_upload(with_runs):
                 assert value == expected[key], (key, value)
         assert set(keys) <= kept  # the controls did not leave the page while it waited
         assert image_tiles(at) == 2 * (1 + 6)  # the figure says what the controls say
-        assert "“star”" in charts(at)[-1]["layout"]["title"]["text"]
+        assert "“star”" in figures(at)[-1]["layout"]["title"]["text"]
         at.file_uploader(key="explain.upload").set_value(None).run()  # removed, as when a second file replaces it
 
 
@@ -286,7 +285,7 @@ def _all_widgets(at: AppTest):
 
 def controls(at: AppTest) -> list:
     """The keyed elements a user can act on (the keyed charts are not)."""
-    return [w for w in _all_widgets(at) if w.type != "plotly_chart"]
+    return [w for w in _all_widgets(at) if w.type not in ("plotly_chart", "bidi_component")]
 
 
 def test_the_link_holds_the_model_image_methods_and_class(with_runs):
@@ -324,7 +323,7 @@ def test_the_link_holds_the_model_image_methods_and_class(with_runs):
     assert cold.selectbox(key="explain.sample").value == sample
     assert cold.multiselect(key="explain.methods.False").value == ["saliency", "gradcam"]
     assert cold.selectbox(key=f"explain.class.{residual_id}").value == "star"
-    assert "“star”" in charts(cold)[-1]["layout"]["title"]["text"]
+    assert "“star”" in figures(cold)[-1]["layout"]["title"]["text"]
 
     cold = AppTest.from_file(PAGE, default_timeout=120)
     cold.query_params["model"] = "no-such-run"
@@ -372,7 +371,7 @@ def test_the_link_holds_every_method_setting_and_present_hides_the_controls(with
         "sign": "all",
         "opacity": "0.4",
     }
-    drawn = charts(at)[-1]
+    drawn = figures(at)[-1]
 
     cold = AppTest.from_file(PAGE, default_timeout=120)
     for name, value in link.items():
@@ -381,7 +380,7 @@ def test_the_link_holds_every_method_setting_and_present_hides_the_controls(with
     assert not cold.exception and not other_warnings(cold)
     assert cold.slider(key="explain.noise").value == 0.25 and cold.slider(key="explain.window.32").value == 5
     assert cold.selectbox(key=f"explain.layer.{residual_id}").value == layer
-    assert charts(cold)[-1] == drawn  # the same maps, the same opacity and sign
+    assert figures(cold)[-1] == drawn  # the same maps, the same opacity and sign
 
     shown = AppTest.from_file(PAGE, default_timeout=120)
     for name, value in {**link, "present": "1"}.items():
@@ -389,7 +388,7 @@ def test_the_link_holds_every_method_setting_and_present_hides_the_controls(with
     shown.run()
     assert not shown.exception and not other_warnings(shown)
     assert not controls(shown) and not shown.get("download_button")
-    assert charts(shown)[-1] == drawn
+    assert figures(shown)[-1] == drawn
     assert "test image 8" not in " ".join(c.value for c in shown.caption)  # no picker: the chart says the class
     assert not [i for i in shown.info if "twin" in i.value]
 
@@ -476,7 +475,7 @@ def test_the_warm_up_computes_the_view_the_page_opens_on(env, monkeypatch, fashi
         at = open_page()
         assert not at.exception
         assert any("**plain-56**" in m.value for m in at.markdown)  # the pair the warm-up computed
-        assert len(charts(at)) == 4  # the image, both nets' top-5 and the maps
+        assert len(figures(at)) == 4  # the image, both nets' top-5 and the maps
         assert computed == []  # every prediction and map came from what the warm-up computed
         open_page()
         assert computed == []  # nor on the next visit: each net is deep-copied to predict, once per image

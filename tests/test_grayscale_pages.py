@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
+from helpers import charts
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -62,7 +63,7 @@ def test_every_page_opens_on_a_grayscale_28_pixel_run(gray_twins, page, params, 
     shown = " ".join(str(e.value) for e in (*at.markdown, *at.caption, *at.warning, *at.info, *at.error))
     assert "not one this page can show" not in shown, shown[:2000]
     if page in ("train", "degradation", "gradients", "responses", "why"):
-        assert at.get("plotly_chart"), f"{page} drew no chart for the grayscale runs"
+        assert charts(at), f"{page} drew no chart for the grayscale runs"
 
 
 def test_colour_pixels_reach_a_grayscale_net_as_luma_and_back():

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import PROBED
+from helpers import PROBED, charts
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -45,7 +45,7 @@ def run_page(name: str, runs_root, monkeypatch, shapes_root, **params) -> AppTes
 def test_gradients_at_initialisation_respond_to_the_controls(tmp_path, monkeypatch, shapes_root):
     at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root)
     before = [m.value for m in at.metric]
-    assert len(before) == 2 and len(at.get("plotly_chart")) == 1
+    assert len(before) == 2 and len(charts(at)) == 1
     # The other tab is computed and drawn only once it is open (a first open draws what is seen, no more).
     assert not any("No run has recorded gradients" in i.value for i in at.info)
     training = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root, tab="training")
@@ -78,7 +78,7 @@ def test_gradients_of_a_1202_layer_net(tmp_path, monkeypatch, shapes_root):
     at.button(key="grad.compute").click().run(timeout=900)  # two 1202-layer nets: minutes on a busy CPU
     assert not at.exception
     assert all(m.value for m in at.metric)
-    assert "1202" in at.get("plotly_chart")[0].proto.spec
+    assert "1202" in charts(at)[0].spec
     # Another 1202-layer pair is estimated from the pace just measured: "about" what that pair took.
     pair = gradients._rates()[-2:]
     assert [work for work, _rate in pair] == [1202 * 16] * 2
@@ -108,7 +108,7 @@ def test_gradients_url_round_trip(tmp_path, monkeypatch, shapes_root):
     assert at.selectbox(key="grad.norm").value == "none" and at.selectbox(key="grad.activation").value == "sigmoid"
     assert at.toggle(key="grad.preact").value is True and at.selectbox(key="grad.batch").value == 16
     assert at.segmented_control(key="grad.shown").value == ["plain"]
-    assert at.get("plotly_chart")[0].proto.spec.count('"name":') == 1  # the plain net alone
+    assert charts(at)[0].spec.count('"name":') == 1  # the plain net alone
     assert any(s.value.startswith("Agrees") and "0.25" in s.value for s in at.success)  # plain-20 vanishes
     at.selectbox(key="grad.norm").set_value("batch").run()
     assert "norm" not in at.query_params and at.query_params["depth"] in ("20", ["20"])
@@ -124,7 +124,7 @@ def test_gradients_bad_link_values_fall_back(tmp_path, monkeypatch, shapes_root)
 def test_gradients_presenting_hides_the_controls(tmp_path, monkeypatch, shapes_root):
     at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root, present="1", depth="20")
     assert not at.selectbox and not at.select_slider and not at.tabs
-    assert len(at.get("plotly_chart")) == 1 and at.success  # the figure and its verdict
+    assert len(charts(at)) == 1 and at.success  # the figure and its verdict
 
 
 def test_gradients_during_training_show_heatmaps_of_twins(trained_runs, monkeypatch, shapes_root):
@@ -133,7 +133,7 @@ def test_gradients_during_training_show_heatmaps_of_twins(trained_runs, monkeypa
     at.selectbox(key="grad.run").set_value(residual).run()
     assert not at.exception
     assert at.selectbox(key=f"grad.compare.{residual}").value == plain  # the twin is found
-    assert len(at.get("plotly_chart")) == 2 + 1  # two heatmaps, the step profile (not the closed tab's profile)
+    assert len(charts(at)) == 2 + 1  # two heatmaps, the step profile (not the closed tab's profile)
     text = " ".join(m.value for m in at.markdown)  # the step profile is described from what it draws
     assert "ResNet-8" in text and "plain-8" in text and "median over its 8 layers" in text
 
@@ -143,7 +143,7 @@ def test_responses_compare_runs_with_the_paper(trained_runs, monkeypatch, shapes
     at = run_page("responses", root, monkeypatch, shapes_root, runs=",".join(ids))  # the link's runs (by
     # default the page now opens on one informative pair: test_responses_open_on_an_informative_pair…)
     assert set(at.multiselect(key="resp.runs").value) == set(ids)
-    assert len(at.get("plotly_chart")) == 1
+    assert len(charts(at)) == 1
     verdicts = [e.value for e in (*at.success, *at.warning, *at.info)]
     assert len(verdicts) == 2  # plain-8 vs ResNet-8, and ResNet-8 vs ResNet-14
     # Nets that did not learn are named as such whatever their numbers (these tiny runs stay near chance).
@@ -169,11 +169,11 @@ def test_responses_url_round_trip_and_presenting(trained_runs, monkeypatch, shap
     root, (plain, residual, _) = trained_runs
     at = run_page("responses", root, monkeypatch, shapes_root, runs=f"{plain},{residual}", epoch="1")
     assert at.multiselect(key="resp.runs").value == [plain, residual] and at.slider(key="resp.epoch").value == 1
-    assert "(epoch 1)" in at.get("plotly_chart")[0].proto.spec
+    assert "(epoch 1)" in charts(at)[0].spec
     at.slider(key="resp.epoch").set_value(2).run()  # the latest: the link follows the runs again
     assert "epoch" not in at.query_params
     at = run_page("responses", root, monkeypatch, shapes_root, runs=f"{plain},{residual}", present="1")
-    assert not at.multiselect and not at.slider and len(at.get("plotly_chart")) == 1 and at.warning
+    assert not at.multiselect and not at.slider and len(charts(at)) == 1 and at.warning
 
 
 def test_responses_without_runs_explain_what_to_do(tmp_path, monkeypatch, shapes_root):
@@ -240,7 +240,7 @@ def test_gradient_title_and_caption_name_the_settings(tmp_path, monkeypatch, sha
     at = run_page("gradients", tmp_path / "runs", monkeypatch, shapes_root)
     at.selectbox(key="grad.norm").set_value("none").run()
     assert not at.exception
-    assert "(no normalisation, relu)" in at.get("plotly_chart")[0].proto.spec
+    assert "(no normalisation, relu)" in charts(at)[0].spec
     caption = " ".join(c.value for c in at.caption)
     assert "no normalisation layers" in caption and "BN" not in caption and "BatchNorm" not in caption
 

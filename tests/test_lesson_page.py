@@ -4,7 +4,7 @@ the presentation view; bad links. The reference bundle shipped in assets/referen
 from urllib.parse import parse_qs
 
 import pytest
-from helpers import SHAPES_BUNDLE, drawings
+from helpers import SHAPES_BUNDLE, charts, drawings
 from test_pages import run_page
 
 from resnet_core.presentation import lesson
@@ -30,9 +30,9 @@ def reference(tmp_path, monkeypatch):
     release_runner(str(runs.resolve()))
 
 
-def charts(at) -> int:
-    """The figures shown: plotly charts and inline drawings (the Architecture diagrams of steps 4 and 9)."""
-    return len(at.get("plotly_chart")) + len(drawings(at))
+def shown(at) -> int:
+    """The figures shown: charts and inline drawings (the Architecture diagrams of steps 4 and 9)."""
+    return len(charts(at)) + len(drawings(at))
 
 
 def verdicts(at) -> list[str]:
@@ -57,13 +57,13 @@ def test_every_step_hides_its_evidence_until_the_learner_commits_then_shows_view
     at = run_page("lesson", {"step": str(number)})
     assert at.header[0].value == step.title
     if step.question is not None:
-        assert charts(at) == 0  # predict first: nothing revealed yet
+        assert shown(at) == 0  # predict first: nothing revealed yet
         assert at.button(key=f"lesson.commit.{number}").disabled  # no answer chosen yet
         wrong = next(c.value for c in step.question.choices if c.value != step.question.answer)
         commit(at, number, wrong)
         assert any(v.startswith("Not what the paper found") for v in (e.value for e in at.error))
         assert at.radio(key=f"lesson.choice.{number}").disabled  # the answer is kept as committed
-    assert charts(at) >= 1, step.slug
+    assert shown(at) >= 1, step.slug
     judged = 1 if step.question is not None else 0
     assert len(verdicts(at)) > judged, (step.slug, verdicts(at))  # the views' own verdicts too
 
@@ -95,7 +95,7 @@ def test_steps_link_to_their_neighbours_keeping_present_and_language():
 def test_presenting_hides_the_controls_and_shows_claim_figure_and_verdict():
     at = run_page("lesson", {"step": "8", "present": "1"})
     assert not at.radio and not at.button and not at.get("segmented_control")
-    assert charts(at) == 1
+    assert shown(at) == 1
     assert any("Ask the room first" in i.value for i in at.info)
     assert any("1,727,962" in t for t in verdicts(at))
     assert not any("Open this in the tool" in link.proto.label for link in links(at))

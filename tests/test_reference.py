@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from helpers import charts
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -242,8 +243,8 @@ def assert_untouched(runs: Path) -> None:
         assert db.execute("SELECT COUNT(*) FROM analyses").fetchone()[0] == 0
 
 
-def charts(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+def figures(at: AppTest) -> list[dict]:
+    return [c.figure for c in charts(at)]
 
 
 def labelled_reference(at: AppTest) -> bool:
@@ -266,7 +267,7 @@ def test_degradation_shows_the_reference_experiment_on_a_fresh_install_and_hides
     at = page("degradation")
     assert at.selectbox(key="deg.exp").value == "reference"
     assert labelled_reference(at)
-    plain, residual, final = charts(at)  # Fig. 6's two halves, then the final errors by depth
+    plain, residual, final = figures(at)  # Fig. 6's two halves, then the final errors by depth
     traces = plain["data"] + residual["data"]
     names = " ".join(t.get("name") or "" for t in traces)
     nets = [rc.NetSpec.from_dict(json.loads(r["spec"])) for r in shipped_runs()]
@@ -277,7 +278,7 @@ def test_degradation_shows_the_reference_experiment_on_a_fresh_install_and_hides
     assert len(at.success) + len(at.warning) >= 2  # the verdict on the reference runs
     at.sidebar.toggle(key="reference.toggle.degradation").set_value(False).run()
     assert not at.exception
-    assert "No experiment yet" in at.info[0].value and not charts(at)
+    assert "No experiment yet" in at.info[0].value and not figures(at)
     at.sidebar.toggle(key="reference.toggle.degradation").set_value(True).run()
     assert at.selectbox(key="deg.exp").value == "reference"
     assert_untouched(fresh_install)
@@ -286,18 +287,18 @@ def test_degradation_shows_the_reference_experiment_on_a_fresh_install_and_hides
 def test_responses_and_gradients_show_reference_runs_labelled(fresh_install):
     at = page("responses")
     assert labelled_reference(at)
-    (fig,) = charts(at)
+    (fig,) = figures(at)
     traces = [t for t in fig["data"] if t.get("y")]
     assert traces and all("reference" in t["name"] for t in traces)
     at.sidebar.toggle(key="reference.toggle.responses").set_value(False).run()
-    assert "No run has finished an epoch yet" in at.info[0].value and not charts(at)
+    assert "No run has finished an epoch yet" in at.info[0].value and not figures(at)
     assert at.session_state["reference.show"] is False  # kept for the session's other pages (browser test)
 
     at = page("gradients", tab="training")
     assert at.selectbox(key="grad.run").value.startswith(PREFIX)
     assert at.selectbox(key=f"grad.compare.{at.selectbox(key='grad.run').value}").value.startswith(PREFIX)
     assert labelled_reference(at)
-    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    titles = [c["layout"]["title"]["text"] for c in figures(at)]
     assert sum("reference" in t for t in titles) == 2  # the two runs' heatmaps
     assert_untouched(fresh_install)
 
@@ -308,7 +309,7 @@ def test_explain_shows_a_reference_net_with_its_recorded_error(fresh_install):
     assert chosen.startswith(PREFIX) and labelled_reference(at)
     run = next(r for r in shipped_runs() if r["id"] == chosen)
     assert any(f"final test error **{100 * run['epochs'][-1]['test_error']:.1f}%**" in m.value for m in at.markdown)
-    keys = [c.proto.id for c in at.get("plotly_chart")]
+    keys = [c.id for c in charts(at)]
     assert any("explain.maps" in k for k in keys) and sum("explain.top5" in k for k in keys) == 2  # with its twin
     assert_untouched(fresh_install)
 
@@ -322,11 +323,11 @@ def test_why_shows_the_reference_twins_with_their_precomputed_landscape_and_lesi
     assert at.selectbox(key="why.pair").value.startswith(PREFIX) and labelled_reference(at)
     pairs = at.selectbox(key="why.pair").options
     assert "ResNet-20" in pairs[0] and "ResNet-56" in pairs[-1]  # the quicker lesion study first
-    assert "Test error after deleting one block" in [c["layout"]["title"]["text"] for c in charts(at)]
+    assert "Test error after deleting one block" in [c["layout"]["title"]["text"] for c in figures(at)]
     at.segmented_control(key="why.tab").set_value("landscape").run()  # one experiment at a time
     if at.select_slider(key="why.steps").value != LANDSCAPE_PARAMS["steps"]:  # a GPU's default is finer
         at.select_slider(key="why.steps").set_value(LANDSCAPE_PARAMS["steps"]).run()
-    titles = [c["layout"]["title"]["text"] for c in charts(at)]
+    titles = [c["layout"]["title"]["text"] for c in figures(at)]
     assert "Loss around the trained weights (log₁₀ of the mean cross-entropy)" in titles  # shown, not computed
     assert not [b for b in at.button if b.key == "why.landscape.start"]
     assert_untouched(fresh_install)

@@ -3,6 +3,7 @@
 import time
 from pathlib import Path
 
+from helpers import charts
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -53,7 +54,7 @@ def test_train_twins_from_the_form_and_watch_them_finish(page_runs):
     assert sum("completed" in m.value for m in at.markdown) == 2
     table = at.dataframe[0].value
     assert set(table["status"]) == {"completed"} and table["test error %"].notna().all()
-    assert len(at.get("plotly_chart")) == 2
+    assert len(charts(at)) == 2
 
     # Regression: with runs on the page already, a new run joins "Runs shown" (it used to be dropped).
     at.multiselect(key="train.shown").set_value([]).run()

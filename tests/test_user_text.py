@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers import charts
 from streamlit.testing.v1 import AppTest
 from test_attributions import make_run
 from test_pages import run_page as page
@@ -93,7 +94,7 @@ def test_run_names_on_the_train_page_are_text(env):
     assert markdown_text(HOSTILE) in text
     assert "[Click here](" not in text and "![x](" not in text and "**won**" not in text
     assert "<a href" not in re.sub(r"\\.", "", text)  # a tag only where its "<" is not escaped
-    legends = " ".join(t.get("name", "") for c in at.get("plotly_chart") for t in json.loads(c.proto.spec)["data"])
+    legends = " ".join(t.get("name", "") for c in charts(at) for t in c.figure["data"])
     assert "<a href" not in legends
 
 

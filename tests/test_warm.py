@@ -1,6 +1,6 @@
 """ui/warm.py: what a server prepares at its first visit, in the background, so that pages' first opens find it
 done — the pages' own cached functions, filled ahead (a page opened afterwards computes none of it) — and the
-browser's chart library, loaded by the URL Streamlit's frontend imports it from."""
+browser's chart library (plotly.js's 2-D bundle in static/)."""
 
 import re
 import subprocess
@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-import streamlit as st
-from helpers import drawings
+from helpers import charts, drawings
 from test_pages import run_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,18 +67,23 @@ def test_the_datasets_pages_check_and_probe_are_loaded_ahead(env, monkeypatch):
     assert checked == [] and loaded == []
 
 
-def test_the_chart_library_is_the_chunk_streamlits_frontend_imports():
-    """The file name is read from the installed Streamlit (hashed per release); the frontend's entry module
-    imports it lazily by that name, so both resolve to one module."""
-    from ui.warm import _chart_chunk
+def test_the_chart_library_is_plotly_js_2d_bundle_for_the_figures_plotly_writes():
+    """static/ holds plotly.js's cartesian bundle of the version the Python package writes its figures' JSON for,
+    and every trace the app makes is in it — but the 3-D surface, which goes to Streamlit's own chart element."""
+    from plotly.offline import get_plotlyjs_version
 
-    chunk = _chart_chunk()
-    assert chunk is not None and chunk.startswith("PlotlyChart.")
-    static = Path(st.__file__).parent / "static"
-    (entry,) = re.findall(
-        r'<script type="module" crossorigin src="\./(static/js/index\.[^"]+\.js)"', (static / "index.html").read_text()
-    )
-    assert f"./{chunk}" in (static / entry).read_text()
+    from ui.views.render import CARTESIAN_TRACES, CHART_LIBRARY
+
+    head = (ROOT / "static" / CHART_LIBRARY).read_text()[:200]
+    assert f"plotly.js (cartesian - minified) v{get_plotlyjs_version()}" in head
+    made = {
+        name.lower()
+        for folder in ("resnet_core", "ui")
+        for path in (ROOT / folder).rglob("*.py")
+        for name in re.findall(r"\bgo\.([A-Z][A-Za-z0-9]*)\(", path.read_text())
+        if name not in ("Figure",)
+    }
+    assert "scatter" in made and made - CARTESIAN_TRACES == {"surface"}
 
 
 def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fashion_files):
@@ -112,7 +116,7 @@ def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fas
         built.clear()
         drawn.clear()
         at = run_page("lesson", dict(step="7", present="1"))
-        assert len(at.get("plotly_chart")) == 5  # lesion (2), landscape, the line and its autocorrelation
+        assert len(charts(at)) == 5  # lesion (2), landscape, the line and its autocorrelation
         run_page("lesson", dict(step="8", present="1"))
         at = run_page("lesson", dict(step="9", present="1"))
         assert len(drawings(at)) == 2  # no experiment of the visitor's: the nets to train, drawn
@@ -147,9 +151,9 @@ def test_degradation_and_responses_open_on_what_was_computed_ahead(env, monkeypa
         counted.clear()
         tables.clear()
         at = run_page("degradation")
-        assert not at.exception and len(at.get("plotly_chart")) == 3  # the reference experiment's Fig. 6
+        assert not at.exception and len(charts(at)) == 3  # the reference experiment's Fig. 6
         at = run_page("responses")
-        assert not at.exception and len(at.get("plotly_chart")) == 1
+        assert not at.exception and len(charts(at)) == 1
         assert counted == [] and tables == []
     finally:
         _reference_for.clear()
@@ -162,6 +166,18 @@ def test_each_languages_words_and_number_symbols_are_loaded_ahead():
         "from babel import localedata; from resnet_core.presentation.i18n import LANGUAGES, LOCALES, catalog; "
         "from ui import language; language.warm(); "
         "print(set(LOCALES.values()) <= set(localedata._cache), catalog.cache_info().currsize == len(LANGUAGES))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["True", "True"], done.stderr
+
+
+def test_the_modules_plotly_looks_up_without_importing_are_whole_before_the_warm_up_starts():
+    """plotly asks sys.modules whether pandas and PIL are loaded (no import lock): a chart drawn while the
+    warm-up thread was still importing pandas failed with "partially initialized module 'pandas'". The page's
+    thread imports both before starting the warm-up. In a process of its own, as a server's."""
+    script = (
+        "import sys; from ui.warm import warm_imports; warm_imports(); "
+        "print(hasattr(sys.modules.get('pandas'), 'Series'), hasattr(sys.modules.get('PIL.Image'), 'Image'))"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["True", "True"], done.stderr

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import charts
 from streamlit.testing.v1 import AppTest
 
 import resnet_core as rc
@@ -135,11 +136,11 @@ def test_the_page_runs_every_experiment_on_trained_twins(twins, monkeypatch, sha
     monkeypatch.setenv("RESNET_LAB_DATA", str(shapes_root))
     at = AppTest.from_file(PAGE, default_timeout=300).run()
     assert not at.exception, at.exception
-    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    titles = [c["layout"]["title"]["text"] for c in charts]
+    figures = [c.figure for c in charts(at)]
+    titles = [c["layout"]["title"]["text"] for c in figures]
     assert "Test error after deleting one block" in titles
     assert "Test error after deleting k random blocks at once" in titles
-    lesion = charts[titles.index("Test error after deleting one block")]
+    lesion = figures[titles.index("Test error after deleting one block")]
     assert [t["name"] for t in lesion["data"]] == [
         "ResNet-8: one block deleted",
         "ResNet-8 intact",
@@ -151,7 +152,7 @@ def test_the_page_runs_every_experiment_on_trained_twins(twins, monkeypatch, sha
     at.segmented_control(key="why.tab").set_value("shattered").run()
     assert not at.exception, at.exception
     assert at.query_params["tab"] == "shattered"
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    titles = [c.figure["layout"]["title"]["text"] for c in charts(at)]
     assert "Autocorrelation of the gradient" in titles and "d logit / dt along the line" in titles
     at.segmented_control(key="why.tab").set_value("landscape").run()
     assert at.button(key="why.landscape.start")  # nothing computed yet: the page offers to
@@ -170,7 +171,7 @@ def test_the_page_runs_every_experiment_on_trained_twins(twins, monkeypatch, sha
     assert [a.status for a in found] == ["completed", "completed"], [a.error for a in found]
     at.run()
     assert not at.exception, at.exception
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    titles = [c.figure["layout"]["title"]["text"] for c in charts(at)]
     assert "Loss around the trained weights (log₁₀ of the mean cross-entropy)" in titles
 
 
@@ -180,7 +181,7 @@ def test_without_runs_the_page_says_what_to_do_and_still_shows_the_toy(tmp_path,
     at = AppTest.from_file(PAGE, default_timeout=120).run()
     assert not at.exception, at.exception
     assert any("trained ResNet and its plain twin" in i.value for i in at.info)
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    titles = [c.figure["layout"]["title"]["text"] for c in charts(at)]
     assert titles == ["d output / d input along the line", "Autocorrelation of the gradient"]
     from ui.runs import release_runner
 

@@ -5,11 +5,10 @@ shipped reference pair in which both nets learned), says so, and shows kept resu
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from helpers import SHAPES_BUNDLE
+from helpers import SHAPES_BUNDLE, charts
 from streamlit.testing.v1 import AppTest
 
 from resnet_core.studies import analyses as analyses_module
@@ -30,7 +29,7 @@ def open_page(**query) -> AppTest:
 
 
 def titles(at: AppTest) -> list[str]:
-    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    return [c.figure["layout"]["title"]["text"] for c in charts(at)]
 
 
 def verdicts(at: AppTest) -> list[str]:

@@ -6,13 +6,12 @@ step")."""
 
 from __future__ import annotations
 
-import functools
 import importlib
-import json
 import threading
-from pathlib import Path
 
 import streamlit as st
+
+from ui.views.render import LOAD_CHART_LIBRARY_JS
 
 MODULES = (
     "ui.views.architecture",
@@ -32,6 +31,11 @@ MODULES = (
 @st.cache_resource(show_spinner=False)
 def warm_imports() -> threading.Thread:
     """Start the imports and the pages' defaults (once per process: the thread is the cached resource)."""
+    # Imported here, in the page's own thread, before the warm-up starts: plotly tests whether a value is a
+    # pandas or PIL object by looking the module up in sys.modules (without the import lock), so a chart drawn
+    # while the warm-up was still importing pandas met a half-initialised module ("has no attribute 'Series'").
+    importlib.import_module("pandas")
+    importlib.import_module("PIL.Image")
     thread = threading.Thread(target=_import_all, name="resnet-lab-warm-up", daemon=True)
     thread.start()
     return thread
@@ -59,31 +63,28 @@ def _import_all() -> None:
             continue
 
 
-# The browser's side of the same idea. Streamlit's frontend loads plotly.js (its PlotlyChart chunk, ~4.7 MB) only
-# when the first chart arrives, and then spends over a second evaluating it before drawing anything: the first
-# page with charts a visitor opened in the app waited for it. This script imports that chunk, by the same URL
-# the frontend's lazy import resolves to (the module is evaluated once), a second after the page the visitor
-# opened is drawn and when the browser is idle — while they read it — so the next page's charts find it
-# ready. Not sooner: evaluating it holds the browser's main thread for that second, and on a page opened in
-# a new tab it only delayed the page's own first draw (BENCHMARKS.md, "First open of every page…"). What it
-# does at once is ask for the file (a modulepreload hint: fetched, and compiled off the main thread, not run):
-# a page opened in a new tab with charts then finds it downloaded when its first chart arrives, instead of
-# starting the download then. Its element is hidden, so it leaves no gap above the page's title.
-_CHARTS_JS = """<span id="resnet-lab-charts"></span>
+# The browser's side of the same idea. A page's charts load their library (plotly.js's 2-D bundle,
+# ui/views/render.py) when the first chart arrives, and evaluating it holds the browser's main thread for about
+# half a second on a 2-core CPU. This script asks for the file at once (a preload hint: fetched while the page's
+# script runs, not run), and evaluates it a second after the page the visitor opened is drawn, when the browser
+# is idle — while they read it — so the next page's charts find it ready. Not sooner: on a page opened in a new
+# tab, evaluating it early only delayed the page's own first draw (BENCHMARKS.md, "First open of every page…").
+# Its element is hidden, so it leaves no gap above the page's title.
+_CHARTS_JS = (
+    """<span id="resnet-lab-charts"></span>
 <style>[data-testid="stElementContainer"]:has(#resnet-lab-charts) { display: none; }</style>
 <script>
 if (!window.__resnetLabCharts) {
-  window.__resnetLabCharts = true;
-  const entry = document.querySelector('script[type="module"][src*="static/js/index."]');
-  if (entry) {
-    const hint = document.createElement("link");
-    hint.rel = "modulepreload";
-    hint.href = new URL(CHUNK, entry.src).href;
-    document.head.appendChild(hint);
-  }
-  const load = () => entry && import(new URL(CHUNK, entry.src).href).catch(() => {});
+  window.__resnetLabCharts = true;"""
+    + LOAD_CHART_LIBRARY_JS
+    + """
+  const hint = document.createElement("link");
+  hint.rel = "preload";
+  hint.as = "script";
+  hint.href = chartLibraryUrl();
+  document.head.appendChild(hint);
   const idle = window.requestIdleCallback || ((f) => setTimeout(f, 0));
-  const later = () => setTimeout(() => idle(load, { timeout: 2000 }), 1000);
+  const later = () => setTimeout(() => idle(() => chartLibrary().catch(() => {}), { timeout: 2000 }), 1000);
   const drawn = () => document.querySelector("[data-test-script-state='notRunning']") !== null;
   if (drawn()) later();
   else {
@@ -94,19 +95,10 @@ if (!window.__resnetLabCharts) {
   }
 }
 </script>"""
-
-
-@functools.cache
-def _chart_chunk() -> str | None:
-    """The file name of the frontend's plotly chunk in the installed Streamlit (hashed per release)."""
-    folder = Path(st.__file__).parent / "static" / "static" / "js"
-    found = sorted(folder.glob("PlotlyChart.*.js"))
-    return found[0].name if found else None
+)
 
 
 def preload_charts() -> None:
     """Have the browser load its chart library once this page is drawn (an invisible element; call it once
     per page run)."""
-    chunk = _chart_chunk()
-    if chunk is not None:  # our own constant and a file name of the installed package: no user text
-        st.html(_CHARTS_JS.replace("CHUNK", json.dumps(chunk)), unsafe_allow_javascript=True)
+    st.html(_CHARTS_JS, unsafe_allow_javascript=True)  # our own constants: no user text

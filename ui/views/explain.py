@@ -48,7 +48,7 @@ from ui.navigation import page
 from ui.reference import reference_note, reference_store
 from ui.spec_state import remember_spec
 from ui.view_state import Param, ViewState
-from ui.views.render import show_verdict
+from ui.views.render import show_chart, show_verdict
 from ui.views.why import instead, net_facts
 
 SAMPLES = Path(__file__).resolve().parent.parent.parent / "assets" / "samples"
@@ -424,20 +424,19 @@ def predictions(store, key: str, run, clf: Classifier, twin, picked: Picked):
         else ""
     )
     shown = np.asarray(fitted)  # (S, S, 3)
-    cols[0].plotly_chart(
-        image_figure(shown, seen), width="stretch", config={"displayModeBar": False}, key="explain.input"
-    )
+    with cols[0]:
+        show_chart(image_figure(shown, seen), config={"displayModeBar": False}, key="explain.input")
     for col, (k, c, p) in zip(cols[1:], nets_probs):
-        col.plotly_chart(
-            top_k_figure(
-                [(class_name(name, c.dataset), prob) for name, prob in top_k(p, c.classes)],
-                net_color(c.skip),
-                _("Top-5 predictions · {plot_text}").format(plot_text=plot_text(c.name)),
-            ),
-            width="stretch",
-            config={"displayModeBar": False},
-            key=f"explain.top5.{k}",
-        )
+        with col:
+            show_chart(
+                top_k_figure(
+                    [(class_name(name, c.dataset), prob) for name, prob in top_k(p, c.classes)],
+                    net_color(c.skip),
+                    _("Top-5 predictions · {plot_text}").format(plot_text=plot_text(c.name)),
+                ),
+                config={"displayModeBar": False},
+                key=f"explain.top5.{k}",
+            )
     st.caption(
         _(
             "Left: the image resized (and centre-cropped) to the net's input size. Right: the net's five most "
@@ -562,7 +561,7 @@ def attribution_maps(
         "What the net looks at, explaining {explained}", "What the nets look at, explaining {explained}", len(rows)
     ).format(explained=explained)
     figure = attribution_figure(shown, rows, controls.sign, controls.opacity, title)
-    st.plotly_chart(figure, width="stretch", config={"displayModeBar": False}, key="explain.maps")
+    show_chart(figure, config={"displayModeBar": False}, key="explain.maps")
     # the methods' names with their English, by which the literature and Captum know them
     st.markdown("\n".join(f"- **{both(METHODS[m].label)}** — {_(METHODS[m].summary)}" for m in controls.methods))
     deltas = (

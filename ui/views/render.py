@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import functools
+import json
 
+import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
+from resnet_core.presentation.i18n import _
 from resnet_core.presentation.views import Verdict, View
 
 _ALERTS = {  # verdict kind -> (alert, icon)
@@ -27,7 +31,7 @@ def show_view(view: View, *, key: str, title_level: str = "subheader") -> None:
     if view.title:
         getattr(st, title_level)(view.title)
     if view.figure is not None:
-        st.plotly_chart(view.figure, width="stretch", key=key)
+        show_chart(view.figure, key=key)
     if view.caption:
         st.caption(view.caption)
     if view.table is not None:
@@ -122,3 +126,132 @@ def show_drawing(svg: str, *, key: str, label: str, png_label: str | None = None
     """`svg` (our own drawing, never user markup) inline, named `label` for screen readers; with `png_label`, a
     button that downloads it as `filename`.png."""
     _drawing()(key=key, data={"svg": svg, "label": label, "png_label": png_label, "filename": filename})
+
+
+# Charts. Streamlit's own chart element loads the whole of plotly.js (its chunk is ~4.7 MB) and a new tab spends
+# about a second evaluating it on a 2-core CPU before the first chart appears. Every 2-D trace the app draws is
+# in plotly.js's "cartesian" bundle (a third of the size: static/, served by Streamlit's static file serving,
+# .streamlit/config.toml), so a chart here is a components-v2 element that loads that bundle once per tab and
+# draws the figure with it (BENCHMARKS.md, "First open of every page"). A figure with a trace the bundle lacks (the
+# loss landscape's 3-D surfaces) goes to Streamlit's element, which has them all.
+CHART_LIBRARY = "plotly-cartesian.min.js"  # in static/, from npm's plotly.js-cartesian-dist-min, the version
+# of plotly.js that the Python package plotly ships (its figures' JSON is written for that version)
+CARTESIAN_TRACES = frozenset(
+    {"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie", "scatter"}
+    | {"scatterternary", "violin"}
+)
+# The look Streamlit's element gave charts (its light theme) where a figure does not set its own: the title in the
+# app's heading font, bold, at the left; grey tick labels and axis titles; white hover labels; Streamlit's colours
+# for anything not a net (a net is blue or orange: presentation/palette.py, set by each figure).
+_STREAMLIT_FONT = '"Source Sans", sans-serif'
+_AXIS = {
+    "tickfont": {"size": 12, "color": "#808495"},
+    "tickcolor": "#e6eaf1",
+    "title": {"font": {"size": 14, "color": "#808495"}},
+    "automargin": True,
+    "gridcolor": "#e2e8f0",
+    "zeroline": False,
+}
+_TEMPLATE = json.dumps(
+    {
+        "layout": {
+            "title": {
+                "font": {"family": _STREAMLIT_FONT, "size": 16, "color": "#2F2D2B", "weight": "bold"},
+                "x": 0,
+                "xanchor": "left",
+                "pad": {"l": 4},
+            },
+            "xaxis": {**_AXIS, "title": {**_AXIS["title"], "standoff": 20}},
+            "yaxis": {**_AXIS, "title": {**_AXIS["title"], "standoff": 24}},
+            "legend": {"font": {"size": 12, "color": "#262730"}, "bordercolor": "transparent"},
+            "hoverlabel": {
+                "bgcolor": "#FFFFFF",
+                "bordercolor": "rgba(47, 45, 43, 0.2)",
+                "font": {"family": _STREAMLIT_FONT, "size": 12, "color": "#808495"},
+            },
+            "margin": {"pad": 8},
+            "paper_bgcolor": "#FFFFFF",
+            "plot_bgcolor": "#FFFFFF",
+            "colorway": ["#0068c9", "#83c9ff", "#ff2b2b", "#ffabab", "#29b09d", "#7defa1", "#ff8700", "#ffd16a"],
+        }
+    }
+)
+# The library, loaded once per tab by whichever asks first — a chart, or ui/warm.py while the visitor reads a
+# page: a promise kept on `window` (the elements and the warm-up are separate scripts of one document).
+LOAD_CHART_LIBRARY_JS = """
+const chartLibraryUrl = () => {
+  const entry = document.querySelector('script[type="module"][src*="static/js/index."]');
+  return new URL("../../app/static/" + FILE, entry ? entry.src : document.baseURI).href;
+};
+const chartLibrary = () => {
+  if (!window.__resnetLabPlotly) {
+    const src = chartLibraryUrl();
+    window.__resnetLabPlotly = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.onload = () => resolve(window.Plotly);
+      script.onerror = () => { window.__resnetLabPlotly = null; reject(new Error(src)); };
+      document.head.appendChild(script);
+    });
+  }
+  return window.__resnetLabPlotly;
+};
+""".replace("FILE", json.dumps(CHART_LIBRARY))
+# Components v2 call this again whenever `data` changes: the chart's <div> stays, and Plotly.react redraws it
+# (only what changed), so a live chart updating every second neither flickers nor leaks. A newer call wins
+# over an older one still waiting for the library. Drawn in the page's own DOM (not a shadow root): plotly.js
+# puts its styles (hover labels, the mode bar) in the document's head.
+_CHART_JS = (
+    LOAD_CHART_LIBRARY_JS
+    + """
+export default function ({ data, parentElement }) {
+  let chart = parentElement.querySelector(".resnet-lab-chart");
+  if (!chart) {
+    chart = document.createElement("div");
+    chart.className = "resnet-lab-chart";
+    parentElement.appendChild(chart);
+  }
+  const figure = JSON.parse(data.figure);
+  figure.layout = figure.layout || {};
+  figure.layout.template = JSON.parse(data.template);
+  const call = (chart.__call = (chart.__call || 0) + 1);
+  chartLibrary().then(
+    (Plotly) => {
+      if (chart.__call !== call || !chart.isConnected) return;
+      Plotly.react(chart, figure.data || [], figure.layout, data.config);
+      if (!chart.__resize) {
+        chart.__resize = new ResizeObserver(() => chart.isConnected && chart.clientWidth && Plotly.Plots.resize(chart));
+        chart.__resize.observe(chart);
+      }
+    },
+    () => { chart.textContent = data.failed; },
+  );
+  return () => {
+    chart.__resize?.disconnect();
+    chart.__resize = null;
+  };
+}
+"""
+)
+
+
+@functools.cache
+def _chart():
+    """Registered at first use, in a page run (not at import: outside a run Streamlit warns)."""
+    return st.components.v2.component("resnet_lab.chart", js=_CHART_JS, isolate_styles=False)
+
+
+def show_chart(figure: go.Figure, *, key: str, config: dict | None = None) -> None:
+    """`figure` drawn the width of its container; `config`: plotly.js's (e.g. no mode bar)."""
+    if any(trace.type not in CARTESIAN_TRACES for trace in figure.data):
+        st.plotly_chart(figure, width="stretch", key=key, config=config or {})
+        return
+    _chart()(
+        key=key,
+        data={
+            "figure": pio.to_json(figure, validate=False),
+            "template": _TEMPLATE,
+            "config": {"displaylogo": False, **(config or {})},
+            "failed": _("The chart could not be drawn: the chart library did not load. Reload the page."),
+        },
+    )

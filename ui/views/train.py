@@ -39,6 +39,7 @@ from ui.live import figure_board, polling_changed, run_starting
 from ui.runs import badge, follow_statuses, live_reader
 from ui.spec_state import current_spec, remember_spec, spec_editor
 from ui.views import classroom
+from ui.views.render import show_chart
 
 TRAIN_SIZES = [1000, 2000, 5000, 10000, 20000, 50000]
 SHOWN, PENDING = "train.shown", "train.pending"  # the "Runs shown" widget, and runs to add to it next run
@@ -395,8 +396,10 @@ def live_view(runner, chosen: list[str]) -> None:
     throttle = CHART_SECONDS if any(r.active for r in runs) and not first_steps else 0.0
     errors, losses = figure_board().get(("train", language(), *(r.id for r in runs)), versions, charts, every=throttle)
     left, right = st.columns(2)
-    left.plotly_chart(errors, width="stretch", key="chart.error")
-    right.plotly_chart(losses, width="stretch", key="chart.loss")
+    with left:
+        show_chart(errors, key="chart.error")
+    with right:
+        show_chart(losses, key="chart.loss")
     st.caption(
         _(
             "Training error and loss are running means over recent batches (weights still moving; the "

@@ -46,7 +46,7 @@ from ui.live import polling_changed
 from ui.navigation import page
 from ui.reference import reference_note
 from ui.view_state import Param, ViewState, parse_bool
-from ui.views.render import show_view
+from ui.views.render import show_chart, show_view
 
 Pair = tuple[Run, Run]  # (ResNet, plain twin)
 
@@ -495,6 +495,7 @@ def side_by_side(two: list[View], key: str) -> None:
     """Two views' figures in two columns, then their captions and verdicts."""
     figures = [v.figure for v in two if v.figure is not None]
     for i, (col, figure) in enumerate(zip(st.columns(2) if figures else [], figures)):
-        col.plotly_chart(figure, width="stretch", key=f"{key}.{i}" if i else key)
+        with col:
+            show_chart(figure, key=f"{key}.{i}" if i else key)
     for view in two:
         show_view(replace(view, title="", figure=None), key=key)
