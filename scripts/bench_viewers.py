@@ -156,10 +156,7 @@ class WindowOfTabs:
                 for page in self.pages():
                     if (
                         self.evaluate(page, "document.visibilityState") == "visible"
-                        and self.evaluate(
-                            page, "document.querySelectorAll('.resnet-lab-chart .main-svg').length"
-                        )
-                        >= 2
+                        and self.evaluate(page, "document.querySelectorAll('.resnet-lab-chart .main-svg').length") >= 2
                     ):
                         return time.monotonic() - t0
             except OSError:  # the DevTools port not open yet
