@@ -70,6 +70,19 @@ def test_home_page_shows_the_residual_idea_and_the_device(page, app_url):
     screenshot(page, "home")
 
 
+def test_a_chart_whose_library_does_not_load_says_so(page, app_url):
+    """The charts' library is a file the browser fetches (ui/views/render.show_chart): when it cannot (a proxy
+    that drops it, a server gone), each chart says so in words instead of staying blank."""
+    page.route("**/app/static/plotly-cartesian.min.js", lambda route: route.abort())
+    page.goto(f"{app_url}/gradients")
+    wait_for_app(page)
+    chart = page.locator("[role='tabpanel'] .resnet-lab-chart").first
+    expect(chart).to_have_text(
+        "The chart could not be drawn: the chart library did not load. Reload the page.", timeout=30_000
+    )
+    assert page.locator(".js-plotly-plot").count() == 0
+
+
 def test_architecture_diagrams_are_inline_svg_with_tooltips_and_a_png_button(page, app_url, tmp_path):
     """No chart library for two drawings: inline SVG whose boxes name their modules on hover (<title>), and a
     button that saves the drawing as a PNG at twice its size, made in the browser."""
