@@ -81,6 +81,12 @@ def test_a_chart_whose_library_does_not_load_says_so(page, app_url):
         "The chart could not be drawn: the chart library did not load. Reload the page.", timeout=30_000
     )
     assert page.locator(".js-plotly-plot").count() == 0
+    # Once the file can be fetched again, the chart's next drawing loads it and replaces the message.
+    page.unroute("**/app/static/plotly-cartesian.min.js")
+    page.locator("[data-testid='stSlider']", has_text="Depth").get_by_role("slider").press("Home")
+    wait_for_app(page)
+    expect(page.locator("[role='tabpanel'] .resnet-lab-chart.js-plotly-plot").first).to_be_visible(timeout=60_000)
+    expect(chart).not_to_contain_text("could not be drawn")
 
 
 def test_architecture_diagrams_are_inline_svg_with_tooltips_and_a_png_button(page, app_url, tmp_path):

@@ -218,13 +218,16 @@ export default function ({ data, parentElement }) {
   chartLibrary().then(
     (Plotly) => {
       if (chart.__call !== call || !chart.isConnected) return;
+      if (!chart._fullLayout) chart.textContent = "";  // an earlier call's message that the library did not load
       Plotly.react(chart, figure.data || [], figure.layout, data.config);
       if (!chart.__resize) {
         chart.__resize = new ResizeObserver(() => chart.isConnected && chart.clientWidth && Plotly.Plots.resize(chart));
         chart.__resize.observe(chart);
       }
     },
-    () => { chart.textContent = data.failed; },
+    () => {
+      if (chart.__call === call) chart.textContent = data.failed;
+    },
   );
   return () => {
     chart.__resize?.disconnect();
