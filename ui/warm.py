@@ -64,11 +64,11 @@ def _import_all() -> None:
 
 
 # The browser's side of the same idea. A page's charts load their library (plotly.js's 2-D bundle,
-# ui/views/render.py) when the first chart arrives, and evaluating it holds the browser's main thread for about
-# half a second on a 2-core CPU. This script asks for the file at once (a preload hint: fetched while the page's
-# script runs, not run), and evaluates it a second after the page the visitor opened is drawn, when the browser
-# is idle — while they read it — so the next page's charts find it ready. Not sooner: on a page opened in a new
-# tab, evaluating it early only delayed the page's own first draw (BENCHMARKS.md, "First open of every page…").
+# ui/views/render.py) when the first chart arrives, and evaluating it holds the browser's main thread before
+# anything is drawn. This script asks for the file at once (a preload hint: fetched while the page's script runs,
+# not run), and evaluates it a second after the page the visitor opened is drawn, when the browser is idle —
+# while they read it — so the next page's charts find it ready. Not sooner: on a page opened in a new tab,
+# evaluating it early only delayed the page's own first draw (BENCHMARKS.md, "First open of every page…").
 # Its element is hidden, so it leaves no gap above the page's title.
 _CHARTS_JS = (
     """<span id="resnet-lab-charts"></span>

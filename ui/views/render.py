@@ -128,12 +128,12 @@ def show_drawing(svg: str, *, key: str, label: str, png_label: str | None = None
     _drawing()(key=key, data={"svg": svg, "label": label, "png_label": png_label, "filename": filename})
 
 
-# Charts. Streamlit's own chart element loads the whole of plotly.js (its chunk is ~4.7 MB) and a new tab spends
-# about a second evaluating it on a 2-core CPU before the first chart appears. Every 2-D trace the app draws is
-# in plotly.js's "cartesian" bundle (a third of the size: static/, served by Streamlit's static file serving,
-# .streamlit/config.toml), so a chart here is a components-v2 element that loads that bundle once per tab and
-# draws the figure with it (BENCHMARKS.md, "First open of every page"). A figure with a trace the bundle lacks (the
-# loss landscape's 3-D surfaces) goes to Streamlit's element, which has them all.
+# Charts. Streamlit's own chart element loads the whole of plotly.js, and evaluating it was the longest wait of a
+# new tab before its first chart appeared. Every 2-D trace the app draws is in plotly.js's "cartesian" bundle,
+# a third of the size (static/, served by Streamlit's static file serving, .streamlit/config.toml), so a chart
+# here is a components-v2 element that loads that bundle once per tab and draws the figure with it
+# (BENCHMARKS.md, "A chart library a third the size…"). A figure with a trace the bundle lacks (the loss
+# landscape's 3-D surfaces) goes to Streamlit's element, which has them all.
 CHART_LIBRARY = "plotly-cartesian.min.js"  # in static/, from npm's plotly.js-cartesian-dist-min, the version
 # of plotly.js that the Python package plotly ships (its figures' JSON is written for that version)
 CARTESIAN_TRACES = frozenset(
