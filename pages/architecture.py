@@ -38,7 +38,7 @@ for col, (label, value, help_text) in zip(st.columns(len(view.metrics)), view.me
     col.metric(label, value, help=help_text or None)
 
 st.markdown(_("**Side by side.** {caption}").format(caption=view.caption))
-for col, (net, _figure, svg) in zip(st.columns(2, gap="medium"), view.diagrams):
+for col, (net, svg) in zip(st.columns(2, gap="medium"), view.diagrams):
     with col:
         name = f"{net.name}-diagram"
         show_drawing(

@@ -22,19 +22,20 @@ def cached_summary(spec: rc.NetSpec) -> rc.NetSummary:
 
 
 # Building a diagram is plotly validating hundreds of shapes and annotations: a noticeable part of a second of
-# the server's CPU per net, more while a run trains, at every rerun for both nets. Kept per spec
-# (the figure is only read: st.plotly_chart copies it), so the twin, a toggle back and a revisit cost nothing.
+# the server's CPU per net, more while a run trains, at every rerun for both nets. Kept per spec, so the twin, a
+# toggle back and a revisit cost nothing.
 @spinning(N_("Drawing the net…"))
 @st.cache_resource(max_entries=64, show_spinner=False)
-def cached_diagram(spec: rc.NetSpec, lang: str) -> tuple:
-    """(the diagram of `spec`'s net, its SVG for the download button), its words in `lang` (the run's
-    language, which the figure's labels are drawn in: part of the key)."""
+def cached_diagram(spec: rc.NetSpec, lang: str) -> str:
+    """The diagram of `spec`'s net as SVG (drawn inline and downloaded), its words in `lang` (the run's language,
+    which its labels are drawn in: part of the key). Laid out as a plotly figure (presentation/diagram.py), which
+    is only the SVG's source."""
     summary = cached_summary(spec)
     figure = diagram.architecture_figure(
         summary.layout,
         title=_("{name} · {human_count} params").format(name=spec.name, human_count=rc.human_count(summary.params)),
     )
-    return figure, diagram.diagram_svg(figure)
+    return diagram.diagram_svg(figure)
 
 
 def warm(spec: rc.NetSpec | None = None) -> None:
@@ -56,10 +57,10 @@ def part_name(part: str) -> str:
 
 @dataclass
 class TwinsView(View):
-    """`figure` is the chosen net's diagram; `diagrams` both nets' (spec, figure, SVG), the chosen first;
+    """`diagrams`: both nets' (spec, SVG), the chosen first (drawn inline: render.show_drawing, no `figure`);
     `metrics` (label, value, help) of the chosen net; `table` its stages."""
 
-    diagrams: list[tuple[rc.NetSpec, object, str]] = field(default_factory=list)
+    diagrams: list[tuple[rc.NetSpec, str]] = field(default_factory=list)
     metrics: list[tuple[str, str, str]] = field(default_factory=list)
     summaries: tuple = ()
 
@@ -70,7 +71,7 @@ def twins_view(spec: rc.NetSpec) -> TwinsView:
     shortcuts, how many parameters they add over the plain twin."""
     twin = spec.replace(skip=not spec.skip)
     chosen, other = cached_summary(spec), cached_summary(twin)
-    diagrams = [(s, *cached_diagram(s, language())) for s in (spec, twin)]
+    diagrams = [(s, cached_diagram(s, language())) for s in (spec, twin)]
     metrics = [
         (
             _("Parameters"),
@@ -111,7 +112,7 @@ def twins_view(spec: rc.NetSpec) -> TwinsView:
         )
     return TwinsView(
         _("{name} beside {name2}").format(name=spec.name, name2=twin.name),
-        diagrams[0][1],
+        None,
         _(
             "Shortcut arcs: solid = identity, dotted = identity with zero-padded channels (option A), thick = 1×1 "
             "projection. Long stages are folded; hover a box for its module names."

@@ -316,7 +316,7 @@ def show_evidence(view: View, key: str) -> None:
         show_view(view, key=key)
         return
     st.subheader(view.title)
-    for column, (spec, _figure, svg) in zip(st.columns(len(diagrams), gap="medium"), diagrams):
+    for column, (spec, svg) in zip(st.columns(len(diagrams), gap="medium"), diagrams):
         with column:
             show_drawing(svg, key=f"{key}.{spec.name}", label=_("Diagram of {name}").format(name=spec.name))
     st.caption(view.caption)

@@ -203,6 +203,7 @@ const chartLibrary = () => {
 # puts its styles (hover labels, the mode bar) in the document's head.
 _CHART_JS = (
     LOAD_CHART_LIBRARY_JS
+    + f"const TEMPLATE = {_TEMPLATE};\n"
     + """
 export default function ({ data, parentElement }) {
   let chart = parentElement.querySelector(".resnet-lab-chart");
@@ -213,7 +214,7 @@ export default function ({ data, parentElement }) {
   }
   const figure = JSON.parse(data.figure);
   figure.layout = figure.layout || {};
-  figure.layout.template = JSON.parse(data.template);
+  figure.layout.template = TEMPLATE;
   const call = (chart.__call = (chart.__call || 0) + 1);
   chartLibrary().then(
     (Plotly) => {
@@ -253,7 +254,6 @@ def show_chart(figure: go.Figure, *, key: str, config: dict | None = None) -> No
         key=key,
         data={
             "figure": pio.to_json(figure, validate=False),
-            "template": _TEMPLATE,
             "config": {"displaylogo": False, **(config or {})},
             "failed": _("The chart could not be drawn: the chart library did not load. Reload the page."),
         },
