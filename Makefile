@@ -30,19 +30,21 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# No pip cache: PyTorch's CUDA build and its libraries are several GB, and a cached copy of each would need as
+# much again on a machine with little disk (a CI run once failed with 'No space left on device').
 # Stamps: reinstall only when a requirements file changes, so `make run` works offline once installed.
 # Then the embedded dataset is rendered into its cache (seconds, once: BENCHMARKS.md, 'Time to first point'),
 # so the first Train a new user presses does not wait for it (the app's standby worker would render it too,
 # but only once the app is open).
 $(VENV)/.runtime-installed: requirements.txt $(CONSTRAINTS) | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt $(PIN)
+	$(PY) -m pip install --quiet --no-cache-dir -r requirements.txt $(PIN)
 	$(PY) -c 'from resnet_core.data.datasets import prepare_dataset; prepare_dataset("shapes")' || \
 		echo "The embedded dataset was not rendered now: the app renders it when it is first needed."
 	touch $@
 
 # The dev install includes Ray (requirements-ray.txt, the `ray` extra), so the tests cover the ray executor.
 $(VENV)/.dev-installed: requirements.txt requirements-dev.txt requirements-ray.txt $(CONSTRAINTS) | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -r requirements.txt -r requirements-dev.txt -r requirements-ray.txt $(PIN)
+	$(PY) -m pip install --quiet --no-cache-dir -r requirements.txt -r requirements-dev.txt -r requirements-ray.txt $(PIN)
 	touch $(VENV)/.runtime-installed $@
 
 # Pin what is installed now (after `make test` passed) as the tested versions.

@@ -84,6 +84,7 @@ def watch_refresh_and_stop(page, store, run_id: str) -> None:
     wait_for_app(page)
     page.get_by_text("images/s").first.wait_for(timeout=60_000)
     assert page.get_by_text("ResNet-8", exact=False).first.is_visible()
+    zoom_holds_while_points_arrive(page)
 
     # Our run's own Stop button (the shared app may show earlier tests' runs beside it), pressed once the page is
     # idle (a click inside a fragment waits for a full run of the script in progress: Streamlit #10928). Twice in
@@ -109,3 +110,26 @@ def watch_refresh_and_stop(page, store, run_id: str) -> None:
     page.get_by_text("stopped").filter(visible=True).first.wait_for(timeout=60_000)
     wait_for_app(page)
     screenshot(page, "train-stopped")
+
+
+def zoom_holds_while_points_arrive(page) -> None:
+    """A learner zooms into the error chart by dragging a box; the chart's redraws with new points keep it."""
+    chart = page.locator(".resnet-lab-chart").first  # the error chart: the first of the page's two
+    # How many points the chart shows (plotly.js's own count: the figure's arrays come as typed-array objects).
+    count = "c => (c._fullData || []).reduce((n, t) => n + (t._length || 0), 0)"
+    page.wait_for_function(f"() => ({count})(document.querySelector('.resnet-lab-chart')) >= 2", timeout=60_000)
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7, steps=8)
+    page.mouse.up()
+    read = "c => ({x: c._fullLayout.xaxis.range, y: c._fullLayout.yaxis.range, auto: c._fullLayout.xaxis.autorange})"
+    zoomed = chart.evaluate(read)
+    assert zoomed["auto"] is False, "the drag did not zoom"
+    points = chart.evaluate(count)
+    page.wait_for_function(  # the next redraw brings new points
+        f"n => ({count})(document.querySelector('.resnet-lab-chart')) > n", arg=points, timeout=60_000
+    )
+    page.wait_for_timeout(300)  # the redraw itself
+    assert chart.evaluate(read) == zoomed, "a live update undid the zoom"
+    screenshot(page, "train-zoomed")

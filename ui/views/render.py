@@ -215,6 +215,7 @@ export default function ({ data, parentElement }) {
   const figure = JSON.parse(data.figure);
   figure.layout = figure.layout || {};
   figure.layout.template = TEMPLATE;
+  if (data.keep_view) figure.layout.uirevision = data.keep_view;
   const call = (chart.__call = (chart.__call || 0) + 1);
   chartLibrary().then(
     (Plotly) => {
@@ -245,8 +246,10 @@ def _chart():
     return st.components.v2.component("resnet_lab.chart", js=_CHART_JS, isolate_styles=False)
 
 
-def show_chart(figure: go.Figure, *, key: str, config: dict | None = None) -> None:
-    """`figure` drawn the width of its container; `config`: plotly.js's (e.g. no mode bar)."""
+def show_chart(figure: go.Figure, *, key: str, config: dict | None = None, keep_view: str | None = None) -> None:
+    """`figure` drawn the width of its container; `config`: plotly.js's (e.g. no mode bar). While `keep_view`
+    stays the same, a redraw keeps what the user did to the chart — a zoom, a trace hidden from the legend —
+    (plotly.js's `uirevision`): a live chart updating every few seconds would otherwise undo it each time."""
     if any(trace.type not in CARTESIAN_TRACES for trace in figure.data):
         st.plotly_chart(figure, width="stretch", key=key, config=config or {})
         return
@@ -255,6 +258,7 @@ def show_chart(figure: go.Figure, *, key: str, config: dict | None = None) -> No
         data={
             "figure": pio.to_json(figure, validate=False),
             "config": {"displaylogo": False, **(config or {})},
+            "keep_view": keep_view,
             "failed": _("The chart could not be drawn: the chart library did not load. Reload the page."),
         },
     )

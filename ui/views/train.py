@@ -395,11 +395,12 @@ def live_view(runner, chosen: list[str]) -> None:
     first_steps = starting(runs)
     throttle = CHART_SECONDS if any(r.active for r in runs) and not first_steps else 0.0
     errors, losses = figure_board().get(("train", language(), *(r.id for r in runs)), versions, charts, every=throttle)
+    shown = " ".join(r.id for r in runs)  # a zoom holds while new points arrive, not when other runs are shown
     left, right = st.columns(2)
     with left:
-        show_chart(errors, key="chart.error")
+        show_chart(errors, key="chart.error", keep_view=shown)
     with right:
-        show_chart(losses, key="chart.loss")
+        show_chart(losses, key="chart.loss", keep_view=shown)
     st.caption(
         _(
             "Training error and loss are running means over recent batches (weights still moving; the "
