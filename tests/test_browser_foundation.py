@@ -7,7 +7,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from plotly.offline import get_plotlyjs_version
 
-from conftest import browser_page, screenshot, serve_app, wait_for_app
+from conftest import SCREENSHOTS, browser_page, screenshot, serve_app, wait_for_app
 from ui.navigation import PAGES
 
 PLOTLY_JS_VERSION = get_plotlyjs_version()  # the bundle in static/ (tests/test_warm.py checks the file)
@@ -87,6 +87,31 @@ def test_a_chart_whose_library_does_not_load_says_so(page, app_url):
     wait_for_app(page)
     expect(page.locator("[role='tabpanel'] .resnet-lab-chart.js-plotly-plot").first).to_be_visible(timeout=60_000)
     expect(chart).not_to_contain_text("could not be drawn")
+
+
+def test_a_chart_goes_full_screen_and_back(page, app_url):
+    """The mode bar's full-screen button (a teacher shows one chart to a room): the chart fills the screen, white,
+    at the screen's height, and returns to the figure's own height after."""
+    page.goto(f"{app_url}/gradients")
+    wait_for_app(page)
+    chart = page.locator("[role='tabpanel'] .resnet-lab-chart.js-plotly-plot").first
+    expect(chart).to_be_visible(timeout=60_000)
+    own_height, own_width = chart.evaluate("c => [c._fullLayout.height, c._fullLayout.width]")
+    chart.hover()
+    chart.locator("[data-title='Full screen']").click()
+    page.wait_for_function("() => document.fullscreenElement?.classList.contains('resnet-lab-chart')")
+    page.wait_for_function(
+        "() => { const l = document.fullscreenElement._fullLayout;"
+        " return l.height === window.innerHeight && l.width === window.innerWidth; }"
+    )
+    assert chart.evaluate("c => getComputedStyle(c).backgroundColor") == "rgb(255, 255, 255)"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "chart-full-screen.png"))  # the screen as the room sees it
+    chart.hover()
+    chart.locator("[data-title='Full screen']").click()
+    page.wait_for_function("() => document.fullscreenElement === null")
+    expect(chart).to_have_js_property("offsetHeight", own_height)
+    assert chart.evaluate("c => c._fullLayout.width") == own_width  # the column's width again
 
 
 def test_architecture_diagrams_are_inline_svg_with_tooltips_and_a_png_button(page, app_url, tmp_path):

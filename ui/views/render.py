@@ -197,6 +197,13 @@ const chartLibrary = () => {
   return window.__resnetLabPlotly;
 };
 """.replace("FILE", json.dumps(CHART_LIBRARY))
+# Four corners, as Streamlit's own full-screen button draws them (its chart element had one in its toolbar; here the
+# button is in plotly.js's mode bar): a teacher shows one chart to a room.
+_FULL_SCREEN_ICON = {
+    "width": 16,
+    "height": 16,
+    "path": "M1 1h5v2H3v3H1zM10 1h5v5h-2V3h-3zM1 10h2v3h3v2H1zM13 10h2v5h-5v-2h3z",
+}
 # Components v2 call this again whenever `data` changes: the chart's <div> stays, and Plotly.react redraws it
 # (only what changed), so a live chart updating every second neither flickers nor leaks. A newer call wins
 # over an older one still waiting for the library. Drawn in the page's own DOM (not a shadow root): plotly.js
@@ -204,24 +211,46 @@ const chartLibrary = () => {
 _CHART_JS = (
     LOAD_CHART_LIBRARY_JS
     + f"const TEMPLATE = {_TEMPLATE};\n"
+    + f"const FULL_SCREEN_ICON = {json.dumps(_FULL_SCREEN_ICON)};\n"
     + """
+// The screen's size while `chart` is full screen (plotly.js sizes a figure with a height of its own only when asked).
+const fullScreenSize = (chart) =>
+  document.fullscreenElement === chart ? { width: window.innerWidth, height: window.innerHeight } : null;
+
 export default function ({ data, parentElement }) {
   let chart = parentElement.querySelector(".resnet-lab-chart");
   if (!chart) {
     chart = document.createElement("div");
     chart.className = "resnet-lab-chart";
+    chart.style.background = "#fff";  // full screen: white around the figure, not the browser's black backdrop
+    chart.addEventListener("fullscreenchange", () => {
+      const size = fullScreenSize(chart) || { width: null, height: chart.__height ?? null };
+      if (chart._fullLayout) window.Plotly.relayout(chart, size);
+    });
     parentElement.appendChild(chart);
   }
   const figure = JSON.parse(data.figure);
   figure.layout = figure.layout || {};
   figure.layout.template = TEMPLATE;
+  chart.__height = figure.layout.height;  // the figure's own, restored when full screen ends
+  Object.assign(figure.layout, fullScreenSize(chart));
+  const config = { ...data.config };
+  if (config.displayModeBar !== false && chart.requestFullscreen) {
+    // The same button object while its title stays: Plotly.react redraws from scratch when its config changes,
+    // and a new function would be a change (a live chart would lose its zoom at every update).
+    if (chart.__button?.title !== data.fullscreen) {
+      const toggle = () => (fullScreenSize(chart) ? document.exitFullscreen() : chart.requestFullscreen());
+      chart.__button = { name: "fullscreen", title: data.fullscreen, icon: FULL_SCREEN_ICON, click: toggle };
+    }
+    config.modeBarButtonsToAdd = [chart.__button];
+  }
   if (data.keep_view) figure.layout.uirevision = data.keep_view;
   const call = (chart.__call = (chart.__call || 0) + 1);
   chartLibrary().then(
     (Plotly) => {
       if (chart.__call !== call || !chart.isConnected) return;
       if (!chart._fullLayout) chart.textContent = "";  // an earlier call's message that the library did not load
-      Plotly.react(chart, figure.data || [], figure.layout, data.config);
+      Plotly.react(chart, figure.data || [], figure.layout, config);
       if (!chart.__resize) {
         chart.__resize = new ResizeObserver(() => chart.isConnected && chart.clientWidth && Plotly.Plots.resize(chart));
         chart.__resize.observe(chart);
@@ -260,5 +289,6 @@ def show_chart(figure: go.Figure, *, key: str, config: dict | None = None, keep_
             "config": {"displaylogo": False, **(config or {})},
             "keep_view": keep_view,
             "failed": _("The chart could not be drawn: the chart library did not load. Reload the page."),
+            "fullscreen": _("Full screen"),
         },
     )
