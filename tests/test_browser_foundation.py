@@ -98,11 +98,13 @@ def test_a_chart_goes_full_screen_and_back(page, app_url):
     expect(chart).to_be_visible(timeout=60_000)
     own_height, own_width = chart.evaluate("c => [c._fullLayout.height, c._fullLayout.width]")
     chart.hover()
+    buttons = chart.locator(".modebar-btn").evaluate_all("bs => bs.map(b => b.getAttribute('data-title'))")
+    assert "Download plot as a PNG" in buttons and "Share chart..." not in buttons  # nothing goes to a cloud
     chart.locator("[data-title='Full screen']").click()
     page.wait_for_function("() => document.fullscreenElement?.classList.contains('resnet-lab-chart')")
     page.wait_for_function(
         "() => { const l = document.fullscreenElement._fullLayout;"
-        " return l.height === window.innerHeight && l.width === window.innerWidth; }"
+        " return l.height === window.innerHeight - 48 && l.width === window.innerWidth - 48; }"  # 24 px around
     )
     assert chart.evaluate("c => getComputedStyle(c).backgroundColor") == "rgb(255, 255, 255)"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -214,8 +214,11 @@ _CHART_JS = (
     + f"const FULL_SCREEN_ICON = {json.dumps(_FULL_SCREEN_ICON)};\n"
     + """
 // The screen's size while `chart` is full screen (plotly.js sizes a figure with a height of its own only when asked).
+const FULL_SCREEN_PAD = 24;  // px around the figure on a screen, so its title does not touch the edge
 const fullScreenSize = (chart) =>
-  document.fullscreenElement === chart ? { width: window.innerWidth, height: window.innerHeight } : null;
+  document.fullscreenElement === chart
+    ? { width: window.innerWidth - 2 * FULL_SCREEN_PAD, height: window.innerHeight - 2 * FULL_SCREEN_PAD }
+    : null;
 
 export default function ({ data, parentElement }) {
   let chart = parentElement.querySelector(".resnet-lab-chart");
@@ -225,6 +228,7 @@ export default function ({ data, parentElement }) {
     chart.style.background = "#fff";  // full screen: white around the figure, not the browser's black backdrop
     chart.addEventListener("fullscreenchange", () => {
       const size = fullScreenSize(chart) || { width: null, height: chart.__height ?? null };
+      chart.style.padding = fullScreenSize(chart) ? `${FULL_SCREEN_PAD}px` : "";
       if (chart._fullLayout) window.Plotly.relayout(chart, size);
     });
     parentElement.appendChild(chart);
@@ -279,14 +283,17 @@ def show_chart(figure: go.Figure, *, key: str, config: dict | None = None, keep_
     """`figure` drawn the width of its container; `config`: plotly.js's (e.g. no mode bar). While `keep_view`
     stays the same, a redraw keeps what the user did to the chart — a zoom, a trace hidden from the legend —
     (plotly.js's `uirevision`): a live chart updating every few seconds would otherwise undo it each time."""
+    # plotly.js 4 offers to upload a chart to Plotly Cloud ("Share chart..."): an app that works offline and keeps
+    # a learner's runs on their machine shows no such button.
+    config = {"displaylogo": False, "showSendToCloud": False, **(config or {})}
     if any(trace.type not in CARTESIAN_TRACES for trace in figure.data):
-        st.plotly_chart(figure, width="stretch", key=key, config=config or {})
+        st.plotly_chart(figure, width="stretch", key=key, config=config)
         return
     _chart()(
         key=key,
         data={
             "figure": pio.to_json(figure, validate=False),
-            "config": {"displaylogo": False, **(config or {})},
+            "config": config,
             "keep_view": keep_view,
             "failed": _("The chart could not be drawn: the chart library did not load. Reload the page."),
             "fullscreen": _("Full screen"),
