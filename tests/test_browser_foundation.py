@@ -100,6 +100,14 @@ def test_a_chart_goes_full_screen_and_back(page, app_url):
     chart.hover()
     buttons = chart.locator(".modebar-btn").evaluate_all("bs => bs.map(b => b.getAttribute('data-title'))")
     assert "Download plot as a PNG" in buttons and "Share chart..." not in buttons  # nothing goes to a cloud
+    with page.expect_download() as download:  # named for the chart, twice its size: sharp on a slide
+        chart.locator("[data-title='Download plot as a PNG']").click()
+    assert (
+        download.value.suggested_filename == "resnet-lab-gradient-norm-per-layer-at-initialisation-batchnorm-relu.png"
+    )
+    with Image.open(download.value.path()) as png:
+        assert png.size == (round(2 * own_width), round(2 * own_height))
+    chart.hover()
     chart.locator("[data-title='Full screen']").click()
     page.wait_for_function("() => document.fullscreenElement?.classList.contains('resnet-lab-chart')")
     page.wait_for_function(

@@ -127,3 +127,19 @@ def test_a_stage_of_one_block_says_block():
     figure = architecture_figure(rc.summarize(rc.NetSpec(depth=8)).layout)
     texts = [a.text for a in figure.layout.annotations]
     assert sum(t.endswith("<br>1 block") for t in texts) == 3 and not any("1 blocks" in t for t in texts)
+
+
+def test_a_charts_png_is_named_after_its_title_at_twice_its_size():
+    """The mode bar's PNG download (ui/views/render.show_chart): named for the chart, not plotly's "newplot";
+    markup and punctuation dropped, Chinese kept; the page's key when the figure has no title."""
+    import plotly.graph_objects as go
+
+    from ui.views.render import png_name
+
+    named = lambda title, key="k": png_name(go.Figure(layout={"title": title}), key)  # noqa: E731
+    assert named("Gradient norm per layer (BatchNorm, relu)") == "resnet-lab-gradient-norm-per-layer-batchnorm-relu"
+    assert named("删除一个块后的测试误差") == "resnet-lab-删除一个块后的测试误差"
+    assert named("<b>Loss</b> of <i>a/b</i>") == "resnet-lab-loss-of-a-b"
+    assert named(None, key="deg.fig6.plain") == "resnet-lab-deg-fig6-plain"
+    assert named("../../etc?") == "resnet-lab-etc"  # a run's own name in a title cannot make a path
+    assert named("!!!") == "resnet-lab-chart"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -279,13 +280,22 @@ def _chart():
     return st.components.v2.component("resnet_lab.chart", js=_CHART_JS, isolate_styles=False)
 
 
+def png_name(figure: go.Figure, key: str) -> str:
+    """The file name the mode bar's PNG download gets: the chart's title (markup dropped; Chinese kept), or the
+    page's key for it — never plotly's "newplot"."""
+    title = re.sub(r"<[^>]*>", " ", figure.layout.title.text or "") or key
+    return "resnet-lab-" + (re.sub(r"[\W_]+", "-", title).strip("-").lower()[:80] or "chart")
+
+
 def show_chart(figure: go.Figure, *, key: str, config: dict | None = None, keep_view: str | None = None) -> None:
     """`figure` drawn the width of its container; `config`: plotly.js's (e.g. no mode bar). While `keep_view`
     stays the same, a redraw keeps what the user did to the chart — a zoom, a trace hidden from the legend —
     (plotly.js's `uirevision`): a live chart updating every few seconds would otherwise undo it each time."""
     # plotly.js 4 offers to upload a chart to Plotly Cloud ("Share chart..."): an app that works offline and keeps
     # a learner's runs on their machine shows no such button.
-    config = {"displaylogo": False, "showSendToCloud": False, **(config or {})}
+    # The PNG at twice the chart's size on screen: sharp on a slide or a projector.
+    png = {"filename": png_name(figure, key), "scale": 2}
+    config = {"displaylogo": False, "showSendToCloud": False, "toImageButtonOptions": png, **(config or {})}
     if any(trace.type not in CARTESIAN_TRACES for trace in figure.data):
         st.plotly_chart(figure, width="stretch", key=key, config=config)
         return
