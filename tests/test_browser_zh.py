@@ -189,3 +189,18 @@ def test_switching_the_language_keeps_choices_shown_in_words(page, reference_app
     wait_for_app(page)
     assert "tab=training" in page.url
     assert page.get_by_role("tab", name="During training").get_attribute("aria-selected") == "true"
+
+
+def test_a_charts_mode_bar_speaks_chinese_and_switches_back(page, reference_app_url):
+    """plotly.js's own words (its mode bar's tooltips) come from its zh-CN locale (static/), ours from the catalog;
+    back in English, English again."""
+    titles = "c => [...c.querySelectorAll('.modebar-btn')].map(b => b.getAttribute('data-title'))"
+    for language, expected in (
+        ("zh", ["下载图表为PNG格式", "缩放", "全屏"]),
+        ("en", ["Download plot as a PNG", "Zoom", "Full screen"]),
+    ):
+        open_page(page, f"{reference_app_url}/gradients?lang={language}")
+        chart = page.locator("[role='tabpanel'] .resnet-lab-chart.js-plotly-plot").first
+        chart.hover()
+        shown = chart.evaluate(titles)
+        assert all(title in shown for title in expected), shown

@@ -86,6 +86,18 @@ def test_the_chart_library_is_plotly_js_2d_bundle_for_the_figures_plotly_writes(
     assert "scatter" in made and made - CARTESIAN_TRACES == {"surface"}
 
 
+def test_each_language_but_english_has_plotly_js_words_beside_the_library():
+    """The chart element loads static/plotly-locale-<name>.js for a language (ui/views/render.CHART_LOCALES):
+    every language the app speaks but English has one, and each file registers the locale it is named for."""
+    from resnet_core.presentation.i18n import DEFAULT, LANGUAGES
+    from ui.views.render import CHART_LOCALES
+
+    assert set(CHART_LOCALES) == set(LANGUAGES) - {DEFAULT}
+    for name in CHART_LOCALES.values():
+        text = (ROOT / "static" / f"plotly-locale-{name.lower()}.js").read_text()
+        assert f'moduleType:"locale",name:"{name}"' in text and "Plotly.register(locale)" in text
+
+
 def test_the_lessons_steps_open_on_what_was_computed_ahead(env, monkeypatch, fashion_files):
     """Step 7's gradient lines of the reference pair, step 8's Table 6 nets (ResNet-1202 among them), step 9's
     diagrams (the quick preset's deepest net, while the visitor has no experiment)."""

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
-from resnet_core.presentation.i18n import _
+from resnet_core.presentation.i18n import _, language
 from resnet_core.presentation.views import Verdict, View
 
 _ALERTS = {  # verdict kind -> (alert, icon)
@@ -180,10 +180,11 @@ _TEMPLATE = json.dumps(
 # The library, loaded once per tab by whichever asks first — a chart, or ui/warm.py while the visitor reads a
 # page: a promise kept on `window` (the elements and the warm-up are separate scripts of one document).
 LOAD_CHART_LIBRARY_JS = """
-const chartLibraryUrl = () => {
+const staticUrl = (file) => {
   const entry = document.querySelector('script[type="module"][src*="static/js/index."]');
-  return new URL("../../app/static/" + FILE, entry ? entry.src : document.baseURI).href;
+  return new URL("../../app/static/" + file, entry ? entry.src : document.baseURI).href;
 };
+const chartLibraryUrl = () => staticUrl(FILE);
 const chartLibrary = () => {
   if (!window.__resnetLabPlotly) {
     const src = chartLibraryUrl();
@@ -198,6 +199,28 @@ const chartLibrary = () => {
   return window.__resnetLabPlotly;
 };
 """.replace("FILE", json.dumps(CHART_LIBRARY))
+# plotly.js's own words (the mode bar's tooltips, its notices) in the app's language: the app's language -> plotly.js's
+# locale, whose file (from the same plotly.js release, unchanged) is static/plotly-locale-<name in lower case>.js.
+# English is built into the library.
+CHART_LOCALES = {"zh": "zh-CN"}
+# A locale's file, loaded once per tab after the library (it registers itself with the `Plotly` it finds). If it
+# cannot load, the chart is drawn all the same, its mode bar in English.
+_LOAD_CHART_LOCALE_JS = """
+const chartLocale = (Plotly, name) => {
+  if (!name) return Promise.resolve(Plotly);
+  const loaded = (window.__resnetLabPlotlyLocales = window.__resnetLabPlotlyLocales || {});
+  if (!loaded[name]) {
+    loaded[name] = new Promise((resolve) => {
+      const script = document.createElement("script");
+      script.src = staticUrl("plotly-locale-" + name.toLowerCase() + ".js");
+      script.onload = () => resolve(Plotly);
+      script.onerror = () => { delete loaded[name]; resolve(Plotly); };
+      document.head.appendChild(script);
+    });
+  }
+  return loaded[name];
+};
+"""
 # Four corners, as Streamlit's own full-screen button draws them (its chart element had one in its toolbar; here the
 # button is in plotly.js's mode bar): a teacher shows one chart to a room.
 _FULL_SCREEN_ICON = {
@@ -211,6 +234,7 @@ _FULL_SCREEN_ICON = {
 # puts its styles (hover labels, the mode bar) in the document's head.
 _CHART_JS = (
     LOAD_CHART_LIBRARY_JS
+    + _LOAD_CHART_LOCALE_JS
     + f"const TEMPLATE = {_TEMPLATE};\n"
     + f"const FULL_SCREEN_ICON = {json.dumps(_FULL_SCREEN_ICON)};\n"
     + """
@@ -251,7 +275,8 @@ export default function ({ data, parentElement }) {
   }
   if (data.keep_view) figure.layout.uirevision = data.keep_view;
   const call = (chart.__call = (chart.__call || 0) + 1);
-  chartLibrary().then(
+  if (data.locale) config.locale = data.locale;
+  chartLibrary().then((Plotly) => chartLocale(Plotly, data.locale)).then(
     (Plotly) => {
       if (chart.__call !== call || !chart.isConnected) return;
       if (!chart._fullLayout) chart.textContent = "";  // an earlier call's message that the library did not load
@@ -305,6 +330,7 @@ def show_chart(figure: go.Figure, *, key: str, config: dict | None = None, keep_
             "figure": pio.to_json(figure, validate=False),
             "config": config,
             "keep_view": keep_view,
+            "locale": CHART_LOCALES.get(language()),
             "failed": _("The chart could not be drawn: the chart library did not load. Reload the page."),
             "fullscreen": _("Full screen"),
         },
