@@ -316,10 +316,9 @@ def show_chart(figure: go.Figure, *, key: str, config: dict | None = None, keep_
     """`figure` drawn the width of its container; `config`: plotly.js's (e.g. no mode bar). While `keep_view`
     stays the same, a redraw keeps what the user did to the chart — a zoom, a trace hidden from the legend —
     (plotly.js's `uirevision`): a live chart updating every few seconds would otherwise undo it each time."""
+    png = {"filename": png_name(figure, key), "scale": 2}  # twice the size on screen: sharp on a slide
     # plotly.js 4 offers to upload a chart to Plotly Cloud ("Share chart..."): an app that works offline and keeps
     # a learner's runs on their machine shows no such button.
-    # The PNG at twice the chart's size on screen: sharp on a slide or a projector.
-    png = {"filename": png_name(figure, key), "scale": 2}
     config = {"displaylogo": False, "showSendToCloud": False, "toImageButtonOptions": png, **(config or {})}
     if any(trace.type not in CARTESIAN_TRACES for trace in figure.data):
         st.plotly_chart(figure, width="stretch", key=key, config=config)
