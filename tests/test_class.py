@@ -174,7 +174,9 @@ def test_a_later_persons_run_starts_before_the_first_persons_third(tmp_path):
     # Real worker processes (tests/fake_worker.py: each run ~2 s), two slots: A queues five, then B one.
     # The runner is held (no slot) while they queue: on a loaded machine Alice's five submissions once took
     # longer than her first run, whose end then started her third before Bob had queued at all. In the order
-    # runs were queued (the old pick) Bob's would start sixth; round-robin starts it in the first pass.
+    # runs were queued (the old pick) Bob's would start sixth; round-robin starts it in the first pass. Once, in
+    # a whole suite, the scheduler had read the queue (Alice's five) just before Bob's and the slots came: it
+    # started Alice's first two. It reads the queue only when a slot is free now (jobs._start_queued).
     runner = JobRunner(tmp_path / "runs", max_parallel=2, command=slow_worker, poll_seconds=0.05)
     runner.max_parallel = 0
     try:

@@ -320,11 +320,14 @@ class JobRunner:
             self._wake.clear()
 
     def _start_queued(self) -> None:
-        queued = self.queue_order()
         if self.remote is not None:
-            self._start_remote(self.remote, queued)
+            self._start_remote(self.remote, self.queue_order())
             return
         assert self.max_parallel is not None, "a runner with its own workers always has a limit (__init__)"
+        with self._lock:  # every slot busy: the queue is not read (a read made before a slot opened is stale)
+            if self.max_parallel - sum(p.poll() is None for p in self._workers.values()) <= 0:
+                return
+        queued = self.queue_order()
         with self._lock:
             free = self.max_parallel - sum(p.poll() is None for p in self._workers.values())
             if queued:
