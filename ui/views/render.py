@@ -203,18 +203,19 @@ const chartLibrary = () => {
 # locale, whose file (from the same plotly.js release, unchanged) is static/plotly-locale-<name in lower case>.js.
 # English is built into the library.
 CHART_LOCALES = {"zh": "zh-CN"}
-# A locale's file, loaded once per tab after the library (it registers itself with the `Plotly` it finds). If it
+# A locale's file, loaded once per tab beside the library, in either order: run first, it leaves its words in
+# window.PlotlyLocales, which the library registers as it starts; run after, it registers them itself. If it
 # cannot load, the chart is drawn all the same, its mode bar in English.
 _LOAD_CHART_LOCALE_JS = """
-const chartLocale = (Plotly, name) => {
-  if (!name) return Promise.resolve(Plotly);
+const chartLocale = (name) => {
+  if (!name) return Promise.resolve();
   const loaded = (window.__resnetLabPlotlyLocales = window.__resnetLabPlotlyLocales || {});
   if (!loaded[name]) {
     loaded[name] = new Promise((resolve) => {
       const script = document.createElement("script");
       script.src = staticUrl("plotly-locale-" + name.toLowerCase() + ".js");
-      script.onload = () => resolve(Plotly);
-      script.onerror = () => { delete loaded[name]; resolve(Plotly); };
+      script.onload = () => resolve();
+      script.onerror = () => { delete loaded[name]; resolve(); };
       document.head.appendChild(script);
     });
   }
@@ -276,8 +277,8 @@ export default function ({ data, parentElement }) {
   if (data.keep_view) figure.layout.uirevision = data.keep_view;
   const call = (chart.__call = (chart.__call || 0) + 1);
   if (data.locale) config.locale = data.locale;
-  chartLibrary().then((Plotly) => chartLocale(Plotly, data.locale)).then(
-    (Plotly) => {
+  Promise.all([chartLibrary(), chartLocale(data.locale)]).then(
+    ([Plotly]) => {
       if (chart.__call !== call || !chart.isConnected) return;
       if (!chart._fullLayout) chart.textContent = "";  // an earlier call's message that the library did not load
       Plotly.react(chart, figure.data || [], figure.layout, config);
