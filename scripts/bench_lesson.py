@@ -18,6 +18,8 @@ while the server imports the other pages' libraries in the background (ui/warm.p
 With --warm-browser, one browser context for every step, as when a learner walks the lesson in one tab: the
 app's JavaScript (Streamlit's and plotly.js, several MB) is in the browser's cache after the first step.
 With --pages, every page's first open (no query: the page's informative default) instead of the steps.
+With --locale zh-CN, a browser that asks for Chinese (the app opens in it: the Chinese words, fonts and plotly.js's
+Chinese locale file).
 With --navigate, the way a learner moves inside the app: one tab, and each step (or page) opened by clicking
 its link — the previous step's "next" link, or the page's entry in the sidebar — which Streamlit answers
 without reloading the page (the frontend and plotly.js are already running); timed from the click until the
@@ -66,6 +68,8 @@ def expected_charts(number: int) -> int:
 
 
 VIEWPORT = {"width": 1400, "height": 1000}
+# Every browser context's options: the viewport, and with --locale the browser's language (the app opens in it).
+CONTEXT: dict = {"viewport": VIEWPORT}
 # Each page's figures on first open from the reference bundle alone (its informative default).
 PAGES = {
     "": 0,
@@ -86,7 +90,7 @@ def tab(browser, context=None) -> Iterator:
     with the context it made."""
     own = context is None
     if own:
-        context = browser.new_context(viewport=VIEWPORT)
+        context = browser.new_context(**CONTEXT)
     page = context.new_page()
     page.set_default_timeout(120_000)
     try:
@@ -131,7 +135,7 @@ def time_click(page, link, charts: int) -> float:
 def navigate(browser, url: str, targets: list, pages: bool, settle: float) -> dict:
     """Open the first target in a new tab, wait `settle` seconds (a learner reading it), then open each next
     one by its link; {target: seconds}."""
-    context = browser.new_context(viewport=VIEWPORT)
+    context = browser.new_context(**CONTEXT)
     context.add_init_script(COUNT_RUNS)
     page = context.new_page()
     page.set_default_timeout(120_000)
@@ -195,7 +199,10 @@ def main() -> None:
         "--settle", type=float, default=0.0, help="seconds on the first page before the clock starts (reading it)"
     )
     parser.add_argument("--navigate", action="store_true", help="open each by clicking its link in one tab")
+    parser.add_argument("--locale", default="", help="the browser's language, e.g. zh-CN (the app speaks it)")
     args = parser.parse_args()
+    if args.locale:
+        CONTEXT["locale"] = args.locale
     steps: list = [int(n) for n in args.steps.split(",") if n and not args.pages] or list(
         range(1, lesson.step_count() + 1)
     )
@@ -231,8 +238,8 @@ def main() -> None:
                             name = f"{repeat}-{number}"
                             url = stack.enter_context(serve_app(Path(tmp) / f"runs-{name}", data, Path(tmp) / name))
                             if args.warm_browser:
-                                tab = stack.enter_context(closing(browser.new_context(viewport=VIEWPORT)))
-                            warm = (tab or browser).new_page()
+                                tab = stack.enter_context(closing(browser.new_context(**CONTEXT)))
+                            warm = tab.new_page() if tab else browser.new_page(**CONTEXT)
                             warm.goto(url)
                             wait_for_app(warm)
                             warm.close()
