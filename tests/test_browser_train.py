@@ -84,7 +84,7 @@ def watch_refresh_and_stop(page, store, run_id: str) -> None:
     wait_for_app(page)
     page.get_by_text("images/s").first.wait_for(timeout=60_000)
     assert page.get_by_text("ResNet-8", exact=False).first.is_visible()
-    zoom_holds_while_points_arrive(page)
+    zoomed = zoom_holds_while_points_arrive(page)
 
     # Our run's own Stop button (the shared app may show earlier tests' runs beside it), pressed once the page is
     # idle (a click inside a fragment waits for a full run of the script in progress: Streamlit #10928). Twice in
@@ -110,15 +110,22 @@ def watch_refresh_and_stop(page, store, run_id: str) -> None:
     page.get_by_text("stopped").filter(visible=True).first.wait_for(timeout=60_000)
     wait_for_app(page)
     screenshot(page, "train-stopped")
+    # The page's full rerun when the run's status changed gave the chart a new element: the zoom is kept all the same.
+    chart = page.locator(".resnet-lab-chart").first
+    page.wait_for_function("() => document.querySelector('.resnet-lab-chart')?._fullLayout !== undefined")
+    assert chart.evaluate(READ_ZOOM) == zoomed, "the zoom was lost when the run stopped"
 
 
-def zoom_holds_while_points_arrive(page) -> None:
+READ_ZOOM = "c => ({x: c._fullLayout.xaxis.range, y: c._fullLayout.yaxis.range, auto: c._fullLayout.xaxis.autorange})"
+
+
+def zoom_holds_while_points_arrive(page) -> dict:
     """A learner zooms into the error chart by dragging a box; the chart's redraws with new points keep it."""
     chart = page.locator(".resnet-lab-chart").first  # the error chart: the first of the page's two
     # How many points the chart shows (plotly.js's own count: the figure's arrays come as typed-array objects).
     count = "c => (c._fullData || []).reduce((n, t) => n + (t._length || 0), 0)"
     page.wait_for_function(f"() => ({count})(document.querySelector('.resnet-lab-chart')) >= 2", timeout=60_000)
-    read = "c => ({x: c._fullLayout.xaxis.range, y: c._fullLayout.yaxis.range, auto: c._fullLayout.xaxis.autorange})"
+    read = READ_ZOOM
     for _drag in range(3):  # a redraw that lands in the middle of a drag ends it, as it would for a person
         box = chart.locator(".nsewdrag").first.bounding_box()
         page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)
@@ -136,3 +143,4 @@ def zoom_holds_while_points_arrive(page) -> None:
     page.wait_for_timeout(300)  # the redraw itself
     assert chart.evaluate(read) == zoomed, "a live update undid the zoom"
     screenshot(page, "train-zoomed")
+    return zoomed

@@ -238,13 +238,29 @@ _CHART_JS = (
     + _LOAD_CHART_LOCALE_JS
     + f"const TEMPLATE = {_TEMPLATE};\n"
     + f"const FULL_SCREEN_ICON = {json.dumps(_FULL_SCREEN_ICON)};\n"
-    + """
+    + r"""
 // The screen's size while `chart` is full screen (plotly.js sizes a figure with a height of its own only when asked).
 const FULL_SCREEN_PAD = 24;  // px around the figure on a screen, so its title does not touch the edge
 const fullScreenSize = (chart) =>
   document.fullscreenElement === chart
     ? { width: window.innerWidth - 2 * FULL_SCREEN_PAD, height: window.innerHeight - 2 * FULL_SCREEN_PAD }
     : null;
+
+// A zoom the user made, per `keep_view`, for the tab's life: Streamlit gives a chart a new element on some full
+// reruns (a run's status changing on Train), and plotly's uirevision only holds within one element.
+const KEPT_VIEWS = (window.__resnetLabViews = window.__resnetLabViews || {});
+const keepView = (key, edit) => {
+  const axes = Object.entries(edit).filter(([name]) => /^[xy]axis\d*\.(range|autorange)/.test(name));
+  if (!axes.length) return;
+  const view = { ...(KEPT_VIEWS[key] || {}) };
+  for (const [name, value] of axes) {
+    const axis = name.split(".")[0];
+    if (name.endsWith("autorange")) {  // a double-click: the whole curve again
+      for (const old of Object.keys(view)) if (old.startsWith(axis + ".")) delete view[old];
+    } else view[name] = value;
+  }
+  KEPT_VIEWS[key] = view;
+};
 
 export default function ({ data, parentElement }) {
   let chart = parentElement.querySelector(".resnet-lab-chart");
@@ -275,6 +291,7 @@ export default function ({ data, parentElement }) {
     config.modeBarButtonsToAdd = [chart.__button];
   }
   if (data.keep_view) figure.layout.uirevision = data.keep_view;
+  const kept = data.keep_view && !chart._fullLayout ? KEPT_VIEWS[data.keep_view] : null;
   const call = (chart.__call = (chart.__call || 0) + 1);
   if (data.locale) config.locale = data.locale;
   Promise.all([chartLibrary(), chartLocale(data.locale)]).then(
@@ -282,6 +299,13 @@ export default function ({ data, parentElement }) {
       if (chart.__call !== call || !chart.isConnected) return;
       if (!chart._fullLayout) chart.textContent = "";  // an earlier call's message that the library did not load
       Plotly.react(chart, figure.data || [], figure.layout, config);
+      chart.__keep = data.keep_view;
+      if (!chart.__keeping) {
+        chart.__keeping = true;
+        chart.on("plotly_relayout", (edit) => chart.__keep && keepView(chart.__keep, edit));
+      }
+      // a new element for a chart the user had zoomed: as they left it
+      if (kept && Object.keys(kept).length) Plotly.relayout(chart, kept);
       if (!chart.__resize) {
         chart.__resize = new ResizeObserver(() => chart.isConnected && chart.clientWidth && Plotly.Plots.resize(chart));
         chart.__resize.observe(chart);
@@ -329,7 +353,7 @@ def show_chart(figure: go.Figure, *, key: str, config: dict | None = None, keep_
         data={
             "figure": pio.to_json(figure, validate=False),
             "config": config,
-            "keep_view": keep_view,
+            "keep_view": f"{key} {keep_view}" if keep_view else None,  # one chart's, not its neighbour's
             "locale": CHART_LOCALES.get(language()),
             "failed": _("The chart could not be drawn: the chart library did not load. Reload the page."),
             "fullscreen": _("Full screen"),
