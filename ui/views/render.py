@@ -300,10 +300,10 @@ export default function ({ data, parentElement }) {
       if (!chart._fullLayout) chart.textContent = "";  // an earlier call's message that the library did not load
       Plotly.react(chart, figure.data || [], figure.layout, config);
       chart.__keep = data.keep_view;
-      if (!chart.__keeping) {
-        chart.__keeping = true;
-        chart.on("plotly_relayout", (edit) => chart.__keep && keepView(chart.__keep, edit));
-      }
+      // Listened to again after each drawing: a drawing from scratch (a new config) drops plotly's listeners.
+      chart.__onRelayout = chart.__onRelayout || ((edit) => chart.__keep && keepView(chart.__keep, edit));
+      chart.removeListener("plotly_relayout", chart.__onRelayout);
+      chart.on("plotly_relayout", chart.__onRelayout);
       // a new element for a chart the user had zoomed: as they left it
       if (kept && Object.keys(kept).length) Plotly.relayout(chart, kept);
       if (!chart.__resize) {
