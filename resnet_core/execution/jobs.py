@@ -325,11 +325,11 @@ class JobRunner:
             return
         assert self.max_parallel is not None, "a runner with its own workers always has a limit (__init__)"
         with self._lock:  # every slot busy: the queue is not read (a read made before a slot opened is stale)
-            if self.max_parallel - sum(p.poll() is None for p in self._workers.values()) <= 0:
+            if self._free_slots() <= 0:
                 return
         queued = self.queue_order()
         with self._lock:
-            free = self.max_parallel - sum(p.poll() is None for p in self._workers.values())
+            free = self._free_slots()
             if queued:
                 free -= self._others_training_here()
             for run in queued[: max(free, 0)]:
@@ -395,6 +395,11 @@ class JobRunner:
         if proc is None or proc.poll() is not None:
             return False
         return self.store.count_steps(run_id, 2**62) == 0  # (a resumed run has its earlier steps: started)
+
+    def _free_slots(self) -> int:
+        """Slots not taken by this runner's own workers (under the lock)."""
+        assert self.max_parallel is not None
+        return self.max_parallel - sum(p.poll() is None for p in self._workers.values())
 
     def _others_training_here(self) -> int:
         """Runs of this folder training on this machine in processes this runner did not start: a previous
